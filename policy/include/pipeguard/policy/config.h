@@ -1,0 +1,72 @@
+// pipeguard's configuration, shared by the webhook, the CLI and (later) the operator.
+//
+// Parsed once from YAML into an immutable value. Unknown keys are errors: a typo in a security configuration
+// must not silently turn a control off. Every error names the file, line and key, and says what is accepted.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeguard/policy/label_selector.h"
+#include "pipeguard/policy/status.h"
+#include "pipeguard/policy/types.h"
+
+namespace pipeguard::policy {
+
+struct TrustedKey {
+  std::string name;
+  std::string path;        // PEM file; exactly one of path / public_key_pem is set
+  std::string public_key_pem;
+};
+
+struct RegistryConfig {
+  std::string host;        // "host:port" as it appears in image references
+  std::string ca_file;     // extra CA bundle for this registry's TLS
+  bool insecure = false;   // plain HTTP; for loopback test registries only
+  std::string credentials_file;  // dockerconfigjson
+};
+
+struct ImagesConfig {
+  bool verify = true;                           // unsigned-image rule on/off (off for offline scans)
+  std::vector<std::string> allowed_registries;  // prefixes such as "123.dkr.ecr.eu-west-1.amazonaws.com/"; empty = any
+  std::vector<TrustedKey> keys;
+  std::vector<RegistryConfig> registries;
+  bool pin_digests = true;                      // /mutate rewrites verified tags to digests
+  std::chrono::milliseconds deadline{4000};     // overall verification deadline per admission
+};
+
+// Which pods are governed: any selector matching a pod's labels makes it governed.
+struct GovernanceConfig {
+  std::vector<LabelSelector> selectors;  // defaults: KPO label, spark-role exists, pipeguard.io/pipeline exists
+  bool spark_applications = true;        // every SparkApplication is governed
+  bool profile_selected = true;          // pods selected by any profile in their namespace are governed
+};
+
+struct BreakGlassConfig {
+  std::vector<std::string> groups;             // requesters in one of these groups may use break-glass
+  std::vector<std::string> trusted_requesters; // controllers that create pods from an approved template
+  std::chrono::hours max_duration{24 * 7};
+};
+
+struct ServiceAccountConfig {
+  std::vector<std::string> forbidden_roles{"cluster-admin", "admin", "edit"};
+};
+
+struct Config {
+  Mode mode = Mode::kEnforce;
+  Severity blocking_severity = Severity::kMedium;  // findings at or above this deny in enforce mode
+  ImagesConfig images;
+  GovernanceConfig governance;
+  BreakGlassConfig break_glass;
+  ServiceAccountConfig service_accounts;
+};
+
+// The configuration used when no file is given: enforce, verify images, default governance selectors.
+Config DefaultConfig();
+
+// Parses YAML text. `source` (a file name) prefixes error messages.
+StatusOr<Config> ParseConfig(std::string_view yaml_text, const std::string& source);
+
+}  // namespace pipeguard::policy

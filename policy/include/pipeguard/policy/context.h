@@ -1,0 +1,128 @@
+// The context snapshot: everything the engine needs from the cluster besides the object under review.
+//
+// A snapshot is immutable once built and safe to share between threads; providers swap in a new snapshot
+// atomically when their sources change (DESIGN.md guideline 3). The request path never does I/O.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeguard/policy/config.h"
+#include "pipeguard/policy/label_selector.h"
+#include "pipeguard/policy/status.h"
+
+namespace pipeguard::policy {
+
+inline constexpr std::string_view kProfileApiVersion = "pipeguard.io/v1alpha1";
+inline constexpr std::string_view kProfileKind = "PipelineSecurityProfile";
+
+// The parts of a PipelineSecurityProfile the admission rules use. The operator reads the full spec.
+struct Profile {
+  std::string namespace_;
+  std::string name;
+  LabelSelector pod_selector;
+  std::string service_account = "default";  // spec.serviceAccount.name
+  bool automount_token = false;               // spec.serviceAccount.automountToken
+  std::optional<Mode> mode;                   // spec.mode
+  nlohmann::json spec;                        // the whole spec, for rules added later
+
+  std::string Id() const { return namespace_ + "/" + name; }
+};
+
+// Parses a PipelineSecurityProfile object; errors name the field and how to fix it.
+StatusOr<Profile> ParseProfile(const nlohmann::json& object);
+
+struct RbacRule {
+  std::vector<std::string> api_groups, resources, verbs, resource_names;
+};
+
+struct RbacRole {
+  std::string namespace_;  // empty for a ClusterRole
+  std::string name;
+  std::vector<RbacRule> rules;
+};
+
+struct RbacSubject {
+  std::string kind;  // ServiceAccount, User, Group
+  std::string name;
+  std::string namespace_;
+};
+
+struct RbacBinding {
+  std::string namespace_;  // empty for a ClusterRoleBinding
+  std::string name;
+  std::string role_kind;   // Role or ClusterRole
+  std::string role_name;
+  std::vector<RbacSubject> subjects;
+};
+
+struct ServiceAccountInfo {
+  std::string namespace_, name;
+  std::optional<bool> automount_token;
+};
+
+// Why a service account's RBAC is broader than a pipeline pod may have.
+struct RiskyGrant {
+  std::string binding;  // "RoleBinding etl/spark-admin" or "ClusterRoleBinding x"
+  std::string role;     // "ClusterRole cluster-admin"
+  std::string reason;   // "grants the built-in role cluster-admin", "wildcard verbs", "reads secrets"
+};
+
+class ContextSnapshot {
+ public:
+  const Config& config() const { return config_; }
+
+  // Profiles in `ns` whose podSelector matches `labels`, in name order.
+  std::vector<const Profile*> ProfilesSelecting(const std::string& ns, const Labels& labels) const;
+  const std::vector<Profile>& ProfilesIn(const std::string& ns) const;
+  // Labels of namespace `ns`, or nullptr when the namespace is unknown to the snapshot.
+  const Labels* NamespaceLabels(const std::string& ns) const;
+  const ServiceAccountInfo* ServiceAccount(const std::string& ns, const std::string& name) const;
+  // Grants to system:serviceaccount:<ns>:<name> (directly, or through its groups) that exceed pipeline needs.
+  std::vector<RiskyGrant> RiskyGrantsFor(const std::string& ns, const std::string& name) const;
+
+  size_t profile_count() const;
+
+ private:
+  friend class ContextSnapshotBuilder;
+  Config config_;
+  std::map<std::string, std::vector<Profile>, std::less<>> profiles_;
+  std::map<std::string, Labels, std::less<>> namespace_labels_;
+  std::map<std::string, ServiceAccountInfo, std::less<>> service_accounts_;  // key "ns/name"
+  std::map<std::string, RbacRole, std::less<>> roles_;                       // key "ns/name" or "/name"
+  std::vector<RbacBinding> bindings_;
+};
+
+// Collects context objects (profiles, namespaces, service accounts, RBAC) and builds an immutable snapshot.
+class ContextSnapshotBuilder {
+ public:
+  explicit ContextSnapshotBuilder(Config config);
+
+  // Adds one Kubernetes object if it is a context kind; other kinds are ignored (returns false).
+  // A malformed context object is an error that names the object and field.
+  StatusOr<bool> Add(const nlohmann::json& object);
+  void AddProfile(Profile profile);
+
+  std::shared_ptr<const ContextSnapshot> Build() &&;
+
+ private:
+  std::unique_ptr<ContextSnapshot> snapshot_;
+};
+
+// Where the webhook gets its current snapshot. Implementations: file-backed (reloads files on change) and
+// Kubernetes-API-backed (informers). Current() is thread-safe and cheap (an atomic shared_ptr load).
+class ContextProvider {
+ public:
+  virtual ~ContextProvider() = default;
+  virtual std::shared_ptr<const ContextSnapshot> Current() const = 0;
+};
+
+// True for the kinds ContextSnapshotBuilder::Add consumes.
+bool IsContextKind(const nlohmann::json& object);
+
+}  // namespace pipeguard::policy

@@ -1,0 +1,76 @@
+// The policy engine: one Kubernetes object plus a context snapshot in, a verdict out.
+//
+// Pure: no sockets, files, clocks or metrics. Time, the requesting user and image-verification results come in
+// as arguments. Thread-safe: an Engine is immutable and may be shared by every request thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeguard/policy/context.h"
+#include "pipeguard/policy/detect.h"
+#include "pipeguard/policy/types.h"
+
+namespace pipeguard::policy {
+
+struct RequestInfo {
+  std::string operation = "CREATE";  // CREATE, UPDATE (DELETE and CONNECT are never governed)
+  std::string username;
+  std::vector<std::string> groups;
+  std::string namespace_;            // the request namespace; used when the object has none
+  std::int64_t now_unix_seconds = 0; // for break-glass expiry
+};
+
+// An image reference found in an object, with the JSON pointer of the field that names it.
+struct ImageRef {
+  std::string image;
+  std::string path;  // e.g. /spec/containers/0/image, /spec/driver/image
+};
+
+// The result of verifying one image's signatures, produced outside the engine (signatures component).
+struct ImageVerdict {
+  bool verified = false;
+  std::string digest;  // sha256:... that was verified (or resolved), empty if unknown
+  std::string reason;  // why not verified: "no signature found", "registry unreachable", ...
+};
+
+// Looks up image verdicts by the image string exactly as it appears in the object.
+using ImageVerdictLookup = std::function<std::optional<ImageVerdict>(const std::string& image)>;
+
+class Engine {
+ public:
+  explicit Engine(const Detector& detector = DefaultDetector());
+
+  // Evaluates one object (not a List: see ForEachItem). `images` may be empty when image verification is off
+  // or unavailable; with config images.verify=true and no verdict for an image, the image is reported
+  // unverified (fail closed).
+  Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
+                   const ImageVerdictLookup& images = {}) const;
+
+  // True when the object is of a kind the engine evaluates and the configuration governs it.
+  bool IsGoverned(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context) const;
+
+ private:
+  const Detector& detector_;
+};
+
+// Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication
+// images), in document order. Used by the signature verifier and the digest-pinning mutator.
+std::vector<ImageRef> CollectImages(const nlohmann::json& object);
+
+// Calls fn(item, index) for each item of a `kind: *List` object, or fn(object, -1) for a plain object.
+void ForEachItem(const nlohmann::json& object, const std::function<void(const nlohmann::json&, int)>& fn);
+
+// Annotations of the break-glass procedure (docs/break-glass.md).
+inline constexpr std::string_view kBreakGlassRulesAnnotation = "pipeguard.io/break-glass-rules";
+inline constexpr std::string_view kBreakGlassTicketAnnotation = "pipeguard.io/break-glass-ticket";
+inline constexpr std::string_view kBreakGlassExpiresAnnotation = "pipeguard.io/break-glass-expires";
+inline constexpr std::string_view kModeLabel = "pipeguard.io/mode";
+inline constexpr std::string_view kPipelineLabel = "pipeguard.io/pipeline";
+
+}  // namespace pipeguard::policy

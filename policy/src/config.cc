@@ -1,0 +1,321 @@
+#include "pipeguard/policy/config.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace pipeguard::policy {
+namespace {
+
+// Error helper: "SOURCE:LINE: KEY: problem".
+class ConfigReader {
+ public:
+  explicit ConfigReader(const std::string& source) : source_(source) {}
+
+  Status Error(const YAML::Node& node, const std::string& key, const std::string& problem) const {
+    const auto mark = node.Mark();
+    std::string where = source_;
+    if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1);
+    return Status::InvalidArgument(where + ": " + key + ": " + problem);
+  }
+
+  // Rejects keys not in `allowed` so that typos in security settings are caught.
+  Status CheckKeys(const YAML::Node& map, const std::string& prefix, const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) return Error(map, prefix.empty() ? "(top level)" : prefix, "must be a mapping");
+    for (const auto& kv : map) {
+      const auto key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string accepted;
+        for (const auto& a : allowed) accepted += (accepted.empty() ? "" : ", ") + a;
+        return Error(kv.first, Join(prefix, key), "unknown setting (accepted here: " + accepted + ")");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Bool(const YAML::Node& node, const std::string& key, bool& out) const {
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      return Error(node, key, "must be true or false");
+    }
+    out = value;
+    return Status::Ok();
+  }
+
+  Status String(const YAML::Node& node, const std::string& key, std::string& out) const {
+    if (!node.IsScalar()) return Error(node, key, "must be a string");
+    out = node.Scalar();
+    return Status::Ok();
+  }
+
+  Status StringList(const YAML::Node& node, const std::string& key, std::vector<std::string>& out) const {
+    if (node.IsNull()) return Status::Ok();
+    if (!node.IsSequence()) return Error(node, key, "must be a list of strings");
+    out.clear();
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return Error(item, key, "must be a list of strings");
+      out.push_back(item.Scalar());
+    }
+    return Status::Ok();
+  }
+
+  // Durations like "90s", "15m", "168h", "4000ms".
+  Status Duration(const YAML::Node& node, const std::string& key, std::chrono::milliseconds& out) const {
+    if (!node.IsScalar()) return Error(node, key, "must be a duration such as 500ms, 4s, 15m or 168h");
+    const std::string& s = node.Scalar();
+    size_t digits = 0;
+    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+    const std::string unit = s.substr(digits);
+    if (digits == 0 || digits > 9) return Error(node, key, "must be a duration such as 500ms, 4s, 15m or 168h");
+    const long long n = std::stoll(s.substr(0, digits));
+    static const std::map<std::string, long long> kUnitMs = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    auto it = kUnitMs.find(unit);
+    if (it == kUnitMs.end()) return Error(node, key, "unit must be ms, s, m or h (e.g. 4s)");
+    out = std::chrono::milliseconds(n * it->second);
+    return Status::Ok();
+  }
+
+  static std::string Join(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "." + key;
+  }
+
+ private:
+  const std::string& source_;
+};
+
+nlohmann::json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(YamlToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      return node.Scalar();
+    default:
+      return nullptr;
+  }
+}
+
+Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& out) {
+  if (auto s = r.CheckKeys(node, "images",
+                           {"verify", "allowedRegistries", "keys", "registries", "pinDigests", "deadline"});
+      !s.ok()) {
+    return s;
+  }
+  if (node["verify"]) {
+    if (auto s = r.Bool(node["verify"], "images.verify", out.verify); !s.ok()) return s;
+  }
+  if (node["pinDigests"]) {
+    if (auto s = r.Bool(node["pinDigests"], "images.pinDigests", out.pin_digests); !s.ok()) return s;
+  }
+  if (node["deadline"]) {
+    if (auto s = r.Duration(node["deadline"], "images.deadline", out.deadline); !s.ok()) return s;
+  }
+  if (node["allowedRegistries"]) {
+    if (auto s = r.StringList(node["allowedRegistries"], "images.allowedRegistries", out.allowed_registries);
+        !s.ok()) {
+      return s;
+    }
+    for (const auto& prefix : out.allowed_registries) {
+      if (prefix.empty()) {
+        return r.Error(node["allowedRegistries"], "images.allowedRegistries",
+                       "an empty prefix would allow every registry; remove it or list registry prefixes");
+      }
+    }
+  }
+  if (const auto keys = node["keys"]) {
+    if (!keys.IsSequence()) return r.Error(keys, "images.keys", "must be a list of {name, path | publicKey}");
+    for (const auto& k : keys) {
+      if (auto s = r.CheckKeys(k, "images.keys[]", {"name", "path", "publicKey"}); !s.ok()) return s;
+      TrustedKey key;
+      if (k["name"]) {
+        if (auto s = r.String(k["name"], "images.keys[].name", key.name); !s.ok()) return s;
+      }
+      if (k["path"]) {
+        if (auto s = r.String(k["path"], "images.keys[].path", key.path); !s.ok()) return s;
+      }
+      if (k["publicKey"]) {
+        if (auto s = r.String(k["publicKey"], "images.keys[].publicKey", key.public_key_pem); !s.ok()) return s;
+      }
+      if (key.path.empty() == key.public_key_pem.empty()) {
+        return r.Error(k, "images.keys[]", "set exactly one of path (a PEM file) or publicKey (inline PEM)");
+      }
+      if (key.name.empty()) key.name = key.path.empty() ? "key-" + std::to_string(out.keys.size()) : key.path;
+      out.keys.push_back(std::move(key));
+    }
+  }
+  if (const auto regs = node["registries"]) {
+    if (!regs.IsSequence()) {
+      return r.Error(regs, "images.registries", "must be a list of {host, caFile | insecure, credentialsFile}");
+    }
+    for (const auto& g : regs) {
+      if (auto s = r.CheckKeys(g, "images.registries[]", {"host", "caFile", "insecure", "credentialsFile"}); !s.ok()) {
+        return s;
+      }
+      RegistryConfig reg;
+      if (!g["host"]) return r.Error(g, "images.registries[].host", "is required (host:port as in image references)");
+      if (auto s = r.String(g["host"], "images.registries[].host", reg.host); !s.ok()) return s;
+      if (g["caFile"]) {
+        if (auto s = r.String(g["caFile"], "images.registries[].caFile", reg.ca_file); !s.ok()) return s;
+      }
+      if (g["insecure"]) {
+        if (auto s = r.Bool(g["insecure"], "images.registries[].insecure", reg.insecure); !s.ok()) return s;
+      }
+      if (g["credentialsFile"]) {
+        if (auto s = r.String(g["credentialsFile"], "images.registries[].credentialsFile", reg.credentials_file);
+            !s.ok()) {
+          return s;
+        }
+      }
+      if (reg.insecure && !reg.ca_file.empty()) {
+        return r.Error(g, "images.registries[]", "insecure (plain HTTP) and caFile (TLS) exclude each other");
+      }
+      out.registries.push_back(std::move(reg));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseGovernance(const ConfigReader& r, const YAML::Node& node, GovernanceConfig& out) {
+  if (auto s = r.CheckKeys(node, "governance", {"selectors", "sparkApplications", "profileSelected"}); !s.ok()) {
+    return s;
+  }
+  if (node["sparkApplications"]) {
+    if (auto s = r.Bool(node["sparkApplications"], "governance.sparkApplications", out.spark_applications); !s.ok()) {
+      return s;
+    }
+  }
+  if (node["profileSelected"]) {
+    if (auto s = r.Bool(node["profileSelected"], "governance.profileSelected", out.profile_selected); !s.ok()) {
+      return s;
+    }
+  }
+  if (const auto selectors = node["selectors"]) {
+    if (!selectors.IsSequence()) {
+      return r.Error(selectors, "governance.selectors", "must be a list of label selectors (matchLabels/matchExpressions)");
+    }
+    out.selectors.clear();
+    for (const auto& sel : selectors) {
+      auto parsed = LabelSelector::FromJson(YamlToJson(sel), "governance.selectors[]");
+      if (!parsed.ok()) return r.Error(sel, "governance.selectors[]", parsed.status().message());
+      if (parsed->empty()) {
+        return r.Error(sel, "governance.selectors[]",
+                       "an empty selector would govern every pod in the cluster; give matchLabels or matchExpressions");
+      }
+      out.selectors.push_back(std::move(parsed).value());
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseBreakGlass(const ConfigReader& r, const YAML::Node& node, BreakGlassConfig& out) {
+  if (auto s = r.CheckKeys(node, "breakGlass", {"groups", "trustedRequesters", "maxDuration"}); !s.ok()) return s;
+  if (node["groups"]) {
+    if (auto s = r.StringList(node["groups"], "breakGlass.groups", out.groups); !s.ok()) return s;
+  }
+  if (node["trustedRequesters"]) {
+    if (auto s = r.StringList(node["trustedRequesters"], "breakGlass.trustedRequesters", out.trusted_requesters);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (node["maxDuration"]) {
+    std::chrono::milliseconds d{};
+    if (auto s = r.Duration(node["maxDuration"], "breakGlass.maxDuration", d); !s.ok()) return s;
+    if (d > std::chrono::hours(24 * 7) || d < std::chrono::hours(1)) {
+      return r.Error(node["maxDuration"], "breakGlass.maxDuration", "must be between 1h and 168h (7 days)");
+    }
+    out.max_duration = std::chrono::duration_cast<std::chrono::hours>(d);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Config DefaultConfig() {
+  Config c;
+  c.governance.selectors = {
+      LabelSelector::MatchingLabel("kubernetes_pod_operator", "True"),
+      *LabelSelector::FromJson(nlohmann::json::parse(R"({"matchExpressions":[{"key":"spark-role","operator":"Exists"}]})"),
+                               "default"),
+      *LabelSelector::FromJson(
+          nlohmann::json::parse(R"({"matchExpressions":[{"key":"pipeguard.io/pipeline","operator":"Exists"}]})"),
+          "default"),
+  };
+  // Pods created by Kubernetes controllers from a template that was itself admitted (with its break-glass
+  // annotation checked against the human requester at that time).
+  c.break_glass.trusted_requesters = {
+      "system:serviceaccount:kube-system:replicaset-controller",
+      "system:serviceaccount:kube-system:job-controller",
+      "system:serviceaccount:kube-system:statefulset-controller",
+      "system:serviceaccount:kube-system:daemon-set-controller",
+      "system:serviceaccount:kube-system:cronjob-controller",
+      "system:serviceaccount:kube-system:deployment-controller",
+  };
+  return c;
+}
+
+StatusOr<Config> ParseConfig(std::string_view yaml_text, const std::string& source) {
+  ConfigReader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                   std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  Config config = DefaultConfig();
+  if (root.IsNull()) return config;
+  try {
+    if (auto s = r.CheckKeys(root, "",
+                             {"mode", "blockingSeverity", "images", "governance", "breakGlass", "serviceAccounts"});
+        !s.ok()) {
+      return s;
+    }
+    if (const auto mode = root["mode"]) {
+      auto parsed = mode.IsScalar() ? ParseMode(mode.Scalar()) : std::nullopt;
+      if (!parsed) return r.Error(mode, "mode", "must be enforce or audit");
+      config.mode = *parsed;
+    }
+    if (const auto sev = root["blockingSeverity"]) {
+      auto parsed = sev.IsScalar() ? ParseSeverity(sev.Scalar()) : std::nullopt;
+      if (!parsed || *parsed == Severity::kInfo) {
+        return r.Error(sev, "blockingSeverity", "must be low, medium, high or critical");
+      }
+      config.blocking_severity = *parsed;
+    }
+    if (root["images"]) {
+      if (auto s = ParseImages(r, root["images"], config.images); !s.ok()) return s;
+    }
+    if (root["governance"]) {
+      if (auto s = ParseGovernance(r, root["governance"], config.governance); !s.ok()) return s;
+    }
+    if (root["breakGlass"]) {
+      if (auto s = ParseBreakGlass(r, root["breakGlass"], config.break_glass); !s.ok()) return s;
+    }
+    if (const auto sa = root["serviceAccounts"]) {
+      if (auto s = r.CheckKeys(sa, "serviceAccounts", {"forbiddenRoles"}); !s.ok()) return s;
+      if (sa["forbiddenRoles"]) {
+        if (auto s = r.StringList(sa["forbiddenRoles"], "serviceAccounts.forbiddenRoles",
+                                  config.service_accounts.forbidden_roles);
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return config;
+}
+
+}  // namespace pipeguard::policy

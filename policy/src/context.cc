@@ -1,0 +1,266 @@
+#include "pipeguard/policy/context.h"
+
+#include <algorithm>
+
+namespace pipeguard::policy {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<Profile> kNoProfiles;
+
+std::string StringAt(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// DNS-1123 subdomain, the shape of a ServiceAccount name.
+bool IsDnsSubdomain(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '-' && c != '.') return false;
+    if ((i == 0 || i + 1 == s.size()) && !alnum) return false;
+  }
+  return true;
+}
+
+std::string ObjectName(const json& object) {
+  const json& meta = object.contains("metadata") ? object["metadata"] : json();
+  std::string ns = meta.is_object() ? StringAt(meta, "namespace") : "";
+  std::string name = meta.is_object() ? StringAt(meta, "name") : "";
+  return StringAt(object, "kind") + " " + (ns.empty() ? "" : ns + "/") + (name.empty() ? "(unnamed)" : name);
+}
+
+std::vector<std::string> StringArray(const json& object, const char* key) {
+  std::vector<std::string> out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& values, std::string_view v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// Why a role is too broad for a pipeline pod, or empty when it is not.
+std::string RoleRisk(const RbacRole& role) {
+  for (const auto& rule : role.rules) {
+    const bool core = rule.api_groups.empty() || Contains(rule.api_groups, "") || Contains(rule.api_groups, "*");
+    if (Contains(rule.verbs, "*")) return "grants wildcard verbs (*)";
+    if (Contains(rule.resources, "*")) return "grants wildcard resources (*)";
+    if (core && Contains(rule.resources, "secrets") && rule.resource_names.empty() &&
+        (Contains(rule.verbs, "get") || Contains(rule.verbs, "list") || Contains(rule.verbs, "watch"))) {
+      return "grants read access to secrets";
+    }
+  }
+  return "";
+}
+
+std::string RoleKey(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+}  // namespace
+
+StatusOr<Profile> ParseProfile(const json& object) {
+  const std::string what = ObjectName(object);
+  if (!object.is_object() || StringAt(object, "kind") != kProfileKind) {
+    return Status::InvalidArgument("not a PipelineSecurityProfile");
+  }
+  if (StringAt(object, "apiVersion") != kProfileApiVersion) {
+    return Status::InvalidArgument(what + ": apiVersion must be " + std::string(kProfileApiVersion));
+  }
+  Profile p;
+  const json& meta = object.contains("metadata") ? object["metadata"] : json();
+  if (!meta.is_object() || StringAt(meta, "name").empty()) {
+    return Status::InvalidArgument(what + ": metadata.name is required");
+  }
+  p.name = StringAt(meta, "name");
+  p.namespace_ = StringAt(meta, "namespace");
+  if (p.namespace_.empty()) p.namespace_ = "default";
+  const json spec = object.contains("spec") ? object["spec"] : json();
+  if (!spec.is_object()) return Status::InvalidArgument(what + ": spec is required");
+  p.spec = spec;
+  if (spec.contains("podSelector")) {
+    auto selector = LabelSelector::FromJson(spec["podSelector"], "spec.podSelector");
+    if (!selector.ok()) return Status::InvalidArgument(what + ": " + selector.status().message());
+    p.pod_selector = std::move(selector).value();
+  } else {
+    return Status::InvalidArgument(what + ": spec.podSelector is required (use {} to select every pod in the namespace)");
+  }
+  if (spec.contains("serviceAccount")) {
+    const json& sa = spec["serviceAccount"];
+    if (!sa.is_object()) return Status::InvalidArgument(what + ": spec.serviceAccount must be an object");
+    if (sa.contains("name")) {
+      if (!sa["name"].is_string() || !IsDnsSubdomain(sa["name"].get<std::string>())) {
+        return Status::InvalidArgument(what +
+                                       ": spec.serviceAccount.name must be a DNS-1123 name (lowercase, digits, '-', '.')");
+      }
+      p.service_account = sa["name"].get<std::string>();
+    }
+    if (sa.contains("automountToken")) {
+      if (!sa["automountToken"].is_boolean()) {
+        return Status::InvalidArgument(what + ": spec.serviceAccount.automountToken must be true or false");
+      }
+      p.automount_token = sa["automountToken"].get<bool>();
+    }
+  }
+  if (spec.contains("mode")) {
+    auto mode = spec["mode"].is_string() ? ParseMode(spec["mode"].get<std::string>()) : std::nullopt;
+    if (!mode) return Status::InvalidArgument(what + ": spec.mode must be enforce or audit");
+    p.mode = mode;
+  }
+  return p;
+}
+
+bool IsContextKind(const json& object) {
+  if (!object.is_object()) return false;
+  const std::string kind = StringAt(object, "kind");
+  return kind == kProfileKind || kind == "Namespace" || kind == "ServiceAccount" || kind == "Role" ||
+         kind == "ClusterRole" || kind == "RoleBinding" || kind == "ClusterRoleBinding";
+}
+
+std::vector<const Profile*> ContextSnapshot::ProfilesSelecting(const std::string& ns, const Labels& labels) const {
+  std::vector<const Profile*> out;
+  for (const auto& p : ProfilesIn(ns)) {
+    if (p.pod_selector.Matches(labels)) out.push_back(&p);
+  }
+  return out;
+}
+
+const std::vector<Profile>& ContextSnapshot::ProfilesIn(const std::string& ns) const {
+  auto it = profiles_.find(ns);
+  return it == profiles_.end() ? kNoProfiles : it->second;
+}
+
+const Labels* ContextSnapshot::NamespaceLabels(const std::string& ns) const {
+  auto it = namespace_labels_.find(ns);
+  return it == namespace_labels_.end() ? nullptr : &it->second;
+}
+
+const ServiceAccountInfo* ContextSnapshot::ServiceAccount(const std::string& ns, const std::string& name) const {
+  auto it = service_accounts_.find(RoleKey(ns, name));
+  return it == service_accounts_.end() ? nullptr : &it->second;
+}
+
+std::vector<RiskyGrant> ContextSnapshot::RiskyGrantsFor(const std::string& ns, const std::string& name) const {
+  std::vector<RiskyGrant> out;
+  for (const auto& b : bindings_) {
+    bool binds_sa = false;
+    for (const auto& s : b.subjects) {
+      if (s.kind == "ServiceAccount") {
+        const std::string& subject_ns = s.namespace_.empty() ? b.namespace_ : s.namespace_;
+        binds_sa |= s.name == name && subject_ns == ns;
+      } else if (s.kind == "Group") {
+        binds_sa |= s.name == "system:serviceaccounts" || s.name == "system:serviceaccounts:" + ns;
+      }
+    }
+    // A RoleBinding only grants within its own namespace.
+    if (!binds_sa || (!b.namespace_.empty() && b.namespace_ != ns)) continue;
+    const std::string binding = (b.namespace_.empty() ? "ClusterRoleBinding " : "RoleBinding " + b.namespace_ + "/") + b.name;
+    const std::string role = b.role_kind + " " + b.role_name;
+    if (b.role_kind == "ClusterRole" && Contains(config_.service_accounts.forbidden_roles, b.role_name)) {
+      out.push_back({binding, role, "binds the built-in role " + b.role_name});
+      continue;
+    }
+    auto it = roles_.find(b.role_kind == "ClusterRole" ? RoleKey("", b.role_name) : RoleKey(b.namespace_, b.role_name));
+    if (it == roles_.end()) continue;
+    if (std::string risk = RoleRisk(it->second); !risk.empty()) out.push_back({binding, role, risk});
+  }
+  return out;
+}
+
+size_t ContextSnapshot::profile_count() const {
+  size_t n = 0;
+  for (const auto& [ns, list] : profiles_) n += list.size();
+  return n;
+}
+
+ContextSnapshotBuilder::ContextSnapshotBuilder(Config config) : snapshot_(std::make_unique<ContextSnapshot>()) {
+  snapshot_->config_ = std::move(config);
+}
+
+void ContextSnapshotBuilder::AddProfile(Profile profile) {
+  snapshot_->profiles_[profile.namespace_].push_back(std::move(profile));
+}
+
+StatusOr<bool> ContextSnapshotBuilder::Add(const json& object) {
+  if (!IsContextKind(object)) return false;
+  const std::string kind = StringAt(object, "kind");
+  if (kind == kProfileKind) {
+    auto profile = ParseProfile(object);
+    if (!profile.ok()) return profile.status();
+    AddProfile(std::move(profile).value());
+    return true;
+  }
+  const json meta = object.contains("metadata") && object["metadata"].is_object() ? object["metadata"] : json::object();
+  const std::string name = StringAt(meta, "name");
+  std::string ns = StringAt(meta, "namespace");
+  if (name.empty()) return Status::InvalidArgument(ObjectName(object) + ": metadata.name is required");
+  const bool cluster_scoped = kind == "Namespace" || kind == "ClusterRole" || kind == "ClusterRoleBinding";
+  if (cluster_scoped) {
+    ns.clear();
+  } else if (ns.empty()) {
+    ns = "default";
+  }
+
+  if (kind == "Namespace") {
+    snapshot_->namespace_labels_[name] = meta.contains("labels") ? LabelsFromJson(meta["labels"]) : Labels{};
+  } else if (kind == "ServiceAccount") {
+    ServiceAccountInfo sa{ns, name, std::nullopt};
+    if (object.contains("automountServiceAccountToken") && object["automountServiceAccountToken"].is_boolean()) {
+      sa.automount_token = object["automountServiceAccountToken"].get<bool>();
+    }
+    snapshot_->service_accounts_[RoleKey(ns, name)] = std::move(sa);
+  } else if (kind == "Role" || kind == "ClusterRole") {
+    RbacRole role{ns, name, {}};
+    if (object.contains("rules") && object["rules"].is_array()) {
+      for (const auto& r : object["rules"]) {
+        if (!r.is_object()) return Status::InvalidArgument(ObjectName(object) + ": rules[] must be objects");
+        role.rules.push_back({StringArray(r, "apiGroups"), StringArray(r, "resources"), StringArray(r, "verbs"),
+                              StringArray(r, "resourceNames")});
+      }
+    }
+    snapshot_->roles_[RoleKey(ns, name)] = std::move(role);
+  } else {  // RoleBinding, ClusterRoleBinding
+    RbacBinding b;
+    b.namespace_ = ns;
+    b.name = name;
+    if (!object.contains("roleRef") || !object["roleRef"].is_object()) {
+      return Status::InvalidArgument(ObjectName(object) + ": roleRef is required");
+    }
+    b.role_kind = StringAt(object["roleRef"], "kind");
+    b.role_name = StringAt(object["roleRef"], "name");
+    if (object.contains("subjects") && object["subjects"].is_array()) {
+      for (const auto& s : object["subjects"]) {
+        if (!s.is_object()) continue;
+        b.subjects.push_back({StringAt(s, "kind"), StringAt(s, "name"), StringAt(s, "namespace")});
+      }
+    }
+    snapshot_->bindings_.push_back(std::move(b));
+  }
+  return true;
+}
+
+std::shared_ptr<const ContextSnapshot> ContextSnapshotBuilder::Build() && {
+  for (auto& [ns, list] : snapshot_->profiles_) {
+    // A profile seen twice (e.g. in --profiles and in the scanned files) counts once: the last one added wins.
+    std::stable_sort(list.begin(), list.end(), [](const Profile& a, const Profile& b) { return a.name < b.name; });
+    std::vector<Profile> unique;
+    for (auto& p : list) {
+      if (!unique.empty() && unique.back().name == p.name) {
+        unique.back() = std::move(p);
+      } else {
+        unique.push_back(std::move(p));
+      }
+    }
+    list = std::move(unique);
+  }
+  return std::shared_ptr<const ContextSnapshot>(std::move(snapshot_));
+}
+
+}  // namespace pipeguard::policy

@@ -1,0 +1,408 @@
+#include "pipeguard/policy/engine.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "workload.h"
+
+namespace pipeguard::policy {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kKnownRules[] = {rules::kUnsignedImage,        rules::kUntrustedRegistry,
+                                            rules::kPlaintextSecret,      rules::kInsecureTransport,
+                                            rules::kServiceAccountScope,  rules::kMissingProfile,
+                                            rules::kProfileGuardrail};
+
+bool Contains(const std::vector<std::string>& values, std::string_view v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+std::string Describe(const Workload& w) { return w.kind + " " + w.namespace_ + "/" + (w.name.empty() ? "(unnamed)" : w.name); }
+
+// --- time -------------------------------------------------------------------------------------------------------
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// Parses RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" to Unix seconds.
+std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
+  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
+    if (pos + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+  }
+  std::int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+    offset = 0;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    auto oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
+    if (!oh || !om) return std::nullopt;
+    offset = (*oh * 3600 + *om * 60) * (s[pos] == '+' ? 1 : -1);
+  } else {
+    return std::nullopt;
+  }
+  return DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 + *hour * 3600 +
+         *minute * 60 + *second - offset;
+}
+
+// --- registries -------------------------------------------------------------------------------------------------
+
+// Docker Hub short names ("python:3.11", "bitnami/spark") expand to docker.io/library/... as the kubelet does.
+std::string NormalizeImage(const std::string& image) {
+  const size_t slash = image.find('/');
+  if (slash == std::string::npos) return "docker.io/library/" + image;
+  const std::string_view first(image.data(), slash);
+  const bool is_host = first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
+                       first == "localhost";
+  return is_host ? image : "docker.io/" + image;
+}
+
+// A prefix matches at a path boundary so "registry.corp" does not allow "registry.corp.evil.io/x".
+bool MatchesRegistryPrefix(const std::string& image, const std::string& prefix) {
+  if (image.compare(0, prefix.size(), prefix) != 0) return false;
+  if (image.size() == prefix.size() || prefix.back() == '/') return true;
+  const char next = image[prefix.size()];
+  return next == '/' || next == ':' || next == '@';
+}
+
+bool IsTrustedRegistry(const std::string& image, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  const std::string normalized = NormalizeImage(image);
+  for (const auto& prefix : prefixes) {
+    if (MatchesRegistryPrefix(image, prefix) || MatchesRegistryPrefix(normalized, prefix)) return true;
+  }
+  return false;
+}
+
+// --- rule helpers -----------------------------------------------------------------------------------------------
+
+Violation Make(std::string_view rule, Severity severity, std::string path, std::string message,
+               std::string detector = "") {
+  Violation v;
+  v.rule = std::string(rule);
+  v.severity = severity;
+  v.path = std::move(path);
+  v.message = std::move(message);
+  v.detector = std::move(detector);
+  return v;
+}
+
+bool UnitGoverned(const PodUnit& unit, const Workload& w, const ContextSnapshot& ctx) {
+  const Config& config = ctx.config();
+  switch (unit.kind) {
+    case UnitKind::kSparkRole:
+      return config.governance.spark_applications;
+    case UnitKind::kSparkConfigMap:
+      return true;
+    case UnitKind::kPodSpec:
+      break;
+  }
+  for (const auto& selector : config.governance.selectors) {
+    if (selector.Matches(unit.labels)) return true;
+  }
+  return config.governance.profile_selected && !ctx.ProfilesSelecting(w.namespace_, unit.labels).empty();
+}
+
+void CheckServiceAccount(const PodUnit& unit, const Workload& w, const std::vector<const Profile*>& profiles,
+                         const ContextSnapshot& ctx, std::vector<Violation>& out) {
+  const std::string sa = unit.service_account.empty() ? "default" : unit.service_account;
+  for (const Profile* p : profiles) {
+    if (sa != p->service_account) {
+      out.push_back(Make(rules::kServiceAccountScope, Severity::kHigh, unit.service_account_path,
+                         "runs as service account \"" + sa + "\" but profile " + p->Id() +
+                             " grants its pipeline only \"" + p->service_account + "\"; set " +
+                             (unit.kind == UnitKind::kSparkRole ? "serviceAccount" : "serviceAccountName") + ": " +
+                             p->service_account));
+    }
+    if (!p->automount_token) {
+      if (unit.automount_token.value_or(false)) {
+        out.push_back(Make(rules::kServiceAccountScope, Severity::kMedium, unit.automount_path,
+                           "sets automountServiceAccountToken: true but profile " + p->Id() +
+                               " disallows API tokens in pipeline pods; remove it or set it to false"));
+      } else if (!unit.automount_token.has_value() && unit.kind == UnitKind::kPodSpec) {
+        const ServiceAccountInfo* info = ctx.ServiceAccount(w.namespace_, sa);
+        if (info != nullptr && info->automount_token.value_or(true)) {
+          out.push_back(Make(rules::kServiceAccountScope, Severity::kMedium, unit.automount_path,
+                             "would mount an API token: service account \"" + sa +
+                                 "\" does not set automountServiceAccountToken: false and profile " + p->Id() +
+                                 " disallows tokens; set automountServiceAccountToken: false on the pod"));
+        }
+      }
+    }
+  }
+  for (const auto& grant : ctx.RiskyGrantsFor(w.namespace_, sa)) {
+    out.push_back(Make(rules::kServiceAccountScope, Severity::kHigh, unit.service_account_path,
+                       "service account \"" + sa + "\" is bound by " + grant.binding + " to " + grant.role + ", which " +
+                           grant.reason + "; pipeline pods need a dedicated least-privilege service account"));
+  }
+}
+
+void CheckImages(const PodUnit& unit, const ContextSnapshot& ctx, const ImageVerdictLookup& images,
+                 std::vector<Violation>& out) {
+  const ImagesConfig& config = ctx.config().images;
+  for (const auto& ref : unit.images) {
+    if (!IsTrustedRegistry(ref.image, config.allowed_registries)) {
+      std::string allowed;
+      for (const auto& p : config.allowed_registries) allowed += (allowed.empty() ? "" : ", ") + p;
+      out.push_back(Make(rules::kUntrustedRegistry, Severity::kHigh, ref.path,
+                         "image \"" + ref.image + "\" is not from an allowed registry (" + allowed +
+                             "); push it to one of them"));
+    }
+    if (!config.verify) continue;
+    std::optional<ImageVerdict> verdict = images ? images(ref.image) : std::nullopt;
+    if (!verdict) {
+      out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                         "image \"" + ref.image +
+                             "\" could not be checked for a signature (verification unavailable here; "
+                             "for offline scans set images.verify: false)"));
+    } else if (!verdict->verified) {
+      out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                         "image \"" + ref.image + "\"" + (verdict->digest.empty() ? "" : " (" + verdict->digest + ")") +
+                             " is not signed by a trusted key: " + verdict->reason));
+    }
+  }
+}
+
+void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vector<Violation>& out) {
+  if (unit.scan.entries.empty() && unit.scan.command_lines.empty()) return;
+  for (auto& f : detector.Scan(unit.scan)) {
+    out.push_back(Make(f.rule, f.severity, std::move(f.path), std::move(f.message), std::move(f.detector)));
+  }
+}
+
+// Effective mode: profile (enforce wins when several disagree) > namespace label > configuration.
+void ResolveMode(const Workload& w, const std::vector<const Profile*>& profiles, const ContextSnapshot& ctx,
+                 Verdict& verdict) {
+  verdict.mode = ctx.config().mode;
+  verdict.mode_source = "config";
+  if (const Labels* ns_labels = ctx.NamespaceLabels(w.namespace_)) {
+    auto it = ns_labels->find(std::string(kModeLabel));
+    if (it != ns_labels->end()) {
+      // An unreadable label fails safe to enforce.
+      verdict.mode = ParseMode(it->second).value_or(Mode::kEnforce);
+      verdict.mode_source = "namespace " + w.namespace_;
+    }
+  }
+  std::optional<Mode> profile_mode;
+  std::string source;
+  for (const Profile* p : profiles) {
+    if (!p->mode) continue;
+    if (!profile_mode || *p->mode == Mode::kEnforce) {
+      profile_mode = p->mode;
+      source = "profile " + p->Id();
+    }
+  }
+  if (profile_mode) {
+    verdict.mode = *profile_mode;
+    verdict.mode_source = source;
+  }
+}
+
+const json* Annotation(const json* annotations, std::string_view key) {
+  if (annotations == nullptr || !annotations->is_object()) return nullptr;
+  auto it = annotations->find(key);
+  return it == annotations->end() || !it->is_string() ? nullptr : &*it;
+}
+
+// Applies a break-glass waiver when its annotations are valid and the requester may use it. Any problem with a
+// break-glass request is reported as a non-blocking `break-glass` finding and nothing is waived.
+void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, const RequestInfo& request,
+                     const Config& config, Verdict& verdict) {
+  const json* rules_value = Annotation(annotations, kBreakGlassRulesAnnotation);
+  const json* ticket = Annotation(annotations, kBreakGlassTicketAnnotation);
+  const json* expires = Annotation(annotations, kBreakGlassExpiresAnnotation);
+  if (rules_value == nullptr && ticket == nullptr && expires == nullptr) return;
+  const std::string path = metadata_path + "/annotations/pipeguard.io~1break-glass-rules";
+  auto refuse = [&](const std::string& why) {
+    verdict.violations.push_back(Make(rules::kBreakGlass, Severity::kLow, path,
+                                      "break-glass not honoured: " + why + " (see docs/break-glass.md)"));
+  };
+  if (rules_value == nullptr || ticket == nullptr || expires == nullptr) {
+    return refuse("set all three annotations pipeguard.io/break-glass-rules, -ticket and -expires");
+  }
+  std::set<std::string> waived;
+  std::string_view list = rules_value->get_ref<const std::string&>();
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      if (std::find(std::begin(kKnownRules), std::end(kKnownRules), item) == std::end(kKnownRules)) {
+        return refuse("\"" + std::string(item) + "\" is not a rule ID (list rule IDs such as plaintext-secret)");
+      }
+      waived.emplace(item);
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (waived.empty()) return refuse("pipeguard.io/break-glass-rules names no rule IDs");
+  const std::string& ticket_ref = ticket->get_ref<const std::string&>();
+  const bool ticket_ok = !ticket_ref.empty() && ticket_ref.size() <= 128 &&
+                         std::all_of(ticket_ref.begin(), ticket_ref.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_.:/#").find(c) !=
+                                                                                      std::string_view::npos;
+                         });
+  if (!ticket_ok) return refuse("pipeguard.io/break-glass-ticket must be a ticket reference such as INC-1234");
+  const auto expiry = ParseRfc3339(expires->get_ref<const std::string&>());
+  if (!expiry) return refuse("pipeguard.io/break-glass-expires must be an RFC 3339 time such as 2026-11-30T18:00:00Z");
+  if (*expiry <= request.now_unix_seconds) return refuse("the waiver has expired");
+  const auto max_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.break_glass.max_duration).count();
+  if (*expiry > request.now_unix_seconds + max_seconds) {
+    return refuse("the expiry is more than " + std::to_string(max_seconds / 3600) + "h ahead");
+  }
+  bool authorized = Contains(config.break_glass.trusted_requesters, request.username);
+  for (const auto& g : request.groups) authorized |= Contains(config.break_glass.groups, g);
+  if (!authorized) {
+    return refuse("requester \"" + (request.username.empty() ? std::string("(unknown)") : request.username) +
+                  "\" is not in a break-glass group");
+  }
+  bool used = false;
+  for (auto& v : verdict.violations) {
+    if (waived.count(v.rule)) {
+      v.waived = true;
+      used = true;
+    }
+  }
+  if (used) verdict.break_glass_ticket = ticket_ref;
+}
+
+void Finalize(const Config& config, Verdict& verdict) {
+  for (auto& v : verdict.violations) {
+    v.blocking = v.rule != rules::kBreakGlass && v.severity >= config.blocking_severity;
+  }
+  std::stable_sort(verdict.violations.begin(), verdict.violations.end(), [](const Violation& a, const Violation& b) {
+    const bool a_denies = a.blocking && !a.waived, b_denies = b.blocking && !b.waived;
+    if (a_denies != b_denies) return a_denies;
+    return a.path < b.path;
+  });
+  verdict.allowed = verdict.mode == Mode::kAudit || !verdict.HasBlocking();
+}
+
+}  // namespace
+
+Engine::Engine(const Detector& detector) : detector_(detector) {}
+
+bool Engine::IsGoverned(const json& object, const RequestInfo& request, const ContextSnapshot& context) const {
+  if (request.operation == "DELETE" || request.operation == "CONNECT") return false;
+  auto w = ExtractWorkload(object, request.namespace_);
+  if (!w) return false;
+  if (w->is_profile) return true;
+  return std::any_of(w->units.begin(), w->units.end(),
+                     [&](const PodUnit& u) { return UnitGoverned(u, *w, context); });
+}
+
+Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+                         const ImageVerdictLookup& images) const {
+  Verdict verdict;
+  verdict.mode = context.config().mode;
+  verdict.mode_source = "config";
+  if (request.operation == "DELETE" || request.operation == "CONNECT") return verdict;
+  auto w = ExtractWorkload(object, request.namespace_);
+  if (!w) return verdict;
+
+  if (w->is_profile) {
+    verdict.governed = true;
+    if (auto profile = ParseProfile(object); !profile.ok()) {
+      verdict.violations.push_back(Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
+    }
+    Finalize(context.config(), verdict);
+    return verdict;
+  }
+
+  std::vector<const Profile*> all_profiles;
+  const PodUnit* annotated_template = nullptr;
+  for (const auto& unit : w->units) {
+    if (!UnitGoverned(unit, *w, context)) continue;
+    verdict.governed = true;
+    if (unit.annotations != nullptr && annotated_template == nullptr) annotated_template = &unit;
+    if (unit.kind != UnitKind::kSparkConfigMap) {
+      const auto profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
+      if (profiles.empty()) {
+        verdict.violations.push_back(Make(
+            rules::kMissingProfile, Severity::kHigh, unit.kind == UnitKind::kSparkRole ? unit.base_path : "/metadata/labels",
+            Describe(*w) + (unit.kind == UnitKind::kSparkRole ? " (" + unit.base_path.substr(6) + ")" : "") +
+                " is a governed pipeline workload but no PipelineSecurityProfile in namespace " + w->namespace_ +
+                " selects its labels; create one whose spec.podSelector matches them"));
+      }
+      CheckServiceAccount(unit, *w, profiles, context, verdict.violations);
+      CheckImages(unit, context, images, verdict.violations);
+      for (const Profile* p : profiles) {
+        if (std::find(all_profiles.begin(), all_profiles.end(), p) == all_profiles.end()) all_profiles.push_back(p);
+      }
+    }
+    AddDetectorFindings(unit, detector_, verdict.violations);
+  }
+  if (!verdict.governed) return verdict;
+
+  for (const Profile* p : all_profiles) verdict.profiles.push_back(p->Id());
+  ResolveMode(*w, all_profiles, context, verdict);
+  // The object's own annotations, else (for pods made by controllers and for templates) the template's.
+  if (Annotation(w->annotations, kBreakGlassRulesAnnotation) || Annotation(w->annotations, kBreakGlassTicketAnnotation)) {
+    ApplyBreakGlass(w->annotations, "/metadata", request, context.config(), verdict);
+  } else if (annotated_template != nullptr && w->kind != "Pod") {
+    ApplyBreakGlass(annotated_template->annotations, annotated_template->metadata_path, request, context.config(),
+                    verdict);
+  }
+  Finalize(context.config(), verdict);
+  return verdict;
+}
+
+std::vector<ImageRef> CollectImages(const json& object) {
+  std::vector<ImageRef> out;
+  auto w = ExtractWorkload(object, "");
+  if (!w) return out;
+  for (auto& unit : w->units) {
+    for (auto& ref : unit.images) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const ImageRef& r) { return r.path == ref.path; });
+      if (!seen) out.push_back(std::move(ref));
+    }
+  }
+  return out;
+}
+
+void ForEachItem(const json& object, const std::function<void(const json&, int)>& fn) {
+  if (object.is_object()) {
+    auto kind = object.find("kind");
+    auto items = object.find("items");
+    if (kind != object.end() && kind->is_string() && items != object.end() && items->is_array()) {
+      const auto& k = kind->get_ref<const std::string&>();
+      if (k.size() >= 4 && k.compare(k.size() - 4, 4, "List") == 0) {
+        for (size_t i = 0; i < items->size(); ++i) fn((*items)[i], static_cast<int>(i));
+        return;
+      }
+    }
+  }
+  fn(object, -1);
+}
+
+}  // namespace pipeguard::policy

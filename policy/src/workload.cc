@@ -1,0 +1,318 @@
+#include "workload.h"
+
+#include "pipeguard/policy/json_pointer.h"
+
+namespace pipeguard::policy {
+
+using nlohmann::json;
+
+namespace {
+
+const json* Child(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string_view StringView(const json* value) {
+  return value != nullptr && value->is_string() ? std::string_view(value->get_ref<const std::string&>())
+                                                : std::string_view();
+}
+
+const json* Walk(const json& object, std::initializer_list<std::string_view> keys) {
+  const json* at = &object;
+  for (auto key : keys) {
+    at = Child(*at, key);
+    if (at == nullptr) return nullptr;
+  }
+  return at;
+}
+
+ValueSource SourceOf(const json& value_from) {
+  if (Child(value_from, "secretKeyRef")) return ValueSource::kSecretRef;
+  if (Child(value_from, "configMapKeyRef")) return ValueSource::kConfigMapRef;
+  return ValueSource::kOtherRef;
+}
+
+// env: [{name, value | valueFrom}] -> entries.
+void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out) {
+  if (!env.is_array()) return;
+  for (size_t i = 0; i < env.size(); ++i) {
+    const json& var = env[i];
+    const std::string_view name = StringView(Child(var, "name"));
+    if (name.empty()) continue;
+    const std::string item_path = PointerChild(env_path, i);
+    if (const json* value = Child(var, "value"); value != nullptr && value->is_string()) {
+      out.push_back({name, value->get_ref<const std::string&>(), item_path + "/value", Surface::kEnv,
+                     ValueSource::kLiteral});
+    } else if (const json* from = Child(var, "valueFrom"); from != nullptr && from->is_object()) {
+      out.push_back({name, std::string_view(), item_path + "/valueFrom", Surface::kEnv, SourceOf(*from)});
+    }
+  }
+}
+
+// A string map (SparkApplication envVars, sparkConf, hadoopConf) -> entries.
+void AddStringMap(const json& map, const std::string& map_path, Surface surface, std::vector<ConfigEntry>& out) {
+  if (!map.is_object()) return;
+  for (const auto& item : map.items()) {
+    if (!item.value().is_string()) continue;
+    out.push_back({item.key(), item.value().get_ref<const std::string&>(), PointerChild(map_path, item.key()), surface,
+                   ValueSource::kLiteral});
+  }
+}
+
+void AddCommandLine(const json& container, const std::string& container_path, ScanInput& scan) {
+  CommandLine line;
+  for (const char* field : {"command", "args"}) {
+    const json* list = Child(container, field);
+    if (list == nullptr || !list->is_array()) continue;
+    const std::string list_path = container_path + "/" + field;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (!(*list)[i].is_string()) continue;
+      line.argv.push_back((*list)[i].get_ref<const std::string&>());
+      line.paths.push_back(PointerChild(list_path, i));
+    }
+  }
+  if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
+}
+
+void AddContainers(const json& pod_spec, const std::string& spec_path, PodUnit& unit) {
+  for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
+    const json* list = Child(pod_spec, list_name);
+    if (list == nullptr || !list->is_array()) continue;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const json& c = (*list)[i];
+      if (!c.is_object()) continue;
+      const std::string path = spec_path + "/" + list_name + "/" + std::to_string(i);
+      if (const json* image = Child(c, "image"); image != nullptr && image->is_string()) {
+        unit.images.push_back({image->get<std::string>(), path + "/image"});
+      }
+      if (const json* env = Child(c, "env")) AddEnvList(*env, path + "/env", unit.scan.entries);
+      AddCommandLine(c, path, unit.scan);
+    }
+  }
+}
+
+PodUnit PodSpecUnit(const json& template_metadata, const std::string& metadata_path, const json& pod_spec,
+                    const std::string& spec_path) {
+  PodUnit unit;
+  unit.metadata_path = metadata_path;
+  unit.kind = UnitKind::kPodSpec;
+  unit.base_path = spec_path;
+  if (const json* labels = Child(template_metadata, "labels")) unit.labels = LabelsFromJson(*labels);
+  unit.annotations = Child(template_metadata, "annotations");
+  if (const json* sa = Child(pod_spec, "serviceAccountName"); sa != nullptr && sa->is_string()) {
+    unit.service_account = sa->get<std::string>();
+    unit.service_account_path = spec_path + "/serviceAccountName";
+  } else if (const json* legacy = Child(pod_spec, "serviceAccount"); legacy != nullptr && legacy->is_string()) {
+    unit.service_account = legacy->get<std::string>();
+    unit.service_account_path = spec_path + "/serviceAccount";
+  } else {
+    unit.service_account_path = spec_path + "/serviceAccountName";
+  }
+  unit.automount_path = spec_path + "/automountServiceAccountToken";
+  if (const json* am = Child(pod_spec, "automountServiceAccountToken"); am != nullptr && am->is_boolean()) {
+    unit.automount_token = am->get<bool>();
+  }
+  auto role = unit.labels.find("spark-role");
+  unit.scan.spark_executor = role != unit.labels.end() && role->second == "executor";
+  AddContainers(pod_spec, spec_path, unit);
+  return unit;
+}
+
+// The pod template path of each workload kind.
+std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind) {
+  if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet" || kind == "Job" ||
+      kind == "ReplicationController") {
+    return std::vector<std::string_view>{"spec", "template"};
+  }
+  if (kind == "CronJob") return std::vector<std::string_view>{"spec", "jobTemplate", "spec", "template"};
+  return std::nullopt;
+}
+
+void AddSparkApplicationUnits(const json& object, Workload& w) {
+  const json* spec = Child(object, "spec");
+  if (spec == nullptr || !spec->is_object()) return;
+  Labels app_labels;
+  if (const json* labels = Walk(object, {"metadata", "labels"})) app_labels = LabelsFromJson(*labels);
+  const json* app_image = Child(*spec, "image");
+
+  for (const char* role : {"driver", "executor"}) {
+    PodUnit unit;
+    unit.kind = UnitKind::kSparkRole;
+    unit.base_path = std::string("/spec/") + role;
+    unit.labels = app_labels;
+    const json* role_spec = Child(*spec, role);
+    const json empty = json::object();
+    const json& r = role_spec != nullptr && role_spec->is_object() ? *role_spec : empty;
+    if (const json* labels = Child(r, "labels")) {
+      for (auto& [k, v] : LabelsFromJson(*labels)) unit.labels[k] = v;
+    }
+    unit.labels["spark-role"] = role;
+    unit.scan.spark_executor = std::string_view(role) == "executor";
+    unit.service_account = std::string(StringView(Child(r, "serviceAccount")));
+    unit.service_account_path = unit.base_path + "/serviceAccount";
+    unit.automount_path = unit.base_path + "/automountServiceAccountToken";  // not settable: stays unset
+
+    if (const json* image = Child(r, "image"); image != nullptr && image->is_string()) {
+      unit.images.push_back({image->get<std::string>(), unit.base_path + "/image"});
+    } else if (app_image != nullptr && app_image->is_string()) {
+      unit.images.push_back({app_image->get<std::string>(), "/spec/image"});
+    }
+    if (const json* env = Child(r, "env")) AddEnvList(*env, unit.base_path + "/env", unit.scan.entries);
+    if (const json* env_vars = Child(r, "envVars")) {
+      AddStringMap(*env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries);
+    }
+    for (const char* list_name : {"initContainers", "sidecars"}) {
+      const json* list = Child(r, list_name);
+      if (list == nullptr || !list->is_array()) continue;
+      for (size_t i = 0; i < list->size(); ++i) {
+        const json& c = (*list)[i];
+        const std::string path = unit.base_path + "/" + list_name + "/" + std::to_string(i);
+        if (const json* image = Child(c, "image"); image != nullptr && image->is_string()) {
+          unit.images.push_back({image->get<std::string>(), path + "/image"});
+        }
+        if (const json* env = Child(c, "env")) AddEnvList(*env, path + "/env", unit.scan.entries);
+        AddCommandLine(c, path, unit.scan);
+      }
+    }
+    // Application-wide configuration is scanned once, with the driver, which receives all of it.
+    if (std::string_view(role) == "driver") {
+      if (const json* conf = Child(*spec, "sparkConf")) {
+        AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries);
+      }
+      if (const json* conf = Child(*spec, "hadoopConf")) {
+        AddStringMap(*conf, "/spec/hadoopConf", Surface::kHadoopConf, unit.scan.entries);
+      }
+      if (const json* args = Child(*spec, "arguments"); args != nullptr && args->is_array()) {
+        CommandLine line;
+        for (size_t i = 0; i < args->size(); ++i) {
+          if (!(*args)[i].is_string()) continue;
+          line.argv.push_back((*args)[i].get_ref<const std::string&>());
+          line.paths.push_back(PointerChild("/spec/arguments", i));
+        }
+        if (!line.argv.empty()) unit.scan.command_lines.push_back(std::move(line));
+      }
+    }
+    w.units.push_back(std::move(unit));
+  }
+}
+
+bool IsSparkConfFile(std::string_view key) {
+  return key == "spark.properties" || key == "spark-defaults.conf" ||
+         (key.size() > 11 && key.substr(key.size() - 11) == ".properties");
+}
+
+void AddConfigMapUnit(const json& object, Workload& w) {
+  const json* data = Child(object, "data");
+  if (data == nullptr || !data->is_object()) return;
+  Labels labels;
+  if (const json* l = Walk(object, {"metadata", "labels"})) labels = LabelsFromJson(*l);
+  const bool spark_labelled = labels.count("spark-app-selector") || labels.count("spark-role") ||
+                              labels.count(std::string(kPipelineLabel));
+  PodUnit unit;
+  unit.kind = UnitKind::kSparkConfigMap;
+  unit.base_path = "/data";
+  unit.labels = labels;
+  bool carries_spark_conf = false;
+  for (const auto& item : data->items()) {
+    if (!item.value().is_string() || !IsSparkConfFile(item.key())) continue;
+    carries_spark_conf = true;
+    ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()),
+                    Surface::kProperties, unit.scan.entries);
+  }
+  if (carries_spark_conf || (spark_labelled && !data->empty())) {
+    if (!carries_spark_conf) {
+      // A labelled pipeline ConfigMap: its keys are configuration keys (e.g. env-style KEY: value).
+      AddStringMap(*data, "/data", Surface::kProperties, unit.scan.entries);
+    }
+    w.units.push_back(std::move(unit));
+  }
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\f')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\f')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = Trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty() || line.front() == '#' || line.front() == '!') continue;
+    // The key ends at the first unescaped '=', ':' or whitespace (java.util.Properties).
+    size_t k = 0;
+    while (k < line.size() && line[k] != '=' && line[k] != ':' && line[k] != ' ' && line[k] != '\t') {
+      if (line[k] == '\\') ++k;
+      ++k;
+    }
+    std::string_view key = line.substr(0, std::min(k, line.size()));
+    std::string_view rest = k < line.size() ? line.substr(k) : std::string_view();
+    rest = Trim(rest);
+    if (!rest.empty() && (rest.front() == '=' || rest.front() == ':')) rest = Trim(rest.substr(1));
+    if (!key.empty()) out.push_back({key, rest, path, surface, ValueSource::kLiteral});
+  }
+}
+
+std::optional<Workload> ExtractWorkload(const json& object, const std::string& request_namespace) {
+  if (!object.is_object()) return std::nullopt;
+  Workload w;
+  w.kind = std::string(StringView(Child(object, "kind")));
+  w.api_version = std::string(StringView(Child(object, "apiVersion")));
+  const json* meta = Child(object, "metadata");
+  if (meta != nullptr) {
+    w.name = std::string(StringView(Child(*meta, "name")));
+    if (w.name.empty()) w.name = std::string(StringView(Child(*meta, "generateName")));
+    w.namespace_ = std::string(StringView(Child(*meta, "namespace")));
+    w.annotations = Child(*meta, "annotations");
+  }
+  if (w.namespace_.empty()) w.namespace_ = request_namespace.empty() ? "default" : request_namespace;
+
+  if (w.kind == "Pod") {
+    const json* spec = Child(object, "spec");
+    if (spec == nullptr || !spec->is_object()) return w;
+    static const json kEmpty = json::object();
+    w.units.push_back(PodSpecUnit(meta != nullptr ? *meta : kEmpty, "/metadata", *spec, "/spec"));
+    return w;
+  }
+  if (auto template_path = TemplatePath(w.kind)) {
+    const json* tmpl = &object;
+    std::string path;
+    for (auto key : *template_path) {
+      tmpl = Child(*tmpl, key);
+      if (tmpl == nullptr) return w;
+      AppendPointerToken(path, key);
+    }
+    const json* spec = Child(*tmpl, "spec");
+    if (spec == nullptr || !spec->is_object()) return w;
+    static const json kEmpty = json::object();
+    const json* tmeta = Child(*tmpl, "metadata");
+    w.units.push_back(PodSpecUnit(tmeta != nullptr ? *tmeta : kEmpty, path + "/metadata", *spec, path + "/spec"));
+    return w;
+  }
+  if (w.kind == "SparkApplication") {
+    w.is_spark_application = true;
+    AddSparkApplicationUnits(object, w);
+    return w;
+  }
+  if (w.kind == "ConfigMap") {
+    w.is_config_map = true;
+    AddConfigMapUnit(object, w);
+    return w;
+  }
+  if (w.kind == kProfileKind) {
+    w.is_profile = true;
+    return w;
+  }
+  return std::nullopt;
+}
+
+}  // namespace pipeguard::policy

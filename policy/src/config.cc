@@ -1,11 +1,11 @@
 #include "pipeguard/policy/config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <functional>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
+#include <set>
 
 namespace pipeguard::policy {
 namespace {
@@ -106,8 +106,8 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
 }
 
 Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& out) {
-  if (auto s = r.CheckKeys(node, "images",
-                           {"verify", "allowedRegistries", "keys", "registries", "pinDigests", "deadline"});
+  if (auto s =
+          r.CheckKeys(node, "images", {"verify", "allowedRegistries", "keys", "registries", "pinDigests", "deadline"});
       !s.ok()) {
     return s;
   }
@@ -121,8 +121,7 @@ Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& 
     if (auto s = r.Duration(node["deadline"], "images.deadline", out.deadline); !s.ok()) return s;
   }
   if (node["allowedRegistries"]) {
-    if (auto s = r.StringList(node["allowedRegistries"], "images.allowedRegistries", out.allowed_registries);
-        !s.ok()) {
+    if (auto s = r.StringList(node["allowedRegistries"], "images.allowedRegistries", out.allowed_registries); !s.ok()) {
       return s;
     }
     for (const auto& prefix : out.allowed_registries) {
@@ -201,7 +200,8 @@ Status ParseGovernance(const ConfigReader& r, const YAML::Node& node, Governance
   }
   if (const auto selectors = node["selectors"]) {
     if (!selectors.IsSequence()) {
-      return r.Error(selectors, "governance.selectors", "must be a list of label selectors (matchLabels/matchExpressions)");
+      return r.Error(selectors, "governance.selectors",
+                     "must be a list of label selectors (matchLabels/matchExpressions)");
     }
     out.selectors.clear();
     for (const auto& sel : selectors) {
@@ -245,8 +245,8 @@ Config DefaultConfig() {
   Config c;
   c.governance.selectors = {
       LabelSelector::MatchingLabel("kubernetes_pod_operator", "True"),
-      *LabelSelector::FromJson(nlohmann::json::parse(R"({"matchExpressions":[{"key":"spark-role","operator":"Exists"}]})"),
-                               "default"),
+      *LabelSelector::FromJson(
+          nlohmann::json::parse(R"({"matchExpressions":[{"key":"spark-role","operator":"Exists"}]})"), "default"),
       *LabelSelector::FromJson(
           nlohmann::json::parse(R"({"matchExpressions":[{"key":"pipeguard.io/pipeline","operator":"Exists"}]})"),
           "default"),

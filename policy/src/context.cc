@@ -90,15 +90,16 @@ StatusOr<Profile> ParseProfile(const json& object) {
     if (!selector.ok()) return Status::InvalidArgument(what + ": " + selector.status().message());
     p.pod_selector = std::move(selector).value();
   } else {
-    return Status::InvalidArgument(what + ": spec.podSelector is required (use {} to select every pod in the namespace)");
+    return Status::InvalidArgument(what +
+                                   ": spec.podSelector is required (use {} to select every pod in the namespace)");
   }
   if (spec.contains("serviceAccount")) {
     const json& sa = spec["serviceAccount"];
     if (!sa.is_object()) return Status::InvalidArgument(what + ": spec.serviceAccount must be an object");
     if (sa.contains("name")) {
       if (!sa["name"].is_string() || !IsDnsSubdomain(sa["name"].get<std::string>())) {
-        return Status::InvalidArgument(what +
-                                       ": spec.serviceAccount.name must be a DNS-1123 name (lowercase, digits, '-', '.')");
+        return Status::InvalidArgument(
+            what + ": spec.serviceAccount.name must be a DNS-1123 name (lowercase, digits, '-', '.')");
       }
       p.service_account = sa["name"].get<std::string>();
     }
@@ -161,7 +162,8 @@ std::vector<RiskyGrant> ContextSnapshot::RiskyGrantsFor(const std::string& ns, c
     }
     // A RoleBinding only grants within its own namespace.
     if (!binds_sa || (!b.namespace_.empty() && b.namespace_ != ns)) continue;
-    const std::string binding = (b.namespace_.empty() ? "ClusterRoleBinding " : "RoleBinding " + b.namespace_ + "/") + b.name;
+    const std::string binding =
+        (b.namespace_.empty() ? "ClusterRoleBinding " : "RoleBinding " + b.namespace_ + "/") + b.name;
     const std::string role = b.role_kind + " " + b.role_name;
     if (b.role_kind == "ClusterRole" && Contains(config_.service_accounts.forbidden_roles, b.role_name)) {
       out.push_back({binding, role, "binds the built-in role " + b.role_name});

@@ -12,16 +12,17 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kKnownRules[] = {rules::kUnsignedImage,        rules::kUntrustedRegistry,
-                                            rules::kPlaintextSecret,      rules::kInsecureTransport,
-                                            rules::kServiceAccountScope,  rules::kMissingProfile,
-                                            rules::kProfileGuardrail};
+constexpr std::string_view kKnownRules[] = {
+    rules::kUnsignedImage,       rules::kUntrustedRegistry, rules::kPlaintextSecret, rules::kInsecureTransport,
+    rules::kServiceAccountScope, rules::kMissingProfile,    rules::kProfileGuardrail};
 
 bool Contains(const std::vector<std::string>& values, std::string_view v) {
   return std::find(values.begin(), values.end(), v) != values.end();
 }
 
-std::string Describe(const Workload& w) { return w.kind + " " + w.namespace_ + "/" + (w.name.empty() ? "(unnamed)" : w.name); }
+std::string Describe(const Workload& w) {
+  return w.kind + " " + w.namespace_ + "/" + (w.name.empty() ? "(unnamed)" : w.name);
+}
 
 // --- time -------------------------------------------------------------------------------------------------------
 
@@ -81,8 +82,8 @@ std::string NormalizeImage(const std::string& image) {
   const size_t slash = image.find('/');
   if (slash == std::string::npos) return "docker.io/library/" + image;
   const std::string_view first(image.data(), slash);
-  const bool is_host = first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
-                       first == "localhost";
+  const bool is_host =
+      first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos || first == "localhost";
   return is_host ? image : "docker.io/" + image;
 }
 
@@ -161,8 +162,9 @@ void CheckServiceAccount(const PodUnit& unit, const Workload& w, const std::vect
   }
   for (const auto& grant : ctx.RiskyGrantsFor(w.namespace_, sa)) {
     out.push_back(Make(rules::kServiceAccountScope, Severity::kHigh, unit.service_account_path,
-                       "service account \"" + sa + "\" is bound by " + grant.binding + " to " + grant.role + ", which " +
-                           grant.reason + "; pipeline pods need a dedicated least-privilege service account"));
+                       "service account \"" + sa + "\" is bound by " + grant.binding + " to " + grant.role +
+                           ", which " + grant.reason +
+                           "; pipeline pods need a dedicated least-privilege service account"));
   }
 }
 
@@ -173,9 +175,9 @@ void CheckImages(const PodUnit& unit, const ContextSnapshot& ctx, const ImageVer
     if (!IsTrustedRegistry(ref.image, config.allowed_registries)) {
       std::string allowed;
       for (const auto& p : config.allowed_registries) allowed += (allowed.empty() ? "" : ", ") + p;
-      out.push_back(Make(rules::kUntrustedRegistry, Severity::kHigh, ref.path,
-                         "image \"" + ref.image + "\" is not from an allowed registry (" + allowed +
-                             "); push it to one of them"));
+      out.push_back(Make(
+          rules::kUntrustedRegistry, Severity::kHigh, ref.path,
+          "image \"" + ref.image + "\" is not from an allowed registry (" + allowed + "); push it to one of them"));
     }
     if (!config.verify) continue;
     std::optional<ImageVerdict> verdict = images ? images(ref.image) : std::nullopt;
@@ -267,11 +269,11 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
   }
   if (waived.empty()) return refuse("pipeguard.io/break-glass-rules names no rule IDs");
   const std::string& ticket_ref = ticket->get_ref<const std::string&>();
-  const bool ticket_ok = !ticket_ref.empty() && ticket_ref.size() <= 128 &&
-                         std::all_of(ticket_ref.begin(), ticket_ref.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_.:/#").find(c) !=
-                                                                                      std::string_view::npos;
-                         });
+  const bool ticket_ok =
+      !ticket_ref.empty() && ticket_ref.size() <= 128 && std::all_of(ticket_ref.begin(), ticket_ref.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-_.:/#").find(c) != std::string_view::npos;
+      });
   if (!ticket_ok) return refuse("pipeguard.io/break-glass-ticket must be a ticket reference such as INC-1234");
   const auto expiry = ParseRfc3339(expires->get_ref<const std::string&>());
   if (!expiry) return refuse("pipeguard.io/break-glass-expires must be an RFC 3339 time such as 2026-11-30T18:00:00Z");
@@ -317,8 +319,7 @@ bool Engine::IsGoverned(const json& object, const RequestInfo& request, const Co
   auto w = ExtractWorkload(object, request.namespace_);
   if (!w) return false;
   if (w->is_profile) return true;
-  return std::any_of(w->units.begin(), w->units.end(),
-                     [&](const PodUnit& u) { return UnitGoverned(u, *w, context); });
+  return std::any_of(w->units.begin(), w->units.end(), [&](const PodUnit& u) { return UnitGoverned(u, *w, context); });
 }
 
 Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const ContextSnapshot& context,
@@ -333,7 +334,8 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
   if (w->is_profile) {
     verdict.governed = true;
     if (auto profile = ParseProfile(object); !profile.ok()) {
-      verdict.violations.push_back(Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
+      verdict.violations.push_back(
+          Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
     }
     Finalize(context.config(), verdict);
     return verdict;
@@ -348,11 +350,12 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     if (unit.kind != UnitKind::kSparkConfigMap) {
       const auto profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
       if (profiles.empty()) {
-        verdict.violations.push_back(Make(
-            rules::kMissingProfile, Severity::kHigh, unit.kind == UnitKind::kSparkRole ? unit.base_path : "/metadata/labels",
-            Describe(*w) + (unit.kind == UnitKind::kSparkRole ? " (" + unit.base_path.substr(6) + ")" : "") +
-                " is a governed pipeline workload but no PipelineSecurityProfile in namespace " + w->namespace_ +
-                " selects its labels; create one whose spec.podSelector matches them"));
+        verdict.violations.push_back(
+            Make(rules::kMissingProfile, Severity::kHigh,
+                 unit.kind == UnitKind::kSparkRole ? unit.base_path : "/metadata/labels",
+                 Describe(*w) + (unit.kind == UnitKind::kSparkRole ? " (" + unit.base_path.substr(6) + ")" : "") +
+                     " is a governed pipeline workload but no PipelineSecurityProfile in namespace " + w->namespace_ +
+                     " selects its labels; create one whose spec.podSelector matches them"));
       }
       CheckServiceAccount(unit, *w, profiles, context, verdict.violations);
       CheckImages(unit, context, images, verdict.violations);
@@ -367,7 +370,8 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
   for (const Profile* p : all_profiles) verdict.profiles.push_back(p->Id());
   ResolveMode(*w, all_profiles, context, verdict);
   // The object's own annotations, else (for pods made by controllers and for templates) the template's.
-  if (Annotation(w->annotations, kBreakGlassRulesAnnotation) || Annotation(w->annotations, kBreakGlassTicketAnnotation)) {
+  if (Annotation(w->annotations, kBreakGlassRulesAnnotation) ||
+      Annotation(w->annotations, kBreakGlassTicketAnnotation)) {
     ApplyBreakGlass(w->annotations, "/metadata", request, context.config(), verdict);
   } else if (annotated_template != nullptr && w->kind != "Pod") {
     ApplyBreakGlass(annotated_template->annotations, annotated_template->metadata_path, request, context.config(),

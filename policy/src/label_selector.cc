@@ -1,7 +1,6 @@
 #include "pipeguard/policy/label_selector.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace pipeguard::policy {
@@ -60,8 +59,7 @@ StatusOr<LabelSelector> LabelSelector::FromJson(const json& selector, const std:
         } else if (op == "DoesNotExist") {
           r.op = LabelRequirement::Op::kDoesNotExist;
         } else {
-          return Status::InvalidArgument(at + ".operator \"" + op +
-                                         "\" is not one of In, NotIn, Exists, DoesNotExist");
+          return Status::InvalidArgument(at + ".operator \"" + op + "\" is not one of In, NotIn, Exists, DoesNotExist");
         }
         if (e.contains("values")) {
           if (!e["values"].is_array()) return Status::InvalidArgument(at + ".values must be a list of strings");
@@ -76,7 +74,8 @@ StatusOr<LabelSelector> LabelSelector::FromJson(const json& selector, const std:
         out.requirements_.push_back(std::move(r));
       }
     } else {
-      return Status::InvalidArgument(where + "." + key + " is not a label selector field (matchLabels, matchExpressions)");
+      return Status::InvalidArgument(where + "." + key +
+                                     " is not a label selector field (matchLabels, matchExpressions)");
     }
   }
   return out;

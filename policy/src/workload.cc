@@ -43,8 +43,8 @@ void AddEnvList(const json& env, const std::string& env_path, std::vector<Config
     if (name.empty()) continue;
     const std::string item_path = PointerChild(env_path, i);
     if (const json* value = Child(var, "value"); value != nullptr && value->is_string()) {
-      out.push_back({name, value->get_ref<const std::string&>(), item_path + "/value", Surface::kEnv,
-                     ValueSource::kLiteral});
+      out.push_back(
+          {name, value->get_ref<const std::string&>(), item_path + "/value", Surface::kEnv, ValueSource::kLiteral});
     } else if (const json* from = Child(var, "valueFrom"); from != nullptr && from->is_object()) {
       out.push_back({name, std::string_view(), item_path + "/valueFrom", Surface::kEnv, SourceOf(*from)});
     }
@@ -208,8 +208,8 @@ void AddConfigMapUnit(const json& object, Workload& w) {
   if (data == nullptr || !data->is_object()) return;
   Labels labels;
   if (const json* l = Walk(object, {"metadata", "labels"})) labels = LabelsFromJson(*l);
-  const bool spark_labelled = labels.count("spark-app-selector") || labels.count("spark-role") ||
-                              labels.count(std::string(kPipelineLabel));
+  const bool spark_labelled =
+      labels.count("spark-app-selector") || labels.count("spark-role") || labels.count(std::string(kPipelineLabel));
   PodUnit unit;
   unit.kind = UnitKind::kSparkConfigMap;
   unit.base_path = "/data";
@@ -218,8 +218,8 @@ void AddConfigMapUnit(const json& object, Workload& w) {
   for (const auto& item : data->items()) {
     if (!item.value().is_string() || !IsSparkConfFile(item.key())) continue;
     carries_spark_conf = true;
-    ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()),
-                    Surface::kProperties, unit.scan.entries);
+    ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()), Surface::kProperties,
+                    unit.scan.entries);
   }
   if (carries_spark_conf || (spark_labelled && !data->empty())) {
     if (!carries_spark_conf) {

@@ -5,12 +5,11 @@
 // Views and pointers in a unit point into the object and live as long as it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pipeguard/policy/detect.h"
 #include "pipeguard/policy/engine.h"
@@ -22,16 +21,16 @@ enum class UnitKind { kPodSpec, kSparkRole, kSparkConfigMap };
 
 struct PodUnit {
   UnitKind kind = UnitKind::kPodSpec;
-  std::string base_path;           // JSON pointer of the pod spec ("/spec", "/spec/template/spec", ...) or role
-  Labels labels;                   // the labels the pod will carry (template labels; Spark role labels)
-  std::string service_account;     // as written; empty means "default"
+  std::string base_path;        // JSON pointer of the pod spec ("/spec", "/spec/template/spec", ...) or role
+  Labels labels;                // the labels the pod will carry (template labels; Spark role labels)
+  std::string service_account;  // as written; empty means "default"
   std::string service_account_path;
   std::optional<bool> automount_token;
   std::string automount_path;
   std::vector<ImageRef> images;
-  ScanInput scan;                  // everything the secret/transport detectors look at
+  ScanInput scan;                               // everything the secret/transport detectors look at
   const nlohmann::json* annotations = nullptr;  // template annotations (break-glass on controller-made pods)
-  std::string metadata_path;       // JSON pointer of the metadata holding `annotations`
+  std::string metadata_path;                    // JSON pointer of the metadata holding `annotations`
 };
 
 // How the engine sees an object.

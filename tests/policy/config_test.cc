@@ -81,8 +81,7 @@ TEST_P(BadConfigTest, IsRejectedWithFileLineAndHint) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadConfigTest,
-    ::testing::Values(BadConfig{"mode: relaxed", "enforce or audit"},
-                      BadConfig{"mdoe: audit", "unknown setting"},
+    ::testing::Values(BadConfig{"mode: relaxed", "enforce or audit"}, BadConfig{"mdoe: audit", "unknown setting"},
                       BadConfig{"images:\n  verfy: false", "images.verfy: unknown setting"},
                       BadConfig{"images:\n  verify: maybe", "true or false"},
                       BadConfig{"images:\n  allowedRegistries: [\"\"]", "empty prefix"},
@@ -92,8 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"breakGlass: {maxDuration: 200h}", "168h"},
                       BadConfig{"governance:\n  selectors: [{}]", "every pod"},
                       BadConfig{"blockingSeverity: info", "low, medium, high or critical"},
-                      BadConfig{"images: [1, 2", "invalid YAML"},
-                      BadConfig{"- a\n- b", "must be a mapping"}));
+                      BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"}));
 
 }  // namespace
 }  // namespace pipeguard::policy

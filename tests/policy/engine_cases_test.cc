@@ -1,9 +1,9 @@
 // Runs the engine case tables in tests/policy/data/engine/*.yaml (see governance.yaml for the format).
-#include <filesystem>
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
 
 #include "pipeguard/policy/engine.h"
 #include "test_util.h"
@@ -132,7 +132,8 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
   EXPECT_EQ(Keys(verdict.violations, [](const Violation& v) { return v.waived; }), StringSet(expect, "waived"))
       << all_messages;
   if (expect.contains("nonBlocking")) {
-    EXPECT_EQ(Keys(verdict.violations, [](const Violation& v) { return !v.blocking; }), StringSet(expect, "nonBlocking"))
+    EXPECT_EQ(Keys(verdict.violations, [](const Violation& v) { return !v.blocking; }),
+              StringSet(expect, "nonBlocking"))
         << all_messages;
   }
   for (const auto& needle : StringSet(expect, "messageContains")) {

@@ -1,6 +1,7 @@
 #include "pipeguard/policy/label_selector.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace pipeguard::policy {
@@ -39,10 +40,10 @@ TEST(LabelSelectorTest, NotInAndExists) {
 }
 
 TEST(LabelSelectorTest, MalformedSelectorsAreErrorsThatNameTheField) {
-  for (const char* bad : {R"([])", R"({"matchLabels": {"a": 1}})", R"({"matchExpressions": [{"key": "a"}]})",
-                          R"({"matchExpressions": [{"key": "a", "operator": "In"}]})",
-                          R"({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]})",
-                          R"({"matchLabel": {}})"}) {
+  for (const char* bad :
+       {R"([])", R"({"matchLabels": {"a": 1}})", R"({"matchExpressions": [{"key": "a"}]})",
+        R"({"matchExpressions": [{"key": "a", "operator": "In"}]})",
+        R"({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]})", R"({"matchLabel": {}})"}) {
     auto s = LabelSelector::FromJson(json::parse(bad), "spec.podSelector");
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_NE(s.status().message().find("spec.podSelector"), std::string::npos) << s.status().message();

@@ -1,12 +1,12 @@
 // Helpers shared by the policy tests: YAML test tables to JSON, data file paths.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace pipeguard::testing {
 
@@ -32,7 +32,8 @@ inline nlohmann::json YamlToJson(const YAML::Node& node) {
       if (s == "false") return false;
       if (s == "null" || s == "~") return nullptr;
       bool digits = !s.empty() && s.size() < 18;
-      for (size_t i = 0; i < s.size(); ++i) digits &= std::isdigit(static_cast<unsigned char>(s[i])) || (i == 0 && s[i] == '-');
+      for (size_t i = 0; i < s.size(); ++i)
+        digits &= std::isdigit(static_cast<unsigned char>(s[i])) || (i == 0 && s[i] == '-');
       if (digits && s != "-") return std::stoll(s);
       return s;
     }

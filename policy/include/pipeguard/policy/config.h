@@ -17,14 +17,14 @@ namespace pipeguard::policy {
 
 struct TrustedKey {
   std::string name;
-  std::string path;        // PEM file; exactly one of path / public_key_pem is set
+  std::string path;  // PEM file; exactly one of path / public_key_pem is set
   std::string public_key_pem;
 };
 
 struct RegistryConfig {
-  std::string host;        // "host:port" as it appears in image references
-  std::string ca_file;     // extra CA bundle for this registry's TLS
-  bool insecure = false;   // plain HTTP; for loopback test registries only
+  std::string host;              // "host:port" as it appears in image references
+  std::string ca_file;           // extra CA bundle for this registry's TLS
+  bool insecure = false;         // plain HTTP; for loopback test registries only
   std::string credentials_file;  // dockerconfigjson
 };
 
@@ -33,8 +33,8 @@ struct ImagesConfig {
   std::vector<std::string> allowed_registries;  // prefixes such as "123.dkr.ecr.eu-west-1.amazonaws.com/"; empty = any
   std::vector<TrustedKey> keys;
   std::vector<RegistryConfig> registries;
-  bool pin_digests = true;                      // /mutate rewrites verified tags to digests
-  std::chrono::milliseconds deadline{4000};     // overall verification deadline per admission
+  bool pin_digests = true;                   // /mutate rewrites verified tags to digests
+  std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission
 };
 
 // Which pods are governed: any selector matching a pod's labels makes it governed.
@@ -45,8 +45,8 @@ struct GovernanceConfig {
 };
 
 struct BreakGlassConfig {
-  std::vector<std::string> groups;             // requesters in one of these groups may use break-glass
-  std::vector<std::string> trusted_requesters; // controllers that create pods from an approved template
+  std::vector<std::string> groups;              // requesters in one of these groups may use break-glass
+  std::vector<std::string> trusted_requesters;  // controllers that create pods from an approved template
   std::chrono::hours max_duration{24 * 7};
 };
 

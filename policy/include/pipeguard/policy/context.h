@@ -6,11 +6,10 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/label_selector.h"
@@ -27,9 +26,9 @@ struct Profile {
   std::string name;
   LabelSelector pod_selector;
   std::string service_account = "default";  // spec.serviceAccount.name
-  bool automount_token = false;               // spec.serviceAccount.automountToken
-  std::optional<Mode> mode;                   // spec.mode
-  nlohmann::json spec;                        // the whole spec, for rules added later
+  bool automount_token = false;             // spec.serviceAccount.automountToken
+  std::optional<Mode> mode;                 // spec.mode
+  nlohmann::json spec;                      // the whole spec, for rules added later
 
   std::string Id() const { return namespace_ + "/" + name; }
 };
@@ -56,7 +55,7 @@ struct RbacSubject {
 struct RbacBinding {
   std::string namespace_;  // empty for a ClusterRoleBinding
   std::string name;
-  std::string role_kind;   // Role or ClusterRole
+  std::string role_kind;  // Role or ClusterRole
   std::string role_name;
   std::vector<RbacSubject> subjects;
 };

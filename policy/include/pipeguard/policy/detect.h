@@ -57,9 +57,9 @@ struct Finding {
   std::string rule;      // rules::kPlaintextSecret or rules::kInsecureTransport
   std::string detector;  // stable detector ID and name, e.g. "SEC-080 generic-sensitive-name"
   Severity severity = Severity::kHigh;
-  std::string path;      // JSON pointer of the offending value
-  std::string key;       // the key, env var name or option; never the value
-  std::string message;   // names key and detector, says how to fix; never contains the value
+  std::string path;     // JSON pointer of the offending value
+  std::string key;      // the key, env var name or option; never the value
+  std::string message;  // names key and detector, says how to fix; never contains the value
 };
 
 // Thread-safe, immutable after construction (compiled RE2 patterns live inside). Construct once, share.

@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/detect.h"
@@ -22,8 +21,8 @@ struct RequestInfo {
   std::string operation = "CREATE";  // CREATE, UPDATE (DELETE and CONNECT are never governed)
   std::string username;
   std::vector<std::string> groups;
-  std::string namespace_;            // the request namespace; used when the object has none
-  std::int64_t now_unix_seconds = 0; // for break-glass expiry
+  std::string namespace_;             // the request namespace; used when the object has none
+  std::int64_t now_unix_seconds = 0;  // for break-glass expiry
 };
 
 // An image reference found in an object, with the JSON pointer of the field that names it.

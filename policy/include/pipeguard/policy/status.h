@@ -20,7 +20,7 @@ enum class StatusCode {
   kDeadlineExceeded,  // the operation ran out of time
   kPermissionDenied,  // the remote system refused our credentials
   kFailedPrecondition,
-  kInternal,          // a bug: an invariant did not hold
+  kInternal,  // a bug: an invariant did not hold
 };
 
 class Status {

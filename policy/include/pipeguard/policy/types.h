@@ -32,13 +32,13 @@ std::optional<Mode> ParseMode(std::string_view s);
 
 // One finding of one rule. `message` names the key and the detector but never contains a secret value.
 struct Violation {
-  std::string rule;      // a stable rule ID from `rules`
+  std::string rule;  // a stable rule ID from `rules`
   Severity severity = Severity::kHigh;
-  std::string path;      // RFC 6901 JSON pointer into the evaluated object, e.g. /spec/containers/1/env/3/value
-  std::string message;   // what is wrong and how to fix it
-  std::string detector;  // which detector fired, e.g. "SEC-080 generic-sensitive-name"; empty for structural rules
-  bool blocking = false; // set by the engine from severity and configuration; see Verdict
-  bool waived = false;   // waived by a valid, honoured break-glass annotation
+  std::string path;       // RFC 6901 JSON pointer into the evaluated object, e.g. /spec/containers/1/env/3/value
+  std::string message;    // what is wrong and how to fix it
+  std::string detector;   // which detector fired, e.g. "SEC-080 generic-sensitive-name"; empty for structural rules
+  bool blocking = false;  // set by the engine from severity and configuration; see Verdict
+  bool waived = false;    // waived by a valid, honoured break-glass annotation
 };
 
 // The outcome of evaluating one object.
@@ -49,8 +49,8 @@ struct Verdict {
   bool governed = false;
   bool allowed = true;
   Mode mode = Mode::kEnforce;
-  std::string mode_source;                // "config", "namespace", or "profile <ns>/<name>"
-  std::vector<std::string> profiles;      // "<ns>/<name>" of the profiles that select the object
+  std::string mode_source;            // "config", "namespace", or "profile <ns>/<name>"
+  std::vector<std::string> profiles;  // "<ns>/<name>" of the profiles that select the object
   std::vector<Violation> violations;
   std::optional<std::string> break_glass_ticket;  // set when a break-glass waiver was honoured
 

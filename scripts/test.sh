@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite (README command 2; .ci/run calls this).
+#
+#   bash scripts/test.sh            everything: format check, Release build + unit tests, ASan/UBSan build + tests
+#   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
+#
+# Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/ and build-asan/ so reruns are
+# incremental. Exit status is non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+jobs=${PIPEGUARD_JOBS:-$(nproc)}
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+if ((quick == 0)); then
+  step "clang-format"
+  bash scripts/check-format.sh
+fi
+
+step "Release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build -j "$jobs"
+
+step "unit and component tests (Release)"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+if ((quick == 0)); then
+  step "ASan+UBSan build"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIPEGUARD_SANITIZE=ON >/dev/null
+  ninja -C build-asan -j "$jobs"
+  step "unit and component tests (ASan+UBSan)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+fi
+
+step "all tests passed"

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/controlplane/*.sh, and the entry points for tests.
+#
+# Contract: safe to source from any bash script (it defines functions and default variables only and changes
+# no shell options). Tests use it like this:
+#
+#   source scripts/controlplane/lib.sh
+#   cp_dir=$(mktemp -d)
+#   trap 'controlplane_down "$cp_dir" --rm' EXIT      # never fails, keeps the script's exit status
+#   controlplane_up "$cp_dir"                          # starts etcd + kube-apiserver, exports DIR/env
+#   "$KUBECTL" get ns                                  # KUBECONFIG, APISERVER_URL, KUBECTL, HELM, ... are set
+#
+# Versions (override through the environment; the cache is keyed by them):
+#   PIPEGUARD_KUBE_VERSION   k8s.io/kubernetes release for kube-apiserver and kubectl
+#   PIPEGUARD_ETCD_VERSION   go.etcd.io/etcd/server/v3 release (3.5.x for Kubernetes 1.33)
+#   PIPEGUARD_HELM_VERSION   helm.sh/helm/v3 release (3.18.x is the line built against Kubernetes 1.33)
+# Paths:
+#   PIPEGUARD_CACHE          cache root, default ~/.cache/pipeguard; binaries live in $PIPEGUARD_CACHE/bin/
+#   KUBEBUILDER_ASSETS       if it holds kube-apiserver and etcd (and maybe kubectl), those are used instead
+
+: "${PIPEGUARD_KUBE_VERSION:=v1.33.13}"
+: "${PIPEGUARD_ETCD_VERSION:=v3.5.35}"
+: "${PIPEGUARD_HELM_VERSION:=v3.18.6}"
+: "${PIPEGUARD_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/pipeguard}"
+
+PIPEGUARD_CONTROLPLANE_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# cp_log MSG... : progress and diagnostics go to stderr so that stdout stays machine-readable.
+cp_log() { printf 'controlplane: %s\n' "$*" >&2; }
+
+# cp_die MSG... : log and exit 1 (only for use inside the scripts, not from a test's shell).
+cp_die() {
+  cp_log "error: $*"
+  exit 1
+}
+
+# cp_pid_alive PID : true if PID exists and is not a zombie.
+cp_pid_alive() {
+  local pid=$1 stat
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) } # the state field follows the last ')' (the command name may contain spaces and parens)
+  [[ ${stat%% *} != Z ]]
+}
+
+# cp_pid_owned PID DIR : true if PID is alive and its command line mentions a path under DIR ("DIR/..."), i.e.
+# it is a process we started for that control plane and not an unrelated process that reused the PID (nor a
+# shell that merely got DIR as an argument).
+cp_pid_owned() {
+  local pid=$1 dir=$2 cmdline
+  cp_pid_alive "$pid" || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$dir/"* ]]
+}
+
+# cp_procs_in DIR : print the PIDs of live processes whose command line mentions a path under DIR (leaks).
+cp_procs_in() {
+  local dir=$1 p pid
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [[ $pid == "$$" || $pid == "${BASHPID:-}" ]] && continue
+    cp_pid_owned "$pid" "$dir" && printf '%s\n' "$pid"
+  done
+  return 0
+}
+
+# cp_free_port VAR : store in VAR a TCP port on which nothing listens or is connected right now, chosen at random
+# below the kernel's ephemeral range; ports handed out earlier in this shell are not handed out again. Binding
+# can still race with another process: callers retry on "address already in use".
+cp_free_port() {
+  local -n _cp_out=$1
+  local used=" " _sl addr _rest port i
+  while read -r _sl addr _rest; do
+    [[ $addr == *:* ]] || continue
+    used+="$((16#${addr##*:})) "
+  done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+  for ((i = 0; i < 500; i++)); do
+    port=$((20000 + RANDOM % 12000))
+    [[ $used == *" $port "* || ${_CP_TAKEN_PORTS:-} == *" $port "* ]] && continue
+    _CP_TAKEN_PORTS="${_CP_TAKEN_PORTS:- } $port "
+    _cp_out=$port
+    return 0
+  done
+  cp_log "error: no free TCP port found"
+  return 1
+}
+
+# controlplane_up DIR : start a control plane with all state in DIR (see start.sh) and export the variables of
+# DIR/env into the calling shell. The processes are tied to the calling shell: if it dies without calling
+# controlplane_down, a watchdog stops them.
+controlplane_up() {
+  local dir=${1:?usage: controlplane_up DIR}
+  PIPEGUARD_CONTROLPLANE_OWNER_PID=$$ "$PIPEGUARD_CONTROLPLANE_SCRIPTS/start.sh" "$dir" || return
+  local line
+  while IFS= read -r line; do
+    eval "export $line" # lines are KEY=VALUE with VALUE shell-quoted by start.sh
+  done <"$dir/env"
+}
+
+# controlplane_down DIR [--rm] : stop the control plane in DIR (tolerates one that is stopped, dead or was
+# never started); with --rm also delete DIR. Never fails and returns the exit status it was called with, so it
+# fits `trap 'controlplane_down "$dir" --rm' EXIT`.
+controlplane_down() {
+  local rc=$? dir=${1:-} opt=${2:-}
+  [[ -n $dir ]] || return "$rc"
+  "$PIPEGUARD_CONTROLPLANE_SCRIPTS/stop.sh" "$dir" || true
+  if [[ $opt == --rm && -d $dir && -z $(cp_procs_in "$dir") ]]; then
+    rm -rf -- "$dir" || true
+  fi
+  return "$rc"
+}

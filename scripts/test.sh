@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (README command 2; .ci/run calls this).
 #
-#   bash scripts/test.sh            everything: format check, Release build + unit tests, ASan/UBSan build + tests
+#   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, integration tests
 #   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
 #
 # Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/ and build-asan/ so reruns are
@@ -43,6 +43,11 @@ if ((quick == 0)); then
   step "unit and component tests (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+fi
+
+if ((quick == 0)); then
+  step "integration tests (real kube-apiserver + etcd; first run builds them, ~5 min)"
+  bash tests/integration/run.sh
 fi
 
 step "all tests passed"

@@ -1,0 +1,73 @@
+// Offline Rekor v1 transparency-log checks: the signed entry timestamp (SET, "inclusion promise") and the binding
+// between a log entry body and the signature being verified (reference: cosign-signatures.md §2.5, §4.1).
+//
+// Inclusion proofs, checkpoints and Rekor v2 entries are not checked here. A RekorKeySet is immutable and
+// thread-safe once built.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeguard/policy/status.h"
+#include "pipeguard/signatures/crypto.h"
+
+namespace pipeguard::signatures {
+
+struct RekorLogKey {
+  std::string log_id_hex;  // hex SHA-256 of the key's SPKI DER, as Rekor names its log
+  PublicKey key;
+};
+
+// The transparency-log public keys trusted for SET verification, selected by log ID.
+class RekorKeySet {
+ public:
+  RekorKeySet() = default;  // empty: no Rekor checks possible
+
+  // One PEM PUBLIC KEY per element (e.g. the public-good Rekor key). Errors name the element index.
+  static StatusOr<RekorKeySet> FromPem(const std::vector<std::string>& pems);
+  // The Rekor v1 logs (ECDSA keys) of a Sigstore trusted_root.json (`tlogs[].publicKey.rawBytes`). Ed25519
+  // (Rekor v2) logs are skipped: they issue no SETs.
+  static StatusOr<RekorKeySet> FromTrustedRoot(std::string_view trusted_root_json);
+
+  bool empty() const { return keys_.empty(); }
+  const std::vector<RekorLogKey>& keys() const { return keys_; }
+  // The key of the log with this lowercase hex ID, or nullptr.
+  const PublicKey* Find(std::string_view log_id_hex) const;
+
+ private:
+  std::vector<RekorLogKey> keys_;
+};
+
+// A Rekor v1 entry as both cosign formats carry it (legacy `dev.sigstore.cosign/bundle` annotation, or a bundle's
+// verificationMaterial.tlogEntries[]), normalised.
+struct RekorEntry {
+  std::string body_base64;  // canonicalized entry body, base64 exactly as carried (it is what the SET signs)
+  int64_t integrated_time = 0;
+  int64_t log_index = 0;               // the global log index (not the inclusion proof's tree-local index)
+  std::string log_id_hex;              // lowercase hex
+  std::string signed_entry_timestamp;  // raw DER ECDSA signature bytes; empty when the entry has no SET
+};
+
+// The RFC 8785 canonical JSON that a SET signs: {"body","integratedTime","logID","logIndex"} in that order.
+std::string SignedEntryTimestampPayload(const RekorEntry& entry);
+
+// Verifies the entry's SET with the trusted log key for its log ID. Errors: NotFound when the log is not trusted
+// (callers skip such entries), InvalidArgument when the SET is missing or does not verify.
+Status VerifySignedEntryTimestamp(const RekorKeySet& logs, const RekorEntry& entry);
+
+// What the entry body must record for it to vouch for the signature being verified.
+struct SignatureBinding {
+  std::string signed_sha256_hex;  // lowercase hex SHA-256 of the legacy payload blob, of the DSSE payload (decoded),
+                                  // or a messageSignature's message digest
+  std::string_view signature;     // raw signature bytes
+  const PublicKey* signer;        // the trusted key that verified the signature
+};
+
+// Checks that the decoded entry body (Rekor v1 kinds hashedrekord/rekord for simple signing and message
+// signatures, dsse for DSSE envelopes) records `signed_sha256_hex`, the same signature bytes and the same public
+// key. InvalidArgument with the mismatch otherwise (e.g. the entry records a certificate: keyless, or another key).
+Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding);
+
+}  // namespace pipeguard::signatures

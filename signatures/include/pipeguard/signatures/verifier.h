@@ -1,0 +1,90 @@
+// Discovers and verifies the cosign signatures of one image through a registry::Registry
+// (cosign-signatures.md §2, §3.2). Both formats are looked at: Sigstore bundles among the OCI 1.1 referrers
+// (referrers API, or the `sha256-<hex>` fallback tag when the registry has none) and the legacy
+// `sha256-<hex>.sig` manifest. Any signature from a trusted key that passes every check verifies the image.
+//
+// Trust comes only from signed bytes: descriptor artifactTypes, index annotations, referrer `subject` fields and
+// key hints are used to find and order candidates, never to accept one. Every referrer manifest is opened.
+//
+// Fails closed: a registry outage, a refused credential or the deadline yields verified == false with a reason
+// saying so. A Verifier is immutable and thread-safe; Verify may be called concurrently.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pipeguard/policy/status.h"
+#include "pipeguard/registry/registry.h"
+#include "pipeguard/signatures/checks.h"
+#include "pipeguard/signatures/rekor.h"
+#include "pipeguard/signatures/trusted_keys.h"
+
+namespace pipeguard::signatures {
+
+struct VerifierOptions {
+  // In-toto predicate types accepted as image signatures (see CheckOptions).
+  std::vector<std::string> image_signature_predicate_types{std::string(kCosignSignPredicateType)};
+  // Trusted Rekor logs for offline SET checks; empty = transparency-log data ignored.
+  RekorKeySet rekor;
+  // Require a verified transparency-log entry for every accepted signature (needs `rekor`).
+  bool require_tlog = false;
+
+  // Limits on hostile registry content. Beyond max_signature_layers the legacy manifest is rejected as malformed;
+  // beyond max_referrers only the first ones (signature-typed first) are opened.
+  size_t max_signature_layers = 64;
+  size_t max_referrers = 32;
+  size_t max_payload_bytes = 64u << 10;  // legacy simple-signing payload blobs
+  size_t max_bundle_bytes = 256u << 10;  // Sigstore bundle blobs
+
+  // The clock compared with the deadline; default std::chrono::steady_clock::now. Injected by tests.
+  std::function<registry::Deadline()> clock;
+};
+
+// One signature that was examined, for logs and audit.
+struct SignatureFinding {
+  SignatureFormat format = SignatureFormat::kNone;
+  std::string location;  // e.g. "sha256-<hex>.sig layer 0", "referrer sha256:<manifest digest>"
+  SignatureCheck check;
+};
+
+struct VerificationResult {
+  bool verified = false;
+  Reason reason = Reason::kNoSignature;  // kVerified iff verified
+  std::string image;                     // the reference as given, e.g. "ghcr.io/org/app:1.2"
+  std::string digest;                    // the digest verified (resolved from the tag if needed); empty if unknown
+  std::string key_name;                  // the trusted key that verified the image
+  SignatureFormat format = SignatureFormat::kNone;  // format of the accepted signature
+  std::string signature_location;                   // where the accepted signature was found
+  bool tlog_verified = false;                       // the accepted signature has a verified Rekor entry
+  // One line naming the image and digest and saying why (or by which key) it is (not) verified. Contains no
+  // secrets; registry error texts are included as the registry client wrote them.
+  std::string message;
+  std::vector<SignatureFinding> findings;  // every signature examined, in order
+};
+
+class Verifier {
+ public:
+  // InvalidArgument when require_tlog is set without Rekor keys, or a limit is zero.
+  static StatusOr<Verifier> Create(VerifierOptions options);
+
+  // Resolves `image` to a digest (ResolveDigest when it has only a tag), then looks for signatures until one
+  // verifies or the candidates are exhausted. Registry calls get `deadline`; the deadline is also checked before
+  // each call. Never throws.
+  VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
+                            const TrustedKeySet& keys, registry::Deadline deadline) const;
+
+  // Hex SHA-256 over every option that can change a verdict (predicate types, Rekor keys, require_tlog, limits):
+  // with the digest and TrustedKeySet::fingerprint() it forms a complete verification cache key.
+  const std::string& fingerprint() const { return fingerprint_; }
+
+  const VerifierOptions& options() const { return options_; }
+
+ private:
+  explicit Verifier(VerifierOptions options);
+
+  VerifierOptions options_;
+  std::string fingerprint_;
+};
+
+}  // namespace pipeguard::signatures

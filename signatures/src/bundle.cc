@@ -1,0 +1,242 @@
+// Sigstore bundles (cosign v3 default; cosign-signatures.md §3.3-§5), key-based only.
+#include <algorithm>
+#include <set>
+
+#include "check_util.h"
+#include "json_util.h"
+
+namespace pipeguard::signatures {
+namespace {
+
+constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
+
+bool IsAcceptedBundleMediaType(std::string_view media_type) {
+  static const std::set<std::string_view> kAccepted = {
+      "application/vnd.dev.sigstore.bundle.v0.3+json",
+      "application/vnd.dev.sigstore.bundle+json;version=0.3",
+      "application/vnd.dev.sigstore.bundle+json;version=0.2",
+      "application/vnd.dev.sigstore.bundle+json;version=0.1",
+  };
+  return kAccepted.count(media_type) > 0;
+}
+
+std::string Truncated(std::string_view text, size_t max = 120) {
+  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max)) + "...";
+}
+
+std::string ToLower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// verificationMaterial.tlogEntries[] as RekorEntry values.
+StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& material) {
+  std::vector<RekorEntry> entries;
+  const nlohmann::json* list = Member(material, "tlogEntries", "tlog_entries");
+  if (list == nullptr) return entries;
+  if (!list->is_array()) return Status::InvalidArgument("verificationMaterial.tlogEntries is not an array");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const nlohmann::json& item = (*list)[i];
+    const std::string where = "tlogEntries[" + std::to_string(i) + "]";
+    const nlohmann::json* log_id = Member(item, "logId", "log_id");
+    const auto key_id = log_id ? StringMember(*log_id, "keyId", "key_id") : std::nullopt;
+    const auto key_id_bytes = key_id ? Base64Decode(*key_id) : std::nullopt;
+    const auto log_index = Int64Member(item, "logIndex", "log_index");
+    const auto integrated_time = Int64Member(item, "integratedTime", "integrated_time");
+    const auto body = StringMember(item, "canonicalizedBody", "canonicalized_body");
+    if (!key_id_bytes || !log_index || !body) {
+      return Status::InvalidArgument(where + " lacks a valid logId.keyId, logIndex or canonicalizedBody");
+    }
+    RekorEntry entry;
+    entry.log_id_hex = HexEncode(*key_id_bytes);
+    entry.log_index = *log_index;
+    entry.integrated_time = integrated_time.value_or(0);
+    // The SET signs the body in standard base64; protojson may have written the URL-safe form.
+    const auto body_bytes = Base64Decode(*body);
+    if (!body_bytes) return Status::InvalidArgument(where + ".canonicalizedBody is not valid base64");
+    entry.body_base64 = Base64Encode(*body_bytes);
+    if (const nlohmann::json* promise = Member(item, "inclusionPromise", "inclusion_promise")) {
+      const auto set = StringMember(*promise, "signedEntryTimestamp", "signed_entry_timestamp");
+      const auto set_bytes = set ? Base64Decode(*set) : std::nullopt;
+      if (!set_bytes)
+        return Status::InvalidArgument(where + ".inclusionPromise.signedEntryTimestamp is not valid base64");
+      entry.signed_entry_timestamp = *set_bytes;
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// The in-toto statement claims: an image-signature predicate type and a subject with the image's digest.
+SignatureCheck CheckStatement(std::string_view statement_bytes, std::string_view image_digest,
+                              const std::string& key_name, const CheckOptions& options) {
+  auto statement = ParseJson(statement_bytes, "the in-toto statement");
+  if (!statement.ok()) return Fail(Reason::kMalformed, statement.status().message(), key_name);
+  const auto type = StringMember(*statement, "_type");
+  if (!type || (*type != "https://in-toto.io/Statement/v1" && *type != "https://in-toto.io/Statement/v0.1")) {
+    return Fail(Reason::kMalformed,
+                "the DSSE payload is not an in-toto Statement (_type '" + Truncated(type.value_or("")) + "')",
+                key_name);
+  }
+  const auto predicate_type = StringMember(*statement, "predicateType", "predicate_type");
+  const auto& accepted = options.image_signature_predicate_types;
+  if (!predicate_type || std::find(accepted.begin(), accepted.end(), *predicate_type) == accepted.end()) {
+    return Fail(Reason::kNotAnImageSignature,
+                "it is an attestation (predicateType '" + Truncated(predicate_type.value_or("")) +
+                    "'), not an image signature (predicateType '" + std::string(kCosignSignPredicateType) + "')",
+                key_name);
+  }
+  const nlohmann::json* subjects = Member(*statement, "subject");
+  if (subjects == nullptr || !subjects->is_array() || subjects->empty()) {
+    return Fail(Reason::kMalformed, "the in-toto statement has no subjects", key_name);
+  }
+  if (subjects->size() > options.max_statement_subjects) {
+    return Fail(Reason::kMalformed,
+                "the in-toto statement has " + std::to_string(subjects->size()) + " subjects, more than the limit of " +
+                    std::to_string(options.max_statement_subjects),
+                key_name);
+  }
+  const std::string wanted_hex(image_digest.substr(image_digest.find(':') + 1));
+  std::string first_seen;
+  for (const auto& subject : *subjects) {
+    const nlohmann::json* digest = Member(subject, "digest");
+    const auto sha256 = digest ? StringMember(*digest, "sha256") : std::nullopt;
+    if (!sha256) continue;
+    if (ToLower(*sha256) == wanted_hex) {
+      SignatureCheck ok;
+      ok.reason = Reason::kVerified;
+      ok.key_name = key_name;
+      return ok;
+    }
+    if (first_seen.empty()) first_seen = "sha256:" + Truncated(*sha256, 64);
+  }
+  return Fail(Reason::kDigestMismatch,
+              first_seen.empty() ? "its statement names no sha256 subject digest"
+                                 : "it signs digest " + first_seen + ", not " + std::string(image_digest),
+              key_name);
+}
+
+SignatureCheck UnverifiedBundleFailure(const std::optional<std::string>& hint,
+                                       const std::vector<const TrustedPublicKey*>& hinted, const TrustedKeySet& keys) {
+  if (!hinted.empty()) {
+    return Fail(Reason::kInvalidSignature, "its key hint names trusted key '" + hinted.front()->name +
+                                               "' but the signature does not verify (altered after signing)");
+  }
+  if (hint) {
+    return Fail(Reason::kUntrustedKey, "it was made by a key that is not trusted (key hint " + Truncated(*hint, 64) +
+                                           "; trusted: " + keys.Names() + ")");
+  }
+  return Fail(Reason::kUntrustedKey, "it does not verify with any trusted key (" + keys.Names() +
+                                         "): it was made by another key, or altered after signing");
+}
+
+}  // namespace
+
+SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_digest, const TrustedKeySet& keys,
+                           const CheckOptions& options) {
+  auto bundle = ParseJson(bundle_json, "the Sigstore bundle");
+  if (!bundle.ok()) return Fail(Reason::kMalformed, bundle.status().message());
+  const auto media_type = StringMember(*bundle, "mediaType", "media_type");
+  if (!media_type || !IsAcceptedBundleMediaType(*media_type)) {
+    return Fail(Reason::kMalformed, "unsupported Sigstore bundle mediaType '" + Truncated(media_type.value_or("")) +
+                                        "' (supported: v0.1 to v0.3)");
+  }
+  const nlohmann::json* material = Member(*bundle, "verificationMaterial", "verification_material");
+  if (material == nullptr || !material->is_object()) {
+    return Fail(Reason::kMalformed, "the bundle has no verificationMaterial");
+  }
+  if (Member(*material, "certificate") != nullptr ||
+      Member(*material, "x509CertificateChain", "x509_certificate_chain") != nullptr) {
+    return Fail(Reason::kKeylessUnsupported,
+                "it was signed keylessly (Fulcio certificate): keyless signatures are not supported; configure "
+                "images.keys with the signer's public key");
+  }
+  std::optional<std::string> hint;
+  if (const nlohmann::json* public_key = Member(*material, "publicKey", "public_key")) {
+    hint = StringMember(*public_key, "hint");
+  }
+  auto tlog_entries = ParseTlogEntries(*material);
+  if (!tlog_entries.ok() && options.rekor != nullptr && !options.rekor->empty()) {
+    return Fail(Reason::kMalformed, tlog_entries.status().message());
+  }
+  const std::vector<RekorEntry> entries = tlog_entries.ok() ? *tlog_entries : std::vector<RekorEntry>{};
+
+  // The hint is unauthenticated: it only orders the keys tried and explains failures.
+  const std::vector<const TrustedPublicKey*> hinted =
+      hint ? keys.FindByHint(*hint) : std::vector<const TrustedPublicKey*>{};
+  std::vector<const TrustedPublicKey*> candidates = hinted;
+  for (const TrustedPublicKey* key : AllKeys(keys)) {
+    if (std::find(candidates.begin(), candidates.end(), key) == candidates.end()) candidates.push_back(key);
+  }
+
+  const nlohmann::json* envelope = Member(*bundle, "dsseEnvelope", "dsse_envelope");
+  const nlohmann::json* message_signature = Member(*bundle, "messageSignature", "message_signature");
+  if ((envelope == nullptr) == (message_signature == nullptr)) {
+    return Fail(Reason::kMalformed, "the bundle must hold exactly one of dsseEnvelope and messageSignature");
+  }
+
+  if (envelope != nullptr) {
+    const auto payload_type = StringMember(*envelope, "payloadType", "payload_type");
+    const auto payload_b64 = StringMember(*envelope, "payload");
+    const nlohmann::json* signatures = Member(*envelope, "signatures");
+    if (!payload_type || !payload_b64 || signatures == nullptr || !signatures->is_array()) {
+      return Fail(Reason::kMalformed, "the DSSE envelope lacks payloadType, payload or signatures");
+    }
+    if (signatures->size() != 1) {
+      return Fail(Reason::kMalformed, "the DSSE envelope has " + std::to_string(signatures->size()) +
+                                          " signatures; exactly one is supported");
+    }
+    const auto payload = Base64Decode(*payload_b64);
+    if (!payload) return Fail(Reason::kMalformed, "the DSSE payload is not valid base64");
+    const auto sig_b64 = StringMember((*signatures)[0], "sig");
+    const auto signature = sig_b64 ? Base64Decode(*sig_b64) : std::nullopt;
+    if (!signature || signature->empty())
+      return Fail(Reason::kMalformed, "the DSSE signature is missing or not valid base64");
+
+    const TrustedPublicKey* signer = FindSigner(candidates, DssePae(*payload_type, *payload), *signature);
+    if (signer == nullptr) return UnverifiedBundleFailure(hint, hinted, keys);
+    if (*payload_type != kInTotoPayloadType) {
+      return Fail(
+          Reason::kNotAnImageSignature,
+          "its DSSE payloadType is '" + Truncated(*payload_type) + "', not '" + std::string(kInTotoPayloadType) + "'",
+          signer->name);
+    }
+    SignatureCheck claims = CheckStatement(*payload, image_digest, signer->name, options);
+    if (!claims.verified()) return claims;
+    return CheckTlogEntries(entries, SignatureBinding{Sha256Hex(*payload), *signature, &signer->key}, signer->name,
+                            options);
+  }
+
+  // messageSignature: a signature over the image manifest bytes, carried with their SHA-256.
+  const nlohmann::json* message_digest = Member(*message_signature, "messageDigest", "message_digest");
+  const auto algorithm = message_digest ? StringMember(*message_digest, "algorithm") : std::nullopt;
+  const auto digest_b64 = message_digest ? StringMember(*message_digest, "digest") : std::nullopt;
+  const auto digest = digest_b64 ? Base64Decode(*digest_b64) : std::nullopt;
+  const auto sig_b64 = StringMember(*message_signature, "signature");
+  const auto signature = sig_b64 ? Base64Decode(*sig_b64) : std::nullopt;
+  if (!algorithm || !digest || !signature || signature->empty()) {
+    return Fail(Reason::kMalformed, "the messageSignature lacks a valid messageDigest or signature");
+  }
+  if (*algorithm != "SHA2_256" || digest->size() != 32) {
+    return Fail(Reason::kMalformed, "the messageSignature digest algorithm '" + Truncated(*algorithm) +
+                                        "' is not supported (SHA2_256 only)");
+  }
+  const TrustedPublicKey* signer = nullptr;
+  for (const TrustedPublicKey* key : candidates) {
+    if (key->key.VerifySha256Digest(*digest, *signature)) {
+      signer = key;
+      break;
+    }
+  }
+  if (signer == nullptr) return UnverifiedBundleFailure(hint, hinted, keys);
+  const std::string signed_digest = "sha256:" + HexEncode(*digest);
+  if (signed_digest != image_digest) {
+    return Fail(Reason::kDigestMismatch,
+                "its message signature covers digest " + signed_digest + ", not " + std::string(image_digest),
+                signer->name);
+  }
+  return CheckTlogEntries(entries, SignatureBinding{HexEncode(*digest), *signature, &signer->key}, signer->name,
+                          options);
+}
+
+}  // namespace pipeguard::signatures

@@ -1,0 +1,118 @@
+#include "pipeguard/signatures/checks.h"
+
+#include "check_util.h"
+
+namespace pipeguard::signatures {
+
+std::string_view ReasonText(Reason reason) {
+  switch (reason) {
+    case Reason::kVerified:
+      return "verified";
+    case Reason::kDigestMismatch:
+      return "signature for a different digest";
+    case Reason::kNotAnImageSignature:
+      return "not an image signature";
+    case Reason::kInvalidSignature:
+      return "signature invalid";
+    case Reason::kUntrustedKey:
+      return "not signed by a trusted key";
+    case Reason::kKeylessUnsupported:
+      return "keyless signature not supported";
+    case Reason::kMalformed:
+      return "malformed signature";
+    case Reason::kNoSignature:
+      return "no signature found";
+    case Reason::kImageNotFound:
+      return "image not found";
+    case Reason::kRegistryDenied:
+      return "registry denied access";
+    case Reason::kRegistryUnreachable:
+      return "registry unreachable";
+    case Reason::kTimedOut:
+      return "timed out";
+  }
+  return "unknown";
+}
+
+std::string_view ReasonId(Reason reason) {
+  switch (reason) {
+    case Reason::kVerified:
+      return "verified";
+    case Reason::kDigestMismatch:
+      return "digest_mismatch";
+    case Reason::kNotAnImageSignature:
+      return "not_an_image_signature";
+    case Reason::kInvalidSignature:
+      return "invalid_signature";
+    case Reason::kUntrustedKey:
+      return "untrusted_key";
+    case Reason::kKeylessUnsupported:
+      return "keyless_unsupported";
+    case Reason::kMalformed:
+      return "malformed";
+    case Reason::kNoSignature:
+      return "no_signature";
+    case Reason::kImageNotFound:
+      return "image_not_found";
+    case Reason::kRegistryDenied:
+      return "registry_denied";
+    case Reason::kRegistryUnreachable:
+      return "registry_unreachable";
+    case Reason::kTimedOut:
+      return "timed_out";
+  }
+  return "unknown";
+}
+
+std::string_view SignatureFormatName(SignatureFormat format) {
+  switch (format) {
+    case SignatureFormat::kNone:
+      return "none";
+    case SignatureFormat::kSimpleSigning:
+      return "cosign simple signing (.sig)";
+    case SignatureFormat::kSigstoreBundle:
+      return "sigstore bundle";
+  }
+  return "unknown";
+}
+
+std::string DssePae(std::string_view payload_type, std::string_view payload) {
+  std::string pae = "DSSEv1 ";
+  pae += std::to_string(payload_type.size());
+  pae += ' ';
+  pae += payload_type;
+  pae += ' ';
+  pae += std::to_string(payload.size());
+  pae += ' ';
+  pae += payload;
+  return pae;
+}
+
+SignatureCheck CheckTlogEntries(const std::vector<RekorEntry>& entries, const SignatureBinding& binding,
+                                const std::string& key_name, const CheckOptions& options) {
+  SignatureCheck result;
+  result.reason = Reason::kVerified;
+  result.key_name = key_name;
+  if (options.rekor == nullptr || options.rekor->empty()) return result;  // tlog data ignored by configuration
+  if (entries.size() > options.max_tlog_entries) {
+    return Fail(Reason::kMalformed,
+                "carries " + std::to_string(entries.size()) + " transparency log entries, more than the limit of " +
+                    std::to_string(options.max_tlog_entries),
+                key_name);
+  }
+  for (const RekorEntry& entry : entries) {
+    const Status set = VerifySignedEntryTimestamp(*options.rekor, entry);
+    if (set.code() == StatusCode::kNotFound) continue;  // another log: neither trusted nor held against it
+    if (!set.ok()) return Fail(Reason::kInvalidSignature, set.message(), key_name);
+    const Status body = CheckEntryBody(entry, binding);
+    if (!body.ok()) return Fail(Reason::kInvalidSignature, body.message(), key_name);
+    result.tlog_verified = true;
+  }
+  if (options.require_tlog && !result.tlog_verified) {
+    return Fail(Reason::kInvalidSignature,
+                "has no verified entry from a trusted transparency log, which the configuration requires", key_name);
+  }
+  return result;
+}
+
+}  // namespace pipeguard::signatures

@@ -1,0 +1,74 @@
+// Test support: signing keys generated with OpenSSL, and signature artifacts built exactly as cosign writes them
+// (cosign-signatures.md §2.2-§2.4 legacy, §3.1 and §3.3-§3.4 bundle), pushed into a FakeRegistry.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fake_registry.h"
+
+struct evp_pkey_st;
+
+namespace pipeguard::signatures::testing {
+
+enum class KeyKind { kP256, kP384, kRsa2048, kRsa2048Pss, kEd25519 };
+
+// A private key for signing test artifacts. RSA-PSS signs RSA keys with PSS padding.
+class SigningKey {
+ public:
+  static SigningKey Generate(KeyKind kind);
+
+  // PEM "PUBLIC KEY" of the key.
+  const std::string& public_pem() const { return public_pem_; }
+  // Signs `message` the way cosign does for this key type (ECDSA DER with the curve's hash, RSA SHA-256,
+  // Ed25519 pure).
+  std::string Sign(const std::string& message) const;
+  // Signs a precomputed SHA-256 digest (messageSignature); ECDSA and RSA only.
+  std::string SignDigest(const std::string& digest) const;
+  // base64(SHA-256(SPKI DER)), cosign's publicKey.hint.
+  std::string Hint() const;
+
+ private:
+  std::shared_ptr<evp_pkey_st> key_;
+  KeyKind kind_ = KeyKind::kP256;
+  std::string public_pem_;
+};
+
+// A digest for a made-up image manifest (distinct per seed).
+std::string ImageDigest(const std::string& seed);
+
+// The simple-signing payload exactly as cosign marshals it (Go encoding/json, compact, struct field order).
+std::string SimpleSigningPayload(const std::string& digest,
+                                 const std::string& docker_reference = "registry.example.com/team/app",
+                                 const std::string& type = "cosign container image signature");
+
+// One legacy `.sig` layer descriptor for `payload` with the given signature annotation (base64).
+nlohmann::json SimpleSigningLayer(const std::string& payload, const std::string& signature_b64);
+
+// A legacy `.sig` manifest (OCI media types) holding `layers`; `config_digest` points at a dummy config.
+std::string SignatureManifest(const std::vector<nlohmann::json>& layers);
+
+// The in-toto statement cosign v3 `sign` writes (protojson), for `digest`, with a predicate type.
+std::string InTotoStatement(const std::string& digest,
+                            const std::string& predicate_type = "https://sigstore.dev/cosign/sign/v1");
+
+// A v0.3 bundle as `cosign sign --key k --use-signing-config=false --tlog-upload=false` writes it: publicKey.hint and
+// a DSSE envelope whose single signature covers PAE(payloadType, payload).
+std::string DsseBundle(const SigningKey& key, const std::string& payload,
+                       const std::string& payload_type = "application/vnd.in-toto+json");
+
+// The OCI 1.1 artifact manifest cosign v3 pushes for a bundle blob, with `subject` = the image.
+std::string BundleReferrerManifest(const std::string& bundle_digest, size_t bundle_size,
+                                   const std::string& subject_digest);
+
+// Pushes a legacy signature by `key` for `digest` (payload blob + `.sig` manifest tag). Returns the payload.
+std::string PushLegacySignature(FakeRegistry& registry, const SigningKey& key, const std::string& digest);
+
+// Pushes a bundle (blob + referrer manifest) for `subject_digest`; returns the referrer manifest digest.
+// `descriptor_artifact_type` is what the fallback index records (cosign <= 3.0.6 wrote the empty type).
+std::string PushBundle(FakeRegistry& registry, const std::string& bundle_json, const std::string& subject_digest,
+                       const std::string& descriptor_artifact_type = "application/vnd.dev.sigstore.bundle.v0.3+json");
+
+}  // namespace pipeguard::signatures::testing

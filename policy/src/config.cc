@@ -17,9 +17,10 @@ class ConfigReader {
 
   Status Error(const YAML::Node& node, const std::string& key, const std::string& problem) const {
     const auto mark = node.Mark();
-    std::string where = source_;
-    if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1);
-    return Status::InvalidArgument(where + ": " + key + ": " + problem);
+    std::string message = source_;
+    if (mark.line >= 0) message.append(":").append(std::to_string(mark.line + 1));
+    message.append(": ").append(key).append(": ").append(problem);
+    return Status::InvalidArgument(std::move(message));
   }
 
   // Rejects keys not in `allowed` so that typos in security settings are caught.

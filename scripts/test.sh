@@ -23,6 +23,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
 bash scripts/install-deps.sh
+# Real servers the component tests talk to, built or installed once and cached under ~/.cache/pipeguard:
+# docker-registry, skopeo and cosign v2/v3 (registry tests), moto (AWS tests).
+bash scripts/registry/install.sh
+bash scripts/moto/install.sh
 
 if ((quick == 0)); then
   step "clang-format"

@@ -1,0 +1,594 @@
+// Detector: orchestrates the detectors over a ScanInput (spec D3):
+//   (a) value-shape detectors on every literal value and every raw argv element,
+//   (b) exact key tables on every key/value pair (env entries, conf entries, `--conf k=v`, `-Dk=v`, shell
+//       assignments, `--flag value`, here-doc `key: value` lines),
+//   (c) the generic name heuristic when (a) and (b) found nothing,
+//   (d) audit-only entropy on env values when nothing else fired,
+// then de-duplicates per (path, rule) in FindingSink. Cross-entry rule TLS-040 runs after the entries.
+//
+// Size policy: values and argv elements up to kMaxScanBytes (1 MiB) are scanned in full, in linear time.
+// Anything larger is not scanned and yields SEC-099 at MEDIUM (fail-closed: it blocks in strict namespaces and
+// warns elsewhere).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detect/filters.h"
+#include "detect/findings.h"
+#include "detect/key_names.h"
+#include "detect/key_rules.h"
+#include "detect/text.h"
+#include "detect/tokenizer.h"
+#include "detect/value_rules.h"
+#include "pipeguard/policy/detect.h"
+
+namespace pipeguard::policy {
+namespace {
+
+using detect::DetectorId;
+using detect::FindingSink;
+using detect::Location;
+
+constexpr std::size_t kMaxScanBytes = std::size_t{1} << 20;
+constexpr int kMaxScriptNesting = 3;
+
+std::string_view SurfaceWord(Surface s) {
+  switch (s) {
+    case Surface::kEnv:
+      return "env";
+    case Surface::kSparkConf:
+      return "Spark conf";
+    case Surface::kHadoopConf:
+      return "Hadoop conf";
+    case Surface::kProperties:
+      return "property";
+    case Surface::kArgument:
+      return "argument";
+  }
+  return "value";
+}
+
+// Env vars whose value is a JVM / spark-submit option string (`-Dk=v`, `--conf k=v`).
+bool CarriesJvmOptions(std::string_view key) {
+  if (key.empty() || (detect::ToLowerAscii(key.back()) != 's' && detect::ToLowerAscii(key[0]) != 's' &&
+                      detect::ToLowerAscii(key[0]) != 'p')) {
+    return false;
+  }
+  return detect::EndsWithIgnoreCase(key, "_opts") || detect::EndsWithIgnoreCase(key, "_options") ||
+         detect::StartsWithIgnoreCase(key, "spark_java_opt_") || detect::EqualsIgnoreCase(key, "pyspark_submit_args");
+}
+
+// `NAME=value` with a shell identifier as NAME.
+bool SplitAssignment(std::string_view word, std::string_view& name, std::string_view& value) {
+  const std::size_t eq = word.find('=');
+  if (eq == 0 || eq == std::string_view::npos) return false;
+  if (!(detect::IsAsciiAlpha(word[0]) || word[0] == '_')) return false;
+  for (std::size_t i = 1; i < eq; ++i) {
+    if (!(detect::IsAsciiAlnum(word[i]) || word[i] == '_')) return false;
+  }
+  name = word.substr(0, eq);
+  value = word.substr(eq + 1);
+  return true;
+}
+
+// `key=value` with a conf-style key (letters, digits, `. _ -`).
+bool SplitConf(std::string_view word, std::string_view& key, std::string_view& value) {
+  const std::size_t eq = word.find('=');
+  if (eq == 0 || eq == std::string_view::npos) return false;
+  for (std::size_t i = 0; i < eq; ++i) {
+    const char c = word[i];
+    if (!(detect::IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-')) return false;
+  }
+  key = word.substr(0, eq);
+  value = word.substr(eq + 1);
+  return true;
+}
+
+// The key shown for a finding on a raw argv element: the option it belongs to, never its value.
+std::string ElementKey(const std::vector<std::string_view>& argv, std::size_t i, bool script) {
+  const std::string_view e = argv[i];
+  if (script) return "shell script";
+  if (e.substr(0, 2) == "--" || e.substr(0, 2) == "-D") return std::string(e.substr(0, e.find('=')));
+  if (!e.empty() && e[0] == '-') return std::string(e.substr(0, 2));
+  // The previous element names this one only when it is a bare option (`--conn-uri`, `-H`); `-pSECRET` or
+  // `--password=x` carry a value and must never become a key.
+  if (i > 0) {
+    const std::string_view prev = argv[i - 1];
+    const bool long_option =
+        prev.size() > 2 && prev.size() <= 64 && prev.substr(0, 2) == "--" && prev.find('=') == std::string_view::npos;
+    const bool short_option = prev.size() == 2 && prev[0] == '-' && prev[1] != '-';
+    if (long_option || short_option) return std::string(prev);
+  }
+  return "argv[" + std::to_string(i) + "]";
+}
+
+bool IsCurlLike(std::string_view cmd) { return cmd == "curl" || cmd == "wget" || cmd == "http" || cmd == "https"; }
+bool IsMysqlLike(std::string_view cmd) {
+  return cmd == "mysql" || cmd == "mysqldump" || cmd == "mysqladmin" || cmd == "mariadb" || cmd == "mysqlimport";
+}
+
+// curl `-u user:password`: a literal password (or an API key as the user with an empty password), not one of
+// gitleaks' curl placeholders (`pass`, `pwd`, `test`, `token`, `x+`, `*+`, `<...>`, `[...]`, `$VAR`, `$(...)`,
+// `{{...}}`).
+bool IsLiteralUserPassword(std::string_view userpass) {
+  const std::string_view up = detect::TrimAscii(userpass);
+  const std::size_t colon = up.find(':');
+  if (colon == std::string_view::npos || detect::IsReference(up) || detect::IsPlaceholder(up)) return false;
+  const std::string_view user = up.substr(0, colon);
+  const std::string_view pass = up.substr(colon + 1);
+  auto placeholder = [](std::string_view s) {
+    return detect::IsReference(s) || detect::IsPlaceholder(s) || detect::EqualsIgnoreCase(s, "pass") ||
+           detect::EqualsIgnoreCase(s, "pwd");
+  };
+  if (detect::ShannonEntropy(up) < 2.0) return false;
+  if (pass.empty()) {
+    // `-u sk_live_xxx:` passes an API key as the user name.
+    return user.size() >= 8 && !placeholder(user);
+  }
+  return pass.size() >= 3 && !placeholder(pass);
+}
+
+// Airflow SMTP settings seen across env entries, for TLS-040.
+struct SmtpState {
+  const ConfigEntry* starttls_off = nullptr;
+  std::size_t starttls_order = 0;
+  bool ssl_on = false;
+  bool credentials = false;
+
+  void Observe(const ConfigEntry& e, std::size_t order) {
+    const std::string_view k = e.key;
+    if (k.size() < 23 || !detect::StartsWithIgnoreCase(k, "airflow")) return;
+    const bool literal = e.source == ValueSource::kLiteral;
+    if (detect::EqualsIgnoreCase(k, "airflow__smtp__smtp_starttls") && literal && detect::IsFalsy(e.value)) {
+      starttls_off = &e;
+      starttls_order = order;
+    } else if (detect::EqualsIgnoreCase(k, "airflow__smtp__smtp_ssl") && literal && detect::IsTruthy(e.value)) {
+      ssl_on = true;
+    } else if (detect::StartsWithIgnoreCase(k, "airflow__smtp__smtp_password") ||
+               detect::EqualsIgnoreCase(k, "airflow_conn_smtp_default")) {
+      credentials = credentials || e.source != ValueSource::kLiteral || !detect::TrimAscii(e.value).empty();
+    }
+  }
+};
+
+}  // namespace
+
+struct Detector::Impl {
+  detect::ValueRules values;
+  detect::KeyRules keys;
+
+  // One key/value pair and how to judge it.
+  struct Pair {
+    std::string_view key;
+    std::string_view value;
+    bool env_style = false;        // env var or shell assignment
+    bool from_flag = false;        // a command-line `--flag`: generic hits are SEC-081
+    bool run_value_shapes = true;  // false when the containing argv element was scanned raw already
+    bool entropy = false;          // SEC-090 allowed (env entries)
+    bool spark_executor = false;
+    Location where;
+  };
+
+  void ScanPair(const Pair& p, FindingSink& sink) const;
+  void ScanEntry(const ConfigEntry& e, std::size_t order, bool spark_executor, FindingSink& sink) const;
+  void ScanCommandLine(const CommandLine& cl, std::size_t order_base, FindingSink& sink) const;
+  // Judges the words of a command stream (and the pairs embedded in its here-docs and comments).
+  void WalkWords(const detect::ShellWords& stream, const CommandLine& cl, std::size_t order_base, int depth,
+                 FindingSink& sink) const;
+  void ScanOptionString(std::string_view options, std::string_view container, std::string_view path, std::size_t order,
+                        FindingSink& sink) const;
+};
+
+void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
+  if (p.value.size() > kMaxScanBytes) {
+    sink.Add(p.where, DetectorId::kValueTooLarge, Severity::kMedium);
+    return;
+  }
+  const detect::NormalizedKey key(p.key, p.env_style);
+  const detect::KeyOutcome keyed = keys.Scan(key, p.value, p.spark_executor, p.where, sink);
+  if (keyed.stop) return;
+  const std::string_view value = detect::TrimAscii(p.value);
+  if (value.empty()) return;
+  bool secret = keyed.secret;
+  if (p.run_value_shapes && values.Scan(p.value, p.where, sink)) secret = true;
+  if (secret || keyed.matched) return;
+
+  // (c) generic name heuristic. For AIRFLOW__SECTION__KEY only the KEY part names the option.
+  std::string_view name = key.original();
+  std::string_view lower_name = key.lower();
+  if (key.env_style() && lower_name.substr(0, 9) == "airflow__") {
+    const std::size_t second = name.find("__", 9);
+    if (second != std::string_view::npos) {
+      name = name.substr(second + 2);
+      lower_name = lower_name.substr(second + 2);
+    }
+  }
+  if (key.hints().sensitive && detect::MayBeSensitiveName(lower_name)) {
+    const detect::KeyTokens tokens(name);
+    const detect::NameStrength strength = detect::ClassifyName(tokens);
+    const DetectorId generic = p.from_flag ? DetectorId::kCliSecretFlag : DetectorId::kGenericSensitiveName;
+    if (strength == detect::NameStrength::kStrong) {
+      if (value.size() >= 4 && !detect::IsNonSecretLiteral(value) && !detect::IsBoolOrShortNumber(value) &&
+          value.find("://") == std::string_view::npos) {
+        sink.Add(p.where, generic, Severity::kHigh, "sensitive name");
+        return;
+      }
+    } else if (strength == detect::NameStrength::kWeak && !p.from_flag) {
+      // D4 gate for weak names, plus mixed character classes so `user-profile-v2` style keys stay quiet.
+      bool digit = false, upper = false, lower_case = false, blank = false;
+      for (char c : value) {
+        digit |= detect::IsAsciiDigit(c);
+        upper |= detect::IsAsciiUpper(c);
+        lower_case |= detect::IsAsciiLower(c);
+        blank |= detect::IsAsciiSpace(c);
+      }
+      if (value.size() >= 12 && digit && !blank && (upper || value.size() >= 20) && (upper || lower_case) &&
+          detect::ShannonEntropy(value) >= 3.0 && !detect::IsNonSecretLiteral(value) &&
+          value.find("://") == std::string_view::npos) {
+        sink.Add(p.where, DetectorId::kGenericSensitiveName, Severity::kMedium, "weak sensitive name");
+        return;
+      }
+    }
+  }
+
+  // (d) audit-only entropy on env values whose name is not an identifier, digest or location.
+  if (p.entropy && detect::IsHighEntropyToken(value) && !detect::NamesIdentifierOrDigest(detect::KeyTokens(name))) {
+    sink.Add(p.where, DetectorId::kHighEntropyValue, Severity::kLow);
+  }
+}
+
+void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spark_executor, FindingSink& sink) const {
+  const bool env = e.surface == Surface::kEnv;
+  Location where{e.path, e.key, SurfaceWord(e.surface), {}, order};
+  switch (e.source) {
+    case ValueSource::kSecretRef:  // the remediation itself; SEC-110 is deliberately not reported (D10)
+    case ValueSource::kOtherRef:
+      return;
+    case ValueSource::kConfigMapRef: {
+      if (!env) return;
+      const detect::NormalizedKey key(e.key, true);
+      if (key.pass_through() || !detect::MayBeSensitiveName(key.lower())) return;
+      if (detect::ClassifyName(detect::KeyTokens(key.original())) == detect::NameStrength::kStrong) {
+        sink.Add(where, DetectorId::kSensitiveNameFromConfigMap, Severity::kMedium);
+      }
+      return;
+    }
+    case ValueSource::kLiteral:
+      break;
+  }
+  Pair p;
+  p.key = e.key;
+  p.value = e.value;
+  p.env_style = env;
+  p.entropy = env;
+  p.spark_executor = spark_executor;
+  if (e.surface == Surface::kArgument && !e.key.empty() && e.key[0] == '-') {
+    p.from_flag = true;
+    std::size_t dashes = 0;
+    while (dashes < e.key.size() && e.key[dashes] == '-') ++dashes;
+    p.key = e.key.substr(dashes);
+  }
+  p.where = where;
+  ScanPair(p, sink);
+  if (env && e.value.size() <= kMaxScanBytes && CarriesJvmOptions(e.key)) {
+    ScanOptionString(e.value, e.key, e.path, order, sink);
+  }
+}
+
+void Detector::Impl::ScanOptionString(std::string_view options, std::string_view container, std::string_view path,
+                                      std::size_t order, FindingSink& sink) const {
+  if (options.find('=') == std::string_view::npos) return;
+  // Judges one option word; `next` is the following word (for `--conf k=v`). Returns true when it used `next`.
+  auto option = [&](std::string_view word, std::string_view next) {
+    std::string_view kv = word;
+    std::string_view surface = "option";
+    bool used_next = false;
+    if (kv.substr(0, 2) == "-D") {
+      kv.remove_prefix(2);
+    } else if (kv == "--conf") {
+      kv = next;
+      surface = "Spark conf";
+      used_next = true;
+    } else if (kv.substr(0, 7) == "--conf=") {
+      kv.remove_prefix(7);
+      surface = "Spark conf";
+    } else {
+      return false;
+    }
+    std::string_view k;
+    std::string_view v;
+    if (SplitConf(kv, k, v)) {
+      Pair p;
+      p.key = k;
+      p.value = v;
+      p.run_value_shapes = false;  // the whole env value went through the value-shape detectors
+      p.where = Location{path, k, surface, container, order};
+      ScanPair(p, sink);
+    }
+    return used_next;
+  };
+  if (options.find_first_of("'\"\\$`") == std::string_view::npos) {
+    // Nothing to unquote: split on blanks without copying.
+    auto next_word = [&](std::size_t& pos) {
+      while (pos < options.size() && detect::IsAsciiSpace(options[pos])) ++pos;
+      const std::size_t begin = pos;
+      while (pos < options.size() && !detect::IsAsciiSpace(options[pos])) ++pos;
+      return options.substr(begin, pos - begin);
+    };
+    std::size_t pos = 0;
+    std::string_view word = next_word(pos);
+    while (!word.empty()) {
+      std::size_t after = pos;
+      const std::string_view next = next_word(after);
+      if (option(word, next)) {
+        pos = after;
+        word = next_word(pos);
+      } else {
+        word = next;
+        pos = after;
+      }
+    }
+    return;
+  }
+  detect::ShellWords words;
+  words.AddScript(options, 0);
+  const auto& w = words.words();
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (option(w[i].text, i + 1 < w.size() ? w[i + 1].text : std::string_view())) ++i;
+  }
+}
+
+void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_base, FindingSink& sink) const {
+  const auto& argv = cl.argv;
+  auto path_of = [&](std::size_t i) {
+    return i < cl.paths.size() ? std::string_view(cl.paths[i]) : std::string_view();
+  };
+  detect::ShellWords words;
+  bool shell = false;
+  bool next_is_script = false;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string_view e = argv[i];
+    const bool script = next_is_script;
+    next_is_script = false;
+    const std::string key = ElementKey(argv, i, script);
+    const Location where{path_of(i), key, script ? "command" : "argument", {}, order_base + i};
+    if (e.size() > kMaxScanBytes) {
+      sink.Add(where, DetectorId::kValueTooLarge, Severity::kMedium);
+      words.AddWord({}, i);
+      continue;
+    }
+    values.Scan(e, where, sink);
+    if (script) {
+      words.AddSeparator(i);
+      words.AddScript(e, i);
+      words.AddSeparator(i);
+      continue;
+    }
+    if (i <= 1 && detect::IsShell(detect::CommandBasename(e))) shell = true;
+    if (shell && detect::IsShellCommandOption(e)) {
+      next_is_script = true;  // `-c` itself is not a word: the script starts a fresh command stream
+      continue;
+    }
+    const bool multi_option = !e.empty() && e[0] == '-' && e.find_first_of(" \t\n") != std::string_view::npos;
+    if (multi_option) {
+      words.AddScript(e, i);
+    } else {
+      words.AddWord(e, i);
+    }
+  }
+  WalkWords(words, cl, order_base, 0, sink);
+}
+
+void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLine& cl, std::size_t order_base,
+                               int depth, FindingSink& sink) const {
+  const std::vector<detect::ShellWord>& words = stream.words();
+  auto path_of = [&](std::size_t i) {
+    return i < cl.paths.size() ? std::string_view(cl.paths[i]) : std::string_view();
+  };
+  auto where_at = [&](std::size_t arg, std::string_view key, std::string_view surface) {
+    return Location{path_of(arg), key, surface, {}, order_base + arg};
+  };
+  auto pair = [&](std::string_view key, std::string_view value, std::size_t arg, bool env_style, bool from_flag,
+                  std::string_view shown_key, std::string_view surface) {
+    Pair p;
+    p.key = key;
+    p.value = value;
+    p.env_style = env_style;
+    p.from_flag = from_flag;
+    p.run_value_shapes = false;
+    p.where = where_at(arg, shown_key, surface);
+    ScanPair(p, sink);
+  };
+  auto tls30 = [&](std::size_t arg, std::string_view flag, std::string_view detail) {
+    sink.Add(where_at(arg, flag, "argument"), DetectorId::kTlsVerificationDisabled, Severity::kMedium, detail);
+  };
+
+  bool command_position = true;
+  bool assignments_allowed = false;  // after export/declare/local/readonly/env
+  std::string_view cmd;
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    const detect::ShellWord& w = words[k];
+    if (w.separator) {
+      command_position = true;
+      assignments_allowed = false;
+      cmd = {};
+      continue;
+    }
+    const detect::ShellWord* next = (k + 1 < words.size() && !words[k + 1].separator) ? &words[k + 1] : nullptr;
+    const std::string_view t = w.text;
+    std::string_view name;
+    std::string_view value;
+
+    if (command_position || assignments_allowed) {
+      if (SplitAssignment(t, name, value)) {
+        pair(name, value, w.arg_index, /*env_style=*/true, false, name, "shell variable");
+        continue;
+      }
+      if (command_position) {
+        const std::string_view b = detect::CommandBasename(t);
+        if (b == "export" || b == "declare" || b == "local" || b == "readonly" || b == "typeset" || b == "env") {
+          assignments_allowed = true;
+          command_position = b == "env";
+          continue;
+        }
+        if (b == "sudo" || b == "exec" || b == "nohup" || b == "time" || b == "command") continue;
+        cmd = b;
+        command_position = false;
+        assignments_allowed = false;
+        continue;
+      }
+    }
+
+    // A nested `sh -c "<script>"` inside a script.
+    if (detect::IsShell(cmd) && detect::IsShellCommandOption(t) && next != nullptr) {
+      if (depth < kMaxScriptNesting) {
+        detect::ShellWords nested;
+        nested.AddScript(next->text, next->arg_index);
+        WalkWords(nested, cl, order_base, depth + 1, sink);
+      }
+      ++k;
+      continue;
+    }
+    // Spark / Hive configuration: `--conf k=v`, `--conf=k=v`, `--hiveconf k=v`, `-Dk=v`, `-D k=v`.
+    if ((t == "--conf" || t == "--hiveconf") && next != nullptr) {
+      if (SplitConf(next->text, name, value)) pair(name, value, next->arg_index, false, false, name, "Spark conf");
+      ++k;
+      continue;
+    }
+    if (t.substr(0, 7) == "--conf=" && SplitConf(t.substr(7), name, value)) {
+      pair(name, value, w.arg_index, false, false, name, "Spark conf");
+      continue;
+    }
+    if (t.substr(0, 2) == "-D") {
+      const bool separate = t.size() == 2 && next != nullptr;
+      const detect::ShellWord& src = separate ? *next : w;
+      if (SplitConf(separate ? next->text : t.substr(2), name, value)) {
+        pair(name, value, src.arg_index, false, false, name, "property");
+      }
+      if (separate) ++k;
+      continue;
+    }
+    // curl/wget specifics.
+    if (IsCurlLike(cmd)) {
+      if ((t == "-u" || t == "--user") && next != nullptr) {
+        if (IsLiteralUserPassword(next->text)) {
+          sink.Add(where_at(next->arg_index, t, "argument"), DetectorId::kCliSecretFlag, Severity::kHigh,
+                   "user:password");
+        }
+        ++k;
+        continue;
+      }
+      if ((t.substr(0, 2) == "-u" && t.size() > 2 && t[2] != '-') || t.substr(0, 7) == "--user=") {
+        const std::string_view up = t[1] == 'u' ? t.substr(2) : t.substr(7);
+        if (IsLiteralUserPassword(up)) {
+          sink.Add(where_at(w.arg_index, t.substr(0, 2) == "-u" ? "-u" : "--user", "argument"),
+                   DetectorId::kCliSecretFlag, Severity::kHigh, "user:password");
+        }
+        continue;
+      }
+      if ((t == "-H" || t == "--header") && next != nullptr) {
+        const std::string_view header = next->text;
+        const std::size_t colon = header.find(':');
+        if (colon != std::string_view::npos) {
+          const std::string_view header_name = detect::TrimAscii(header.substr(0, colon));
+          const detect::LowerCopy lower(header_name.size() <= 64 ? header_name : std::string_view());
+          const bool auth = lower.view() == "authorization" || lower.view() == "proxy-authorization";
+          const bool keyed = !auth && detect::MayBeSensitiveName(lower.view()) &&
+                             detect::ClassifyName(detect::KeyTokens(header_name)) == detect::NameStrength::kStrong;
+          const std::string_view credential = header.substr(colon + 1);
+          if ((auth && detect::IsLiteralAuthorization(credential)) ||
+              (keyed && detect::IsLiteralAuthorization(detect::TrimAscii(credential)))) {
+            sink.Add(where_at(next->arg_index, t, "argument"), DetectorId::kAuthorizationHeader, Severity::kHigh);
+          }
+        }
+        ++k;
+        continue;
+      }
+      if (cmd == "curl" && t.size() >= 2 && t[0] == '-' && t[1] != '-' && t.find('k') != std::string_view::npos) {
+        bool cluster = true;
+        for (char c : t.substr(1)) cluster = cluster && detect::IsAsciiAlpha(c);
+        if (cluster) {
+          tls30(w.arg_index, "-k", "curl -k");
+          continue;
+        }
+      }
+    }
+    if (t == "--insecure" || t == "--no-verify-ssl" || t == "--no-check-certificate" ||
+        t == "--insecure-skip-tls-verify" || t == "--insecure-skip-tls-verify=true" || t == "--tls-verify=false" ||
+        t == "--skip-tls-verify") {
+      tls30(w.arg_index, t.substr(0, t.find('=')), "certificate verification off");
+      continue;
+    }
+    // Database clients: `mysql -pSECRET`, `sqlcmd -P SECRET`.
+    if (IsMysqlLike(cmd) && t.size() > 2 && t[0] == '-' && t[1] == 'p') {
+      const std::string_view pw = t.substr(2);
+      if (pw.size() >= 3 && !detect::IsNonSecretLiteral(pw)) {
+        sink.Add(where_at(w.arg_index, "-p", "argument"), DetectorId::kCliSecretFlag, Severity::kHigh);
+      }
+      continue;
+    }
+    if ((cmd == "sqlcmd" || cmd == "bcp") && t == "-P" && next != nullptr) {
+      if (next->text.size() >= 3 && !detect::IsNonSecretLiteral(next->text)) {
+        sink.Add(where_at(next->arg_index, "-P", "argument"), DetectorId::kCliSecretFlag, Severity::kHigh);
+      }
+      ++k;
+      continue;
+    }
+    // Long options: `--name=value`, or `--name value` for sensitive names and sslmode.
+    if (t.size() > 2 && t[0] == '-' && t[1] == '-') {
+      const std::size_t eq = t.find('=');
+      const std::string_view flag = t.substr(0, eq);
+      const std::string_view flag_name = flag.substr(2);
+      if (eq != std::string_view::npos) {
+        pair(flag_name, t.substr(eq + 1), w.arg_index, false, true, flag, "argument");
+        continue;
+      }
+      if (next != nullptr && !next->text.empty() && next->text[0] != '-') {
+        const detect::LowerCopy lower(flag_name.size() <= 64 ? flag_name : std::string_view());
+        const bool strong = detect::MayBeSensitiveName(lower.view()) &&
+                            detect::ClassifyName(detect::KeyTokens(flag_name)) == detect::NameStrength::kStrong;
+        if (strong || lower.view() == "sslmode") {
+          pair(flag_name, next->text, next->arg_index, false, true, flag, "argument");
+          ++k;
+        }
+      }
+      continue;
+    }
+    // Positional `key=value` words (`dbt run --vars`, job parameters).
+    if (!t.empty() && t[0] != '-' && SplitConf(t, name, value))
+      pair(name, value, w.arg_index, false, false, name, "argument");
+  }
+  for (const detect::EmbeddedPair& h : stream.embedded_pairs()) {
+    pair(h.key, h.value, h.arg_index, h.env_style, false, h.key, "script line");
+  }
+}
+
+Detector::Detector() : impl_(std::make_unique<Impl>()) {}
+Detector::~Detector() = default;
+
+std::vector<Finding> Detector::Scan(const ScanInput& input) const {
+  FindingSink sink;
+  SmtpState smtp;
+  for (std::size_t i = 0; i < input.entries.size(); ++i) {
+    const ConfigEntry& e = input.entries[i];
+    if (e.surface == Surface::kEnv) smtp.Observe(e, i);
+    impl_->ScanEntry(e, i, input.spark_executor, sink);
+  }
+  if (smtp.starttls_off != nullptr && !smtp.ssl_on && smtp.credentials) {
+    sink.Add(Location{smtp.starttls_off->path, smtp.starttls_off->key, "env", {}, smtp.starttls_order},
+             DetectorId::kAirflowSmtpCleartext, Severity::kLow);
+  }
+  std::size_t order = input.entries.size();
+  for (const CommandLine& cl : input.command_lines) {
+    impl_->ScanCommandLine(cl, order, sink);
+    order += cl.argv.size();
+  }
+  return sink.Take();
+}
+
+const Detector& DefaultDetector() {
+  static const Detector* const detector = new Detector();
+  return *detector;
+}
+
+}  // namespace pipeguard::policy

@@ -1,0 +1,96 @@
+// The detector registry (stable IDs, rule, remediation text) and the per-scan finding sink that builds messages
+// and de-duplicates per (path, rule).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeguard/policy/detect.h"
+#include "pipeguard/policy/types.h"
+
+namespace pipeguard::policy::detect {
+
+enum class DetectorId : std::uint8_t {
+  kPrivateKey,                  // SEC-001
+  kAwsAccessKeyId,              // SEC-002
+  kCloudCredentialBlob,         // SEC-003
+  kVendorToken,                 // SEC-004
+  kJwt,                         // SEC-005
+  kAuthorizationHeader,         // SEC-006
+  kUriCredentials,              // SEC-010
+  kConnectionStringPassword,    // SEC-011
+  kAirflowConnection,           // SEC-020
+  kAirflowSensitiveConfig,      // SEC-021
+  kSparkHadoopConf,             // SEC-030
+  kSparkAuthSecretEnv,          // SEC-031
+  kKafkaJaasPassword,           // SEC-040
+  kSnowflakeCredential,         // SEC-050
+  kDbtSecretEnv,                // SEC-060
+  kCloudCredentialEnv,          // SEC-070
+  kGenericSensitiveName,        // SEC-080
+  kCliSecretFlag,               // SEC-081
+  kHighEntropyValue,            // SEC-090
+  kValueTooLarge,               // SEC-099
+  kSensitiveNameFromConfigMap,  // SEC-100
+  kKafkaPlaintext,              // TLS-001
+  kKafkaHostnameVerification,   // TLS-002
+  kPostgresSslMode,             // TLS-010
+  kJdbcTlsOff,                  // TLS-011
+  kPlaintextSchemeCredentials,  // TLS-020
+  kS3aPlaintext,                // TLS-021
+  kSparkEncryptionOff,          // TLS-022
+  kTlsVerificationDisabled,     // TLS-030
+  kAirflowSmtpCleartext,        // TLS-040
+  kCount,
+};
+
+// How specific a detector is; on a (path, rule) tie in severity the more specific finding is kept (D3).
+enum class Specificity : std::uint8_t { kEntropy = 0, kGeneric = 1, kValueShape = 2, kKeyTable = 3 };
+
+struct DetectorInfo {
+  std::string_view name;  // "SEC-080 generic-sensitive-name"
+  std::string_view rule;  // rules::kPlaintextSecret or rules::kInsecureTransport
+  Specificity specificity;
+  std::string_view what;  // what was found, e.g. "a PEM private key"
+  std::string_view fix;   // how to fix it
+};
+
+const DetectorInfo& Info(DetectorId id);
+
+// Where a finding sits: the JSON pointer, the key shown to the user, the surface word used in the message
+// ("env", "Spark conf", "argument", ...) and the order used to sort findings back into input order.
+struct Location {
+  std::string_view path;
+  std::string_view key;
+  std::string_view surface;
+  std::string_view container;  // e.g. the env var whose `-D` option holds the key; may be empty
+  std::size_t order = 0;
+};
+
+// Collects the findings of one Scan() call. Not thread-safe; one sink per call.
+class FindingSink {
+ public:
+  // Records a finding. `detail` is an optional qualifier that never contains secret material (e.g. "GitHub
+  // token", "scheme postgresql", "sslmode=disable"). Keeps one finding per (path, rule): the most severe, then
+  // the most specific (D3).
+  void Add(const Location& where, DetectorId id, Severity severity, std::string_view detail = {});
+
+  // True when a plaintext-secret finding exists for `path`.
+  bool HasSecretAt(std::string_view path) const;
+
+  // Findings in input order (stable), de-duplicated.
+  std::vector<Finding> Take();
+
+ private:
+  struct Pending {
+    Finding finding;
+    std::size_t order;
+    Specificity specificity;
+  };
+  std::vector<Pending> pending_;
+};
+
+}  // namespace pipeguard::policy::detect

@@ -1,0 +1,144 @@
+#include "detect/text.h"
+
+#include <cmath>
+
+namespace pipeguard::policy::detect {
+
+std::string_view TrimAscii(std::string_view s) {
+  std::size_t b = 0;
+  std::size_t e = s.size();
+  while (b < e && IsAsciiSpace(s[b])) ++b;
+  while (e > b && IsAsciiSpace(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
+}
+
+std::size_t FindIgnoreCase(std::string_view s, std::string_view lower_needle, std::size_t from) {
+  if (lower_needle.empty()) return from <= s.size() ? from : std::string_view::npos;
+  if (s.size() < lower_needle.size()) return std::string_view::npos;
+  const char first = lower_needle[0];
+  const std::size_t last = s.size() - lower_needle.size();
+  for (std::size_t i = from; i <= last; ++i) {
+    if (ToLowerAscii(s[i]) != first) continue;
+    std::size_t j = 1;
+    while (j < lower_needle.size() && ToLowerAscii(s[i + j]) == lower_needle[j]) ++j;
+    if (j == lower_needle.size()) return i;
+  }
+  return std::string_view::npos;
+}
+
+double ShannonEntropy(std::string_view s) {
+  if (s.empty()) return 0.0;
+  std::array<std::uint32_t, 256> counts{};
+  // Distinct bytes in first-seen order, so the sum visits only the symbols present.
+  std::array<unsigned char, 256> seen;
+  std::size_t distinct = 0;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (counts[u]++ == 0) seen[distinct++] = u;
+  }
+  const double n = static_cast<double>(s.size());
+  double h = 0.0;
+  for (std::size_t i = 0; i < distinct; ++i) {
+    const double p = static_cast<double>(counts[seen[i]]) / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+namespace {
+int HexValue(char c) {
+  if (IsAsciiDigit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int Base64Value(char c) {
+  if (IsAsciiUpper(c)) return c - 'A';
+  if (IsAsciiLower(c)) return c - 'a' + 26;
+  if (IsAsciiDigit(c)) return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+}  // namespace
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+bool DecodeBase64(std::string_view in, std::string& out) {
+  out.clear();
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  out.reserve(in.size() * 3 / 4 + 3);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = Base64Value(c);
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return true;
+}
+
+LowerCopy::LowerCopy(std::string_view s) {
+  char* dst;
+  if (s.size() <= small_.size()) {
+    dst = small_.data();
+  } else {
+    large_ = std::make_unique<char[]>(s.size());
+    dst = large_.get();
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) dst[i] = ToLowerAscii(s[i]);
+  view_ = std::string_view(dst, s.size());
+}
+
+std::string PrintableKey(std::string_view key) {
+  constexpr std::size_t kMaxKeyChars = 128;
+  std::string out;
+  const std::size_t n = key.size() < kMaxKeyChars ? key.size() : kMaxKeyChars;
+  out.reserve(n + 3);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    out.push_back(c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?');
+  }
+  if (key.size() > kMaxKeyChars) out += "...";
+  return out;
+}
+
+}  // namespace pipeguard::policy::detect

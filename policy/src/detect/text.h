@@ -1,0 +1,116 @@
+// Byte-level ASCII helpers shared by the detectors. Every function is total on arbitrary bytes (binary input,
+// invalid UTF-8) and runs in time linear in its input (patterns searched for are short constants).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace pipeguard::policy::detect {
+
+constexpr char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+constexpr bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
+constexpr bool IsAsciiAlpha(char c) { return IsAsciiUpper(c) || IsAsciiLower(c); }
+constexpr bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); }
+constexpr bool IsHexDigit(char c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Standard and URL-safe base64 alphabets plus padding.
+constexpr bool IsBase64Char(char c) {
+  return IsAsciiAlnum(c) || c == '+' || c == '/' || c == '-' || c == '_' || c == '=';
+}
+
+std::string_view TrimAscii(std::string_view s);
+
+// True when the literal `s` occurs in `v` at index `i`. An inline byte loop: the needles are short constants and
+// a libc memcmp call per candidate position dominated the hot path.
+template <std::size_t N>
+inline bool HasAt(std::string_view v, std::size_t i, const char (&s)[N]) {
+  constexpr std::size_t n = N - 1;
+  if (i > v.size() || v.size() - i < n) return false;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (v[i + k] != s[k]) return false;
+  }
+  return true;
+}
+
+// A set of byte pairs (64 Ki bits): the pre-filter for keyword scans. A position whose two bytes are not in
+// the set cannot start any of the keywords, so the per-byte cost of a scan is one table probe.
+class BigramSet {
+ public:
+  constexpr BigramSet(std::initializer_list<const char*> bigrams) {
+    for (const char* b : bigrams) {
+      const unsigned idx = Index(b[0], b[1]);
+      bits_[idx / 64] |= std::uint64_t{1} << (idx % 64);
+    }
+  }
+  constexpr bool Contains(char a, char b) const {
+    const unsigned idx = Index(a, b);
+    return (bits_[idx / 64] >> (idx % 64)) & 1u;
+  }
+
+ private:
+  static constexpr unsigned Index(char a, char b) {
+    return (static_cast<unsigned>(static_cast<unsigned char>(a)) << 8) | static_cast<unsigned char>(b);
+  }
+  std::uint64_t bits_[1024] = {};
+};
+
+// HasAt ignoring ASCII case; `s` must be lower-case.
+template <std::size_t N>
+inline bool HasAtIgnoreCase(std::string_view v, std::size_t i, const char (&s)[N]) {
+  constexpr std::size_t n = N - 1;
+  if (i > v.size() || v.size() - i < n) return false;
+  for (std::size_t k = 0; k < n; ++k) {
+    const char c = v[i + k];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != s[k]) return false;
+  }
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
+bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix);
+// Position of the first case-insensitive occurrence of `needle` (lower-case ASCII) at or after `from`, or npos.
+// O(|s| * |needle|); callers only pass short constant needles.
+std::size_t FindIgnoreCase(std::string_view s, std::string_view lower_needle, std::size_t from = 0);
+inline bool ContainsIgnoreCase(std::string_view s, std::string_view lower_needle) {
+  return FindIgnoreCase(s, lower_needle) != std::string_view::npos;
+}
+
+// Shannon entropy in bits per byte.
+double ShannonEntropy(std::string_view s);
+
+// Percent-decodes `%XX` sequences; malformed escapes are kept verbatim.
+std::string PercentDecode(std::string_view s);
+
+// Decodes standard or URL-safe base64 (padding optional). Returns false on any invalid character.
+bool DecodeBase64(std::string_view in, std::string& out);
+
+// A lower-cased copy of a short string kept on the stack; longer strings spill to the heap. Used for keys so the
+// no-finding path does not allocate.
+class LowerCopy {
+ public:
+  explicit LowerCopy(std::string_view s);
+  LowerCopy(const LowerCopy&) = delete;
+  LowerCopy& operator=(const LowerCopy&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  std::array<char, 192> small_;
+  std::unique_ptr<char[]> large_;
+  std::string_view view_;
+};
+
+// Replaces control and non-ASCII bytes by '?' and caps the length, so a key can be echoed in a message and
+// serialised as JSON whatever bytes the object carried.
+std::string PrintableKey(std::string_view key);
+
+}  // namespace pipeguard::policy::detect

@@ -1,0 +1,134 @@
+#include "detect/uri.h"
+
+#include "detect/text.h"
+
+namespace pipeguard::policy::detect {
+namespace {
+
+bool IsSchemeChar(char c) { return IsAsciiAlnum(c) || c == '+' || c == '.' || c == '-' || c == '_'; }
+// `;` also ends it: JDBC SQL Server URLs continue with `;user=...;password=...` parameters.
+bool EndsAuthority(char c) {
+  return c == '/' || c == '?' || c == '#' || c == ';' || IsAsciiSpace(c) || c == '"' || c == '\'';
+}
+bool EndsUri(char c) { return IsAsciiSpace(c) || c == '"' || c == '\'' || c == '#'; }
+bool IsParamSeparator(char c) { return c == '?' || c == '&' || c == ';' || IsAsciiSpace(c); }
+
+constexpr std::size_t kMaxSchemeChars = 40;
+
+}  // namespace
+
+namespace uri_internal {
+
+std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool& valid) {
+  valid = false;
+  // Scheme: the run of scheme characters right before "://", starting with a letter.
+  std::size_t begin = sep;
+  while (begin > 0 && IsSchemeChar(value[begin - 1]) && sep - begin < kMaxSchemeChars) --begin;
+  while (begin < sep && !IsAsciiAlpha(value[begin])) ++begin;
+  const std::size_t auth_begin = sep + 3;
+  if (begin == sep) return auth_begin;
+  out.scheme = value.substr(begin, sep - begin);
+
+  std::size_t auth_end = auth_begin;
+  std::size_t last_at = std::string_view::npos;
+  while (auth_end < value.size() && !EndsAuthority(value[auth_end])) {
+    if (value[auth_end] == '@') last_at = auth_end;
+    ++auth_end;
+  }
+  const std::string_view authority = value.substr(auth_begin, auth_end - auth_begin);
+  if (last_at != std::string_view::npos) {
+    out.userinfo = value.substr(auth_begin, last_at - auth_begin);
+    out.host = value.substr(last_at + 1, auth_end - last_at - 1);
+    const std::size_t colon = out.userinfo.find(':');
+    out.user = out.userinfo.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      out.has_password = true;
+      out.password = out.userinfo.substr(colon + 1);
+    }
+  } else {
+    out.host = authority;
+  }
+  // Path and query run to whitespace, a quote or '#'. Stop at the next "://" so the scan stays linear.
+  std::size_t end = auth_end;
+  std::size_t query_begin = std::string_view::npos;
+  while (end < value.size() && !EndsUri(value[end])) {
+    if (value[end] == ':' && value.substr(end, 3) == "://") break;
+    if (value[end] == '?' && query_begin == std::string_view::npos) query_begin = end + 1;
+    ++end;
+  }
+  if (query_begin != std::string_view::npos) out.query = value.substr(query_begin, end - query_begin);
+  valid = true;
+  return auth_end > auth_begin ? auth_end : auth_begin;
+}
+
+std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& state, std::string_view& key,
+                      std::string_view& val) {
+  key = {};
+  val = {};
+  while (pos < value.size() && IsParamSeparator(value[pos])) ++pos;
+  const std::size_t key_begin = pos;
+  while (pos < value.size() && value[pos] != '=' && !IsParamSeparator(value[pos])) ++pos;
+  if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
+  key = value.substr(key_begin, pos - key_begin);
+  ++pos;  // '='
+  if (pos < value.size() && (value[pos] == '"' || value[pos] == '\'' || value[pos] == '{')) {
+    const char close = value[pos] == '{' ? '}' : value[pos];
+    const int slot = close == '"' ? 0 : close == '\'' ? 1 : 2;
+    std::size_t close_pos = std::string_view::npos;
+    if (state.none_after[slot] == std::string_view::npos || pos + 1 < state.none_after[slot]) {
+      close_pos = value.find(close, pos + 1);
+      if (close_pos == std::string_view::npos) state.none_after[slot] = pos + 1;
+    }
+    if (close_pos != std::string_view::npos) {
+      val = value.substr(pos + 1, close_pos - pos - 1);
+      return close_pos + 1;
+    }
+  }
+  const std::size_t val_begin = pos;
+  while (pos < value.size() && !IsParamSeparator(value[pos])) ++pos;
+  val = value.substr(val_begin, pos - val_begin);
+  return pos;
+}
+
+}  // namespace uri_internal
+
+bool IsLoopbackHost(std::string_view host_port) {
+  std::string_view h = host_port;
+  if (h.substr(0, 4) == "tcp(" || h.substr(0, 4) == "udp(") {  // Go MySQL DSN: user:pw@tcp(host:port)/db
+    h.remove_prefix(4);
+    if (!h.empty() && h.back() == ')') h.remove_suffix(1);
+  }
+  if (!h.empty() && h.front() == '[') {
+    const std::size_t close = h.find(']');
+    h = h.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
+    return h == "::1";
+  }
+  if (h == "::1") return true;
+  const std::size_t colon = h.find(':');
+  if (colon != std::string_view::npos) h = h.substr(0, colon);
+  return EqualsIgnoreCase(h, "localhost") || EqualsIgnoreCase(h, "localhost.localdomain") || h.substr(0, 4) == "127.";
+}
+
+std::string_view KeywordHost(std::string_view value) {
+  std::string_view host;
+  ForEachParam(value, [&](std::string_view k, std::string_view v) {
+    if (EqualsIgnoreCase(k, "host") || EqualsIgnoreCase(k, "server") || EqualsIgnoreCase(k, "hostname") ||
+        EqualsIgnoreCase(k, "data source")) {
+      host = v;
+      return false;
+    }
+    return true;
+  });
+  return host;
+}
+
+std::string TransportScheme(std::string_view scheme) {
+  std::string s;
+  s.reserve(scheme.size());
+  for (char c : scheme) s.push_back(ToLowerAscii(c));
+  const std::size_t plus = s.find('+');
+  if (plus != std::string::npos && s.substr(plus + 1) != "srv") s.erase(0, plus + 1);
+  return s;
+}
+
+}  // namespace pipeguard::policy::detect

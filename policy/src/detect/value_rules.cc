@@ -1,0 +1,401 @@
+#include "detect/value_rules.h"
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "detect/filters.h"
+#include "detect/text.h"
+#include "detect/transport.h"
+#include "detect/uri.h"
+
+namespace pipeguard::policy::detect {
+namespace {
+
+// ---- trigger scan ---------------------------------------------------------------------------------------
+
+enum Trigger : std::uint32_t {
+  kTrigPem = 1u << 0,
+  kTrigAws = 1u << 1,
+  kTrigVendor = 1u << 2,
+  kTrigJwt = 1u << 3,
+  kTrigUri = 1u << 4,
+  kTrigParams = 1u << 5,      // '=' seen
+  kTrigConnString = 1u << 6,  // `;`, `?`, `jdbc:` or `host=`: parameters are worth splitting
+  kTrigServiceAccount = 1u << 7,
+};
+
+// The first two bytes of every trigger keyword: one table probe rejects almost every position of an ordinary
+// value before any keyword comparison.
+constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "AG", "gh", "gi",
+                                     "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
+                                     "rk", "T3", "np", "py", "SG", "ey", ":/", "jd"});
+
+// One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
+// a bigram probe, then the keyword comparisons for that first character. Most values trigger nothing.
+std::uint32_t ScanTriggers(std::string_view v) {
+  std::uint32_t t = 0;
+  const std::size_t n = v.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = v[i];
+    if (c == '=' || c == ';' || c == '?') {
+      t |= c == '=' ? kTrigParams : kTrigConnString;
+      if (c == '=' && i >= 4 && EqualsIgnoreCase(v.substr(i - 4, 4), "host")) t |= kTrigConnString;
+      continue;
+    }
+    if (i + 1 >= n || !kTriggerBigrams.Contains(c, v[i + 1])) continue;
+    switch (c) {
+      case '-':
+        if (HasAt(v, i, "-----BEGIN")) t |= kTrigPem;
+        break;
+      case 'A':
+        if (HasAt(v, i, "AKIA") || HasAt(v, i, "ASIA") || HasAt(v, i, "ABIA") || HasAt(v, i, "ACCA") ||
+            HasAt(v, i, "A3T")) {
+          t |= kTrigAws;
+        }
+        if (HasAt(v, i, "AIza") || HasAt(v, i, "AGE-SECRET-KEY-1")) t |= kTrigVendor;
+        break;
+      case 'g':
+        if (i + 3 < n && v[i + 1] == 'h' && v[i + 3] == '_') t |= kTrigVendor;  // ghp_ gho_ ghu_ ghs_ ghr_
+        if (HasAt(v, i, "github_pat_") || HasAt(v, i, "glpat-")) t |= kTrigVendor;
+        break;
+      case 'x':
+        if (HasAt(v, i, "xox") || HasAt(v, i, "xapp-")) t |= kTrigVendor;
+        break;
+      case 'h':
+        if (HasAt(v, i, "hooks.slack.com/") || HasAt(v, i, "hf_") || HasAt(v, i, "hvs.") || HasAt(v, i, "hvb.")) {
+          t |= kTrigVendor;
+        }
+        break;
+      case 'd':
+        if (HasAt(v, i, "dapi") || HasAt(v, i, "dckr_pat_")) t |= kTrigVendor;
+        break;
+      case 's':
+        if (HasAt(v, i, "sk_") || HasAt(v, i, "sk-ant-")) t |= kTrigVendor;
+        if (HasAt(v, i, "service_account")) t |= kTrigServiceAccount;
+        break;
+      case 'r':
+        if (HasAt(v, i, "rk_")) t |= kTrigVendor;
+        break;
+      case 'T':
+        if (HasAt(v, i, "T3BlbkFJ")) t |= kTrigVendor;
+        break;
+      case 'n':
+        if (HasAt(v, i, "npm_")) t |= kTrigVendor;
+        break;
+      case 'p':
+        if (HasAt(v, i, "pypi-AgEI")) t |= kTrigVendor;
+        break;
+      case 'S':
+        if (HasAt(v, i, "SG.")) t |= kTrigVendor;
+        break;
+      case 'e':
+        if (HasAt(v, i, "eyJ")) t |= kTrigJwt;
+        break;
+      case ':':
+        if (HasAt(v, i, "://")) t |= kTrigUri;
+        break;
+      case 'j':
+        if (HasAt(v, i, "jdbc:")) t |= kTrigConnString;
+        break;
+      default:
+        break;
+    }
+  }
+  return t;
+}
+
+// ---- helpers --------------------------------------------------------------------------------------------
+
+RE2::Options Latin1Options() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);  // byte semantics: binary input can never fail to match
+  o.set_log_errors(false);
+  o.set_max_mem(8 << 20);
+  return o;
+}
+
+bool IsB64UrlChar(char c) { return IsAsciiAlnum(c) || c == '-' || c == '_'; }
+
+std::size_t RunEnd(std::string_view v, std::size_t i) {
+  while (i < v.size() && IsB64UrlChar(v[i])) ++i;
+  return i;
+}
+
+bool DecodesToJson(std::string_view b64, bool require_object) {
+  std::string decoded;
+  if (!DecodeBase64(b64, decoded)) return false;
+  const std::string_view d = TrimAscii(decoded);
+  if (require_object && (d.empty() || d.front() != '{')) return false;
+  return nlohmann::json::accept(d.begin(), d.end());
+}
+
+std::string_view VendorName(std::string_view m) {
+  if (m.substr(0, 2) == "gh" || m.substr(0, 11) == "github_pat_") return "GitHub token";
+  if (m.substr(0, 6) == "glpat-") return "GitLab token";
+  if (m.substr(0, 3) == "xox" || m.substr(0, 5) == "xapp-") return "Slack token";
+  if (m.find("hooks.slack.com") != std::string_view::npos) return "Slack webhook";
+  if (m.substr(0, 4) == "dapi") return "Databricks token";
+  if (m.substr(0, 4) == "AIza") return "Google API key";
+  if (m.substr(0, 3) == "sk_" || m.substr(0, 3) == "rk_") return "Stripe key";
+  if (m.substr(0, 7) == "sk-ant-") return "Anthropic key";
+  if (m.substr(0, 3) == "sk-") return "OpenAI key";
+  if (m.substr(0, 3) == "hf_") return "Hugging Face token";
+  if (m.substr(0, 4) == "npm_") return "npm token";
+  if (m.substr(0, 5) == "pypi-") return "PyPI token";
+  if (m.substr(0, 3) == "SG.") return "SendGrid key";
+  if (m.substr(0, 2) == "hv") return "Vault token";
+  if (m.substr(0, 9) == "dckr_pat_") return "Docker Hub token";
+  if (m.substr(0, 4) == "AGE-") return "age secret key";
+  return "vendor token";
+}
+
+bool LooksLikeTokenPlaceholder(std::string_view token) {
+  return ContainsIgnoreCase(token, "xxxx") || ContainsIgnoreCase(token, "example") ||
+         ContainsIgnoreCase(token, "0000000000") || ContainsIgnoreCase(token, "abcdefghij");
+}
+
+constexpr std::string_view kVendorPattern =
+    R"(\bgh[pousr]_[0-9A-Za-z]{36}\b)"
+    R"(|\bgithub_pat_[0-9A-Za-z_]{82}\b)"
+    R"(|\bglpat-[0-9A-Za-z_-]{20}\b)"
+    R"(|\bxox[baprse]-[0-9]{6,}-[0-9A-Za-z-]{8,})"
+    R"(|\bxapp-[0-9]-[A-Z0-9]+-[0-9]+-[a-z0-9]+)"
+    R"(|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{40,60})"
+    R"(|\bdapi[a-f0-9]{32}(?:-[0-9])?\b)"
+    R"(|\bAIza[0-9A-Za-z_-]{35}\b)"
+    R"(|\b[sr]k_(?:live|test|prod)_[0-9A-Za-z]{10,99}\b)"
+    R"(|\bsk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA\b)"
+    R"(|\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b)"
+    R"(|\bhf_[A-Za-z]{34}\b)"
+    R"(|\bnpm_[A-Za-z0-9]{36}\b)"
+    R"(|\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})"
+    R"(|\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b)"
+    R"(|\bhv[sb]\.[A-Za-z0-9_-]{90,})"
+    R"(|\bdckr_pat_[A-Za-z0-9_-]{27}\b)"
+    R"(|\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b)";
+
+// Keys of connection-string parameters that carry a password or token (SEC-011).
+bool IsPasswordParam(std::string_view key) {
+  const LowerCopy lower(key.size() <= 40 ? key : std::string_view());
+  const std::string_view k = lower.view();
+  return k == "password" || k == "pwd" || k == "passwd" || k == "sfpassword" || k == "secret" || k == "client_secret" ||
+         k == "clientsecret" || k == "token" || k == "access_token" || k == "api_key" || k == "apikey" ||
+         k == "api-key" || k == "auth_token" || k == "private_key_file_pwd" || k == "private_key_passphrase" ||
+         k == "user password";
+}
+
+}  // namespace
+
+ValueRules::ValueRules()
+    : pem_header_(std::make_unique<RE2>(R"(-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)", Latin1Options())),
+      aws_key_id_(std::make_unique<RE2>(R"(\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b)", Latin1Options())),
+      vendor_token_(std::make_unique<RE2>("(" + std::string(kVendorPattern) + ")", Latin1Options())) {
+  // The patterns are constants covered by the case tables; failing to compile one is a build defect, not input.
+  if (!pem_header_->ok() || !aws_key_id_->ok() || !vendor_token_->ok()) std::abort();
+}
+
+ValueRules::~ValueRules() = default;
+
+bool ValueRules::ScanPrivateKeys(std::string_view value, const Location& where, FindingSink& sink) const {
+  re2::StringPiece input(value.data(), value.size());
+  while (RE2::FindAndConsume(&input, *pem_header_)) {
+    // Count base64 body characters up to the END marker (Trivy requires at least 32).
+    std::size_t body = 0;
+    const std::string_view rest(input.data(), input.size());
+    std::size_t i = 0;
+    for (; i < rest.size() && !(rest[i] == '-' && HasAt(rest, i, "-----END")); ++i) {
+      const char c = rest[i];
+      if (IsAsciiAlnum(c) || c == '+' || c == '/' || c == '=') ++body;
+    }
+    if (body >= 32) {
+      sink.Add(where, DetectorId::kPrivateKey, Severity::kCritical);
+      return true;
+    }
+    input.remove_prefix(i);
+  }
+  return false;
+}
+
+bool ValueRules::ScanAwsKeyIds(std::string_view value, const Location& where, FindingSink& sink) const {
+  re2::StringPiece input(value.data(), value.size());
+  re2::StringPiece id;
+  while (RE2::FindAndConsume(&input, *aws_key_id_, &id)) {
+    const std::string_view key(id.data(), id.size());
+    if (key.substr(key.size() - 7) == "EXAMPLE" || ShannonEntropy(key) < 3.0) continue;
+    sink.Add(where, DetectorId::kAwsAccessKeyId, Severity::kHigh);
+    return true;
+  }
+  return false;
+}
+
+bool ValueRules::ScanVendorTokens(std::string_view value, const Location& where, FindingSink& sink) const {
+  re2::StringPiece input(value.data(), value.size());
+  re2::StringPiece token;
+  while (RE2::FindAndConsume(&input, *vendor_token_, &token)) {
+    const std::string_view t(token.data(), token.size());
+    if (LooksLikeTokenPlaceholder(t)) continue;
+    sink.Add(where, DetectorId::kVendorToken, Severity::kHigh, VendorName(t));
+    return true;
+  }
+  return false;
+}
+
+bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink& sink) const {
+  const std::uint32_t triggers = ScanTriggers(value);
+  bool secret = false;
+
+  if ((triggers & kTrigServiceAccount) && ContainsIgnoreCase(value, "\"private_key\"") &&
+      value.find("-----BEGIN") != std::string_view::npos) {
+    sink.Add(where, DetectorId::kCloudCredentialBlob, Severity::kCritical, "GCP service-account key");
+    secret = true;
+  }
+  if ((triggers & kTrigPem) && ScanPrivateKeys(value, where, sink)) secret = true;
+  if ((triggers & kTrigAws) && ScanAwsKeyIds(value, where, sink)) secret = true;
+  if ((triggers & kTrigVendor) && ScanVendorTokens(value, where, sink)) secret = true;
+  if ((triggers & kTrigJwt) && ContainsJwt(value)) {
+    sink.Add(where, DetectorId::kJwt, Severity::kHigh);
+    secret = true;
+  }
+  if (IsAuthorizationHeaderValue(value)) {
+    sink.Add(where, DetectorId::kAuthorizationHeader, Severity::kHigh);
+    secret = true;
+  }
+
+  std::string_view first_host;
+  if (triggers & kTrigUri) {
+    ForEachUri(value, [&](const UriParts& uri) {
+      if (first_host.empty()) first_host = uri.host;
+      TransportHit hit;
+      if (KafkaPlaintextScheme(uri.scheme, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
+      if (!uri.has_password) return true;
+      const std::string scheme = TransportScheme(uri.scheme);
+      // Documentation URIs (`@<your-host>`, `@db.example.com`) are placeholders as a whole.
+      const bool doc_host = !uri.host.empty() && IsPlaceholder(uri.host);
+      const bool literal = !doc_host && IsLiteralUriPassword(uri.password);
+      if (literal) {
+        const Severity sev = IsLoopbackHost(uri.host) ? Severity::kMedium : Severity::kHigh;
+        sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + scheme);
+        secret = true;
+      }
+      // Credentials cross the wire in cleartext whether they are literal or injected through $(VAR).
+      const bool credential = literal || (!doc_host && !uri.password.empty() && IsReference(uri.password));
+      if (credential && IsPlaintextCredentialScheme(scheme) && !QueryRequestsTls(uri.query)) {
+        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + scheme);
+      }
+      return true;
+    });
+  }
+
+  if ((triggers & kTrigParams) && (triggers & kTrigConnString)) {
+    ForEachParam(value, [&](std::string_view k, std::string_view v) {
+      TransportHit hit;
+      if (CheckTlsParam(k, v, hit)) {
+        sink.Add(where, hit.id, hit.severity, hit.detail);
+        return true;
+      }
+      if (IsPasswordParam(k)) {
+        const std::string_view pw = TrimAscii(v);
+        if (pw.size() >= 3 && !IsReference(pw) && !IsPlaceholder(pw)) {
+          std::string_view host = first_host.empty() ? KeywordHost(value) : first_host;
+          const Severity sev = IsLoopbackHost(host) ? Severity::kMedium : Severity::kHigh;
+          sink.Add(where, DetectorId::kConnectionStringPassword, sev);
+          secret = true;
+        }
+        return true;
+      }
+      if (EqualsIgnoreCase(k, "AccountKey") || EqualsIgnoreCase(k, "SharedAccessKey") ||
+          (EqualsIgnoreCase(k, "sig") && v.size() >= 20)) {
+        if (v.size() >= 20 && !IsReference(v) && !IsPlaceholder(v)) {
+          sink.Add(where, DetectorId::kCloudCredentialBlob, Severity::kCritical, "Azure storage key or SAS");
+          secret = true;
+        }
+      }
+      return true;
+    });
+  }
+  return secret;
+}
+
+bool ContainsJwt(std::string_view v) {
+  std::size_t pos = 0;
+  while (pos < v.size()) {
+    const std::size_t start = v.find("eyJ", pos);
+    if (start == std::string_view::npos) return false;
+    const std::size_t header_end = RunEnd(v, start);
+    if (start > 0 && IsB64UrlChar(v[start - 1])) {  // inside a longer run: not a token start
+      pos = header_end;
+      continue;
+    }
+    if (header_end + 3 >= v.size() || v[header_end] != '.' || v[header_end + 1] != 'e' || v[header_end + 2] != 'y') {
+      pos = header_end;
+      continue;
+    }
+    const std::size_t payload_end = RunEnd(v, header_end + 1);
+    if (DecodesToJson(v.substr(start, header_end - start), /*require_object=*/true) &&
+        DecodesToJson(v.substr(header_end + 1, payload_end - header_end - 1), /*require_object=*/false)) {
+      return true;
+    }
+    pos = payload_end;
+  }
+  return false;
+}
+
+bool IsLiteralAuthorization(std::string_view credential) {
+  std::string_view c = TrimAscii(credential);
+  bool basic = false;
+  const std::size_t space = c.find_first_of(" \t");
+  if (space != std::string_view::npos) {
+    const std::string_view scheme = c.substr(0, space);
+    if (!(EqualsIgnoreCase(scheme, "bearer") || EqualsIgnoreCase(scheme, "basic") ||
+          EqualsIgnoreCase(scheme, "token") || EqualsIgnoreCase(scheme, "api-token") ||
+          EqualsIgnoreCase(scheme, "apikey") || EqualsIgnoreCase(scheme, "key") ||
+          EqualsIgnoreCase(scheme, "sso-key"))) {
+      return false;
+    }
+    basic = EqualsIgnoreCase(scheme, "basic");
+    c = TrimAscii(c.substr(space + 1));
+  }
+  if (c.size() < 8 || IsReference(c) || IsPlaceholder(c)) return false;
+  for (char ch : c) {
+    if (IsAsciiSpace(ch)) return false;
+    if (basic && !(IsAsciiAlnum(ch) || ch == '+' || ch == '/' || ch == '=')) return false;
+  }
+  return ShannonEntropy(c) >= 2.75;
+}
+
+bool IsAuthorizationHeaderValue(std::string_view value) {
+  std::string_view v = TrimAscii(value);
+  if (v.empty()) return false;
+  const char first = ToLowerAscii(v[0]);
+  if (first != 'a' && first != 'b' && first != 't') return false;
+  if (StartsWithIgnoreCase(v, "authorization:")) return IsLiteralAuthorization(v.substr(14));
+  if (StartsWithIgnoreCase(v, "bearer ") || StartsWithIgnoreCase(v, "basic ") || StartsWithIgnoreCase(v, "token ")) {
+    return IsLiteralAuthorization(v);
+  }
+  return false;
+}
+
+bool IsLiteralUriPassword(std::string_view raw_password) {
+  if (raw_password.empty() || IsReference(raw_password)) return false;
+  const std::string decoded = PercentDecode(raw_password);
+  return decoded.size() >= 3 && !IsReference(decoded) && !IsPlaceholder(decoded);
+}
+
+bool IsHighEntropyToken(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (v.size() < 20 || v.size() > 4096 || v[0] == '/' || v[0] == '.' || v[0] == '~') return false;
+  bool hex = true;
+  for (char c : v) {
+    if (!IsBase64Char(c)) return false;
+    if (!IsHexDigit(c)) hex = false;
+  }
+  if (hex && v.size() < 32) return false;
+  const double h = ShannonEntropy(v);
+  if (hex ? h <= 3.0 : h <= 4.5) return false;
+  return !(IsUuid(v) || IsSequential(v) || IsDigestLike(v) || IsPathLike(v) || IsReference(v) || IsPlaceholder(v));
+}
+
+}  // namespace pipeguard::policy::detect

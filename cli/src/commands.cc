@@ -1,0 +1,248 @@
+#include "pipeguard/cli/commands.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include "pipeguard/cli/output.h"
+#include "pipeguard/cli/scan.h"
+
+#ifndef PIPEGUARD_VERSION
+#error "PIPEGUARD_VERSION is set by cli/CMakeLists.txt"
+#endif
+
+namespace pipeguard::cli {
+namespace {
+
+// The subcommand table. Add a row to add a subcommand.
+constexpr Command kCommands[] = {
+    {"scan",
+     "scan [--config FILE] [--profiles PATH]... [-o text|json|sarif|junit] [--user NAME] [--group NAME]... PATH|- ...",
+     "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
+    {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
+     "wrap manifests into admission.k8s.io/v1 AdmissionReview requests (one JSON per line)", RunAdmissionReviewCommand},
+    {"version", "version", "print the version", RunVersionCommand},
+    {"help", "help [COMMAND]", "show help for pipeguard or one command", RunHelpCommand},
+};
+
+constexpr std::string_view kScanHelp = R"(
+Evaluates Kubernetes manifests with the same policy engine as the admission webhook, as a CREATE request.
+
+Inputs are files, directories (searched recursively for *.yaml, *.yml and *.json, in sorted order) and - for
+standard input. Multi-document YAML, JSON, `helm template` output and `kubectl get -o yaml` lists are read as
+they are. PipelineSecurityProfiles, Namespaces, ServiceAccounts and RBAC objects are taken both from --profiles
+and from the scanned documents; they form the context and are not reported themselves (profiles are, as the
+webhook validates them too).
+
+Flags:
+  --config FILE       pipeguard configuration (YAML, shared with the webhook); default: built-in defaults,
+                      which verify image signatures: pass a config with images.verify: false for offline scans
+  --profiles PATH     file or directory with context objects (repeatable)
+  -o, --output FMT    text (default), json, sarif (SARIF 2.1.0) or junit (JUnit XML)
+  --user NAME         requesting user, for break-glass annotations (default: none)
+  --group NAME        requesting user's group (repeatable)
+  -h, --help          show this help
+
+Exit status: 0 nothing denied, 1 something denied, 2 usage or input error (malformed input names file and line).
+Notes (skipped documents, offline caveats) go to standard error.
+)";
+
+constexpr std::string_view kAdmissionReviewHelp = R"(
+Prints one admission.k8s.io/v1 AdmissionReview per Kubernetes object (List items unpacked), one JSON document per
+line, ready to POST to a webhook's /validate endpoint, e.g.:
+  pipeguard admission-review pod.yaml | curl --cacert ca.crt -H 'Content-Type: application/json' \
+      --data-binary @- https://127.0.0.1:8443/validate
+Request UIDs are derived from the file, line and item so that runs are reproducible.
+
+Flags:
+  --operation OP      CREATE (default) or UPDATE (oldObject is then the object itself)
+  --user NAME         userInfo.username (default: pipeguard-cli)
+  --group NAME        userInfo.groups entry (repeatable; default: system:authenticated)
+)";
+
+int UsageError(CommandIo& io, std::string_view command, const std::string& message) {
+  io.err << "pipeguard " << command << ": " << message << "\n"
+         << "Run 'pipeguard help " << command << "' for usage.\n";
+  return kExitUsage;
+}
+
+// A minimal flag reader: "--flag value", "--flag=value", "-o value"; "--" ends the flags; "-" is an argument.
+class FlagReader {
+ public:
+  explicit FlagReader(const std::vector<std::string>& args) : args_(args) {}
+
+  bool Done() const { return index_ >= args_.size(); }
+
+  // The next argument, when it is a flag named one of `names` (e.g. {"--output", "-o"}); sets value_ or error_.
+  bool Take(std::initializer_list<std::string_view> names) {
+    if (Done() || end_of_flags_) return false;
+    const std::string& arg = args_[index_];
+    for (std::string_view name : names) {
+      if (arg == name) {
+        if (index_ + 1 >= args_.size()) {
+          error_ = std::string(name) + " needs a value";
+          return false;
+        }
+        value_ = args_[index_ + 1];
+        index_ += 2;
+        return true;
+      }
+      if (name.starts_with("--") && arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 &&
+          arg[name.size()] == '=') {
+        value_ = arg.substr(name.size() + 1);
+        ++index_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool TakeSwitch(std::initializer_list<std::string_view> names) {
+    if (Done() || end_of_flags_) return false;
+    for (std::string_view name : names) {
+      if (args_[index_] == name) {
+        ++index_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Consumes a positional argument, or reports an unknown flag.
+  bool TakePositional(std::vector<std::string>& out) {
+    const std::string& arg = args_[index_];
+    if (!end_of_flags_ && arg == "--") {
+      end_of_flags_ = true;
+      ++index_;
+      return true;
+    }
+    if (!end_of_flags_ && arg.size() > 1 && arg[0] == '-') {
+      error_ = "unknown flag " + arg;
+      return false;
+    }
+    out.push_back(arg);
+    ++index_;
+    return true;
+  }
+
+  const std::string& value() const { return value_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t index_ = 0;
+  bool end_of_flags_ = false;
+  std::string value_;
+  std::string error_;
+};
+
+const Command* FindCommand(std::string_view name) {
+  for (const auto& c : kCommands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+void PrintCommandHelp(const Command& command, std::ostream& out) {
+  out << "Usage: pipeguard " << command.usage << "\n\n" << command.summary << "\n";
+  if (command.name == "scan") out << kScanHelp;
+  if (command.name == "admission-review") out << kAdmissionReviewHelp;
+}
+
+void PrintOverview(std::ostream& out) {
+  out << "pipeguard " << PIPEGUARD_VERSION
+      << ": admission policy for Airflow, Spark and dbt pipelines on Kubernetes\n\n"
+      << "Usage: pipeguard COMMAND [ARGS]\n\nCommands:\n";
+  for (const auto& c : kCommands) {
+    out << "  " << c.name << std::string(c.name.size() < 18 ? 18 - c.name.size() : 1, ' ') << c.summary << "\n";
+  }
+  out << "\nRun 'pipeguard help COMMAND' for a command's flags.\n";
+}
+
+}  // namespace
+
+std::span<const Command> Commands() { return kCommands; }
+
+int Main(const std::vector<std::string>& args, CommandIo& io) {
+  if (args.empty()) {
+    PrintOverview(io.err);
+    return kExitUsage;
+  }
+  const std::string& name = args[0];
+  if (name == "-h" || name == "--help") return RunHelpCommand({}, io);
+  if (name == "--version") return RunVersionCommand({}, io);
+  const Command* command = FindCommand(name);
+  if (command == nullptr) {
+    io.err << "pipeguard: unknown command \"" << name << "\"\n\n";
+    PrintOverview(io.err);
+    return kExitUsage;
+  }
+  return command->run(std::vector<std::string>(args.begin() + 1, args.end()), io);
+}
+
+int RunScanCommand(const std::vector<std::string>& args, CommandIo& io) {
+  ScanOptions options;
+  std::optional<OutputFormat> format = OutputFormat::kText;
+  FlagReader flags(args);
+  while (!flags.Done()) {
+    if (flags.TakeSwitch({"-h", "--help"})) {
+      PrintCommandHelp(*FindCommand("scan"), io.out);
+      return kExitAllowed;
+    }
+    if (flags.Take({"--config"})) {
+      options.config_path = flags.value();
+    } else if (flags.Take({"--profiles"})) {
+      options.profile_paths.push_back(flags.value());
+    } else if (flags.Take({"--output", "-o"})) {
+      format = ParseOutputFormat(flags.value());
+      if (!format)
+        return UsageError(io, "scan",
+                          "unknown output format \"" + flags.value() + "\" (use text, json, sarif or junit)");
+    } else if (flags.Take({"--user"})) {
+      options.username = flags.value();
+    } else if (flags.Take({"--group"})) {
+      options.groups.push_back(flags.value());
+    } else if (!flags.error().empty() || !flags.TakePositional(options.inputs)) {
+      return UsageError(io, "scan", flags.error());
+    }
+  }
+  if (options.inputs.empty()) {
+    return UsageError(io, "scan", "no input: give files, directories, or - for standard input");
+  }
+  options.now_unix_seconds = io.now_seconds ? io.now_seconds() : 0;
+
+  auto report = RunScan(options, io.in);
+  if (!report.ok()) {
+    io.err << "pipeguard scan: " << report.status().message() << "\n";
+    return kExitUsage;
+  }
+  for (const auto& note : report->notes) io.err << "pipeguard scan: note: " << note << "\n";
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: set and non-empty disables colour
+  const bool color = *format == OutputFormat::kText && io.out_is_terminal && (no_color == nullptr || *no_color == '\0');
+  io.out << Render(*report, *format, color);
+  io.out.flush();
+  return report->ExitCode();
+}
+
+int RunVersionCommand(const std::vector<std::string>& args, CommandIo& io) {
+  if (!args.empty()) return UsageError(io, "version", "takes no arguments");
+  io.out << "pipeguard " << PIPEGUARD_VERSION << "\n";
+  return kExitAllowed;
+}
+
+int RunHelpCommand(const std::vector<std::string>& args, CommandIo& io) {
+  if (args.empty()) {
+    PrintOverview(io.out);
+    return kExitAllowed;
+  }
+  const Command* command = FindCommand(args[0]);
+  if (command == nullptr || args.size() > 1) {
+    io.err << "pipeguard help: unknown command \"" << args[0] << "\"\n\n";
+    PrintOverview(io.err);
+    return kExitUsage;
+  }
+  PrintCommandHelp(*command, io.out);
+  return kExitAllowed;
+}
+
+}  // namespace pipeguard::cli

@@ -1,0 +1,132 @@
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "output_internal.h"
+#include "pipeguard/cli/output.h"
+
+namespace pipeguard::cli {
+namespace {
+
+using policy::Violation;
+
+class Painter {
+ public:
+  explicit Painter(bool color) : color_(color) {}
+  std::string operator()(std::string_view code, std::string_view text) const {
+    if (!color_) return std::string(text);
+    return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+  }
+
+ private:
+  bool color_;
+};
+
+constexpr std::string_view kRed = "1;31", kYellow = "33", kGreen = "32", kDim = "2", kBold = "1";
+
+enum class Outcome { kDenied, kWarned, kAllowed, kNotGoverned };
+
+Outcome OutcomeOf(const ScanResult& r) {
+  if (!r.verdict.allowed) return Outcome::kDenied;
+  if (!r.verdict.governed) return Outcome::kNotGoverned;
+  return r.verdict.violations.empty() ? Outcome::kAllowed : Outcome::kWarned;
+}
+
+std::string Source(const ScanResult& r) {
+  std::string s = r.Source();
+  if (r.item_index >= 0) s += " items/" + std::to_string(r.item_index);
+  return s;
+}
+
+void RenderObject(const ScanResult& r, const Painter& paint, std::ostringstream& out) {
+  using internal::SanitizeForTerminal;
+  const Outcome outcome = OutcomeOf(r);
+  static const std::map<Outcome, std::pair<std::string_view, std::string_view>> kLabels = {
+      {Outcome::kDenied, {"DENIED ", kRed}},
+      {Outcome::kWarned, {"WARN   ", kYellow}},
+      {Outcome::kAllowed, {"ALLOWED", kGreen}},
+      {Outcome::kNotGoverned, {"ALLOWED", kDim}}};
+  const auto& [label, code] = kLabels.at(outcome);
+  out << paint(code, label) << " " << paint(kBold, SanitizeForTerminal(r.ObjectName())) << "  "
+      << paint(kDim, SanitizeForTerminal(Source(r)));
+  if (outcome == Outcome::kNotGoverned) out << paint(kDim, "  (not governed)");
+  if (r.verdict.governed && r.verdict.mode == policy::Mode::kAudit) {
+    out << paint(kYellow, "  (audit mode, " + SanitizeForTerminal(r.verdict.mode_source) + ")");
+  }
+  out << "\n";
+
+  std::set<std::string> rules_seen;
+  std::vector<std::string> rule_order;
+  for (const Violation& v : r.verdict.violations) {
+    std::string tag;
+    std::string_view tag_code;
+    if (v.waived) {
+      tag = "[waived " + r.verdict.break_glass_ticket.value_or("break-glass") + "]";
+      tag_code = kDim;
+    } else if (v.blocking && r.verdict.mode == policy::Mode::kEnforce) {
+      tag = "[deny]";
+      tag_code = kRed;
+    } else {
+      tag = "[warn]";
+      tag_code = kYellow;
+    }
+    out << "  " << paint(tag_code, SanitizeForTerminal(tag)) << " " << paint(kBold, v.rule) << " ("
+        << policy::ToString(v.severity) << ")  " << SanitizeForTerminal(v.path) << "\n";
+    out << "      " << SanitizeForTerminal(v.message);
+    if (!v.detector.empty() && v.message.find(v.detector) == std::string::npos) {
+      out << paint(kDim, " [" + SanitizeForTerminal(v.detector) + "]");
+    }
+    out << "\n";
+    if (rules_seen.insert(v.rule).second) rule_order.push_back(v.rule);
+  }
+  for (const auto& rule : rule_order) {
+    const std::string_view hint = FixHint(rule);
+    if (hint.empty()) continue;
+    out << "  " << paint(kGreen, "fix") << " (" << rule << "): " << hint << ". "
+        << paint(kDim, "See docs/rules.md#" + rule) << "\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderText(const ScanReport& report, bool color) {
+  const Painter paint(color);
+  std::ostringstream out;
+  size_t counts[4] = {0, 0, 0, 0};
+  for (const Outcome outcome : {Outcome::kDenied, Outcome::kWarned, Outcome::kAllowed, Outcome::kNotGoverned}) {
+    for (const auto& r : report.results) {
+      if (OutcomeOf(r) != outcome) continue;
+      ++counts[static_cast<int>(outcome)];
+      RenderObject(r, paint, out);
+      if (outcome == Outcome::kDenied || outcome == Outcome::kWarned) out << "\n";
+    }
+  }
+  if (report.results.empty()) out << "No Kubernetes objects to evaluate.\n";
+
+  std::map<std::string, size_t> by_rule;
+  for (const auto& r : report.results) {
+    for (const auto& v : r.verdict.violations) ++by_rule[v.rule];
+  }
+  out << "\n" << paint(kBold, "Summary:") << " " << report.results.size() << " objects: ";
+  out << paint(counts[0] ? kRed : kDim, std::to_string(counts[0]) + " denied") << ", ";
+  out << paint(counts[1] ? kYellow : kDim, std::to_string(counts[1]) + " allowed with warnings") << ", ";
+  out << paint(kGreen, std::to_string(counts[2] + counts[3]) + " allowed") << " (" << counts[3]
+      << " not governed by pipeguard)";
+  if (!report.skipped.empty()) {
+    out << "; " << report.skipped.size() << (report.skipped.size() == 1 ? " document" : " documents")
+        << (report.skipped.size() == 1 ? " skipped (not a Kubernetes object)" : " skipped (not Kubernetes objects)");
+  }
+  out << ".\n";
+  if (!by_rule.empty()) {
+    out << "Findings by rule:";
+    bool first = true;
+    for (const auto& [rule, n] : by_rule) {
+      out << (first ? " " : ", ") << rule << " " << n;
+      first = false;
+    }
+    out << ".\n";
+  }
+  return out.str();
+}
+
+}  // namespace pipeguard::cli

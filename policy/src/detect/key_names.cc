@@ -47,11 +47,11 @@ bool ExcludesAnywhere(std::string_view t) {
 }
 
 bool ExcludesAfter(std::string_view t) {
-  return OneOf(t, {"id",    "ids",      "name",     "file",       "path",   "dir",      "location", "url",
-                   "uri",   "endpoint", "host",     "port",       "user",   "username", "login",    "provider",
-                   "class", "ref",      "arn",      "region",     "prefix", "suffix",   "backend",  "header",
-                   "store", "keytab",   "keystore", "truststore", "stdin",  "prompt",   "cmd",      "command",
-                   "env",   "field",    "param",    "var",        "mount",  "volume"});
+  return OneOf(t, {"id",         "ids",    "name",   "file",    "path",     "dir",    "location", "url",    "uri",
+                   "endpoint",   "host",   "port",   "user",    "username", "login",  "provider", "class",  "ref",
+                   "arn",        "region", "prefix", "suffix",  "backend",  "header", "store",    "keytab", "keystore",
+                   "truststore", "stdin",  "prompt", "cmd",     "command",  "env",    "field",    "param",  "var",
+                   "mount",      "volume", "server", "servers", "bootstrap"});
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+#include "pipeguard/kube/context_provider.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace pipeguard::kube {
+
+KubeContextProvider::KubeContextProvider(KubeClient& client, KubeContextOptions options)
+    : client_(client), options_(std::move(options)) {
+  current_.store(policy::ContextSnapshotBuilder(options_.config).Build());
+}
+
+KubeContextProvider::~KubeContextProvider() { Stop(); }
+
+void KubeContextProvider::MarkDirty() {
+  std::lock_guard lock(mu_);
+  dirty_ = true;
+  cv_.notify_all();
+}
+
+void KubeContextProvider::Start() {
+  if (!informers_.empty()) return;
+  InformerHandlers handlers;
+  handlers.on_add = [this](const ObjectPtr&) { MarkDirty(); };
+  handlers.on_update = [this](const ObjectPtr&, const ObjectPtr&) { MarkDirty(); };
+  handlers.on_delete = [this](const ObjectPtr&) { MarkDirty(); };
+  handlers.on_synced = [this] { MarkDirty(); };
+  for (const Resource* r : {&resources::PipelineSecurityProfiles(), &resources::Namespaces(),
+                            &resources::ServiceAccounts(), &resources::Roles(), &resources::ClusterRoles(),
+                            &resources::RoleBindings(), &resources::ClusterRoleBindings()}) {
+    InformerOptions io;
+    io.resource = *r;
+    io.watch_timeout_seconds = options_.watch_timeout_seconds;
+    informers_.push_back(std::make_unique<Informer>(client_, io, handlers));
+  }
+  build_thread_ = std::jthread([this](std::stop_token stop) { BuildLoop(stop); });
+  for (auto& informer : informers_) informer->Start();
+}
+
+void KubeContextProvider::Stop() {
+  for (auto& informer : informers_) informer->Stop();
+  if (build_thread_.joinable()) {
+    build_thread_.request_stop();
+    {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
+    build_thread_.join();
+  }
+}
+
+bool KubeContextProvider::WaitReady(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return ready_.load(); });
+}
+
+void KubeContextProvider::BuildLoop(std::stop_token stop) {
+  auto last_build = std::chrono::steady_clock::time_point();
+  std::set<std::string> reported;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait(lock, stop, [this] { return dirty_; })) return;
+      // Debounce: at most one build per `debounce`; changes arriving meanwhile join this build.
+      const auto earliest = last_build + options_.debounce;
+      if (std::chrono::steady_clock::now() < earliest) {
+        cv_.wait_until(lock, stop, earliest, [] { return false; });
+        if (stop.stop_requested()) return;
+      }
+      dirty_ = false;
+    }
+    last_build = std::chrono::steady_clock::now();
+
+    const bool all_synced =
+        std::all_of(informers_.begin(), informers_.end(), [](const auto& i) { return i->HasSynced(); });
+    policy::ContextSnapshotBuilder builder(options_.config);
+    std::set<std::string> errors;
+    for (const auto& informer : informers_) {
+      for (const auto& object : informer->List()) {
+        auto added = builder.Add(*object);
+        if (!added.ok()) errors.insert(added.status().message());
+      }
+    }
+    current_.store(std::move(builder).Build());
+    const uint64_t builds = ++builds_;
+    for (const auto& message : errors) {
+      if (reported.count(message) != 0) continue;  // reported once while it persists
+      spdlog::warn("kube: context: object left out of the snapshot: {}", message);
+      if (options_.on_error) options_.on_error(Status::InvalidArgument(message));
+    }
+    reported = std::move(errors);
+    if (all_synced && !ready_.load()) {
+      std::lock_guard lock(mu_);
+      ready_.store(true);
+      cv_.notify_all();
+    }
+    if (options_.on_rebuilt) options_.on_rebuilt(builds);
+  }
+}
+
+}  // namespace pipeguard::kube

@@ -1,0 +1,79 @@
+#include "pipeguard/kube/resource.h"
+
+namespace pipeguard::kube {
+
+std::string Resource::ApiVersion() const { return group.empty() ? version : group + "/" + version; }
+
+std::string Resource::GroupVersionPath() const {
+  return group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+}
+
+std::string Resource::CollectionPath(std::string_view ns) const {
+  std::string path = GroupVersionPath();
+  if (namespaced && !ns.empty()) {
+    path += "/namespaces/";
+    path += UrlEncode(ns);
+  }
+  path += "/" + resource;
+  return path;
+}
+
+std::string Resource::ObjectPath(std::string_view ns, std::string_view name, std::string_view subresource) const {
+  std::string path = CollectionPath(ns) + "/" + UrlEncode(name);
+  if (!subresource.empty()) {
+    path += "/";
+    path += subresource;
+  }
+  return path;
+}
+
+std::string Resource::DisplayName() const { return group.empty() ? resource : resource + "." + group; }
+
+namespace resources {
+#define PIPEGUARD_RESOURCE(fn, group, version, plural, kind, namespaced)               \
+  const Resource& fn() {                                                               \
+    static const Resource* r = new Resource{group, version, plural, kind, namespaced}; \
+    return *r;                                                                         \
+  }
+PIPEGUARD_RESOURCE(Pods, "", "v1", "pods", "Pod", true)
+PIPEGUARD_RESOURCE(ServiceAccounts, "", "v1", "serviceaccounts", "ServiceAccount", true)
+PIPEGUARD_RESOURCE(Namespaces, "", "v1", "namespaces", "Namespace", false)
+PIPEGUARD_RESOURCE(ConfigMaps, "", "v1", "configmaps", "ConfigMap", true)
+PIPEGUARD_RESOURCE(Secrets, "", "v1", "secrets", "Secret", true)
+PIPEGUARD_RESOURCE(Events, "events.k8s.io", "v1", "events", "Event", true)
+PIPEGUARD_RESOURCE(Leases, "coordination.k8s.io", "v1", "leases", "Lease", true)
+PIPEGUARD_RESOURCE(NetworkPolicies, "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true)
+PIPEGUARD_RESOURCE(Roles, "rbac.authorization.k8s.io", "v1", "roles", "Role", true)
+PIPEGUARD_RESOURCE(RoleBindings, "rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true)
+PIPEGUARD_RESOURCE(ClusterRoles, "rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false)
+PIPEGUARD_RESOURCE(ClusterRoleBindings, "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+                   false)
+PIPEGUARD_RESOURCE(ValidatingWebhookConfigurations, "admissionregistration.k8s.io", "v1",
+                   "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false)
+PIPEGUARD_RESOURCE(MutatingWebhookConfigurations, "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+                   "MutatingWebhookConfiguration", false)
+PIPEGUARD_RESOURCE(CustomResourceDefinitions, "apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                   "CustomResourceDefinition", false)
+PIPEGUARD_RESOURCE(PipelineSecurityProfiles, "pipeguard.io", "v1alpha1", "pipelinesecurityprofiles",
+                   "PipelineSecurityProfile", true)
+#undef PIPEGUARD_RESOURCE
+}  // namespace resources
+
+std::string UrlEncode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace pipeguard::kube

@@ -1,0 +1,166 @@
+// ParseAdmissionReview (the parse boundary), SerializeAdmissionReview and the named reply constructors.
+#include "pipeguard/webhook/admission.h"
+
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace pipeguard::webhook {
+namespace {
+
+using nlohmann::json;
+using testing::DataPath;
+using testing::MakeReview;
+using testing::ReadJson;
+
+json CleanPod() { return ReadJson(DataPath("pods/clean_kpo_pod.json")); }
+
+TEST(ParseAdmissionReview, ReadsTheFieldsPipeguardUses) {
+  const json review = MakeReview(CleanPod(), "etl", "3f1c9a2e-0000-4000-8000-000000000001", "CREATE", "alice",
+                                 {"team-data", "system:authenticated"});
+  auto parsed = ParseAdmissionReview(review.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->uid, "3f1c9a2e-0000-4000-8000-000000000001");
+  EXPECT_EQ(parsed->operation, "CREATE");
+  EXPECT_EQ(parsed->kind, "Pod");
+  EXPECT_EQ(parsed->kind_version, "v1");
+  EXPECT_EQ(parsed->namespace_, "etl");
+  EXPECT_EQ(parsed->name, "sales-extract-7f9c2");
+  EXPECT_EQ(parsed->username, "alice");
+  EXPECT_EQ(parsed->groups, (std::vector<std::string>{"team-data", "system:authenticated"}));
+  EXPECT_EQ(parsed->object, CleanPod());
+}
+
+TEST(ParseAdmissionReview, NamesGenerateNamePodsByTheirPrefix) {
+  json pod = CleanPod();
+  pod["metadata"].erase("name");
+  pod["metadata"]["generateName"] = "sales-extract-";
+  auto parsed = ParseAdmissionReview(MakeReview(pod, "etl", "u1").dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->name, "sales-extract-*");
+}
+
+TEST(ParseAdmissionReview, DeleteNeedsNoObject) {
+  auto parsed = ParseAdmissionReview(MakeReview(CleanPod(), "etl", "u-del", "DELETE").dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->operation, "DELETE");
+  EXPECT_TRUE(parsed->object.is_null());
+}
+
+struct BadReview {
+  std::string name;
+  std::string body;
+  std::string expected_uid;      // "" when the uid is unreadable
+  std::string message_fragment;  // part of the error message
+};
+
+class ParseAdmissionReviewRejects : public ::testing::TestWithParam<BadReview> {};
+
+TEST_P(ParseAdmissionReviewRejects, WithAClearMessageAndTheUidWhenReadable) {
+  const BadReview& c = GetParam();
+  std::string uid = "stale";
+  auto parsed = ParseAdmissionReview(c.body, &uid);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find(c.message_fragment), std::string::npos) << parsed.status().message();
+  EXPECT_EQ(uid, c.expected_uid);
+}
+
+json ReviewWith(const std::function<void(json&)>& edit) {
+  json review = MakeReview(CleanPod(), "etl", "uid-7");
+  edit(review);
+  return review;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ParseAdmissionReviewRejects,
+    ::testing::Values(
+        BadReview{"empty", "", "", "empty"},
+        BadReview{"truncated", R"({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionRev)", "", "not valid JSON"},
+        BadReview{"array", "[1, 2]", "", "not an object"},
+        BadReview{"no_request", R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})", "", "\"request\""},
+        BadReview{"no_uid", ReviewWith([](json& r) { r["request"].erase("uid"); }).dump(), "", "request.uid"},
+        BadReview{"numeric_uid", ReviewWith([](json& r) { r["request"]["uid"] = 42; }).dump(), "", "request.uid"},
+        BadReview{"huge_uid", ReviewWith([](json& r) { r["request"]["uid"] = std::string(500, 'u'); }).dump(), "",
+                  "longer than"},
+        BadReview{"v1beta1", ReviewWith([](json& r) { r["apiVersion"] = "admission.k8s.io/v1beta1"; }).dump(), "uid-7",
+                  "apiVersion must be admission.k8s.io/v1"},
+        BadReview{"wrong_kind", ReviewWith([](json& r) { r["kind"] = "Pod"; }).dump(), "uid-7",
+                  "kind must be AdmissionReview"},
+        BadReview{"missing_object", ReviewWith([](json& r) { r["request"].erase("object"); }).dump(), "uid-7",
+                  "request.object is missing"},
+        BadReview{"object_not_object", ReviewWith([](json& r) { r["request"]["object"] = "pod"; }).dump(), "uid-7",
+                  "request.object must be"},
+        BadReview{"bad_operation", ReviewWith([](json& r) { r["request"]["operation"] = "PATCH"; }).dump(), "uid-7",
+                  "request.operation"},
+        BadReview{"groups_not_list", ReviewWith([](json& r) { r["request"]["userInfo"]["groups"] = "admins"; }).dump(),
+                  "uid-7", "groups"},
+        BadReview{"too_deep", std::string(200, '[') + std::string(200, ']'), "", "deeper than"}),
+    [](const ::testing::TestParamInfo<BadReview>& info) { return info.param.name; });
+
+TEST(ParseAdmissionReview, SyntaxErrorsDoNotQuoteTheInput) {
+  // nlohmann's own message would quote the bytes around the error, which could be part of a secret.
+  const std::string body = R"({"request": {"uid": "u", "object": {"env": "Sup3rS3cretV4lue)";
+  auto parsed = ParseAdmissionReview(body);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message().find("Sup3rS3cret"), std::string::npos) << parsed.status().message();
+  EXPECT_NE(parsed.status().message().find("byte"), std::string::npos);
+}
+
+TEST(ParseAdmissionReview, BracketsInsideStringsDoNotCountAsNesting) {
+  json pod = CleanPod();
+  pod["metadata"]["annotations"] = {{"note", std::string(500, '[')}};
+  EXPECT_TRUE(ParseAdmissionReview(MakeReview(pod, "etl", "u").dump()).ok());
+}
+
+TEST(SerializeAdmissionReview, AllowedEchoesUidWithoutStatus) {
+  const json out = json::parse(SerializeAdmissionReview(Allowed("abc")));
+  EXPECT_EQ(out["apiVersion"], "admission.k8s.io/v1");
+  EXPECT_EQ(out["kind"], "AdmissionReview");
+  EXPECT_EQ(out["response"]["uid"], "abc");
+  EXPECT_EQ(out["response"]["allowed"], true);
+  EXPECT_FALSE(out["response"].contains("status"));
+  EXPECT_FALSE(out["response"].contains("warnings"));
+}
+
+TEST(SerializeAdmissionReview, DeniedCarries403AndMessage) {
+  AdmissionReply reply = WithWarnings(Denied("u2", "pipeguard denied Pod etl/x"), {"w1", "w2"});
+  reply.audit_annotations["decision"] = "denied";
+  const json out = json::parse(SerializeAdmissionReview(reply));
+  EXPECT_EQ(out["response"]["allowed"], false);
+  EXPECT_EQ(out["response"]["status"]["code"], 403);
+  EXPECT_EQ(out["response"]["status"]["reason"], "Forbidden");
+  EXPECT_EQ(out["response"]["status"]["message"], "pipeguard denied Pod etl/x");
+  EXPECT_EQ(out["response"]["warnings"], json({"w1", "w2"}));
+  EXPECT_EQ(out["response"]["auditAnnotations"]["decision"], "denied");
+}
+
+TEST(SerializeAdmissionReview, PatchIsBase64JsonPatch) {
+  AdmissionReply reply = Allowed("u3");
+  reply.json_patch = R"([{"op":"add","path":"/x","value":1}])";
+  const json out = json::parse(SerializeAdmissionReview(reply));
+  EXPECT_EQ(out["response"]["patchType"], "JSONPatch");
+  EXPECT_EQ(out["response"]["patch"], "W3sib3AiOiJhZGQiLCJwYXRoIjoiL3giLCJ2YWx1ZSI6MX1d");
+}
+
+TEST(SerializeAdmissionReview, InvalidUtf8IsReplacedNotThrown) {
+  const std::string bad = "bad \xC3 byte";
+  std::string text;
+  ASSERT_NO_THROW(text = SerializeAdmissionReview(Errored("u4", 500, bad)));
+  EXPECT_TRUE(json::accept(text));
+}
+
+TEST(ReplyConstructors, SetDecisionAndCode) {
+  EXPECT_EQ(Allowed("a").decision, Decision::kAllowed);
+  EXPECT_EQ(Denied("a", "m").decision, Decision::kDenied);
+  EXPECT_EQ(Denied("a", "m").code, 403);
+  const AdmissionReply e = Errored("a", 503, "m");
+  EXPECT_EQ(e.decision, Decision::kError);
+  EXPECT_FALSE(e.allowed);
+  EXPECT_EQ(e.code, 503);
+  EXPECT_EQ(e.reason, "ServiceUnavailable");
+  EXPECT_EQ(WithWarnings(Allowed("a"), {"x"}).warnings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace pipeguard::webhook

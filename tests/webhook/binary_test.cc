@@ -1,0 +1,193 @@
+// The pipeguard-webhook executable as a subprocess: flags and exit codes, the port file, audit lines on stdout,
+// JSON logs on stderr, and draining on SIGTERM.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "test_support.h"
+#include "tls_test_client.h"
+
+extern char** environ;
+
+namespace pipeguard::webhook {
+namespace {
+
+using nlohmann::json;
+using testing::BuildRequest;
+using testing::DataPath;
+using testing::MakeReview;
+using testing::ReadJson;
+using testing::ReadText;
+using testing::TempDir;
+
+// The executable sits next to the test binary's directory: <build>/tests/webhook_test, <build>/webhook/...
+std::string WebhookBinary() {
+  if (const char* override_path = std::getenv("PIPEGUARD_WEBHOOK_BINARY")) return override_path;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe");
+  return (self.parent_path().parent_path() / "webhook" / "pipeguard-webhook").string();
+}
+
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const TempDir& dir)
+      : stdout_path_(dir.File("stdout")), stderr_path_(dir.File("stderr")) {
+    std::vector<std::string> argv_storage = {WebhookBinary()};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    spawned_ = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Process() {
+    if (spawned_ && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool spawned() const { return spawned_; }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  // Exit code, or -1 if the process did not exit within `limit` (or died from a signal).
+  int Wait(std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  std::string Stdout() const { return Read(stdout_path_); }
+  std::string Stderr() const { return Read(stderr_path_); }
+
+ private:
+  static std::string Read(const std::string& path) {
+    try {
+      return ReadText(path);
+    } catch (...) {
+      return "";
+    }
+  }
+  std::string stdout_path_, stderr_path_;
+  pid_t pid_ = -1;
+  bool spawned_ = false;
+  bool exited_ = false;
+};
+
+// Polls `condition` every 20 ms for up to `limit`.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+class WebhookBinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(WebhookBinary()))
+        << WebhookBinary() << " not found: build the pipeguard-webhook target first (or set PIPEGUARD_WEBHOOK_BINARY)";
+  }
+  TempDir dir_;
+};
+
+TEST_F(WebhookBinaryTest, UsageErrorsExitTwoWithAMessage) {
+  Process missing_tls({"--listen", "127.0.0.1:0"}, dir_);
+  ASSERT_TRUE(missing_tls.spawned());
+  EXPECT_EQ(missing_tls.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(missing_tls.Stderr().find("--tls-cert and --tls-key are required"), std::string::npos);
+  EXPECT_NE(missing_tls.Stderr().find("Usage: pipeguard-webhook"), std::string::npos);
+
+  Process unknown({"--tls-cert", "c", "--tls-key", "k", "--verbose"}, dir_);
+  EXPECT_EQ(unknown.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(unknown.Stderr().find("unknown flag --verbose"), std::string::npos);
+
+  Process help({"--help"}, dir_);
+  EXPECT_EQ(help.Wait(std::chrono::seconds(20)), 0);
+  EXPECT_NE(help.Stdout().find("--max-body-bytes"), std::string::npos);
+}
+
+TEST_F(WebhookBinaryTest, BadInputFilesExitTwoNamingTheFile) {
+  testing::WritePair(dir_.path(), 1);
+  testing::WriteText(dir_.File("config.yaml"), "mode: sometimes\n");
+  Process bad_config({"--tls-cert", dir_.File("cert.pem"), "--tls-key", dir_.File("key.pem"), "--config",
+                      dir_.File("config.yaml"), "--listen", "127.0.0.1:0"},
+                     dir_);
+  EXPECT_EQ(bad_config.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(bad_config.Stderr().find("config.yaml"), std::string::npos) << bad_config.Stderr();
+
+  Process bad_cert({"--tls-cert", dir_.File("config.yaml"), "--tls-key", dir_.File("key.pem")}, dir_);
+  EXPECT_EQ(bad_cert.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(bad_cert.Stderr().find("no PEM certificate"), std::string::npos) << bad_cert.Stderr();
+}
+
+TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
+  testing::WritePair(dir_.path(), 1);
+  Process webhook(
+      {"--config", DataPath("config.yaml"), "--context", DataPath("context"), "--tls-cert", dir_.File("cert.pem"),
+       "--tls-key", dir_.File("key.pem"), "--listen", "127.0.0.1:0", "--port-file", dir_.File("port")},
+      dir_);
+  ASSERT_TRUE(webhook.spawned());
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) << webhook.Stderr();
+  const int port = std::stoi(ReadText(dir_.File("port")));
+  ASSERT_GT(port, 0);
+
+  std::string error;
+  auto c = testing::TlsTestConnection::Connect(port, &error);
+  ASSERT_NE(c, nullptr) << error;
+  const json pod = ReadJson(DataPath("pods/clean_kpo_pod.json"));
+  auto first = c->RoundTrip(BuildRequest("POST", "/validate", MakeReview(pod, "etl", "bin-1").dump()));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(json::parse(first->body)["response"]["allowed"], true);
+
+  // A request in flight when SIGTERM arrives: headers and half the body are sent, the rest after the signal.
+  const std::string request = BuildRequest("POST", "/validate", MakeReview(pod, "etl", "bin-in-flight").dump());
+  const size_t split = request.size() - 40;
+  ASSERT_TRUE(c->SendAll(request.substr(0, split)));
+  // Let the server's worker pick the bytes up: cpp-httplib checks for shutdown between two requests of a
+  // keep-alive connection, so a request whose first byte it has not yet seen when SIGTERM lands is not in flight.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  webhook.Signal(SIGTERM);
+  ASSERT_TRUE(WaitFor([&] { return webhook.Stderr().find("draining") != std::string::npos; })) << webhook.Stderr();
+  ASSERT_TRUE(c->SendAll(request.substr(split)));
+  auto in_flight = c->ReadResponse();
+  ASSERT_TRUE(in_flight) << "the in-flight request was dropped";
+  EXPECT_EQ(in_flight->status, 200);
+  EXPECT_EQ(json::parse(in_flight->body)["response"]["uid"], "bin-in-flight");
+
+  EXPECT_EQ(webhook.Wait(std::chrono::seconds(40)), 0) << webhook.Stderr();
+  EXPECT_EQ(testing::TlsTestConnection::Connect(port, &error), nullptr);
+
+  // stdout: exactly the two audit lines; stderr: JSON log lines only.
+  std::vector<json> audit;
+  std::istringstream out(webhook.Stdout());
+  for (std::string line; std::getline(out, line);) audit.push_back(json::parse(line));
+  ASSERT_EQ(audit.size(), 2u) << webhook.Stdout();
+  EXPECT_EQ(audit[0]["uid"], "bin-1");
+  EXPECT_EQ(audit[1]["uid"], "bin-in-flight");
+  std::istringstream err(webhook.Stderr());
+  for (std::string line; std::getline(err, line);) {
+    const json entry = json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << line;
+    EXPECT_TRUE(entry.contains("level") && entry.contains("msg")) << line;
+  }
+}
+
+}  // namespace
+}  // namespace pipeguard::webhook

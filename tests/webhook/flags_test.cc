@@ -1,0 +1,77 @@
+// Flags of pipeguard-webhook (the demo script and the e2e tests depend on them).
+#include "pipeguard/webhook/flags.h"
+
+#include <gtest/gtest.h>
+
+namespace pipeguard::webhook {
+namespace {
+
+TEST(ParseWebhookFlags, ReadsEveryFlag) {
+  auto flags = ParseWebhookFlags({"--config", "c.yaml", "--context", "a", "--context=b", "--tls-cert", "cert.pem",
+                                  "--tls-key=key.pem", "--listen", "0.0.0.0:0", "--port-file", "port",
+                                  "--max-body-bytes", "2048", "--log-level", "debug"});
+  ASSERT_TRUE(flags.ok()) << flags.status().message();
+  EXPECT_EQ(flags->config_path, "c.yaml");
+  EXPECT_EQ(flags->context_paths, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(flags->tls_cert_path, "cert.pem");
+  EXPECT_EQ(flags->tls_key_path, "key.pem");
+  EXPECT_EQ(flags->host, "0.0.0.0");
+  EXPECT_EQ(flags->port, 0);
+  EXPECT_EQ(flags->port_file, "port");
+  EXPECT_EQ(flags->max_body_bytes, 2048u);
+  EXPECT_EQ(flags->log_level, "debug");
+}
+
+TEST(ParseWebhookFlags, Defaults) {
+  auto flags = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->host, "127.0.0.1");
+  EXPECT_EQ(flags->port, 8443);
+  EXPECT_EQ(flags->max_body_bytes, 3u << 20);
+  EXPECT_TRUE(flags->config_path.empty());
+}
+
+TEST(ParseWebhookFlags, HelpNeedsNothingElse) {
+  auto flags = ParseWebhookFlags({"--help"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_TRUE(flags->help);
+  EXPECT_NE(WebhookUsage().find("--port-file"), std::string::npos);
+}
+
+struct BadFlags {
+  std::vector<std::string> args;
+  std::string fragment;
+};
+
+class ParseWebhookFlagsRejects : public ::testing::TestWithParam<BadFlags> {};
+
+TEST_P(ParseWebhookFlagsRejects, WithAMessageNamingTheProblem) {
+  auto flags = ParseWebhookFlags(GetParam().args);
+  ASSERT_FALSE(flags.ok());
+  EXPECT_NE(flags.status().message().find(GetParam().fragment), std::string::npos) << flags.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ParseWebhookFlagsRejects,
+    ::testing::Values(BadFlags{{}, "--tls-cert and --tls-key are required"},
+                      BadFlags{{"--tls-cert", "c"}, "--tls-cert and --tls-key are required"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--port", "1"}, "unknown flag --port"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "extra"}, "unexpected argument"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key"}, "--tls-key needs a value"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "8443"}, "HOST:PORT"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "h:70000"}, "0 to 65535"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", ":80"}, "needs a host"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "ten"}, "byte count"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "10"}, "byte count"},
+                      BadFlags{{"--tls-cert=", "--tls-key", "k"}, "non-empty"}));
+
+TEST(ParseListenAddress, AcceptsBracketedIpv6) {
+  std::string host;
+  int port = -1;
+  ASSERT_TRUE(ParseListenAddress("[::1]:9443", host, port).ok());
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 9443);
+}
+
+}  // namespace
+}  // namespace pipeguard::webhook

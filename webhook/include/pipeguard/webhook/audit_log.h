@@ -1,0 +1,30 @@
+// The audit log: one JSON line per admission reply (DESIGN.md guideline 12), on standard output by default.
+//
+// A line carries who asked (uid, user, groups), what (operation, kind, namespace, name), and the outcome
+// (evaluated, governed, allowed, decision, mode, profiles, rules, paths, latency). It never carries the object or
+// any value from it other than names: rule IDs and JSON pointers are value-free by construction.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "pipeguard/webhook/admission.h"
+
+namespace pipeguard::webhook {
+
+// Receives one complete JSON line (without the trailing newline). Must be thread-safe.
+using AuditSink = std::function<void(std::string_view line)>;
+
+// Writes each line plus "\n" to standard output with one write and flushes, under a mutex.
+AuditSink StdoutAuditSink();
+
+// Formats the audit line for `reply` to `request` handled by `webhook` ("validate" or "mutate").
+std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionReply& reply, std::string_view webhook,
+                            double latency_ms, std::chrono::system_clock::time_point now);
+
+// RFC 3339 UTC timestamp with milliseconds, e.g. 2025-01-31T12:00:00.123Z.
+std::string FormatTimestamp(std::chrono::system_clock::time_point t);
+
+}  // namespace pipeguard::webhook

@@ -1,0 +1,146 @@
+// pipeguard-webhook: wires the HTTPS admission server to the policy engine, the file-backed context, TLS
+// rotation, metrics and the audit log. Exit codes: 0 clean shutdown, 1 cannot serve, 2 usage or input error.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "pipeguard/policy/engine.h"
+#include "pipeguard/webhook/audit_log.h"
+#include "pipeguard/webhook/decorators.h"
+#include "pipeguard/webhook/file_context_provider.h"
+#include "pipeguard/webhook/flags.h"
+#include "pipeguard/webhook/handlers.h"
+#include "pipeguard/webhook/logging.h"
+#include "pipeguard/webhook/metrics.h"
+#include "pipeguard/webhook/server.h"
+#include "pipeguard/webhook/tls.h"
+
+namespace {
+
+using namespace pipeguard;
+using namespace pipeguard::webhook;
+
+// Longest wait for running requests after SIGTERM; Kubernetes' default grace period is 30 s.
+constexpr std::chrono::seconds kDrainTimeout{20};
+
+// Writes the port to FILE.tmp and renames it over FILE, so readers never see a partial file.
+Status WritePortFile(const std::string& path, int port) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    out.close();
+    if (!out) return Status::InvalidArgument("--port-file " + path + ": cannot write " + temp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) return Status::InvalidArgument("--port-file " + path + ": cannot rename " + temp + ": " + ec.message());
+  return Status::Ok();
+}
+
+int Run(const WebhookFlags& flags) {
+  // Signals are taken synchronously by this thread; block them before any other thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  WebhookMetrics metrics;
+  CertificateStore certificates;
+  auto watcher = CertificateWatcher::Create(flags.tls_cert_path, flags.tls_key_path, certificates,
+                                            [&metrics](bool ok) { metrics.RecordReload("tls", ok); });
+  if (!watcher.ok()) {
+    spdlog::critical("cannot load the TLS pair: {}", watcher.status().message());
+    return 2;
+  }
+  auto context = FileContextProvider::Create({flags.config_path, flags.context_paths},
+                                             [&metrics](bool ok) { metrics.RecordReload("context", ok); });
+  if (!context.ok()) {
+    spdlog::critical("cannot load the policy context: {}", context.status().message());
+    return 2;
+  }
+
+  const policy::Engine engine;
+  const AuditSink audit = StdoutAuditSink();
+  auto on_panic = [&metrics](std::string_view) { metrics.RecordPanic(); };
+  WebhookEndpoints endpoints;
+  endpoints.validate =
+      WithMetrics(WithAuditLog(WithPanicGuard(MakeValidatingHandler(engine, **context), on_panic), audit, "validate"),
+                  metrics, "validate");
+  endpoints.mutate =
+      WithMetrics(WithAuditLog(WithPanicGuard(MakeMutatingHandler(), on_panic), audit, "mutate"), metrics, "mutate");
+
+  ServerOptions options;
+  options.host = flags.host;
+  options.port = flags.port;
+  options.max_body_bytes = flags.max_body_bytes;
+  WebhookServer server(options, certificates, **context, metrics, std::move(endpoints));
+  if (auto status = server.Start(); !status.ok()) {
+    spdlog::critical("{}", status.message());
+    return 1;
+  }
+  if (!flags.port_file.empty()) {
+    if (auto status = WritePortFile(flags.port_file, server.port()); !status.ok()) {
+      spdlog::critical("{}", status.message());
+      server.Shutdown(kDrainTimeout);
+      return 1;
+    }
+  }
+  (*watcher)->Start();
+  (*context)->Start();
+  spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes)", flags.host, server.port(),
+               flags.max_body_bytes);
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("received {}, draining: no new connections, finishing running requests (up to {} s)",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", kDrainTimeout.count());
+  const bool drained = server.Shutdown(kDrainTimeout);
+  (*watcher)->Stop();
+  (*context)->Stop();
+  if (!drained) {
+    spdlog::warn("drain timeout reached with requests still running; exiting anyway");
+    spdlog::default_logger()->flush();
+    std::fflush(stdout);
+    std::_Exit(0);  // worker threads still hold references to objects on this stack
+  }
+  spdlog::info("drained; exiting");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto flags = ParseWebhookFlags(args);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "pipeguard-webhook: %s\n\n%s", flags.status().message().c_str(), WebhookUsage().c_str());
+    return 2;
+  }
+  if (flags->help) {
+    std::fputs(WebhookUsage().c_str(), stdout);
+    return 0;
+  }
+  auto level = ParseLogLevel(flags->log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "pipeguard-webhook: --log-level: %s\n", level.status().message().c_str());
+    return 2;
+  }
+  InitJsonLogging(*level);
+  try {
+    return Run(*flags);
+  } catch (const std::exception& e) {
+    spdlog::critical("pipeguard-webhook stopped by an unexpected error ({})", typeid(e).name());
+    return 1;
+  }
+}

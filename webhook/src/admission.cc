@@ -1,0 +1,263 @@
+#include "pipeguard/webhook/admission.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <utility>
+
+namespace pipeguard::webhook {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kFixHint =
+    " (pipeguard expects an admission.k8s.io/v1 AdmissionReview; set admissionReviewVersions: [\"v1\"] in the "
+    "webhook configuration)";
+
+Status Invalid(std::string what, bool with_hint = true) {
+  if (with_hint) what += kFixHint;
+  return Status::InvalidArgument(std::move(what));
+}
+
+// Nesting depth of JSON arrays/objects, scanning bytes without parsing. Stops early once `limit` is exceeded.
+int MaxNesting(std::string_view text, int limit) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        if (++depth > max_depth) {
+          max_depth = depth;
+          if (max_depth > limit) return max_depth;
+        }
+        break;
+      case '}':
+      case ']':
+        --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return max_depth;
+}
+
+// Reads an optional string member. Absent or null leaves `out` empty; another type is an error.
+Status OptionalString(const json& parent, std::string_view key, const std::string& where, std::string& out) {
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Invalid(where + " must be a string");
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n < 0 ? 0 : n));
+  return out;
+}
+
+std::string_view ReasonFor(int code) {
+  switch (code) {
+    case 400:
+      return "BadRequest";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 503:
+      return "ServiceUnavailable";
+    default:
+      return code >= 500 ? "InternalError" : "BadRequest";
+  }
+}
+
+}  // namespace
+
+std::string_view ToString(Decision decision) {
+  switch (decision) {
+    case Decision::kAllowed:
+      return "allowed";
+    case Decision::kDenied:
+      return "denied";
+    case Decision::kError:
+      return "error";
+  }
+  return "error";
+}
+
+AdmissionReply Allowed(std::string uid) {
+  AdmissionReply reply;
+  reply.uid = std::move(uid);
+  reply.allowed = true;
+  reply.code = 200;
+  reply.decision = Decision::kAllowed;
+  return reply;
+}
+
+AdmissionReply Denied(std::string uid, std::string message) {
+  AdmissionReply reply;
+  reply.uid = std::move(uid);
+  reply.allowed = false;
+  reply.code = 403;
+  reply.reason = std::string(ReasonFor(403));
+  reply.message = std::move(message);
+  reply.decision = Decision::kDenied;
+  return reply;
+}
+
+AdmissionReply Errored(std::string uid, int code, std::string message) {
+  AdmissionReply reply;
+  reply.uid = std::move(uid);
+  reply.allowed = false;
+  reply.code = code;
+  reply.reason = std::string(ReasonFor(code));
+  reply.message = std::move(message);
+  reply.decision = Decision::kError;
+  return reply;
+}
+
+AdmissionReply WithWarnings(AdmissionReply reply, std::vector<std::string> warnings) {
+  for (auto& w : warnings) reply.warnings.push_back(std::move(w));
+  return reply;
+}
+
+StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::string* readable_uid,
+                                                const ParseLimits& limits) {
+  if (readable_uid != nullptr) readable_uid->clear();
+  if (body.empty()) return Invalid("request body is empty");
+  if (const int depth = MaxNesting(body, limits.max_depth); depth > limits.max_depth) {
+    return Invalid("request body nests JSON deeper than " + std::to_string(limits.max_depth) +
+                       " levels; Kubernetes objects are far shallower",
+                   false);
+  }
+  json root;
+  try {
+    root = json::parse(body.begin(), body.end());
+  } catch (const json::parse_error& e) {
+    // e.what() quotes the bytes around the error, which may be part of a secret: report the offset only.
+    return Invalid("request body is not valid JSON (syntax error near byte " + std::to_string(e.byte) + ")");
+  }
+  if (!root.is_object()) return Invalid("request body is JSON but not an object");
+  // The uid first, so that even a review failing a later check gets an error reply the API server can match.
+  auto request_it = root.find("request");
+  if (request_it == root.end() || !request_it->is_object()) {
+    return Invalid("request body has no \"request\" object");
+  }
+  const json& request = *request_it;
+  auto uid_it = request.find("uid");
+  if (uid_it == request.end() || !uid_it->is_string() || uid_it->get_ref<const std::string&>().empty()) {
+    return Invalid("request.uid is missing or not a non-empty string");
+  }
+  const auto& uid = uid_it->get_ref<const std::string&>();
+  if (uid.size() > limits.max_uid_bytes) {
+    return Invalid("request.uid is longer than " + std::to_string(limits.max_uid_bytes) + " bytes");
+  }
+  if (readable_uid != nullptr) *readable_uid = uid;
+
+  auto api_version = root.find("apiVersion");
+  if (api_version == root.end() || !api_version->is_string() || *api_version != kAdmissionApiVersion) {
+    return Invalid("apiVersion must be " + std::string(kAdmissionApiVersion));
+  }
+  auto kind = root.find("kind");
+  if (kind == root.end() || !kind->is_string() || *kind != kAdmissionReviewKind) {
+    return Invalid("kind must be " + std::string(kAdmissionReviewKind));
+  }
+
+  AdmissionRequest out;
+  out.uid = uid;
+  if (auto s = OptionalString(request, "operation", "request.operation", out.operation); !s.ok()) return s;
+  if (out.operation != "CREATE" && out.operation != "UPDATE" && out.operation != "DELETE" &&
+      out.operation != "CONNECT") {
+    return Invalid("request.operation must be CREATE, UPDATE, DELETE or CONNECT");
+  }
+  if (auto k = request.find("kind"); k != request.end() && !k->is_null()) {
+    if (!k->is_object()) return Invalid("request.kind must be an object {group, version, kind}");
+    if (auto s = OptionalString(*k, "group", "request.kind.group", out.kind_group); !s.ok()) return s;
+    if (auto s = OptionalString(*k, "version", "request.kind.version", out.kind_version); !s.ok()) return s;
+    if (auto s = OptionalString(*k, "kind", "request.kind.kind", out.kind); !s.ok()) return s;
+  }
+  if (auto s = OptionalString(request, "subResource", "request.subResource", out.sub_resource); !s.ok()) return s;
+  if (auto s = OptionalString(request, "namespace", "request.namespace", out.namespace_); !s.ok()) return s;
+  if (auto s = OptionalString(request, "name", "request.name", out.name); !s.ok()) return s;
+  if (auto user = request.find("userInfo"); user != request.end() && !user->is_null()) {
+    if (!user->is_object()) return Invalid("request.userInfo must be an object");
+    if (auto s = OptionalString(*user, "username", "request.userInfo.username", out.username); !s.ok()) return s;
+    if (auto groups = user->find("groups"); groups != user->end() && !groups->is_null()) {
+      if (!groups->is_array()) return Invalid("request.userInfo.groups must be a list of strings");
+      for (const auto& g : *groups) {
+        if (!g.is_string()) return Invalid("request.userInfo.groups must be a list of strings");
+        out.groups.push_back(g.get<std::string>());
+      }
+    }
+  }
+  if (auto dry = request.find("dryRun"); dry != request.end() && !dry->is_null()) {
+    if (!dry->is_boolean()) return Invalid("request.dryRun must be a boolean");
+    out.dry_run = dry->get<bool>();
+  }
+
+  auto object = request_it->find("object");
+  const bool has_object = object != request_it->end() && !object->is_null();
+  if (out.operation == "CREATE" || out.operation == "UPDATE") {
+    if (!has_object) return Invalid("request.object is missing; " + out.operation + " reviews must carry the object");
+    if (!object->is_object()) return Invalid("request.object must be a Kubernetes object (a JSON object)");
+  }
+  if (has_object && object->is_object()) {
+    out.object = std::move(root["request"]["object"]);
+    if (out.kind.empty()) {
+      if (auto k = out.object.find("kind"); k != out.object.end() && k->is_string()) out.kind = k->get<std::string>();
+    }
+    if (out.name.empty()) {
+      if (auto md = out.object.find("metadata"); md != out.object.end() && md->is_object()) {
+        std::string name;
+        if (OptionalString(*md, "name", "", name).ok() && name.empty()) {
+          if (OptionalString(*md, "generateName", "", name).ok() && !name.empty()) name += "*";
+        }
+        out.name = std::move(name);
+      }
+    }
+  }
+  return out;
+}
+
+std::string SerializeAdmissionReview(const AdmissionReply& reply) {
+  json response = {{"uid", reply.uid}, {"allowed", reply.allowed}};
+  if (!reply.allowed || reply.code != 200) {
+    json status = {{"code", reply.code}, {"message", reply.message}};
+    if (!reply.allowed) status["status"] = "Failure";
+    if (!reply.reason.empty()) status["reason"] = reply.reason;
+    response["status"] = std::move(status);
+  }
+  if (!reply.warnings.empty()) response["warnings"] = reply.warnings;
+  if (!reply.audit_annotations.empty()) response["auditAnnotations"] = reply.audit_annotations;
+  if (reply.json_patch) {
+    response["patchType"] = "JSONPatch";
+    response["patch"] = Base64(*reply.json_patch);
+  }
+  json review = {
+      {"apiVersion", kAdmissionApiVersion}, {"kind", kAdmissionReviewKind}, {"response", std::move(response)}};
+  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace pipeguard::webhook

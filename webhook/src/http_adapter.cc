@@ -1,0 +1,40 @@
+#include "pipeguard/webhook/http_adapter.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace pipeguard::webhook {
+
+std::string AdmissionErrorBody(std::string_view uid, int code, std::string_view message) {
+  return SerializeAdmissionReview(Errored(std::string(uid), code, std::string(message)));
+}
+
+HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
+                         std::chrono::steady_clock::time_point received_at, const ParseLimits& limits) {
+  std::string uid;
+  try {
+    auto request = ParseAdmissionReview(body, &uid, limits);
+    if (!request.ok()) {
+      spdlog::debug("rejected a malformed admission request (uid \"{}\"): {}", uid, request.status().message());
+      return {400, AdmissionErrorBody(uid, 400, request.status().message()), "malformed"};
+    }
+    request->received_at =
+        received_at != std::chrono::steady_clock::time_point{} ? received_at : std::chrono::steady_clock::now();
+    const AdmissionReply reply = handler(*request);
+    return {200, SerializeAdmissionReview(reply), ""};
+  } catch (...) {
+    // Only reached when a handler is not guarded or serialisation fails (e.g. out of memory).
+    try {
+      spdlog::error("admission request (uid \"{}\") failed outside the handler; replying 500", uid);
+      return {500,
+              AdmissionErrorBody(uid, 500,
+                                 "pipeguard failed to process this request (internal error); it was not admitted"),
+              "internal"};
+    } catch (...) {
+      return {500, "", "internal"};
+    }
+  }
+}
+
+}  // namespace pipeguard::webhook

@@ -154,7 +154,13 @@ StatusOr<std::vector<Document>> LoadDirectory(const std::string& root, const Loa
   if (ec) return Status::InvalidArgument(root + ": cannot list directory: " + ec.message());
   for (const fs::recursive_directory_iterator end; it != end;) {
     std::error_code entry_ec;
-    if (it->is_regular_file(entry_ec) && HasManifestExtension(it->path())) files.push_back(it->path());
+    // Hidden entries are skipped: a mounted ConfigMap keeps its files twice, once in a "..<timestamp>" directory
+    // and once as top-level links, and .git and editor files are not manifests.
+    if (it->path().filename().string().front() == '.') {
+      if (it->is_directory(entry_ec)) it.disable_recursion_pending();
+    } else if (it->is_regular_file(entry_ec) && HasManifestExtension(it->path())) {
+      files.push_back(it->path());
+    }
     it.increment(ec);
     if (ec) return Status::InvalidArgument(root + ": cannot list directory: " + ec.message());
   }

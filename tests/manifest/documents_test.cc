@@ -350,6 +350,22 @@ TEST(LoadPath, DirectoryIsReadRecursivelyInSortedOrderAndOnlyManifestExtensions)
   EXPECT_EQ((*documents)[3].line, 3);
 }
 
+TEST(LoadPath, MountedConfigMapDirectoryIsReadOnce) {
+  // The kubelet's atomic writer: files live in ..<timestamp>/, ..data links to it, and each key is a top-level
+  // link into ..data. Only the top-level links count; hidden entries (.git, editor files) are skipped too.
+  TempDir dir;
+  dir.Write("..2026_11_26_12_00_00.123/profiles.yaml", "kind: Profile\n");
+  std::filesystem::create_directory_symlink("..2026_11_26_12_00_00.123", dir.path() + "/..data");
+  std::filesystem::create_symlink("..data/profiles.yaml", dir.path() + "/profiles.yaml");
+  dir.Write(".git/config.yaml", "kind: Ignored\n");
+  dir.Write(".profiles.yaml.swp.yaml", "kind: Ignored\n");
+  auto documents = LoadPath(dir.path());
+  ASSERT_TRUE(documents.ok()) << documents.status().message();
+  ASSERT_EQ(documents->size(), 1u);
+  EXPECT_EQ((*documents)[0].object["kind"], "Profile");
+  EXPECT_EQ((*documents)[0].file, dir.path() + "/profiles.yaml");
+}
+
 TEST(LoadPath, ErrorInsideADirectoryNamesTheFile) {
   TempDir dir;
   dir.Write("ok.yaml", "kind: A\n");

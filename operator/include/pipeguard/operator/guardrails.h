@@ -1,0 +1,54 @@
+// Platform guardrails and IAM size limits for profiles, as lists of violations with JSON-pointer paths. Pure.
+//
+// The webhook calls CheckProfileGuardrails at admission and reports each violation under rule `profile-guardrail`;
+// the operator calls it (and CheckIamLimits) before any AWS call and reports Ready=False with the messages.
+//
+// Semantics:
+//  - allowedBucketPatterns: every spec.aws.s3[].bucket must match one glob (case-sensitive; bucket names are
+//    lowercase). Allow additionalStatements naming S3 ARNs must name a bucket matching one glob (a wildcard bucket
+//    must equal an allowed glob), and may not pair S3 actions with Resource "*".
+//  - forbiddenActions: checked against the actions of Allow additionalStatements (Deny statements only remove
+//    access). An action is forbidden when it could grant an action the entry names, comparing globs
+//    case-insensitively: entry "iam:*" catches "iam:PassRole", "iam:*", "i*:*", "*:*" and "*". The entries "*" and
+//    "*:*" (which as globs would forbid everything) forbid actions not confined to one named service, i.e. whose
+//    service part contains a wildcard ("*", "*:*", "s*:*").
+//  - forbiddenEgressCidrs: checked against spec.network.egress[].cidr minus its `except` list. An entry of prefix
+//    length 0 ("0.0.0.0/0", "::/0": everywhere) is broken only by a rule whose cidr is that whole family (excepts
+//    carving out a few ranges still leave "everywhere"). Any other entry is broken when the rule allows some
+//    address inside it (overlap not covered by `except`): "169.254.169.254/32" catches 169.254.0.0/16 and
+//    0.0.0.0/0, but not 169.254.0.0/16 with except 169.254.169.254/32.
+//  - maxStatements: statements in the compiled inline policy (iam_policy.h); 0 disables the check.
+//  - The compiled inline policy must fit IAM's inline policy quota (10,240 characters without whitespace).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "pipeguard/aws/iam_limits.h"
+#include "pipeguard/operator/config.h"
+#include "pipeguard/operator/profile.h"
+#include "pipeguard/operator/violation.h"
+
+namespace pipeguard::reconcilers {
+
+// For the webhook: parses `profile_object` (a malformed profile gives its parse problems) and checks the guardrails.
+// Empty result = allowed. The inline policy size is estimated for partition "aws".
+std::vector<GuardrailViolation> CheckProfileGuardrails(const nlohmann::json& profile_object,
+                                                       const GuardrailsConfig& guardrails,
+                                                       const aws::IamLimits& limits = {});
+
+// The same for an already parsed profile.
+std::vector<GuardrailViolation> CheckGuardrails(const ParsedProfile& profile, const GuardrailsConfig& guardrails,
+                                                const aws::IamLimits& limits = {}, std::string_view partition = "aws");
+
+// True when IAM action `action` (possibly with wildcards) is forbidden by entry `forbidden` (semantics above).
+bool ActionForbidden(std::string_view action, std::string_view forbidden);
+
+// IAM's limits for everything the operator will send for this profile, exactly (with the operator's partition,
+// account, issuer and names): role name and path, trust policy size, inline policy size, tags, session duration,
+// boundary ARN. No-op (empty) for a profile without spec.aws.
+std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, const OperatorConfig& config,
+                                               const aws::IamLimits& limits = {});
+
+}  // namespace pipeguard::reconcilers

@@ -1,0 +1,126 @@
+// The full PipelineSecurityProfile spec (crds/pipeguard.io_pipelinesecurityprofiles.yaml) as a typed, validated
+// value: the input of every desired-state function of the operator.
+//
+// ParseProfile checks everything the CRD schema checks (so that `pipeguard scan`, which has no API server, gets the
+// same answers) and more: S3 bucket naming rules, literal prefixes, ARN shapes (MSK cluster ARNs with name and UUID),
+// Kafka topic names, canonical CIDRs with `except` inside them, label selectors, unique Sids, an S3 write key when
+// writes are granted, and IAM's Latin-1 character set for everything that ends up in a policy document. Every error
+// is a GuardrailViolation whose path points at the offending field.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeguard/operator/violation.h"
+#include "pipeguard/policy/status.h"
+
+namespace pipeguard::reconcilers {
+
+inline constexpr std::string_view kProfileApiVersion = "pipeguard.io/v1alpha1";
+inline constexpr std::string_view kProfileKind = "PipelineSecurityProfile";
+
+enum class S3Access { kRead, kWrite, kReadWrite };
+enum class KmsAccess { kDecrypt, kEncrypt, kEncryptDecrypt };
+enum class TopicAccess { kRead, kWrite, kReadWrite };
+enum class DeletionPolicy { kDelete, kRetain };
+
+struct S3Grant {
+  std::string bucket;
+  std::vector<std::string> prefixes;  // literal key prefixes; empty = the whole bucket
+  S3Access access = S3Access::kRead;
+};
+
+struct KmsGrant {
+  std::string key_arn;  // arn:<partition>:kms:<region>:<account>:key/<id> or .../alias/<name>
+  KmsAccess access = KmsAccess::kDecrypt;
+};
+
+struct KafkaTopic {
+  std::string name;
+  TopicAccess access = TopicAccess::kRead;
+};
+
+struct KafkaGrant {
+  std::string cluster_arn;  // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
+  std::vector<KafkaTopic> topics;
+  std::vector<std::string> consumer_groups;
+};
+
+// A raw IAM statement from spec.aws.additionalStatements (the guarded escape hatch).
+struct RawStatement {
+  std::string sid;
+  std::string effect;  // "Allow" or "Deny"
+  std::vector<std::string> actions;
+  std::vector<std::string> resources;
+  nlohmann::json conditions;  // null when absent; else {operator: {key: string | [strings] | bool | number}}
+};
+
+struct AwsSpec {
+  std::vector<S3Grant> s3;
+  std::vector<KmsGrant> kms;
+  std::string s3_write_kms_key_arn;      // empty when unset; required when any S3 write is granted
+  std::vector<std::string> secret_arns;  // spec.aws.secretsManager[].secretArn
+  std::vector<KafkaGrant> kafka;
+  std::vector<RawStatement> additional_statements;
+  int max_session_duration_seconds = 3600;
+
+  bool GrantsS3Writes() const;
+};
+
+struct PortSpec {
+  int port = 0;
+  std::optional<int> end_port;
+  std::string protocol = "TCP";  // TCP, UDP or SCTP
+};
+
+// One spec.network.egress item. Exactly one destination kind is set.
+struct EgressRule {
+  enum class Kind { kCidr, kService, kPods };
+  Kind kind = Kind::kCidr;
+  std::string description;
+  std::string cidr;                            // kCidr, canonical ("10.0.0.0/16")
+  std::vector<std::string> except;             // kCidr, canonical, each inside `cidr`
+  std::string namespace_;                      // kPods: the namespace (empty = every pod of the profile's namespace);
+                                               // kService: the Service's namespace (empty = the profile's namespace)
+  std::optional<nlohmann::json> pod_selector;  // kPods: a LabelSelector (as given), absent = every pod
+  std::string service_name;                    // kService
+  std::vector<PortSpec> ports;
+};
+
+struct DnsSpec {
+  bool enabled = true;
+  std::string namespace_ = "kube-system";
+  nlohmann::json pod_selector = {{"matchLabels", {{"k8s-app", "kube-dns"}}}};
+};
+
+struct NetworkSpec {
+  std::vector<EgressRule> egress;
+  DnsSpec dns;
+  bool allow_aws_sts = true;  // only meaningful when the profile has spec.aws
+};
+
+struct ParsedProfile {
+  // metadata
+  std::string namespace_;  // "default" when unset (files given to `pipeguard scan`)
+  std::string name;
+  std::string uid;  // empty when unset (files, dry runs); the desired-object builders then fail
+  std::int64_t generation = 0;
+
+  nlohmann::json pod_selector;  // the LabelSelector as given, validated
+  std::string service_account;  // spec.serviceAccount.name
+  bool automount_token = false;
+  std::optional<std::string> mode;  // "enforce" or "audit"
+  std::optional<AwsSpec> aws;       // absent: no IAM role is made
+  NetworkSpec network;
+  DeletionPolicy deletion_policy = DeletionPolicy::kDelete;
+};
+
+// Parses and validates a PipelineSecurityProfile object (apiVersion, kind, metadata, spec). On error the Status
+// message joins every problem ("path: message; ..."); when `problems` is given, each problem is also appended there
+// (one GuardrailViolation per problem, in field order).
+StatusOr<ParsedProfile> ParseProfile(const nlohmann::json& object, std::vector<GuardrailViolation>* problems = nullptr);
+
+}  // namespace pipeguard::reconcilers

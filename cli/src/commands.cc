@@ -6,6 +6,7 @@
 
 #include "pipeguard/cli/output.h"
 #include "pipeguard/cli/scan.h"
+#include "pipeguard/cli/verify_image.h"
 
 #ifndef PIPEGUARD_VERSION
 #error "PIPEGUARD_VERSION is set by cli/CMakeLists.txt"
@@ -21,6 +22,8 @@ constexpr Command kCommands[] = {
      "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
     {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
      "wrap manifests into admission.k8s.io/v1 AdmissionReview requests (one JSON per line)", RunAdmissionReviewCommand},
+    {"verify-image", "verify-image [--config FILE] [--key FILE]... IMAGE",
+     "verify an image's cosign signature in its registry (exit 0 verified, 1 not)", RunVerifyImageCommand},
     {"version", "version", "print the version", RunVersionCommand},
     {"help", "help [COMMAND]", "show help for pipeguard or one command", RunHelpCommand},
 };
@@ -147,6 +150,7 @@ void PrintCommandHelp(const Command& command, std::ostream& out) {
   out << "Usage: pipeguard " << command.usage << "\n\n" << command.summary << "\n";
   if (command.name == "scan") out << kScanHelp;
   if (command.name == "admission-review") out << kAdmissionReviewHelp;
+  if (command.name == "verify-image") out << VerifyImageHelp();
 }
 
 void PrintOverview(std::ostream& out) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "kinds.h"
+#include "pipeguard/cli/verify_image.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 
@@ -166,6 +167,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
     config = std::move(parsed).value();
   }
   const bool verify_images = config.images.verify;
+  const policy::ImagesConfig images_config = config.images;
 
   ScanReport report;
   std::vector<manifest::Document> profile_documents, documents;
@@ -185,6 +187,14 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   if (auto s = collector.AddProfileDocuments(profile_documents, report); !s.ok()) return s;
   if (auto s = collector.AddScannedDocuments(documents, report); !s.ok()) return s;
   const auto snapshot = std::move(collector).Build();
+
+  // images.verify with trusted keys: real signature verdicts from the registries (like the webhook).
+  std::vector<const json*> objects;
+  for (const auto& document : documents) {
+    policy::ForEachItem(document.object, [&](const json& item, int) { objects.push_back(&item); });
+  }
+  auto image_verdicts = VerifyScanImages(images_config, objects);
+  if (!image_verdicts.ok()) return image_verdicts.status();
 
   const policy::Engine engine;
   for (const auto& document : documents) {
@@ -212,7 +222,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
       request.groups = options.groups;
       request.namespace_ = result.namespace_.empty() ? "default" : result.namespace_;
       request.now_unix_seconds = options.now_unix_seconds;
-      result.verdict = engine.Evaluate(item, request, *snapshot);
+      result.verdict = engine.Evaluate(item, request, *snapshot, *image_verdicts);
       report.results.push_back(std::move(result));
     });
   }
@@ -224,7 +234,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
     return std::any_of(r.verdict.violations.begin(), r.verdict.violations.end(),
                        [](const policy::Violation& v) { return v.rule == policy::rules::kUnsignedImage; });
   });
-  if (verify_images && any_unsigned) {
+  if (verify_images && images_config.keys.empty() && any_unsigned) {
     report.notes.push_back(
         "images.verify is on, but `pipeguard scan` cannot check signatures offline, so every governed image is "
         "reported as unsigned-image; for offline scans pass --config with images.verify: false");

@@ -42,6 +42,7 @@ int Main(const std::vector<std::string>& args, CommandIo& io);
 // The subcommands (exposed for tests and for the table).
 int RunScanCommand(const std::vector<std::string>& args, CommandIo& io);
 int RunAdmissionReviewCommand(const std::vector<std::string>& args, CommandIo& io);
+int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io);  // verify_image.cc
 int RunVersionCommand(const std::vector<std::string>& args, CommandIo& io);
 int RunHelpCommand(const std::vector<std::string>& args, CommandIo& io);
 

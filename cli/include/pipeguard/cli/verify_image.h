@@ -1,0 +1,24 @@
+// `pipeguard verify-image [--config FILE] [--key FILE]... IMAGE`: verifies one image's cosign signature against
+// its registry, with the webhook's verification service (imageverify), and the scan integration.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "pipeguard/policy/config.h"
+#include "pipeguard/policy/engine.h"
+#include "pipeguard/policy/status.h"
+
+namespace pipeguard::cli {
+
+// The flag and exit-status text of `pipeguard help verify-image`.
+std::string_view VerifyImageHelp();
+
+// For `pipeguard scan` with images.verify: true and trusted keys configured: verifies every image named by
+// `objects` (each object is decided like one admission, within images.deadline; the cache is shared) and returns
+// the lookup for the engine. An error (unreadable key file, bad registry CA/credentials file) is an input error.
+// Without trusted keys it returns an empty lookup: the engine then reports every governed image unverified.
+StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ImagesConfig& config,
+                                                      const std::vector<const nlohmann::json*>& objects);
+
+}  // namespace pipeguard::cli

@@ -1,0 +1,486 @@
+#include "pipeguard/imageverify/service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "instrumented_registry.h"
+#include "pipeguard/registry/http_registry.h"
+#include "pipeguard/signatures/crypto.h"
+#include "singleflight.h"
+
+namespace pipeguard::imageverify {
+namespace {
+
+using signatures::Reason;
+
+bool IsTransient(Reason reason) {
+  return reason == Reason::kRegistryUnreachable || reason == Reason::kTimedOut || reason == Reason::kRegistryDenied;
+}
+
+// "4s", "1.5s", "250ms".
+std::string FormatBudget(std::chrono::milliseconds budget) {
+  const long long ms = std::max<long long>(budget.count(), 0);
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1fs", static_cast<double>(ms) / 1000.0);
+  return buffer;
+}
+
+// The part of a Verifier message after "... is not verified: ", i.e. the reason with its details.
+std::string WhyFromMessage(const signatures::VerificationResult& result) {
+  constexpr std::string_view kMarker = " is not verified: ";
+  const size_t at = result.message.find(kMarker);
+  if (at == std::string::npos) return std::string(signatures::ReasonText(result.reason));
+  return result.message.substr(at + kMarker.size());
+}
+
+// Replaces a leading "timed out" with "timed out after <budget>".
+std::string WithBudget(std::string why, const std::string& budget) {
+  constexpr std::string_view kTimedOut = "timed out";
+  if (why.rfind(kTimedOut, 0) == 0) {
+    std::string out(kTimedOut);
+    out.append(" after ").append(budget).append(why.substr(kTimedOut.size()));
+    return out;
+  }
+  return why;
+}
+
+Reason ReasonForResolveError(StatusCode code) {
+  switch (code) {
+    case StatusCode::kNotFound:
+      return Reason::kImageNotFound;
+    case StatusCode::kDeadlineExceeded:
+      return Reason::kTimedOut;
+    case StatusCode::kPermissionDenied:
+      return Reason::kRegistryDenied;
+    default:
+      return Reason::kRegistryUnreachable;
+  }
+}
+
+// One image of one request while it is being decided.
+struct Work {
+  std::string image;
+  registry::ImageReference ref;
+  ImageOutcome outcome;
+};
+
+}  // namespace
+
+std::string_view VerdictSourceName(VerdictSource source) {
+  switch (source) {
+    case VerdictSource::kVerification:
+      return "verification";
+    case VerdictSource::kShared:
+      return "shared";
+    case VerdictSource::kCache:
+      return "cache";
+    case VerdictSource::kStaleCache:
+      return "stale-cache";
+    case VerdictSource::kNotChecked:
+      return "not-checked";
+  }
+  return "unknown";
+}
+
+class ImageVerificationService::Impl {
+ public:
+  Impl(const policy::ImagesConfig& config, ServiceOptions options, signatures::TrustedKeySet keys,
+       signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry)
+      : config_(config),
+        options_(std::move(options)),
+        keys_(std::move(keys)),
+        verifier_(std::move(verifier)),
+        registry_(std::move(registry)),
+        fingerprint_(signatures::Sha256Hex("imageverify-v1\nkeys " + keys_.fingerprint() + "\nverifier " +
+                                           verifier_.fingerprint() + "\n")) {}
+
+  const std::string& fingerprint() const { return fingerprint_; }
+  const signatures::TrustedKeySet& keys() const { return keys_; }
+  VerificationCache& cache() { return *options_.cache; }
+
+  ImageOutcomes VerifyAll(const std::vector<std::string>& images, registry::Deadline caller_deadline);
+
+ private:
+  TimePoint Now() const { return options_.clock(); }
+  // The per-request deadline and its length for messages.
+  struct Budget {
+    registry::Deadline deadline;
+    std::string text;  // "4s"
+  };
+  Budget MakeBudget(registry::Deadline caller_deadline) const;
+
+  // Cache-only answer for one image (fast path); nullopt when the registry must be asked.
+  std::optional<ImageOutcome> FromCache(Work& work);
+  // The full decision for one image: tag resolution, cache, singleflight verification, stale fallback.
+  ImageOutcome Decide(Work& work, const Budget& budget);
+  // Resolves work.ref to a digest (tag cache, singleflight). On failure fills `failure` and returns nullopt.
+  std::optional<std::string> ResolveDigest(Work& work, const Budget& budget, ImageOutcome& failure);
+  // Verifies one digest (singleflight), caching definitive results.
+  DigestVerdict VerifyDigest(const registry::ImageReference& at_digest, const std::string& key, const Budget& budget,
+                             VerdictSource& source);
+
+  std::string VerdictKey(const registry::ImageReference& ref, const std::string& digest) const {
+    std::string key = ref.registry;
+    key.append("/").append(ref.repository).append("@").append(digest).append("|").append(fingerprint_);
+    return key;
+  }
+  static std::string TagKey(const registry::ImageReference& ref) {
+    std::string key = ref.registry;
+    key.append("/").append(ref.repository).append(":").append(ref.tag);
+    return key;
+  }
+
+  ImageOutcome Outcome(const Work& work, const DigestVerdict& verdict, VerdictSource source) const;
+  ImageOutcome Failure(const Work& work, Reason reason, std::string why, std::string digest = "") const;
+
+  const policy::ImagesConfig config_;
+  const ServiceOptions options_;
+  const signatures::TrustedKeySet keys_;
+  const signatures::Verifier verifier_;
+  const std::shared_ptr<registry::Registry> registry_;
+  const std::string fingerprint_;
+  internal::SingleFlight<DigestVerdict> verify_flights_;
+  internal::SingleFlight<StatusOr<std::string>> resolve_flights_;
+};
+
+ImageVerificationService::Impl::Budget ImageVerificationService::Impl::MakeBudget(
+    registry::Deadline caller_deadline) const {
+  const TimePoint now = Now();
+  const TimePoint configured = now + config_.deadline;
+  if (caller_deadline < configured) {
+    return Budget{caller_deadline,
+                  FormatBudget(std::chrono::duration_cast<std::chrono::milliseconds>(caller_deadline - now))};
+  }
+  return Budget{configured, FormatBudget(config_.deadline)};
+}
+
+ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const DigestVerdict& verdict,
+                                                     VerdictSource source) const {
+  ImageOutcome out;
+  out.image = work.image;
+  out.source = source;
+  out.reason = verdict.reason;
+  out.key_name = verdict.key_name;
+  out.format = verdict.format;
+  out.signature_location = verdict.signature_location;
+  out.verdict.verified = verdict.verified();
+  out.verdict.digest = verdict.digest;
+  out.verdict.reason = verdict.why;
+  out.message = "image " + work.image;
+  if (work.ref.digest.empty()) out.message.append(" (").append(verdict.digest).append(")");
+  if (verdict.verified()) {
+    out.message.append(" is verified: signed by trusted key '")
+        .append(verdict.key_name)
+        .append("' (")
+        .append(signatures::SignatureFormatName(verdict.format))
+        .append(", ")
+        .append(verdict.signature_location)
+        .append(")");
+    if (source == VerdictSource::kStaleCache) {
+      out.message.append("; served from an expired cache entry because the registry could not be reached");
+    } else if (source == VerdictSource::kCache) {
+      out.message.append("; cached");
+    }
+  } else {
+    out.message.append(" is not verified: ").append(verdict.why);
+  }
+  return out;
+}
+
+ImageOutcome ImageVerificationService::Impl::Failure(const Work& work, Reason reason, std::string why,
+                                                     std::string digest) const {
+  DigestVerdict verdict;
+  verdict.reason = reason;
+  verdict.why = std::move(why);
+  verdict.digest = std::move(digest);
+  return Outcome(work, verdict,
+                 reason == Reason::kMalformed && verdict.digest.empty() ? VerdictSource::kNotChecked
+                                                                        : VerdictSource::kVerification);
+}
+
+std::optional<ImageOutcome> ImageVerificationService::Impl::FromCache(Work& work) {
+  const TimePoint now = Now();
+  std::string digest = work.ref.digest;
+  if (digest.empty()) {
+    const auto tag = cache().FindTag(TagKey(work.ref), now);
+    if (!tag || !tag->fresh) return std::nullopt;
+    digest = tag->value;
+  }
+  const auto hit = cache().FindVerdict(VerdictKey(work.ref, digest), now);
+  if (!hit || !hit->fresh) return std::nullopt;
+  // Counted only when the caches answer completely; otherwise Decide looks again and counts.
+  if (work.ref.digest.empty()) options_.metrics->OnCacheLookup(CacheKind::kTag, CacheResult::kHit);
+  options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kHit);
+  return Outcome(work, hit->value, VerdictSource::kCache);
+}
+
+std::optional<std::string> ImageVerificationService::Impl::ResolveDigest(Work& work, const Budget& budget,
+                                                                         ImageOutcome& failure) {
+  if (!work.ref.digest.empty()) return work.ref.digest;
+  const std::string key = TagKey(work.ref);
+  const bool pinning = config_.pin_digests;
+  const auto ttl = pinning ? options_.cache_policy.tag_ttl : options_.cache_policy.tag_ttl_unpinned;
+  std::optional<std::string> stale;
+  if (auto hit = cache().FindTag(key, Now())) {
+    if (hit->fresh) {
+      options_.metrics->OnCacheLookup(CacheKind::kTag, CacheResult::kHit);
+      return hit->value;
+    }
+    stale = hit->value;
+  }
+  options_.metrics->OnCacheLookup(CacheKind::kTag, CacheResult::kMiss);
+
+  const auto expired = [&] { return Now() >= budget.deadline; };
+  const auto probe = [&]() -> std::optional<StatusOr<std::string>> {
+    if (auto hit = cache().FindTag(key, Now()); hit && hit->fresh) return StatusOr<std::string>(hit->value);
+    return std::nullopt;
+  };
+  const auto compute = [&]() -> StatusOr<std::string> {
+    if (Now() >= budget.deadline) return Status::DeadlineExceeded("resolving the tag: the deadline passed");
+    auto digest = registry_->ResolveDigest(work.ref, budget.deadline);
+    if (digest.ok() && !signatures::IsSha256Digest(*digest)) {
+      return Status::InvalidArgument("the registry reported a digest that is not sha256: " + digest->substr(0, 80));
+    }
+    if (digest.ok() && ttl.count() > 0) {
+      const TimePoint now = Now();
+      const auto grace = pinning ? options_.cache_policy.stale_grace : std::chrono::milliseconds(0);
+      cache().PutTag(key, *digest, now + ttl, now + ttl + grace);
+    }
+    return digest;
+  };
+  const auto joined = [&] { options_.metrics->OnSharedFlight(CacheKind::kTag); };
+  auto outcome = resolve_flights_.Do(key, expired, probe, compute, joined);
+  if (outcome.value && outcome.value->ok()) return outcome.value->value();
+
+  const Status status = outcome.value ? outcome.value->status()
+                                      : Status::DeadlineExceeded("waiting for another admission's tag resolution");
+  Reason reason = ReasonForResolveError(status.code());
+  if (status.code() == StatusCode::kInvalidArgument) reason = Reason::kRegistryUnreachable;
+  if (IsTransient(reason) && stale) {
+    options_.metrics->OnCacheLookup(CacheKind::kTag, CacheResult::kStaleHit);
+    return stale;  // pinning is on (otherwise no grace): the pod gets pinned to the digest verified below
+  }
+  std::string why(signatures::ReasonText(reason));
+  if (reason == Reason::kTimedOut) why.append(" after ").append(budget.text);
+  why.append(" (resolving the tag: ").append(status.message()).append(")");
+  failure = Failure(work, reason, std::move(why));
+  return std::nullopt;
+}
+
+DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::ImageReference& at_digest,
+                                                           const std::string& key, const Budget& budget,
+                                                           VerdictSource& source) {
+  const auto expired = [&] { return Now() >= budget.deadline; };
+  const auto probe = [&]() -> std::optional<DigestVerdict> {
+    if (auto hit = cache().FindVerdict(key, Now()); hit && hit->fresh) return hit->value;
+    return std::nullopt;
+  };
+  const auto compute = [&]() -> DigestVerdict {
+    const auto start = std::chrono::steady_clock::now();
+    const signatures::VerificationResult result = verifier_.Verify(*registry_, at_digest, keys_, budget.deadline);
+    DigestVerdict verdict;
+    verdict.reason = result.reason;
+    verdict.digest = at_digest.digest;
+    verdict.key_name = result.key_name;
+    verdict.format = result.format;
+    verdict.signature_location = result.signature_location;
+    verdict.tlog_verified = result.tlog_verified;
+    if (!result.verified) verdict.why = WithBudget(WhyFromMessage(result), budget.text);
+    options_.metrics->OnVerification(signatures::ReasonId(result.reason), std::chrono::steady_clock::now() - start);
+    if (!IsTransient(result.reason)) {  // transient failures are never cached
+      const TimePoint now = Now();
+      const auto& policy = options_.cache_policy;
+      if (result.verified) {
+        cache().PutVerdict(key, verdict, now + policy.positive_ttl, now + policy.positive_ttl + policy.stale_grace);
+      } else {
+        cache().PutVerdict(key, verdict, now + policy.negative_ttl, now + policy.negative_ttl);
+      }
+    }
+    return verdict;
+  };
+
+  // A follower whose leader ran out of ITS time retries once while its own deadline allows.
+  for (int attempt = 0;; ++attempt) {
+    auto outcome = verify_flights_.Do(key, expired, probe, compute,
+                                      [&] { options_.metrics->OnSharedFlight(CacheKind::kVerdict); });
+    using Role = internal::FlightRole;
+    if (outcome.role == Role::kLeader) {
+      source = VerdictSource::kVerification;
+    } else {
+      source = outcome.role == Role::kProbe ? VerdictSource::kCache : VerdictSource::kShared;
+    }
+    if (!outcome.value) {
+      DigestVerdict timed_out;
+      timed_out.reason = Reason::kTimedOut;
+      timed_out.digest = at_digest.digest;
+      timed_out.why = "timed out after " + budget.text + " (waiting for another admission's verification of " +
+                      at_digest.digest + ")";
+      return timed_out;
+    }
+    if (outcome.role == Role::kFollower && outcome.value->reason == Reason::kTimedOut && attempt == 0 && !expired()) {
+      continue;
+    }
+    return std::move(*outcome.value);
+  }
+}
+
+ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& budget) {
+  ImageOutcome failure;
+  const auto digest = ResolveDigest(work, budget, failure);
+  if (!digest) return failure;
+  registry::ImageReference at_digest = work.ref;
+  at_digest.digest = *digest;
+  const std::string key = VerdictKey(work.ref, *digest);
+
+  std::optional<DigestVerdict> stale;
+  if (auto hit = cache().FindVerdict(key, Now())) {
+    if (hit->fresh) {
+      options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kHit);
+      return Outcome(work, hit->value, VerdictSource::kCache);
+    }
+    if (hit->value.verified()) stale = std::move(hit->value);
+  }
+  options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kMiss);
+
+  VerdictSource source = VerdictSource::kVerification;
+  DigestVerdict verdict = VerifyDigest(at_digest, key, budget, source);
+  if (IsTransient(verdict.reason) && stale) {
+    options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kStaleHit);
+    return Outcome(work, *stale, VerdictSource::kStaleCache);
+  }
+  return Outcome(work, verdict, source);
+}
+
+ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::string>& images,
+                                                        registry::Deadline caller_deadline) {
+  ImageOutcomes outcomes;
+  std::vector<Work> pending;
+  for (const auto& image : images) {
+    if (outcomes.count(image) ||
+        std::any_of(pending.begin(), pending.end(), [&](const Work& w) { return w.image == image; })) {
+      continue;
+    }
+    Work work;
+    work.image = image;
+    auto ref = registry::ImageReference::Parse(image);
+    if (!ref.ok()) {
+      outcomes.emplace(image,
+                       Failure(work, Reason::kMalformed, "malformed image reference: " + ref.status().message()));
+      continue;
+    }
+    work.ref = std::move(ref).value();
+    if (auto cached = FromCache(work)) {
+      outcomes.emplace(image, std::move(*cached));
+      continue;
+    }
+    pending.push_back(std::move(work));
+  }
+  if (pending.empty()) return outcomes;
+
+  const Budget budget = MakeBudget(caller_deadline);
+  const size_t workers = std::min<size_t>(pending.size(), static_cast<size_t>(std::max(options_.max_parallel, 1)));
+  std::atomic<size_t> next{0};
+  const auto drain = [&] {
+    for (size_t i = next++; i < pending.size(); i = next++) pending[i].outcome = Decide(pending[i], budget);
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(workers - 1);
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(drain);
+  drain();
+  for (auto& thread : threads) thread.join();
+  for (auto& work : pending) outcomes.emplace(work.image, std::move(work.outcome));
+  return outcomes;
+}
+
+// --- ImageVerificationService ----------------------------------------------------------------------------------
+
+StatusOr<std::shared_ptr<registry::Registry>> MakeHttpRegistry(const policy::ImagesConfig& config) {
+  registry::HttpRegistryOptions options;
+  options.registries = config.registries;
+  auto client = registry::HttpRegistry::Create(std::move(options));
+  if (!client.ok()) return client.status();
+  return std::shared_ptr<registry::Registry>(std::move(client).value());
+}
+
+StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Create(const policy::ImagesConfig& config,
+                                                                                     ServiceOptions options) {
+  if (config.deadline.count() <= 0) {
+    return Status::InvalidArgument("images.deadline must be positive (e.g. 4s, well inside the webhook timeout)");
+  }
+  const CachePolicy& policy = options.cache_policy;
+  if (policy.positive_ttl.count() < 0 || policy.negative_ttl.count() < 0 || policy.tag_ttl.count() < 0 ||
+      policy.tag_ttl_unpinned.count() < 0 || policy.stale_grace.count() < 0) {
+    return Status::InvalidArgument("image verification cache TTLs must not be negative");
+  }
+  if (policy.negative_ttl > policy.positive_ttl) {
+    return Status::InvalidArgument("the negative-result cache TTL must not exceed the positive-result TTL");
+  }
+  auto keys = signatures::TrustedKeySet::Load(config.keys);
+  if (!keys.ok()) return keys.status();
+  if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
+  if (!options.metrics) options.metrics = std::make_shared<NoopMetricsSink>();
+  if (!options.cache) options.cache = std::make_shared<VerificationCache>();
+  options.verifier.clock = options.clock;
+  auto verifier = signatures::Verifier::Create(options.verifier);
+  if (!verifier.ok()) return verifier.status();
+  std::shared_ptr<registry::Registry> registry = options.registry;
+  if (!registry) {
+    auto made = MakeHttpRegistry(config);
+    if (!made.ok()) return made.status();
+    registry = std::move(made).value();
+  }
+  registry = std::make_shared<internal::InstrumentedRegistry>(std::move(registry), options.metrics);
+  auto impl = std::make_unique<Impl>(config, std::move(options), std::move(keys).value(), std::move(verifier).value(),
+                                     std::move(registry));
+  std::string fingerprint = impl->fingerprint();
+  return std::unique_ptr<ImageVerificationService>(
+      new ImageVerificationService(std::move(impl), config, std::move(fingerprint)));
+}
+
+ImageVerificationService::ImageVerificationService(std::unique_ptr<Impl> impl, policy::ImagesConfig config,
+                                                   std::string fingerprint)
+    : impl_(std::move(impl)), config_(std::move(config)), fingerprint_(std::move(fingerprint)) {}
+
+ImageVerificationService::~ImageVerificationService() = default;
+
+ImageOutcomes ImageVerificationService::VerifyAllDetailed(const std::vector<std::string>& images,
+                                                          registry::Deadline deadline) {
+  return impl_->VerifyAll(images, deadline);
+}
+
+ImageVerdicts ImageVerificationService::VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline) {
+  ImageVerdicts verdicts;
+  for (auto& [image, outcome] : impl_->VerifyAll(images, deadline)) verdicts.emplace(image, std::move(outcome.verdict));
+  return verdicts;
+}
+
+ImageVerdicts ImageVerificationService::VerifyAll(const std::vector<policy::ImageRef>& refs) {
+  std::vector<std::string> images;
+  images.reserve(refs.size());
+  for (const auto& ref : refs) images.push_back(ref.image);
+  return VerifyAll(images, registry::Deadline::max());
+}
+
+ImageOutcome ImageVerificationService::Verify(const std::string& image, registry::Deadline deadline) {
+  auto outcomes = impl_->VerifyAll({image}, deadline);
+  return std::move(outcomes.begin()->second);
+}
+
+const signatures::TrustedKeySet& ImageVerificationService::keys() const { return impl_->keys(); }
+
+void ImageVerificationService::ClearCache() { impl_->cache().Clear(); }
+
+policy::ImageVerdictLookup MakeLookup(ImageVerdicts verdicts) {
+  auto shared = std::make_shared<const ImageVerdicts>(std::move(verdicts));
+  return [shared](const std::string& image) -> std::optional<policy::ImageVerdict> {
+    auto it = shared->find(image);
+    if (it == shared->end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace pipeguard::imageverify

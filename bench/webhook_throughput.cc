@@ -32,6 +32,7 @@
 #include "pipeguard/webhook/http_adapter.h"
 #include "pipeguard/webhook/server.h"
 #include "pipeguard/webhook/tls.h"
+#include "representative_pod.h"
 #include "tls_test_client.h"
 
 namespace {
@@ -40,53 +41,6 @@ using namespace pipeguard;
 using namespace pipeguard::webhook;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-json RepresentativeKpoPod() {
-  json env = json::array();
-  for (int i = 0; i < 30; ++i) {
-    switch (i % 5) {
-      case 0:
-        env.push_back({{"name", "SETTING_" + std::to_string(i)}, {"value", "value-" + std::to_string(i)}});
-        break;
-      case 1:
-        env.push_back({{"name", "DB_PASSWORD_" + std::to_string(i)},
-                       {"valueFrom", {{"secretKeyRef", {{"name", "payments-db"}, {"key", "password"}}}}}});
-        break;
-      case 2:
-        env.push_back(
-            {{"name", "DATABASE_URL_" + std::to_string(i)},
-             {"value", "postgresql://etl:$(DB_PASSWORD_1)@payments-db.internal:5432/ledger?sslmode=verify-full"}});
-        break;
-      case 3:
-        env.push_back({{"name", "AIRFLOW_CTX_DAG_ID_" + std::to_string(i)}, {"value", "payments_daily_load"}});
-        break;
-      default:
-        env.push_back({{"name", "S3_PREFIX_" + std::to_string(i)}, {"value", "s3://acme-raw/payments/2026/11/26/"}});
-    }
-  }
-  json container = {{"name", "base"},
-                    {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl/payments:1.4.2"},
-                    {"command", {"python", "-m", "etl.load"}},
-                    {"args",
-                     {"--date", "2026-11-26", "--conf", "spark.sql.shuffle.partitions=64", "--target",
-                      "snowflake://acme/raw/payments"}},
-                    {"env", env}};
-  json sidecar = container;
-  sidecar["name"] = "metrics";
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata",
-           {{"name", "payments-daily-load-3f2a"},
-            {"namespace", "etl"},
-            {"labels",
-             {{"kubernetes_pod_operator", "True"},
-              {"dag_id", "payments_daily_load"},
-              {"task_id", "load"},
-              {"try_number", "1"},
-              {"airflow_version", "2.9.3"},
-              {"pipeguard.io/pipeline", "payments"}}}}},
-          {"spec", {{"serviceAccountName", "payments-etl"}, {"containers", {container, sidecar}}}}};
-}
 
 std::string ReviewBody() {
   json request = {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
@@ -97,26 +51,11 @@ std::string ReviewBody() {
                   {"userInfo",
                    {{"username", "system:serviceaccount:airflow:airflow-worker"},
                     {"groups", {"system:serviceaccounts", "system:serviceaccounts:airflow", "system:authenticated"}}}},
-                  {"object", RepresentativeKpoPod()},
+                  {"object", bench::RepresentativeKpoPod()},
                   {"oldObject", nullptr},
                   {"dryRun", false},
                   {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}};
   return json({{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}).dump();
-}
-
-std::shared_ptr<const policy::ContextSnapshot> Snapshot() {
-  auto config = policy::ParseConfig(
-      "images: {verify: false, allowedRegistries: [\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/\"]}", "bench");
-  if (!config.ok()) {
-    std::fprintf(stderr, "config: %s\n", config.status().message().c_str());
-    std::exit(1);
-  }
-  policy::ContextSnapshotBuilder builder(std::move(config).value());
-  (void)builder.Add(json::parse(R"({"apiVersion": "pipeguard.io/v1alpha1", "kind": "PipelineSecurityProfile",
-      "metadata": {"name": "payments", "namespace": "etl"},
-      "spec": {"podSelector": {"matchLabels": {"pipeguard.io/pipeline": "payments"}},
-               "serviceAccount": {"name": "payments-etl"}}})"));
-  return std::move(builder).Build();
 }
 
 class StaticContext final : public policy::ContextProvider {
@@ -300,7 +239,7 @@ int main(int argc, char** argv) {
   auto pem = GenerateSelfSigned();
   if (!pem.ok()) return 1;
   CertificateStore certificates(TlsCredentials::FromPem(pem->cert_pem, pem->key_pem, "bench").value());
-  StaticContext context(Snapshot());
+  StaticContext context(bench::RepresentativeSnapshot());
   const policy::Engine engine;
   WebhookMetrics metrics;
   std::atomic<size_t> audit_bytes{0};

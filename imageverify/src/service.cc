@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "instrumented_registry.h"
+#include "pipeguard/imageverify/aws_ecr_token_source.h"
 #include "pipeguard/registry/http_registry.h"
 #include "pipeguard/signatures/crypto.h"
 #include "singleflight.h"
@@ -401,6 +402,11 @@ ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::s
 StatusOr<std::shared_ptr<registry::Registry>> MakeHttpRegistry(const policy::ImagesConfig& config) {
   registry::HttpRegistryOptions options;
   options.registries = config.registries;
+  // ECR hosts authenticate with GetAuthorizationToken, signed with the environment's or the pod's IRSA credentials.
+  // Nothing is fetched until an ECR image is verified.
+  auto ecr = MakeAwsEcrTokenSource();
+  if (!ecr.ok()) return ecr.status();
+  options.ecr_token_source = std::move(ecr).value();
   auto client = registry::HttpRegistry::Create(std::move(options));
   if (!client.ok()) return client.status();
   return std::shared_ptr<registry::Registry>(std::move(client).value());

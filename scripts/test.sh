@@ -19,6 +19,8 @@ for arg in "$@"; do
 done
 
 jobs=${PIPEGUARD_JOBS:-$(nproc)}
+# ccache keys on paths relative to the checkout, so a fresh clone in another folder still hits the cache.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"

@@ -17,6 +17,7 @@
 #include "pipeguard/webhook/file_context_provider.h"
 #include "pipeguard/webhook/flags.h"
 #include "pipeguard/webhook/handlers.h"
+#include "pipeguard/webhook/image_verification.h"
 #include "pipeguard/webhook/logging.h"
 #include "pipeguard/webhook/metrics.h"
 #include "pipeguard/webhook/server.h"
@@ -62,7 +63,15 @@ int Run(const WebhookFlags& flags) {
     spdlog::critical("cannot load the TLS pair: {}", watcher.status().message());
     return 2;
   }
-  auto context = FileContextProvider::Create({flags.config_path, flags.context_paths},
+  // One verification service per configuration, rebuilt on reloads that change images.*, sharing one cache.
+  imageverify::ServiceOptions image_options;
+  image_options.metrics = std::make_shared<PrometheusImageMetrics>(metrics.registry());
+  ImageVerifiers verifiers(std::move(image_options));
+  FileContextOptions context_options{flags.config_path, flags.context_paths, {}};
+  context_options.prepare = [&verifiers](const std::shared_ptr<const policy::ContextSnapshot>& snapshot) {
+    return verifiers.Prepare(snapshot);
+  };
+  auto context = FileContextProvider::Create(std::move(context_options),
                                              [&metrics](bool ok) { metrics.RecordReload("context", ok); });
   if (!context.ok()) {
     spdlog::critical("cannot load the policy context: {}", context.status().message());
@@ -73,11 +82,12 @@ int Run(const WebhookFlags& flags) {
   const AuditSink audit = StdoutAuditSink();
   auto on_panic = [&metrics](std::string_view) { metrics.RecordPanic(); };
   WebhookEndpoints endpoints;
-  endpoints.validate =
-      WithMetrics(WithAuditLog(WithPanicGuard(MakeValidatingHandler(engine, **context), on_panic), audit, "validate"),
-                  metrics, "validate");
-  endpoints.mutate =
-      WithMetrics(WithAuditLog(WithPanicGuard(MakeMutatingHandler(), on_panic), audit, "mutate"), metrics, "mutate");
+  endpoints.validate = WithMetrics(
+      WithAuditLog(WithPanicGuard(MakeValidatingHandler(engine, **context, verifiers), on_panic), audit, "validate"),
+      metrics, "validate");
+  endpoints.mutate = WithMetrics(
+      WithAuditLog(WithPanicGuard(MakeMutatingHandler(engine, **context, verifiers), on_panic), audit, "mutate"),
+      metrics, "mutate");
 
   ServerOptions options;
   options.host = flags.host;

@@ -73,6 +73,15 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
   };
   if (!request.sub_resource.empty()) line["sub_resource"] = request.sub_resource;
   if (reply.break_glass_ticket) line["break_glass_ticket"] = *reply.break_glass_ticket;
+  if (!reply.images.empty()) {
+    json images = json::array();
+    for (const auto& image : reply.images) {
+      json entry = {{"image", image.image},   {"digest", image.digest}, {"verified", image.verified},
+                    {"source", image.source}, {"key", image.key_name},  {"reason", image.reason}};
+      images.push_back(std::move(entry));
+    }
+    line["images"] = std::move(images);
+  }
   // Error messages are built by pipeguard from value-free parts; denial messages are not repeated here (the
   // findings carry the same rule IDs and paths).
   if (reply.decision == Decision::kError) line["error"] = reply.message;

@@ -57,6 +57,9 @@ StatusOr<std::unique_ptr<FileContextProvider>> FileContextProvider::Create(FileC
   provider->stamps_ = provider->Stamps();
   auto snapshot = LoadContextSnapshot(provider->options_);
   if (!snapshot.ok()) return snapshot.status();
+  if (provider->options_.prepare) {
+    if (auto prepared = provider->options_.prepare(*snapshot); !prepared.ok()) return prepared;
+  }
   spdlog::info("policy context loaded: {} profiles from {} context paths", (*snapshot)->profile_count(),
                provider->options_.context_paths.size());
   provider->current_.store(std::move(snapshot).value());
@@ -72,6 +75,13 @@ ReloadOutcome FileContextProvider::CheckNow() {
     spdlog::error("policy context reload failed, keeping the previous snapshot: {}", snapshot.status().message());
     if (observer_) observer_(false);
     return ReloadOutcome::kRejected;
+  }
+  if (options_.prepare) {
+    if (auto prepared = options_.prepare(*snapshot); !prepared.ok()) {
+      spdlog::error("policy context reload rejected, keeping the previous snapshot: {}", prepared.message());
+      if (observer_) observer_(false);
+      return ReloadOutcome::kRejected;
+    }
   }
   spdlog::info("policy context reloaded: {} profiles", (*snapshot)->profile_count());
   current_.store(std::move(snapshot).value());

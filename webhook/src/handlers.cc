@@ -1,9 +1,13 @@
 #include "pipeguard/webhook/handlers.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
 #include <utility>
+
+#include "pipeguard/imageverify/pinning.h"
 
 namespace pipeguard::webhook {
 
@@ -77,6 +81,53 @@ std::vector<std::string> FormatWarnings(const policy::Verdict& verdict) {
   return all;
 }
 
+policy::RequestInfo RequestInfoOf(const AdmissionRequest& request, const UnixClock& clock) {
+  policy::RequestInfo info;
+  info.operation = request.operation;
+  info.username = request.username;
+  info.groups = request.groups;
+  info.namespace_ = request.namespace_;
+  info.now_unix_seconds = clock();
+  return info;
+}
+
+std::string_view SourceLabel(imageverify::VerdictSource source) {
+  switch (source) {
+    case imageverify::VerdictSource::kVerification:
+    case imageverify::VerdictSource::kShared:
+      return "fresh";
+    case imageverify::VerdictSource::kCache:
+      return "cached";
+    case imageverify::VerdictSource::kStaleCache:
+      return "stale";
+    case imageverify::VerdictSource::kNotChecked:
+      return "not_checked";
+  }
+  return "unknown";
+}
+
+// The verification of the images of a governed object: verdicts for the engine and pinning, audit records.
+struct ImageVerification {
+  imageverify::ImageVerdicts verdicts;
+  std::vector<ReplyImage> audit;
+};
+
+ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
+                               const std::vector<policy::ImageRef>& refs) {
+  std::vector<std::string> images;
+  images.reserve(refs.size());
+  for (const auto& ref : refs) images.push_back(ref.image);
+  // The service caps the deadline at now + images.deadline; the same bound is passed explicitly here.
+  const registry::Deadline deadline = std::chrono::steady_clock::now() + service.config().deadline;
+  ImageVerification result;
+  for (auto& [image, outcome] : service.VerifyAllDetailed(images, deadline)) {
+    result.audit.push_back({image, outcome.verdict.digest, outcome.verdict.verified,
+                            std::string(SourceLabel(outcome.source)), outcome.key_name, outcome.verdict.reason});
+    result.verdicts.emplace(image, std::move(outcome.verdict));
+  }
+  return result;
+}
+
 }  // namespace
 
 UnixClock SystemUnixClock() {
@@ -145,8 +196,72 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
   };
 }
 
+AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
+                                       const ImageVerifiers& verifiers, UnixClock clock) {
+  return [&engine, &context, &verifiers, clock = std::move(clock)](const AdmissionRequest& request) -> AdmissionReply {
+    if (!IsEvaluated(request)) {
+      AdmissionReply reply = Allowed(request.uid);
+      reply.audit_annotations["decision"] = "allowed";
+      reply.audit_annotations["evaluated"] = "false";
+      return reply;
+    }
+    const std::shared_ptr<const policy::ContextSnapshot> snapshot = context.Current();
+    if (snapshot == nullptr) {
+      return Errored(request.uid, 503,
+                     "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
+    }
+    const policy::RequestInfo info = RequestInfoOf(request, clock);
+    const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
+    std::optional<ImageVerification> images;
+    if (service != nullptr && snapshot->config().images.verify && engine.IsGoverned(request.object, info, *snapshot)) {
+      images = VerifyImages(*service, policy::CollectImages(request.object));
+    }
+    // Without a verification (images.verify off, or not governed) the engine gets no lookup: with verify on it
+    // fails closed for any image it would check.
+    const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->verdicts) : nullptr;
+    const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, lookup);
+    AdmissionReply reply = ReplyFromVerdict(request, verdict);
+    if (images) reply.images = std::move(images->audit);
+    return reply;
+  };
+}
+
 AdmissionHandler MakeMutatingHandler() {
   return [](const AdmissionRequest& request) { return Allowed(request.uid); };
+}
+
+AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
+                                     const ImageVerifiers& verifiers, UnixClock clock) {
+  return [&engine, &context, &verifiers, clock = std::move(clock)](const AdmissionRequest& request) -> AdmissionReply {
+    AdmissionReply reply = Allowed(request.uid);
+    if (!IsEvaluated(request)) return reply;
+    try {
+      const std::shared_ptr<const policy::ContextSnapshot> snapshot = context.Current();
+      if (snapshot == nullptr) return reply;  // /validate replies 503 for this request
+      const policy::ImagesConfig& config = snapshot->config().images;
+      if (!config.verify || !config.pin_digests) return reply;
+      const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
+      if (service == nullptr) return reply;
+      const policy::RequestInfo info = RequestInfoOf(request, clock);
+      if (!engine.IsGoverned(request.object, info, *snapshot)) return reply;
+      reply.evaluated = true;
+      reply.governed = true;
+      const std::vector<policy::ImageRef> refs = policy::CollectImages(request.object);
+      ImageVerification images = VerifyImages(*service, refs);
+      const nlohmann::json patch = imageverify::DigestPinPatch(request.object, refs, images.verdicts);
+      reply.images = std::move(images.audit);
+      if (patch.is_array() && !patch.empty()) {
+        reply.json_patch = patch.dump();
+        reply.audit_annotations["pinned-images"] = std::to_string(patch.size());
+      }
+    } catch (const std::exception&) {
+      // Never deny from /mutate: the validating webhook decides. Nothing request-specific is logged here.
+      spdlog::error("digest pinning failed with an internal error; the request is admitted unpinned");
+      AdmissionReply unpinned = Allowed(request.uid);
+      return unpinned;
+    }
+    return reply;
+  };
 }
 
 }  // namespace pipeguard::webhook

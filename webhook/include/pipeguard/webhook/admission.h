@@ -52,6 +52,18 @@ struct ReplyFinding {
   bool waived = false;    // waived by an honoured break-glass annotation
 };
 
+// The signature verification outcome of one image, as recorded in the audit log (value-free: image references,
+// digests, key names and reasons are not secrets).
+struct ReplyImage {
+  std::string image;
+  std::string digest;  // empty when it could not be resolved
+  bool verified = false;
+  std::string source;  // "fresh" (verified now, alone or shared), "cached", "stale" (expired positive verdict served
+                       // during a registry failure) or "not_checked" (malformed reference)
+  std::string key_name;
+  std::string reason;  // why not verified; empty when verified
+};
+
 // A reply to one AdmissionRequest. Build it with the named constructors below. The first block is what the API
 // server receives; the second block records the decision for the audit log and metrics and is never serialised.
 struct AdmissionReply {
@@ -72,6 +84,7 @@ struct AdmissionReply {
   std::vector<std::string> profiles;  // "<ns>/<name>" of the profiles selecting the object
   std::vector<ReplyFinding> findings;
   std::optional<std::string> break_glass_ticket;  // set when a break-glass waiver was honoured
+  std::vector<ReplyImage> images;                 // image signature verification outcomes, when it ran
 };
 
 // Named reply constructors. `message` must not contain secret values.

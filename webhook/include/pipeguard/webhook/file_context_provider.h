@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ namespace pipeguard::webhook {
 struct FileContextOptions {
   std::string config_path;                 // empty: policy::DefaultConfig()
   std::vector<std::string> context_paths;  // files or directories (recursive: *.yaml, *.yml, *.json)
+  // Optional: called with every newly loaded snapshot before it becomes current (e.g. to build the image
+  // verification service of its configuration). An error rejects that snapshot: at Create() it is the startup
+  // error; on a reload the previous snapshot stays, the error is logged and the observer gets false.
+  std::function<Status(const std::shared_ptr<const policy::ContextSnapshot>&)> prepare;
 };
 
 // Builds one snapshot from the sources. Errors name the file and line (and the List item) and say how to fix.

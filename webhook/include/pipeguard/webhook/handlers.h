@@ -10,6 +10,7 @@
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/admission.h"
+#include "pipeguard/webhook/image_verification.h"
 
 namespace pipeguard::webhook {
 
@@ -39,8 +40,23 @@ AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::V
 AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
                                        UnixClock clock = SystemUnixClock(), policy::ImageVerdictLookup images = {});
 
-// The /mutate handler: currently allows every request with no patch (digest pinning arrives with the signature
-// verifier).
+// The /validate handler with image signature verification: when the snapshot's configuration has images.verify and
+// the engine governs the object, every image of the object (policy::CollectImages) is verified by the snapshot's
+// service from `verifiers` within images.deadline before the engine runs, so unsigned images are denied with rule
+// unsigned-image (fail closed on registry errors). The outcomes go to the reply's `images` (audit log). Objects
+// that are not governed never wait on a registry. `engine`, `context` and `verifiers` must outlive the handler.
+AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
+                                       const ImageVerifiers& verifiers, UnixClock clock = SystemUnixClock());
+
+// The /mutate handler without verification: allows every request with no patch.
 AdmissionHandler MakeMutatingHandler();
+
+// The /mutate handler with digest pinning: for CREATE and UPDATE of governed objects when images.verify and
+// images.pinDigests are on, allows with a JSONPatch rewriting each verified tag reference to name@sha256:...
+// (imageverify::DigestPinPatch); no patch when nothing is to pin. It NEVER denies: on verification failures,
+// registry errors, a missing snapshot or an internal error it allows without a patch and the validating webhook
+// decides. `engine`, `context` and `verifiers` must outlive the handler.
+AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
+                                     const ImageVerifiers& verifiers, UnixClock clock = SystemUnixClock());
 
 }  // namespace pipeguard::webhook

@@ -54,6 +54,8 @@ fi
 if ((quick == 0)); then
   step "integration tests (real kube-apiserver + etcd; first run builds them, ~5 min)"
   bash tests/integration/run.sh
+  step "end-to-end: helm chart against a real kube-apiserver"
+  bash e2e/helm_test.sh
 fi
 
 step "all tests passed"

@@ -1,0 +1,195 @@
+// pipeguard-operator: reconciles PipelineSecurityProfiles into ServiceAccounts, IAM roles and NetworkPolicies.
+//
+//   pipeguard-operator --config operator.yaml [--kubeconfig PATH] [--aws-endpoint URL] [--metrics-listen HOST:PORT]
+//                      [--leader-election-namespace NS --leader-election-id NAME] [--identity ID]
+//                      [--workers N] [--resync DURATION] [--namespace NS]
+// Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
+// AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
+// SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "pipeguard/aws/credentials.h"
+#include "pipeguard/aws/iam.h"
+#include "pipeguard/aws/service_client.h"
+#include "pipeguard/aws/sts.h"
+#include "pipeguard/kube/config.h"
+#include "pipeguard/kube/http_client.h"
+#include "pipeguard/operator/config.h"
+#include "pipeguard/operator/controller.h"
+#include "pipeguard/operator/iam_api.h"
+#include "pipeguard/operator/metrics.h"
+#include "pipeguard/operator/reconciler.h"
+
+namespace {
+
+using namespace pipeguard;
+using namespace pipeguard::reconcilers;
+
+constexpr const char* kUsage =
+    "usage: pipeguard-operator --config FILE [--kubeconfig PATH] [--aws-endpoint URL]\n"
+    "         [--metrics-listen HOST:PORT] [--leader-election-namespace NS] [--leader-election-id NAME]\n"
+    "         [--identity ID] [--workers N] [--resync DURATION] [--namespace NS]\n";
+
+int UsageError(const std::string& message) {
+  std::cerr << "pipeguard-operator: " << message << "\n" << kUsage;
+  return 2;
+}
+
+// "90s", "10m", "1h", "500ms".
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  if (n <= 0) return std::nullopt;
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "s") return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags = {{"--metrics-listen", "0.0.0.0:8080"}, {"--workers", "2"}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::string value;
+    const size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return UsageError(arg + " needs a value");
+    }
+    static const char* const kKnown[] = {
+        "--kubeconfig",         "--config",   "--aws-endpoint", "--metrics-listen", "--leader-election-namespace",
+        "--leader-election-id", "--identity", "--workers",      "--resync",         "--namespace"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), arg) == std::end(kKnown)) {
+      return UsageError("unknown flag " + arg);
+    }
+    flags[arg] = value;
+  }
+  if (flags.count("--config") == 0) return UsageError("--config FILE (the OperatorConfig YAML) is required");
+
+  std::ifstream config_file(flags["--config"]);
+  if (!config_file) return UsageError("cannot read --config " + flags["--config"]);
+  std::stringstream config_text;
+  config_text << config_file.rdbuf();
+  auto config = ParseOperatorConfig(config_text.str(), flags["--config"]);
+  if (!config.ok()) return UsageError(config.status().message());
+
+  int workers = 0;
+  try {
+    workers = std::stoi(flags["--workers"]);
+  } catch (const std::exception&) {
+  }
+  if (workers < 1 || workers > 64) return UsageError("--workers must be a number in 1..64");
+  std::chrono::milliseconds resync = config->resync_period;
+  if (flags.count("--resync") != 0) {
+    auto d = ParseDuration(flags["--resync"]);
+    if (!d) return UsageError("--resync \"" + flags["--resync"] + "\": expected a duration such as 30s, 10m or 1h");
+    resync = *d;
+  }
+  const bool leader_election = flags.count("--leader-election-namespace") != 0 || flags.count("--leader-election-id");
+  if (leader_election &&
+      (flags.count("--leader-election-namespace") == 0 || flags.count("--leader-election-id") == 0)) {
+    return UsageError("--leader-election-namespace and --leader-election-id go together");
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  kube::KubeconfigOptions kube_options;
+  if (flags.count("--kubeconfig") != 0) kube_options.path = flags["--kubeconfig"];
+  auto kube_config =
+      flags.count("--kubeconfig") != 0 ? kube::LoadKubeconfig(kube_options) : kube::LoadDefaultConfig(kube_options);
+  if (!kube_config.ok()) return UsageError(kube_config.status().message());
+  auto kube_client = kube::NewHttpKubeClient(*kube_config);
+  if (!kube_client.ok()) return UsageError(kube_client.status().message());
+
+  OperatorMetrics metrics;
+  auto http = aws::MakeHttplibAwsHttpClient();
+  aws::SystemRandom random;
+  const char* region_env = std::getenv("AWS_REGION");
+  aws::ServiceConfig sts_config = aws::StsServiceConfig(region_env != nullptr ? region_env : "us-east-1");
+  aws::ServiceConfig iam_config = aws::IamServiceConfig();
+  if (flags.count("--aws-endpoint") != 0) {
+    auto endpoint = aws::Endpoint::Parse(flags["--aws-endpoint"]);
+    if (!endpoint.ok()) return UsageError("--aws-endpoint: " + endpoint.error().message);
+    iam_config.endpoint = *endpoint;
+    sts_config.endpoint = *endpoint;
+  }
+  aws::ServiceClient sts_service(sts_config, *http, nullptr, aws::SystemClock(), random, metrics.AwsCallObserver());
+  aws::StsClient sts(sts_service);
+  auto credentials = aws::MakeDefaultCredentialsChain(aws::ProcessEnvironment(), sts, aws::SystemClock());
+  aws::ServiceClient iam_service(iam_config, *http, credentials.get(), aws::SystemClock(), random,
+                                 metrics.AwsCallObserver());
+  aws::IamClient iam_client(iam_service);
+  IamClientApi iam(iam_client);
+
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  const std::string identity =
+      flags.count("--identity") != 0 ? flags["--identity"] : std::string(host) + "_" + std::to_string(getpid());
+
+  ProfileReconcilerOptions reconciler_options;
+  reconciler_options.config = *config;
+  reconciler_options.reporting_instance = identity;
+  reconciler_options.metrics = &metrics;
+  ProfileReconciler reconciler(**kube_client, iam, reconciler_options);
+
+  ControllerOptions controller_options;
+  controller_options.workers = workers;
+  controller_options.resync_period = resync;
+  controller_options.metrics = &metrics;
+  if (flags.count("--namespace") != 0) controller_options.namespace_ = flags["--namespace"];
+  if (leader_election) {
+    kube::LeaderElectionConfig le;
+    le.lease_namespace = flags["--leader-election-namespace"];
+    le.lease_name = flags["--leader-election-id"];
+    le.identity = identity;
+    if (Status s = kube::ValidateLeaderElectionConfig(le); !s.ok()) return UsageError(s.message());
+    controller_options.leader_election = le;
+  }
+  Controller controller(**kube_client, reconciler, controller_options);
+
+  MetricsServer server(metrics, [&controller] { return controller.Ready(); });
+  if (Status s = server.Start(flags["--metrics-listen"]); !s.ok()) return UsageError(s.message());
+  spdlog::info("pipeguard-operator {} starting: cluster {}, {} workers, resync {} s, metrics on port {}{}", identity,
+               config->cluster_name, workers, std::chrono::duration_cast<std::chrono::seconds>(resync).count(),
+               server.port(), leader_election ? ", leader election on" : "");
+  controller.Start();
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  spdlog::info("pipeguard-operator: signal {}, stopping", signal_number);
+  controller.Stop();
+  server.Stop();
+  spdlog::info("pipeguard-operator: stopped");
+  return 0;
+}

@@ -1,0 +1,685 @@
+#include "pipeguard/operator/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "pipeguard/aws/policy_document.h"
+#include "pipeguard/kube/errors.h"
+#include "pipeguard/operator/drift.h"
+#include "pipeguard/operator/guardrails.h"
+#include "pipeguard/operator/iam_policy.h"
+#include "pipeguard/operator/iam_role.h"
+#include "pipeguard/operator/network_policy.h"
+#include "pipeguard/operator/profile.h"
+#include "pipeguard/operator/service_account.h"
+
+namespace pipeguard::reconcilers {
+namespace {
+
+using Json = nlohmann::json;
+namespace res = kube::resources;
+
+constexpr size_t kMaxConditionMessage = 32768;
+
+// kube::resources has no Services(); the core v1 Service resource (read to resolve egress to a Service).
+const kube::Resource& ServicesResource() {
+  static const kube::Resource* const kServices = new kube::Resource{"", "v1", "services", "Service", true};
+  return *kServices;
+}
+
+struct Condition {
+  std::string type;
+  std::string status;  // "True", "False", "Unknown"
+  std::string reason;
+  std::string message;
+};
+
+// metav1.Time: RFC 3339 with second precision, UTC.
+std::string FormatTime(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// IAM errors a later retry can cure: throttling, concurrent writers, eventual consistency, transport.
+bool IsTransientIam(const aws::AwsError& e) {
+  return e.retryable || e.Is(aws::errc::kThrottling) || e.Is(aws::errc::kConcurrentModification) ||
+         e.Is(aws::errc::kEntityAlreadyExists) || e.Is(aws::errc::kServiceFailure) ||
+         e.Is(aws::errc::kThrottlingException) || e.Is(aws::errc::kRequestLimitExceeded);
+}
+
+bool HasFinalizer(const Json& object) {
+  const Json* f = object.contains("metadata") && object["metadata"].contains("finalizers")
+                      ? &object["metadata"]["finalizers"]
+                      : nullptr;
+  if (f == nullptr || !f->is_array()) return false;
+  return std::any_of(f->begin(), f->end(), [](const Json& v) { return v.is_string() && v == kFinalizer; });
+}
+
+std::string JoinDrifts(const std::vector<Drift>& drifts) {
+  std::string out;
+  for (const auto& d : drifts) {
+    if (!out.empty()) out += "; ";
+    out += d.detail;
+  }
+  return out;
+}
+
+std::string StringAt(const Json& object, const Json::json_pointer& p) {
+  return object.contains(p) && object[p].is_string() ? object[p].get<std::string>() : std::string();
+}
+
+}  // namespace
+
+AuditSink SpdlogAuditSink() {
+  return [](const Json& record) { spdlog::warn("{}", record.dump()); };
+}
+
+// State of one reconcile pass.
+struct ProfileReconciler::Pass {
+  std::string ns;
+  std::string name;
+  Json object;  // the profile as last read or written
+  ParsedProfile profile;
+  bool converged = false;  // status says Ready=True at the current generation: any difference now is drift
+  std::map<std::string, Condition> conditions;
+  std::optional<std::string> role_arn;
+  std::optional<std::string> role_name;
+  std::vector<std::string> network_policies;
+  std::string service_account;
+
+  void Set(const std::string& type, bool ok, std::string reason, std::string message) {
+    if (message.size() > kMaxConditionMessage) message.resize(kMaxConditionMessage);
+    conditions[type] = Condition{type, ok ? "True" : "False", std::move(reason), std::move(message)};
+  }
+};
+
+ProfileReconciler::ProfileReconciler(kube::KubeClient& kube, IamApi& iam, ProfileReconcilerOptions options,
+                                     const kube::Clock& clock)
+    : kube_(kube), iam_(iam), options_(std::move(options)), clock_(clock) {
+  audit_ = options_.audit ? options_.audit : SpdlogAuditSink();
+}
+
+void ProfileReconciler::Emit(Pass& pass, std::string_view type, std::string_view reason, std::string note) {
+  kube::EventSpec spec;
+  spec.regarding = {{"apiVersion", std::string(kProfileApiVersion)},
+                    {"kind", std::string(kProfileKind)},
+                    {"metadata",
+                     {{"name", pass.name},
+                      {"namespace", pass.ns},
+                      {"uid", StringAt(pass.object, "/metadata/uid"_json_pointer)},
+                      {"resourceVersion", kube::ResourceVersionOf(pass.object)}}}};
+  spec.type = std::string(type);
+  spec.reason = std::string(reason);
+  spec.action = "Reconcile";
+  spec.note = std::move(note);
+  spec.reporting_controller = "pipeguard.io/operator";
+  spec.reporting_instance = options_.reporting_instance;
+  // BuildEvent names Events "<object>.<hex nanoseconds>"; a pass can emit several within one clock tick, so a
+  // process-wide sequence number keeps the names unique.
+  static std::atomic<uint64_t> sequence{0};
+  StatusOr<Json> created = kube::BuildEvent(spec, clock_.Now());
+  if (created.ok()) {
+    Json event = std::move(created).value();
+    char suffix[24];
+    std::snprintf(suffix, sizeof(suffix), "%llx", static_cast<unsigned long long>(sequence.fetch_add(1)));
+    event["metadata"]["name"] = event["metadata"]["name"].get<std::string>() + suffix;
+    const std::string event_ns = event["metadata"].value("namespace", pass.ns);
+    created = kube_.Create(kube::resources::Events(), event_ns, event);
+  }
+  if (!created.ok()) {
+    spdlog::warn("profile {}/{}: cannot record Event {}: {}", pass.ns, pass.name, reason, created.status().message());
+  }
+}
+
+void ProfileReconciler::Audit(Pass& pass, std::string_view event, std::string_view kind, const std::string& detail) {
+  audit_({{"audit", std::string(event)},
+          {"component", "operator"},
+          {"namespace", pass.ns},
+          {"profile", pass.name},
+          {"kind", std::string(kind)},
+          {"detail", detail}});
+}
+
+void ProfileReconciler::DriftReverted(Pass& pass, std::string_view kind, const std::string& detail) {
+  if (options_.metrics != nullptr) options_.metrics->RecordDriftReverted(kind);
+  Emit(pass, "Warning", "DriftReverted", std::string(kind) + ": " + detail + " (reverted)");
+  Audit(pass, "drift_reverted", kind, detail);
+}
+
+StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namespace_, const std::string& name) {
+  Pass pass;
+  pass.ns = namespace_;
+  pass.name = name;
+  auto got = kube_.Get(res::PipelineSecurityProfiles(), namespace_, name);
+  if (!got.ok()) {
+    if (kube::IsNotFound(got.status())) return ReconcileResult::Done();
+    return got.status();
+  }
+  pass.object = std::move(got).value();
+
+  const Json& status = pass.object.value("status", Json::object());
+  const int64_t generation = pass.object["metadata"].value("generation", int64_t{0});
+  if (status.is_object() && status.value("observedGeneration", int64_t{-1}) == generation &&
+      status.contains("conditions") && status["conditions"].is_array()) {
+    for (const auto& c : status["conditions"]) {
+      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") pass.converged = true;
+    }
+  }
+
+  if (pass.object["metadata"].contains("deletionTimestamp")) return ReconcileDeletion(pass);
+
+  std::vector<GuardrailViolation> problems;
+  auto parsed = ParseProfile(pass.object, &problems);
+  if (!parsed.ok()) {
+    const std::string message = "the profile is invalid: " + parsed.status().message();
+    for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
+      pass.Set(type, false, "InvalidSpec", message);
+    }
+    if (!pass.converged && status.value("observedGeneration", int64_t{-1}) != generation) {
+      Emit(pass, "Warning", "InvalidSpec", message);
+    }
+    if (Status s = WriteStatus(pass); !s.ok()) return s;
+    return ReconcileResult::Done();
+  }
+  pass.profile = std::move(parsed).value();
+  pass.service_account = pass.profile.service_account;
+
+  // The finalizer goes on before anything external exists, so nothing can be orphaned.
+  if (!HasFinalizer(pass.object)) {
+    Json updated = pass.object;
+    if (!updated["metadata"].contains("finalizers") || !updated["metadata"]["finalizers"].is_array()) {
+      updated["metadata"]["finalizers"] = Json::array();
+    }
+    updated["metadata"]["finalizers"].push_back(std::string(kFinalizer));
+    auto written = kube_.Update(res::PipelineSecurityProfiles(), namespace_, updated);
+    if (!written.ok()) {
+      if (kube::IsConflict(written.status())) return ReconcileResult::Requeue("finalizer: profile changed meanwhile");
+      return written.status();
+    }
+    pass.object = std::move(written).value();
+  }
+
+  // Guardrails and IAM limits: nothing is written (to AWS or to owned objects) for a profile that breaks them.
+  std::vector<GuardrailViolation> violations =
+      CheckGuardrails(pass.profile, options_.config.guardrails, options_.limits, options_.config.aws_partition);
+  for (auto& v : CheckIamLimits(pass.profile, options_.config, options_.limits)) violations.push_back(std::move(v));
+  if (!violations.empty()) {
+    const std::string message = "the profile breaks the platform guardrails: " + JoinViolations(violations);
+    for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
+      pass.Set(type, false, "GuardrailViolation", message);
+    }
+    const Json* old_conditions = status.contains("conditions") ? &status["conditions"] : nullptr;
+    bool already_reported = false;
+    if (old_conditions != nullptr && old_conditions->is_array()) {
+      for (const auto& c : *old_conditions) {
+        if (c.value("type", "") == "Ready" && c.value("reason", "") == "GuardrailViolation" &&
+            c.value("message", "") == pass.conditions["Ready"].message) {
+          already_reported = true;
+        }
+      }
+    }
+    if (!already_reported) Emit(pass, "Warning", "GuardrailViolation", message);
+    if (Status s = WriteStatus(pass); !s.ok()) return s;
+    return ReconcileResult::Done();
+  }
+
+  std::optional<ReconcileResult> role_result;
+  Status first_error;
+  if (pass.profile.aws.has_value()) {
+    auto r = ReconcileRole(pass, &pass.role_arn);
+    if (!r.ok()) {
+      first_error = r.status();
+      pass.Set("IAMRoleReady", false, "AwsError", r.status().message());
+    } else if (r->action != ReconcileResult::Action::kDone) {
+      role_result = *r;
+    }
+  } else {
+    pass.Set("IAMRoleReady", true, "NotRequested", "the profile has no spec.aws, so no IAM role is managed");
+  }
+
+  if (Status s = ReconcileServiceAccount(pass, pass.role_arn); !s.ok()) {
+    pass.Set("ServiceAccountReady", false, "ApplyFailed", s.message());
+    if (first_error.ok()) first_error = s;
+  }
+  if (Status s = ReconcileNetworkPolicies(pass); !s.ok()) {
+    if (first_error.ok()) first_error = s;
+  }
+
+  bool all_ready = true;
+  std::string not_ready;
+  for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady"}) {
+    auto it = pass.conditions.find(type);
+    if (it == pass.conditions.end() || it->second.status != "True") {
+      all_ready = false;
+      if (!not_ready.empty()) not_ready += ", ";
+      not_ready += type;
+    }
+  }
+  if (all_ready) {
+    pass.Set("Ready", true, "Reconciled", "the ServiceAccount, IAM role and NetworkPolicies match the profile");
+  } else {
+    pass.Set("Ready", false, "NotReconciled", "not ready: " + not_ready);
+  }
+  if (Status s = WriteStatus(pass); !s.ok()) {
+    if (kube::IsConflict(s)) return ReconcileResult::Requeue("status: profile changed meanwhile");
+    if (first_error.ok()) first_error = s;
+  }
+  if (!first_error.ok()) return first_error;
+  if (role_result.has_value()) return *role_result;
+  return ReconcileResult::Done();
+}
+
+StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::optional<std::string>* role_arn) {
+  const ParsedProfile& profile = pass.profile;
+  const OperatorConfig& config = options_.config;
+  const std::string name = RoleName(config.cluster_name, profile.namespace_, profile.name);
+  pass.role_name = name;
+  const aws::CreateRoleRequest desired = DesiredCreateRole(config, profile);
+  const std::string inline_policy = CanonicalInlinePolicy(profile, config.aws_partition);
+  const std::string policy_name(kInlinePolicyName);
+
+  auto transient_or_error = [&](const aws::AwsError& e, const char* what) -> StatusOr<ReconcileResult> {
+    pass.Set("IAMRoleReady", false, "AwsError", std::string(what) + ": " + e.ToString());
+    if (IsTransientIam(e) || e.Is(aws::errc::kNoSuchEntity)) {
+      return ReconcileResult::Requeue(std::string(what) + ": " + e.code);
+    }
+    return e.ToStatus();
+  };
+
+  auto got = iam_.GetRole(name);
+  if (!got.ok()) {
+    if (!got.error().Is(aws::errc::kNoSuchEntity)) return transient_or_error(got.error(), "GetRole");
+    auto created = iam_.CreateRole(desired);
+    if (!created.ok()) return transient_or_error(created.error(), "CreateRole");
+    // A new role can be briefly invisible to other IAM calls (eventual consistency): NoSuchEntity requeues.
+    auto put = iam_.PutRolePolicy(name, policy_name, inline_policy);
+    if (!put.ok()) return transient_or_error(put.error(), "PutRolePolicy");
+    *role_arn = created->arn;
+    Emit(pass, "Normal", "RoleCreated", "created IAM role " + created->arn + " with inline policy " + policy_name);
+    pass.Set("IAMRoleReady", true, "RoleReady", "IAM role " + created->arn + " matches the profile");
+    return ReconcileResult::Done();
+  }
+  const aws::Role& role = *got;
+
+  std::vector<aws::Tag> observed_tags = role.tags;
+  if (observed_tags.empty()) {
+    auto tags = iam_.ListRoleTags(name);
+    if (!tags.ok()) return transient_or_error(tags.error(), "ListRoleTags");
+    observed_tags = *tags;
+  }
+  const RoleOwnership ownership = ClassifyRoleOwnership(observed_tags, config, profile);
+  if (ownership == RoleOwnership::kForeign || ownership == RoleOwnership::kOtherProfile) {
+    const std::string message =
+        "IAM role " + role.arn +
+        (ownership == RoleOwnership::kForeign ? " exists without pipeguard's ownership tags"
+                                              : " belongs to another pipeguard profile or cluster") +
+        "; refusing to adopt it. Delete or rename that role, or rename this profile.";
+    pass.Set("IAMRoleReady", false, "AdoptionRefused", message);
+    const Json& old_status = pass.object.value("status", Json::object());
+    bool reported = false;
+    for (const auto& c : old_status.value("conditions", Json::array())) {
+      if (c.value("type", "") == "IAMRoleReady" && c.value("reason", "") == "AdoptionRefused") reported = true;
+    }
+    if (!reported) {
+      Emit(pass, "Warning", "AdoptionRefused", message);
+      Audit(pass, "adoption_refused", "iam_role", message);
+    }
+    return ReconcileResult::Done();
+  }
+  const bool uid_tag_present = std::any_of(observed_tags.begin(), observed_tags.end(),
+                                           [](const aws::Tag& t) { return t.key == kTagProfileUid; });
+  if (ownership == RoleOwnership::kOursEarlierUid && uid_tag_present) {
+    Emit(pass, "Normal", "RoleAdopted",
+         "taking over IAM role " + role.arn + " retained from an earlier profile of the same name");
+  }
+
+  RoleState observed;
+  observed.trust_policy = role.assume_role_policy_document;
+  observed.permissions_boundary_arn = role.permissions_boundary_arn;
+  observed.tags = observed_tags;
+  observed.max_session_duration = role.max_session_duration;
+  auto names = iam_.ListRolePolicies(name);
+  if (!names.ok()) return transient_or_error(names.error(), "ListRolePolicies");
+  for (const auto& n : *names) {
+    auto doc = iam_.GetRolePolicy(name, n);
+    if (!doc.ok()) return transient_or_error(doc.error(), "GetRolePolicy");
+    observed.inline_policies[n] = *doc;
+  }
+  auto attached = iam_.ListAttachedRolePolicies(name);
+  if (!attached.ok()) return transient_or_error(attached.error(), "ListAttachedRolePolicies");
+  for (const auto& a : *attached) observed.managed_policy_arns.push_back(a.arn);
+
+  RoleState wanted;
+  wanted.trust_policy = desired.assume_role_policy_document;
+  wanted.inline_policies[policy_name] = inline_policy;
+  wanted.permissions_boundary_arn = desired.permissions_boundary_arn;
+  wanted.tags = desired.tags;
+  wanted.max_session_duration = desired.max_session_duration;
+
+  const std::vector<Drift> drifts = ClassifyRoleDrift(wanted, observed);
+  std::set<DriftKind> fixed;
+  for (const Drift& drift : drifts) {
+    if (!fixed.insert(drift.kind).second) continue;
+    std::vector<Drift> same_kind;
+    std::copy_if(drifts.begin(), drifts.end(), std::back_inserter(same_kind),
+                 [&](const Drift& d) { return d.kind == drift.kind; });
+    const std::string detail = JoinDrifts(same_kind);
+    switch (drift.kind) {
+      case DriftKind::kRoleTrustPolicy: {
+        auto r = iam_.UpdateAssumeRolePolicy(name, wanted.trust_policy);
+        if (!r.ok()) return transient_or_error(r.error(), "UpdateAssumeRolePolicy");
+        break;
+      }
+      case DriftKind::kRoleInlinePolicy: {
+        auto ours = observed.inline_policies.find(policy_name);
+        if (ours == observed.inline_policies.end() || !aws::PoliciesEquivalent(ours->second, inline_policy)) {
+          auto r = iam_.PutRolePolicy(name, policy_name, inline_policy);
+          if (!r.ok()) return transient_or_error(r.error(), "PutRolePolicy");
+        }
+        for (const auto& [other, doc] : observed.inline_policies) {
+          if (other == policy_name) continue;
+          auto r = iam_.DeleteRolePolicy(name, other);
+          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) {
+            return transient_or_error(r.error(), "DeleteRolePolicy");
+          }
+        }
+        break;
+      }
+      case DriftKind::kRoleManagedPolicies:
+        for (const auto& arn : observed.managed_policy_arns) {
+          auto r = iam_.DetachRolePolicy(name, arn);
+          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) {
+            return transient_or_error(r.error(), "DetachRolePolicy");
+          }
+        }
+        break;
+      case DriftKind::kRolePermissionsBoundary: {
+        auto r = iam_.PutRolePermissionsBoundary(name, wanted.permissions_boundary_arn);
+        if (!r.ok()) return transient_or_error(r.error(), "PutRolePermissionsBoundary");
+        break;
+      }
+      case DriftKind::kRoleTags: {
+        std::map<std::string, std::string> have;
+        for (const auto& t : observed.tags) have[t.key] = t.value;
+        std::vector<aws::Tag> missing;
+        for (const auto& t : wanted.tags) {
+          auto it = have.find(t.key);
+          if (it == have.end() || it->second != t.value) missing.push_back(t);
+        }
+        if (!missing.empty()) {
+          auto r = iam_.TagRole(name, missing);
+          if (!r.ok()) return transient_or_error(r.error(), "TagRole");
+        }
+        break;
+      }
+      case DriftKind::kRoleMaxSessionDuration:
+        // IamApi has no UpdateRole: reported, not reverted (the role still works; the profile's limit is not
+        // enforced until the role is recreated).
+        Emit(pass, "Warning", "DriftNotReverted", "IAM role max session duration differs: " + detail);
+        continue;
+      default:
+        continue;
+    }
+    // A different profile-uid tag is a takeover of a role retained from an earlier profile; a removed one is drift.
+    const bool takeover = ownership == RoleOwnership::kOursEarlierUid && drift.kind == DriftKind::kRoleTags &&
+                          std::any_of(observed_tags.begin(), observed_tags.end(),
+                                      [](const aws::Tag& t) { return t.key == kTagProfileUid; });
+    if (pass.converged && !takeover) {
+      DriftReverted(pass, DriftKindLabel(drift.kind), detail);
+    } else {
+      Emit(pass, "Normal", "RoleUpdated", "IAM role " + role.arn + " updated: " + detail);
+    }
+  }
+  *role_arn = role.arn;
+  pass.Set("IAMRoleReady", true, "RoleReady", "IAM role " + role.arn + " matches the profile");
+  return ReconcileResult::Done();
+}
+
+Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optional<std::string>& role_arn) {
+  auto desired = DesiredServiceAccount(pass.profile, role_arn);
+  if (!desired.ok()) return desired.status();
+  const std::string& sa = pass.profile.service_account;
+  std::optional<Json> observed;
+  auto got = kube_.Get(res::ServiceAccounts(), pass.ns, sa);
+  if (got.ok()) {
+    observed = std::move(got).value();
+  } else if (!kube::IsNotFound(got.status())) {
+    return got.status();
+  }
+  if (!observed || PlanServiceAccountUpdate(*desired, *observed).has_value()) {
+    const std::vector<Drift> drifts = ClassifyServiceAccountDrift(*desired, observed);
+    auto applied = kube_.Apply(res::ServiceAccounts(), pass.ns, sa, *desired,
+                               {.field_manager = std::string(kFieldManager), .force = true});
+    if (!applied.ok()) return applied.status();
+    if (pass.converged && !drifts.empty()) {
+      DriftReverted(pass, DriftKindLabel(DriftKind::kServiceAccount), JoinDrifts(drifts));
+    } else {
+      Emit(pass, "Normal", observed ? "ServiceAccountUpdated" : "ServiceAccountCreated",
+           "ServiceAccount " + sa + (role_arn ? " bound to IAM role " + *role_arn : std::string()));
+    }
+  }
+  if (pass.profile.aws.has_value() && !role_arn) {
+    pass.Set("ServiceAccountReady", false, "WaitingForRole",
+             "ServiceAccount " + sa + " exists but is not annotated until the IAM role is ready");
+  } else {
+    pass.Set("ServiceAccountReady", true, "Applied", "ServiceAccount " + sa + " matches the profile");
+  }
+  return Status::Ok();
+}
+
+Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
+  ServiceResolver resolver = [this](const std::string& ns, const std::string& name) -> StatusOr<ResolvedService> {
+    auto got = kube_.Get(ServicesResource(), ns, name);
+    if (!got.ok()) return got.status();
+    ResolvedService out;
+    const Json spec = got->value("spec", Json::object());
+    for (const auto& [k, v] : spec.value("selector", Json::object()).items()) {
+      if (v.is_string()) out.selector[k] = v.get<std::string>();
+    }
+    for (const auto& p : spec.value("ports", Json::array())) {
+      ResolvedServicePort port;
+      port.port = p.value("port", 0);
+      port.protocol = p.value("protocol", "TCP");
+      if (p.contains("targetPort") && p["targetPort"].is_string()) {
+        port.target_port = p["targetPort"].get<std::string>();
+      } else {
+        port.target_port = p.value("targetPort", port.port);
+      }
+      out.ports.push_back(std::move(port));
+    }
+    return out;
+  };
+
+  std::vector<Json> desired;
+  auto deny = DesiredDenyNetworkPolicy(pass.profile);
+  if (!deny.ok()) return deny.status();
+  desired.push_back(*deny);
+  auto allow = DesiredAllowNetworkPolicy(pass.profile, options_.config, resolver);
+  std::string allow_problem;
+  if (allow.ok()) {
+    desired.push_back(*allow);
+  } else {
+    allow_problem = allow.status().message();
+  }
+
+  Status first_error;
+  for (const Json& want : desired) {
+    const std::string name = want["metadata"]["name"].get<std::string>();
+    pass.network_policies.push_back(name);
+    auto got = kube_.Get(res::NetworkPolicies(), pass.ns, name);
+    std::optional<Json> observed;
+    if (got.ok()) {
+      observed = std::move(got).value();
+    } else if (!kube::IsNotFound(got.status())) {
+      if (first_error.ok()) first_error = got.status();
+      continue;
+    }
+    const std::vector<Drift> drifts = ClassifyNetworkPolicyDrift(want, observed);
+    if (!observed) {
+      auto created = kube_.Create(res::NetworkPolicies(), pass.ns, want);
+      if (!created.ok()) {
+        if (first_error.ok()) first_error = created.status();
+        continue;
+      }
+    } else if (auto plan = PlanNetworkPolicyUpdate(want, *observed)) {
+      auto updated = kube_.Update(res::NetworkPolicies(), pass.ns, *plan);  // in place, never delete+create
+      if (!updated.ok()) {
+        if (first_error.ok()) first_error = updated.status();
+        continue;
+      }
+    } else {
+      continue;
+    }
+    if (pass.converged && !drifts.empty()) {
+      DriftReverted(pass, DriftKindLabel(DriftKind::kNetworkPolicy),
+                    "NetworkPolicy " + name + ": " + JoinDrifts(drifts));
+    } else {
+      Emit(pass, "Normal", observed ? "NetworkPolicyUpdated" : "NetworkPolicyCreated", "NetworkPolicy " + name);
+    }
+  }
+  if (!first_error.ok()) {
+    pass.Set("NetworkPolicyReady", false, "ApplyFailed", first_error.message());
+  } else if (!allow_problem.empty()) {
+    pass.Set("NetworkPolicyReady", false, "AllowPolicyInvalid",
+             "the default-deny policy is in place but the allow policy cannot be built: " + allow_problem);
+  } else {
+    pass.Set("NetworkPolicyReady", true, "Applied", "default-deny and allow NetworkPolicies match the profile");
+  }
+  return first_error;
+}
+
+Status ProfileReconciler::WriteStatus(Pass& pass) {
+  const Json old = pass.object.value("status", Json::object());
+  const Json old_conditions = old.is_object() ? old.value("conditions", Json::array()) : Json::array();
+  const std::string now = FormatTime(clock_.Now());
+  const int64_t generation = pass.object["metadata"].value("generation", int64_t{0});
+
+  Json conditions = Json::array();
+  for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
+    auto it = pass.conditions.find(type);
+    if (it == pass.conditions.end()) continue;
+    const Condition& c = it->second;
+    std::string transition = now;
+    for (const auto& o : old_conditions) {
+      if (o.value("type", "") == c.type && o.value("status", "") == c.status && o.contains("lastTransitionTime")) {
+        transition = o["lastTransitionTime"].get<std::string>();
+      }
+    }
+    conditions.push_back({{"type", c.type},
+                          {"status", c.status},
+                          {"observedGeneration", generation},
+                          {"lastTransitionTime", transition},
+                          {"reason", c.reason},
+                          {"message", c.message}});
+  }
+  Json desired = {{"observedGeneration", generation}, {"conditions", conditions}};
+  if (pass.role_arn) desired["roleArn"] = *pass.role_arn;
+  if (pass.role_name && pass.role_arn) desired["roleName"] = *pass.role_name;
+  if (!pass.service_account.empty()) desired["serviceAccount"] = pass.service_account;
+  if (!pass.network_policies.empty()) desired["networkPolicies"] = pass.network_policies;
+
+  Json patch = desired;
+  bool changed = false;
+  for (const char* key :
+       {"observedGeneration", "conditions", "roleArn", "roleName", "serviceAccount", "networkPolicies"}) {
+    const bool want = desired.contains(key);
+    const bool have = old.is_object() && old.contains(key);
+    if (want != have || (want && desired[key] != old[key])) changed = true;
+    if (!want && have) patch[key] = nullptr;
+  }
+  if (!changed) return Status::Ok();
+  auto written = kube_.Patch(res::PipelineSecurityProfiles(), pass.ns, pass.name, kube::PatchType::kMerge,
+                             {{"status", patch}}, "status", kFieldManager);
+  if (!written.ok()) return written.status();
+  pass.object = std::move(written).value();
+  return Status::Ok();
+}
+
+StatusOr<ReconcileResult> ProfileReconciler::ReconcileDeletion(Pass& pass) {
+  if (!HasFinalizer(pass.object)) return ReconcileResult::Done();
+  const Json spec = pass.object.value("spec", Json::object());
+  if (spec.is_object() && spec.contains("aws")) {
+    ParsedProfile identity;  // what ownership needs, even when the spec no longer parses
+    identity.namespace_ = pass.ns;
+    identity.name = pass.name;
+    identity.uid = StringAt(pass.object, "/metadata/uid"_json_pointer);
+    const bool retain = spec.value("deletionPolicy", "Delete") == "Retain";
+    const std::string name = RoleName(options_.config.cluster_name, pass.ns, pass.name);
+    auto transient_or_error = [&](const aws::AwsError& e, const char* what) -> StatusOr<ReconcileResult> {
+      if (IsTransientIam(e) || e.Is(aws::errc::kDeleteConflict)) {
+        return ReconcileResult::Requeue(std::string(what) + ": " + e.code);
+      }
+      return e.ToStatus();
+    };
+    auto got = iam_.GetRole(name);
+    if (!got.ok() && !got.error().Is(aws::errc::kNoSuchEntity)) return transient_or_error(got.error(), "GetRole");
+    if (got.ok()) {
+      std::vector<aws::Tag> tags = got->tags;
+      if (tags.empty()) {
+        auto listed = iam_.ListRoleTags(name);
+        if (!listed.ok()) return transient_or_error(listed.error(), "ListRoleTags");
+        tags = *listed;
+      }
+      if (ClassifyRoleOwnership(tags, options_.config, identity) != RoleOwnership::kOurs) {
+        const std::string message = "IAM role " + got->arn + " is not this profile's; left as it is";
+        Emit(pass, "Warning", "RoleNotOwned", message);
+        Audit(pass, "role_left_alone", "iam_role", message);
+      } else if (retain) {
+        auto r = iam_.TagRole(name, {{std::string(kTagOrphaned), "true"}});
+        if (!r.ok()) return transient_or_error(r.error(), "TagRole");
+        Emit(pass, "Normal", "RoleRetained", "deletionPolicy Retain: IAM role " + got->arn + " kept, tagged orphaned");
+        Audit(pass, "role_retained", "iam_role", got->arn);
+      } else {
+        auto policies = iam_.ListRolePolicies(name);
+        if (!policies.ok()) return transient_or_error(policies.error(), "ListRolePolicies");
+        for (const auto& p : *policies) {
+          auto r = iam_.DeleteRolePolicy(name, p);
+          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity))
+            return transient_or_error(r.error(), "DeleteRolePolicy");
+        }
+        auto attached = iam_.ListAttachedRolePolicies(name);
+        if (!attached.ok()) return transient_or_error(attached.error(), "ListAttachedRolePolicies");
+        for (const auto& a : *attached) {
+          auto r = iam_.DetachRolePolicy(name, a.arn);
+          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity))
+            return transient_or_error(r.error(), "DetachRolePolicy");
+        }
+        if (!got->permissions_boundary_arn.empty()) {
+          auto r = iam_.DeleteRolePermissionsBoundary(name);
+          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) {
+            return transient_or_error(r.error(), "DeleteRolePermissionsBoundary");
+          }
+        }
+        auto r = iam_.DeleteRole(name);
+        if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) return transient_or_error(r.error(), "DeleteRole");
+        Emit(pass, "Normal", "RoleDeleted", "deleted IAM role " + got->arn);
+        Audit(pass, "role_deleted", "iam_role", got->arn);
+      }
+    }
+  }
+  Json updated = pass.object;
+  Json remaining = Json::array();
+  for (const auto& f : updated["metadata"]["finalizers"]) {
+    if (!(f.is_string() && f == kFinalizer)) remaining.push_back(f);
+  }
+  updated["metadata"]["finalizers"] = remaining;
+  auto written = kube_.Update(res::PipelineSecurityProfiles(), pass.ns, updated);
+  if (!written.ok()) {
+    if (kube::IsConflict(written.status())) return ReconcileResult::Requeue("finalizer removal: profile changed");
+    if (kube::IsNotFound(written.status())) return ReconcileResult::Done();
+    return written.status();
+  }
+  return ReconcileResult::Done();
+}
+
+}  // namespace pipeguard::reconcilers

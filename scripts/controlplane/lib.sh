@@ -53,6 +53,57 @@ cp_pid_owned() {
   [[ $cmdline == *"$dir/"* ]]
 }
 
+# cp_signal_group SIG PID : send SIG to PID's process group when PID leads one (started with setsid), else to PID.
+cp_signal_group() {
+  local sig=$1 pid=$2 stat pg
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  read -r _ _ pg _ <<<"$stat"
+  if [[ $pg == "$pid" ]]; then
+    kill "-$sig" -- "-$pid" 2>/dev/null || true
+  else
+    kill "-$sig" "$pid" 2>/dev/null || true
+  fi
+}
+
+# cp_stop_recorded LOG DIR GRACE NAME... : stop, in the given order, the processes recorded in DIR/NAME.pid that are
+# still ours (cp_pid_owned; a recycled PID is left alone): SIGTERM to the process group, SIGKILL after GRACE
+# seconds. Removes the pid file of everything that is gone and logs through the function named LOG. Returns 1,
+# after logging what is left, if anything is still running. Shared by every stop.sh of the test servers.
+cp_stop_recorded() {
+  local log=$1 dir=$2 grace=$3 name pidfile pid deadline
+  shift 3
+  local remaining=()
+  for name in "$@"; do
+    pidfile=$dir/$name.pid
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile")
+    # A watchdog runs stop.sh by exec'ing it: never signal ourselves.
+    if [[ $pid == "$$" ]] || ! cp_pid_owned "$pid" "$dir"; then
+      rm -f "$pidfile"
+      continue
+    fi
+    cp_signal_group TERM "$pid"
+    deadline=$((SECONDS + grace))
+    while cp_pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    if cp_pid_alive "$pid"; then
+      "$log" "$name (PID $pid) ignored SIGTERM for ${grace}s; sending SIGKILL"
+      cp_signal_group KILL "$pid"
+      sleep 0.3
+    fi
+    if cp_pid_alive "$pid"; then
+      remaining+=("$name:$pid")
+    else
+      rm -f "$pidfile"
+      "$log" "stopped $name (PID $pid)"
+    fi
+  done
+  if ((${#remaining[@]})); then
+    "$log" "error: still running in $dir: ${remaining[*]}"
+    return 1
+  fi
+}
+
 # cp_procs_in DIR : print the PIDs of live processes whose command line mentions a path under DIR (leaks).
 cp_procs_in() {
   local dir=$1 p pid

@@ -24,53 +24,5 @@ grace=${PIPEGUARD_CONTROLPLANE_STOP_TIMEOUT:-10}
 # Disarm the watchdog first so it does not race with us, and mark the control plane as not ready.
 rm -f "$dir/watchdog.armed" "$dir/env"
 
-# pgid PID : the process group of PID.
-pgid() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  read -r _ _ pg _ <<<"$stat"
-  printf '%s\n' "$pg"
-}
-
-# signal SIG PID : SIG to PID's process group if PID leads one, else to PID alone.
-signal() {
-  local sig=$1 pid=$2
-  if [[ $(pgid "$pid" || true) == "$pid" ]]; then
-    kill "-$sig" -- "-$pid" 2>/dev/null || true
-  else
-    kill "-$sig" "$pid" 2>/dev/null || true
-  fi
-}
-
-remaining=()
-for name in kube-apiserver etcd watchdog; do
-  pidfile=$dir/$name.pid
-  [[ -f $pidfile ]] || continue
-  pid=$(cat "$pidfile")
-  # The watchdog runs this script by exec'ing it; do not kill ourselves.
-  if [[ $pid == "$$" ]] || ! cp_pid_owned "$pid" "$dir"; then
-    rm -f "$pidfile"
-    continue
-  fi
-  signal TERM "$pid"
-  # apiserver before etcd: give the apiserver its grace period before etcd goes away under it.
-  deadline=$((SECONDS + grace))
-  while cp_pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-  if cp_pid_alive "$pid"; then
-    cp_log "$name (PID $pid) ignored SIGTERM for ${grace}s; sending SIGKILL"
-    signal KILL "$pid"
-    sleep 0.5
-  fi
-  if cp_pid_alive "$pid"; then
-    remaining+=("$name:$pid")
-  else
-    rm -f "$pidfile"
-    cp_log "stopped $name (PID $pid)"
-  fi
-done
-
-if ((${#remaining[@]})); then
-  cp_log "error: still running in $dir: ${remaining[*]}"
-  exit 1
-fi
+# kube-apiserver goes before etcd, which it needs while it shuts down.
+cp_stop_recorded cp_log "$dir" "$grace" kube-apiserver etcd watchdog

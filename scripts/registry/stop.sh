@@ -22,35 +22,4 @@ grace=${PIPEGUARD_REGISTRY_STOP_TIMEOUT:-5}
 
 rm -f "$dir/watchdog.armed" "$dir/env"
 
-signal() { # signal SIG PID : to PID's process group when it leads one (setsid), else to PID
-  local sig=$1 pid=$2 stat pg
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 0
-  stat=${stat##*) }
-  read -r _ _ pg _ <<<"$stat"
-  if [[ $pg == "$pid" ]]; then kill "-$sig" -- "-$pid" 2>/dev/null || true; else kill "-$sig" "$pid" 2>/dev/null || true; fi
-}
-
-remaining=()
-for name in registry token-server watchdog; do
-  pidfile=$dir/$name.pid
-  [[ -f $pidfile ]] || continue
-  pid=$(cat "$pidfile")
-  if [[ $pid == "$$" ]] || ! cp_pid_owned "$pid" "$dir"; then
-    rm -f "$pidfile"
-    continue
-  fi
-  signal TERM "$pid"
-  deadline=$((SECONDS + grace))
-  while cp_pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-  if cp_pid_alive "$pid"; then
-    reg_log "$name (PID $pid) ignored SIGTERM for ${grace}s; sending SIGKILL"
-    signal KILL "$pid"
-    sleep 0.3
-  fi
-  if cp_pid_alive "$pid"; then remaining+=("$name:$pid"); else rm -f "$pidfile"; fi
-done
-
-if ((${#remaining[@]})); then
-  reg_log "error: still running in $dir: ${remaining[*]}"
-  exit 1
-fi
+cp_stop_recorded reg_log "$dir" "$grace" registry token-server watchdog

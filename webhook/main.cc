@@ -9,13 +9,16 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "pipeguard/operator/guardrails.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/audit_log.h"
 #include "pipeguard/webhook/decorators.h"
 #include "pipeguard/webhook/file_context_provider.h"
 #include "pipeguard/webhook/flags.h"
+#include "pipeguard/webhook/guardrails.h"
 #include "pipeguard/webhook/handlers.h"
 #include "pipeguard/webhook/image_verification.h"
 #include "pipeguard/webhook/logging.h"
@@ -55,6 +58,16 @@ int Run(const WebhookFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  policy::ProfileCheck profile_check;
+  if (!flags.guardrails_config_path.empty()) {
+    auto guardrails = LoadGuardrailsFile(flags.guardrails_config_path);
+    if (!guardrails.ok()) {
+      spdlog::critical("cannot load --guardrails-config: {}", guardrails.status().message());
+      return 2;
+    }
+    profile_check = reconcilers::GuardrailsProfileCheck(std::move(guardrails).value());
+  }
+
   WebhookMetrics metrics;
   CertificateStore certificates;
   auto watcher = CertificateWatcher::Create(flags.tls_cert_path, flags.tls_key_path, certificates,
@@ -78,7 +91,7 @@ int Run(const WebhookFlags& flags) {
     return 2;
   }
 
-  const policy::Engine engine;
+  const policy::Engine engine(std::move(profile_check));
   const AuditSink audit = StdoutAuditSink();
   auto on_panic = [&metrics](std::string_view) { metrics.RecordPanic(); };
   WebhookEndpoints endpoints;

@@ -18,7 +18,8 @@ namespace {
 // The subcommand table. Add a row to add a subcommand.
 constexpr Command kCommands[] = {
     {"scan",
-     "scan [--config FILE] [--profiles PATH]... [-o text|json|sarif|junit] [--user NAME] [--group NAME]... PATH|- ...",
+     "scan [--config FILE] [--guardrails-config FILE] [--profiles PATH]... [-o text|json|sarif|junit] [--user NAME] "
+     "[--group NAME]... PATH|- ...",
      "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
     {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
      "wrap manifests into admission.k8s.io/v1 AdmissionReview requests (one JSON per line)", RunAdmissionReviewCommand},
@@ -40,6 +41,9 @@ webhook validates them too).
 Flags:
   --config FILE       pipeguard configuration (YAML, shared with the webhook); default: built-in defaults,
                       which verify image signatures: pass a config with images.verify: false for offline scans
+  --guardrails-config FILE
+                      platform guardrails for PipelineSecurityProfiles (rule profile-guardrail), as the webhook's
+                      flag: the operator's configuration file (its guardrails: key) or a bare guardrails document
   --profiles PATH     file or directory with context objects (repeatable)
   -o, --output FMT    text (default), json, sarif (SARIF 2.1.0) or junit (JUnit XML)
   --user NAME         requesting user, for break-glass annotations (default: none)
@@ -195,6 +199,8 @@ int RunScanCommand(const std::vector<std::string>& args, CommandIo& io) {
     }
     if (flags.Take({"--config"})) {
       options.config_path = flags.value();
+    } else if (flags.Take({"--guardrails-config"})) {
+      options.guardrails_config_path = flags.value();
     } else if (flags.Take({"--profiles"})) {
       options.profile_paths.push_back(flags.value());
     } else if (flags.Take({"--output", "-o"})) {

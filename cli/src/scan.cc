@@ -4,9 +4,12 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "kinds.h"
 #include "pipeguard/cli/verify_image.h"
+#include "pipeguard/operator/config.h"
+#include "pipeguard/operator/guardrails.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 
@@ -136,6 +139,14 @@ class ContextCollector {
   std::map<std::string, std::pair<std::string, json>> first_seen_;  // context key -> where first defined, object
 };
 
+// Reads --guardrails-config FILE: a whole operator configuration or a bare guardrails document (the same file the
+// operator and the webhook read).
+StatusOr<reconcilers::GuardrailsConfig> LoadGuardrails(const std::string& path) {
+  auto text = manifest::ReadFile(path);
+  if (!text.ok()) return text.status();
+  return reconcilers::ParseGuardrailsDocument(*text, path);
+}
+
 }  // namespace
 
 std::string ScanResult::ObjectName() const {
@@ -165,6 +176,12 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
     auto parsed = policy::ParseConfig(*text, options.config_path);
     if (!parsed.ok()) return parsed.status();
     config = std::move(parsed).value();
+  }
+  policy::ProfileCheck profile_check;
+  if (!options.guardrails_config_path.empty()) {
+    auto guardrails = LoadGuardrails(options.guardrails_config_path);
+    if (!guardrails.ok()) return guardrails.status();
+    profile_check = reconcilers::GuardrailsProfileCheck(std::move(guardrails).value());
   }
   const bool verify_images = config.images.verify;
   const policy::ImagesConfig images_config = config.images;
@@ -196,7 +213,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   auto image_verdicts = VerifyScanImages(images_config, objects);
   if (!image_verdicts.ok()) return image_verdicts.status();
 
-  const policy::Engine engine;
+  const policy::Engine engine(std::move(profile_check));
   for (const auto& document : documents) {
     policy::ForEachItem(document.object, [&](const json& item, int index) {
       if (std::string reason = NotAnObjectReason(item); !reason.empty()) {

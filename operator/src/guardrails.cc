@@ -1,5 +1,7 @@
 #include "pipeguard/operator/guardrails.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -210,6 +212,32 @@ std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, con
     }
   }
   return out;
+}
+
+StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, const std::string& source) {
+  bool operator_config = false;
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    operator_config = root.IsMap() && root["guardrails"].IsDefined();
+  } catch (const YAML::Exception&) {
+    // Not YAML: ParseGuardrailsConfig reports where and why.
+  }
+  if (operator_config) {
+    auto config = ParseOperatorConfig(yaml_text, source);
+    if (!config.ok()) return config.status();
+    return std::move(config).value().guardrails;
+  }
+  return ParseGuardrailsConfig(yaml_text, source);
+}
+
+policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails) {
+  return [guardrails = std::move(guardrails)](const nlohmann::json& profile) {
+    std::vector<policy::ProfileProblem> problems;
+    for (auto& violation : CheckProfileGuardrails(profile, guardrails)) {
+      problems.push_back({std::move(violation.path), std::move(violation.message)});
+    }
+    return problems;
+  };
 }
 
 }  // namespace pipeguard::reconcilers

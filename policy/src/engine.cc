@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <utility>
 
 #include "workload.h"
 
@@ -314,6 +315,11 @@ void Finalize(const Config& config, Verdict& verdict) {
 
 Engine::Engine(const Detector& detector) : detector_(detector) {}
 
+Engine::Engine(const Detector& detector, ProfileCheck profile_check)
+    : detector_(detector), profile_check_(std::move(profile_check)) {}
+
+Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
+
 bool Engine::IsGoverned(const json& object, const RequestInfo& request, const ContextSnapshot& context) const {
   if (request.operation == "DELETE" || request.operation == "CONNECT") return false;
   auto w = ExtractWorkload(object, request.namespace_);
@@ -336,6 +342,11 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     if (auto profile = ParseProfile(object); !profile.ok()) {
       verdict.violations.push_back(
           Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
+    } else if (profile_check_) {
+      for (auto& problem : profile_check_(object)) {
+        verdict.violations.push_back(
+            Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
+      }
     }
     Finalize(context.config(), verdict);
     return verdict;

@@ -189,5 +189,48 @@ TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
   }
 }
 
+TEST_F(WebhookBinaryTest, GuardrailsConfigDeniesProfilesThatBreakThePlatformGuardrails) {
+  testing::WritePair(dir_.path(), 1);
+  Process webhook({"--config", DataPath("config.yaml"), "--context", DataPath("context"), "--guardrails-config",
+                   DataPath("guardrails/operator.yaml"), "--tls-cert", dir_.File("cert.pem"), "--tls-key",
+                   dir_.File("key.pem"), "--listen", "127.0.0.1:0", "--port-file", dir_.File("port")},
+                  dir_);
+  ASSERT_TRUE(webhook.spawned());
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) << webhook.Stderr();
+  const int port = std::stoi(ReadText(dir_.File("port")));
+
+  std::string error;
+  auto c = testing::TlsTestConnection::Connect(port, &error);
+  ASSERT_NE(c, nullptr) << error;
+  const json breaking = ReadJson(DataPath("guardrails/breaking_profile.json"));
+  auto denied = c->RoundTrip(BuildRequest("POST", "/validate", MakeReview(breaking, "etl", "gr-1").dump()));
+  ASSERT_TRUE(denied);
+  const json denied_response = json::parse(denied->body)["response"];
+  EXPECT_EQ(denied_response["allowed"], false);
+  const std::string message = denied_response["status"]["message"];
+  EXPECT_NE(message.find("profile-guardrail at /spec/aws/additionalStatements/0/actions/0"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("profile-guardrail at /spec/network/egress/0/cidr"), std::string::npos) << message;
+
+  const json compliant = ReadJson(DataPath("guardrails/compliant_profile.json"));
+  auto allowed = c->RoundTrip(BuildRequest("POST", "/validate", MakeReview(compliant, "etl", "gr-2").dump()));
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(json::parse(allowed->body)["response"]["allowed"], true) << allowed->body;
+
+  webhook.Signal(SIGTERM);
+  EXPECT_EQ(webhook.Wait(std::chrono::seconds(40)), 0) << webhook.Stderr();
+}
+
+TEST_F(WebhookBinaryTest, BadGuardrailsConfigExitsTwoNamingTheFile) {
+  testing::WritePair(dir_.path(), 1);
+  testing::WriteText(dir_.File("operator.yaml"), "clusterName: dev\nguardrails: {forbiddenActions: [\"iam:*\"]}\n");
+  Process webhook({"--guardrails-config", dir_.File("operator.yaml"), "--tls-cert", dir_.File("cert.pem"), "--tls-key",
+                   dir_.File("key.pem"), "--listen", "127.0.0.1:0"},
+                  dir_);
+  EXPECT_EQ(webhook.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(webhook.Stderr().find("operator.yaml"), std::string::npos) << webhook.Stderr();
+  EXPECT_NE(webhook.Stderr().find("is required"), std::string::npos) << webhook.Stderr();
+}
+
 }  // namespace
 }  // namespace pipeguard::webhook

@@ -32,6 +32,10 @@ Options:
   --context PATH         file or directory of context objects: PipelineSecurityProfiles, Namespaces,
                          ServiceAccounts, Roles, ClusterRoles, RoleBindings, ClusterRoleBindings
                          (repeatable; reloaded when files change)
+  --guardrails-config FILE
+                         platform guardrails for PipelineSecurityProfiles (rule profile-guardrail): the operator's
+                         configuration file (its guardrails: key; the whole file is validated as the operator does)
+                         or a bare guardrails document; read once at start. Default: no guardrail checks
   --listen HOST:PORT     address to listen on (default 127.0.0.1:8443; port 0 picks a free port)
   --port-file FILE       write the bound port to FILE once listening (atomically)
   --max-body-bytes N     largest accepted request body (default 3145728 = 3 MiB); larger bodies get 413
@@ -78,8 +82,9 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.help = true;
       continue;
     }
-    static constexpr std::string_view kValued[] = {"--config", "--context",   "--tls-cert",       "--tls-key",
-                                                   "--listen", "--port-file", "--max-body-bytes", "--log-level"};
+    static constexpr std::string_view kValued[] = {"--config",         "--context",   "--tls-cert",
+                                                   "--tls-key",        "--listen",    "--port-file",
+                                                   "--max-body-bytes", "--log-level", "--guardrails-config"};
     bool known = false;
     for (auto name : kValued) known |= arg == name;
     if (!known) {
@@ -98,6 +103,8 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.config_path = value;
     } else if (arg == "--context") {
       flags.context_paths.push_back(value);
+    } else if (arg == "--guardrails-config") {
+      flags.guardrails_config_path = value;
     } else if (arg == "--tls-cert") {
       flags.tls_cert_path = value;
     } else if (arg == "--tls-key") {

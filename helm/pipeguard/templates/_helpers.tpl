@@ -105,6 +105,7 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 */}}
 {{- define "pipeguard.webhook.args" -}}
 - --config=/etc/pipeguard/config/config.yaml
+- --guardrails-config=/etc/pipeguard/config/guardrails.yaml
 - --tls-cert=/etc/pipeguard/tls/tls.crt
 - --tls-key=/etc/pipeguard/tls/tls.key
 - --listen={{ if contains ":" .Values.webhook.listenHost }}[{{ .Values.webhook.listenHost }}]{{ else }}{{ .Values.webhook.listenHost }}{{ end }}:{{ .Values.webhook.port }}

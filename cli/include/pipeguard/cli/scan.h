@@ -26,7 +26,10 @@ inline constexpr int kExitDenied = 1;   // at least one object would be denied
 inline constexpr int kExitUsage = 2;    // usage or input error
 
 struct ScanOptions {
-  std::string config_path;                 // empty: policy::DefaultConfig()
+  std::string config_path;  // empty: policy::DefaultConfig()
+  // Platform guardrails for PipelineSecurityProfiles (rule profile-guardrail), as the webhook's --guardrails-config:
+  // the operator's configuration file (a mapping with `guardrails:`) or a bare guardrails document. Empty: none.
+  std::string guardrails_config_path;
   std::vector<std::string> profile_paths;  // files or directories with context objects only
   std::vector<std::string> inputs;         // files, directories, or "-" for standard input (at most once)
   std::string username;                    // the requester, for break-glass

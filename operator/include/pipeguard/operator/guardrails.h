@@ -29,6 +29,8 @@
 #include "pipeguard/operator/config.h"
 #include "pipeguard/operator/profile.h"
 #include "pipeguard/operator/violation.h"
+#include "pipeguard/policy/engine.h"
+#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 
@@ -50,5 +52,15 @@ bool ActionForbidden(std::string_view action, std::string_view forbidden);
 // boundary ARN. No-op (empty) for a profile without spec.aws.
 std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, const OperatorConfig& config,
                                                const aws::IamLimits& limits = {});
+
+// The guardrails the webhook and `pipeguard scan` enforce, from `yaml_text` (`source` names it in messages): either
+//  - a whole operator configuration (a mapping with a top-level `guardrails:` key), validated strictly by
+//    ParseOperatorConfig exactly as the operator does (so its mandatory keys must be present), or
+//  - a bare guardrails document (the mapping under `guardrails:`), parsed by ParseGuardrailsConfig.
+// One file then serves the operator and the admission side: a single source of truth.
+StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, const std::string& source);
+
+// The engine's profile check (rule profile-guardrail): CheckProfileGuardrails' violations against `guardrails`.
+policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails);
 
 }  // namespace pipeguard::reconcilers

@@ -41,9 +41,25 @@ struct ImageVerdict {
 // Looks up image verdicts by the image string exactly as it appears in the object.
 using ImageVerdictLookup = std::function<std::optional<ImageVerdict>(const std::string& image)>;
 
+// One problem an outside check found in a PipelineSecurityProfile object: where (an RFC 6901 JSON pointer into the
+// profile object, "" = the whole object) and what (a message that says how to fix it; never a secret value).
+struct ProfileProblem {
+  std::string path;
+  std::string message;
+};
+
+// An extra check for PipelineSecurityProfile objects, e.g. the operator's platform guardrails, supplied by the
+// program that owns that configuration (the policy library does not depend on the operator). Called only for a
+// profile that ParseProfile accepts; must be pure and thread-safe (the Engine calls it from request threads).
+using ProfileCheck = std::function<std::vector<ProfileProblem>(const nlohmann::json& profile)>;
+
 class Engine {
  public:
   explicit Engine(const Detector& detector = DefaultDetector());
+  // With `profile_check`, every problem it reports for a (parseable) PipelineSecurityProfile becomes a violation of
+  // rule profile-guardrail, severity high, at the problem's path. An empty function checks nothing.
+  Engine(const Detector& detector, ProfileCheck profile_check);
+  explicit Engine(ProfileCheck profile_check);
 
   // Evaluates one object (not a List: see ForEachItem). `images` may be empty when image verification is off
   // or unavailable; with config images.verify=true and no verdict for an image, the image is reported
@@ -56,6 +72,7 @@ class Engine {
 
  private:
   const Detector& detector_;
+  ProfileCheck profile_check_;
 };
 
 // Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication

@@ -13,6 +13,7 @@ namespace pipeguard::webhook {
 struct WebhookFlags {
   std::string config_path;                 // --config FILE (optional)
   std::vector<std::string> context_paths;  // --context PATH (repeatable)
+  std::string guardrails_config_path;      // --guardrails-config FILE (optional; see guardrails.h)
   std::string tls_cert_path;               // --tls-cert FILE (required)
   std::string tls_key_path;                // --tls-key FILE (required)
   std::string host = "127.0.0.1";          // --listen HOST:PORT

@@ -24,6 +24,7 @@ step "dependencies"
 bash scripts/install-deps.sh
 
 step "build (Release, build/)"
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true  # reuse objects of earlier builds (tests, CI) when ccache exists
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build -j 2 pipeguard pipeguard-webhook
 pipeguard=build/cli/pipeguard

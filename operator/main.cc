@@ -2,7 +2,10 @@
 //
 //   pipeguard-operator --config operator.yaml [--kubeconfig PATH] [--aws-endpoint URL] [--metrics-listen HOST:PORT]
 //                      [--leader-election-namespace NS --leader-election-id NAME] [--identity ID]
-//                      [--workers N] [--resync DURATION] [--namespace NS]
+//                      [--workers N] [--resync DURATION] [--namespace NS] [--webhook-configurations FILE]
+// --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
+// ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h). Events about them go to
+// the namespace in POD_NAMESPACE ("default" without it).
 // Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
 // AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
 // SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.
@@ -14,7 +17,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include "pipeguard/aws/credentials.h"
 #include "pipeguard/aws/iam.h"
@@ -27,6 +32,8 @@
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
 #include "pipeguard/operator/reconciler.h"
+#include "pipeguard/operator/webhook_guard.h"
+#include "pipeguard/operator/webhook_tamper.h"
 
 namespace {
 
@@ -36,7 +43,8 @@ using namespace pipeguard::reconcilers;
 constexpr const char* kUsage =
     "usage: pipeguard-operator --config FILE [--kubeconfig PATH] [--aws-endpoint URL]\n"
     "         [--metrics-listen HOST:PORT] [--leader-election-namespace NS] [--leader-election-id NAME]\n"
-    "         [--identity ID] [--workers N] [--resync DURATION] [--namespace NS]\n";
+    "         [--identity ID] [--workers N] [--resync DURATION] [--namespace NS]\n"
+    "         [--webhook-configurations FILE]\n";
 
 int UsageError(const std::string& message) {
   std::cerr << "pipeguard-operator: " << message << "\n" << kUsage;
@@ -81,9 +89,17 @@ int main(int argc, char** argv) {
     } else {
       return UsageError(arg + " needs a value");
     }
-    static const char* const kKnown[] = {
-        "--kubeconfig",         "--config",   "--aws-endpoint", "--metrics-listen", "--leader-election-namespace",
-        "--leader-election-id", "--identity", "--workers",      "--resync",         "--namespace"};
+    static const char* const kKnown[] = {"--kubeconfig",
+                                         "--config",
+                                         "--aws-endpoint",
+                                         "--metrics-listen",
+                                         "--leader-election-namespace",
+                                         "--leader-election-id",
+                                         "--identity",
+                                         "--workers",
+                                         "--resync",
+                                         "--namespace",
+                                         "--webhook-configurations"};
     if (std::find(std::begin(kKnown), std::end(kKnown), arg) == std::end(kKnown)) {
       return UsageError("unknown flag " + arg);
     }
@@ -97,6 +113,17 @@ int main(int argc, char** argv) {
   config_text << config_file.rdbuf();
   auto config = ParseOperatorConfig(config_text.str(), flags["--config"]);
   if (!config.ok()) return UsageError(config.status().message());
+
+  std::vector<nlohmann::json> desired_webhooks;
+  if (flags.count("--webhook-configurations") != 0) {
+    std::ifstream file(flags["--webhook-configurations"]);
+    if (!file) return UsageError("cannot read --webhook-configurations " + flags["--webhook-configurations"]);
+    std::stringstream text;
+    text << file.rdbuf();
+    auto parsed = ParseDesiredWebhookConfigurations(text.str(), flags["--webhook-configurations"]);
+    if (!parsed.ok()) return UsageError(parsed.status().message());
+    desired_webhooks = std::move(parsed).value();
+  }
 
   int workers = 0;
   try {
@@ -175,13 +202,32 @@ int main(int argc, char** argv) {
     if (Status s = kube::ValidateLeaderElectionConfig(le); !s.ok()) return UsageError(s.message());
     controller_options.leader_election = le;
   }
+  std::unique_ptr<WebhookGuard> guard;
+  if (!desired_webhooks.empty()) {
+    WebhookGuardOptions guard_options;
+    guard_options.desired = desired_webhooks;
+    guard_options.reporting_instance = identity;
+    const char* pod_namespace = std::getenv("POD_NAMESPACE");
+    if (pod_namespace != nullptr && *pod_namespace != '\0') guard_options.event_namespace = pod_namespace;
+    guard_options.leader = !leader_election;
+    guard_options.metrics = &metrics;
+    guard = std::make_unique<WebhookGuard>(**kube_client, guard_options);
+    if (controller_options.leader_election) {
+      WebhookGuard* g = guard.get();
+      controller_options.leader_election->on_started_leading = [g] { g->SetLeader(true); };
+      controller_options.leader_election->on_stopped_leading = [g] { g->SetLeader(false); };
+    }
+  }
   Controller controller(**kube_client, reconciler, controller_options);
 
-  MetricsServer server(metrics, [&controller] { return controller.Ready(); });
+  MetricsServer server(metrics, [&controller, &guard] { return controller.Ready() && (!guard || guard->Ready()); });
   if (Status s = server.Start(flags["--metrics-listen"]); !s.ok()) return UsageError(s.message());
-  spdlog::info("pipeguard-operator {} starting: cluster {}, {} workers, resync {} s, metrics on port {}{}", identity,
-               config->cluster_name, workers, std::chrono::duration_cast<std::chrono::seconds>(resync).count(),
-               server.port(), leader_election ? ", leader election on" : "");
+  spdlog::info(
+      "pipeguard-operator {} starting: cluster {}, {} workers, resync {} s, metrics on port {}{}, guarding {} "
+      "webhook configurations",
+      identity, config->cluster_name, workers, std::chrono::duration_cast<std::chrono::seconds>(resync).count(),
+      server.port(), leader_election ? ", leader election on" : "", desired_webhooks.size());
+  if (guard) guard->Start();
   controller.Start();
 
   int signal_number = 0;
@@ -189,6 +235,7 @@ int main(int argc, char** argv) {
   }
   spdlog::info("pipeguard-operator: signal {}, stopping", signal_number);
   controller.Stop();
+  if (guard) guard->Stop();
   server.Stop();
   spdlog::info("pipeguard-operator: stopped");
   return 0;

@@ -28,6 +28,11 @@ OperatorMetrics::OperatorMetrics()
                   .Help("1 while this replica holds the leader lease, else 0.")
                   .Register(*registry_)
                   .Add({})),
+      tamper_(prometheus::BuildCounter()
+                  .Name("pipeguard_operator_tamper_total")
+                  .Help("pipeguard's own webhook configurations found deleted or changed and restored, by the "
+                        "object's kind and what changed.")
+                  .Register(*registry_)),
       duration_histogram_(duration_.Add(
           {}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})) {}
 
@@ -45,6 +50,10 @@ void OperatorMetrics::RecordAwsCall(std::string_view action, std::string_view re
 }
 
 void OperatorMetrics::SetLeader(bool leader) { leader_.Set(leader ? 1 : 0); }
+
+void OperatorMetrics::RecordTamper(std::string_view kind, std::string_view change) {
+  tamper_.Add({{"kind", std::string(kind)}, {"change", std::string(change)}}).Increment();
+}
 
 aws::CallObserver OperatorMetrics::AwsCallObserver() {
   return [this](const aws::CallRecord& record) {
@@ -70,6 +79,9 @@ double OperatorMetrics::AwsCallCount(std::string_view action, std::string_view r
   return CounterValue(aws_calls_, {{"action", std::string(action)}, {"result", std::string(result)}});
 }
 double OperatorMetrics::LeaderValue() const { return leader_.Value(); }
+double OperatorMetrics::TamperCount(std::string_view kind, std::string_view change) const {
+  return CounterValue(tamper_, {{"kind", std::string(kind)}, {"change", std::string(change)}});
+}
 
 std::string OperatorMetrics::Serialize() const {
   const prometheus::TextSerializer serializer;

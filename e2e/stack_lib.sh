@@ -36,7 +36,7 @@
 # DIR/env (KEY=VALUE lines, values shell-quoted with printf %q; written last, its presence means ready):
 #   STACK_DIR REPO_ROOT PIPEGUARD_BUILD_DIR PIPEGUARD_CLI PIPEGUARD_WEBHOOK PIPEGUARD_OPERATOR
 #   KUBECONFIG KUBECTL HELM APISERVER_URL CONTROLPLANE_DIR CONTROLPLANE_CA_CERT HELM_CACHE_HOME HELM_CONFIG_HOME
-#   HELM_DATA_HOME HELM_RELEASE HELM_NAMESPACE
+#   HELM_DATA_HOME HELM_RELEASE HELM_NAMESPACE WEBHOOK_CONFIGURATION_NAME (of both webhook configurations)
 #   MOTO_ENDPOINT MOTO_PYTHON (python with boto3) AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
 #   AWS_REGION AWS_ACCOUNT_ID CLUSTER_NAME
 #   REGISTRY_HOST (127.0.0.1:PORT, as in image references) REGISTRY_URL REGISTRY_DIR REGISTRY_CA_CERT COSIGN_V2
@@ -220,14 +220,6 @@ EOF
   fi
   stack_log "webhook ready at https://127.0.0.1:$port (context from $context_mode)"
 
-  # --- operator --------------------------------------------------------------------------------------------------
-  AWS_ACCESS_KEY_ID=$MO_AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MO_AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 \
-    setsid "$operator" --config "$dir/operator/config.yaml" --kubeconfig "$CP_KUBECONFIG" \
-    --aws-endpoint "$MO_MOTO_ENDPOINT" --metrics-listen 127.0.0.1:0 --identity e2e-operator --resync 30s \
-    >"$dir/operator/operator.log" 2>&1 </dev/null &
-  echo $! >"$dir/operator.pid"
-  local operator_pid=$!
-
   # --- watchdog for the local processes -------------------------------------------------------------------------
   if [[ -n $owner ]]; then
     : >"$dir/stack-watchdog.armed"
@@ -248,6 +240,18 @@ EOF
     stack_log "error: helm install (devMode) failed"; _stack_tail "$dir/helm-install.log"; return 1; }
   _stack_k wait --for condition=established --timeout=60s crd/pipelinesecurityprofiles.pipeguard.io \
     crd/sparkapplications.sparkoperator.k8s.io >&2 || return 1
+  local vwc
+  vwc=$(_stack_k get validatingwebhookconfigurations -l app.kubernetes.io/instance=pipeguard-e2e \
+    -o 'jsonpath={.items[0].metadata.name}') && [[ -n $vwc ]] || {
+    stack_log "error: the chart installed no ValidatingWebhookConfiguration"; return 1; }
+
+  # --- operator (after the CRD exists) -------------------------------------------------------------------------
+  AWS_ACCESS_KEY_ID=$MO_AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MO_AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 \
+    setsid "$operator" --config "$dir/operator/config.yaml" --kubeconfig "$CP_KUBECONFIG" \
+    --aws-endpoint "$MO_MOTO_ENDPOINT" --metrics-listen 127.0.0.1:0 --identity e2e-operator --resync 30s \
+    >"$dir/operator/operator.log" 2>&1 </dev/null &
+  echo $! >"$dir/operator.pid"
+  local operator_pid=$!
 
   sleep 1
   if ! cp_pid_alive "$operator_pid"; then
@@ -262,7 +266,7 @@ EOF
       KUBECONFIG "$CP_KUBECONFIG" KUBECTL "$kubectl" HELM "$CP_HELM" APISERVER_URL "$CP_APISERVER_URL" \
       CONTROLPLANE_DIR "$dir/controlplane" CONTROLPLANE_CA_CERT "$CP_CA_CERT" KUBECACHEDIR "$CP_KUBECACHEDIR" \
       HELM_CACHE_HOME "$CP_HELM_CACHE_HOME" HELM_CONFIG_HOME "$CP_HELM_CONFIG_HOME" HELM_DATA_HOME "$CP_HELM_DATA_HOME" \
-      HELM_RELEASE pipeguard-e2e HELM_NAMESPACE pipeguard-system \
+      HELM_RELEASE pipeguard-e2e HELM_NAMESPACE pipeguard-system WEBHOOK_CONFIGURATION_NAME "$vwc" \
       MOTO_ENDPOINT "$MO_MOTO_ENDPOINT" MOTO_PYTHON "$moto_python" AWS_ACCESS_KEY_ID "$MO_AWS_ACCESS_KEY_ID" \
       AWS_SECRET_ACCESS_KEY "$MO_AWS_SECRET_ACCESS_KEY" AWS_DEFAULT_REGION us-east-1 AWS_REGION us-east-1 \
       AWS_ACCOUNT_ID "$account" CLUSTER_NAME "$cluster" \

@@ -8,10 +8,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "pipeguard/kube/config.h"
+#include "pipeguard/kube/context_provider.h"
+#include "pipeguard/kube/http_client.h"
 #include "pipeguard/operator/guardrails.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/audit_log.h"
@@ -49,6 +54,69 @@ Status WritePortFile(const std::string& path, int port) {
   return Status::Ok();
 }
 
+using PrepareSnapshot = std::function<Status(const std::shared_ptr<const policy::ContextSnapshot>&)>;
+
+// The running source of the policy context: files (reloaded when they change) or the Kubernetes API (informers;
+// ready after the first full sync). The destructor stops it; the client outlives the provider (member order).
+struct ContextSource {
+  std::unique_ptr<kube::KubeClient> client;
+  std::unique_ptr<FileContextProvider> files;
+  std::unique_ptr<kube::KubeContextProvider> informers;
+
+  const policy::ContextProvider& provider() const {
+    if (files != nullptr) return *files;
+    return *informers;
+  }
+  ~ContextSource() {
+    if (files != nullptr) files->Stop();
+    if (informers != nullptr) informers->Stop();
+  }
+};
+
+StatusOr<std::unique_ptr<ContextSource>> StartFileContext(const WebhookFlags& flags, PrepareSnapshot prepare,
+                                                          WebhookMetrics& metrics) {
+  FileContextOptions options{flags.config_path, flags.context_paths, std::move(prepare)};
+  auto files =
+      FileContextProvider::Create(std::move(options), [&metrics](bool ok) { metrics.RecordReload("context", ok); });
+  if (!files.ok()) return files.status();
+  auto source = std::make_unique<ContextSource>();
+  source->files = std::move(files).value();
+  source->files->Start();
+  return source;
+}
+
+// The configuration is read once (restart to change it; the chart rolls the pods when it changes); profiles,
+// namespaces, service accounts and RBAC follow the cluster through watches.
+StatusOr<std::unique_ptr<ContextSource>> StartKubernetesContext(const WebhookFlags& flags, PrepareSnapshot prepare,
+                                                                WebhookMetrics& metrics) {
+  auto config = LoadConfigFile(flags.config_path);
+  if (!config.ok()) return config.status();
+  kube::KubeconfigOptions kubeconfig;
+  kubeconfig.path = flags.kubeconfig_path;
+  auto client_config = flags.in_cluster ? kube::LoadInClusterConfig() : kube::LoadKubeconfig(kubeconfig);
+  if (!client_config.ok()) {
+    return Status(client_config.status().code(),
+                  (flags.in_cluster ? "--in-cluster: " : "--kubeconfig " + flags.kubeconfig_path + ": ") +
+                      client_config.status().message());
+  }
+  auto client = kube::NewHttpKubeClient(*client_config);
+  if (!client.ok()) return client.status();
+  kube::KubeContextOptions options;
+  options.config = std::move(config).value();
+  options.prepare = std::move(prepare);
+  options.on_error = [&metrics](const Status&) { metrics.RecordReload("context", false); };
+  options.on_rebuilt = [&metrics](uint64_t) { metrics.RecordReload("context", true); };
+  auto source = std::make_unique<ContextSource>();
+  source->client = std::move(client).value();
+  auto informers = kube::KubeContextProvider::Create(*source->client, std::move(options));
+  if (!informers.ok()) return informers.status();
+  source->informers = std::move(informers).value();
+  source->informers->Start();
+  spdlog::info("policy context from the Kubernetes API at {} (readyz turns 200 after the first full sync)",
+               client_config->server);
+  return source;
+}
+
 int Run(const WebhookFlags& flags) {
   // Signals are taken synchronously by this thread; block them before any other thread starts.
   sigset_t stop_signals;
@@ -80,33 +148,35 @@ int Run(const WebhookFlags& flags) {
   imageverify::ServiceOptions image_options;
   image_options.metrics = std::make_shared<PrometheusImageMetrics>(metrics.registry());
   ImageVerifiers verifiers(std::move(image_options));
-  FileContextOptions context_options{flags.config_path, flags.context_paths, {}};
-  context_options.prepare = [&verifiers](const std::shared_ptr<const policy::ContextSnapshot>& snapshot) {
+  auto prepare = [&verifiers](const std::shared_ptr<const policy::ContextSnapshot>& snapshot) {
     return verifiers.Prepare(snapshot);
   };
-  auto context = FileContextProvider::Create(std::move(context_options),
-                                             [&metrics](bool ok) { metrics.RecordReload("context", ok); });
+  auto context = flags.UsesKubernetesContext() ? StartKubernetesContext(flags, prepare, metrics)
+                                               : StartFileContext(flags, prepare, metrics);
   if (!context.ok()) {
     spdlog::critical("cannot load the policy context: {}", context.status().message());
     return 2;
   }
 
   const policy::Engine engine(std::move(profile_check));
+  std::unique_ptr<ContextSource> context_source = std::move(context).value();
+  const policy::ContextProvider& current_context = context_source->provider();
   const AuditSink audit = StdoutAuditSink();
   auto on_panic = [&metrics](std::string_view) { metrics.RecordPanic(); };
   WebhookEndpoints endpoints;
-  endpoints.validate = WithMetrics(
-      WithAuditLog(WithPanicGuard(MakeValidatingHandler(engine, **context, verifiers), on_panic), audit, "validate"),
-      metrics, "validate");
+  endpoints.validate =
+      WithMetrics(WithAuditLog(WithPanicGuard(MakeValidatingHandler(engine, current_context, verifiers), on_panic),
+                               audit, "validate"),
+                  metrics, "validate");
   endpoints.mutate = WithMetrics(
-      WithAuditLog(WithPanicGuard(MakeMutatingHandler(engine, **context, verifiers), on_panic), audit, "mutate"),
+      WithAuditLog(WithPanicGuard(MakeMutatingHandler(engine, current_context, verifiers), on_panic), audit, "mutate"),
       metrics, "mutate");
 
   ServerOptions options;
   options.host = flags.host;
   options.port = flags.port;
   options.max_body_bytes = flags.max_body_bytes;
-  WebhookServer server(options, certificates, **context, metrics, std::move(endpoints));
+  WebhookServer server(options, certificates, current_context, metrics, std::move(endpoints));
   if (auto status = server.Start(); !status.ok()) {
     spdlog::critical("{}", status.message());
     return 1;
@@ -119,7 +189,6 @@ int Run(const WebhookFlags& flags) {
     }
   }
   (*watcher)->Start();
-  (*context)->Start();
   spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes)", flags.host, server.port(),
                flags.max_body_bytes);
 
@@ -130,7 +199,7 @@ int Run(const WebhookFlags& flags) {
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT", kDrainTimeout.count());
   const bool drained = server.Shutdown(kDrainTimeout);
   (*watcher)->Stop();
-  (*context)->Stop();
+  context_source.reset();
   if (!drained) {
     spdlog::warn("drain timeout reached with requests still running; exiting anyway");
     spdlog::default_logger()->flush();

@@ -8,7 +8,23 @@ namespace pipeguard::kube {
 
 KubeContextProvider::KubeContextProvider(KubeClient& client, KubeContextOptions options)
     : client_(client), options_(std::move(options)) {
-  current_.store(policy::ContextSnapshotBuilder(options_.config).Build());
+  initial_status_ = Publish(policy::ContextSnapshotBuilder(options_.config).Build());
+  if (!initial_status_.ok()) spdlog::error("kube: context: {}", initial_status_.message());
+}
+
+StatusOr<std::unique_ptr<KubeContextProvider>> KubeContextProvider::Create(KubeClient& client,
+                                                                           KubeContextOptions options) {
+  auto provider = std::make_unique<KubeContextProvider>(client, std::move(options));
+  if (!provider->initial_status_.ok()) return provider->initial_status_;
+  return provider;
+}
+
+Status KubeContextProvider::Publish(std::shared_ptr<const policy::ContextSnapshot> snapshot) {
+  if (options_.prepare) {
+    if (Status prepared = options_.prepare(snapshot); !prepared.ok()) return prepared;
+  }
+  current_.store(std::move(snapshot));
+  return Status::Ok();
 }
 
 KubeContextProvider::~KubeContextProvider() { Stop(); }
@@ -82,7 +98,12 @@ void KubeContextProvider::BuildLoop(std::stop_token stop) {
         if (!added.ok()) errors.insert(added.status().message());
       }
     }
-    current_.store(std::move(builder).Build());
+    if (Status published = Publish(std::move(builder).Build()); !published.ok()) {
+      // The previous snapshot stays; the next change retries.
+      spdlog::error("kube: context: new snapshot rejected, keeping the previous one: {}", published.message());
+      if (options_.on_error) options_.on_error(published);
+      continue;
+    }
     const uint64_t builds = ++builds_;
     for (const auto& message : errors) {
       if (reported.count(message) != 0) continue;  // reported once while it persists

@@ -137,6 +137,24 @@ TEST_F(WebhookBinaryTest, BadInputFilesExitTwoNamingTheFile) {
   EXPECT_NE(bad_cert.Stderr().find("no PEM certificate"), std::string::npos) << bad_cert.Stderr();
 }
 
+TEST_F(WebhookBinaryTest, UnusableKubernetesContextExitsTwoSayingWhy) {
+  testing::WritePair(dir_.path(), 1);
+  Process missing({"--tls-cert", dir_.File("cert.pem"), "--tls-key", dir_.File("key.pem"), "--kubeconfig",
+                   dir_.File("no-such-kubeconfig"), "--listen", "127.0.0.1:0"},
+                  dir_);
+  EXPECT_EQ(missing.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(missing.Stderr().find("--kubeconfig " + dir_.File("no-such-kubeconfig")), std::string::npos)
+      << missing.Stderr();
+
+  // Outside a pod there is no service-account token: --in-cluster says so instead of serving without a context.
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  Process outside({"--tls-cert", dir_.File("cert.pem"), "--tls-key", dir_.File("key.pem"), "--in-cluster", "--listen",
+                   "127.0.0.1:0"},
+                  dir_);
+  EXPECT_EQ(outside.Wait(std::chrono::seconds(20)), 2);
+  EXPECT_NE(outside.Stderr().find("--in-cluster: "), std::string::npos) << outside.Stderr();
+}
+
 TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
   testing::WritePair(dir_.path(), 1);
   Process webhook(

@@ -63,7 +63,30 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", ":80"}, "needs a host"},
                       BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "ten"}, "byte count"},
                       BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "10"}, "byte count"},
-                      BadFlags{{"--tls-cert=", "--tls-key", "k"}, "non-empty"}));
+                      BadFlags{{"--tls-cert=", "--tls-key", "k"}, "non-empty"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--kubeconfig", "kc", "--in-cluster"},
+                               "give one (--in-cluster inside a pod)"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--context", "dir"},
+                               "give one source"},
+                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster=yes"}, "takes no value"}));
+
+TEST(ParseWebhookFlags, KubernetesContextFlags) {
+  auto files = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--context", "dir"});
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  EXPECT_FALSE(files->UsesKubernetesContext());
+
+  auto kubeconfig = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--kubeconfig=/tmp/kc"});
+  ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().message();
+  EXPECT_EQ(kubeconfig->kubeconfig_path, "/tmp/kc");
+  EXPECT_FALSE(kubeconfig->in_cluster);
+  EXPECT_TRUE(kubeconfig->UsesKubernetesContext());
+
+  auto in_cluster = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--in-cluster"});
+  ASSERT_TRUE(in_cluster.ok()) << in_cluster.status().message();
+  EXPECT_TRUE(in_cluster->in_cluster);
+  EXPECT_TRUE(in_cluster->UsesKubernetesContext());
+  EXPECT_NE(WebhookUsage().find("--in-cluster"), std::string::npos);
+}
 
 TEST(ParseListenAddress, AcceptsBracketedIpv6) {
   std::string host;

@@ -427,6 +427,9 @@ class StaticContext final : public policy::ContextProvider {
  public:
   explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> s) : snapshot_(std::move(s)) {}
   std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
+  // Like the Kubernetes-backed provider before its informers sync: a snapshot exists but is not yet complete.
+  bool Ready() const override { return snapshot_ != nullptr && synced; }
+  std::atomic<bool> synced{true};
 
  private:
   std::shared_ptr<const policy::ContextSnapshot> snapshot_;
@@ -494,12 +497,31 @@ TEST(WebhookServer, NotReadyWithoutAContextSnapshot) {
   ASSERT_NE(c, nullptr);
   auto readyz = c->RoundTrip(BuildRequest("GET", "/readyz", "", ""));
   EXPECT_EQ(readyz->status, 503);
-  EXPECT_NE(readyz->body.find("no policy context"), std::string::npos);
+  EXPECT_NE(readyz->body.find("policy context not loaded yet"), std::string::npos);
   EXPECT_FALSE(custom.server->ready());
   auto reply = c->RoundTrip(Validate(MakeReview(CleanPod(), "etl", "nr-1")));
   json response = ResponseOf(reply);
   EXPECT_EQ(response["allowed"], false);
   EXPECT_EQ(response["status"]["code"], 503);
+}
+
+TEST(WebhookServer, NotReadyUntilTheContextProviderHasSynced) {
+  auto snapshot = LoadContextSnapshot(testing::TestContextOptions());
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  policy::Engine engine;
+  StaticContext handler_context(*snapshot);
+  WebhookEndpoints endpoints;
+  endpoints.validate = MakeValidatingHandler(engine, handler_context);
+  endpoints.mutate = MakeMutatingHandler();
+  CustomServer custom(*snapshot, std::move(endpoints));
+  custom.context.synced = false;
+  auto c = Connect(custom.server->port());
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->RoundTrip(BuildRequest("GET", "/readyz", "", ""))->status, 503);
+  EXPECT_FALSE(custom.server->ready());
+  custom.context.synced = true;
+  EXPECT_EQ(c->RoundTrip(BuildRequest("GET", "/readyz", "", ""))->status, 200);
+  EXPECT_TRUE(custom.server->ready());
 }
 
 TEST(WebhookServer, ShutdownStopsAcceptingAndReportsNotReady) {

@@ -10,16 +10,17 @@
 
 namespace pipeguard::webhook {
 
+StatusOr<policy::Config> LoadConfigFile(const std::string& path) {
+  if (path.empty()) return policy::DefaultConfig();
+  auto text = manifest::ReadFile(path);
+  if (!text.ok()) return Status::InvalidArgument("configuration: " + text.status().message());
+  return policy::ParseConfig(*text, path);
+}
+
 StatusOr<std::shared_ptr<const policy::ContextSnapshot>> LoadContextSnapshot(const FileContextOptions& options) {
-  policy::Config config = policy::DefaultConfig();
-  if (!options.config_path.empty()) {
-    auto text = manifest::ReadFile(options.config_path);
-    if (!text.ok()) return Status::InvalidArgument("configuration: " + text.status().message());
-    auto parsed = policy::ParseConfig(*text, options.config_path);
-    if (!parsed.ok()) return parsed.status();
-    config = std::move(parsed).value();
-  }
-  policy::ContextSnapshotBuilder builder(std::move(config));
+  auto config = LoadConfigFile(options.config_path);
+  if (!config.ok()) return config.status();
+  policy::ContextSnapshotBuilder builder(std::move(config).value());
   for (const auto& path : options.context_paths) {
     auto documents = manifest::LoadPath(path);
     if (!documents.ok()) return documents.status();

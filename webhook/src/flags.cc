@@ -32,6 +32,10 @@ Options:
   --context PATH         file or directory of context objects: PipelineSecurityProfiles, Namespaces,
                          ServiceAccounts, Roles, ClusterRoles, RoleBindings, ClusterRoleBindings
                          (repeatable; reloaded when files change)
+  --kubeconfig PATH      read the context from the Kubernetes API (informers on PipelineSecurityProfiles,
+                         Namespaces, ServiceAccounts and RBAC; needs get/list/watch on them) with this kubeconfig
+  --in-cluster           the same, with the pod's service-account token and CA (KUBERNETES_SERVICE_HOST);
+                         /readyz stays 503 until the first full sync. Not combinable with --context
   --guardrails-config FILE
                          platform guardrails for PipelineSecurityProfiles (rule profile-guardrail): the operator's
                          configuration file (its guardrails: key; the whole file is validated as the operator does)
@@ -82,9 +86,14 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.help = true;
       continue;
     }
-    static constexpr std::string_view kValued[] = {"--config",         "--context",   "--tls-cert",
-                                                   "--tls-key",        "--listen",    "--port-file",
-                                                   "--max-body-bytes", "--log-level", "--guardrails-config"};
+    if (arg == "--in-cluster") {
+      if (inline_value) return Status::InvalidArgument("--in-cluster takes no value");
+      flags.in_cluster = true;
+      continue;
+    }
+    static constexpr std::string_view kValued[] = {
+        "--config",    "--context",        "--tls-cert",  "--tls-key",           "--listen",
+        "--port-file", "--max-body-bytes", "--log-level", "--guardrails-config", "--kubeconfig"};
     bool known = false;
     for (auto name : kValued) known |= arg == name;
     if (!known) {
@@ -103,6 +112,8 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.config_path = value;
     } else if (arg == "--context") {
       flags.context_paths.push_back(value);
+    } else if (arg == "--kubeconfig") {
+      flags.kubeconfig_path = value;
     } else if (arg == "--guardrails-config") {
       flags.guardrails_config_path = value;
     } else if (arg == "--tls-cert") {
@@ -125,6 +136,15 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
     }
   }
   if (flags.help) return flags;
+  if (!flags.kubeconfig_path.empty() && flags.in_cluster) {
+    return Status::InvalidArgument(
+        "--kubeconfig and --in-cluster are two ways to reach the API server; give one (--in-cluster inside a pod)");
+  }
+  if (flags.UsesKubernetesContext() && !flags.context_paths.empty()) {
+    return Status::InvalidArgument(
+        "--context reads profiles and RBAC from files, --kubeconfig/--in-cluster from the API server; give one "
+        "source (the Helm value context.source chooses it)");
+  }
   if (flags.tls_cert_path.empty() || flags.tls_key_path.empty()) {
     return Status::InvalidArgument(
         "--tls-cert and --tls-key are required (the webhook serves HTTPS only; for a local run generate a pair "

@@ -126,8 +126,8 @@ struct WebhookServer::Impl {
       if (why) *why = "TLS listener not running";
       return false;
     }
-    if (context.Current() == nullptr) {
-      if (why) *why = "no policy context loaded";
+    if (!context.Ready()) {
+      if (why) *why = "policy context not loaded yet (files unread or Kubernetes informers not synced)";
       return false;
     }
     return true;

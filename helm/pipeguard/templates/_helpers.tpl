@@ -113,6 +113,8 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 - --log-level={{ .Values.webhook.logLevel }}
 {{- if eq .Values.context.source "files" }}
 - --context=/etc/pipeguard/context
+{{- else }}
+- --in-cluster
 {{- end }}
 {{- end -}}
 

@@ -36,13 +36,20 @@ struct KubeContextOptions {
   std::function<void(const Status&)> on_error;
   // Called after each swap, with the number of builds so far (for metrics and tests).
   std::function<void(uint64_t builds)> on_rebuilt;
+  // Optional: called with every new snapshot before it becomes current (the webhook builds the image verification
+  // service of its configuration here). An error keeps the previous snapshot, is logged and goes to on_error; for
+  // the initial snapshot (built from the configuration alone) it is Create()'s error.
+  std::function<Status(const std::shared_ptr<const policy::ContextSnapshot>&)> prepare;
   int watch_timeout_seconds = 300;
 };
 
 class KubeContextProvider final : public policy::ContextProvider {
  public:
-  // `client` must outlive the provider.
+  // `client` must outlive the provider. Prefer Create() when options.prepare is set: the constructor cannot report
+  // a failure to prepare the initial snapshot (it is logged and Current() is then null until a build succeeds).
   KubeContextProvider(KubeClient& client, KubeContextOptions options);
+  // Builds the initial snapshot (configuration only) and prepares it; an error there is returned.
+  static StatusOr<std::unique_ptr<KubeContextProvider>> Create(KubeClient& client, KubeContextOptions options);
   ~KubeContextProvider() override;
 
   void Start();
@@ -50,12 +57,14 @@ class KubeContextProvider final : public policy::ContextProvider {
 
   std::shared_ptr<const policy::ContextSnapshot> Current() const override { return current_.load(); }
   // True once every informer has synced and a snapshot including their objects has been swapped in.
-  bool Ready() const { return ready_.load(); }
+  bool Ready() const override { return ready_.load(); }
   bool WaitReady(std::chrono::milliseconds timeout) const;
   uint64_t builds() const { return builds_.load(); }
 
  private:
   void MarkDirty();
+  // Runs options_.prepare (if any) on `snapshot` and swaps it in when that succeeds.
+  Status Publish(std::shared_ptr<const policy::ContextSnapshot> snapshot);
   void BuildLoop(std::stop_token stop);
 
   KubeClient& client_;
@@ -64,6 +73,7 @@ class KubeContextProvider final : public policy::ContextProvider {
   std::atomic<std::shared_ptr<const policy::ContextSnapshot>> current_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> builds_{0};
+  Status initial_status_;
 
   mutable std::mutex mu_;
   mutable std::condition_variable_any cv_;

@@ -119,6 +119,9 @@ class ContextProvider {
  public:
   virtual ~ContextProvider() = default;
   virtual std::shared_ptr<const ContextSnapshot> Current() const = 0;
+  // True once Current() reflects the provider's sources (files loaded; informers synced). The webhook's readiness
+  // probe reports it: before then a decision would see only the configuration (e.g. no profiles).
+  virtual bool Ready() const { return Current() != nullptr; }
 };
 
 // True for the kinds ContextSnapshotBuilder::Add consumes.

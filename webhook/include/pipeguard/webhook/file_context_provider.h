@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/status.h"
 #include "pipeguard/webhook/file_watch.h"
@@ -27,6 +28,9 @@ struct FileContextOptions {
   // error; on a reload the previous snapshot stays, the error is logged and the observer gets false.
   std::function<Status(const std::shared_ptr<const policy::ContextSnapshot>&)> prepare;
 };
+
+// The configuration file at `path` (strict YAML, errors name file and line); empty path: policy::DefaultConfig().
+StatusOr<policy::Config> LoadConfigFile(const std::string& path);
 
 // Builds one snapshot from the sources. Errors name the file and line (and the List item) and say how to fix.
 // Objects of non-context kinds are ignored; `List` objects are unpacked.

@@ -13,6 +13,8 @@ namespace pipeguard::webhook {
 struct WebhookFlags {
   std::string config_path;                 // --config FILE (optional)
   std::vector<std::string> context_paths;  // --context PATH (repeatable)
+  std::string kubeconfig_path;             // --kubeconfig PATH: context from the API server
+  bool in_cluster = false;                 // --in-cluster: context from the API server, in-cluster credentials
   std::string guardrails_config_path;      // --guardrails-config FILE (optional; see guardrails.h)
   std::string tls_cert_path;               // --tls-cert FILE (required)
   std::string tls_key_path;                // --tls-key FILE (required)
@@ -22,6 +24,9 @@ struct WebhookFlags {
   size_t max_body_bytes = kDefaultMaxBodyBytes;  // --max-body-bytes N
   std::string log_level = "info";                // --log-level LEVEL
   bool help = false;                             // --help
+
+  // True when the context comes from the Kubernetes API (--kubeconfig or --in-cluster) instead of files.
+  bool UsesKubernetesContext() const { return in_cluster || !kubeconfig_path.empty(); }
 };
 
 // Parses argv[1..]. Accepts "--flag value" and "--flag=value". Errors say which flag and what is expected; the

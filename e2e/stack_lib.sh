@@ -198,6 +198,11 @@ EOF
     context_mode=kubeconfig
     context_args=(--kubeconfig "$CP_KUBECONFIG")
   fi
+  # CRDs first, as `helm install` does (helm then skips the existing one): with --kubeconfig the webhook is ready
+  # only after its informers' first full sync, which needs the PipelineSecurityProfile API.
+  _stack_k apply -f "$repo/helm/pipeguard/crds/" -f "$PIPEGUARD_E2E_DIR/data/sparkapplication-crd.yaml" >&2 || return 1
+  _stack_k wait --for condition=established --timeout=60s crd/pipelinesecurityprofiles.pipeguard.io \
+    crd/sparkapplications.sparkoperator.k8s.io >&2 || return 1
   # The webhook must be up before the webhook configurations exist (failurePolicy Fail). In files mode the context
   # directory gets the cluster's objects once the namespaces exist (stack_sync_context).
   rm -f "$dir/webhook/port"
@@ -233,13 +238,10 @@ EOF
   # --- CRDs and the webhook configurations through the chart's devMode -------------------------------------------
   local helm_env=(env "KUBECONFIG=$CP_KUBECONFIG" "HELM_CACHE_HOME=$CP_HELM_CACHE_HOME"
     "HELM_CONFIG_HOME=$CP_HELM_CONFIG_HOME" "HELM_DATA_HOME=$CP_HELM_DATA_HOME")
-  _stack_k apply -f "$PIPEGUARD_E2E_DIR/data/sparkapplication-crd.yaml" >&2 || return 1
   "${helm_env[@]}" "$CP_HELM" install pipeguard-e2e "$repo/helm/pipeguard" -n pipeguard-system --create-namespace \
     --set devMode.enabled=true --set devMode.webhookURL="https://127.0.0.1:$port" \
     --set devMode.caBundle="$(base64 -w0 <"$CP_CA_CERT")" --wait=false --timeout 120s >"$dir/helm-install.log" 2>&1 || {
     stack_log "error: helm install (devMode) failed"; _stack_tail "$dir/helm-install.log"; return 1; }
-  _stack_k wait --for condition=established --timeout=60s crd/pipelinesecurityprofiles.pipeguard.io \
-    crd/sparkapplications.sparkoperator.k8s.io >&2 || return 1
   local vwc
   vwc=$(_stack_k get validatingwebhookconfigurations -l app.kubernetes.io/instance=pipeguard-e2e \
     -o 'jsonpath={.items[0].metadata.name}') && [[ -n $vwc ]] || {

@@ -5,7 +5,7 @@
 #
 # Usage: e2e/e2e_test.sh
 #   PIPEGUARD_BUILD_DIR   build tree with cli/, webhook/ and operator/ binaries (default: build/ of this checkout)
-#   PIPEGUARD_E2E_STACK_DIR  reuse a stack already started with `e2e/stack.sh up DIR` (left running); otherwise a
+#   PIPEGUARD_E2E_STACK=DIR  reuse a stack already started with `e2e/stack.sh up DIR` (left running); otherwise a
 #                         stack is started in a temp dir and stopped on exit
 #   PIPEGUARD_E2E_KEEP=1  keep the temp dir (logs: webhook audit/log, operator, registry, API server) on exit
 #
@@ -24,7 +24,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipeguard-e2e.XXXXXX")
 tmp=$(cd "$tmp" && pwd -P)
-stack_dir=${PIPEGUARD_E2E_STACK_DIR:-}
+stack_dir=${PIPEGUARD_E2E_STACK:-}
 own_stack=0
 t_start=$SECONDS
 
@@ -82,10 +82,12 @@ finish() {
 # --- the stack ---------------------------------------------------------------------------------------------------
 row_begin "stack up" "control plane, moto, TLS registry, webhook, operator, helm devMode install"
 if [[ -n $stack_dir ]]; then
-  if ! check "reuse the running stack in $stack_dir" stack_env "$stack_dir"; then
+  if ! stack_env "$stack_dir" 2>"$tmp/stack-env.log"; then
+    e2e_fail "reuse the running stack in $stack_dir" "$(cat "$tmp/stack-env.log")"
     row_end "no stack in $stack_dir"
     finish
   fi
+  e2e_pass "reuse the running stack in $stack_dir"
   outcome="reused $stack_dir"
 else
   stack_dir=$tmp/stack

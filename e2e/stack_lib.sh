@@ -16,6 +16,7 @@
 #   PIPEGUARD_BUILD_DIR   the CMake build tree holding cli/pipeguard, webhook/pipeguard-webhook and
 #                         operator/pipeguard-operator (default: <repo>/build; nothing is built here)
 #   PIPEGUARD_CACHE       cache of the real servers and tools (default ~/.cache/pipeguard; see scripts/*/README.md)
+#   PIPEGUARD_STACK_CONTEXT  auto (default: --kubeconfig when the webhook has it, else files) or files
 #   PIPEGUARD_STACK_OWNER_PID  watchdogs stop everything when this PID exits; unset: the shell calling stack_up;
 #                         empty: no watchdogs (stack.sh up without it)
 # What stack_up DIR starts (each component's state in DIR/<component>/, everything on 127.0.0.1, random ports):
@@ -46,7 +47,8 @@
 #   decision) WEBHOOK_LOG (stderr: JSON log lines)
 #   OPERATOR_PID OPERATOR_CONFIG OPERATOR_LOG
 # Functions (after stack_up, or after stack_env DIR in a new shell):
-#   stack_push_image REPO:TAG [SEED]           push a tiny image; prints its digest (sha256:...)
+#   stack_push_image REPO:TAG [SEED]           push a tiny image; prints its digest (sha256:...); REPO may carry
+#                                              the $REGISTRY_HOST/ prefix
 #   stack_push_signed REPO:TAG [KEY] [FORMAT]  push + cosign sign (KEY trusted|rogue, default trusted; FORMAT
 #                                              v2-legacy|v3-bundle|v3-legacy, default v3-bundle; no tlog);
 #                                              prints the digest
@@ -64,8 +66,9 @@ PIPEGUARD_REPO_ROOT=$(cd "$PIPEGUARD_E2E_DIR/.." && pwd)
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
 
-# _stack_envfile FILE : print FILE's KEY=VALUE lines with the keys prefixed (stdin-free helper for reading envs).
-_stack_read_env() { # _stack_read_env FILE PREFIX : define PREFIX<KEY> variables from FILE
+# _stack_read_env FILE PREFIX : define PREFIX<KEY> for each KEY=VALUE line of FILE (values shell-quoted), so that the
+# components' env files (which share names such as CA_CERT) do not overwrite one another.
+_stack_read_env() {
   local file=$1 prefix=$2 line key
   while IFS= read -r line; do
     [[ $line == *=* ]] || continue
@@ -194,7 +197,7 @@ breakGlass:
 EOF
   "$repo/scripts/controlplane/cert.sh" "$dir/controlplane" webhook IP:127.0.0.1 DNS:localhost >/dev/null || return 1
   local context_mode=files context_args=(--context "$dir/webhook/context")
-  if "$webhook" --help 2>/dev/null | grep -q -- '--kubeconfig'; then
+  if [[ ${PIPEGUARD_STACK_CONTEXT:-auto} != files ]] && "$webhook" --help 2>/dev/null | grep -q -- '--kubeconfig'; then
     context_mode=kubeconfig
     context_args=(--kubeconfig "$CP_KUBECONFIG")
   fi
@@ -244,8 +247,11 @@ EOF
     stack_log "error: helm install (devMode) failed"; _stack_tail "$dir/helm-install.log"; return 1; }
   local vwc
   vwc=$(_stack_k get validatingwebhookconfigurations -l app.kubernetes.io/instance=pipeguard-e2e \
-    -o 'jsonpath={.items[0].metadata.name}') && [[ -n $vwc ]] || {
-    stack_log "error: the chart installed no ValidatingWebhookConfiguration"; return 1; }
+    -o 'jsonpath={.items[0].metadata.name}') || vwc=
+  if [[ -z $vwc ]]; then
+    stack_log "error: the chart installed no ValidatingWebhookConfiguration"
+    return 1
+  fi
 
   # --- operator (after the CRD exists) -------------------------------------------------------------------------
   AWS_ACCESS_KEY_ID=$MO_AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MO_AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 \
@@ -302,14 +308,16 @@ stack_down() {
 stack_webhook_alive() { cp_pid_alive "${WEBHOOK_PID:-}"; }
 stack_operator_alive() { cp_pid_alive "${OPERATOR_PID:-}"; }
 
-# stack_push_image REPO:TAG [SEED] : push a tiny OCI image to the TLS registry; prints its digest.
+# stack_push_image REPO:TAG [SEED] : push a tiny OCI image to the TLS registry; prints its digest. REPO may also
+# be given with the registry in front ($REGISTRY_HOST/REPO:TAG).
 stack_push_image() {
-  "$REPO_ROOT/scripts/registry/artifacts.sh" push "$REGISTRY_DIR" "$1" "${2:-$1}"
+  local ref=${1#"$REGISTRY_HOST/"}
+  "$REPO_ROOT/scripts/registry/artifacts.sh" push "$REGISTRY_DIR" "$ref" "${2:-$ref}"
 }
 
 # stack_push_signed REPO:TAG [KEY] [FORMAT] : push, then sign the digest with cosign; prints the digest.
 stack_push_signed() {
-  local ref=$1 key=${2:-trusted} format=${3:-v3-bundle} digest
+  local ref=${1#"$REGISTRY_HOST/"} key=${2:-trusted} format=${3:-v3-bundle} digest
   digest=$(stack_push_image "$ref") || return 1
   "$REPO_ROOT/scripts/registry/artifacts.sh" sign "$REGISTRY_DIR" "${ref%:*}@$digest" "$key" "$format" || return 1
   printf '%s\n' "$digest"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (README command 2; .ci/run calls this).
 #
-#   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, integration tests
+#   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, integration tests,
+#                                   end-to-end suites (e2e/)
 #   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
 #
 # Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/ and build-asan/ so reruns are
@@ -56,6 +57,8 @@ if ((quick == 0)); then
   bash tests/integration/run.sh
   step "end-to-end: helm chart against a real kube-apiserver"
   bash e2e/helm_test.sh
+  step "end-to-end: kubectl, signed images and the operator on the real stack (docs/e2e.md)"
+  PIPEGUARD_BUILD_DIR=build bash e2e/e2e_test.sh
 fi
 
 step "all tests passed"

@@ -1,5 +1,8 @@
 #include "workload.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "pipeguard/policy/json_pointer.h"
 
 namespace pipeguard::policy {
@@ -219,7 +222,21 @@ void AddConfigMapUnit(const json& object, Workload& w) {
     if (!item.value().is_string() || !IsSparkConfFile(item.key())) continue;
     carries_spark_conf = true;
     ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()), Surface::kProperties,
-                    unit.scan.entries);
+                    unit.scan.entries, *unit.owned_text);
+  }
+  if (carries_spark_conf) {
+    // spark-submit ships every file of the submitting machine's SPARK_CONF_DIR (bar spark-defaults.conf, which it
+    // merges into spark.properties) in the same ConfigMap, mounted at the driver's /opt/spark/conf.
+    for (const auto& item : data->items()) {
+      if (!item.value().is_string()) continue;
+      const std::string& key = item.key();
+      const std::string& text = item.value().get_ref<const std::string&>();
+      if (key.size() > 9 && key.compare(key.size() - 9, 9, "-site.xml") == 0) {
+        ParseHadoopXml(text, PointerChild("/data", key), unit.scan.entries, *unit.owned_text);
+      } else if (key == "spark-env.sh") {
+        ParseShellAssignments(text, PointerChild("/data", key), unit.scan.entries, *unit.owned_text);
+      }
+    }
   }
   if (carries_spark_conf || (spark_labelled && !data->empty())) {
     if (!carries_spark_conf) {
@@ -240,14 +257,120 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out) {
+namespace {
+
+std::string_view TrimLeft(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\f')) s.remove_prefix(1);
+  return s;
+}
+
+bool EndsWithOddBackslashes(std::string_view s) {
+  size_t n = 0;
+  while (n < s.size() && s[s.size() - 1 - n] == '\\') ++n;
+  return n % 2 == 1;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// java.util.Properties escapes: \t \n \r \f, \uXXXX, and \c for any other c is c.
+std::string UnescapeProperty(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    const char e = s[++i];
+    switch (e) {
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'u': {
+        unsigned cp = 0;
+        bool ok = i + 4 < s.size();
+        for (size_t j = 1; ok && j <= 4; ++j) {
+          const int d = HexDigit(s[i + j]);
+          ok = d >= 0;
+          cp = cp * 16 + static_cast<unsigned>(d);
+        }
+        if (ok) {
+          AppendUtf8(out, cp);
+          i += 4;
+        } else {
+          out.push_back('u');
+        }
+        break;
+      }
+      default:
+        out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::string_view Unescaped(std::string_view s, std::deque<std::string>& storage) {
+  if (s.find('\\') == std::string_view::npos) return s;
+  storage.push_back(UnescapeProperty(s));
+  return storage.back();
+}
+
+}  // namespace
+
+void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out,
+                     std::deque<std::string>& storage) {
   size_t pos = 0;
-  while (pos < text.size()) {
+  auto next_line = [&]() {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = Trim(text.substr(pos, end - pos));
+    std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  };
+  while (pos < text.size()) {
+    std::string_view line = TrimLeft(next_line());
     if (line.empty() || line.front() == '#' || line.front() == '!') continue;
+    if (EndsWithOddBackslashes(line)) {
+      // A logical line continues on the next physical line, whose leading whitespace is dropped.
+      std::string joined(line.substr(0, line.size() - 1));
+      while (pos < text.size()) {
+        std::string_view more = TrimLeft(next_line());
+        const bool again = EndsWithOddBackslashes(more);
+        joined.append(again ? more.substr(0, more.size() - 1) : more);
+        if (!again) break;
+      }
+      storage.push_back(std::move(joined));
+      line = storage.back();
+    }
+    line = Trim(line);
     // The key ends at the first unescaped '=', ':' or whitespace (java.util.Properties).
     size_t k = 0;
     while (k < line.size() && line[k] != '=' && line[k] != ':' && line[k] != ' ' && line[k] != '\t') {
@@ -258,7 +381,101 @@ void ParseProperties(std::string_view text, const std::string& path, Surface sur
     std::string_view rest = k < line.size() ? line.substr(k) : std::string_view();
     rest = Trim(rest);
     if (!rest.empty() && (rest.front() == '=' || rest.front() == ':')) rest = Trim(rest.substr(1));
-    if (!key.empty()) out.push_back({key, rest, path, surface, ValueSource::kLiteral});
+    if (!key.empty())
+      out.push_back({Unescaped(key, storage), Unescaped(rest, storage), path, surface, ValueSource::kLiteral});
+  }
+}
+
+namespace {
+
+std::string_view TrimSpace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The text of <tag>...</tag> inside `element` (CDATA unwrapped, entities decoded), or nullopt.
+std::optional<std::string_view> XmlElementText(std::string_view element, std::string_view tag,
+                                               std::deque<std::string>& storage) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  size_t begin = element.find(open);
+  if (begin == std::string_view::npos) return std::nullopt;
+  begin += open.size();
+  const size_t end = element.find(close, begin);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view text = TrimSpace(element.substr(begin, end - begin));
+  constexpr std::string_view kCdataOpen = "<![CDATA[", kCdataClose = "]]>";
+  if (text.size() >= kCdataOpen.size() + kCdataClose.size() && text.substr(0, kCdataOpen.size()) == kCdataOpen &&
+      text.substr(text.size() - kCdataClose.size()) == kCdataClose) {
+    return text.substr(kCdataOpen.size(), text.size() - kCdataOpen.size() - kCdataClose.size());
+  }
+  if (text.find('&') == std::string_view::npos) return text;
+  static constexpr std::pair<std::string_view, char> kEntities[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  std::string decoded;
+  decoded.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool replaced = false;
+    if (text[i] == '&') {
+      for (const auto& [entity, c] : kEntities) {
+        if (text.substr(i, entity.size()) == entity) {
+          decoded.push_back(c);
+          i += entity.size() - 1;
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) decoded.push_back(text[i]);
+  }
+  storage.push_back(std::move(decoded));
+  return std::string_view(storage.back());
+}
+
+}  // namespace
+
+void ParseHadoopXml(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+                    std::deque<std::string>& storage) {
+  size_t pos = 0;
+  while ((pos = text.find("<property", pos)) != std::string_view::npos) {
+    const size_t end = text.find("</property>", pos);
+    if (end == std::string_view::npos) break;
+    const std::string_view property = text.substr(pos, end - pos);
+    pos = end + 11;
+    auto name = XmlElementText(property, "name", storage);
+    auto value = XmlElementText(property, "value", storage);
+    if (name && value && !name->empty()) {
+      out.push_back({*name, *value, path, Surface::kHadoopConf, ValueSource::kLiteral});
+    }
+  }
+}
+
+void ParseShellAssignments(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+                           std::deque<std::string>& storage) {
+  (void)storage;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = TrimSpace(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.substr(0, 7) == "export ") line = TrimSpace(line.substr(7));
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    const std::string_view name = line.substr(0, eq);
+    const bool identifier =
+        std::all_of(name.begin(), name.end(),
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
+        !std::isdigit(static_cast<unsigned char>(name.front()));
+    if (!identifier) continue;
+    std::string_view value = line.substr(eq + 1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    out.push_back({name, value, path, Surface::kEnv, ValueSource::kLiteral});
   }
 }
 

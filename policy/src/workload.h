@@ -5,6 +5,8 @@
 // Views and pointers in a unit point into the object and live as long as it.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,6 +33,9 @@ struct PodUnit {
   ScanInput scan;                               // everything the secret/transport detectors look at
   const nlohmann::json* annotations = nullptr;  // template annotations (break-glass on controller-made pods)
   std::string metadata_path;                    // JSON pointer of the metadata holding `annotations`
+  // Text that is not in the object as such (unescaped properties, decoded XML); `scan` may view into it. Shared so
+  // that copies of a unit stay valid; element addresses of a deque are stable.
+  std::shared_ptr<std::deque<std::string>> owned_text = std::make_shared<std::deque<std::string>>();
 };
 
 // How the engine sees an object.
@@ -46,7 +51,21 @@ struct Workload {
 // Extracts units from an object; returns nullopt for kinds the engine does not evaluate.
 std::optional<Workload> ExtractWorkload(const nlohmann::json& object, const std::string& request_namespace);
 
-// Splits a Java properties text (spark.properties, spark-defaults.conf) into entries with views into `text`.
-void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out);
+// Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
+// java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so
+// the detectors see what Spark sees (spark-submit writes `jdbc\:postgresql\://...?password\=...`). Entries view
+// into `text`, or into strings appended to `storage` where unescaping changed them.
+void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out,
+                     std::deque<std::string>& storage);
+
+// The <property><name>K</name><value>V</value></property> pairs of a Hadoop configuration file (core-site.xml,
+// hive-site.xml, ...), as Surface::kHadoopConf entries (keys as Hadoop reads them, without spark.hadoop.).
+void ParseHadoopXml(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+                    std::deque<std::string>& storage);
+
+// The NAME=value assignments (optionally `export`ed, values optionally quoted) of a shell file such as spark-env.sh,
+// as Surface::kEnv entries.
+void ParseShellAssignments(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+                           std::deque<std::string>& storage);
 
 }  // namespace pipeguard::policy

@@ -4,8 +4,8 @@
 //                      [--leader-election-namespace NS --leader-election-id NAME] [--identity ID]
 //                      [--workers N] [--resync DURATION] [--namespace NS] [--webhook-configurations FILE]
 // --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
-// ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h). Events about them go to
-// the namespace in POD_NAMESPACE ("default" without it).
+// ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h), with Warning Events in
+// the namespace "default" (the only one, besides kube-system, the API accepts for cluster-scoped objects).
 // Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
 // AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
 // SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.
@@ -207,8 +207,6 @@ int main(int argc, char** argv) {
     WebhookGuardOptions guard_options;
     guard_options.desired = desired_webhooks;
     guard_options.reporting_instance = identity;
-    const char* pod_namespace = std::getenv("POD_NAMESPACE");
-    if (pod_namespace != nullptr && *pod_namespace != '\0') guard_options.event_namespace = pod_namespace;
     guard_options.leader = !leader_election;
     guard_options.metrics = &metrics;
     guard = std::make_unique<WebhookGuard>(**kube_client, guard_options);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/resource.h"
 #include "pipeguard/operator/webhook_tamper.h"
@@ -75,6 +77,7 @@ void WebhookGuard::Wake() {
 
 void WebhookGuard::Run(std::stop_token stop) {
   auto wait = options_.resync_period;
+  int failures = 0;  // consecutive failed passes: the retry delay doubles, up to the resync period
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mu_);
@@ -85,10 +88,13 @@ void WebhookGuard::Run(std::stop_token stop) {
     wait = options_.resync_period;
     if (!leader_.load()) continue;
     auto restored = CheckOnce();
-    if (!restored.ok()) {
-      spdlog::warn("webhook guard: {} (retry in {} ms)", restored.status().message(), options_.retry_delay.count());
-      wait = options_.retry_delay;
+    if (restored.ok()) {
+      failures = 0;
+      continue;
     }
+    wait = std::min(options_.resync_period, options_.retry_delay * (1 << std::min(failures, 10)));
+    ++failures;
+    spdlog::error("webhook guard: {} (retry in {} ms)", restored.status().message(), wait.count());
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -18,11 +19,14 @@
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/http_client.h"
+#include "pipeguard/manifest/documents.h"
 #include "pipeguard/operator/controller.h"
 #include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/profile.h"
 #include "pipeguard/operator/reconciler.h"
+#include "pipeguard/operator/webhook_guard.h"
+#include "pipeguard/operator/webhook_tamper.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -129,6 +133,110 @@ class OperatorIntegrationTest : public ::testing::Test {
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);
     }
+  }
+
+  // One more operator replica in this process: its own reconciler, metrics (AWS calls counted through its own
+  // observer) and controller, over the shared Kubernetes client and moto.
+  struct Replica {
+    std::string identity;
+    OperatorMetrics metrics;
+    std::unique_ptr<aws::ServiceClient> iam_service;
+    std::unique_ptr<aws::IamClient> iam_client;
+    std::unique_ptr<IamClientApi> iam_api;
+    std::unique_ptr<ProfileReconciler> reconciler;
+    std::unique_ptr<Controller> controller;
+  };
+  std::unique_ptr<Replica> StartReplica(const std::string& identity, bool leader_election) {
+    auto r = std::make_unique<Replica>();
+    r->identity = identity;
+    aws::ServiceConfig iam_config = aws::IamServiceConfig();
+    iam_config.endpoint = aws::Endpoint::Parse(moto_->endpoint()).value();
+    r->iam_service = std::make_unique<aws::ServiceClient>(iam_config, *http_, &credentials_, aws::SystemClock(),
+                                                          random_, r->metrics.AwsCallObserver());
+    r->iam_client = std::make_unique<aws::IamClient>(*r->iam_service);
+    r->iam_api = std::make_unique<IamClientApi>(*r->iam_client);
+    ProfileReconcilerOptions options;
+    options.config = config_;
+    options.metrics = &r->metrics;
+    options.reporting_instance = identity;
+    r->reconciler = std::make_unique<ProfileReconciler>(*kube_, *r->iam_api, options);
+    ControllerOptions controller_options{.workers = 2,
+                                         .resync_period = 2s,
+                                         .rate_limiter = {.base_delay = 50ms, .max_delay = 2s},
+                                         .metrics = &r->metrics};
+    if (leader_election) {
+      kube::LeaderElectionConfig le;
+      le.lease_namespace = "default";
+      le.lease_name = "pipeguard-operator-it";
+      le.identity = identity;
+      le.lease_duration = 4s;
+      le.renew_deadline = 3s;
+      le.retry_period = 300ms;
+      controller_options.leader_election = le;
+    }
+    r->controller = std::make_unique<Controller>(*kube_, *r->reconciler, controller_options);
+    r->controller->Start();
+    return r;
+  }
+  // Stops the controller SetUp started, so a test can run its own replicas.
+  void StopDefaultController() {
+    controller_->Stop();
+    controller_.reset();
+  }
+  Json Profile(const std::string& name, const std::string& bucket) {
+    Json p = Json::parse(R"({
+      "apiVersion": "pipeguard.io/v1alpha1", "kind": "PipelineSecurityProfile",
+      "metadata": {"namespace": "data"},
+      "spec": {"podSelector": {"matchLabels": {}}, "aws": {"s3": [{"access": "read"}]}}})");
+    p["metadata"]["name"] = name;
+    p["spec"]["podSelector"]["matchLabels"]["app"] = name;
+    p["spec"]["serviceAccount"]["name"] = name + "-sa";
+    p["spec"]["aws"]["s3"][0]["bucket"] = bucket;
+    return p;
+  }
+  bool IsReady(const std::string& name) {
+    auto p = Get(res::PipelineSecurityProfiles(), name);
+    if (!p) return false;
+    for (const auto& c : (*p).value("status", Json::object()).value("conditions", Json::array())) {
+      if (c["type"] == "Ready") {
+        return c["status"] == "True" &&
+               (*p)["status"].value("observedGeneration", 0) == (*p)["metadata"].value("generation", -1);
+      }
+    }
+    return false;
+  }
+  // The role in moto matches the profile exactly: trust, inline policy, boundary, ownership tags; the
+  // ServiceAccount carries its ARN.
+  void ExpectRoleMatchesProfile(const std::string& name) {
+    SCOPED_TRACE(name);
+    const Json stored = *Get(res::PipelineSecurityProfiles(), name);
+    auto parsed = ParseProfile(stored);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    const std::string role_name = RoleName("it", "data", name);
+    auto role = iam_client_->GetRole(role_name);
+    ASSERT_TRUE(role.ok()) << role.error().ToString();
+    EXPECT_EQ(stored["status"]["roleArn"], role->arn);
+    EXPECT_TRUE(aws::PoliciesEquivalent(role->assume_role_policy_document, TrustPolicy(config_, "data", name + "-sa")));
+    EXPECT_EQ(role->permissions_boundary_arn, config_.permissions_boundary_arn);
+    auto tags = iam_client_->ListRoleTags(role_name);
+    ASSERT_TRUE(tags.ok());
+    EXPECT_EQ(ClassifyRoleOwnership(*tags, config_, *parsed), RoleOwnership::kOurs);
+    auto inline_policy = iam_client_->GetRolePolicy(role_name, "pipeguard-profile");
+    ASSERT_TRUE(inline_policy.ok()) << inline_policy.error().ToString();
+    EXPECT_TRUE(aws::PoliciesEquivalent(*inline_policy, CanonicalInlinePolicy(*parsed)));
+    auto sa = Get(res::ServiceAccounts(), name + "-sa");
+    ASSERT_TRUE(sa);
+    EXPECT_EQ((*sa)["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], role->arn);
+  }
+  // Events in `ns` with this reportingInstance (and, when given, this reason).
+  int EventsBy(const std::string& ns, const std::string& instance, const std::string& reason = "") {
+    auto events = kube_->List(res::Events(), ns, {});
+    if (!events.ok()) return -1;
+    int n = 0;
+    for (const auto& e : events->items) {
+      if (e.value("reportingInstance", "") == instance && (reason.empty() || e.value("reason", "") == reason)) ++n;
+    }
+    return n;
   }
 
   int Kubectl(const std::string& args, std::string* out = nullptr) {
@@ -263,6 +371,201 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
   auto gone = iam_client_->GetRole(role_name);
   ASSERT_FALSE(gone.ok());
   EXPECT_TRUE(gone.error().Is(aws::errc::kNoSuchEntity));
+}
+
+// The chart's webhook configurations on a real API server: installed as rendered (with the API server's defaults
+// they still compare intact: no write), then deleted, weakened and narrowed: each restored, with a Warning Event and
+// pipeguard_operator_tamper_total. The desired state is the ConfigMap the chart renders for the operator.
+TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) {
+  std::string rendered;
+  ASSERT_EQ(RunShell(env_["HELM"] + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
+                         "/helm/pipeguard -n pipeguard-system --show-only templates/webhook-configurations.yaml"
+                         " --set operator.config.clusterName=it --set-string operator.config.awsAccountId=123456789012"
+                         " --set operator.config.oidcIssuerUrl=https://oidc.example.com/id/ABC"
+                         " --set operator.config.permissionsBoundaryArn=arn:aws:iam::123456789012:policy/pg-boundary",
+                     &rendered),
+            0)
+      << rendered;
+  std::string desired_text;  // the operator's ConfigMap, data["webhook-configurations.yaml"]
+  auto documents = manifest::ParseDocuments(rendered, "helm template");
+  ASSERT_TRUE(documents.ok()) << documents.status().message();
+  for (const auto& doc : *documents) {
+    if (doc.object.value("kind", "") == "ConfigMap" &&
+        doc.object["metadata"].value("name", "") == "pg-pipeguard-operator-webhook-configurations") {
+      desired_text = doc.object["data"].value("webhook-configurations.yaml", "");
+    }
+  }
+  ASSERT_FALSE(desired_text.empty()) << rendered;
+  auto desired = ParseDesiredWebhookConfigurations(desired_text, "webhook-configurations.yaml");
+  ASSERT_TRUE(desired.ok()) << desired.status().message() << "\n" << desired_text;
+  ASSERT_EQ(desired->size(), 2u);
+  for (const Json& object : *desired) {
+    const auto& r = object["kind"] == "MutatingWebhookConfiguration" ? res::MutatingWebhookConfigurations()
+                                                                     : res::ValidatingWebhookConfigurations();
+    auto created = kube_->Create(r, "", object);  // what `helm install` does
+    ASSERT_TRUE(created.ok()) << created.status().message();
+  }
+
+  OperatorMetrics metrics;
+  WebhookGuardOptions options;
+  options.desired = *desired;
+  options.reporting_instance = "operator-it";
+  options.resync_period = 60s;  // restores below must come from the watch, not the periodic pass
+  options.retry_delay = 200ms;
+  options.metrics = &metrics;
+  WebhookGuard guard(*kube_, options);
+  guard.Start();
+  ASSERT_TRUE(Eventually([&] { return guard.Ready(); }, 30s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(guard.restores(), 0) << "the installed configurations, defaulted by the API server, are intact";
+
+  const std::string vwc = "validatingwebhookconfiguration/pg-pipeguard";
+  const std::string mwc = "mutatingwebhookconfiguration/pg-pipeguard";
+  std::string out;
+  std::string uid;
+  ASSERT_EQ(Kubectl("get " + vwc + " -o jsonpath={.metadata.uid}", &uid), 0) << uid;
+
+  // (1) Deleted: recreated.
+  ASSERT_EQ(Kubectl("delete " + vwc, &out), 0) << out;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::string now;
+        return Kubectl("get " + vwc + " -o jsonpath={.metadata.uid}", &now) == 0 && !now.empty() && now != uid;
+      },
+      30s));
+  EXPECT_EQ(metrics.TamperCount("ValidatingWebhookConfiguration", "deleted"), 1);
+
+  // (2) Weakened: failurePolicy Ignore -> Fail again, in place.
+  ASSERT_EQ(Kubectl("patch " + vwc +
+                        " --type=json -p "
+                        "'[{\"op\":\"replace\",\"path\":\"/webhooks/0/failurePolicy\",\"value\":\"Ignore\"}]'",
+                    &out),
+            0)
+      << out;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::string now;
+        return Kubectl("get " + vwc + " -o jsonpath={.webhooks[0].failurePolicy}", &now) == 0 && now == "Fail";
+      },
+      30s));
+  EXPECT_EQ(metrics.TamperCount("ValidatingWebhookConfiguration", "failure_policy"), 1);
+
+  // (3) Narrowed: the pods rule removed from the mutating webhook and a namespace excluded -> both restored.
+  ASSERT_EQ(Kubectl("patch " + mwc +
+                        " --type=json -p "
+                        "'[{\"op\":\"remove\",\"path\":\"/webhooks/0/rules/0\"},"
+                        "{\"op\":\"add\",\"path\":\"/webhooks/0/namespaceSelector/matchExpressions/0/values/-\","
+                        "\"value\":\"data\"}]'",
+                    &out),
+            0)
+      << out;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto now = kube_->Get(res::MutatingWebhookConfigurations(), "", "pg-pipeguard");
+        return now.ok() &&
+               CompareWebhookConfiguration(
+                   (*desired)[0]["kind"] == "MutatingWebhookConfiguration" ? (*desired)[0] : (*desired)[1], *now)
+                   .empty();
+      },
+      30s));
+  EXPECT_EQ(metrics.TamperCount("MutatingWebhookConfiguration", "rules"), 1);
+  EXPECT_EQ(metrics.TamperCount("MutatingWebhookConfiguration", "namespace_selector"), 1);
+  EXPECT_NE(metrics.Serialize().find("pipeguard_operator_tamper_total{"), std::string::npos);
+
+  // One Warning Event per restore (in "default": the API's rule for cluster-scoped objects), naming what changed.
+  ASSERT_TRUE(Eventually([&] { return EventsBy("default", "operator-it", "WebhookConfigurationTampered") == 3; }, 10s));
+  auto events = kube_->List(res::Events(), "default", {});
+  ASSERT_TRUE(events.ok());
+  std::string notes;
+  for (const auto& e : events->items) {
+    if (e.value("reportingInstance", "") != "operator-it") continue;
+    EXPECT_EQ(e.value("type", ""), "Warning");
+    notes += e.value("note", "") + "\n";
+  }
+  EXPECT_THAT(notes, ::testing::HasSubstr("was deleted"));
+  EXPECT_THAT(notes, ::testing::HasSubstr("\"Ignore\""));
+  EXPECT_THAT(notes, ::testing::HasSubstr("rules differ"));
+  guard.Stop();
+}
+
+// Restart mid-reconcile: the first operator stops while a batch of profiles is half done; a fresh one (new
+// reconciler, new queue, new caches) converges every profile to Ready with exactly the right IAM state.
+TEST_F(OperatorIntegrationTest, RestartMidReconcileConverges) {
+  StopDefaultController();
+  constexpr int kProfiles = 12;
+  for (int i = 0; i < kProfiles; ++i) {
+    ASSERT_TRUE(kube_
+                    ->Create(res::PipelineSecurityProfiles(), "data",
+                             Profile("batch-" + std::to_string(i), "acme-b" + std::to_string(i)))
+                    .ok());
+  }
+  auto first = StartReplica("operator-a", false);
+  ASSERT_TRUE(Eventually([&] { return first->metrics.AwsCallCount("CreateRole", "success") >= 2; }, 60s));
+  first->controller->Stop();  // waits for the reconciles in flight, abandons the queue
+  int ready_at_stop = 0;
+  for (int i = 0; i < kProfiles; ++i) ready_at_stop += IsReady("batch-" + std::to_string(i)) ? 1 : 0;
+  EXPECT_LT(ready_at_stop, kProfiles) << "the first operator must stop before the batch was done";
+  first.reset();
+
+  const auto started = std::chrono::steady_clock::now();
+  auto second = StartReplica("operator-b", false);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int i = 0; i < kProfiles; ++i) {
+          if (!IsReady("batch-" + std::to_string(i))) return false;
+        }
+        return true;
+      },
+      120s));
+  std::cout << "[ restart  ] " << ready_at_stop << "/" << kProfiles << " Ready at stop; the rest converged in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+  for (int i = 0; i < kProfiles; ++i) ExpectRoleMatchesProfile("batch-" + std::to_string(i));
+  auto roles = iam_client_->ListRoles(RolePath(config_));
+  ASSERT_TRUE(roles.ok()) << roles.error().ToString();
+  EXPECT_EQ(roles->size(), static_cast<size_t>(kProfiles)) << "no duplicate or stray roles";
+  EXPECT_EQ(second->metrics.AwsCallCount("CreateRole", "EntityAlreadyExists"), 0)
+      << "roles created by the first operator are found, not created twice";
+}
+
+// Two replicas with Lease leader election: only the leader reconciles (the follower makes no AWS call, no
+// reconcile, no Event); when the leader stops it releases the Lease and the follower takes over.
+TEST_F(OperatorIntegrationTest, TwoReplicasOneLeaderThenFailover) {
+  StopDefaultController();
+  auto a = StartReplica("operator-a", true);
+  ASSERT_TRUE(Eventually([&] { return a->controller->IsLeader(); }, 30s));
+  auto b = StartReplica("operator-b", true);
+  ASSERT_TRUE(Eventually([&] { return b->controller->Ready(); }, 30s));
+
+  ASSERT_TRUE(kube_->Create(res::PipelineSecurityProfiles(), "data", Profile("first", "acme-first")).ok());
+  ASSERT_TRUE(Eventually([&] { return IsReady("first"); }, 60s));
+  std::this_thread::sleep_for(3s);  // several resyncs (2 s) and lease renewals
+  EXPECT_TRUE(a->controller->IsLeader());
+  EXPECT_FALSE(b->controller->IsLeader());
+  EXPECT_EQ(a->metrics.LeaderValue(), 1);
+  EXPECT_EQ(b->metrics.LeaderValue(), 0);
+  EXPECT_GE(a->metrics.ReconcileCount("success"), 1);
+  for (const char* result : {"success", "requeue", "error"}) {
+    EXPECT_EQ(b->metrics.ReconcileCount(result), 0) << result;
+  }
+  EXPECT_EQ(b->metrics.Serialize().find("pipeguard_operator_aws_api_calls_total{"), std::string::npos)
+      << "the follower made AWS calls:\n"
+      << b->metrics.Serialize();
+  EXPECT_GE(EventsBy("data", "operator-a"), 1);
+  EXPECT_EQ(EventsBy("data", "operator-b"), 0);
+  ExpectRoleMatchesProfile("first");
+
+  // The leader stops (releasing the Lease): the follower leads and reconciles a new profile.
+  a->controller->Stop();
+  ASSERT_TRUE(Eventually([&] { return b->controller->IsLeader(); }, 20s));
+  auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-it");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"]["holderIdentity"], "operator-b");
+  ASSERT_TRUE(kube_->Create(res::PipelineSecurityProfiles(), "data", Profile("second", "acme-second")).ok());
+  ASSERT_TRUE(Eventually([&] { return IsReady("second"); }, 60s));
+  ExpectRoleMatchesProfile("second");
+  EXPECT_GE(b->metrics.AwsCallCount("CreateRole", "success"), 1);
+  EXPECT_GE(EventsBy("data", "operator-b"), 1);
+  EXPECT_EQ(a->metrics.AwsCallCount("CreateRole", "success"), 1) << "the stopped leader created only the first role";
 }
 
 }  // namespace

@@ -244,14 +244,13 @@ class WebhookGuardTest : public ::testing::Test {
     WebhookGuardOptions o;
     o.desired = Desired();
     o.reporting_instance = "operator-0";
-    o.event_namespace = "pipeguard-system";
     o.leader = leader;
     o.metrics = &metrics_;
     return o;
   }
   std::vector<json> WarningEvents() {
     std::vector<json> out;
-    auto events = kube_.List(res::Events(), "pipeguard-system", {});
+    auto events = kube_.List(res::Events(), "default", {});
     if (!events.ok()) return out;
     for (const auto& e : events->items) {
       if (e.value("type", "") == "Warning" && e.value("reason", "") == "WebhookConfigurationTampered") out.push_back(e);

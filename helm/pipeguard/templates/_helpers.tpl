@@ -125,6 +125,7 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 - --leader-election-id={{ .Values.operator.leaderElection.id }}
 - --metrics-listen=0.0.0.0:{{ .Values.operator.metricsPort }}
 - --identity=$(POD_NAME)
+- --webhook-configurations=/etc/pipeguard/webhooks/webhook-configurations.yaml
 {{- end -}}
 
 {{/*

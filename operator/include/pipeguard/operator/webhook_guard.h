@@ -34,11 +34,15 @@ namespace pipeguard::reconcilers {
 struct WebhookGuardOptions {
   std::vector<nlohmann::json> desired;  // from ParseDesiredWebhookConfigurations; at least one
   std::string reporting_instance;       // the Event's reportingInstance (the pod name)
+  // Where the Events live. The API server accepts only "default" or "kube-system" for Events about cluster-scoped
+  // objects such as webhook configurations.
   std::string event_namespace = "default";
   std::chrono::milliseconds resync_period{30'000};
-  std::chrono::milliseconds retry_delay{1'000};  // after a failed pass (Conflict, API unavailable)
-  bool leader = true;                            // initial leadership; with leader election start with false
-  OperatorMetrics* metrics = nullptr;            // optional; must outlive the guard
+  // After a failed pass (Conflict, API unavailable, RBAC forbids create): doubles per consecutive failure, capped at
+  // resync_period. A failure is logged at error level: the configuration may stay weakened until it succeeds.
+  std::chrono::milliseconds retry_delay{1'000};
+  bool leader = true;                  // initial leadership; with leader election start with false
+  OperatorMetrics* metrics = nullptr;  // optional; must outlive the guard
 };
 
 class WebhookGuard {

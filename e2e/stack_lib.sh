@@ -54,7 +54,8 @@
 #                                              prints the digest
 #   stack_sync_context                         make the webhook see the cluster's profiles, ServiceAccounts,
 #                                              namespaces and RBAC now (files mode: dump + wait for the reload;
-#                                              kubeconfig mode: a short wait for the informers)
+#                                              kubeconfig mode: a barrier through the informers, then
+#                                              until the snapshot rebuilds settle)
 #   stack_webhook_alive / stack_operator_alive  true while the process runs
 #   stack_down DIR [--rm]                      stop everything stack_up started (exactly the recorded processes)
 # Failure: stack_up returns non-zero after printing the failing component's log tail; call stack_down anyway.
@@ -331,11 +332,30 @@ _stack_context_reloads() {
 
 # stack_sync_context : make the webhook see the cluster's current profiles, ServiceAccounts, namespaces and RBAC.
 stack_sync_context() {
+  local out=$WEBHOOK_CONTEXT_DIR/cluster.yaml before deadline last stable_since
   if [[ $WEBHOOK_CONTEXT_MODE == kubeconfig ]]; then
-    sleep 1 # informers: watch events arrive within milliseconds on loopback
+    # A barrier: touch a watched object (the release namespace), wait for the snapshot rebuild that follows, then
+    # until rebuilds settle (the provider debounces changes by 200 ms), so earlier changes are in the snapshot too.
+    before=$(_stack_context_reloads)
+    "$KUBECTL" --request-timeout=30s annotate namespace "$HELM_NAMESPACE" --overwrite \
+      "pipeguard.io/e2e-sync=$(date +%s%N)" >/dev/null || return 1
+    deadline=$((SECONDS + 15))
+    until (($(_stack_context_reloads) > before)); do
+      if ((SECONDS >= deadline)); then
+        stack_log "error: the webhook did not rebuild its context within 15 s"
+        return 1
+      fi
+      sleep 0.1
+    done
+    last=$(_stack_context_reloads) stable_since=$SECONDS
+    while ((SECONDS - stable_since < 1 && SECONDS < deadline)); do
+      sleep 0.3
+      local now
+      now=$(_stack_context_reloads)
+      [[ $now == "$last" ]] || { last=$now; stable_since=$SECONDS; }
+    done
     return 0
   fi
-  local out=$WEBHOOK_CONTEXT_DIR/cluster.yaml before deadline
   "$KUBECTL" --request-timeout=30s get namespaces,serviceaccounts,pipelinesecurityprofiles.pipeguard.io,roles,rolebindings,clusterroles,clusterrolebindings \
     -A -o json >"$out.json" || { stack_log "error: cannot read the cluster's context objects"; return 1; }
   python3 - "$out.json" >"$out.new" <<'PY' || return 1

@@ -59,6 +59,8 @@ if ((quick == 0)); then
   bash e2e/helm_test.sh
   step "end-to-end: kubectl, signed images and the operator on the real stack (docs/e2e.md)"
   PIPEGUARD_BUILD_DIR=build bash e2e/e2e_test.sh
+  step "end-to-end: Airflow KubernetesPodOperator and spark-submit against the real stack (docs/e2e-clients.md)"
+  PIPEGUARD_BUILD_DIR=build bash e2e/clients_test.sh
 fi
 
 step "all tests passed"

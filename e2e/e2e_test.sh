@@ -133,6 +133,30 @@ apply_denied() {
   fi
   check_match "$1" 'admission webhook "validate\.pipeguard\.io" denied the request' "$APPLY_OUT"
 }
+# audit_records OUTPUT RULE PATH : the webhook's audit log has the /validate denial named in OUTPUT ("pipeguard denied
+# KIND NS/NAME:"), with RULE among its rules and PATH among its paths.
+audit_records() {
+  local object
+  object=$(grep -oE 'pipeguard denied [A-Za-z]+ [a-z0-9.-]+/[a-z0-9.-]+' <<<"$1" | head -n 1)
+  [[ -n $object ]] || { echo "no 'pipeguard denied KIND NS/NAME' in the output"; return 1; }
+  set -- "${object#pipeguard denied }" "$2" "$3"
+  python3 - "$WEBHOOK_AUDIT_LOG" "$@" <<'PY'
+import json, sys
+log, obj, rule, path = sys.argv[1:]
+kind, ref = obj.split(" ", 1)
+ns, name = ref.split("/", 1)
+for line in open(log):
+    try:
+        a = json.loads(line)
+    except ValueError:
+        continue
+    if (a.get("webhook"), a.get("kind"), a.get("namespace"), a.get("name"), a.get("allowed")) == ("validate", kind, ns, name, False) \
+            and rule in a.get("rules", []) and path in a.get("paths", []):
+        sys.exit(0)
+print(f"no audit line: validate {kind} {ns}/{name} allowed=false rules∋{rule} paths∋{path}")
+sys.exit(1)
+PY
+}
 # violation_line OUTPUT RULE PATH : the "- RULE at PATH: ..." line of a denial.
 violation_line() { grep -F -- "- $2 at $3:" <<<"$1" | head -n 1; }
 # denied_rules OUTPUT : "rule at path, ..." of a denial, for the table.
@@ -238,6 +262,7 @@ for case in "${bad_cases[@]}"; do
     check_match "$name: message names rule $rule and field $path" . "$line" &&
       check_match "$name: message says how to fix it ($fix)" "$(sed 's/[][\.*^$(){}+?|]/\\&/g' <<<"$fix")" "$line"
     check_match "$name: message ends with the general remediation" 'Fix the fields above and apply again' "$APPLY_OUT"
+    check "$name: audit log has the denial with $rule at $path" audit_records "$APPLY_OUT" "$rule" "$path"
     if [[ $file == break-glass-misuse.yaml ]]; then
       check_match "$name: the refused break-glass waiver is reported" \
         'Warning: pipeguard warning: break-glass at /metadata/annotations/pipeguard\.io~1break-glass-rules' "$APPLY_OUT"
@@ -276,6 +301,7 @@ PY
     check_match "$kind: message names plaintext-secret at $path and the fix" 'valueFrom\.secretKeyRef' \
       "$(violation_line "$APPLY_OUT" plaintext-secret "$path")"
     check_no_match "$kind: kubectl output does not contain the secret value" "$workload_secret" "$APPLY_OUT"
+    check "$kind: audit log has the denial" audit_records "$APPLY_OUT" plaintext-secret "$path"
   fi
   check_fails "$kind: nothing was stored" "NotFound|not found" k get -f "$tmp/$kind.yaml"
   row_end "$outcome"

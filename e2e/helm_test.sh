@@ -153,7 +153,8 @@ if check "helm template (certManager)" render "$cm_out" -f "$values" --set certM
   check_eq "certManager: 2 Issuers (self-signed, CA) and 2 Certificates (CA, serving)" "2 2" \
     "$(grep -c '^kind: Issuer$' <<<"$rendered") $(grep -c '^kind: Certificate$' <<<"$rendered")"
   check_eq "certManager: inject-ca-from on both webhook configurations" 2 \
-    "$(grep -c 'cert-manager.io/inject-ca-from: pipeguard-system/pg-pipeguard-webhook-tls' <<<"$rendered")"
+    "$(grep -c 'cert-manager.io/inject-ca-from: pipeguard-system/pg-pipeguard-webhook-tls' \
+      <<<"$(doc_of ValidatingWebhookConfiguration "$cm_out"; doc_of MutatingWebhookConfiguration "$cm_out")")"
   check_no_match "certManager: no Helm-generated key or caBundle" '(tls.key:|caBundle:)' "$rendered"
 fi
 
@@ -240,6 +241,11 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
     "$(jp networkpolicy "$full-webhook" "$ns" '{.spec.policyTypes[*]}')|$(jp networkpolicy "$full-operator" "$ns" '{.spec.policyTypes[*]}')"
   check_match "operator config ConfigMap carries the AWS identity" 'awsAccountId: "123456789012"' \
     "$(jp configmap "$full-operator-config" "$ns" '{.data.config\.yaml}')"
+  desired_webhooks=$(jp configmap "$full-operator-webhook-configurations" "$ns" '{.data.webhook-configurations\.yaml}')
+  check_eq "operator's desired webhook configurations (--webhook-configurations) name both webhooks" "1 1" \
+    "$(grep -c 'name: validate.pipeguard.io' <<<"$desired_webhooks") $(grep -c 'name: mutate.pipeguard.io' <<<"$desired_webhooks")"
+  check_match "operator's desired webhook configurations carry the live caBundle" \
+    "caBundle: $(jp validatingwebhookconfiguration "$full" '' '{.webhooks[0].clientConfig.caBundle}')" "$desired_webhooks"
 
   # RBAC, as the API server's authorizer sees it (authorization-mode=RBAC).
   can() { k auth can-i "$@" 2>/dev/null; }
@@ -254,6 +260,8 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
     "$(can delete networkpolicies.networking.k8s.io --as="$sa_operator" -n default) $(can delete serviceaccounts --as="$sa_operator" -n default) $(can get secrets --as="$sa_operator" -n default)"
   check_eq "operator SA may patch its own webhook configurations only" "yes yes no" \
     "$(can patch "validatingwebhookconfigurations/$full" --as="$sa_operator") $(can patch "mutatingwebhookconfigurations/$full" --as="$sa_operator") $(can patch validatingwebhookconfigurations/someone-else --as="$sa_operator")"
+  check_eq "operator SA may watch its own webhook configurations and recreate deleted ones" "yes yes yes" \
+    "$(can watch "validatingwebhookconfigurations/$full" --as="$sa_operator") $(can get "mutatingwebhookconfigurations/$full" --as="$sa_operator") $(can create validatingwebhookconfigurations --as="$sa_operator")"
   check_eq "operator SA may update its Lease in the release namespace only" "yes no" \
     "$(can update leases.coordination.k8s.io/pipeguard-operator --as="$sa_operator" -n "$ns") $(can update leases.coordination.k8s.io/pipeguard-operator --as="$sa_operator" -n default)"
 

@@ -215,6 +215,7 @@ void AddConfigMapUnit(const json& object, Workload& w) {
       labels.count("spark-app-selector") || labels.count("spark-role") || labels.count(std::string(kPipelineLabel));
   PodUnit unit;
   unit.kind = UnitKind::kSparkConfigMap;
+  unit.owned_text = std::make_shared<std::deque<std::string>>();
   unit.base_path = "/data";
   unit.labels = labels;
   bool carries_spark_conf = false;
@@ -319,7 +320,7 @@ std::string UnescapeProperty(std::string_view s) {
         for (size_t j = 1; ok && j <= 4; ++j) {
           const int d = HexDigit(s[i + j]);
           ok = d >= 0;
-          cp = cp * 16 + static_cast<unsigned>(d);
+          if (ok) cp = cp * 16 + static_cast<unsigned>(d);
         }
         if (ok) {
           AppendUtf8(out, cp);

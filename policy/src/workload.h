@@ -35,7 +35,7 @@ struct PodUnit {
   std::string metadata_path;                    // JSON pointer of the metadata holding `annotations`
   // Text that is not in the object as such (unescaped properties, decoded XML); `scan` may view into it. Shared so
   // that copies of a unit stay valid; element addresses of a deque are stable.
-  std::shared_ptr<std::deque<std::string>> owned_text = std::make_shared<std::deque<std::string>>();
+  std::shared_ptr<std::deque<std::string>> owned_text;  // set for ConfigMap units only
 };
 
 // How the engine sees an object.

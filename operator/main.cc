@@ -29,6 +29,7 @@
 #include "pipeguard/kube/http_client.h"
 #include "pipeguard/operator/config.h"
 #include "pipeguard/operator/controller.h"
+#include "pipeguard/operator/counting_kube_client.h"
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
 #include "pipeguard/operator/reconciler.h"
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
   if (!kube_client.ok()) return UsageError(kube_client.status().message());
 
   OperatorMetrics metrics;
+  CountingKubeClient kube(**kube_client, metrics);  // every API request counted by verb and resource
   auto http = aws::MakeHttplibAwsHttpClient();
   aws::SystemRandom random;
   const char* region_env = std::getenv("AWS_REGION");
@@ -187,7 +189,7 @@ int main(int argc, char** argv) {
   reconciler_options.config = *config;
   reconciler_options.reporting_instance = identity;
   reconciler_options.metrics = &metrics;
-  ProfileReconciler reconciler(**kube_client, iam, reconciler_options);
+  ProfileReconciler reconciler(kube, iam, reconciler_options);
 
   ControllerOptions controller_options;
   controller_options.workers = workers;
@@ -216,7 +218,7 @@ int main(int argc, char** argv) {
       controller_options.leader_election->on_stopped_leading = [g] { g->SetLeader(false); };
     }
   }
-  Controller controller(**kube_client, reconciler, controller_options);
+  Controller controller(kube, reconciler, controller_options);
 
   MetricsServer server(metrics, [&controller, &guard] { return controller.Ready() && (!guard || guard->Ready()); });
   if (Status s = server.Start(flags["--metrics-listen"]); !s.ok()) return UsageError(s.message());

@@ -57,6 +57,9 @@ Controller::Controller(kube::KubeClient& client, Reconciler& reconciler, Control
     o.label_selector = options_.owned_label_selector;
     owned_.push_back(std::make_unique<kube::Informer>(client_, o, owned_handlers));
   }
+  cache_.Add(profiles_.get());
+  for (const auto& i : owned_) cache_.Add(i.get());
+  reconciler_.UseCache(&cache_);
 
   if (options_.leader_election) {
     kube::LeaderElectionConfig le = *options_.leader_election;
@@ -113,6 +116,7 @@ void Controller::Stop() {
     if (w.joinable()) w.join();
   }
   workers_.clear();
+  reconciler_.UseCache(nullptr);
   for (auto& i : owned_) i->Stop();
   if (profiles_) profiles_->Stop();
 }

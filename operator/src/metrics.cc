@@ -28,6 +28,10 @@ OperatorMetrics::OperatorMetrics()
                   .Help("1 while this replica holds the leader lease, else 0.")
                   .Register(*registry_)
                   .Add({})),
+      kube_requests_(prometheus::BuildCounter()
+                         .Name("pipeguard_operator_kube_requests_total")
+                         .Help("Requests to the Kubernetes API server by verb and resource.")
+                         .Register(*registry_)),
       tamper_(prometheus::BuildCounter()
                   .Name("pipeguard_operator_tamper_total")
                   .Help("pipeguard's own webhook configurations found deleted or changed and restored, by the "
@@ -50,6 +54,10 @@ void OperatorMetrics::RecordAwsCall(std::string_view action, std::string_view re
 }
 
 void OperatorMetrics::SetLeader(bool leader) { leader_.Set(leader ? 1 : 0); }
+
+void OperatorMetrics::RecordKubeRequest(std::string_view verb, std::string_view resource) {
+  kube_requests_.Add({{"verb", std::string(verb)}, {"resource", std::string(resource)}}).Increment();
+}
 
 void OperatorMetrics::RecordTamper(std::string_view kind, std::string_view change) {
   tamper_.Add({{"kind", std::string(kind)}, {"change", std::string(change)}}).Increment();
@@ -79,6 +87,9 @@ double OperatorMetrics::AwsCallCount(std::string_view action, std::string_view r
   return CounterValue(aws_calls_, {{"action", std::string(action)}, {"result", std::string(result)}});
 }
 double OperatorMetrics::LeaderValue() const { return leader_.Value(); }
+double OperatorMetrics::KubeRequestCount(std::string_view verb, std::string_view resource) const {
+  return CounterValue(kube_requests_, {{"verb", std::string(verb)}, {"resource", std::string(resource)}});
+}
 double OperatorMetrics::TamperCount(std::string_view kind, std::string_view change) const {
   return CounterValue(tamper_, {{"kind", std::string(kind)}, {"change", std::string(change)}});
 }

@@ -88,7 +88,9 @@ AuditSink SpdlogAuditSink() {
 struct ProfileReconciler::Pass {
   std::string ns;
   std::string name;
-  Json object;  // the profile as last read or written
+  Json object;              // the profile as last read or written
+  bool from_cache = false;  // `object` came from the informer cache (re-read from the API server before writing)
+  int64_t generation = 0;   // metadata.generation of the spec being reconciled
   ParsedProfile profile;
   bool converged = false;  // status says Ready=True at the current generation: any difference now is drift
   std::map<std::string, Condition> conditions;
@@ -156,25 +158,59 @@ void ProfileReconciler::DriftReverted(Pass& pass, std::string_view kind, const s
   Audit(pass, "drift_reverted", kind, detail);
 }
 
+StatusOr<std::optional<Json>> ProfileReconciler::Read(const kube::Resource& resource, const std::string& ns,
+                                                      const std::string& name, bool allow_cache, bool* from_cache) {
+  *from_cache = false;
+  if (const ObjectCache* cache = cache_.load(); allow_cache && cache != nullptr) {
+    // A cache miss is confirmed with the API server: the object may be new, or outside the informer's selector.
+    if (auto cached = cache->Lookup(resource, ns, name); cached.has_value() && *cached != nullptr) {
+      *from_cache = true;
+      return std::optional<Json>(**cached);
+    }
+  }
+  auto got = kube_.Get(resource, ns, name);
+  if (!got.ok()) {
+    if (kube::IsNotFound(got.status())) return std::optional<Json>();
+    return got.status();
+  }
+  return std::optional<Json>(std::move(got).value());
+}
+
+namespace {
+// Ready=True recorded at the object's current generation.
+bool IsConverged(const Json& object) {
+  const Json status = object.value("status", Json::object());
+  const int64_t generation = object["metadata"].value("generation", int64_t{0});
+  if (!status.is_object() || status.value("observedGeneration", int64_t{-1}) != generation ||
+      !status.contains("conditions") || !status["conditions"].is_array()) {
+    return false;
+  }
+  return std::any_of(status["conditions"].begin(), status["conditions"].end(),
+                     [](const Json& c) { return c.value("type", "") == "Ready" && c.value("status", "") == "True"; });
+}
+}  // namespace
+
 StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namespace_, const std::string& name) {
   Pass pass;
   pass.ns = namespace_;
   pass.name = name;
-  auto got = kube_.Get(res::PipelineSecurityProfiles(), namespace_, name);
-  if (!got.ok()) {
-    if (kube::IsNotFound(got.status())) return ReconcileResult::Done();
-    return got.status();
+  // Only a converged, finalized, live profile is taken from the cache: anything that will be written is read fresh.
+  for (bool allow_cache : {true, false}) {
+    auto got = Read(res::PipelineSecurityProfiles(), namespace_, name, allow_cache, &pass.from_cache);
+    if (!got.ok()) return got.status();
+    if (!got->has_value()) return ReconcileResult::Done();
+    pass.object = std::move(**got);
+    if (!pass.from_cache) break;
+    if (IsConverged(pass.object) && HasFinalizer(pass.object) &&
+        !pass.object["metadata"].contains("deletionTimestamp")) {
+      break;
+    }
   }
-  pass.object = std::move(got).value();
 
   const Json& status = pass.object.value("status", Json::object());
   const int64_t generation = pass.object["metadata"].value("generation", int64_t{0});
-  if (status.is_object() && status.value("observedGeneration", int64_t{-1}) == generation &&
-      status.contains("conditions") && status["conditions"].is_array()) {
-    for (const auto& c : status["conditions"]) {
-      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") pass.converged = true;
-    }
-  }
+  pass.generation = generation;
+  pass.converged = IsConverged(pass.object);
 
   if (pass.object["metadata"].contains("deletionTimestamp")) return ReconcileDeletion(pass);
 
@@ -450,13 +486,16 @@ Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optiona
   if (!desired.ok()) return desired.status();
   const std::string& sa = pass.profile.service_account;
   std::optional<Json> observed;
-  auto got = kube_.Get(res::ServiceAccounts(), pass.ns, sa);
-  if (got.ok()) {
+  bool differs = true;
+  for (bool allow_cache : {true, false}) {  // a difference seen in the cache is confirmed with the API server
+    bool from_cache = false;
+    auto got = Read(res::ServiceAccounts(), pass.ns, sa, allow_cache, &from_cache);
+    if (!got.ok()) return got.status();
     observed = std::move(got).value();
-  } else if (!kube::IsNotFound(got.status())) {
-    return got.status();
+    differs = !observed || PlanServiceAccountUpdate(*desired, *observed).has_value();
+    if (!differs || !from_cache) break;
   }
-  if (!observed || PlanServiceAccountUpdate(*desired, *observed).has_value()) {
+  if (differs) {
     const std::vector<Drift> drifts = ClassifyServiceAccountDrift(*desired, observed);
     auto applied = kube_.Apply(res::ServiceAccounts(), pass.ns, sa, *desired,
                                {.field_manager = std::string(kFieldManager), .force = true});
@@ -516,12 +555,20 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
   for (const Json& want : desired) {
     const std::string name = want["metadata"]["name"].get<std::string>();
     pass.network_policies.push_back(name);
-    auto got = kube_.Get(res::NetworkPolicies(), pass.ns, name);
     std::optional<Json> observed;
-    if (got.ok()) {
+    Status read_error;
+    for (bool allow_cache : {true, false}) {  // a difference seen in the cache is confirmed with the API server
+      bool from_cache = false;
+      auto got = Read(res::NetworkPolicies(), pass.ns, name, allow_cache, &from_cache);
+      if (!got.ok()) {
+        read_error = got.status();
+        break;
+      }
       observed = std::move(got).value();
-    } else if (!kube::IsNotFound(got.status())) {
-      if (first_error.ok()) first_error = got.status();
+      if (!from_cache || (observed && !PlanNetworkPolicyUpdate(want, *observed).has_value())) break;
+    }
+    if (!read_error.ok()) {
+      if (first_error.ok()) first_error = read_error;
       continue;
     }
     const std::vector<Drift> drifts = ClassifyNetworkPolicyDrift(want, observed);
@@ -562,7 +609,7 @@ Status ProfileReconciler::WriteStatus(Pass& pass) {
   const Json old = pass.object.value("status", Json::object());
   const Json old_conditions = old.is_object() ? old.value("conditions", Json::array()) : Json::array();
   const std::string now = FormatTime(clock_.Now());
-  const int64_t generation = pass.object["metadata"].value("generation", int64_t{0});
+  const int64_t generation = pass.generation;
 
   Json conditions = Json::array();
   for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
@@ -598,6 +645,13 @@ Status ProfileReconciler::WriteStatus(Pass& pass) {
     if (!want && have) patch[key] = nullptr;
   }
   if (!changed) return Status::Ok();
+  if (pass.from_cache) {  // the cached status may be stale: diff against the API server's before writing
+    auto live = kube_.Get(res::PipelineSecurityProfiles(), pass.ns, pass.name);
+    if (!live.ok()) return live.status();
+    pass.object = std::move(live).value();
+    pass.from_cache = false;
+    return WriteStatus(pass);
+  }
   auto written = kube_.Patch(res::PipelineSecurityProfiles(), pass.ns, pass.name, kube::PatchType::kMerge,
                              {{"status", patch}}, "status", kFieldManager);
   if (!written.ok()) return written.status();

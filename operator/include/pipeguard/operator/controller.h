@@ -10,6 +10,8 @@
 // while this replica leads; on becoming leader every cached profile is enqueued. Without one, this replica always
 // leads.
 // Results: Done -> Forget; RequeueAfter -> Forget + AddAfter; Requeue or an error -> AddRateLimited.
+// Caches: the profile, ServiceAccount and NetworkPolicy informers are offered to the reconciler as an ObjectCache
+// (Reconciler::UseCache) from construction until Stop(), so steady-state reconciles read them instead of the API.
 // Lifecycle: Start() once; Stop() (idempotent, destructor too) stops leader election (releasing the lease), shuts
 // the queue down, waits for in-flight reconciles and stops informers. Thread-safe.
 #pragma once
@@ -83,6 +85,7 @@ class Controller {
   std::atomic<bool> stopped_{false};
   std::unique_ptr<kube::Informer> profiles_;
   std::vector<std::unique_ptr<kube::Informer>> owned_;
+  InformerCache cache_;  // over profiles_ and owned_
   std::unique_ptr<kube::LeaderElector> elector_;
   std::vector<std::jthread> workers_;
 };

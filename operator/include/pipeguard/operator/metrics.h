@@ -6,6 +6,8 @@
 //   pipeguard_operator_drift_reverted_total{kind}           kind: DriftKindLabel()
 //   pipeguard_operator_aws_api_calls_total{action,result}   result: "success" or the AWS error code
 //   pipeguard_operator_leader                               1 while this replica leads, else 0
+//   pipeguard_operator_kube_requests_total{verb,resource}   requests to the API server (CountingKubeClient);
+//                                                           verb: get list watch create update apply patch delete
 //   pipeguard_operator_tamper_total{kind,change}            a webhook configuration restored; kind: the object's
 //                                                           Kubernetes kind, change: WebhookTamperLabel()
 // Thread-safe.
@@ -41,6 +43,8 @@ class OperatorMetrics {
   void RecordDriftReverted(std::string_view kind);
   void RecordAwsCall(std::string_view action, std::string_view result);
   void SetLeader(bool leader);
+  // resource: kube::Resource::DisplayName(), e.g. "serviceaccounts", "pipelinesecurityprofiles.pipeguard.io".
+  void RecordKubeRequest(std::string_view verb, std::string_view resource);
   void RecordTamper(std::string_view kind, std::string_view change);
   // An observer for aws::ServiceClient that feeds RecordAwsCall. `this` must outlive the clients using it.
   aws::CallObserver AwsCallObserver();
@@ -50,6 +54,7 @@ class OperatorMetrics {
   double DriftRevertedCount(std::string_view kind) const;
   double AwsCallCount(std::string_view action, std::string_view result) const;
   double LeaderValue() const;
+  double KubeRequestCount(std::string_view verb, std::string_view resource) const;
   double TamperCount(std::string_view kind, std::string_view change) const;
 
   // The text exposition format.
@@ -63,6 +68,7 @@ class OperatorMetrics {
   prometheus::Family<prometheus::Counter>& drift_;
   prometheus::Family<prometheus::Counter>& aws_calls_;
   prometheus::Gauge& leader_;
+  prometheus::Family<prometheus::Counter>& kube_requests_;
   prometheus::Family<prometheus::Counter>& tamper_;
   prometheus::Histogram& duration_histogram_;
 };

@@ -22,9 +22,17 @@
 // Warning Event, pipeguard_operator_drift_reverted_total{kind} and one JSON audit line.
 //
 // A second reconcile of an unchanged, converged profile makes no write at all (Kubernetes or IAM).
+//
+// Reads: with an ObjectCache attached (UseCache; the Controller attaches its informers), a converged profile (Ready
+// at its generation, finalizer present, not deleting) and its ServiceAccount and NetworkPolicies are read from the
+// cache, so a steady-state reconcile makes no Kubernetes API call at all (IAM is always read: it has no watch).
+// Anything else is read from the API server, and every write is preceded by a fresh read from the API server and a
+// second diff (object_cache.h), so a stale cache never causes a write; it can only delay a fix until the informer
+// event that enqueues the profile again. Services resolved for egress are always read from the API server.
 // Thread-safe: Reconcile may run concurrently for different keys (the controller never runs one key twice at once).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -37,6 +45,7 @@
 #include "pipeguard/operator/config.h"
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
+#include "pipeguard/operator/object_cache.h"
 #include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
@@ -67,6 +76,9 @@ class Reconciler {
  public:
   virtual ~Reconciler() = default;
   virtual StatusOr<ReconcileResult> Reconcile(const std::string& namespace_, const std::string& name) = 0;
+  // Offers the controller's informer caches for reads (nullptr withdraws them). `cache` must stay valid until it
+  // is withdrawn; may be called while reconciles run. The default ignores it.
+  virtual void UseCache(const ObjectCache* cache) { (void)cache; }
 };
 
 // One structured audit record (drift reverted, adoption refused, role deleted): a JSON object with "audit" (the
@@ -89,6 +101,7 @@ class ProfileReconciler final : public Reconciler {
   ProfileReconciler(kube::KubeClient& kube, IamApi& iam, ProfileReconcilerOptions options,
                     const kube::Clock& clock = kube::SystemClock());
   StatusOr<ReconcileResult> Reconcile(const std::string& namespace_, const std::string& name) override;
+  void UseCache(const ObjectCache* cache) override { cache_.store(cache); }
 
  private:
   struct Pass;
@@ -100,12 +113,17 @@ class ProfileReconciler final : public Reconciler {
   void Emit(Pass& pass, std::string_view type, std::string_view reason, std::string note);
   void DriftReverted(Pass& pass, std::string_view kind, const std::string& detail);
   void Audit(Pass& pass, std::string_view event, std::string_view kind, const std::string& detail);
+  // The object for a diff: from the cache when `allow_cache` and the cache holds it (*from_cache = true), else from
+  // the API server; std::nullopt when it does not exist.
+  StatusOr<std::optional<nlohmann::json>> Read(const kube::Resource& resource, const std::string& ns,
+                                               const std::string& name, bool allow_cache, bool* from_cache);
 
   kube::KubeClient& kube_;
   IamApi& iam_;
   const ProfileReconcilerOptions options_;
   const kube::Clock& clock_;
   AuditSink audit_;
+  std::atomic<const ObjectCache*> cache_{nullptr};
 };
 
 }  // namespace pipeguard::reconcilers

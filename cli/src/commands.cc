@@ -23,7 +23,7 @@ constexpr Command kCommands[] = {
      "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
     {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
      "wrap manifests into admission.k8s.io/v1 AdmissionReview requests (one JSON per line)", RunAdmissionReviewCommand},
-    {"verify-image", "verify-image [--config FILE] [--key FILE]... IMAGE",
+    {"verify-image", "verify-image [--config FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] IMAGE",
      "verify an image's cosign signature in its registry (exit 0 verified, 1 not)", RunVerifyImageCommand},
     {"version", "version", "print the version", RunVersionCommand},
     {"help", "help [COMMAND]", "show help for pipeguard or one command", RunHelpCommand},

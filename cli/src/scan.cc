@@ -210,7 +210,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   for (const auto& document : documents) {
     policy::ForEachItem(document.object, [&](const json& item, int) { objects.push_back(&item); });
   }
-  auto image_verdicts = VerifyScanImages(images_config, objects);
+  auto image_verdicts = VerifyScanImages(*snapshot, objects);
   if (!image_verdicts.ok()) return image_verdicts.status();
 
   const policy::Engine engine(std::move(profile_check));

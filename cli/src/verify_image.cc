@@ -27,9 +27,13 @@ Flags:
   --config FILE       pipeguard configuration: images.keys (trusted keys), images.registries (TLS CA, plain-HTTP
                       test registries, dockerconfigjson credentials), images.deadline (default 4s)
   --key FILE          trust this PEM public key (cosign.pub) INSTEAD of images.keys (repeatable)
+  --rekor-key FILE    trust this Rekor log PEM public key INSTEAD of images.rekor's log keys (repeatable): every
+                      transparency-log entry (SET) from that log must verify
+  --require-tlog      accept only signatures with a verified Rekor entry (images.rekor.required: true)
   -h, --help          show this help
 
-Output: on success the image, digest, key and signature format on standard output; otherwise the reason (which
+Output: on success the image, digest, key, signature format and whether a Rekor entry was verified on standard
+output; otherwise the reason (which
 digest, and why: no signature found, not signed by a trusted key, registry unreachable, timed out, ...) on
 standard error.
 Exit status: 0 verified, 1 not verified, 2 usage or input error (bad configuration, unreadable key, malformed
@@ -64,25 +68,36 @@ std::string_view VerifyImageHelp() { return kHelp; }
 int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
   std::string config_path;
   std::vector<std::string> key_paths;
+  std::vector<std::string> rekor_key_paths;
+  bool require_tlog = false;
   std::vector<std::string> images;
   bool end_of_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!end_of_flags && (arg == "-h" || arg == "--help")) {
-      io.out << "Usage: pipeguard verify-image [--config FILE] [--key FILE]... IMAGE\n" << kHelp;
+      io.out << "Usage: pipeguard verify-image [--config FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] "
+                "IMAGE\n"
+             << kHelp;
       return kExitAllowed;
     }
+    if (!end_of_flags && arg == "--require-tlog") {
+      require_tlog = true;
+      continue;
+    }
     std::string* single = nullptr;
-    bool is_key = false;
+    std::vector<std::string>* repeated = nullptr;
     std::string_view flag;
     if (!end_of_flags && (arg == "--config" || arg.rfind("--config=", 0) == 0)) {
       single = &config_path;
       flag = "--config";
     } else if (!end_of_flags && (arg == "--key" || arg.rfind("--key=", 0) == 0)) {
-      is_key = true;
+      repeated = &key_paths;
       flag = "--key";
+    } else if (!end_of_flags && (arg == "--rekor-key" || arg.rfind("--rekor-key=", 0) == 0)) {
+      repeated = &rekor_key_paths;
+      flag = "--rekor-key";
     }
-    if (single != nullptr || is_key) {
+    if (single != nullptr || repeated != nullptr) {
       std::string value;
       if (arg.size() > flag.size()) {
         value = arg.substr(flag.size() + 1);
@@ -92,8 +107,8 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
         return UsageError(io, std::string(flag) + " needs a value");
       }
       if (value.empty()) return UsageError(io, std::string(flag) + " needs a non-empty value");
-      if (is_key) {
-        key_paths.push_back(std::move(value));
+      if (repeated != nullptr) {
+        repeated->push_back(std::move(value));
       } else {
         *single = std::move(value);
       }
@@ -124,6 +139,18 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
     config.images.keys.clear();
     for (const auto& path : key_paths) config.images.keys.push_back(policy::TrustedKey{path, path, ""});
   }
+  if (!rekor_key_paths.empty()) {
+    config.images.rekor.public_keys.clear();
+    config.images.rekor.trusted_root_file.clear();
+    for (const auto& path : rekor_key_paths)
+      config.images.rekor.public_keys.push_back(policy::TrustedKey{path, path, ""});
+  }
+  if (require_tlog) {
+    if (!config.images.rekor.configured()) {
+      return UsageError(io, "--require-tlog needs a Rekor log key: give --rekor-key FILE or images.rekor in --config");
+    }
+    config.images.rekor.required = true;
+  }
   if (config.images.keys.empty()) {
     return InputError(io, "no trusted keys: give --key FILE (a cosign.pub) or images.keys in --config");
   }
@@ -143,21 +170,33 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
          << "digest:   " << outcome.verdict.digest << "\n"
          << "key:      " << outcome.key_name << "\n"
          << "format:   " << signatures::SignatureFormatName(outcome.format) << "\n"
-         << "location: " << outcome.signature_location << "\n";
+         << "location: " << outcome.signature_location << "\n"
+         << "tlog:     "
+         << (outcome.tlog_verified              ? "Rekor entry verified"
+             : config.images.rekor.configured() ? "no entry from a trusted log (not required)"
+                                                : "not checked (no images.rekor log key)")
+         << "\n";
   io.out.flush();
   return kExitAllowed;
 }
 
-StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ImagesConfig& config,
+StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ContextSnapshot& context,
                                                       const std::vector<const nlohmann::json*>& objects) {
+  const policy::ImagesConfig& config = context.config().images;
   if (!config.verify || config.keys.empty()) return policy::ImageVerdictLookup{};
   RouteLogsToStandardError();
   auto service = imageverify::ImageVerificationService::Create(config);
   if (!service.ok()) return service.status();
-  imageverify::ImageVerdicts all;
+  imageverify::ScopedImageVerdicts all;
+  policy::RequestInfo request;
+  request.namespace_ = "default";  // like the scan: objects without a namespace are evaluated in "default"
   for (const nlohmann::json* object : objects) {
-    auto verdicts = (*service)->VerifyAll(policy::CollectImages(*object));
-    all.merge(verdicts);
+    const auto checks = policy::ImagesToVerify(*object, request, context);
+    if (checks.empty()) continue;
+    for (auto& [scope, verdicts] :
+         (*service)->VerifyChecks(checks, std::chrono::steady_clock::now() + config.deadline)) {
+      all[scope].merge(verdicts);
+    }
   }
   return imageverify::MakeLookup(std::move(all));
 }

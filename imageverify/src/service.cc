@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "instrumented_registry.h"
@@ -62,10 +63,22 @@ Reason ReasonForResolveError(StatusCode code) {
   }
 }
 
+// A trusted key set (all of images.keys, or a profile's subset) and the cache fingerprint of verifying with it.
+struct KeyContext {
+  signatures::TrustedKeySet keys;
+  std::string fingerprint;  // over the key set and the verifier options
+};
+
+std::string ServiceFingerprint(const signatures::TrustedKeySet& keys, const signatures::Verifier& verifier) {
+  return signatures::Sha256Hex("imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
+                               "\n");
+}
+
 // One image of one request while it is being decided.
 struct Work {
   std::string image;
   registry::ImageReference ref;
+  std::shared_ptr<const KeyContext> keys;
   ImageOutcome outcome;
 };
 
@@ -93,20 +106,21 @@ class ImageVerificationService::Impl {
        signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry)
       : config_(config),
         options_(std::move(options)),
-        keys_(std::move(keys)),
         verifier_(std::move(verifier)),
         registry_(std::move(registry)),
-        fingerprint_(signatures::Sha256Hex("imageverify-v1\nkeys " + keys_.fingerprint() + "\nverifier " +
-                                           verifier_.fingerprint() + "\n")) {}
+        all_keys_(std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_)})) {}
 
-  const std::string& fingerprint() const { return fingerprint_; }
-  const signatures::TrustedKeySet& keys() const { return keys_; }
+  const std::string& fingerprint() const { return all_keys_->fingerprint; }
+  const signatures::TrustedKeySet& keys() const { return all_keys_->keys; }
   VerificationCache& cache() { return *options_.cache; }
 
-  ImageOutcomes VerifyAll(const std::vector<std::string>& images, registry::Deadline caller_deadline);
+  ImageOutcomes VerifyAll(const std::vector<std::string>& images, registry::Deadline caller_deadline,
+                          const policy::KeyScope& scope);
 
  private:
   TimePoint Now() const { return options_.clock(); }
+  // The key context of `scope` (built once per distinct scope and kept), or an error naming an unknown key.
+  StatusOr<std::shared_ptr<const KeyContext>> KeysFor(const policy::KeyScope& scope);
   // The per-request deadline and its length for messages.
   struct Budget {
     registry::Deadline deadline;
@@ -121,12 +135,13 @@ class ImageVerificationService::Impl {
   // Resolves work.ref to a digest (tag cache, singleflight). On failure fills `failure` and returns nullopt.
   std::optional<std::string> ResolveDigest(Work& work, const Budget& budget, ImageOutcome& failure);
   // Verifies one digest (singleflight), caching definitive results.
-  DigestVerdict VerifyDigest(const registry::ImageReference& at_digest, const std::string& key, const Budget& budget,
-                             VerdictSource& source);
+  DigestVerdict VerifyDigest(const registry::ImageReference& at_digest, const signatures::TrustedKeySet& keys,
+                             const std::string& key, const Budget& budget, VerdictSource& source);
 
-  std::string VerdictKey(const registry::ImageReference& ref, const std::string& digest) const {
-    std::string key = ref.registry;
-    key.append("/").append(ref.repository).append("@").append(digest).append("|").append(fingerprint_);
+  // Repository, digest and the fingerprint of the key set and verifier options: every input to the verdict.
+  static std::string VerdictKey(const Work& work, const std::string& digest) {
+    std::string key = work.ref.registry;
+    key.append("/").append(work.ref.repository).append("@").append(digest).append("|").append(work.keys->fingerprint);
     return key;
   }
   static std::string TagKey(const registry::ImageReference& ref) {
@@ -140,10 +155,11 @@ class ImageVerificationService::Impl {
 
   const policy::ImagesConfig config_;
   const ServiceOptions options_;
-  const signatures::TrustedKeySet keys_;
   const signatures::Verifier verifier_;
   const std::shared_ptr<registry::Registry> registry_;
-  const std::string fingerprint_;
+  const std::shared_ptr<const KeyContext> all_keys_;
+  std::mutex scopes_mutex_;
+  std::map<std::string, std::shared_ptr<const KeyContext>> scopes_;  // by KeyScope::Id(); bounded by profile count
   internal::SingleFlight<DigestVerdict> verify_flights_;
   internal::SingleFlight<StatusOr<std::string>> resolve_flights_;
 };
@@ -168,6 +184,7 @@ ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const Dig
   out.key_name = verdict.key_name;
   out.format = verdict.format;
   out.signature_location = verdict.signature_location;
+  out.tlog_verified = verdict.tlog_verified;
   out.verdict.verified = verdict.verified();
   out.verdict.digest = verdict.digest;
   out.verdict.reason = verdict.why;
@@ -211,7 +228,7 @@ std::optional<ImageOutcome> ImageVerificationService::Impl::FromCache(Work& work
     if (!tag || !tag->fresh) return std::nullopt;
     digest = tag->value;
   }
-  const auto hit = cache().FindVerdict(VerdictKey(work.ref, digest), now);
+  const auto hit = cache().FindVerdict(VerdictKey(work, digest), now);
   if (!hit || !hit->fresh) return std::nullopt;
   // Counted only when the caches answer completely; otherwise Decide looks again and counts.
   if (work.ref.digest.empty()) options_.metrics->OnCacheLookup(CacheKind::kTag, CacheResult::kHit);
@@ -273,6 +290,7 @@ std::optional<std::string> ImageVerificationService::Impl::ResolveDigest(Work& w
 }
 
 DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::ImageReference& at_digest,
+                                                           const signatures::TrustedKeySet& keys,
                                                            const std::string& key, const Budget& budget,
                                                            VerdictSource& source) {
   const auto expired = [&] { return Now() >= budget.deadline; };
@@ -282,7 +300,7 @@ DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::Image
   };
   const auto compute = [&]() -> DigestVerdict {
     const auto start = std::chrono::steady_clock::now();
-    const signatures::VerificationResult result = verifier_.Verify(*registry_, at_digest, keys_, budget.deadline);
+    const signatures::VerificationResult result = verifier_.Verify(*registry_, at_digest, keys, budget.deadline);
     DigestVerdict verdict;
     verdict.reason = result.reason;
     verdict.digest = at_digest.digest;
@@ -335,7 +353,7 @@ ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& bu
   if (!digest) return failure;
   registry::ImageReference at_digest = work.ref;
   at_digest.digest = *digest;
-  const std::string key = VerdictKey(work.ref, *digest);
+  const std::string key = VerdictKey(work, *digest);
 
   std::optional<DigestVerdict> stale;
   if (auto hit = cache().FindVerdict(key, Now())) {
@@ -348,7 +366,7 @@ ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& bu
   options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kMiss);
 
   VerdictSource source = VerdictSource::kVerification;
-  DigestVerdict verdict = VerifyDigest(at_digest, key, budget, source);
+  DigestVerdict verdict = VerifyDigest(at_digest, work.keys->keys, key, budget, source);
   if (IsTransient(verdict.reason) && stale) {
     options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kStaleHit);
     return Outcome(work, *stale, VerdictSource::kStaleCache);
@@ -356,9 +374,24 @@ ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& bu
   return Outcome(work, verdict, source);
 }
 
+StatusOr<std::shared_ptr<const KeyContext>> ImageVerificationService::Impl::KeysFor(const policy::KeyScope& scope) {
+  if (!scope.keys) return all_keys_;
+  const std::string id = scope.Id();
+  std::lock_guard lock(scopes_mutex_);
+  if (auto it = scopes_.find(id); it != scopes_.end()) return it->second;
+  auto subset = all_keys_->keys.Subset(*scope.keys);
+  if (!subset.ok()) return subset.status();
+  std::string fingerprint = ServiceFingerprint(*subset, verifier_);
+  auto context = std::make_shared<const KeyContext>(KeyContext{std::move(subset).value(), std::move(fingerprint)});
+  scopes_.emplace(id, context);
+  return context;
+}
+
 ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::string>& images,
-                                                        registry::Deadline caller_deadline) {
+                                                        registry::Deadline caller_deadline,
+                                                        const policy::KeyScope& scope) {
   ImageOutcomes outcomes;
+  auto keys = KeysFor(scope);
   std::vector<Work> pending;
   for (const auto& image : images) {
     if (outcomes.count(image) ||
@@ -367,6 +400,13 @@ ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::s
     }
     Work work;
     work.image = image;
+    if (!keys.ok()) {  // a restriction this configuration cannot satisfy: nothing can verify (fail closed)
+      outcomes.emplace(image, Failure(work, Reason::kUntrustedKey,
+                                      std::string(signatures::ReasonText(Reason::kUntrustedKey)) + " (" +
+                                          keys.status().message() + ")"));
+      continue;
+    }
+    work.keys = *keys;
     auto ref = registry::ImageReference::Parse(image);
     if (!ref.ok()) {
       outcomes.emplace(image,
@@ -431,6 +471,12 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
   if (!options.metrics) options.metrics = std::make_shared<NoopMetricsSink>();
   if (!options.cache) options.cache = std::make_shared<VerificationCache>();
   options.verifier.clock = options.clock;
+  if (config.rekor.configured()) {
+    auto rekor = signatures::RekorKeySet::Load(config.rekor);
+    if (!rekor.ok()) return rekor.status();
+    options.verifier.rekor = std::move(rekor).value();
+  }
+  options.verifier.require_tlog = options.verifier.require_tlog || config.rekor.required;
   auto verifier = signatures::Verifier::Create(options.verifier);
   if (!verifier.ok()) return verifier.status();
   std::shared_ptr<registry::Registry> registry = options.registry;
@@ -454,13 +500,39 @@ ImageVerificationService::ImageVerificationService(std::unique_ptr<Impl> impl, p
 ImageVerificationService::~ImageVerificationService() = default;
 
 ImageOutcomes ImageVerificationService::VerifyAllDetailed(const std::vector<std::string>& images,
-                                                          registry::Deadline deadline) {
-  return impl_->VerifyAll(images, deadline);
+                                                          registry::Deadline deadline, const policy::KeyScope& scope) {
+  return impl_->VerifyAll(images, deadline, scope);
 }
 
-ImageVerdicts ImageVerificationService::VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline) {
+ImageVerdicts ImageVerificationService::VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline,
+                                                  const policy::KeyScope& scope) {
   ImageVerdicts verdicts;
-  for (auto& [image, outcome] : impl_->VerifyAll(images, deadline)) verdicts.emplace(image, std::move(outcome.verdict));
+  for (auto& [image, outcome] : impl_->VerifyAll(images, deadline, scope)) {
+    verdicts.emplace(image, std::move(outcome.verdict));
+  }
+  return verdicts;
+}
+
+std::map<std::string, ImageOutcomes> ImageVerificationService::VerifyChecksDetailed(
+    const std::vector<policy::ImageCheck>& checks, registry::Deadline deadline) {
+  std::map<std::string, std::pair<policy::KeyScope, std::vector<std::string>>> by_scope;
+  for (const auto& check : checks) {
+    auto& entry = by_scope[check.scope.Id()];
+    entry.first = check.scope;
+    entry.second.push_back(check.image);
+  }
+  std::map<std::string, ImageOutcomes> out;
+  for (auto& [id, entry] : by_scope) out.emplace(id, impl_->VerifyAll(entry.second, deadline, entry.first));
+  return out;
+}
+
+ScopedImageVerdicts ImageVerificationService::VerifyChecks(const std::vector<policy::ImageCheck>& checks,
+                                                           registry::Deadline deadline) {
+  ScopedImageVerdicts verdicts;
+  for (auto& [id, outcomes] : VerifyChecksDetailed(checks, deadline)) {
+    auto& scoped = verdicts[id];
+    for (auto& [image, outcome] : outcomes) scoped.emplace(image, std::move(outcome.verdict));
+  }
   return verdicts;
 }
 
@@ -468,11 +540,12 @@ ImageVerdicts ImageVerificationService::VerifyAll(const std::vector<policy::Imag
   std::vector<std::string> images;
   images.reserve(refs.size());
   for (const auto& ref : refs) images.push_back(ref.image);
-  return VerifyAll(images, registry::Deadline::max());
+  return VerifyAll(images, registry::Deadline::max(), policy::KeyScope{});
 }
 
-ImageOutcome ImageVerificationService::Verify(const std::string& image, registry::Deadline deadline) {
-  auto outcomes = impl_->VerifyAll({image}, deadline);
+ImageOutcome ImageVerificationService::Verify(const std::string& image, registry::Deadline deadline,
+                                              const policy::KeyScope& scope) {
+  auto outcomes = impl_->VerifyAll({image}, deadline, scope);
   return std::move(outcomes.begin()->second);
 }
 
@@ -480,13 +553,21 @@ const signatures::TrustedKeySet& ImageVerificationService::keys() const { return
 
 void ImageVerificationService::ClearCache() { impl_->cache().Clear(); }
 
-policy::ImageVerdictLookup MakeLookup(ImageVerdicts verdicts) {
-  auto shared = std::make_shared<const ImageVerdicts>(std::move(verdicts));
-  return [shared](const std::string& image) -> std::optional<policy::ImageVerdict> {
-    auto it = shared->find(image);
-    if (it == shared->end()) return std::nullopt;
+policy::ImageVerdictLookup MakeLookup(ScopedImageVerdicts verdicts) {
+  auto shared = std::make_shared<const ScopedImageVerdicts>(std::move(verdicts));
+  return [shared](const std::string& image, const policy::KeyScope& scope) -> std::optional<policy::ImageVerdict> {
+    auto scoped = shared->find(scope.Id());
+    if (scoped == shared->end()) return std::nullopt;
+    auto it = scoped->second.find(image);
+    if (it == scoped->second.end()) return std::nullopt;
     return it->second;
   };
+}
+
+policy::ImageVerdictLookup MakeLookup(ImageVerdicts verdicts) {
+  ScopedImageVerdicts scoped;
+  scoped.emplace(policy::KeyScope{}.Id(), std::move(verdicts));
+  return MakeLookup(std::move(scoped));
 }
 
 }  // namespace pipeguard::imageverify

@@ -106,9 +106,64 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
   }
 }
 
+// A list of {name, path | publicKey} PEM public keys (images.keys, images.rekor.publicKeys). Names are unique.
+Status ParseKeyList(const ConfigReader& r, const YAML::Node& node, const std::string& key_path,
+                    std::vector<TrustedKey>& out) {
+  if (!node.IsSequence()) return r.Error(node, key_path, "must be a list of {name, path | publicKey}");
+  const std::string item = key_path + "[]";
+  for (const auto& k : node) {
+    if (auto s = r.CheckKeys(k, item, {"name", "path", "publicKey"}); !s.ok()) return s;
+    TrustedKey key;
+    if (k["name"]) {
+      if (auto s = r.String(k["name"], item + ".name", key.name); !s.ok()) return s;
+    }
+    if (k["path"]) {
+      if (auto s = r.String(k["path"], item + ".path", key.path); !s.ok()) return s;
+    }
+    if (k["publicKey"]) {
+      if (auto s = r.String(k["publicKey"], item + ".publicKey", key.public_key_pem); !s.ok()) return s;
+    }
+    if (key.path.empty() == key.public_key_pem.empty()) {
+      return r.Error(k, item, "set exactly one of path (a PEM file) or publicKey (inline PEM)");
+    }
+    if (key.name.empty()) key.name = key.path.empty() ? "key-" + std::to_string(out.size()) : key.path;
+    for (const auto& existing : out) {
+      if (existing.name == key.name) {
+        return r.Error(k, item + ".name", "\"" + key.name + "\" is used twice; give every key a unique name");
+      }
+    }
+    out.push_back(std::move(key));
+  }
+  return Status::Ok();
+}
+
+Status ParseRekor(const ConfigReader& r, const YAML::Node& node, RekorConfig& out) {
+  if (auto s = r.CheckKeys(node, "images.rekor", {"publicKeys", "trustedRootFile", "required"}); !s.ok()) return s;
+  if (node["publicKeys"]) {
+    if (auto s = ParseKeyList(r, node["publicKeys"], "images.rekor.publicKeys", out.public_keys); !s.ok()) return s;
+  }
+  if (node["trustedRootFile"]) {
+    if (auto s = r.String(node["trustedRootFile"], "images.rekor.trustedRootFile", out.trusted_root_file); !s.ok()) {
+      return s;
+    }
+    if (out.trusted_root_file.empty()) {
+      return r.Error(node["trustedRootFile"], "images.rekor.trustedRootFile",
+                     "must name a Sigstore trusted_root.json file (or remove the setting)");
+    }
+  }
+  if (node["required"]) {
+    if (auto s = r.Bool(node["required"], "images.rekor.required", out.required); !s.ok()) return s;
+  }
+  if (out.required && !out.configured()) {
+    return r.Error(node, "images.rekor.required",
+                   "requires a Rekor log key: set images.rekor.publicKeys or images.rekor.trustedRootFile");
+  }
+  return Status::Ok();
+}
+
 Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& out) {
-  if (auto s =
-          r.CheckKeys(node, "images", {"verify", "allowedRegistries", "keys", "registries", "pinDigests", "deadline"});
+  if (auto s = r.CheckKeys(node, "images",
+                           {"verify", "allowedRegistries", "keys", "rekor", "registries", "pinDigests", "deadline"});
       !s.ok()) {
     return s;
   }
@@ -133,25 +188,10 @@ Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& 
     }
   }
   if (const auto keys = node["keys"]) {
-    if (!keys.IsSequence()) return r.Error(keys, "images.keys", "must be a list of {name, path | publicKey}");
-    for (const auto& k : keys) {
-      if (auto s = r.CheckKeys(k, "images.keys[]", {"name", "path", "publicKey"}); !s.ok()) return s;
-      TrustedKey key;
-      if (k["name"]) {
-        if (auto s = r.String(k["name"], "images.keys[].name", key.name); !s.ok()) return s;
-      }
-      if (k["path"]) {
-        if (auto s = r.String(k["path"], "images.keys[].path", key.path); !s.ok()) return s;
-      }
-      if (k["publicKey"]) {
-        if (auto s = r.String(k["publicKey"], "images.keys[].publicKey", key.public_key_pem); !s.ok()) return s;
-      }
-      if (key.path.empty() == key.public_key_pem.empty()) {
-        return r.Error(k, "images.keys[]", "set exactly one of path (a PEM file) or publicKey (inline PEM)");
-      }
-      if (key.name.empty()) key.name = key.path.empty() ? "key-" + std::to_string(out.keys.size()) : key.path;
-      out.keys.push_back(std::move(key));
-    }
+    if (auto s = ParseKeyList(r, keys, "images.keys", out.keys); !s.ok()) return s;
+  }
+  if (const auto rekor = node["rekor"]) {
+    if (auto s = ParseRekor(r, rekor, out.rekor); !s.ok()) return s;
   }
   if (const auto regs = node["registries"]) {
     if (!regs.IsSequence()) {

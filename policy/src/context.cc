@@ -110,6 +110,35 @@ StatusOr<Profile> ParseProfile(const json& object) {
       p.automount_token = sa["automountToken"].get<bool>();
     }
   }
+  if (spec.contains("images")) {
+    const json& images = spec["images"];
+    if (!images.is_object()) return Status::InvalidArgument(what + ": spec.images must be an object");
+    for (const auto& [key, value] : images.items()) {
+      if (key != "trustedKeys") {
+        return Status::InvalidArgument(what + ": spec.images." + key + " is not a setting (accepted: trustedKeys)");
+      }
+    }
+    if (images.contains("trustedKeys")) {
+      const json& keys = images["trustedKeys"];
+      if (!keys.is_array() || keys.empty()) {
+        return Status::InvalidArgument(what +
+                                       ": spec.images.trustedKeys must be a non-empty list of key names from the "
+                                       "configuration's images.keys (omit it to accept every configured key)");
+      }
+      std::vector<std::string> names;
+      for (const auto& name : keys) {
+        if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
+          return Status::InvalidArgument(what + ": spec.images.trustedKeys must hold non-empty key names");
+        }
+        if (Contains(names, name.get_ref<const std::string&>())) {
+          return Status::InvalidArgument(what + ": spec.images.trustedKeys names \"" + name.get<std::string>() +
+                                         "\" twice");
+        }
+        names.push_back(name.get<std::string>());
+      }
+      p.trusted_keys = std::move(names);
+    }
+  }
   if (spec.contains("mode")) {
     auto mode = spec["mode"].is_string() ? ParseMode(spec["mode"].get<std::string>()) : std::nullopt;
     if (!mode) return Status::InvalidArgument(what + ": spec.mode must be enforce or audit");

@@ -169,9 +169,21 @@ void CheckServiceAccount(const PodUnit& unit, const Workload& w, const std::vect
   }
 }
 
-void CheckImages(const PodUnit& unit, const ContextSnapshot& ctx, const ImageVerdictLookup& images,
-                 std::vector<Violation>& out) {
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+// "profile etl/a" or "profiles etl/a, etl/b".
+std::string ProfilesPhrase(const KeyScope& scope) {
+  return (scope.profiles.size() == 1 ? "profile " : "profiles ") + JoinNames(scope.profiles);
+}
+
+void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profiles, const ContextSnapshot& ctx,
+                 const ImageVerdictLookup& images, std::vector<Violation>& out) {
   const ImagesConfig& config = ctx.config().images;
+  const KeyScope scope = KeyScopeFor(profiles, config);
   for (const auto& ref : unit.images) {
     if (!IsTrustedRegistry(ref.image, config.allowed_registries)) {
       std::string allowed;
@@ -181,17 +193,49 @@ void CheckImages(const PodUnit& unit, const ContextSnapshot& ctx, const ImageVer
           "image \"" + ref.image + "\" is not from an allowed registry (" + allowed + "); push it to one of them"));
     }
     if (!config.verify) continue;
-    std::optional<ImageVerdict> verdict = images ? images(ref.image) : std::nullopt;
+    if (scope.restricted() && scope.keys->empty()) {
+      out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                         "image \"" + ref.image + "\" cannot be verified: " + ProfilesPhrase(scope) +
+                             " together trust no key that the configuration's images.keys provides "
+                             "(spec.images.trustedKeys); name a configured key"));
+      continue;
+    }
+    std::optional<ImageVerdict> verdict = images ? images(ref.image, scope) : std::nullopt;
     if (!verdict) {
       out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
                          "image \"" + ref.image +
                              "\" could not be checked for a signature (verification unavailable here; "
                              "for offline scans set images.verify: false)"));
     } else if (!verdict->verified) {
-      out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
-                         "image \"" + ref.image + "\"" + (verdict->digest.empty() ? "" : " (" + verdict->digest + ")") +
-                             " is not signed by a trusted key: " + verdict->reason));
+      const std::string subject =
+          "image \"" + ref.image + "\"" + (verdict->digest.empty() ? "" : " (" + verdict->digest + ")");
+      if (scope.restricted()) {
+        out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                           subject + " is not signed by a key " + ProfilesPhrase(scope) +
+                               " trusts (trustedKeys: " + JoinNames(*scope.keys) + "): " + verdict->reason));
+      } else {
+        out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                           subject + " is not signed by a trusted key: " + verdict->reason));
+      }
     }
+  }
+}
+
+// spec.images.trustedKeys may only name keys of images.keys: a profile narrows the platform's keys, it cannot add
+// one. Checked whenever the configuration verifies images or lists keys (an offline scan with images.verify off and
+// no keys has nothing to compare against).
+void CheckProfileTrustedKeys(const Profile& profile, const ImagesConfig& config, std::vector<Violation>& out) {
+  if (!profile.trusted_keys || (!config.verify && config.keys.empty())) return;
+  std::vector<std::string> configured;
+  for (const auto& key : config.keys) configured.push_back(key.name);
+  for (size_t i = 0; i < profile.trusted_keys->size(); ++i) {
+    const std::string& name = (*profile.trusted_keys)[i];
+    if (Contains(configured, name)) continue;
+    out.push_back(
+        Make(rules::kProfileGuardrail, Severity::kHigh, "/spec/images/trustedKeys/" + std::to_string(i),
+             "names trusted key \"" + name + "\", which the platform configuration (images.keys) does not have (" +
+                 (configured.empty() ? std::string("none configured") : "configured: " + JoinNames(configured)) +
+                 "); a profile can only choose among the platform's keys, not add its own"));
   }
 }
 
@@ -342,10 +386,13 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     if (auto profile = ParseProfile(object); !profile.ok()) {
       verdict.violations.push_back(
           Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
-    } else if (profile_check_) {
-      for (auto& problem : profile_check_(object)) {
-        verdict.violations.push_back(
-            Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
+    } else {
+      CheckProfileTrustedKeys(*profile, context.config().images, verdict.violations);
+      if (profile_check_) {
+        for (auto& problem : profile_check_(object)) {
+          verdict.violations.push_back(
+              Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
+        }
       }
     }
     Finalize(context.config(), verdict);
@@ -369,7 +416,7 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
                      " selects its labels; create one whose spec.podSelector matches them"));
       }
       CheckServiceAccount(unit, *w, profiles, context, verdict.violations);
-      CheckImages(unit, context, images, verdict.violations);
+      CheckImages(unit, profiles, context, images, verdict.violations);
       for (const Profile* p : profiles) {
         if (std::find(all_profiles.begin(), all_profiles.end(), p) == all_profiles.end()) all_profiles.push_back(p);
       }
@@ -390,6 +437,48 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
   }
   Finalize(context.config(), verdict);
   return verdict;
+}
+
+std::string KeyScope::Id() const {
+  if (!keys) return "";
+  std::string id = "keys";
+  for (const auto& name : *keys) id += ":" + std::to_string(name.size()) + ":" + name;
+  return id;
+}
+
+KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesConfig& images) {
+  KeyScope scope;
+  for (const Profile* p : profiles) {
+    if (!p->trusted_keys) continue;
+    std::vector<std::string> allowed;
+    for (const auto& key : images.keys) {
+      if (Contains(*p->trusted_keys, key.name) && (!scope.keys || Contains(*scope.keys, key.name)) &&
+          !Contains(allowed, key.name)) {
+        allowed.push_back(key.name);
+      }
+    }
+    std::sort(allowed.begin(), allowed.end());
+    scope.keys = std::move(allowed);
+    scope.profiles.push_back(p->Id());
+  }
+  return scope;
+}
+
+std::vector<ImageCheck> ImagesToVerify(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
+  std::vector<ImageCheck> out;
+  auto w = ExtractWorkload(object, request.namespace_);
+  if (!w) return out;
+  for (auto& unit : w->units) {
+    KeyScope scope;
+    if (unit.kind != UnitKind::kSparkConfigMap) {
+      scope = KeyScopeFor(context.ProfilesSelecting(w->namespace_, unit.labels), context.config().images);
+    }
+    for (auto& ref : unit.images) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const ImageCheck& c) { return c.path == ref.path; });
+      if (!seen) out.push_back(ImageCheck{std::move(ref.image), std::move(ref.path), scope});
+    }
+  }
+  return out;
 }
 
 std::vector<ImageRef> CollectImages(const json& object) {

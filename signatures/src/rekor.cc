@@ -1,6 +1,7 @@
 #include "pipeguard/signatures/rekor.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "json_util.h"
 
@@ -41,7 +42,63 @@ Status CheckHash(const nlohmann::json* hash, const std::string& expected_hex) {
   return Status::Ok();
 }
 
+// Reads a small configuration file (a PEM key, a trusted_root.json), at most `max_bytes`.
+StatusOr<std::string> ReadConfigFile(const std::string& what, const std::string& path, std::streamsize max_bytes) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::NotFound(what + ": cannot open file '" + path + "'; check that it is mounted and readable");
+  std::string contents(static_cast<size_t>(max_bytes) + 1, '\0');
+  file.read(contents.data(), max_bytes + 1);
+  if (file.bad()) return Status::InvalidArgument(what + ": error reading file '" + path + "'");
+  const std::streamsize got = file.gcount();
+  if (got > max_bytes) {
+    return Status::InvalidArgument(what + ": file '" + path + "' is larger than " + std::to_string(max_bytes) +
+                                   " bytes");
+  }
+  contents.resize(static_cast<size_t>(got));
+  return contents;
+}
+
 }  // namespace
+
+StatusOr<RekorKeySet> RekorKeySet::Load(const policy::RekorConfig& config) {
+  RekorKeySet set;
+  const auto add = [&set](RekorLogKey log) {
+    if (set.Find(log.log_id_hex) == nullptr) set.keys_.push_back(std::move(log));
+  };
+  for (size_t i = 0; i < config.public_keys.size(); ++i) {
+    const policy::TrustedKey& entry = config.public_keys[i];
+    const std::string what =
+        "images.rekor.publicKeys '" + (entry.name.empty() ? "#" + std::to_string(i + 1) : entry.name) + "'";
+    if (entry.path.empty() == entry.public_key_pem.empty()) {
+      return Status::InvalidArgument(what + ": set exactly one of path (a PEM file) or publicKey (inline PEM)");
+    }
+    std::string pem = entry.public_key_pem;
+    if (!entry.path.empty()) {
+      auto contents = ReadConfigFile(what, entry.path, 64 << 10);
+      if (!contents.ok()) return contents.status();
+      pem = std::move(contents).value();
+    }
+    auto key = PublicKey::FromPem(pem);
+    if (!key.ok()) return Status::InvalidArgument(what + ": " + key.status().message());
+    std::string id = key->Sha256HexId();
+    add(RekorLogKey{std::move(id), std::move(key).value()});
+  }
+  if (!config.trusted_root_file.empty()) {
+    const std::string what = "images.rekor.trustedRootFile";
+    auto contents = ReadConfigFile(what, config.trusted_root_file, 4 << 20);
+    if (!contents.ok()) return contents.status();
+    auto root = FromTrustedRoot(*contents);
+    if (!root.ok()) {
+      return Status::InvalidArgument(what + " '" + config.trusted_root_file + "': " + root.status().message());
+    }
+    if (root->empty()) {
+      return Status::InvalidArgument(what + " '" + config.trusted_root_file +
+                                     "' lists no Rekor v1 (ECDSA) log key, so no SET could be verified");
+    }
+    for (const auto& log : root->keys()) add(log);
+  }
+  return set;
+}
 
 StatusOr<RekorKeySet> RekorKeySet::FromPem(const std::vector<std::string>& pems) {
   RekorKeySet set;

@@ -91,6 +91,22 @@ StatusOr<TrustedKeySet> TrustedKeySet::Load(const std::vector<policy::TrustedKey
   return TrustedKeySet(std::move(keys));
 }
 
+StatusOr<TrustedKeySet> TrustedKeySet::Subset(const std::vector<std::string>& names) const {
+  if (names.empty()) return Status::InvalidArgument("no trusted key selected: the key list is empty");
+  std::vector<TrustedPublicKey> selected;
+  for (const auto& name : names) {
+    const auto it = std::find_if(keys_.begin(), keys_.end(), [&](const TrustedPublicKey& k) { return k.name == name; });
+    if (it == keys_.end()) {
+      return Status::NotFound("trusted key '" + name + "' is not configured in images.keys (configured: " + Names() +
+                              ")");
+    }
+    const bool duplicate =
+        std::any_of(selected.begin(), selected.end(), [&](const TrustedPublicKey& k) { return k.name == name; });
+    if (!duplicate) selected.push_back(*it);
+  }
+  return TrustedKeySet(std::move(selected));
+}
+
 std::vector<const TrustedPublicKey*> TrustedKeySet::FindByHint(std::string_view hint) const {
   std::vector<const TrustedPublicKey*> found;
   // Compare decoded bytes so padding or alphabet variants of the same hint match.

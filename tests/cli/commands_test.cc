@@ -3,8 +3,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -74,6 +77,31 @@ TEST(Main, UsageErrorsExitTwoWithAMessageOnStderr) {
   }
   EXPECT_THAT(RunInProcess({"scan", "-o", "yaml", kGood}).err, HasSubstr("unknown output format \"yaml\""));
   EXPECT_THAT(RunInProcess({"scan", "--frobnicate", kGood}).err, HasSubstr("unknown flag --frobnicate"));
+}
+
+TEST(VerifyImageCommand, RekorFlagsAreCheckedBeforeAnyRegistryCall) {
+  const auto dir = std::filesystem::temp_directory_path() / ("pipeguard-cli-rekor-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string key = (dir / "cosign.pub").string();
+  std::ofstream(key) << "-----BEGIN PUBLIC KEY-----\n"
+                        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEbv2LQQl6+hopKuQHSnao8RjD66WA\n"
+                        "3o5oSRD5Pa//40GMCb/Eik3lV35Gf+K78ZF6m9MBBFhH6l+12lAzFdbmZA==\n"
+                        "-----END PUBLIC KEY-----\n";
+  const std::string image = "registry.invalid/etl/app:1";
+
+  const auto no_log = RunInProcess({"verify-image", "--key", key, "--require-tlog", image});
+  EXPECT_EQ(no_log.exit_code, kExitUsage);
+  EXPECT_THAT(no_log.err, HasSubstr("--require-tlog needs a Rekor log key"));
+
+  const auto missing = RunInProcess({"verify-image", "--key", key, "--rekor-key", "/nonexistent/rekor.pub", image});
+  EXPECT_EQ(missing.exit_code, kExitUsage);
+  EXPECT_THAT(missing.err, HasSubstr("images.rekor.publicKeys '/nonexistent/rekor.pub'"));
+  EXPECT_THAT(missing.out, IsEmpty());
+
+  const auto empty = RunInProcess({"verify-image", "--key", key, "--rekor-key=", image});
+  EXPECT_EQ(empty.exit_code, kExitUsage);
+  EXPECT_THAT(RunInProcess({"help", "verify-image"}).out, HasSubstr("--rekor-key FILE"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ScanCommand, ExitCodesZeroOneTwo) {

@@ -20,6 +20,7 @@ using signatures::testing::InTotoStatement;
 using signatures::testing::KeyKind;
 using signatures::testing::PushBundle;
 using signatures::testing::PushLegacySignature;
+using signatures::testing::PushLegacySignatureWithSet;
 using signatures::testing::SigningKey;
 using testing::CountingRegistry;
 using testing::FakeClock;
@@ -520,9 +521,147 @@ TEST_F(ServiceTest, LookupServesTheEngine) {
   PushLegacySignature(fake_, signer_, digest);
   auto service = Service(Config(signer_));
   const auto lookup = MakeLookup(service->VerifyAll({"registry.example.com/team/app:1.0"}, clock_.Now() + 1h));
-  ASSERT_TRUE(lookup("registry.example.com/team/app:1.0").has_value());
-  EXPECT_TRUE(lookup("registry.example.com/team/app:1.0")->verified);
-  EXPECT_FALSE(lookup("registry.example.com/team/other:1.0").has_value());
+  ASSERT_TRUE(lookup("registry.example.com/team/app:1.0", {}).has_value());
+  EXPECT_TRUE(lookup("registry.example.com/team/app:1.0", {})->verified);
+  EXPECT_FALSE(lookup("registry.example.com/team/other:1.0", {}).has_value());
+  // An unrestricted result never answers for a profile's narrower key scope.
+  policy::KeyScope narrowed;
+  narrowed.keys = std::vector<std::string>{"release"};
+  EXPECT_FALSE(lookup("registry.example.com/team/app:1.0", narrowed).has_value());
+}
+
+// --- images.rekor: transparency-log keys from the configuration -------------------------------------------------
+
+class RekorConfigTest : public ServiceTest {
+ protected:
+  policy::ImagesConfig WithRekor(bool required) const {
+    policy::ImagesConfig config = Config(signer_);
+    config.rekor.public_keys = {{"test-log", "", log_key_.public_pem()}};
+    config.rekor.required = required;
+    return config;
+  }
+  SigningKey log_key_ = SigningKey::Generate(KeyKind::kP256);
+};
+
+TEST_F(RekorConfigTest, RequiredRejectsASignatureWithoutALogEntry) {
+  const std::string digest = PushImage("1.0");
+  PushLegacySignature(fake_, signer_, digest);  // like cosign --tlog-upload=false
+  const std::string image = "registry.example.com/team/app@" + digest;
+
+  const ImageOutcome required = Verify(*Service(WithRekor(true)), image);
+  EXPECT_FALSE(required.verdict.verified);
+  EXPECT_EQ(required.reason, Reason::kInvalidSignature);
+  EXPECT_TRUE(Contains(required.verdict.reason, "no verified entry from a trusted transparency log"))
+      << required.verdict.reason;
+  EXPECT_TRUE(Contains(required.message, digest)) << required.message;
+
+  const ImageOutcome optional = Verify(*Service(WithRekor(false)), image);
+  EXPECT_TRUE(optional.verdict.verified) << optional.message;
+  EXPECT_FALSE(optional.tlog_verified);
+}
+
+TEST_F(RekorConfigTest, AValidSetIsVerifiedAndAForgedOneRejectedEvenWhenOptional) {
+  const std::string logged = PushImage("logged");
+  PushLegacySignatureWithSet(fake_, signer_, logged, log_key_);
+  const std::string forged = PushImage("forged");
+  PushLegacySignatureWithSet(fake_, signer_, forged, log_key_, /*forge_set=*/true);
+
+  auto required = Service(WithRekor(true));
+  const ImageOutcome ok = Verify(*required, "registry.example.com/team/app@" + logged);
+  EXPECT_TRUE(ok.verdict.verified) << ok.message;
+  EXPECT_TRUE(ok.tlog_verified);
+
+  auto optional = Service(WithRekor(false));
+  const ImageOutcome bad = Verify(*optional, "registry.example.com/team/app@" + forged);
+  EXPECT_FALSE(bad.verdict.verified);
+  EXPECT_EQ(bad.reason, Reason::kInvalidSignature) << bad.message;
+
+  // Without images.rekor the log data is ignored: the same forged SET does not matter.
+  EXPECT_TRUE(Verify(*Service(Config(signer_)), "registry.example.com/team/app@" + forged).verdict.verified);
+}
+
+TEST_F(RekorConfigTest, TheRekorConfigurationIsPartOfTheCacheKey) {
+  const std::string digest = PushImage("1.0");
+  PushLegacySignature(fake_, signer_, digest);
+  const std::string image = "registry.example.com/team/app@" + digest;
+  auto cache = std::make_shared<VerificationCache>();
+  auto plain = Service(Config(signer_), cache);
+  auto optional = Service(WithRekor(false), cache);
+  auto required = Service(WithRekor(true), cache);
+  EXPECT_NE(plain->fingerprint(), optional->fingerprint());
+  EXPECT_NE(optional->fingerprint(), required->fingerprint());
+
+  ASSERT_TRUE(Verify(*plain, image).verdict.verified);
+  const ImageOutcome strict = Verify(*required, image);
+  EXPECT_FALSE(strict.verdict.verified) << "a verdict cached without the Rekor requirement must not be reused";
+  EXPECT_EQ(strict.source, VerdictSource::kVerification);
+}
+
+TEST_F(RekorConfigTest, LogKeysLoadFromFilesAndTrustedRootsWithClearErrors) {
+  ServiceOptions options;
+  options.registry = registry_;
+  policy::ImagesConfig config = Config(signer_);
+  config.rekor.trusted_root_file = std::string(PIPEGUARD_TEST_DATA) + "/signatures/data/trusted_root_pgi_2026.json";
+  config.rekor.required = true;
+  auto from_root = ImageVerificationService::Create(config, options);
+  ASSERT_TRUE(from_root.ok()) << from_root.status().message();
+
+  config.rekor.trusted_root_file = "/nonexistent/trusted_root.json";
+  auto missing_root = ImageVerificationService::Create(config, options);
+  ASSERT_FALSE(missing_root.ok());
+  EXPECT_EQ(missing_root.status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(Contains(missing_root.status().message(), "images.rekor.trustedRootFile"));
+  EXPECT_TRUE(Contains(missing_root.status().message(), "/nonexistent/trusted_root.json"));
+
+  config.rekor.trusted_root_file.clear();
+  config.rekor.public_keys = {{"public-good", "", "not a PEM key"}};
+  auto garbage = ImageVerificationService::Create(config, options);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_TRUE(Contains(garbage.status().message(), "images.rekor.publicKeys 'public-good'"))
+      << garbage.status().message();
+  EXPECT_FALSE(Contains(garbage.status().message(), "not a PEM key")) << "file or key contents are never quoted";
+}
+
+// --- per-profile key scopes (spec.images.trustedKeys) -----------------------------------------------------------
+
+TEST_F(ServiceTest, AKeyScopeVerifiesWithOnlyThoseKeysAndHasItsOwnCacheEntry) {
+  const SigningKey release = SigningKey::Generate(KeyKind::kP256);
+  policy::ImagesConfig config;
+  config.keys = {{"payments-ci", "", signer_.public_pem()}, {"release", "", release.public_pem()}};
+  config.deadline = 4s;
+  auto service = Service(config);
+  const std::string digest = PushImage("1.0");
+  PushLegacySignature(fake_, signer_, digest);  // signed by payments-ci only
+  const std::string image = "registry.example.com/team/app@" + digest;
+  policy::KeyScope ci, rel, unknown;
+  ci.keys = std::vector<std::string>{"payments-ci"};
+  rel.keys = std::vector<std::string>{"release"};
+  unknown.keys = std::vector<std::string>{"team-own-key"};
+
+  EXPECT_TRUE(Verify(*service, image).verdict.verified);
+  const ImageOutcome by_ci = service->Verify(image, clock_.Now() + 1h, ci);
+  EXPECT_TRUE(by_ci.verdict.verified) << by_ci.message;
+  EXPECT_EQ(by_ci.key_name, "payments-ci");
+  EXPECT_EQ(by_ci.source, VerdictSource::kVerification) << "a scope is a different cache key";
+
+  const ImageOutcome by_release = service->Verify(image, clock_.Now() + 1h, rel);
+  EXPECT_FALSE(by_release.verdict.verified);
+  EXPECT_EQ(by_release.reason, Reason::kUntrustedKey) << by_release.message;
+  EXPECT_EQ(by_release.verdict.digest, digest);
+
+  const ImageOutcome by_unknown = service->Verify(image, clock_.Now() + 1h, unknown);
+  EXPECT_FALSE(by_unknown.verdict.verified);
+  EXPECT_TRUE(Contains(by_unknown.message, "'team-own-key' is not configured")) << by_unknown.message;
+
+  // VerifyChecks groups by scope; the lookup answers each (image, scope) pair.
+  const std::vector<policy::ImageCheck> checks = {{image, "/spec/containers/0/image", ci},
+                                                  {image, "/spec/containers/1/image", rel}};
+  const auto lookup = MakeLookup(service->VerifyChecks(checks, clock_.Now() + 1h));
+  ASSERT_TRUE(lookup(image, ci).has_value());
+  EXPECT_TRUE(lookup(image, ci)->verified);
+  ASSERT_TRUE(lookup(image, rel).has_value());
+  EXPECT_FALSE(lookup(image, rel)->verified);
+  EXPECT_FALSE(lookup(image, {}).has_value());
 }
 
 }  // namespace

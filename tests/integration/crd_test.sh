@@ -21,6 +21,8 @@ check "a valid profile is accepted" "$KUBECTL" apply -n "$ns" -f "$here/data/pro
 defaults=$("$KUBECTL" get pipelinesecurityprofile payments -n "$ns" \
   -o jsonpath='{.spec.serviceAccount.automountToken}/{.spec.deletionPolicy}/{.spec.network.egress[0].ports[0].protocol}')
 check "defaults applied (automountToken=false, deletionPolicy=Delete, protocol=TCP)" test "$defaults" = "false/Delete/TCP"
+check "spec.images.trustedKeys is kept (structural schema, not pruned)" test "$("$KUBECTL" get \
+  pipelinesecurityprofile payments -n "$ns" -o jsonpath='{.spec.images.trustedKeys[0]}')" = "payments-ci"
 check "printer columns list the service account" \
   bash -c "'$KUBECTL' get pipelinesecurityprofiles -n '$ns' | grep -q 'payments-etl'"
 check "status subresource is writable" "$KUBECTL" patch pipelinesecurityprofile payments -n "$ns" \
@@ -28,7 +30,8 @@ check "status subresource is writable" "$KUBECTL" patch pipelinesecurityprofile 
 
 errors=$("$KUBECTL" apply -n "$ns" -f "$here/data/profile-invalid.yaml" 2>&1 || true)
 for expected in "spec.serviceAccount.name" "In and NotIn need values" \
-  "each egress rule names exactly one destination" "endPort must not be below port" "must be a CIDR"; do
+  "each egress rule names exactly one destination" "endPort must not be below port" "must be a CIDR" \
+  "spec.images.trustedKeys[1]: Duplicate value"; do
   check "invalid profile rejected: $expected" grep -qF "$expected" <<<"$errors"
 done
 

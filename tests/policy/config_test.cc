@@ -91,7 +91,59 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"breakGlass: {maxDuration: 200h}", "168h"},
                       BadConfig{"governance:\n  selectors: [{}]", "every pod"},
                       BadConfig{"blockingSeverity: info", "low, medium, high or critical"},
-                      BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"}));
+                      BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"},
+                      BadConfig{"images:\n  keys: [{name: k, path: a}, {name: k, path: b}]", "\"k\" is used twice"},
+                      BadConfig{"images:\n  rekor: {publicKey: x}", "images.rekor.publicKey: unknown setting"},
+                      BadConfig{"images:\n  rekor: {required: true}",
+                                "conf.yaml:2: images.rekor.required: requires a "
+                                "Rekor log key"},
+                      BadConfig{"images:\n  rekor: {required: yes-please, publicKeys: [{path: r.pub}]}",
+                                "images.rekor.required: must be true or false"},
+                      BadConfig{"images:\n  rekor: {publicKeys: [{name: r}]}",
+                                "images.rekor.publicKeys[]: set exactly one of path"},
+                      BadConfig{"images:\n  rekor: {publicKeys: [{name: r, path: a, url: u}]}",
+                                "images.rekor.publicKeys[].url: unknown setting"},
+                      BadConfig{"images:\n  rekor: {publicKeys: {name: r}}", "images.rekor.publicKeys: must be a list"},
+                      BadConfig{"images:\n  rekor: {trustedRootFile: \"\"}", "trusted_root.json"},
+                      BadConfig{"images:\n  rekor: [a]", "images.rekor: must be a mapping"}));
+
+TEST(ConfigTest, ParsesRekorLogKeysAndTrustedRoot) {
+  auto config = ParseConfig(R"(
+images:
+  keys: [{name: release, path: /keys/release.pub}]
+  rekor:
+    publicKeys:
+      - {name: public-good, path: /keys/rekor.pub}
+      - publicKey: |
+          -----BEGIN PUBLIC KEY-----
+          MFkw
+          -----END PUBLIC KEY-----
+    trustedRootFile: /etc/sigstore/trusted_root.json
+    required: true
+)",
+                            "pipeguard.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const RekorConfig& rekor = config->images.rekor;
+  ASSERT_EQ(rekor.public_keys.size(), 2u);
+  EXPECT_EQ(rekor.public_keys[0].name, "public-good");
+  EXPECT_EQ(rekor.public_keys[0].path, "/keys/rekor.pub");
+  EXPECT_EQ(rekor.public_keys[1].name, "key-1");
+  EXPECT_THAT(rekor.public_keys[1].public_key_pem, HasSubstr("BEGIN PUBLIC KEY"));
+  EXPECT_EQ(rekor.trusted_root_file, "/etc/sigstore/trusted_root.json");
+  EXPECT_TRUE(rekor.required);
+  EXPECT_TRUE(rekor.configured());
+}
+
+TEST(ConfigTest, RekorIsOffByDefaultAndOptionalWhenOnlyAKeyIsGiven) {
+  auto none = ParseConfig("images: {keys: [{name: k, path: k.pub}]}", "a.yaml");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->images.rekor.configured());
+  EXPECT_FALSE(none->images.rekor.required);
+  auto optional = ParseConfig("images: {rekor: {trustedRootFile: root.json}}", "b.yaml");
+  ASSERT_TRUE(optional.ok()) << optional.status().message();
+  EXPECT_TRUE(optional->images.rekor.configured());
+  EXPECT_FALSE(optional->images.rekor.required);
+}
 
 }  // namespace
 }  // namespace pipeguard::policy

@@ -90,11 +90,19 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
     if (r.contains("groups")) request.groups = r["groups"].get<std::vector<std::string>>();
   }
   ImageVerdictLookup images;
-  if (body.contains("imageVerdicts")) {
-    const json verdicts = body["imageVerdicts"];
-    images = [verdicts](const std::string& image) -> std::optional<ImageVerdict> {
-      if (!verdicts.contains(image)) return std::nullopt;
-      const json& v = verdicts[image];
+  if (body.contains("imageVerdicts") || body.contains("scopedImageVerdicts")) {
+    const json verdicts = body.value("imageVerdicts", json::object());
+    const json scoped = body.value("scopedImageVerdicts", json::object());
+    images = [verdicts, scoped](const std::string& image, const KeyScope& scope) -> std::optional<ImageVerdict> {
+      const json* table = &verdicts;
+      if (scope.restricted()) {
+        std::string names;
+        for (const auto& key : *scope.keys) names += (names.empty() ? "" : ",") + key;
+        if (!scoped.contains(names)) return std::nullopt;
+        table = &scoped[names];
+      }
+      if (!table->contains(image)) return std::nullopt;
+      const json& v = (*table)[image];
       return ImageVerdict{v.value("verified", false), v.value("digest", ""), v.value("reason", "")};
     };
   }

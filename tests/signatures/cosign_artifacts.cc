@@ -10,6 +10,7 @@
 
 #include "pipeguard/signatures/checks.h"
 #include "pipeguard/signatures/crypto.h"
+#include "pipeguard/signatures/rekor.h"
 
 namespace pipeguard::signatures::testing {
 namespace {
@@ -183,6 +184,42 @@ std::string PushLegacySignature(FakeRegistry& registry, const SigningKey& key, c
   registry.PutBlob(payload);
   registry.PutManifest(SignatureManifest({SimpleSigningLayer(payload, Base64Encode(key.Sign(payload)))}),
                        "sha256-" + digest.substr(7) + ".sig");
+  return payload;
+}
+
+std::string LegacyRekorAnnotation(const SigningKey& log_key, const std::string& payload,
+                                  const std::string& signature_b64, const SigningKey& signer, bool forge_set) {
+  const nlohmann::json body = {
+      {"apiVersion", "0.0.1"},
+      {"kind", "hashedrekord"},
+      {"spec",
+       {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", Sha256Hex(payload)}}}}},
+        {"signature", {{"content", signature_b64}, {"publicKey", {{"content", Base64Encode(signer.public_pem())}}}}}}}};
+  RekorEntry entry;
+  entry.body_base64 = Base64Encode(body.dump());
+  entry.integrated_time = 1785412800;
+  entry.log_index = 123456789;
+  entry.log_id_hex = PublicKey::FromPem(log_key.public_pem())->Sha256HexId();
+  const SigningKey& set_signer = forge_set ? signer : log_key;
+  entry.signed_entry_timestamp = set_signer.Sign(SignedEntryTimestampPayload(entry));
+  return nlohmann::json{{"SignedEntryTimestamp", Base64Encode(entry.signed_entry_timestamp)},
+                        {"Payload",
+                         {{"body", entry.body_base64},
+                          {"integratedTime", entry.integrated_time},
+                          {"logIndex", entry.log_index},
+                          {"logID", entry.log_id_hex}}}}
+      .dump();
+}
+
+std::string PushLegacySignatureWithSet(FakeRegistry& registry, const SigningKey& key, const std::string& digest,
+                                       const SigningKey& log_key, bool forge_set) {
+  const std::string payload = SimpleSigningPayload(digest);
+  registry.PutBlob(payload);
+  const std::string signature = Base64Encode(key.Sign(payload));
+  nlohmann::json layer = SimpleSigningLayer(payload, signature);
+  layer["annotations"]["dev.sigstore.cosign/bundle"] =
+      LegacyRekorAnnotation(log_key, payload, signature, key, forge_set);
+  registry.PutManifest(SignatureManifest({layer}), "sha256-" + digest.substr(7) + ".sig");
   return payload;
 }
 

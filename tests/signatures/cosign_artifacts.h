@@ -66,6 +66,16 @@ std::string BundleReferrerManifest(const std::string& bundle_digest, size_t bund
 // Pushes a legacy signature by `key` for `digest` (payload blob + `.sig` manifest tag). Returns the payload.
 std::string PushLegacySignature(FakeRegistry& registry, const SigningKey& key, const std::string& digest);
 
+// The `dev.sigstore.cosign/bundle` annotation cosign v2 stores for a legacy signature logged in Rekor v1: a
+// hashedrekord entry recording the payload hash, the signature and `signer`'s public key, with a signed entry
+// timestamp (SET) by `log_key`. With `forge_set`, the SET is made by another key (the log ID stays `log_key`'s).
+std::string LegacyRekorAnnotation(const SigningKey& log_key, const std::string& payload,
+                                  const std::string& signature_b64, const SigningKey& signer, bool forge_set = false);
+
+// PushLegacySignature with the Rekor annotation above on the layer. Returns the payload.
+std::string PushLegacySignatureWithSet(FakeRegistry& registry, const SigningKey& key, const std::string& digest,
+                                       const SigningKey& log_key, bool forge_set = false);
+
 // Pushes a bundle (blob + referrer manifest) for `subject_digest`; returns the referrer manifest digest.
 // `descriptor_artifact_type` is what the fallback index records (cosign <= 3.0.6 wrote the empty type).
 std::string PushBundle(FakeRegistry& registry, const std::string& bundle_json, const std::string& subject_digest,

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cosign_artifacts.h"
+#include "pipeguard/signatures/rekor.h"
 
 namespace pipeguard::signatures {
 namespace {
@@ -69,6 +70,59 @@ TEST_F(TrustedKeySetTest, FingerprintIsStableAcrossOrderAndFormAndChangesWithCon
   EXPECT_EQ(first->fingerprint(), reordered->fingerprint());
   EXPECT_NE(first->fingerprint(), renamed->fingerprint());
   EXPECT_NE(first->fingerprint(), fewer->fingerprint());
+}
+
+TEST_F(TrustedKeySetTest, SubsetKeepsTheNamedKeysWithTheirOwnFingerprint) {
+  const SigningKey a = SigningKey::Generate(KeyKind::kP256);
+  const SigningKey b = SigningKey::Generate(KeyKind::kP256);
+  auto all = TrustedKeySet::Load({{"a", "", a.public_pem()}, {"b", "", b.public_pem()}});
+  auto only_a = TrustedKeySet::Load({{"a", "", a.public_pem()}});
+  ASSERT_TRUE(all.ok() && only_a.ok());
+  auto subset = all->Subset({"a"});
+  ASSERT_TRUE(subset.ok()) << subset.status().message();
+  ASSERT_EQ(subset->keys().size(), 1u);
+  EXPECT_EQ(subset->keys()[0].name, "a");
+  EXPECT_EQ(subset->fingerprint(), only_a->fingerprint());
+  EXPECT_NE(subset->fingerprint(), all->fingerprint());
+  auto both = all->Subset({"b", "a", "b"});
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->fingerprint(), all->fingerprint());
+
+  auto unknown = all->Subset({"a", "team-own"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("'team-own' is not configured in images.keys (configured: a, b)"),
+            std::string::npos)
+      << unknown.status().message();
+  EXPECT_EQ(all->Subset({}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(TrustedKeySetTest, RekorKeySetLoadsTheConfiguredLogs) {
+  const SigningKey log = SigningKey::Generate(KeyKind::kP256);
+  policy::RekorConfig config;
+  config.public_keys = {{"file-log", WriteFile("rekor.pub", log.public_pem()), ""}, {"inline", "", log.public_pem()}};
+  config.trusted_root_file = std::string(PIPEGUARD_TEST_DATA) + "/signatures/data/trusted_root_pgi_2026.json";
+  auto set = RekorKeySet::Load(config);
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  ASSERT_EQ(set->keys().size(), 2u) << "the same log key twice counts once; the trusted root adds public-good";
+  EXPECT_NE(set->Find("c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"), nullptr);
+  EXPECT_TRUE(RekorKeySet::Load(policy::RekorConfig{}).ok());
+  EXPECT_TRUE(RekorKeySet::Load(policy::RekorConfig{})->empty());
+
+  policy::RekorConfig missing;
+  missing.public_keys = {{"log", dir_.string() + "/absent.pub", ""}};
+  EXPECT_EQ(RekorKeySet::Load(missing).status().code(), StatusCode::kNotFound);
+  policy::RekorConfig no_v1_log;
+  no_v1_log.trusted_root_file = WriteFile("root.json", R"({"tlogs": []})");
+  auto empty_root = RekorKeySet::Load(no_v1_log);
+  ASSERT_FALSE(empty_root.ok());
+  EXPECT_NE(empty_root.status().message().find("no Rekor v1"), std::string::npos) << empty_root.status().message();
+  policy::RekorConfig private_key;
+  private_key.public_keys = {{"log", WriteFile("private.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"), ""}};
+  auto refused = RekorKeySet::Load(private_key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("images.rekor.publicKeys 'log'"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("AAAA"), std::string::npos) << "file contents are never quoted";
 }
 
 TEST_F(TrustedKeySetTest, ErrorsNameTheKeyAndTheFile) {

@@ -400,5 +400,86 @@ TEST(PrometheusImageMetricsTest, VerificationsThroughTheWebhookReachTheRegistry)
   EXPECT_TRUE(Contains(text, "pipeguard_imageverify_registry_request_duration_seconds_count")) << text;
 }
 
+// --- per-profile trusted keys (spec.images.trustedKeys) ---------------------------------------------------------
+
+// The configuration trusts two keys, payments-ci (signer_) and release (release_); the profile selecting the test
+// pod (etl/nightly-sales) lists `trusted_keys`.
+class ProfileTrustedKeysWebhookTest : public ImageVerificationWebhookTest {
+ protected:
+  void StartWithProfileKeys(const std::string& trusted_keys) {
+    WriteText(dir_.File("config.yaml"), ConfigYaml(true, true,
+                                                   InlineKeyEntry("payments-ci", signer_.public_pem()) +
+                                                       InlineKeyEntry("release", release_.public_pem())));
+    WriteText(dir_.File("profiles.yaml"), R"(apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata: {name: nightly-sales, namespace: etl}
+spec:
+  podSelector: {matchLabels: {pipeguard.io/pipeline: nightly-sales}}
+  serviceAccount: {name: airflow-worker, automountToken: false}
+  images: {trustedKeys: )" + trusted_keys + R"(}
+)");
+    imageverify::ServiceOptions options;
+    options.registry = registry_;
+    options.metrics = metrics_;
+    verifiers_ = std::make_unique<ImageVerifiers>(std::move(options));
+    auto snapshot = LoadContextSnapshot(
+        {dir_.File("config.yaml"),
+         {DataPath("context/namespaces.yaml"), DataPath("context/serviceaccounts.json"), dir_.File("profiles.yaml")},
+         {}});
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+    ASSERT_TRUE(verifiers_->Prepare(*snapshot).ok());
+    context_ = std::make_unique<StaticContext>(std::move(snapshot).value());
+    validate_ = MakeValidatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
+    mutate_ = MakeMutatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
+  }
+
+  SigningKey release_ = SigningKey::Generate(KeyKind::kP256);
+};
+
+TEST_F(ProfileTrustedKeysWebhookTest, PodOfAProfileTrustingTheSigningKeyIsAdmittedAndPinned) {
+  PushLegacySignature(fake_, signer_, digest_);  // signed by payments-ci
+  StartWithProfileKeys("[payments-ci]");
+  const AdmissionReply reply = validate_(Request(Pod(), "etl"));
+  EXPECT_TRUE(reply.allowed) << reply.message;
+  ASSERT_EQ(reply.images.size(), 1u);
+  EXPECT_TRUE(reply.images[0].verified);
+  EXPECT_EQ(reply.images[0].key_name, "payments-ci");
+  const AdmissionReply mutated = mutate_(Request(Pod(), "etl"));
+  EXPECT_TRUE(mutated.json_patch.has_value());
+}
+
+TEST_F(ProfileTrustedKeysWebhookTest, PodOfAProfileTrustingOnlyAnotherKeyIsDenied) {
+  PushLegacySignature(fake_, signer_, digest_);  // signed by payments-ci; the profile trusts only release
+  StartWithProfileKeys("[release]");
+  const AdmissionReply reply = validate_(Request(Pod(), "etl"));
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasRule(reply, "unsigned-image")) << reply.message;
+  EXPECT_TRUE(Contains(reply.message, kImage)) << reply.message;
+  EXPECT_TRUE(Contains(reply.message, digest_)) << reply.message;
+  EXPECT_TRUE(Contains(reply.message, "is not signed by a key profile etl/nightly-sales trusts (trustedKeys: release)"))
+      << reply.message;
+  ASSERT_EQ(reply.images.size(), 1u);
+  EXPECT_FALSE(reply.images[0].verified);
+  // /mutate pins only what the pod's own key scope verified.
+  const AdmissionReply mutated = mutate_(Request(Pod(), "etl"));
+  EXPECT_TRUE(mutated.allowed);
+  EXPECT_FALSE(mutated.json_patch.has_value());
+}
+
+TEST_F(ProfileTrustedKeysWebhookTest, AProfileNamingAKeyThePlatformDoesNotHaveIsRejected) {
+  StartWithProfileKeys("[release]");
+  const json profile = {{"apiVersion", "pipeguard.io/v1alpha1"},
+                        {"kind", "PipelineSecurityProfile"},
+                        {"metadata", {{"name", "team-own"}, {"namespace", "etl"}}},
+                        {"spec",
+                         {{"podSelector", {{"matchLabels", {{"app", "x"}}}}},
+                          {"images", {{"trustedKeys", {"release", "team-own-key"}}}}}}};
+  const AdmissionReply reply = validate_(Request(profile, "etl"));
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasRule(reply, "profile-guardrail")) << reply.message;
+  EXPECT_TRUE(Contains(reply.message, "/spec/images/trustedKeys/1")) << reply.message;
+  EXPECT_TRUE(Contains(reply.message, "\"team-own-key\"")) << reply.message;
+}
+
 }  // namespace
 }  // namespace pipeguard::webhook

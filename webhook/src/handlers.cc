@@ -106,24 +106,29 @@ std::string_view SourceLabel(imageverify::VerdictSource source) {
   return "unknown";
 }
 
-// The verification of the images of a governed object: verdicts for the engine and pinning, audit records.
+// The verification of the images of a governed object: verdicts for the engine (by key scope) and for pinning
+// (by image: verified only if verified in every scope it was checked in), audit records.
 struct ImageVerification {
+  imageverify::ScopedImageVerdicts scoped;
   imageverify::ImageVerdicts verdicts;
   std::vector<ReplyImage> audit;
 };
 
+// Verifies every (image, key scope) of policy::ImagesToVerify: a pod selected by a profile with
+// spec.images.trustedKeys is verified with only those keys.
 ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
-                               const std::vector<policy::ImageRef>& refs) {
-  std::vector<std::string> images;
-  images.reserve(refs.size());
-  for (const auto& ref : refs) images.push_back(ref.image);
+                               const std::vector<policy::ImageCheck>& checks) {
   // The service caps the deadline at now + images.deadline; the same bound is passed explicitly here.
   const registry::Deadline deadline = std::chrono::steady_clock::now() + service.config().deadline;
   ImageVerification result;
-  for (auto& [image, outcome] : service.VerifyAllDetailed(images, deadline)) {
-    result.audit.push_back({image, outcome.verdict.digest, outcome.verdict.verified,
-                            std::string(SourceLabel(outcome.source)), outcome.key_name, outcome.verdict.reason});
-    result.verdicts.emplace(image, std::move(outcome.verdict));
+  for (auto& [scope_id, outcomes] : service.VerifyChecksDetailed(checks, deadline)) {
+    for (auto& [image, outcome] : outcomes) {
+      result.audit.push_back({image, outcome.verdict.digest, outcome.verdict.verified,
+                              std::string(SourceLabel(outcome.source)), outcome.key_name, outcome.verdict.reason});
+      auto [it, inserted] = result.verdicts.emplace(image, outcome.verdict);
+      if (!inserted && !outcome.verdict.verified) it->second = outcome.verdict;
+      result.scoped[scope_id].emplace(image, std::move(outcome.verdict));
+    }
   }
   return result;
 }
@@ -214,11 +219,11 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
     if (service != nullptr && snapshot->config().images.verify && engine.IsGoverned(request.object, info, *snapshot)) {
-      images = VerifyImages(*service, policy::CollectImages(request.object));
+      images = VerifyImages(*service, policy::ImagesToVerify(request.object, info, *snapshot));
     }
     // Without a verification (images.verify off, or not governed) the engine gets no lookup: with verify on it
     // fails closed for any image it would check.
-    const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->verdicts) : nullptr;
+    const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
     const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, lookup);
     AdmissionReply reply = ReplyFromVerdict(request, verdict);
     if (images) reply.images = std::move(images->audit);
@@ -246,8 +251,10 @@ AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy:
       if (!engine.IsGoverned(request.object, info, *snapshot)) return reply;
       reply.evaluated = true;
       reply.governed = true;
-      const std::vector<policy::ImageRef> refs = policy::CollectImages(request.object);
-      ImageVerification images = VerifyImages(*service, refs);
+      const std::vector<policy::ImageCheck> checks = policy::ImagesToVerify(request.object, info, *snapshot);
+      std::vector<policy::ImageRef> refs;
+      for (const auto& check : checks) refs.push_back(policy::ImageRef{check.image, check.path});
+      ImageVerification images = VerifyImages(*service, checks);
       const nlohmann::json patch = imageverify::DigestPinPatch(request.object, refs, images.verdicts);
       reply.images = std::move(images.audit);
       if (patch.is_array() && !patch.empty()) {

@@ -63,7 +63,9 @@ bool SameRegistries(const std::vector<policy::RegistryConfig>& a, const std::vec
 
 bool SameImagesConfig(const policy::ImagesConfig& a, const policy::ImagesConfig& b) {
   return a.verify == b.verify && a.allowed_registries == b.allowed_registries && SameKeys(a.keys, b.keys) &&
-         SameRegistries(a.registries, b.registries) && a.pin_digests == b.pin_digests && a.deadline == b.deadline;
+         SameKeys(a.rekor.public_keys, b.rekor.public_keys) && a.rekor.trusted_root_file == b.rekor.trusted_root_file &&
+         a.rekor.required == b.rekor.required && SameRegistries(a.registries, b.registries) &&
+         a.pin_digests == b.pin_digests && a.deadline == b.deadline;
 }
 
 PrometheusImageMetrics::PrometheusImageMetrics(prometheus::Registry& registry) {
@@ -164,8 +166,11 @@ Status ImageVerifiers::Prepare(const std::shared_ptr<const policy::ContextSnapsh
       return Status(created.status().code(), "image verification (images.*): " + created.status().message());
     }
     service = std::move(created).value();
-    spdlog::info("image signature verification on: {} trusted keys, deadline {} ms, digest pinning {}",
-                 images.keys.size(), images.deadline.count(), images.pin_digests ? "on" : "off");
+    spdlog::info("image signature verification on: {} trusted keys, deadline {} ms, digest pinning {}, Rekor {}",
+                 images.keys.size(), images.deadline.count(), images.pin_digests ? "on" : "off",
+                 !images.rekor.configured() ? "not checked"
+                 : images.rekor.required    ? "required"
+                                            : "checked if present");
   }
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pipeguard/policy/config.h"
+#include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/policy/status.h"
 
@@ -14,11 +15,12 @@ namespace pipeguard::cli {
 // The flag and exit-status text of `pipeguard help verify-image`.
 std::string_view VerifyImageHelp();
 
-// For `pipeguard scan` with images.verify: true and trusted keys configured: verifies every image named by
-// `objects` (each object is decided like one admission, within images.deadline; the cache is shared) and returns
-// the lookup for the engine. An error (unreadable key file, bad registry CA/credentials file) is an input error.
-// Without trusted keys it returns an empty lookup: the engine then reports every governed image unverified.
-StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ImagesConfig& config,
+// For `pipeguard scan` with images.verify: true and trusted keys configured (context.config().images): verifies
+// every image named by `objects` with the keys of its pod's profiles (policy::ImagesToVerify: spec.images.trustedKeys
+// narrows images.keys; each object is decided like one admission, within images.deadline; the cache is shared) and
+// returns the lookup for the engine. An error (unreadable key file, bad registry CA/credentials file) is an input
+// error. Without trusted keys it returns an empty lookup: the engine then reports every governed image unverified.
+StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ContextSnapshot& context,
                                                       const std::vector<const nlohmann::json*>& objects);
 
 }  // namespace pipeguard::cli

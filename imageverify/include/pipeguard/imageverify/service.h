@@ -7,8 +7,9 @@
 //     verified in parallel (at most ServiceOptions::max_parallel per request), identical ones once.
 // Across requests:
 //   - verdict cache keyed on every input to the decision: registry host, repository, digest, the trusted key set
-//     fingerprint and the verifier options fingerprint (signatures::Verifier::fingerprint: predicate types, Rekor
-//     keys, require_tlog, limits). The repository is part of the key because signatures live next to the image:
+//     fingerprint (all of images.keys, or the subset a profile's spec.images.trustedKeys selects: see KeyScope) and
+//     the verifier options fingerprint (signatures::Verifier::fingerprint: predicate types, Rekor logs from
+//     images.rekor, require_tlog, limits). The repository is part of the key because signatures live next to the image:
 //     the same digest may be signed in one repository and not in another. A key or option change is a miss.
 //   - TTLs: positive results `positive_ttl`; definitive negatives (no signature, invalid signature, untrusted key,
 //     not an image signature, digest mismatch, keyless, malformed) the shorter `negative_ttl`, so a newly pushed
@@ -99,6 +100,7 @@ struct ImageOutcome {
   std::string key_name;  // when verified
   signatures::SignatureFormat format = signatures::SignatureFormat::kNone;
   std::string signature_location;
+  bool tlog_verified = false;  // the accepted signature has a verified Rekor entry (images.rekor)
   VerdictSource source = VerdictSource::kVerification;
   // One line for logs and the CLI: image, digest and why (or which key). No secrets.
   std::string message;
@@ -106,10 +108,14 @@ struct ImageOutcome {
 
 using ImageVerdicts = std::map<std::string, policy::ImageVerdict>;
 using ImageOutcomes = std::map<std::string, ImageOutcome>;
+// Verdicts by policy::KeyScope::Id(), then by image string.
+using ScopedImageVerdicts = std::map<std::string, ImageVerdicts>;
 
 class ImageVerificationService {
  public:
-  // Loads the trusted keys (images.keys: file reads happen here), builds the verifier and, without an injected
+  // Loads the trusted keys (images.keys) and the Rekor log keys (images.rekor; file reads happen here: images.rekor
+  // replaces options.verifier.rekor when configured, and images.rekor.required turns require_tlog on), builds the
+  // verifier and, without an injected
   // registry, the HttpRegistry (CA and credentials files are read here). Errors (InvalidArgument / NotFound) name
   // the key, file or setting; they are configuration errors (CLI exit 2, webhook refuses to start/reload).
   static StatusOr<std::unique_ptr<ImageVerificationService>> Create(const policy::ImagesConfig& config,
@@ -119,13 +125,23 @@ class ImageVerificationService {
   // Verifies every image (duplicates are handled once) and returns one entry per distinct image string. Never
   // fails as a whole: each image gets a verdict, failing closed on errors. `deadline` is capped at
   // now + images.deadline.
-  ImageOutcomes VerifyAllDetailed(const std::vector<std::string>& images, registry::Deadline deadline);
-  ImageVerdicts VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline);
+  //
+  // `scope` selects the keys that may vouch (default: all of images.keys). A restricted scope naming a key this
+  // configuration does not have, or no key, verifies nothing: every image gets reason untrusted key.
+  ImageOutcomes VerifyAllDetailed(const std::vector<std::string>& images, registry::Deadline deadline,
+                                  const policy::KeyScope& scope = {});
+  ImageVerdicts VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline,
+                          const policy::KeyScope& scope = {});
+  // Every (image, scope) of policy::ImagesToVerify: one VerifyAllDetailed per distinct scope, all within
+  // `deadline`. Keyed by KeyScope::Id(), then image.
+  std::map<std::string, ImageOutcomes> VerifyChecksDetailed(const std::vector<policy::ImageCheck>& checks,
+                                                            registry::Deadline deadline);
+  ScopedImageVerdicts VerifyChecks(const std::vector<policy::ImageCheck>& checks, registry::Deadline deadline);
   // The images of policy::CollectImages(object), with the deadline now + images.deadline.
   ImageVerdicts VerifyAll(const std::vector<policy::ImageRef>& refs);
-  ImageOutcome Verify(const std::string& image, registry::Deadline deadline);
+  ImageOutcome Verify(const std::string& image, registry::Deadline deadline, const policy::KeyScope& scope = {});
 
-  // Hex fingerprint of the decision inputs fixed by this instance (trusted keys + verifier options).
+  // Hex fingerprint of the decision inputs fixed by this instance (all trusted keys + verifier options).
   const std::string& fingerprint() const { return fingerprint_; }
   const policy::ImagesConfig& config() const { return config_; }
   const signatures::TrustedKeySet& keys() const;
@@ -141,7 +157,9 @@ class ImageVerificationService {
   std::string fingerprint_;
 };
 
-// The engine's lookup over a VerifyAll result (copied into the closure; safe to outlive `verdicts`).
+// The engine's lookup over VerifyChecks results (copied into the closure; safe to outlive `verdicts`).
+policy::ImageVerdictLookup MakeLookup(ScopedImageVerdicts verdicts);
+// The same over an unrestricted VerifyAll result: lookups with a restricted KeyScope find nothing (fail closed).
 policy::ImageVerdictLookup MakeLookup(ImageVerdicts verdicts);
 
 // The real registry client for `config.registries` (TLS, credentials, insecure hosts).

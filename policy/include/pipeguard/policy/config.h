@@ -28,10 +28,27 @@ struct RegistryConfig {
   std::string credentials_file;  // dockerconfigjson
 };
 
+// Trust in the Rekor transparency log (images.rekor): offline checks of the signed entry timestamp (SET) that Rekor
+// v1 attaches to a logged signature (legacy `dev.sigstore.cosign/bundle` annotation, bundle tlogEntries).
+//
+// With no log key configured, transparency-log data in signatures is ignored (like cosign --insecure-ignore-tlog).
+// With a log key, every entry a signature carries from a trusted log must verify (SET and binding to the
+// signature), even when `required` is false: a present-but-invalid entry is evidence of tampering, so that
+// signature is rejected. Entries from other logs are skipped. With `required`, a signature is accepted only with at
+// least one verified entry from a trusted log.
+struct RekorConfig {
+  std::vector<TrustedKey> public_keys;  // PEM public keys of trusted Rekor logs (e.g. the public-good instance)
+  std::string trusted_root_file;        // a Sigstore trusted_root.json; its Rekor v1 logs are trusted
+  bool required = false;                // reject signatures without a verified entry (needs a log key)
+
+  bool configured() const { return !public_keys.empty() || !trusted_root_file.empty(); }
+};
+
 struct ImagesConfig {
   bool verify = true;                           // unsigned-image rule on/off (off for offline scans)
   std::vector<std::string> allowed_registries;  // prefixes such as "123.dkr.ecr.eu-west-1.amazonaws.com/"; empty = any
   std::vector<TrustedKey> keys;
+  RekorConfig rekor;
   std::vector<RegistryConfig> registries;
   bool pin_digests = true;                   // /mutate rewrites verified tags to digests
   std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission

@@ -28,7 +28,12 @@ struct Profile {
   std::string service_account = "default";  // spec.serviceAccount.name
   bool automount_token = false;             // spec.serviceAccount.automountToken
   std::optional<Mode> mode;                 // spec.mode
-  nlohmann::json spec;                      // the whole spec, for rules added later
+  // spec.images.trustedKeys: names of keys in the configuration's images.keys that the selected pods' images must
+  // be signed with. Unset: every configured key. A profile can only narrow the platform's key set, never add a key
+  // (names are references, not keys); names the configuration does not have are reported by the engine as
+  // profile-guardrail violations and never widen anything.
+  std::optional<std::vector<std::string>> trusted_keys;
+  nlohmann::json spec;  // the whole spec, for rules added later
 
   std::string Id() const { return namespace_ + "/" + name; }
 };

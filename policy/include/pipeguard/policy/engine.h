@@ -38,8 +38,36 @@ struct ImageVerdict {
   std::string reason;  // why not verified: "no signature found", "registry unreachable", ...
 };
 
-// Looks up image verdicts by the image string exactly as it appears in the object.
-using ImageVerdictLookup = std::function<std::optional<ImageVerdict>(const std::string& image)>;
+// Which of the configuration's trusted keys (images.keys, by name) may vouch for an image. PipelineSecurityProfiles
+// narrow it with spec.images.trustedKeys; a profile can never add a key: names that images.keys does not configure
+// are dropped here (and reported as profile-guardrail violations when the profile is admitted).
+struct KeyScope {
+  // Unset: every key of images.keys. Set: the names that every restricting profile lists AND images.keys
+  // configures, sorted and unique. May be empty: then no signature can verify the image.
+  std::optional<std::vector<std::string>> keys;
+  // The restricting profiles' IDs (namespace/name), in the order given, for messages.
+  std::vector<std::string> profiles;
+
+  bool restricted() const { return keys.has_value(); }
+  // "" for the unrestricted scope; otherwise an unambiguous encoding of `keys`. Equal iff the key sets are equal,
+  // so verdicts can be keyed on it.
+  std::string Id() const;
+};
+
+// The key scope for a pod selected by `profiles` (a pod must satisfy every profile selecting it, so restrictions
+// intersect).
+KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesConfig& images);
+
+// Looks up the verdict for an image (the string exactly as it appears in the object) verified with the keys of
+// `scope`. nullopt when there is none: the engine then reports the image as not checked (fail closed).
+using ImageVerdictLookup = std::function<std::optional<ImageVerdict>(const std::string& image, const KeyScope& scope)>;
+
+// An image to verify before evaluating an object, with the keys it must be signed with.
+struct ImageCheck {
+  std::string image;
+  std::string path;  // JSON pointer of the field naming it
+  KeyScope scope;
+};
 
 // One problem an outside check found in a PipelineSecurityProfile object: where (an RFC 6901 JSON pointer into the
 // profile object, "" = the whole object) and what (a message that says how to fix it; never a secret value).
@@ -78,6 +106,11 @@ class Engine {
 // Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication
 // images), in document order. Used by the signature verifier and the digest-pinning mutator.
 std::vector<ImageRef> CollectImages(const nlohmann::json& object);
+
+// CollectImages(object) with the key scope of the pod each image belongs to (the profiles selecting its labels in
+// the object's namespace, else request.namespace_): exactly the (image, scope) pairs Evaluate looks up.
+std::vector<ImageCheck> ImagesToVerify(const nlohmann::json& object, const RequestInfo& request,
+                                       const ContextSnapshot& context);
 
 // Calls fn(item, index) for each item of a `kind: *List` object, or fn(object, -1) for a plain object.
 void ForEachItem(const nlohmann::json& object, const std::function<void(const nlohmann::json&, int)>& fn);

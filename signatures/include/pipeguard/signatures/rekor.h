@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/policy/config.h"
 #include "pipeguard/policy/status.h"
 #include "pipeguard/signatures/crypto.h"
 
@@ -30,6 +31,11 @@ class RekorKeySet {
   // The Rekor v1 logs (ECDSA keys) of a Sigstore trusted_root.json (`tlogs[].publicKey.rawBytes`). Ed25519
   // (Rekor v2) logs are skipped: they issue no SETs.
   static StatusOr<RekorKeySet> FromTrustedRoot(std::string_view trusted_root_json);
+  // The logs of the configuration's images.rekor: every publicKeys entry (inline PEM or a PEM file) and the Rekor
+  // v1 logs of trustedRootFile; reading those files is the only I/O. Errors (InvalidArgument, NotFound for a
+  // missing file) name the setting, key and file, never file contents. An empty configuration yields an empty set;
+  // a configured one that yields no usable log key is an error.
+  static StatusOr<RekorKeySet> Load(const policy::RekorConfig& config);
 
   bool empty() const { return keys_.empty(); }
   const std::vector<RekorLogKey>& keys() const { return keys_; }

@@ -30,6 +30,10 @@ class TrustedKeySet {
 
   const std::vector<TrustedPublicKey>& keys() const { return keys_; }
 
+  // The keys named in `names` (a PipelineSecurityProfile's spec.images.trustedKeys), with their own fingerprint.
+  // NotFound naming the first name this set does not have; InvalidArgument for an empty list. No I/O.
+  StatusOr<TrustedKeySet> Subset(const std::vector<std::string>& names) const;
+
   // Lowercase hex SHA-256 over the sorted (name, SPKI) pairs: equal for equal key sets regardless of the order
   // or form (inline/file, PEM whitespace) in which they were configured; different if any key or name differs.
   const std::string& fingerprint() const { return fingerprint_; }

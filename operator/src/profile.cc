@@ -791,7 +791,9 @@ StatusOr<ParsedProfile> ParseProfile(const json& object, std::vector<GuardrailVi
     if (!spec || !spec->is_object()) {
       w.Problem("/spec", "is required (with podSelector and serviceAccount)");
     } else {
-      w.KnownKeys(*spec, "/spec", {"podSelector", "mode", "serviceAccount", "aws", "network", "deletionPolicy"});
+      // spec.images (trustedKeys) is the webhook's (policy::Profile); the operator accepts and ignores it.
+      w.KnownKeys(*spec, "/spec",
+                  {"podSelector", "mode", "serviceAccount", "aws", "network", "deletionPolicy", "images"});
       if (const json* sel = Walker::Find(*spec, "podSelector")) {
         if (auto s = w.Selector(*sel, "/spec/podSelector")) p.pod_selector = *s;
       } else {

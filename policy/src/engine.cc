@@ -191,6 +191,9 @@ void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profile
       out.push_back(Make(
           rules::kUntrustedRegistry, Severity::kHigh, ref.path,
           "image \"" + ref.image + "\" is not from an allowed registry (" + allowed + "); push it to one of them"));
+      // Denied already; and its signature is never fetched (ImagesToVerify leaves it out), so that a pod spec
+      // cannot make the webhook connect to a host of the requester's choosing.
+      continue;
     }
     if (!config.verify) continue;
     if (scope.restricted() && scope.keys->empty()) {
@@ -474,6 +477,7 @@ std::vector<ImageCheck> ImagesToVerify(const json& object, const RequestInfo& re
       scope = KeyScopeFor(context.ProfilesSelecting(w->namespace_, unit.labels), context.config().images);
     }
     for (auto& ref : unit.images) {
+      if (!IsTrustedRegistry(ref.image, context.config().images.allowed_registries)) continue;
       const bool seen = std::any_of(out.begin(), out.end(), [&](const ImageCheck& c) { return c.path == ref.path; });
       if (!seen) out.push_back(ImageCheck{std::move(ref.image), std::move(ref.path), scope});
     }

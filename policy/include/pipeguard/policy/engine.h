@@ -108,7 +108,8 @@ class Engine {
 std::vector<ImageRef> CollectImages(const nlohmann::json& object);
 
 // CollectImages(object) with the key scope of the pod each image belongs to (the profiles selecting its labels in
-// the object's namespace, else request.namespace_): exactly the (image, scope) pairs Evaluate looks up.
+// the object's namespace, else request.namespace_): exactly the (image, scope) pairs Evaluate looks up. Images
+// outside images.allowedRegistries are left out: they are denied by untrusted-registry without a registry call.
 std::vector<ImageCheck> ImagesToVerify(const nlohmann::json& object, const RequestInfo& request,
                                        const ContextSnapshot& context);
 

@@ -130,6 +130,16 @@ AwsResult<void> IamClient::UpdateAssumeRolePolicy(std::string_view role_name, st
                        {{"RoleName", std::string(role_name)}, {"PolicyDocument", std::string(policy_document)}});
 }
 
+AwsResult<void> IamClient::UpdateRoleMaxSessionDuration(std::string_view role_name, int seconds) {
+  if (Status s = CheckRoleName(role_name); !s.ok()) return Invalid("UpdateRole", s);
+  if (seconds < 3600 || seconds > 43200) {
+    return Invalid("UpdateRole", Status::InvalidArgument("MaxSessionDuration " + std::to_string(seconds) +
+                                                         " is outside 3600..43200 seconds"));
+  }
+  return QueryNoResult(client_, "UpdateRole",
+                       {{"RoleName", std::string(role_name)}, {"MaxSessionDuration", std::to_string(seconds)}});
+}
+
 AwsResult<void> IamClient::PutRolePermissionsBoundary(std::string_view role_name, std::string_view boundary_arn) {
   if (Status s = CheckRoleName(role_name); !s.ok()) return Invalid("PutRolePermissionsBoundary", s);
   return QueryNoResult(client_, "PutRolePermissionsBoundary",

@@ -1,5 +1,6 @@
 #include "pipeguard/kube/client.h"
 
+#include <atomic>
 #include <cstdio>
 
 #include "pipeguard/kube/errors.h"
@@ -113,6 +114,10 @@ StatusOr<Json> BuildEvent(const EventSpec& spec, std::chrono::system_clock::time
 StatusOr<Json> CreateEvent(KubeClient& client, const EventSpec& spec, const Clock& clock) {
   auto event = BuildEvent(spec, clock.Now());
   if (!event.ok()) return event.status();
+  static std::atomic<uint64_t> sequence{0};
+  char suffix[24];
+  std::snprintf(suffix, sizeof(suffix), ".%llx", static_cast<unsigned long long>(sequence.fetch_add(1)));
+  (*event)["metadata"]["name"] = (*event)["metadata"]["name"].get<std::string>() + suffix;
   return client.Create(resources::Events(), event.value()["metadata"]["namespace"].get<std::string>(), *event);
 }
 

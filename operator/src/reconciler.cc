@@ -458,11 +458,11 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
         }
         break;
       }
-      case DriftKind::kRoleMaxSessionDuration:
-        // IamApi has no UpdateRole: reported, not reverted (the role still works; the profile's limit is not
-        // enforced until the role is recreated).
-        Emit(pass, "Warning", "DriftNotReverted", "IAM role max session duration differs: " + detail);
-        continue;
+      case DriftKind::kRoleMaxSessionDuration: {
+        auto r = iam_.UpdateRoleMaxSessionDuration(name, wanted.max_session_duration.value_or(3600));
+        if (!r.ok()) return transient_or_error(r.error(), "UpdateRole");
+        break;
+      }
       default:
         continue;
     }

@@ -168,6 +168,23 @@ TEST_F(IamClientTest, UntagRoleEncodesKeysAsMembers) {
   EXPECT_EQ(FormValue(form, "TagKeys.member.2"), "k 2");
 }
 
+TEST_F(IamClientTest, UpdateRoleSendsOnlyTheMaxSessionDuration) {
+  http_.Push(200,
+             "<UpdateRoleResponse><ResponseMetadata><RequestId>x</RequestId></ResponseMetadata></UpdateRoleResponse>");
+  ASSERT_TRUE(iam_.UpdateRoleMaxSessionDuration("pg-a", 7200).ok());
+  auto form = LastForm();
+  EXPECT_EQ(FormValue(form, "Action"), "UpdateRole");
+  EXPECT_EQ(FormValue(form, "RoleName"), "pg-a");
+  EXPECT_EQ(FormValue(form, "MaxSessionDuration"), "7200");
+  EXPECT_EQ(http_.sent.back().request.body.find("Description"), std::string::npos);
+  for (int bad : {0, 3599, 43201}) {
+    auto r = iam_.UpdateRoleMaxSessionDuration("pg-a", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_THAT(r.error().message, HasSubstr("3600..43200")) << bad;
+  }
+  EXPECT_EQ(http_.sent.size(), 1u) << "invalid durations make no call";
+}
+
 TEST_F(IamClientTest, UnexpectedResponseRootIsAnError) {
   http_.Push(200, "<html><body>captive portal</body></html>");
   auto r = iam_.DeleteRolePolicy("pg-a", "p");

@@ -154,6 +154,18 @@ TEST_F(MotoTest, UpdateTrustPolicyAndBoundary) {
   EXPECT_EQ(iam.GetRole("pg-trust")->permissions_boundary_arn, "");
 }
 
+TEST_F(MotoTest, UpdateRoleMaxSessionDuration) {
+  auto service = Client(IamServiceConfig(), &dummy_);
+  IamClient iam(*service);
+  ASSERT_TRUE(iam.CreateRole({"pg-session", "/pipeguard/", TrustPolicy("ns:a")}).ok());
+  EXPECT_EQ(iam.GetRole("pg-session")->max_session_duration, 3600);
+  ASSERT_TRUE(iam.UpdateRoleMaxSessionDuration("pg-session", 43200).ok());
+  EXPECT_EQ(iam.GetRole("pg-session")->max_session_duration, 43200);
+  auto missing = iam.UpdateRoleMaxSessionDuration("pg-nobody", 3600);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.error().Is(errc::kNoSuchEntity)) << missing.error().ToString();
+}
+
 TEST_F(MotoTest, TagAndUntag) {
   auto service = Client(IamServiceConfig(), &dummy_);
   IamClient iam(*service);

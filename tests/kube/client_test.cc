@@ -59,6 +59,29 @@ TEST(EventTest, BuildsSeriesLessEvent) {
   EXPECT_THAT(BuildEvent(spec, {}).status().message(), HasSubstr("reason is required"));
 }
 
+TEST(EventTest, TwoEventsAboutOneObjectAtTheSameInstantDoNotCollide) {
+  FakeKubeClient client;
+  const FakeClock clock;  // never advances: both Events carry the same timestamp
+  EventSpec spec;
+  spec.regarding = {{"apiVersion", "admissionregistration.k8s.io/v1"},
+                    {"kind", "ValidatingWebhookConfiguration"},
+                    {"metadata", {{"name", "pg-pipeguard"}}}};
+  spec.type = "Warning";
+  spec.reason = "WebhookConfigurationTampered";
+  spec.action = "Restore";
+  spec.reporting_instance = "operator-0";
+  auto first = CreateEvent(client, spec, clock);
+  auto second = CreateEvent(client, spec, clock);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_NE((*first)["metadata"]["name"], (*second)["metadata"]["name"]);
+  EXPECT_THAT((*first)["metadata"]["name"].get<std::string>(), ::testing::StartsWith("pg-pipeguard.17979cfe362a0000."));
+  EXPECT_EQ((*first)["metadata"]["namespace"], "default");
+  auto listed = client.List(resources::Events(), "default", {});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->items.size(), 2u);
+}
+
 TEST(FakeClientTest, ApplyIsIdempotentAndStatusIsASubresource) {
   FakeKubeClient client;
   const Json desired = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"data", {{"a", "1"}}}};

@@ -81,6 +81,9 @@ class FakeIam final : public IamApi {
   aws::AwsResult<void> UpdateAssumeRolePolicy(std::string_view n, std::string_view d) override {
     return Mutate("UpdateAssumeRolePolicy", n, [&](StoredRole& s) { s.role.assume_role_policy_document = d; });
   }
+  aws::AwsResult<void> UpdateRoleMaxSessionDuration(std::string_view n, int seconds) override {
+    return Mutate("UpdateRole", n, [&](StoredRole& s) { s.role.max_session_duration = seconds; });
+  }
   aws::AwsResult<void> PutRolePermissionsBoundary(std::string_view n, std::string_view b) override {
     return Mutate("PutRolePermissionsBoundary", n, [&](StoredRole& s) { s.role.permissions_boundary_arn = b; });
   }

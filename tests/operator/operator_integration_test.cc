@@ -360,6 +360,14 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
   }));
   EXPECT_EQ((*Get(res::NetworkPolicies(), "pipeguard-etl-allow"))["metadata"]["uid"], np_uid) << "updated in place";
   EXPECT_TRUE(Eventually([&] { return HasWarning("DriftReverted", "iam_inline_policy"); }, 10s));
+
+  // A longer maximum session (longer-lived stolen credentials) is reverted too.
+  ASSERT_TRUE(iam_client_->UpdateRoleMaxSessionDuration(role_name, 43200).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto now = iam_client_->GetRole(role_name);
+    return now.ok() && now->max_session_duration == 3600;
+  }));
+  EXPECT_GE(metrics_.DriftRevertedCount("iam_max_session_duration"), 1);
   EXPECT_TRUE(Eventually([&] { return HasWarning("DriftReverted", "network_policy"); }, 10s));
   EXPECT_GE(metrics_.DriftRevertedCount("iam_inline_policy"), 1);
   EXPECT_GE(metrics_.DriftRevertedCount("network_policy"), 1);

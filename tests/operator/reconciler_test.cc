@@ -209,6 +209,24 @@ TEST_F(ReconcilerTest, DriftInEveryPartIsRevertedWithWarningMetricAndAudit) {
   EXPECT_EQ(ConditionOf("Ready")["status"], "True");
 }
 
+TEST_F(ReconcilerTest, MaxSessionDurationDriftIsReverted) {
+  CreateProfile();
+  Reconcile();
+  Reconcile();
+  auto& role = iam_.Stored(RoleName());
+  ASSERT_EQ(role.role.max_session_duration, 3600);
+  role.role.max_session_duration = 43200;  // longer-lived stolen credentials
+  Reconcile();
+  EXPECT_EQ(role.role.max_session_duration, 3600);
+  EXPECT_EQ(iam_.Calls("UpdateRole"), 1);
+  EXPECT_EQ(metrics_.DriftRevertedCount("iam_max_session_duration"), 1);
+  int warnings = 0;
+  for (const auto& e : Events("Warning")) warnings += e["reason"] == "DriftReverted";
+  EXPECT_EQ(warnings, 1);
+  Reconcile();
+  EXPECT_EQ(iam_.Calls("UpdateRole"), 1) << "converged: no further write";
+}
+
 TEST_F(ReconcilerTest, ProfileChangeIsAnUpdateNotDrift) {
   CreateProfile();
   Reconcile();

@@ -60,6 +60,9 @@ class IamClient {
   AwsResult<Role> CreateRole(const CreateRoleRequest& request);
   AwsResult<Role> GetRole(std::string_view role_name);
   AwsResult<void> UpdateAssumeRolePolicy(std::string_view role_name, std::string_view policy_document);
+  // UpdateRole with MaxSessionDuration only (the description is left as it is). `seconds` must be in 3600..43200
+  // (InvalidInput otherwise, without a call).
+  AwsResult<void> UpdateRoleMaxSessionDuration(std::string_view role_name, int seconds);
   AwsResult<void> PutRolePermissionsBoundary(std::string_view role_name, std::string_view boundary_arn);
   AwsResult<void> DeleteRolePermissionsBoundary(std::string_view role_name);
   AwsResult<void> PutRolePolicy(std::string_view role_name, std::string_view policy_name,

@@ -139,7 +139,9 @@ struct EventSpec {
 // Builds the Event object (pure; exposed for tests), named "<regarding name>.<hex unix nanoseconds of now>" like
 // client-go. Errors name the missing field.
 StatusOr<Json> BuildEvent(const EventSpec& spec, std::chrono::system_clock::time_point now);
-// Creates the Event. Returns the stored Event.
+// Creates the Event, named as BuildEvent does plus ".<process-wide sequence number in hex>", so two Events about the
+// same object at the same instant (a coarse or fake clock, or one reconcile emitting several) never collide. Returns
+// the stored Event.
 StatusOr<Json> CreateEvent(KubeClient& client, const EventSpec& spec, const Clock& clock = SystemClock());
 
 // "namespace/name", or "name" for cluster-scoped objects (an empty namespace): the informer store key.

@@ -18,6 +18,7 @@ class IamApi {
   virtual aws::AwsResult<aws::Role> CreateRole(const aws::CreateRoleRequest& request) = 0;
   virtual aws::AwsResult<aws::Role> GetRole(std::string_view role_name) = 0;
   virtual aws::AwsResult<void> UpdateAssumeRolePolicy(std::string_view role_name, std::string_view document) = 0;
+  virtual aws::AwsResult<void> UpdateRoleMaxSessionDuration(std::string_view role_name, int seconds) = 0;
   virtual aws::AwsResult<void> PutRolePermissionsBoundary(std::string_view role_name,
                                                           std::string_view boundary_arn) = 0;
   virtual aws::AwsResult<void> DeleteRolePermissionsBoundary(std::string_view role_name) = 0;
@@ -42,6 +43,9 @@ class IamClientApi final : public IamApi {
   aws::AwsResult<aws::Role> GetRole(std::string_view n) override { return client_.GetRole(n); }
   aws::AwsResult<void> UpdateAssumeRolePolicy(std::string_view n, std::string_view d) override {
     return client_.UpdateAssumeRolePolicy(n, d);
+  }
+  aws::AwsResult<void> UpdateRoleMaxSessionDuration(std::string_view n, int seconds) override {
+    return client_.UpdateRoleMaxSessionDuration(n, seconds);
   }
   aws::AwsResult<void> PutRolePermissionsBoundary(std::string_view n, std::string_view b) override {
     return client_.PutRolePermissionsBoundary(n, b);

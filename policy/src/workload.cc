@@ -1,5 +1,7 @@
 #include "workload.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -206,6 +208,75 @@ bool IsSparkConfFile(std::string_view key) {
          (key.size() > 11 && key.substr(key.size() - 11) == ".properties");
 }
 
+// The ConfigMap key under which spark-submit stores the executor pod template (spark.kubernetes.executor.
+// podTemplateFile), verbatim, in <app>-driver-podspec-conf-map.
+constexpr std::string_view kSparkPodTemplateKey = "podspec-configmap-key";
+
+// YAML to JSON with a budget of nodes and depth: aliases could otherwise make a small document expand without limit.
+bool BoundedYamlToJson(const YAML::Node& node, int depth, size_t& budget, json& out) {
+  if (depth > 64 || budget == 0) return false;
+  --budget;
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out = json::object();
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) return false;
+        json child;
+        if (!BoundedYamlToJson(kv.second, depth + 1, budget, child)) return false;
+        out[kv.first.Scalar()] = std::move(child);
+      }
+      return true;
+    case YAML::NodeType::Sequence:
+      out = json::array();
+      for (const auto& item : node) {
+        json child;
+        if (!BoundedYamlToJson(item, depth + 1, budget, child)) return false;
+        out.push_back(std::move(child));
+      }
+      return true;
+    case YAML::NodeType::Scalar:
+      out = node.Scalar();
+      return true;
+    default:
+      out = nullptr;
+      return true;
+  }
+}
+
+std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    json out;
+    size_t budget = 20000;
+    if (!BoundedYamlToJson(root, 0, budget, out) || !out.is_object()) return nullptr;
+    return std::make_shared<const json>(std::move(out));
+  } catch (const YAML::Exception&) {
+    return nullptr;
+  }
+}
+
+// Adds the env and command-line entries of the pod template in `text` to `unit` (all at `path`, the ConfigMap key:
+// a JSON pointer cannot go inside the YAML text). Returns false if `text` is not a pod template.
+bool AddPodTemplateEntries(const std::string& text, const std::string& path, PodUnit& unit) {
+  auto pod = ParsePodTemplate(text);
+  if (pod == nullptr) return false;
+  const json* spec = Child(*pod, "spec");
+  if (spec == nullptr || !spec->is_object()) return false;
+  static const json kEmpty = json::object();
+  const json* meta = Child(*pod, "metadata");
+  PodUnit from = PodSpecUnit(meta != nullptr ? *meta : kEmpty, "/metadata", *spec, "/spec");
+  for (auto& entry : from.scan.entries) {
+    entry.path = path;
+    unit.scan.entries.push_back(std::move(entry));
+  }
+  for (auto& line : from.scan.command_lines) {
+    for (auto& p : line.paths) p = path;
+    unit.scan.command_lines.push_back(std::move(line));
+  }
+  unit.owned_object = std::move(pod);  // the entries view into it; a shared_ptr keeps its address
+  return true;
+}
+
 void AddConfigMapUnit(const json& object, Workload& w) {
   const json* data = Child(object, "data");
   if (data == nullptr || !data->is_object()) return;
@@ -239,8 +310,13 @@ void AddConfigMapUnit(const json& object, Workload& w) {
       }
     }
   }
-  if (carries_spark_conf || (spark_labelled && !data->empty())) {
-    if (!carries_spark_conf) {
+  bool carries_pod_template = false;
+  if (const json* tmpl = Child(*data, kSparkPodTemplateKey); tmpl != nullptr && tmpl->is_string()) {
+    carries_pod_template =
+        AddPodTemplateEntries(tmpl->get_ref<const std::string&>(), PointerChild("/data", kSparkPodTemplateKey), unit);
+  }
+  if (carries_spark_conf || carries_pod_template || (spark_labelled && !data->empty())) {
+    if (!carries_spark_conf && !carries_pod_template) {
       // A labelled pipeline ConfigMap: its keys are configuration keys (e.g. env-style KEY: value).
       AddStringMap(*data, "/data", Surface::kProperties, unit.scan.entries);
     }

@@ -36,6 +36,7 @@ struct PodUnit {
   // Text that is not in the object as such (unescaped properties, decoded XML); `scan` may view into it. Shared so
   // that copies of a unit stay valid; element addresses of a deque are stable.
   std::shared_ptr<std::deque<std::string>> owned_text;  // set for ConfigMap units only
+  std::shared_ptr<const nlohmann::json> owned_object;   // a parsed pod template the unit's scan views into
 };
 
 // How the engine sees an object.

@@ -16,7 +16,8 @@
 #   Spark:   spark-submit --deploy-mode cluster with a secret in --conf (lands in the driver's spark-conf ConfigMap,
 #            which Spark creates after the driver pod), a JDBC URL with a password in --conf (ConfigMap), a secret in
 #            spark.kubernetes.driverEnv.* (driver pod env), a secret in the application arguments (driver pod args),
-#            Hadoop/shell files in SPARK_CONF_DIR (shipped into the ConfigMap), and a clean submission (admitted).
+#            Hadoop/shell files in SPARK_CONF_DIR (shipped into the ConfigMap), an executor pod template with a
+#            literal env secret (a ConfigMap of its own), and a clean submission (admitted).
 #   docs/e2e-clients.md records what each client sends to the API server.
 #
 # Contract: prints a table "scenario | expected | outcome | result" and the line "clients e2e: N passed, M failed";
@@ -123,7 +124,8 @@ jdbc_secret=Mh5TqW8zRb3LnY6c
 env_secret=Vk2RfP9sLd4XwQ7m
 arg_secret=Ge6NbT3yHs8JqZ5v
 xml_secret=Pw4JcX7nKd2VtR9bLs6QmF3hZy8GaE5uNo1WeT0i
-secrets_re="$pg_secret|$s3a_secret|$jdbc_secret|$env_secret|$arg_secret|$xml_secret"
+tmpl_secret=Rb7YtK2wQn5HsD8x
+secrets_re="$pg_secret|$s3a_secret|$jdbc_secret|$env_secret|$arg_secret|$xml_secret|$tmpl_secret"
 
 e2e_log "== setup: signed images, namespaces $ns_af and $ns_sp, PipelineSecurityProfiles"
 check "push and sign $task_image (trusted key)" stack_push_signed "$task_repo"
@@ -274,10 +276,13 @@ spark_submit_shown() {
   return "$rc"
 }
 driver_pods() { k -n "$ns_sp" get pods -l "spark-app-name=$1,spark-role=driver" -o name 2>&1; }
-spark_conf_maps() { # configmaps mounted by NAME's driver pods, or named in its log
+spark_conf_maps() { # the ConfigMaps of submission NAME that exist: its spark-conf one (named in its log) and
+  # its executor pod template one (NAME-<id>-driver-podspec-conf-map)
   grep -Eo 'spark-drv-[0-9a-f]+-conf-map' "$tmp/spark-$1.log" | sort -u | while read -r cm; do
     k -n "$ns_sp" get configmap "$cm" -o name 2>/dev/null
   done
+  k -n "$ns_sp" get configmaps -o name 2>/dev/null | grep -E "^configmap/$1-[0-9a-f]+-driver-podspec-conf-map$"
+  return 0
 }
 
 # spark_denied NAME PATH_RE WHERE -- [spark-submit args...] : a submission that must be denied at PATH_RE.
@@ -293,7 +298,7 @@ spark_denied() {
     check_match "it also names the rule and the field ${also_path_re//\\/}" "plaintext-secret at $also_path_re" "$out"
   check_no_match "spark-submit's output does not repeat the secret" "$secrets_re" "$out"
   check_eq "no driver pod is left (denied, or deleted by spark-submit after the ConfigMap was denied)" "" "$(driver_pods "$name")"
-  check_eq "no spark-conf ConfigMap was stored" "" "$(spark_conf_maps "$name")"
+  check_eq "no ConfigMap of the submission was stored" "" "$(spark_conf_maps "$name")"
   scenario_done "denied in $((SECONDS - t0)) s: $(denial_of "$out")"
 }
 
@@ -353,5 +358,21 @@ echo "export AWS_SECRET_ACCESS_KEY=$env_secret" >"$xml_conf_dir/spark-env.sh"
 scenario "spark: core-site.xml + spark-env.sh with secrets in SPARK_CONF_DIR" "denied: plaintext-secret (ConfigMap)"
 also_path_re='/data/spark-env\.sh' spark_denied sp-conf-dir-files '/data/core-site\.xml' "ConfigMap file" -- \
   --conf-dir "$xml_conf_dir" "$examples_jar" 100
+
+# spark.kubernetes.executor.podTemplateFile: spark-submit stores the template, as YAML, in a ConfigMap of its own
+# (NAME-<id>-driver-podspec-conf-map, key podspec-configmap-key) that the driver creates every executor from.
+cat >"$tmp/executor-template.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+    - name: spark-executor
+      env:
+        - name: WAREHOUSE_PASSWORD
+          value: $tmpl_secret
+EOF
+scenario "spark: executor pod template with a literal env secret" "denied: plaintext-secret (ConfigMap)"
+spark_denied sp-exec-template '/data/podspec-configmap-key' "executor template ConfigMap" -- \
+  --conf "spark.kubernetes.executor.podTemplateFile=$tmp/executor-template.yaml" "$examples_jar" 100
 
 finish

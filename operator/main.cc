@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     guard_options.reporting_instance = identity;
     guard_options.leader = !leader_election;
     guard_options.metrics = &metrics;
-    guard = std::make_unique<WebhookGuard>(**kube_client, guard_options);
+    guard = std::make_unique<WebhookGuard>(kube, guard_options);
     if (controller_options.leader_election) {
       WebhookGuard* g = guard.get();
       controller_options.leader_election->on_started_leading = [g] { g->SetLeader(true); };

@@ -239,6 +239,39 @@ class OperatorIntegrationTest : public ::testing::Test {
     return n;
   }
 
+  // Renders the chart's webhook configurations with the cached helm, creates them as `helm install` would, and
+  // returns the operator's desired-state file (the ConfigMap's data["webhook-configurations.yaml"]).
+  void InstallChartWebhookConfigurations(std::string* desired_text) {
+    std::string rendered;
+    ASSERT_EQ(RunShell(env_["HELM"] + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
+                           "/helm/pipeguard -n pipeguard-system --show-only templates/webhook-configurations.yaml"
+                           " --set operator.config.clusterName=it"
+                           " --set-string operator.config.awsAccountId=123456789012"
+                           " --set operator.config.oidcIssuerUrl=https://oidc.example.com/id/ABC"
+                           " --set operator.config.permissionsBoundaryArn=arn:aws:iam::123456789012:policy/pg-boundary",
+                       &rendered),
+              0)
+        << rendered;
+    auto documents = manifest::ParseDocuments(rendered, "helm template");
+    ASSERT_TRUE(documents.ok()) << documents.status().message();
+    for (const auto& doc : *documents) {
+      if (doc.object.value("kind", "") == "ConfigMap" &&
+          doc.object["metadata"].value("name", "") == "pg-pipeguard-operator-webhook-configurations") {
+        *desired_text = doc.object["data"].value("webhook-configurations.yaml", "");
+      }
+    }
+    ASSERT_FALSE(desired_text->empty()) << rendered;
+    auto desired = ParseDesiredWebhookConfigurations(*desired_text, "webhook-configurations.yaml");
+    ASSERT_TRUE(desired.ok()) << desired.status().message() << "\n" << *desired_text;
+    ASSERT_EQ(desired->size(), 2u);
+    for (const Json& object : *desired) {
+      const auto& r = object["kind"] == "MutatingWebhookConfiguration" ? res::MutatingWebhookConfigurations()
+                                                                       : res::ValidatingWebhookConfigurations();
+      auto created = kube_->Create(r, "", object);
+      ASSERT_TRUE(created.ok()) << created.status().message();
+    }
+  }
+
   int Kubectl(const std::string& args, std::string* out = nullptr) {
     return RunShell("KUBECONFIG=" + env_["KUBECONFIG"] + " KUBECACHEDIR=" + env_["KUBECACHEDIR"] + " " +
                         env_["KUBECTL"] + " " + args,
@@ -385,34 +418,10 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
 // they still compare intact: no write), then deleted, weakened and narrowed: each restored, with a Warning Event and
 // pipeguard_operator_tamper_total. The desired state is the ConfigMap the chart renders for the operator.
 TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) {
-  std::string rendered;
-  ASSERT_EQ(RunShell(env_["HELM"] + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
-                         "/helm/pipeguard -n pipeguard-system --show-only templates/webhook-configurations.yaml"
-                         " --set operator.config.clusterName=it --set-string operator.config.awsAccountId=123456789012"
-                         " --set operator.config.oidcIssuerUrl=https://oidc.example.com/id/ABC"
-                         " --set operator.config.permissionsBoundaryArn=arn:aws:iam::123456789012:policy/pg-boundary",
-                     &rendered),
-            0)
-      << rendered;
-  std::string desired_text;  // the operator's ConfigMap, data["webhook-configurations.yaml"]
-  auto documents = manifest::ParseDocuments(rendered, "helm template");
-  ASSERT_TRUE(documents.ok()) << documents.status().message();
-  for (const auto& doc : *documents) {
-    if (doc.object.value("kind", "") == "ConfigMap" &&
-        doc.object["metadata"].value("name", "") == "pg-pipeguard-operator-webhook-configurations") {
-      desired_text = doc.object["data"].value("webhook-configurations.yaml", "");
-    }
-  }
-  ASSERT_FALSE(desired_text.empty()) << rendered;
+  std::string desired_text;
+  ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
   auto desired = ParseDesiredWebhookConfigurations(desired_text, "webhook-configurations.yaml");
-  ASSERT_TRUE(desired.ok()) << desired.status().message() << "\n" << desired_text;
-  ASSERT_EQ(desired->size(), 2u);
-  for (const Json& object : *desired) {
-    const auto& r = object["kind"] == "MutatingWebhookConfiguration" ? res::MutatingWebhookConfigurations()
-                                                                     : res::ValidatingWebhookConfigurations();
-    auto created = kube_->Create(r, "", object);  // what `helm install` does
-    ASSERT_TRUE(created.ok()) << created.status().message();
-  }
+  ASSERT_TRUE(desired.ok()) << desired.status().message();
 
   OperatorMetrics metrics;
   WebhookGuardOptions options;
@@ -574,6 +583,61 @@ TEST_F(OperatorIntegrationTest, TwoReplicasOneLeaderThenFailover) {
   EXPECT_GE(b->metrics.AwsCallCount("CreateRole", "success"), 1);
   EXPECT_GE(EventsBy("data", "operator-b"), 1);
   EXPECT_EQ(a->metrics.AwsCallCount("CreateRole", "success"), 1) << "the stopped leader created only the first role";
+}
+
+// The pipeguard-operator binary as the chart runs it (--webhook-configurations, leader election): it takes the
+// Lease, restores a deleted webhook configuration, and exits 0 on SIGTERM, releasing the Lease.
+TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
+  StopDefaultController();
+  std::string desired_text;
+  ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
+  std::ofstream(dir_ + "/webhook-configurations.yaml") << desired_text;
+  std::ofstream(dir_ + "/operator.yaml") << "clusterName: it\nawsAccountId: \"123456789012\"\n"
+                                            "oidcIssuerUrl: https://oidc.example.com/id/ABC\n"
+                                            "permissionsBoundaryArn: arn:aws:iam::123456789012:policy/pg-boundary\n";
+  std::string pid;
+  ASSERT_EQ(RunShell("AWS_ACCESS_KEY_ID=AKIAPIPEGUARDTEST000 AWS_SECRET_ACCESS_KEY=dummy " +
+                         std::string(PIPEGUARD_OPERATOR_BINARY) + " --kubeconfig " + env_["KUBECONFIG"] + " --config " +
+                         dir_ + "/operator.yaml --webhook-configurations " + dir_ +
+                         "/webhook-configurations.yaml --aws-endpoint " + moto_->endpoint() +
+                         " --metrics-listen 127.0.0.1:0 --leader-election-namespace default"
+                         " --leader-election-id pipeguard-operator-bin --identity operator-bin > " +
+                         dir_ + "/operator.log 2>&1 & echo $!",
+                     &pid),
+            0);
+  const std::string pid_text = pid.substr(0, pid.find('\n'));
+  struct StopOnExit {  // a failed assertion must not leave the operator running
+    std::string pid;
+    ~StopOnExit() { RunShell("kill -TERM " + pid + " 2>/dev/null"); }
+  } stop_on_exit{pid_text};
+  auto log = [&] {
+    std::ifstream in(dir_ + "/operator.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
+        return lease.ok() && (*lease)["spec"].value("holderIdentity", "") == "operator-bin";
+      },
+      30s))
+      << log();
+
+  std::string out;
+  ASSERT_EQ(Kubectl("delete validatingwebhookconfiguration/pg-pipeguard", &out), 0) << out;
+  EXPECT_TRUE(
+      Eventually([&] { return kube_->Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard").ok(); }, 30s))
+      << log();
+  EXPECT_TRUE(
+      Eventually([&] { return EventsBy("default", "operator-bin", "WebhookConfigurationTampered") == 1; }, 10s));
+  EXPECT_THAT(log(), ::testing::HasSubstr("\"audit\":\"webhook_configuration_tampered\""));
+  EXPECT_THAT(log(), ::testing::HasSubstr("guarding 2 webhook configurations"));
+
+  ASSERT_EQ(RunShell("kill -TERM " + pid_text), 0);
+  EXPECT_TRUE(Eventually([&] { return RunShell("kill -0 " + pid_text) != 0; }, 20s)) << log();
+  EXPECT_THAT(log(), ::testing::HasSubstr("pipeguard-operator: stopped"));
+  auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"].value("holderIdentity", ""), "") << "released on SIGTERM";
 }
 
 }  // namespace

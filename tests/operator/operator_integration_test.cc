@@ -272,6 +272,38 @@ class OperatorIntegrationTest : public ::testing::Test {
     }
   }
 
+  // A pipeguard-operator process (PIPEGUARD_OPERATOR_BINARY) as the chart runs it, with leader election on the Lease
+  // default/pipeguard-operator-bin. The destructor sends SIGTERM, so a failed assertion leaves nothing running.
+  struct OperatorProcess {
+    std::string pid;
+    std::string log_path;
+    std::string Log() const {
+      std::ifstream in(log_path);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    ~OperatorProcess() {
+      if (!pid.empty()) RunShell("kill -TERM " + pid + " 2>/dev/null");
+    }
+  };
+  OperatorProcess StartOperatorBinary(const std::string& identity, const std::string& extra_flags = "") {
+    std::ofstream(dir_ + "/operator.yaml") << "clusterName: it\nawsAccountId: \"123456789012\"\n"
+                                              "oidcIssuerUrl: https://oidc.example.com/id/ABC\n"
+                                              "permissionsBoundaryArn: arn:aws:iam::123456789012:policy/pg-boundary\n"
+                                              "stsEgressCidrs: [10.0.8.0/24]\n";
+    OperatorProcess op;
+    op.log_path = dir_ + "/" + identity + ".log";
+    std::string pid;
+    RunShell("AWS_ACCESS_KEY_ID=AKIAPIPEGUARDTEST000 AWS_SECRET_ACCESS_KEY=dummy " +
+                 std::string(PIPEGUARD_OPERATOR_BINARY) + " --kubeconfig " + env_["KUBECONFIG"] + " --config " + dir_ +
+                 "/operator.yaml --aws-endpoint " + moto_->endpoint() +
+                 " --metrics-listen 127.0.0.1:0 --resync 2s --leader-election-namespace default"
+                 " --leader-election-id pipeguard-operator-bin --identity " +
+                 identity + extra_flags + " > " + op.log_path + " 2>&1 & echo $!",
+             &pid);
+    op.pid = pid.substr(0, pid.find('\n'));
+    return op;
+  }
+
   int Kubectl(const std::string& args, std::string* out = nullptr) {
     return RunShell("KUBECONFIG=" + env_["KUBECONFIG"] + " KUBECACHEDIR=" + env_["KUBECACHEDIR"] + " " +
                         env_["KUBECTL"] + " " + args,
@@ -592,28 +624,9 @@ TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
   std::string desired_text;
   ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
   std::ofstream(dir_ + "/webhook-configurations.yaml") << desired_text;
-  std::ofstream(dir_ + "/operator.yaml") << "clusterName: it\nawsAccountId: \"123456789012\"\n"
-                                            "oidcIssuerUrl: https://oidc.example.com/id/ABC\n"
-                                            "permissionsBoundaryArn: arn:aws:iam::123456789012:policy/pg-boundary\n";
-  std::string pid;
-  ASSERT_EQ(RunShell("AWS_ACCESS_KEY_ID=AKIAPIPEGUARDTEST000 AWS_SECRET_ACCESS_KEY=dummy " +
-                         std::string(PIPEGUARD_OPERATOR_BINARY) + " --kubeconfig " + env_["KUBECONFIG"] + " --config " +
-                         dir_ + "/operator.yaml --webhook-configurations " + dir_ +
-                         "/webhook-configurations.yaml --aws-endpoint " + moto_->endpoint() +
-                         " --metrics-listen 127.0.0.1:0 --leader-election-namespace default"
-                         " --leader-election-id pipeguard-operator-bin --identity operator-bin > " +
-                         dir_ + "/operator.log 2>&1 & echo $!",
-                     &pid),
-            0);
-  const std::string pid_text = pid.substr(0, pid.find('\n'));
-  struct StopOnExit {  // a failed assertion must not leave the operator running
-    std::string pid;
-    ~StopOnExit() { RunShell("kill -TERM " + pid + " 2>/dev/null"); }
-  } stop_on_exit{pid_text};
-  auto log = [&] {
-    std::ifstream in(dir_ + "/operator.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
+  OperatorProcess op =
+      StartOperatorBinary("operator-bin", " --webhook-configurations " + dir_ + "/webhook-configurations.yaml");
+  auto log = [&] { return op.Log(); };
   ASSERT_TRUE(Eventually(
       [&] {
         auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
@@ -632,12 +645,63 @@ TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
   EXPECT_THAT(log(), ::testing::HasSubstr("\"audit\":\"webhook_configuration_tampered\""));
   EXPECT_THAT(log(), ::testing::HasSubstr("guarding 2 webhook configurations"));
 
-  ASSERT_EQ(RunShell("kill -TERM " + pid_text), 0);
-  EXPECT_TRUE(Eventually([&] { return RunShell("kill -0 " + pid_text) != 0; }, 20s)) << log();
+  ASSERT_EQ(RunShell("kill -TERM " + op.pid), 0);
+  EXPECT_TRUE(Eventually([&] { return RunShell("kill -0 " + op.pid) != 0; }, 20s)) << log();
   EXPECT_THAT(log(), ::testing::HasSubstr("pipeguard-operator: stopped"));
   auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ((*lease)["spec"].value("holderIdentity", ""), "") << "released on SIGTERM";
+}
+
+// A crash, not a clean stop: the operator process is SIGKILLed while a batch of profiles is being reconciled (some
+// roles created, their profiles not Ready, the Lease still held). A second process waits for the Lease to expire,
+// takes over, and converges every profile with exactly the right IAM state and no duplicate role.
+TEST_F(OperatorIntegrationTest, OperatorKilledMidBatchConvergesAfterRestart) {
+  StopDefaultController();
+  constexpr int kProfiles = 12;
+  for (int i = 0; i < kProfiles; ++i) {
+    ASSERT_TRUE(kube_
+                    ->Create(res::PipelineSecurityProfiles(), "data",
+                             Profile("crash-" + std::to_string(i), "acme-c" + std::to_string(i)))
+                    .ok());
+  }
+  auto count_roles = [&] {
+    auto roles = iam_client_->ListRoles(RolePath(config_));
+    return roles.ok() ? static_cast<int>(roles->size()) : -1;
+  };
+  int ready_at_kill = 0;
+  {
+    OperatorProcess first = StartOperatorBinary("operator-1");
+    ASSERT_TRUE(Eventually([&] { return count_roles() >= 2; }, 60s)) << first.Log();
+    ASSERT_EQ(RunShell("kill -KILL " + first.pid), 0);
+    ASSERT_TRUE(Eventually([&] { return RunShell("kill -0 " + first.pid) != 0; }, 10s));
+    first.pid.clear();
+    for (int i = 0; i < kProfiles; ++i) ready_at_kill += IsReady("crash-" + std::to_string(i)) ? 1 : 0;
+  }
+  EXPECT_LT(ready_at_kill, kProfiles) << "the first operator must die before the batch was done";
+  auto lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"].value("holderIdentity", ""), "operator-1") << "a killed leader cannot release the Lease";
+
+  const auto started = std::chrono::steady_clock::now();
+  OperatorProcess second = StartOperatorBinary("operator-2");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int i = 0; i < kProfiles; ++i) {
+          if (!IsReady("crash-" + std::to_string(i))) return false;
+        }
+        return true;
+      },
+      120s))
+      << second.Log();
+  std::cout << "[ crash    ] " << ready_at_kill << "/" << kProfiles
+            << " Ready at SIGKILL; all Ready after the Lease expired and the restart, in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
+  for (int i = 0; i < kProfiles; ++i) ExpectRoleMatchesProfile("crash-" + std::to_string(i));
+  EXPECT_EQ(count_roles(), kProfiles) << "no duplicate or stray roles";
+  lease = kube_->Get(res::Leases(), "default", "pipeguard-operator-bin");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"].value("holderIdentity", ""), "operator-2");
 }
 
 }  // namespace

@@ -259,6 +259,8 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
     "$(can patch "validatingwebhookconfigurations/$full" --as="$sa_operator") $(can patch "mutatingwebhookconfigurations/$full" --as="$sa_operator") $(can patch validatingwebhookconfigurations/someone-else --as="$sa_operator")"
   check_eq "operator SA may watch its own webhook configurations and recreate deleted ones" "yes yes yes" \
     "$(can watch "validatingwebhookconfigurations/$full" --as="$sa_operator") $(can get "mutatingwebhookconfigurations/$full" --as="$sa_operator") $(can create validatingwebhookconfigurations --as="$sa_operator")"
+  check_eq "operator SA may read its desired webhook configurations ConfigMap, and no other" "yes no" \
+    "$(can get "configmaps/$full-operator-webhook-configurations" --as="$sa_operator" -n "$ns") $(can get "configmaps/$full-operator-config" --as="$sa_operator" -n "$ns")"
   check_eq "operator SA may update its Lease in the release namespace only" "yes no" \
     "$(can update leases.coordination.k8s.io/pipeguard-operator --as="$sa_operator" -n "$ns") $(can update leases.coordination.k8s.io/pipeguard-operator --as="$sa_operator" -n default)"
 

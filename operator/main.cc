@@ -2,10 +2,13 @@
 //
 //   pipeguard-operator --config operator.yaml [--kubeconfig PATH] [--aws-endpoint URL] [--metrics-listen HOST:PORT]
 //                      [--leader-election-namespace NS --leader-election-id NAME] [--identity ID]
-//                      [--workers N] [--resync DURATION] [--namespace NS] [--webhook-configurations FILE]
+//                      [--workers N] [--resync DURATION] [--namespace NS] [--webhook-configurations FILE
+//                      [--webhook-configurations-configmap NS/NAME]]
 // --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
 // ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h), with Warning Events in
 // the namespace "default" (the only one, besides kube-system, the API accepts for cluster-scoped objects).
+// --webhook-configurations-configmap: the ConfigMap that file is mounted from (key webhook-configurations.yaml); read
+// on every pass so that helm upgrade is followed and helm uninstall (which deletes it) is not undone.
 // Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
 // AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
 // SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.
@@ -45,7 +48,7 @@ constexpr const char* kUsage =
     "usage: pipeguard-operator --config FILE [--kubeconfig PATH] [--aws-endpoint URL]\n"
     "         [--metrics-listen HOST:PORT] [--leader-election-namespace NS] [--leader-election-id NAME]\n"
     "         [--identity ID] [--workers N] [--resync DURATION] [--namespace NS]\n"
-    "         [--webhook-configurations FILE]\n";
+    "         [--webhook-configurations FILE [--webhook-configurations-configmap NS/NAME]]\n";
 
 int UsageError(const std::string& message) {
   std::cerr << "pipeguard-operator: " << message << "\n" << kUsage;
@@ -100,7 +103,8 @@ int main(int argc, char** argv) {
                                          "--workers",
                                          "--resync",
                                          "--namespace",
-                                         "--webhook-configurations"};
+                                         "--webhook-configurations",
+                                         "--webhook-configurations-configmap"};
     if (std::find(std::begin(kKnown), std::end(kKnown), arg) == std::end(kKnown)) {
       return UsageError("unknown flag " + arg);
     }
@@ -124,6 +128,18 @@ int main(int argc, char** argv) {
     auto parsed = ParseDesiredWebhookConfigurations(text.str(), flags["--webhook-configurations"]);
     if (!parsed.ok()) return UsageError(parsed.status().message());
     desired_webhooks = std::move(parsed).value();
+  }
+  std::string desired_configmap_namespace, desired_configmap_name;
+  if (flags.count("--webhook-configurations-configmap") != 0) {
+    const std::string& ref = flags["--webhook-configurations-configmap"];
+    const size_t slash = ref.find('/');
+    if (desired_webhooks.empty() || slash == std::string::npos || slash == 0 || slash + 1 == ref.size() ||
+        ref.find('/', slash + 1) != std::string::npos) {
+      return UsageError("--webhook-configurations-configmap \"" + ref +
+                        "\": expected NAMESPACE/NAME, together with --webhook-configurations");
+    }
+    desired_configmap_namespace = ref.substr(0, slash);
+    desired_configmap_name = ref.substr(slash + 1);
   }
 
   int workers = 0;
@@ -211,6 +227,8 @@ int main(int argc, char** argv) {
     guard_options.reporting_instance = identity;
     guard_options.leader = !leader_election;
     guard_options.metrics = &metrics;
+    guard_options.desired_configmap_namespace = desired_configmap_namespace;
+    guard_options.desired_configmap_name = desired_configmap_name;
     guard = std::make_unique<WebhookGuard>(kube, guard_options);
     if (controller_options.leader_election) {
       WebhookGuard* g = guard.get();

@@ -25,7 +25,11 @@ std::string NameOf(const json& object) { return object["metadata"].value("name",
 }  // namespace
 
 WebhookGuard::WebhookGuard(kube::KubeClient& client, WebhookGuardOptions options, const kube::Clock& clock)
-    : client_(client), options_(std::move(options)), clock_(clock), leader_(options_.leader) {
+    : client_(client),
+      options_(std::move(options)),
+      clock_(clock),
+      leader_(options_.leader),
+      desired_(options_.desired) {
   kube::InformerHandlers handlers;
   handlers.on_add = [this](const kube::ObjectPtr&) { Wake(); };
   handlers.on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr&) { Wake(); };
@@ -88,6 +92,10 @@ void WebhookGuard::Run(std::stop_token stop) {
     wait = options_.resync_period;
     if (!leader_.load()) continue;
     auto restored = CheckOnce();
+    {
+      std::lock_guard lock(check_mu_);
+      if (recheck_after_) wait = std::min(wait, *recheck_after_);
+    }
     if (restored.ok()) {
       failures = 0;
       continue;
@@ -98,10 +106,40 @@ void WebhookGuard::Run(std::stop_token stop) {
   }
 }
 
+StatusOr<bool> WebhookGuard::RefreshDesired() {
+  if (options_.desired_configmap_name.empty()) return true;
+  const std::string where = options_.desired_configmap_namespace + "/" + options_.desired_configmap_name;
+  auto cm =
+      client_.Get(kube::resources::ConfigMaps(), options_.desired_configmap_namespace, options_.desired_configmap_name);
+  if (!cm.ok() && !kube::IsNotFound(cm.status())) return cm.status();
+  if (!cm.ok() || (*cm)["metadata"].contains("deletionTimestamp")) {
+    spdlog::error(
+        "webhook guard: the desired-state ConfigMap {} is gone (helm uninstall, or deleted): restoring nothing", where);
+    return false;
+  }
+  const json data = cm->value("data", json::object());
+  auto parsed = ParseDesiredWebhookConfigurations(data.value(options_.desired_configmap_key, ""),
+                                                  "ConfigMap " + where + " key " + options_.desired_configmap_key);
+  if (!parsed.ok()) {  // keep guarding what we had: a broken ConfigMap must not switch the guard off
+    spdlog::error("webhook guard: {}; keeping the previous desired state", parsed.status().message());
+    return true;
+  }
+  if (*parsed != desired_) {
+    spdlog::info("webhook guard: desired state loaded from ConfigMap {} ({} configurations)", where, parsed->size());
+    desired_ = std::move(parsed).value();
+  }
+  return true;
+}
+
 StatusOr<int> WebhookGuard::CheckOnce() {
+  std::lock_guard lock(check_mu_);
+  recheck_after_.reset();
+  auto present = RefreshDesired();
+  if (!present.ok()) return present.status();
+  if (!*present) return 0;
   int restored = 0;
   Status first = Status::Ok();
-  for (const json& desired : options_.desired) {
+  for (const json& desired : desired_) {
     bool did = false;
     Status s = CheckOne(desired, &did);
     if (did) ++restored;
@@ -123,6 +161,19 @@ Status WebhookGuard::CheckOne(const json& desired, bool* restored) {
   } else if (!kube::IsNotFound(got.status())) {
     return got.status();
   }
+  const std::string key = kind + "/" + name;
+  if (observed) {
+    missing_since_.erase(key);
+  } else {
+    const auto now = clock_.Now();
+    const auto since = missing_since_.emplace(key, now).first->second;
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - since);
+    if (waited < options_.deletion_grace) {  // an uninstall deletes the ConfigMap within this time
+      const auto left = options_.deletion_grace - waited;
+      recheck_after_ = recheck_after_ ? std::min(*recheck_after_, left) : left;
+      return Status::Ok();
+    }
+  }
   const std::vector<WebhookFinding> findings = CompareWebhookConfiguration(desired, observed);
   if (findings.empty()) return Status::Ok();
 
@@ -134,6 +185,7 @@ Status WebhookGuard::CheckOne(const json& desired, bool* restored) {
   }
   *restored = true;
   restores_.fetch_add(1);
+  missing_since_.erase(key);
 
   std::string summary;
   json changes = json::array();

@@ -239,8 +239,9 @@ class OperatorIntegrationTest : public ::testing::Test {
     return n;
   }
 
-  // Renders the chart's webhook configurations with the cached helm, creates them as `helm install` would, and
-  // returns the operator's desired-state file (the ConfigMap's data["webhook-configurations.yaml"]).
+  // Renders the chart's webhook configurations with the cached helm, creates them and the operator's desired-state
+  // ConfigMap (pipeguard-system/pg-pipeguard-operator-webhook-configurations) as `helm install` would, and returns
+  // that ConfigMap's data["webhook-configurations.yaml"] (the file the operator mounts).
   void InstallChartWebhookConfigurations(std::string* desired_text) {
     std::string rendered;
     ASSERT_EQ(RunShell(env_["HELM"] + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
@@ -254,10 +255,17 @@ class OperatorIntegrationTest : public ::testing::Test {
         << rendered;
     auto documents = manifest::ParseDocuments(rendered, "helm template");
     ASSERT_TRUE(documents.ok()) << documents.status().message();
+    ASSERT_TRUE(
+        kube_
+            ->Create(res::Namespaces(), "",
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "pipeguard-system"}}}})
+            .ok());
     for (const auto& doc : *documents) {
       if (doc.object.value("kind", "") == "ConfigMap" &&
           doc.object["metadata"].value("name", "") == "pg-pipeguard-operator-webhook-configurations") {
         *desired_text = doc.object["data"].value("webhook-configurations.yaml", "");
+        auto created = kube_->Create(res::ConfigMaps(), "pipeguard-system", doc.object);
+        ASSERT_TRUE(created.ok()) << created.status().message();
       }
     }
     ASSERT_FALSE(desired_text->empty()) << rendered;
@@ -462,6 +470,9 @@ TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) 
   options.resync_period = 60s;  // restores below must come from the watch, not the periodic pass
   options.retry_delay = 200ms;
   options.metrics = &metrics;
+  options.desired_configmap_namespace = "pipeguard-system";
+  options.desired_configmap_name = "pg-pipeguard-operator-webhook-configurations";
+  options.deletion_grace = 2s;
   WebhookGuard guard(*kube_, options);
   guard.Start();
   ASSERT_TRUE(Eventually([&] { return guard.Ready(); }, 30s));
@@ -534,6 +545,36 @@ TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) 
   EXPECT_THAT(notes, ::testing::HasSubstr("was deleted"));
   EXPECT_THAT(notes, ::testing::HasSubstr("\"Ignore\""));
   EXPECT_THAT(notes, ::testing::HasSubstr("rules differ"));
+
+  // helm upgrade (the ConfigMap first, then the configuration, timeoutSeconds 10 -> 5): followed, not reverted.
+  auto cm = kube_->Get(res::ConfigMaps(), "pipeguard-system", "pg-pipeguard-operator-webhook-configurations");
+  ASSERT_TRUE(cm.ok());
+  std::string upgraded = (*cm)["data"]["webhook-configurations.yaml"];
+  for (size_t at; (at = upgraded.find("timeoutSeconds: 10")) != std::string::npos;) {
+    upgraded.replace(at, 18, "timeoutSeconds: 5");
+  }
+  (*cm)["data"]["webhook-configurations.yaml"] = upgraded;
+  ASSERT_TRUE(kube_->Update(res::ConfigMaps(), "pipeguard-system", *cm).ok());
+  ASSERT_EQ(Kubectl("patch " + vwc +
+                        " --type=json -p "
+                        "'[{\"op\":\"replace\",\"path\":\"/webhooks/0/timeoutSeconds\",\"value\":5}]'",
+                    &out),
+            0)
+      << out;
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(metrics.TamperCount("ValidatingWebhookConfiguration", "timeout"), 0);
+  ASSERT_EQ(Kubectl("get " + vwc + " -o jsonpath={.webhooks[0].timeoutSeconds}", &out), 0);
+  EXPECT_EQ(out, "5");
+
+  // helm uninstall (webhook configurations first, then the ConfigMap): not undone.
+  const int restores = guard.restores();
+  ASSERT_EQ(Kubectl("delete " + vwc + " " + mwc, &out), 0) << out;
+  ASSERT_EQ(Kubectl("delete -n pipeguard-system configmap/pg-pipeguard-operator-webhook-configurations", &out), 0)
+      << out;
+  std::this_thread::sleep_for(4s);  // twice the deletion grace
+  EXPECT_EQ(guard.restores(), restores);
+  EXPECT_FALSE(kube_->Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard").ok());
+  EXPECT_FALSE(kube_->Get(res::MutatingWebhookConfigurations(), "", "pg-pipeguard").ok());
   guard.Stop();
 }
 
@@ -625,7 +666,9 @@ TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
   ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
   std::ofstream(dir_ + "/webhook-configurations.yaml") << desired_text;
   OperatorProcess op =
-      StartOperatorBinary("operator-bin", " --webhook-configurations " + dir_ + "/webhook-configurations.yaml");
+      StartOperatorBinary("operator-bin", " --webhook-configurations " + dir_ +
+                                              "/webhook-configurations.yaml --webhook-configurations-configmap "
+                                              "pipeguard-system/pg-pipeguard-operator-webhook-configurations");
   auto log = [&] { return op.Log(); };
   ASSERT_TRUE(Eventually(
       [&] {

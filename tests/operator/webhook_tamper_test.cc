@@ -246,6 +246,27 @@ class WebhookGuardTest : public ::testing::Test {
     o.reporting_instance = "operator-0";
     o.leader = leader;
     o.metrics = &metrics_;
+    o.deletion_grace = std::chrono::milliseconds(0);
+    return o;
+  }
+  // The chart's desired-state ConfigMap holding `text`.
+  void PutConfigMap(const std::string& text) {
+    json cm = {
+        {"apiVersion", "v1"},
+        {"kind", "ConfigMap"},
+        {"metadata", {{"name", "pg-pipeguard-operator-webhook-configurations"}, {"namespace", "pipeguard-system"}}},
+        {"data", {{"webhook-configurations.yaml", text}}}};
+    auto got = kube_.Get(res::ConfigMaps(), "pipeguard-system", "pg-pipeguard-operator-webhook-configurations");
+    if (got.ok()) {
+      cm["metadata"]["resourceVersion"] = (*got)["metadata"]["resourceVersion"];
+      ASSERT_TRUE(kube_.Update(res::ConfigMaps(), "pipeguard-system", cm).ok());
+    } else {
+      ASSERT_TRUE(kube_.Create(res::ConfigMaps(), "pipeguard-system", cm).ok());
+    }
+  }
+  WebhookGuardOptions WithConfigMap(WebhookGuardOptions o) {
+    o.desired_configmap_namespace = "pipeguard-system";
+    o.desired_configmap_name = "pg-pipeguard-operator-webhook-configurations";
     return o;
   }
   std::vector<json> WarningEvents() {
@@ -312,6 +333,68 @@ TEST_F(WebhookGuardTest, AConflictIsAnErrorToRetryAndNothingIsCounted) {
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ(*retried, 1);
   EXPECT_EQ(metrics_.TamperCount("MutatingWebhookConfiguration", "timeout"), 1);
+}
+
+TEST_F(WebhookGuardTest, ADeletionIsRestoredOnlyAfterTheGrace) {
+  kube::FakeClock clock;
+  WebhookGuardOptions o = Options(true);
+  o.deletion_grace = std::chrono::seconds(5);
+  WebhookGuard guard(kube_, o, clock);
+  auto first = guard.CheckOnce();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 0) << "missing, but not for 5 s yet";
+  EXPECT_EQ(kube_.Calls(kube::Verb::kCreate), 0);
+  clock.Advance(std::chrono::seconds(4));
+  EXPECT_EQ(*guard.CheckOnce(), 0);
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(*guard.CheckOnce(), 2);
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "deleted"), 1);
+}
+
+TEST_F(WebhookGuardTest, HelmUninstallIsNotUndone) {
+  kube::FakeClock clock;
+  PutConfigMap(kDesiredYaml);
+  WebhookGuardOptions o = WithConfigMap(Options(true));
+  o.deletion_grace = std::chrono::seconds(5);
+  WebhookGuard guard(kube_, o, clock);
+  EXPECT_EQ(*guard.CheckOnce(), 0);  // both configurations missing: inside the grace
+  // helm uninstall: webhook configurations first (already gone here), then the ConfigMap.
+  ASSERT_TRUE(kube_.Delete(res::ConfigMaps(), "pipeguard-system", "pg-pipeguard-operator-webhook-configurations").ok());
+  clock.Advance(std::chrono::seconds(6));
+  auto after = guard.CheckOnce();
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(*after, 0);
+  EXPECT_EQ(kube_.Calls(kube::Verb::kCreate), 1) << "only the test's ConfigMap was ever created";
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "deleted"), 0);
+}
+
+TEST_F(WebhookGuardTest, HelmUpgradeIsFollowedNotReverted) {
+  PutConfigMap(kDesiredYaml);
+  WebhookGuard guard(kube_, WithConfigMap(Options(true)));
+  ASSERT_EQ(*guard.CheckOnce(), 2);  // installed (counted as restored: they were missing)
+  // helm upgrade: the ConfigMap first, then the configuration, both with timeoutSeconds 5.
+  std::string upgraded = kDesiredYaml;
+  upgraded.replace(upgraded.find("timeoutSeconds: 10"), 18, "timeoutSeconds: 5");
+  PutConfigMap(upgraded);
+  json live = *kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard");
+  live["webhooks"][0]["timeoutSeconds"] = 5;
+  ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
+  EXPECT_EQ(*guard.CheckOnce(), 0);
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "timeout"), 0);
+  // Tampering afterwards is judged against the upgraded state.
+  live = *kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard");
+  live["webhooks"][0]["timeoutSeconds"] = 10;
+  ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
+  EXPECT_EQ(*guard.CheckOnce(), 1);
+  EXPECT_EQ((*kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard"))["webhooks"][0]["timeoutSeconds"],
+            5);
+  // A broken ConfigMap does not switch the guard off: the last good desired state stays.
+  PutConfigMap("not: a webhook configuration\n");
+  live = *kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard");
+  live["webhooks"][0]["failurePolicy"] = "Ignore";
+  ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
+  EXPECT_EQ(*guard.CheckOnce(), 1);
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "failure_policy"), 1);
 }
 
 TEST_F(WebhookGuardTest, AFollowerNeverWrites) {

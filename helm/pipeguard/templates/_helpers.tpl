@@ -126,6 +126,7 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 - --metrics-listen=0.0.0.0:{{ .Values.operator.metricsPort }}
 - --identity=$(POD_NAME)
 - --webhook-configurations=/etc/pipeguard/webhooks/webhook-configurations.yaml
+- --webhook-configurations-configmap={{ .Release.Namespace }}/{{ include "pipeguard.operator.fullname" . }}-webhook-configurations
 {{- end -}}
 
 {{/*

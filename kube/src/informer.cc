@@ -6,6 +6,11 @@
 
 namespace pipeguard::kube {
 
+void StripManagedFields(Json& object) {
+  auto meta = object.find("metadata");
+  if (meta != object.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max, uint64_t seed)
     : initial_(std::max(initial, std::chrono::milliseconds(1))), max_(std::max(max, initial_)), rng_(seed) {}
 
@@ -124,6 +129,7 @@ Status Informer::ListAndReplace(std::stop_token stop) {
 
   std::map<std::string, ObjectPtr> fresh;
   for (auto& item : listed->items) {
+    if (options_.transform) options_.transform(item);
     std::string key = ObjectKey(item);
     fresh.emplace(std::move(key), std::make_shared<const Json>(std::move(item)));
   }
@@ -180,6 +186,7 @@ Status Informer::WatchOnce(std::stop_token stop, bool* gone) {
       if (!rv.empty()) resource_version_ = rv;
       return true;
     }
+    if (options_.transform) options_.transform(event.object);
     const std::string key = ObjectKey(event.object);
     auto object = std::make_shared<const Json>(std::move(event.object));
     {

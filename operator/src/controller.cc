@@ -40,6 +40,7 @@ Controller::Controller(kube::KubeClient& client, Reconciler& reconciler, Control
   profile_options.resource = kube::resources::PipelineSecurityProfiles();
   profile_options.namespace_ = options_.namespace_;
   profile_options.resync_period = options_.resync_period;
+  profile_options.transform = kube::StripManagedFields;  // no reader needs it: smaller caches
   profiles_ = std::make_unique<kube::Informer>(client_, profile_options, profile_handlers);
 
   auto enqueue_owner = [this](const kube::ObjectPtr& o) {
@@ -55,6 +56,7 @@ Controller::Controller(kube::KubeClient& client, Reconciler& reconciler, Control
     o.resource = *r;
     o.namespace_ = options_.namespace_;
     o.label_selector = options_.owned_label_selector;
+    o.transform = kube::StripManagedFields;
     owned_.push_back(std::make_unique<kube::Informer>(client_, o, owned_handlers));
   }
   cache_.Add(profiles_.get());

@@ -18,9 +18,8 @@ StatusOr<kube::ListPage> CountingKubeClient::List(const kube::Resource& resource
   return inner_.List(resource, ns, options);
 }
 
-Status CountingKubeClient::Watch(const kube::Resource& resource, std::string_view ns,
-                                 const kube::WatchOptions& options, const kube::WatchCallback& callback,
-                                 std::stop_token stop) {
+Status CountingKubeClient::Watch(const kube::Resource& resource, std::string_view ns, const kube::WatchOptions& options,
+                                 const kube::WatchCallback& callback, std::stop_token stop) {
   Count("watch", resource);
   return inner_.Watch(resource, ns, options, callback, std::move(stop));
 }

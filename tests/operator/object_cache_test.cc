@@ -220,6 +220,38 @@ TEST(InformerCacheTest, CoversSyncedInformersByResourceAndNamespace) {
   only_data.Stop();
 }
 
+TEST(InformerCacheTest, TransformStripsManagedFieldsBeforeStoring) {
+  kube::FakeKubeClient kube;
+  Json sa = {{"apiVersion", "v1"},
+             {"kind", "ServiceAccount"},
+             {"metadata",
+              {{"name", "a"},
+               {"namespace", "data"},
+               {"labels", {{"app", "x"}}},
+               {"managedFields", Json::array({{{"manager", "pipeguard-operator"}, {"operation", "Apply"}}})}}}};
+  ASSERT_TRUE(kube.Create(res::ServiceAccounts(), "data", sa).ok());
+  ASSERT_TRUE(kube.Get(res::ServiceAccounts(), "data", "a")->at("metadata").contains("managedFields"));
+  kube::Informer informer(kube, {.resource = res::ServiceAccounts(), .transform = kube::StripManagedFields});
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(10s));
+  auto listed = informer.Get("data/a");
+  ASSERT_NE(listed, nullptr);
+  EXPECT_FALSE((*listed)["metadata"].contains("managedFields"));
+  EXPECT_EQ((*listed)["metadata"]["labels"]["app"], "x") << "nothing else is touched";
+
+  Json changed = *kube.Get(res::ServiceAccounts(), "data", "a");
+  changed["metadata"]["labels"]["app"] = "y";
+  ASSERT_TRUE(kube.Update(res::ServiceAccounts(), "data", changed).ok());
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && (*informer.Get("data/a"))["metadata"]["labels"]["app"] != "y") {
+    std::this_thread::sleep_for(10ms);
+  }
+  auto watched = informer.Get("data/a");
+  EXPECT_EQ((*watched)["metadata"]["labels"]["app"], "y");
+  EXPECT_FALSE((*watched)["metadata"].contains("managedFields")) << "watch events are transformed too";
+  informer.Stop();
+}
+
 // Records what the controller offers.
 class CacheRecordingReconciler final : public Reconciler {
  public:

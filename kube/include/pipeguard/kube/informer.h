@@ -67,7 +67,14 @@ struct InformerOptions {
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{30'000};
   uint64_t seed = 0;  // 0: random jitter seed
+  // Applied to every listed or watched object before it is stored and handed to handlers (client-go's
+  // SetTransform), e.g. StripManagedFields to keep the cache small. Runs on the informer's thread; empty = none.
+  std::function<void(Json& object)> transform;
 };
+
+// Removes metadata.managedFields (server-side apply bookkeeping, often the largest part of a small object): a
+// transform for informers whose readers never need it.
+void StripManagedFields(Json& object);
 
 // Counters for observability and tests.
 struct InformerStats {

@@ -12,6 +12,7 @@
 // Results: Done -> Forget; RequeueAfter -> Forget + AddAfter; Requeue or an error -> AddRateLimited.
 // Caches: the profile, ServiceAccount and NetworkPolicy informers are offered to the reconciler as an ObjectCache
 // (Reconciler::UseCache) from construction until Stop(), so steady-state reconciles read them instead of the API.
+// Cached objects carry no metadata.managedFields (kube::StripManagedFields).
 // Lifecycle: Start() once; Stop() (idempotent, destructor too) stops leader election (releasing the lease), shuts
 // the queue down, waits for in-flight reconciles and stops informers. Thread-safe.
 #pragma once

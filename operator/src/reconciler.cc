@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
@@ -126,18 +124,8 @@ void ProfileReconciler::Emit(Pass& pass, std::string_view type, std::string_view
   spec.note = std::move(note);
   spec.reporting_controller = "pipeguard.io/operator";
   spec.reporting_instance = options_.reporting_instance;
-  // BuildEvent names Events "<object>.<hex nanoseconds>"; a pass can emit several within one clock tick, so a
-  // process-wide sequence number keeps the names unique.
-  static std::atomic<uint64_t> sequence{0};
-  StatusOr<Json> created = kube::BuildEvent(spec, clock_.Now());
-  if (created.ok()) {
-    Json event = std::move(created).value();
-    char suffix[24];
-    std::snprintf(suffix, sizeof(suffix), "%llx", static_cast<unsigned long long>(sequence.fetch_add(1)));
-    event["metadata"]["name"] = event["metadata"]["name"].get<std::string>() + suffix;
-    const std::string event_ns = event["metadata"].value("namespace", pass.ns);
-    created = kube_.Create(kube::resources::Events(), event_ns, event);
-  }
+  // CreateEvent makes the name unique even for several Events within one clock tick of a pass.
+  StatusOr<Json> created = kube::CreateEvent(kube_, spec, clock_);
   if (!created.ok()) {
     spdlog::warn("profile {}/{}: cannot record Event {}: {}", pass.ns, pass.name, reason, created.status().message());
   }

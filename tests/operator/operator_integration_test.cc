@@ -27,6 +27,7 @@
 #include "pipeguard/operator/reconciler.h"
 #include "pipeguard/operator/webhook_guard.h"
 #include "pipeguard/operator/webhook_tamper.h"
+#include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -194,6 +195,15 @@ class OperatorIntegrationTest : public ::testing::Test {
     p["spec"]["aws"]["s3"][0]["bucket"] = bucket;
     return p;
   }
+  // Creates profiles NAME_PREFIX0..n-1 in "data", each reading its own bucket BUCKET_PREFIX<i>.
+  void CreateProfiles(const std::string& name_prefix, const std::string& bucket_prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string index = std::to_string(i);
+      ASSERT_TRUE(
+          kube_->Create(res::PipelineSecurityProfiles(), "data", Profile(name_prefix + index, bucket_prefix + index))
+              .ok());
+    }
+  }
   bool IsReady(const std::string& name) {
     auto p = Get(res::PipelineSecurityProfiles(), name);
     if (!p) return false;
@@ -360,15 +370,7 @@ class OperatorIntegrationTest : public ::testing::Test {
 };
 
 TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
-  const Json profile = Json::parse(R"({
-    "apiVersion": "pipeguard.io/v1alpha1", "kind": "PipelineSecurityProfile",
-    "metadata": {"name": "etl", "namespace": "data"},
-    "spec": {
-      "podSelector": {"matchLabels": {"app": "etl"}},
-      "serviceAccount": {"name": "etl-sa"},
-      "aws": {"s3": [{"bucket": "acme-raw", "access": "read"}]},
-      "network": {"egress": [{"cidr": "10.20.0.0/16", "ports": [{"port": 5432}]}]}
-    }})");
+  const Json profile = testing::ProfileObject();
   ASSERT_TRUE(kube_->Create(res::PipelineSecurityProfiles(), "data", profile).ok());
   ASSERT_TRUE(Eventually([&] { return Condition("Ready").value("status", "") == "True"; }))
       << Get(res::PipelineSecurityProfiles(), "etl").value_or(Json()).dump();
@@ -583,12 +585,7 @@ TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) 
 TEST_F(OperatorIntegrationTest, RestartMidReconcileConverges) {
   StopDefaultController();
   constexpr int kProfiles = 12;
-  for (int i = 0; i < kProfiles; ++i) {
-    ASSERT_TRUE(kube_
-                    ->Create(res::PipelineSecurityProfiles(), "data",
-                             Profile("batch-" + std::to_string(i), "acme-b" + std::to_string(i)))
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(CreateProfiles("batch-", "acme-b", kProfiles));
   auto first = StartReplica("operator-a", false);
   ASSERT_TRUE(Eventually([&] { return first->metrics.AwsCallCount("CreateRole", "success") >= 2; }, 60s));
   first->controller->Stop();  // waits for the reconciles in flight, abandons the queue
@@ -702,12 +699,7 @@ TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
 TEST_F(OperatorIntegrationTest, OperatorKilledMidBatchConvergesAfterRestart) {
   StopDefaultController();
   constexpr int kProfiles = 12;
-  for (int i = 0; i < kProfiles; ++i) {
-    ASSERT_TRUE(kube_
-                    ->Create(res::PipelineSecurityProfiles(), "data",
-                             Profile("crash-" + std::to_string(i), "acme-c" + std::to_string(i)))
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(CreateProfiles("crash-", "acme-c", kProfiles));
   auto count_roles = [&] {
     auto roles = iam_client_->ListRoles(RolePath(config_));
     return roles.ok() ? static_cast<int>(roles->size()) : -1;

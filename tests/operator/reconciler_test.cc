@@ -11,6 +11,7 @@
 #include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/profile.h"
+#include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -21,27 +22,8 @@ using ::testing::HasSubstr;
 using Json = nlohmann::json;
 namespace res = kube::resources;
 
-OperatorConfig TestConfig() {
-  OperatorConfig c;
-  c.cluster_name = "test";
-  c.aws_account_id = "123456789012";
-  c.oidc_issuer_url = "https://oidc.example.com/id/ABC";
-  c.permissions_boundary_arn = "arn:aws:iam::123456789012:policy/pg-boundary";
-  c.sts_egress_cidrs = {"10.0.8.0/24"};
-  return c;
-}
-
-Json ProfileObject() {
-  return Json::parse(R"({
-    "apiVersion": "pipeguard.io/v1alpha1", "kind": "PipelineSecurityProfile",
-    "metadata": {"name": "etl", "namespace": "data"},
-    "spec": {
-      "podSelector": {"matchLabels": {"app": "etl"}},
-      "serviceAccount": {"name": "etl-sa"},
-      "aws": {"s3": [{"bucket": "acme-raw", "access": "read"}]},
-      "network": {"egress": [{"cidr": "10.20.0.0/16", "ports": [{"port": 5432}]}]}
-    }})");
-}
+using testing::ProfileObject;
+using testing::TestConfig;
 
 class ReconcilerTest : public ::testing::Test {
  protected:

@@ -37,6 +37,7 @@ namespace resources {
   }
 PIPEGUARD_RESOURCE(Pods, "", "v1", "pods", "Pod", true)
 PIPEGUARD_RESOURCE(ServiceAccounts, "", "v1", "serviceaccounts", "ServiceAccount", true)
+PIPEGUARD_RESOURCE(Services, "", "v1", "services", "Service", true)
 PIPEGUARD_RESOURCE(Namespaces, "", "v1", "namespaces", "Namespace", false)
 PIPEGUARD_RESOURCE(ConfigMaps, "", "v1", "configmaps", "ConfigMap", true)
 PIPEGUARD_RESOURCE(Secrets, "", "v1", "secrets", "Secret", true)

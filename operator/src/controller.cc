@@ -21,6 +21,34 @@ std::string OwnerProfileKey(const nlohmann::json& object) {
   return "";
 }
 
+std::vector<std::string> ProfilesNamingService(const std::vector<kube::ObjectPtr>& profiles,
+                                               const nlohmann::json& service) {
+  std::vector<std::string> keys;
+  if (!service.is_object() || !service.contains("metadata") || !service["metadata"].is_object()) return keys;
+  const std::string service_ns = service["metadata"].value("namespace", "");
+  const std::string service_name = service["metadata"].value("name", "");
+  for (const auto& profile : profiles) {
+    const nlohmann::json& object = *profile;
+    const nlohmann::json* egress = nullptr;
+    if (object.contains("spec") && object["spec"].is_object() && object["spec"].contains("network") &&
+        object["spec"]["network"].is_object() && object["spec"]["network"].contains("egress")) {
+      egress = &object["spec"]["network"]["egress"];
+    }
+    if (egress == nullptr || !egress->is_array()) continue;
+    const std::string profile_ns = object["metadata"].value("namespace", "");
+    for (const auto& rule : *egress) {
+      if (!rule.is_object() || !rule.contains("service") || !rule["service"].is_object()) continue;
+      const auto& ref = rule["service"];
+      const std::string ns = ref.value("namespace", std::string());
+      if (ref.value("name", std::string()) == service_name && (ns.empty() ? profile_ns : ns) == service_ns) {
+        keys.push_back(kube::ObjectKey(object));
+        break;
+      }
+    }
+  }
+  return keys;
+}
+
 Controller::Controller(kube::KubeClient& client, Reconciler& reconciler, ControllerOptions options,
                        const kube::Clock& clock)
     : client_(client),
@@ -59,8 +87,27 @@ Controller::Controller(kube::KubeClient& client, Reconciler& reconciler, Control
     o.transform = kube::StripManagedFields;
     owned_.push_back(std::make_unique<kube::Informer>(client_, o, owned_handlers));
   }
+  // Services named by egress rules: a change re-reconciles every profile that names the Service (its selector and
+  // ports shape the NetworkPolicy), and the reconciler resolves them from this cache.
+  auto enqueue_naming = [this](const kube::ObjectPtr& service) {
+    if (!profiles_) return;
+    for (const auto& key : ProfilesNamingService(profiles_->List(), *service)) queue_.Add(key);
+  };
+  kube::InformerHandlers service_handlers;
+  service_handlers.on_add = enqueue_naming;
+  service_handlers.on_update = [enqueue_naming](const kube::ObjectPtr&, const kube::ObjectPtr& o) {
+    enqueue_naming(o);
+  };
+  service_handlers.on_delete = enqueue_naming;
+  kube::InformerOptions service_options;
+  service_options.resource = kube::resources::Services();
+  service_options.namespace_ = options_.namespace_;
+  service_options.transform = kube::StripManagedFields;
+  services_ = std::make_unique<kube::Informer>(client_, service_options, service_handlers);
+
   cache_.Add(profiles_.get());
   for (const auto& i : owned_) cache_.Add(i.get());
+  cache_.Add(services_.get());
   reconciler_.UseCache(&cache_);
 
   if (options_.leader_election) {
@@ -103,6 +150,7 @@ void Controller::Start() {
   if (started_.exchange(true)) return;
   profiles_->Start();
   for (auto& i : owned_) i->Start();
+  services_->Start();
   if (elector_) elector_->Start();
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Worker(stop); });
@@ -120,6 +168,7 @@ void Controller::Stop() {
   workers_.clear();
   reconciler_.UseCache(nullptr);
   for (auto& i : owned_) i->Stop();
+  if (services_) services_->Stop();
   if (profiles_) profiles_->Stop();
 }
 
@@ -128,7 +177,7 @@ bool Controller::Ready() const {
   for (const auto& i : owned_) {
     if (!i->HasSynced()) return false;
   }
-  return true;
+  return services_->HasSynced();
 }
 
 void Controller::Worker(std::stop_token stop) {

@@ -25,12 +25,6 @@ namespace res = kube::resources;
 
 constexpr size_t kMaxConditionMessage = 32768;
 
-// kube::resources has no Services(); the core v1 Service resource (read to resolve egress to a Service).
-const kube::Resource& ServicesResource() {
-  static const kube::Resource* const kServices = new kube::Resource{"", "v1", "services", "Service", true};
-  return *kServices;
-}
-
 struct Condition {
   std::string type;
   std::string status;  // "True", "False", "Unknown"
@@ -505,12 +499,19 @@ Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optiona
 }
 
 Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
+  // Services come from the cache when one covers them: a stale Service can only make a NetworkPolicy briefly wrong,
+  // and its change arrives as an informer event that enqueues every profile naming it (Controller).
   ServiceResolver resolver = [this](const std::string& ns, const std::string& name) -> StatusOr<ResolvedService> {
-    auto got = kube_.Get(ServicesResource(), ns, name);
+    bool from_cache = false;
+    auto got = Read(res::Services(), ns, name, /*allow_cache=*/true, &from_cache);
     if (!got.ok()) return got.status();
+    if (!got->has_value()) return Status::NotFound("Service " + ns + "/" + name + " not found");
+    const Json& service = **got;
     ResolvedService out;
-    const Json spec = got->value("spec", Json::object());
-    for (const auto& [k, v] : spec.value("selector", Json::object()).items()) {
+    const Json spec = service.value("spec", Json::object());
+    // Named, not iterated as a temporary: items() of a temporary dangles in a range-for (C++20).
+    const Json selector = spec.value("selector", Json::object());
+    for (const auto& [k, v] : selector.items()) {
       if (v.is_string()) out.selector[k] = v.get<std::string>();
     }
     for (const auto& p : spec.value("ports", Json::array())) {

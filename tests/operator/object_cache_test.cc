@@ -48,6 +48,13 @@ class MapCache final : public ObjectCache {
   std::map<std::string, kube::ObjectPtr> objects_;
 };
 
+Json Service(const std::string& ns, const std::string& name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec", {{"selector", {{"app", name}}}, {"ports", {{{"port", 9096}, {"protocol", "TCP"}}}}}}};
+}
+
 class CachedReconcileTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -248,6 +255,7 @@ TEST(ControllerCacheTest, OffersItsInformersUntilStopped) {
   kube::FakeKubeClient kube;
   Json profile = ProfileObject();
   ASSERT_TRUE(kube.Create(res::PipelineSecurityProfiles(), "data", profile).ok());
+  ASSERT_TRUE(kube.Create(res::Services(), "streaming", Service("streaming", "kafka")).ok());
   CacheRecordingReconciler reconciler;
   Controller controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""});
   ASSERT_NE(reconciler.cache_, nullptr);
@@ -260,8 +268,66 @@ TEST(ControllerCacheTest, OffersItsInformersUntilStopped) {
   ASSERT_NE(*cached, nullptr);
   EXPECT_EQ((**cached)["spec"]["serviceAccount"]["name"], "etl-sa");
   EXPECT_TRUE(reconciler.cache_->Lookup(res::ServiceAccounts(), "data", "etl-sa").has_value());
+  EXPECT_TRUE(reconciler.cache_->Lookup(res::Services(), "streaming", "kafka").has_value());
   controller.Stop();
   EXPECT_EQ(reconciler.cache_, nullptr);
+}
+
+TEST(ProfilesNamingServiceTest, MatchesNameAndNamespaceDefaultingToTheProfiles) {
+  auto profile = [](const std::string& ns, const std::string& name, Json egress) {
+    Json p = ProfileObject();
+    p["metadata"]["namespace"] = ns;
+    p["metadata"]["name"] = name;
+    p["spec"]["network"]["egress"] = std::move(egress);
+    return std::make_shared<const Json>(std::move(p));
+  };
+  const std::vector<kube::ObjectPtr> profiles = {
+      profile("data", "same-ns", Json::parse(R"([{"service": {"name": "kafka"}, "ports": [{"port": 9096}]}])")),
+      profile("etl", "other-ns", Json::parse(R"([{"service": {"name": "kafka", "namespace": "data"}}])")),
+      profile("etl", "wrong-ns", Json::parse(R"([{"service": {"name": "kafka"}}])")),
+      profile("data", "cidr-only", Json::parse(R"([{"cidr": "10.0.0.0/8"}])")),
+      profile("data", "malformed", Json::parse(R"("not a list")")),
+  };
+  EXPECT_EQ(ProfilesNamingService(profiles, Service("data", "kafka")),
+            (std::vector<std::string>{"data/same-ns", "etl/other-ns"}));
+  EXPECT_TRUE(ProfilesNamingService(profiles, Service("data", "postgres")).empty());
+  EXPECT_TRUE(ProfilesNamingService(profiles, Json("garbage")).empty());
+}
+
+// Egress to a Service: a converged profile resolves it from the cache (zero GETs), and a Service change seen by
+// the controller's informer re-reconciles the profile, which rewrites the NetworkPolicy to the new ports.
+TEST(ControllerServiceCacheTest, ServiceChangesReReconcileProfilesThatNameThem) {
+  kube::FakeKubeClient kube;
+  testing::FakeIam iam;
+  const kube::Clock& clock = kube::SystemClock();  // the controller's queue and informers run in real time
+  ASSERT_TRUE(kube.Create(res::Services(), "streaming", Service("streaming", "kafka")).ok());
+  Json profile = ProfileObject();
+  profile["spec"]["network"]["egress"] =
+      Json::parse(R"([{"service": {"name": "kafka", "namespace": "streaming"}, "ports": [{"port": 9096}]}])");
+  ASSERT_TRUE(kube.Create(res::PipelineSecurityProfiles(), "data", profile).ok());
+  ProfileReconcilerOptions o;
+  o.config = TestConfig();
+  o.audit = [](const Json&) {};
+  ProfileReconciler reconciler(kube, iam, o, clock);
+  Controller controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""}, clock);
+  controller.Start();
+  auto allow_ports = [&] {
+    auto np = kube.Get(res::NetworkPolicies(), "data", "pipeguard-etl-allow");
+    return np.ok() ? (*np)["spec"]["egress"].dump() : std::string();
+  };
+  auto eventually = [](auto pred) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    return pred();
+  };
+  ASSERT_TRUE(eventually([&] { return allow_ports().find("9096") != std::string::npos; })) << allow_ports();
+
+  // The Service moves its pods (selector) and port: the profile is re-reconciled without a resync.
+  Json moved = *kube.Get(res::Services(), "streaming", "kafka");
+  moved["spec"]["selector"] = {{"app", "kafka-v2"}};
+  ASSERT_TRUE(kube.Update(res::Services(), "streaming", moved).ok());
+  EXPECT_TRUE(eventually([&] { return allow_ports().find("kafka-v2") != std::string::npos; })) << allow_ports();
+  controller.Stop();
 }
 
 TEST(CountingKubeClientTest, CountsEveryRequestByVerbAndResource) {

@@ -34,6 +34,7 @@ struct Resource {
 namespace resources {
 const Resource& Pods();
 const Resource& ServiceAccounts();
+const Resource& Services();
 const Resource& Namespaces();
 const Resource& ConfigMaps();
 const Resource& Secrets();

@@ -10,11 +10,12 @@
 // while this replica leads; on becoming leader every cached profile is enqueued. Without one, this replica always
 // leads.
 // Results: Done -> Forget; RequeueAfter -> Forget + AddAfter; Requeue or an error -> AddRateLimited.
-// Caches: the profile, ServiceAccount and NetworkPolicy informers are offered to the reconciler as an ObjectCache
-// (Reconciler::UseCache) from construction until Stop(), so steady-state reconciles read them instead of the API.
-// Cached objects carry no metadata.managedFields (kube::StripManagedFields).
-// Lifecycle: Start() once; Stop() (idempotent, destructor too) stops leader election (releasing the lease), shuts
-// the queue down, waits for in-flight reconciles and stops informers. Thread-safe.
+//   - Services: each event enqueues the profiles whose spec.network.egress names that Service.
+// Caches: the profile, ServiceAccount, NetworkPolicy and Service informers are offered to the reconciler as an
+// ObjectCache (Reconciler::UseCache) from construction until Stop(), so steady-state reconciles read them instead of
+// the API. Cached objects carry no metadata.managedFields (kube::StripManagedFields). Lifecycle: Start() once; Stop()
+// (idempotent, destructor too) stops leader election (releasing the lease), shuts the queue down, waits for in-flight
+// reconciles and stops informers. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -48,6 +49,10 @@ struct ControllerOptions {
 
 // The reconcile key of the profile that owns `object` (via its controller ownerReference), or "" when none.
 std::string OwnerProfileKey(const nlohmann::json& object);
+// The keys ("namespace/name") of the profiles whose spec.network.egress names `service` (a rule's service.namespace
+// defaults to the profile's namespace). Malformed profiles and Services yield no keys.
+std::vector<std::string> ProfilesNamingService(const std::vector<kube::ObjectPtr>& profiles,
+                                               const nlohmann::json& service);
 
 class Controller {
  public:
@@ -86,7 +91,8 @@ class Controller {
   std::atomic<bool> stopped_{false};
   std::unique_ptr<kube::Informer> profiles_;
   std::vector<std::unique_ptr<kube::Informer>> owned_;
-  InformerCache cache_;  // over profiles_ and owned_
+  std::unique_ptr<kube::Informer> services_;  // Services named by egress rules (unfiltered: they are not ours)
+  InformerCache cache_;                       // over profiles_, owned_ and services_
   std::unique_ptr<kube::LeaderElector> elector_;
   std::vector<std::jthread> workers_;
 };

@@ -390,6 +390,10 @@ row_begin "operator: kubectl apply PipelineSecurityProfile" "ServiceAccount (rol
 outcome="not reconciled"
 check "namespace $ns" k create namespace "$ns"
 check "label $ns enforce" k label namespace "$ns" pipeguard.io/mode=enforce
+# The Service the profile's egress names: its selector and port become the NetworkPolicy's peer.
+check "namespace e2e-streaming" k create namespace e2e-streaming
+check "Service e2e-streaming/kafka (selector app=kafka, port 9096)" \
+  k -n e2e-streaming create service clusterip kafka --tcp=9096:9096
 if apply_ok "profile $ns/$profile admitted (guardrails pass)" "$repo/e2e/data/orders-profile.yaml"; then
   deadline=$((SECONDS + 60))
   ready=
@@ -412,6 +416,22 @@ if apply_ok "profile $ns/$profile admitted (guardrails pass)" "$repo/e2e/data/or
   check_eq "allow NetworkPolicy lets the pipeline reach 10.20.0.0/16 on TCP 5432 (the profile's egress)" "5432 TCP" \
     "$("$KUBECTL" -n "$ns" get networkpolicy "pipeguard-$profile-allow" \
       -o 'jsonpath={.spec.egress[?(@.to[0].ipBlock.cidr=="10.20.0.0/16")].ports[0].port} {.spec.egress[?(@.to[0].ipBlock.cidr=="10.20.0.0/16")].ports[0].protocol}' 2>&1)"
+  # allow_peer_port SELECTOR_VALUE : the port of the allow policy's egress rule to pods with app=SELECTOR_VALUE.
+  allow_peer_port() {
+    "$KUBECTL" -n "$ns" get networkpolicy "pipeguard-$profile-allow" \
+      -o "jsonpath={.spec.egress[?(@.to[0].podSelector.matchLabels.app==\"$1\")].ports[0].port}" 2>&1
+  }
+  check_eq "allow NetworkPolicy lets the pipeline reach the Service's pods (app=kafka) on 9096" 9096 \
+    "$(allow_peer_port kafka)"
+  # The Service moves to other pods: the operator's Service informer re-reconciles the profile (no resync wait).
+  k -n e2e-streaming patch service kafka --type=merge -p '{"spec":{"selector":{"app":"kafka-v2"}}}' >/dev/null
+  peer=
+  for _ in $(seq 1 50); do
+    peer=$(allow_peer_port kafka-v2)
+    [[ $peer == 9096 ]] && break
+    sleep 0.2
+  done
+  check_eq "a changed Service selector reaches the NetworkPolicy within 10 s" 9096 "$peer"
   iam=$("$MOTO_PYTHON" - "$MOTO_ENDPOINT" "$role_name" 2>&1 <<'PY'
 import json, sys, urllib.parse, boto3
 iam = boto3.client("iam", endpoint_url=sys.argv[1])

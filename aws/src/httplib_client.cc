@@ -1,5 +1,10 @@
-// The cpp-httplib implementation of AwsHttpClient.
+// The cpp-httplib implementation of AwsHttpClient, with keep-alive connections reused per origin.
 #include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "pipeguard/aws/http.h"
 
@@ -12,22 +17,22 @@ class HttplibAwsHttpClient : public AwsHttpClient {
 
   AwsResult<HttpResponse> Send(const Endpoint& endpoint, const HttpRequest& request,
                                std::chrono::milliseconds timeout) override {
-    httplib::Client client(endpoint.Origin());
-    if (!client.is_valid()) {
+    const std::string origin = endpoint.Origin();
+    std::unique_ptr<httplib::Client> client = TakeIdle(origin);
+    const bool reused = client != nullptr;
+    if (!reused) client = NewClient(endpoint);
+    if (!client->is_valid()) {
       return LocalError(errc::kInvalidRequest, StatusCode::kInvalidArgument,
-                        "cannot make an HTTP client for " + endpoint.Origin());
+                        "cannot make an HTTP client for " + origin);
     }
     const auto sec = static_cast<time_t>(timeout.count() / 1000);
     const auto usec = static_cast<time_t>((timeout.count() % 1000) * 1000);
-    client.set_connection_timeout(sec, usec);
-    client.set_read_timeout(sec, usec);
-    client.set_write_timeout(sec, usec);
-    client.set_keep_alive(false);
-    client.set_follow_location(false);
-    if (endpoint.scheme == "https") {
-      client.enable_server_certificate_verification(true);
-      if (!options_.ca_file.empty()) client.set_ca_cert_path(options_.ca_file);
-    }
+    auto set_timeouts = [&](httplib::Client& c) {
+      c.set_connection_timeout(sec, usec);
+      c.set_read_timeout(sec, usec);
+      c.set_write_timeout(sec, usec);
+    };
+    set_timeouts(*client);
 
     httplib::Request req;
     req.method = request.method;
@@ -52,7 +57,16 @@ class HttplibAwsHttpClient : public AwsHttpClient {
       return true;
     };
 
-    auto result = client.send(req);
+    auto result = client->send(req);
+    if (!result && !too_large && reused) {
+      // The server may have closed the idle connection just as we reused it: once more on a fresh one. (The same
+      // as the caller's retry of a connection error, which is retryable, minus the backoff.)
+      body.clear();
+      received = 0;
+      client = NewClient(endpoint);
+      set_timeouts(*client);
+      result = client->send(req);
+    }
     if (too_large) {
       return LocalError(errc::kBadResponse, StatusCode::kInternal,
                         "response from " + endpoint.Origin() + " is larger than " + std::to_string(limit) + " bytes");
@@ -66,11 +80,45 @@ class HttplibAwsHttpClient : public AwsHttpClient {
     out.status = result->status;
     for (const auto& [k, v] : result->headers) out.headers.emplace_back(k, v);
     out.body = std::move(body);
+    GiveBackIdle(origin, std::move(client));
     return out;
   }
 
  private:
+  // At most this many idle connections are kept per origin (the operator runs a few workers).
+  static constexpr size_t kMaxIdlePerOrigin = 4;
+
+  std::unique_ptr<httplib::Client> NewClient(const Endpoint& endpoint) const {
+    auto client = std::make_unique<httplib::Client>(endpoint.Origin());
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle + delayed-ACK stall
+    client->set_follow_location(false);
+    if (endpoint.scheme == "https") {
+      client->enable_server_certificate_verification(true);
+      if (!options_.ca_file.empty()) client->set_ca_cert_path(options_.ca_file);
+    }
+    return client;
+  }
+
+  std::unique_ptr<httplib::Client> TakeIdle(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(origin);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    std::unique_ptr<httplib::Client> client = std::move(it->second.back());
+    it->second.pop_back();
+    return client;
+  }
+
+  // Only after a complete response: the connection is then between requests and safe to reuse.
+  void GiveBackIdle(const std::string& origin, std::unique_ptr<httplib::Client> client) {
+    std::lock_guard lock(mu_);
+    auto& idle = idle_[origin];
+    if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(client));
+  }
+
   HttplibClientOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;  // by origin
 };
 
 }  // namespace

@@ -78,7 +78,9 @@ struct HttplibClientOptions {
   std::size_t max_response_bytes = 8u << 20;  // larger bodies are an error (AWS responses are small)
 };
 
-// The cpp-httplib implementation. Thread-safe: each Send uses its own connection.
+// The cpp-httplib implementation. Thread-safe: concurrent Sends use separate connections; after a complete
+// response a connection is kept alive for reuse (up to 4 idle per origin), so consecutive calls skip the TCP and
+// TLS handshakes. A reused connection that fails before a response is retried once on a fresh connection.
 std::unique_ptr<AwsHttpClient> MakeHttplibAwsHttpClient(HttplibClientOptions options = {});
 
 }  // namespace pipeguard::aws

@@ -48,6 +48,7 @@ void KubeContextProvider::Start() {
     InformerOptions io;
     io.resource = *r;
     io.watch_timeout_seconds = options_.watch_timeout_seconds;
+    io.transform = StripManagedFields;  // the snapshot builder never reads it; keeps the webhook's caches small
     informers_.push_back(std::make_unique<Informer>(client_, io, handlers));
   }
   build_thread_ = std::jthread([this](std::stop_token stop) { BuildLoop(stop); });

@@ -62,18 +62,39 @@ inline json RepresentativeKpoPod() {
           {"spec", {{"serviceAccountName", "payments-etl"}, {"containers", {container, sidecar}}}}};
 }
 
+// The configuration and the profile of the representative context, as the webhook binary reads them from files.
+inline constexpr const char* kRepresentativeConfigYaml =
+    "images: {verify: false, allowedRegistries: [\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/\"]}\n";
+inline constexpr const char* kRepresentativeProfileJson = R"({"apiVersion": "pipeguard.io/v1alpha1",
+  "kind": "PipelineSecurityProfile", "metadata": {"name": "payments", "namespace": "etl"},
+  "spec": {"podSelector": {"matchLabels": {"pipeguard.io/pipeline": "payments"}},
+           "serviceAccount": {"name": "payments-etl"}}})";
+
+// The representative pod as the API server sends it: an admission.k8s.io/v1 AdmissionReview for a CREATE.
+inline std::string RepresentativeReview() {
+  json request = {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
+                  {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+                  {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+                  {"namespace", "etl"},
+                  {"operation", "CREATE"},
+                  {"userInfo",
+                   {{"username", "system:serviceaccount:airflow:airflow-worker"},
+                    {"groups", {"system:serviceaccounts", "system:serviceaccounts:airflow", "system:authenticated"}}}},
+                  {"object", RepresentativeKpoPod()},
+                  {"oldObject", nullptr},
+                  {"dryRun", false},
+                  {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}};
+  return json({{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}).dump();
+}
+
 inline std::shared_ptr<const policy::ContextSnapshot> RepresentativeSnapshot() {
-  auto config = policy::ParseConfig(
-      "images: {verify: false, allowedRegistries: [\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/\"]}", "bench");
+  auto config = policy::ParseConfig(kRepresentativeConfigYaml, "bench");
   if (!config.ok()) {
     std::fprintf(stderr, "bench config: %s\n", config.status().message().c_str());
     std::exit(1);
   }
   policy::ContextSnapshotBuilder builder(std::move(config).value());
-  auto added = builder.Add(json::parse(R"({"apiVersion": "pipeguard.io/v1alpha1", "kind": "PipelineSecurityProfile",
-      "metadata": {"name": "payments", "namespace": "etl"},
-      "spec": {"podSelector": {"matchLabels": {"pipeguard.io/pipeline": "payments"}},
-               "serviceAccount": {"name": "payments-etl"}}})"));
+  auto added = builder.Add(json::parse(kRepresentativeProfileJson));
   if (!added.ok()) {
     std::fprintf(stderr, "bench profile: %s\n", added.status().message().c_str());
     std::exit(1);

@@ -42,21 +42,7 @@ using namespace pipeguard::webhook;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string ReviewBody() {
-  json request = {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
-                  {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
-                  {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
-                  {"namespace", "etl"},
-                  {"operation", "CREATE"},
-                  {"userInfo",
-                   {{"username", "system:serviceaccount:airflow:airflow-worker"},
-                    {"groups", {"system:serviceaccounts", "system:serviceaccounts:airflow", "system:authenticated"}}}},
-                  {"object", bench::RepresentativeKpoPod()},
-                  {"oldObject", nullptr},
-                  {"dryRun", false},
-                  {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}};
-  return json({{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", request}}).dump();
-}
+std::string ReviewBody() { return bench::RepresentativeReview(); }
 
 class StaticContext final : public policy::ContextProvider {
  public:

@@ -8,6 +8,8 @@ find_package(spdlog REQUIRED)
 find_package(prometheus-cpp REQUIRED COMPONENTS core)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Boost.Asio + Beast (header-only) for the webhook's event-driven serving core; Debian's libboost1.81-dev.
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
 
 if(PIPEGUARD_BUILD_TESTS)
   find_package(GTest REQUIRED)

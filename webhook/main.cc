@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,6 +39,16 @@ using namespace pipeguard::webhook;
 
 // Longest wait for running requests after SIGTERM; Kubernetes' default grace period is 30 s.
 constexpr std::chrono::seconds kDrainTimeout{20};
+
+// Every open connection is a descriptor: raise the soft limit to the hard one (the cap the server enforces,
+// ServerOptions::max_connections, is meant to bind first).
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 // Writes the port to FILE.tmp and renames it over FILE, so readers never see a partial file.
 Status WritePortFile(const std::string& path, int port) {
@@ -125,6 +136,7 @@ int Run(const WebhookFlags& flags) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit();
 
   policy::ProfileCheck profile_check;
   if (!flags.guardrails_config_path.empty()) {
@@ -189,14 +201,17 @@ int Run(const WebhookFlags& flags) {
     }
   }
   (*watcher)->Start();
-  spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes)", flags.host, server.port(),
-               flags.max_body_bytes);
+  spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes, {} max connections)", flags.host,
+               server.port(), flags.max_body_bytes, options.max_connections);
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
   }
-  spdlog::info("received {}, draining: no new connections, finishing running requests (up to {} s)",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", kDrainTimeout.count());
+  spdlog::info(
+      "received {}, draining: readiness fails, no new connections, idle connections closed, running requests "
+      "answered with Connection: close (up to {} s)",
+      signal_number == SIGTERM ? "SIGTERM" : "SIGINT", kDrainTimeout.count());
+  server.StartDraining();
   const bool drained = server.Shutdown(kDrainTimeout);
   (*watcher)->Stop();
   context_source.reset();

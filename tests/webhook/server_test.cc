@@ -17,11 +17,13 @@ namespace {
 
 using nlohmann::json;
 using testing::BuildRequest;
+using testing::CustomServer;
 using testing::DataPath;
 using testing::HttpResponse;
 using testing::MakeReview;
 using testing::ReadJson;
 using testing::SecretPod;
+using testing::StaticContext;
 using testing::TestServer;
 using testing::TlsTestConnection;
 
@@ -409,49 +411,13 @@ TEST_F(WebhookServerTest, SecretsNeverAppearInResponsesAuditLinesMetricsOrLogs) 
 
 TEST(WebhookServer, SlowClientsAreDisconnected) {
   ServerOptions options;
-  options.read_timeout = std::chrono::seconds(1);
-  options.keep_alive_timeout = std::chrono::seconds(1);
+  options.header_timeout = std::chrono::seconds(1);
   TestServer server(options);
   auto c = Connect(server.port());
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->SendAll("POST /validate HTTP/1.1\r\nHost: x\r\n"));  // ... and nothing more
-  auto reply = c->ReadResponse();  // after the read timeout; the connection closes by the keep-alive timeout
-  ASSERT_TRUE(reply);
-  EXPECT_EQ(reply->status, 400);
-  EXPECT_EQ(reply->Header("connection"), "close");
-  EXPECT_TRUE(c->ServerClosed());
+  EXPECT_TRUE(c->ServerClosed());                                     // at the header deadline, without a reply
 }
-
-// A server around custom handlers, for failure paths the production chain cannot produce on demand.
-class StaticContext final : public policy::ContextProvider {
- public:
-  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> s) : snapshot_(std::move(s)) {}
-  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
-  // Like the Kubernetes-backed provider before its informers sync: a snapshot exists but is not yet complete.
-  bool Ready() const override { return snapshot_ != nullptr && synced; }
-  std::atomic<bool> synced{true};
-
- private:
-  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
-};
-
-struct CustomServer {
-  testing::TempDir dir;
-  CertificateStore certificates;
-  WebhookMetrics metrics;
-  StaticContext context;
-  std::unique_ptr<WebhookServer> server;
-
-  CustomServer(std::shared_ptr<const policy::ContextSnapshot> snapshot, WebhookEndpoints endpoints)
-      : context(std::move(snapshot)) {
-    const PemPair pair = testing::WritePair(dir.path(), 5);
-    certificates.Replace(TlsCredentials::FromPem(pair.cert_pem, pair.key_pem, "test").value());
-    ServerOptions options;
-    options.port = 0;
-    server = std::make_unique<WebhookServer>(options, certificates, context, metrics, std::move(endpoints));
-    EXPECT_TRUE(server->Start().ok());
-  }
-};
 
 TEST(WebhookServer, HandlerExceptionsBecomeErrorRepliesAndTheServerSurvives) {
   testing::CapturedLogs logs;

@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <unistd.h>
 
@@ -168,6 +169,17 @@ TestServer::~TestServer() {
 std::vector<std::string> TestServer::AuditLines() const {
   std::lock_guard lock(audit_mutex_);
   return audit_lines_;
+}
+
+CustomServer::CustomServer(std::shared_ptr<const policy::ContextSnapshot> snapshot, WebhookEndpoints endpoints,
+                           ServerOptions options)
+    : context(std::move(snapshot)) {
+  const PemPair pair = WritePair(dir.path(), 5);
+  certificates.Replace(TlsCredentials::FromPem(pair.cert_pem, pair.key_pem, "test").value());
+  options.port = 0;
+  server = std::make_unique<WebhookServer>(options, certificates, context, metrics, std::move(endpoints));
+  const Status status = server->Start();
+  EXPECT_TRUE(status.ok()) << status.message();
 }
 
 }  // namespace pipeguard::webhook::testing

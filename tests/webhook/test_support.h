@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -97,6 +98,32 @@ class TestServer {
   mutable std::mutex audit_mutex_;
   std::vector<std::string> audit_lines_;
   std::unique_ptr<WebhookServer> server_;
+};
+
+// A static context for servers around custom handlers.
+class StaticContext final : public policy::ContextProvider {
+ public:
+  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> s) : snapshot_(std::move(s)) {}
+  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
+  // Like the Kubernetes-backed provider before its informers sync: a snapshot exists but is not yet complete.
+  bool Ready() const override { return snapshot_ != nullptr && synced; }
+  std::atomic<bool> synced{true};
+
+ private:
+  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
+};
+
+// A server around custom handlers (real TLS on 127.0.0.1:0), for failure paths the production chain cannot
+// produce on demand. `options.port` is forced to 0. Start() failures fail the test.
+struct CustomServer {
+  TempDir dir;
+  CertificateStore certificates;
+  WebhookMetrics metrics;
+  StaticContext context;
+  std::unique_ptr<WebhookServer> server;
+
+  CustomServer(std::shared_ptr<const policy::ContextSnapshot> snapshot, WebhookEndpoints endpoints,
+               ServerOptions options = {});
 };
 
 }  // namespace pipeguard::webhook::testing

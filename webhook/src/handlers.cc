@@ -116,10 +116,13 @@ struct ImageVerification {
 
 // Verifies every (image, key scope) of policy::ImagesToVerify: a pod selected by a profile with
 // spec.images.trustedKeys is verified with only those keys.
+// The deadline is the request's (the API server's ?timeout=) when it is sooner than now + images.deadline.
 ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
-                               const std::vector<policy::ImageCheck>& checks) {
+                               const std::vector<policy::ImageCheck>& checks,
+                               std::chrono::steady_clock::time_point request_deadline) {
   // The service caps the deadline at now + images.deadline; the same bound is passed explicitly here.
-  const registry::Deadline deadline = std::chrono::steady_clock::now() + service.config().deadline;
+  registry::Deadline deadline = std::chrono::steady_clock::now() + service.config().deadline;
+  if (request_deadline != std::chrono::steady_clock::time_point{}) deadline = std::min(deadline, request_deadline);
   ImageVerification result;
   for (auto& [scope_id, outcomes] : service.VerifyChecksDetailed(checks, deadline)) {
     for (auto& [image, outcome] : outcomes) {
@@ -219,7 +222,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
     if (service != nullptr && snapshot->config().images.verify && engine.IsGoverned(request.object, info, *snapshot)) {
-      images = VerifyImages(*service, policy::ImagesToVerify(request.object, info, *snapshot));
+      images = VerifyImages(*service, policy::ImagesToVerify(request.object, info, *snapshot), request.deadline);
     }
     // Without a verification (images.verify off, or not governed) the engine gets no lookup: with verify on it
     // fails closed for any image it would check.
@@ -254,7 +257,7 @@ AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy:
       const std::vector<policy::ImageCheck> checks = policy::ImagesToVerify(request.object, info, *snapshot);
       std::vector<policy::ImageRef> refs;
       for (const auto& check : checks) refs.push_back(policy::ImageRef{check.image, check.path});
-      ImageVerification images = VerifyImages(*service, checks);
+      ImageVerification images = VerifyImages(*service, checks, request.deadline);
       const nlohmann::json patch = imageverify::DigestPinPatch(request.object, refs, images.verdicts);
       reply.images = std::move(images.audit);
       if (patch.is_array() && !patch.empty()) {

@@ -11,7 +11,8 @@ std::string AdmissionErrorBody(std::string_view uid, int code, std::string_view 
 }
 
 HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
-                         std::chrono::steady_clock::time_point received_at, const ParseLimits& limits) {
+                         std::chrono::steady_clock::time_point received_at, const ParseLimits& limits,
+                         std::chrono::steady_clock::time_point deadline) {
   std::string uid;
   try {
     auto request = ParseAdmissionReview(body, &uid, limits);
@@ -21,6 +22,7 @@ HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
     }
     request->received_at =
         received_at != std::chrono::steady_clock::time_point{} ? received_at : std::chrono::steady_clock::now();
+    request->deadline = deadline;
     const AdmissionReply reply = handler(*request);
     return {200, SerializeAdmissionReview(reply), ""};
   } catch (...) {

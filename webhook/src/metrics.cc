@@ -49,6 +49,11 @@ WebhookMetrics::WebhookMetrics() : registry_(std::make_shared<prometheus::Regist
                     .Help("Admission requests being handled now.")
                     .Register(*registry_)
                     .Add({});
+  open_connections_ = &prometheus::BuildGauge()
+                           .Name("pipeguard_webhook_open_connections")
+                           .Help("Client connections open now, in every phase (handshake, idle, request).")
+                           .Register(*registry_)
+                           .Add({});
   panics_ = &prometheus::BuildCounter()
                  .Name("pipeguard_webhook_panics_total")
                  .Help("Exceptions escaping an admission handler, answered with an error reply.")
@@ -96,6 +101,8 @@ void WebhookMetrics::RecordAdmission(std::string_view webhook, const AdmissionRe
 }
 
 void WebhookMetrics::AddInFlight(double delta) { in_flight_->Increment(delta); }
+
+void WebhookMetrics::AddOpenConnections(double delta) { open_connections_->Increment(delta); }
 
 void WebhookMetrics::RecordReload(std::string_view source, bool success) {
   Counter(*reloads_, {{"source", std::string(source)}, {"result", success ? "success" : "failure"}}).Increment();

@@ -1,118 +1,143 @@
 #include "pipeguard/webhook/server.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
+#include <functional>
+#include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "http_framing.h"
 #include "pipeguard/webhook/http_adapter.h"
 
 namespace pipeguard::webhook {
 
 namespace {
 
-// Exposes the listening socket so Start() can raise the accept backlog that cpp-httplib fixes at compile time.
-class ListeningServer final : public httplib::SSLServer {
- public:
-  using httplib::SSLServer::SSLServer;
-  int listening_socket() const { return svr_sock_; }
-};
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Clock = std::chrono::steady_clock;
+using Request = http::request_parser<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// Completion token: errors come back as values (the first tuple element), never as exceptions.
+constexpr auto kAsValues = asio::as_tuple(asio::use_awaitable);
+
+constexpr const char* kJson = "application/json";
+// A closing TLS connection waits this long for the peer's close_notify before the socket is closed.
+constexpr std::chrono::seconds kCloseNotifyWait{1};
 
 enum class RouteKind { kAdmission, kPlain };
 
-// One endpoint. Admission routes take POST with an AdmissionReview body; plain routes take GET (and HEAD).
-struct Route {
-  std::string path;
-  std::string method;
-  RouteKind kind;
-  AdmissionHandler admission;                     // kAdmission
-  std::function<void(httplib::Response&)> plain;  // kPlain
+struct PlainReply {
+  http::status status = http::status::ok;
+  std::string content_type;
+  std::string body;
 };
 
-constexpr const char* kJson = "application/json";
+// One endpoint. Admission routes take POST with an AdmissionReview body; plain routes take GET (and HEAD).
+struct Route {
+  std::string_view path;
+  http::verb method;
+  RouteKind kind;
+  AdmissionHandler admission;         // kAdmission
+  std::function<PlainReply()> plain;  // kPlain
+};
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+std::string ErrorJson(const std::string& message) { return nlohmann::json({{"error", message}}).dump(); }
 
-// "application/json" with optional parameters such as "; charset=utf-8".
-bool IsJsonMediaType(const std::string& header) {
-  std::string type = Lower(header.substr(0, header.find(';')));
-  const auto first = type.find_first_not_of(" \t");
-  const auto last = type.find_last_not_of(" \t");
-  if (first == std::string::npos) return false;
-  return type.substr(first, last - first + 1) == kJson;
-}
+// One connection's state, owned by its coroutine frame and listed on its loop (for draining).
+struct Connection {
+  explicit Connection(TlsStream s) : stream(std::move(s)) {}
+  TlsStream stream;
+  bool idle = false;  // waiting for the first byte of the next request
+};
 
-bool HasBody(const httplib::Request& req) {
-  return req.has_header("Transfer-Encoding") ||
-         (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
-}
-
-// Makes cpp-httplib answer with "Connection: close"; the logger hook then shuts the socket down so the keep-alive
-// loop ends instead of parsing an unread body as the next request. cpp-httplib owns the Request as a
-// non-const object; the const is only in the handler signature.
-void CloseAfterReply(const httplib::Request& req) {
-  auto& headers = const_cast<httplib::Request&>(req).headers;
-  headers.erase("Connection");
-  headers.emplace("Connection", "close");
-}
-
-std::optional<size_t> ParseContentLength(const std::string& text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  size_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<size_t>(c - '0');
-  }
-  return value;
-}
+// An event loop and the connections it owns. `connections` is touched only on the loop's thread.
+struct Loop {
+  std::list<Connection*> connections;  // declared before `io`: destroyed after it (frames unlink themselves)
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+};
 
 }  // namespace
 
 struct WebhookServer::Impl {
   ServerOptions options;
+  framing::Limits limits;
   const CertificateStore& certificates;
   const policy::ContextProvider& context;
   WebhookMetrics& metrics;
-  std::vector<Route> routes;  // the routing table; never resized after construction
-  std::unique_ptr<ListeningServer> http;
-  std::thread thread;
+  std::vector<Route> routes;  // the routing table; never changed after construction
+
+  std::unique_ptr<ssl::context> tls;
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::unique_ptr<asio::thread_pool> handler_pool;
+  std::optional<tcp::acceptor> acceptor;  // owned by loops[0]
+  size_t next_loop = 0;                   // touched by the accepting coroutine only
   int port = -1;
+
+  std::atomic<bool> started{false};
   std::atomic<bool> draining{false};
-  std::mutex mutex;
-  std::condition_variable finished_cv;
-  bool finished = false;
-  bool stop_requested = false;
+  std::atomic<bool> closing{false};  // stop accepting; close idle connections; no keep-alive
+  std::atomic<size_t> open{0};
+  std::atomic<size_t> pending_reviews{0};
+  std::mutex stop_mutex;
+  std::condition_variable all_closed;
+  bool stopped = false;
 
   Impl(ServerOptions o, const CertificateStore& c, const policy::ContextProvider& ctx, WebhookMetrics& m,
        WebhookEndpoints endpoints)
       : options(std::move(o)), certificates(c), context(ctx), metrics(m) {
+    limits.max_header_bytes = options.max_header_bytes;
+    limits.max_header_fields = options.max_header_fields;
+    limits.max_body_bytes = options.max_body_bytes;
     routes = {
-        {"/validate", "POST", RouteKind::kAdmission, std::move(endpoints.validate), {}},
-        {"/mutate", "POST", RouteKind::kAdmission, std::move(endpoints.mutate), {}},
+        {"/validate", http::verb::post, RouteKind::kAdmission, std::move(endpoints.validate), {}},
+        {"/mutate", http::verb::post, RouteKind::kAdmission, std::move(endpoints.mutate), {}},
         {"/healthz",
-         "GET",
+         http::verb::get,
          RouteKind::kPlain,
          {},
-         [](httplib::Response& res) { res.set_content("ok\n", "text/plain"); }},
-        {"/readyz", "GET", RouteKind::kPlain, {}, [this](httplib::Response& res) { Readyz(res); }},
+         [] {
+           return PlainReply{http::status::ok, "text/plain", "ok\n"};
+         }},
+        {"/readyz", http::verb::get, RouteKind::kPlain, {}, [this] { return Readyz(); }},
         {"/metrics",
-         "GET",
+         http::verb::get,
          RouteKind::kPlain,
          {},
-         [this](httplib::Response& res) {
-           res.set_content(metrics.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+         [this] {
+           return PlainReply{http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics.Serialize()};
          }},
     };
   }
@@ -122,7 +147,7 @@ struct WebhookServer::Impl {
       if (why) *why = "draining";
       return false;
     }
-    if (http == nullptr || !http->is_running()) {
+    if (!started || closing) {
       if (why) *why = "TLS listener not running";
       return false;
     }
@@ -133,73 +158,267 @@ struct WebhookServer::Impl {
     return true;
   }
 
-  void Readyz(httplib::Response& res) const {
+  PlainReply Readyz() const {
     std::string why;
-    if (Ready(&why)) {
-      res.set_content("ready\n", "text/plain");
-    } else {
-      res.status = 503;
-      res.set_content("not ready: " + why + "\n", "text/plain");
-    }
+    if (Ready(&why)) return {http::status::ok, "text/plain", "ready\n"};
+    return {http::status::service_unavailable, "text/plain", "not ready: " + why + "\n"};
   }
 
-  const Route* Find(const std::string& path) const {
+  const Route* Find(std::string_view path) const {
     for (const auto& route : routes) {
       if (route.path == path) return &route;
     }
     return nullptr;
   }
 
-  // Refuses a request before its body is read. A request with a body gets its connection closed after the reply.
-  httplib::Server::HandlerResponse Refuse(const httplib::Request& req, httplib::Response& res, int status,
-                                          std::string_view reason, const std::string& message, bool admission) {
-    metrics.RecordRejected(reason);
-    res.status = status;
-    if (admission) {
-      res.set_content(AdmissionErrorBody("", status, message), kJson);
-    } else {
-      res.set_content(nlohmann::json({{"error", message}}).dump(), kJson);
+  // Keep-alive is offered while the server is not closing and holds under 90 % of its connection cap.
+  bool KeepAliveAllowed() const { return !closing && open.load() * 10 < options.max_connections * 9; }
+
+  // ---- accepting -------------------------------------------------------------------------------------------
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      Loop& loop = *loops[next_loop];
+      next_loop = (next_loop + 1) % loops.size();
+      auto [ec, socket] = co_await acceptor->async_accept(loop.io, kAsValues);
+      if (closing || !acceptor->is_open()) co_return;
+      if (ec) {
+        // EMFILE and friends: back off briefly instead of spinning; the connections already open keep serving.
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+        co_await pause.async_wait(kAsValues);
+        continue;
+      }
+      if (open.load() >= options.max_connections) {
+        metrics.RecordRejected("connection_limit");
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      open.fetch_add(1);
+      metrics.AddOpenConnections(1);
+      asio::co_spawn(loop.io, Serve(std::move(socket), loop), asio::detached);
     }
-    if (HasBody(req) || status == 413 || status == 411) CloseAfterReply(req);
-    return httplib::Server::HandlerResponse::Handled;
   }
 
-  // Boundary checks that need only the request line and headers.
-  httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res) {
-    const Route* route = Find(req.path);
-    if (route == nullptr) {
-      return Refuse(req, res, 404, "not_found",
-                    "no such endpoint; pipeguard serves POST /validate, POST /mutate, GET /healthz, GET /readyz and "
-                    "GET /metrics",
-                    false);
-    }
-    const bool method_ok = req.method == route->method || (route->method == "GET" && req.method == "HEAD");
-    if (!method_ok) {
-      res.set_header("Allow", route->method == "GET" ? "GET, HEAD" : route->method);
-      return Refuse(req, res, 405, "method_not_allowed", req.path + " accepts " + route->method + " only", false);
-    }
-    if (route->kind != RouteKind::kAdmission) return httplib::Server::HandlerResponse::Unhandled;
+  // ---- one connection --------------------------------------------------------------------------------------
 
-    if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
-      return Refuse(req, res, 415, "unsupported_media_type",
-                    "Content-Type must be application/json (an admission.k8s.io/v1 AdmissionReview)", true);
+  // Unlinks the connection from its loop and updates the counters when the coroutine frame ends, however it ends.
+  struct Registration {
+    Impl& impl;
+    Loop& loop;
+    std::list<Connection*>::iterator self;
+    Registration(Impl& i, Loop& l, Connection* c) : impl(i), loop(l) {
+      self = loop.connections.insert(loop.connections.end(), c);
     }
-    if (req.has_header("Transfer-Encoding")) {
-      if (Lower(req.get_header_value("Transfer-Encoding")) != "chunked") {
-        return Refuse(req, res, 400, "malformed", "unsupported Transfer-Encoding; send Content-Length or chunked",
-                      true);
+    ~Registration() {
+      loop.connections.erase(self);
+      impl.metrics.AddOpenConnections(-1);
+      if (impl.open.fetch_sub(1) == 1 && impl.closing) {
+        std::lock_guard lock(impl.stop_mutex);
+        impl.all_closed.notify_all();
       }
-      return httplib::Server::HandlerResponse::Unhandled;  // the body reader enforces the limit
     }
-    if (!req.has_header("Content-Length")) {
-      return Refuse(req, res, 411, "length_required", "Content-Length is required for an AdmissionReview body", true);
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+  };
+
+  asio::awaitable<void> Serve(tcp::socket socket, Loop& loop) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    Connection connection{TlsStream(beast::tcp_stream(std::move(socket)), *tls)};
+    Registration registration(*this, loop, &connection);
+    TlsStream& stream = connection.stream;
+    auto& transport = beast::get_lowest_layer(stream);
+
+    transport.expires_after(options.handshake_timeout);
+    if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kAsValues); ec) {
+      if (ec == beast::error::timeout) metrics.RecordRejected("handshake_timeout");
+      co_return;  // nothing was received that could be answered
     }
-    const auto length = ParseContentLength(req.get_header_value("Content-Length"));
-    if (!length) return Refuse(req, res, 400, "malformed", "Content-Length is not a number", true);
-    if (*length / 4 > options.max_body_bytes) {  // too large to read and discard politely: refuse unread
-      return Refuse(req, res, 413, "too_large", TooLargeMessage(), true);
+
+    beast::flat_buffer buffer(std::max<size_t>(2 * options.max_header_bytes, 64 * 1024));
+    for (size_t served = 0;;) {
+      if (buffer.size() == 0) {  // idle: wait for the first byte of the next request
+        if (closing) break;
+        connection.idle = true;
+        transport.expires_after(served == 0 ? options.header_timeout : options.idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kAsValues);
+        connection.idle = false;
+        if (ec) break;  // closed, reset, idle timeout or drained: no request is pending
+        buffer.commit(n);
+      }
+      const bool keep_going = co_await ServeOneRequest(stream, buffer, ++served);
+      if (!keep_going) break;
+      if (buffer.size() == 0) buffer.shrink_to_fit();  // idle connections hold no read buffer
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    transport.expires_after(kCloseNotifyWait);
+    co_await stream.async_shutdown(kAsValues);
+  }
+
+  // Reads one request (its first bytes are in `buffer`), answers it, and says whether the connection may serve
+  // another.
+  asio::awaitable<bool> ServeOneRequest(TlsStream& stream, beast::flat_buffer& buffer, size_t served) {
+    auto& transport = beast::get_lowest_layer(stream);
+    Request parser;
+    framing::ConfigureParser(parser, limits);
+    transport.expires_after(options.header_timeout);
+    if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kAsValues); ec) {
+      if (ec == beast::error::timeout) {
+        // The stream closed itself at the deadline; a client this slow gets no reply.
+        metrics.RecordRejected("header_timeout");
+      } else if (ec == http::error::header_limit) {
+        co_await Reply(
+            stream,
+            RefusalResponse(431, "headers_too_large",
+                            "the request headers exceed " + std::to_string(options.max_header_bytes) + " bytes", false,
+                            11),
+            false);
+      } else if (ec == http::error::body_limit) {
+        co_await Reply(stream, RefusalResponse(413, "too_large", TooLargeMessage(), true, 11), false);
+      } else if (ec != http::error::end_of_stream && ec != ssl::error::stream_truncated &&
+                 ec != asio::error::operation_aborted && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset) {
+        co_await Reply(stream,
+                       RefusalResponse(400, "malformed",
+                                       "HTTP 400: the request could not be parsed (" + ec.message() + ")", false, 11),
+                       false);
+      }
+      co_return false;
+    }
+    auto& head = parser.get();
+    const unsigned version = head.version();
+    const std::string_view target(head.target().data(), head.target().size());
+    const Route* route = Find(framing::TargetPath(target));
+    const bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+    if (route == nullptr) {
+      co_await Reply(stream,
+                     RefusalResponse(404, "not_found",
+                                     "no such endpoint; pipeguard serves POST /validate, POST /mutate, GET /healthz, "
+                                     "GET /readyz and GET /metrics",
+                                     false, version),
+                     !has_body);
+      co_return !has_body && parser.keep_alive() && KeepAliveAllowed();
+    }
+    const http::verb method = head.method();
+    if (method != route->method && !(route->method == http::verb::get && method == http::verb::head)) {
+      Response response = RefusalResponse(
+          405, "method_not_allowed",
+          std::string(route->path) + " accepts " + (route->method == http::verb::get ? "GET" : "POST") + " only", false,
+          version);
+      response.set(http::field::allow, route->method == http::verb::get ? "GET, HEAD" : "POST");
+      co_await Reply(stream, std::move(response), !has_body && parser.keep_alive());
+      co_return !has_body && parser.keep_alive() && KeepAliveAllowed();
+    }
+    const bool keep_alive = parser.keep_alive() && KeepAliveAllowed() &&
+                            (options.max_requests_per_connection == 0 || served < options.max_requests_per_connection);
+
+    if (route->kind == RouteKind::kPlain) {
+      if (auto too_many = framing::CheckFieldCount(head, limits)) {
+        co_await Reply(stream, RefusalResponse(*too_many, false, version), false);
+        co_return false;
+      }
+      if (has_body) {  // GET with a body: not worth reading
+        co_await Reply(stream, RefusalResponse(400, "malformed", "GET requests take no body", false, version), false);
+        co_return false;
+      }
+      PlainReply plain = route->plain();
+      Response response{plain.status, version};
+      response.set(http::field::content_type, plain.content_type);
+      response.body() = std::move(plain.body);
+      response.keep_alive(keep_alive);
+      response.prepare_payload();
+      if (method == http::verb::head) response.body().clear();  // Content-Length stays that of the GET reply
+      co_return co_await Reply(stream, std::move(response), keep_alive) && keep_alive;
+    }
+
+    const auto declared = parser.content_length();
+    const std::optional<std::uint64_t> length = declared ? std::optional<std::uint64_t>(*declared) : std::nullopt;
+    const framing::HeadCheck check = framing::CheckAdmissionHead(head, length, parser.chunked(), limits);
+    if (check.outcome == framing::HeadCheck::Outcome::kRefuse) {
+      co_await Reply(stream, RefusalResponse(check, true, version), false);
+      co_return false;
+    }
+    if (check.outcome == framing::HeadCheck::Outcome::kDiscardBodyThenRefuse) {
+      const bool discarded = co_await DiscardBody(stream, buffer, *parser.content_length());
+      const bool again = discarded && keep_alive;
+      co_await Reply(stream, RefusalResponse(check, true, version), again);
+      co_return again;
+    }
+
+    parser.body_limit(framing::BodyLimitForReading(limits));
+    transport.expires_after(options.body_timeout);
+    if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kAsValues); ec) {
+      if (ec == http::error::body_limit) {
+        co_await Reply(stream, RefusalResponse(413, "too_large", TooLargeMessage(), true, version), false);
+      } else if (ec == beast::error::timeout) {
+        metrics.RecordRejected("body_timeout");  // the stream closed itself at the deadline
+      } else {
+        co_await Reply(
+            stream,
+            RefusalResponse(400, "incomplete_body", "the request body could not be read completely", true, version),
+            false);
+      }
+      co_return false;
+    }
+    const Clock::time_point received_at = Clock::now();
+    auto budget = options.handler_timeout;
+    if (auto requested = framing::TimeoutParameter(target)) {
+      budget = std::min(budget, std::max(*requested - options.timeout_margin, std::chrono::milliseconds(1)));
+    }
+    HttpReply reply = co_await RunAdmission(*route, parser.release().body(), received_at, received_at + budget);
+    if (!reply.rejected_reason.empty()) metrics.RecordRejected(reply.rejected_reason);
+    Response response{static_cast<http::status>(reply.status), version};
+    response.set(http::field::content_type, kJson);
+    if (reply.status == 503) response.set(http::field::retry_after, "1");
+    response.body() = std::move(reply.body);
+    const bool still_keep_alive = keep_alive && KeepAliveAllowed();  // the server may have begun closing meanwhile
+    response.prepare_payload();
+    co_return co_await Reply(stream, std::move(response), still_keep_alive) && still_keep_alive;
+  }
+
+  // Runs the admission handler on the handler pool; answers 503 at once when max_pending_reviews are waiting.
+  asio::awaitable<HttpReply> RunAdmission(const Route& route, std::string body, Clock::time_point received_at,
+                                          Clock::time_point deadline) {
+    if (pending_reviews.fetch_add(1) >= options.max_pending_reviews) {
+      pending_reviews.fetch_sub(1);
+      co_return HttpReply{503,
+                          AdmissionErrorBody("", 503,
+                                             "pipeguard is overloaded (" + std::to_string(options.max_pending_reviews) +
+                                                 " reviews waiting); the request was not evaluated, retry"),
+                          "overloaded"};
+    }
+    HttpReply reply = co_await asio::co_spawn(
+        *handler_pool,
+        [&]() -> asio::awaitable<HttpReply> {
+          if (Clock::now() >= deadline) {
+            co_return HttpReply{503,
+                                AdmissionErrorBody("", 503,
+                                                   "pipeguard could not start this review before its deadline "
+                                                   "(overloaded); it was not evaluated, retry"),
+                                "deadline_in_queue"};
+          }
+          co_return ServeAdmission(body, route.admission, received_at, {}, deadline);
+        },
+        asio::use_awaitable);
+    pending_reviews.fetch_sub(1);
+    co_return reply;
+  }
+
+  // Reads and drops `length` body bytes (some may already be in `buffer`) within the body deadline.
+  asio::awaitable<bool> DiscardBody(TlsStream& stream, beast::flat_buffer& buffer, std::uint64_t length) {
+    const size_t buffered = std::min<std::uint64_t>(buffer.size(), length);
+    buffer.consume(buffered);
+    std::uint64_t remaining = length - buffered;
+    beast::get_lowest_layer(stream).expires_after(options.body_timeout);
+    std::vector<char> scratch(16 * 1024);
+    while (remaining > 0) {
+      const size_t want = std::min<std::uint64_t>(remaining, scratch.size());
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch.data(), want), kAsValues);
+      if (ec) co_return false;
+      remaining -= n;
+    }
+    co_return true;
   }
 
   std::string TooLargeMessage() const {
@@ -207,101 +426,56 @@ struct WebhookServer::Impl {
            " bytes (pipeguard-webhook --max-body-bytes)";
   }
 
-  void ServeAdmissionRoute(const Route& route, const httplib::Request& req, httplib::Response& res,
-                           const httplib::ContentReader& reader) {
-    std::string body;
-    if (auto declared = ParseContentLength(req.get_header_value("Content-Length"))) {
-      body.reserve(std::min(*declared, options.max_body_bytes));
-    }
-    bool too_large = false;
-    const bool complete = reader([&](const char* data, size_t length) {
-      if (body.size() + length > options.max_body_bytes) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, length);
-      return true;
-    });
-    if (res.status == 413 || too_large) {
-      // 413 from cpp-httplib: a Content-Length body over the limit was read and discarded (the connection stays
-      // usable). too_large: a chunked body crossed the limit mid-stream (the connection must close).
-      if (too_large) CloseAfterReply(req);
-      metrics.RecordRejected("too_large");
-      res.status = 413;
-      res.set_content(AdmissionErrorBody("", 413, TooLargeMessage()), kJson);
-      return;
-    }
-    if (!complete) {
-      CloseAfterReply(req);
-      metrics.RecordRejected("incomplete_body");
-      res.status = 400;
-      res.set_content(AdmissionErrorBody("", 400, "the request body could not be read completely"), kJson);
-      return;
-    }
-    HttpReply reply = ServeAdmission(body, route.admission, std::chrono::steady_clock::now());
-    if (!reply.rejected_reason.empty()) metrics.RecordRejected(reply.rejected_reason);
-    res.status = reply.status;
-    res.set_content(std::move(reply.body), kJson);
+  Response RefusalResponse(int status, const std::string& reason, const std::string& message, bool admission,
+                           unsigned version) {
+    metrics.RecordRejected(reason);
+    Response response{static_cast<http::status>(status), version};
+    response.set(http::field::content_type, kJson);
+    response.body() = admission ? AdmissionErrorBody("", status, message) : ErrorJson(message);
+    response.prepare_payload();
+    return response;
+  }
+  Response RefusalResponse(const framing::HeadCheck& check, bool admission, unsigned version) {
+    return RefusalResponse(check.status, check.reason, check.message, admission, version);
   }
 
-  void Configure() {
-    const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
-    const size_t workers =
-        options.worker_threads != 0 ? options.worker_threads : std::min<size_t>(64, std::max<size_t>(16, 4 * hardware));
-    http->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-    http->set_read_timeout(options.read_timeout);
-    http->set_write_timeout(options.write_timeout);
-    http->set_keep_alive_timeout(static_cast<time_t>(options.keep_alive_timeout.count()));
-    http->set_keep_alive_max_count(options.keep_alive_max_count);
-    http->set_payload_max_length(options.max_body_bytes);
-    http->set_tcp_nodelay(true);
-    // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which would let a second process bind the same
-    // port and silently share (or take) the admission traffic.
-    http->set_socket_options([](int sock) {
-      const int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
+  // Writes `response` within the write deadline, with Connection: keep-alive or close as `keep_alive` says.
+  // Returns false when the write failed.
+  asio::awaitable<bool> Reply(TlsStream& stream, Response response, bool keep_alive) {
+    response.keep_alive(keep_alive);
+    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, response, kAsValues);
+    co_return !ec;
+  }
 
-    http->set_pre_routing_handler(
-        [this](const httplib::Request& req, httplib::Response& res) { return PreRoute(req, res); });
-    for (const Route& route : routes) {
-      if (route.kind == RouteKind::kPlain) {
-        http->Get(route.path, [&route](const httplib::Request&, httplib::Response& res) { route.plain(res); });
-      } else {
-        http->Post(route.path, [this, &route](const httplib::Request& req, httplib::Response& res,
-                                              const httplib::ContentReader& reader) {
-          ServeAdmissionRoute(route, req, res, reader);
-        });
-      }
+  // ---- stopping --------------------------------------------------------------------------------------------
+
+  // On each loop: close idle keep-alive connections (busy ones close after their current reply).
+  void CloseIdleConnections() {
+    for (auto& loop : loops) {
+      asio::post(loop->io, [l = loop.get()] {
+        for (Connection* c : l->connections) {
+          if (c->idle) beast::get_lowest_layer(c->stream).cancel();
+        }
+      });
     }
-    // Errors cpp-httplib produces itself (unparsable request line or headers, URI too long) arrive without a body.
-    // The connection is closed after them: the stream position is unknown (a read timeout, a garbled request).
-    // (When the headers could not be read at all, cpp-httplib has not attached the TLS session to the request yet;
-    // such a connection ends at the keep-alive timeout instead.)
-    http->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      CloseAfterReply(req);
-      metrics.RecordRejected("malformed");
-      res.set_content(
-          nlohmann::json({{"error", "HTTP " + std::to_string(res.status) + ": the request could not be parsed"}})
-              .dump(),
-          kJson);
-    });
-    // Unreachable while the handlers above keep their no-throw contracts; a last line of defence.
-    http->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      metrics.RecordRejected("internal");
-      res.status = 500;
-      res.set_content(AdmissionErrorBody("", 500, "pipeguard failed to process this request (internal error)"), kJson);
-    });
-    // Runs after the reply is written: finish connections marked by CloseAfterReply. SHUT_WR sends FIN after the
-    // reply's bytes, so the client reads the reply and then EOF; SHUT_RD ends cpp-httplib's keep-alive loop (any
-    // unread request bytes it still parses get no reply, as writes now fail).
-    http->set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      if (req.ssl != nullptr && res.get_header_value("Connection") == "close") {
-        const int fd = SSL_get_fd(req.ssl);
-        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-      }
-    });
+  }
+
+  void StopLoops() {
+    std::lock_guard lock(stop_mutex);
+    if (stopped) return;
+    stopped = true;
+    for (auto& loop : loops) {
+      loop->work.reset();
+      loop->io.stop();
+    }
+    for (auto& loop : loops) {
+      if (loop->thread.joinable() && loop->thread.get_id() != std::this_thread::get_id()) loop->thread.join();
+    }
+    if (handler_pool) {
+      handler_pool->stop();
+      handler_pool->join();
+    }
   }
 };
 
@@ -311,33 +485,60 @@ WebhookServer::WebhookServer(ServerOptions options, const CertificateStore& cert
     : impl_(std::make_unique<Impl>(std::move(options), certificates, context, metrics, std::move(endpoints))) {}
 
 WebhookServer::~WebhookServer() {
-  Shutdown(std::chrono::hours(24));
-  if (impl_->thread.joinable()) impl_->thread.join();
+  Shutdown(std::chrono::seconds(5));
+  impl_->StopLoops();
+  // Connection frames still suspended on a loop unlink themselves from it and touch Impl's counters: destroy the
+  // loops (the acceptor first, it belongs to loops[0]) while the rest of Impl is alive.
+  impl_->acceptor.reset();
+  impl_->loops.clear();
 }
 
 Status WebhookServer::Start() {
   Impl& s = *impl_;
-  if (s.http != nullptr) return Status::FailedPrecondition("the server was already started");
-  s.http = std::make_unique<ListeningServer>([&s](SSL_CTX& ctx) { return ConfigureServerTls(ctx, s.certificates); });
-  if (!s.http->is_valid()) return Status::Internal("TLS setup failed (see the error logged before)");
-  s.Configure();
+  if (s.started || !s.loops.empty()) return Status::FailedPrecondition("the server was already started");
+  s.tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+  if (!ConfigureServerTls(*s.tls->native_handle(), s.certificates)) {
+    return Status::Internal("TLS setup failed (see the error logged before)");
+  }
+  SSL_CTX_set_mode(s.tls->native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle connections keep no TLS buffers
+
+  const size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+  const size_t loop_count = s.options.event_loops != 0 ? s.options.event_loops : hardware;
+  const size_t handler_count =
+      s.options.handler_threads != 0 ? s.options.handler_threads : std::max<size_t>(4, 4 * hardware);
+  for (size_t i = 0; i < loop_count; ++i) {
+    auto loop = std::make_unique<Loop>();
+    loop->work.emplace(loop->io.get_executor());
+    s.loops.push_back(std::move(loop));
+  }
+
   const std::string address = s.options.host + ":" + std::to_string(s.options.port);
-  if (s.options.port == 0) {
-    s.port = s.http->bind_to_any_port(s.options.host);
-  } else {
-    s.port = s.http->bind_to_port(s.options.host, s.options.port) ? s.options.port : -1;
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(s.options.host, ec);
+  if (ec) {
+    return Status::InvalidArgument("cannot listen on " + address + ": \"" + s.options.host +
+                                   "\" is not an IP address; use e.g. 127.0.0.1 or 0.0.0.0");
   }
-  if (s.port <= 0) {
-    return Status::Unavailable("cannot listen on " + address +
-                               " (address in use, not local, or not permitted); choose another --listen address");
+  tcp::acceptor acceptor(s.loops[0]->io);
+  const tcp::endpoint endpoint(ip, static_cast<unsigned short>(s.options.port));
+  acceptor.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR only, never SO_REUSEPORT: that would let a second process bind the same port and silently share
+  // (or take) the admission traffic.
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(s.options.listen_backlog, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + address + " (" + ec.message() +
+                               "; address in use, not local, or not permitted); choose another --listen address");
   }
-  ::listen(s.http->listening_socket(), s.options.listen_backlog);  // raise cpp-httplib's backlog of 5
-  s.thread = std::thread([&s] {
-    s.http->listen_after_bind();
-    std::lock_guard lock(s.mutex);
-    s.finished = true;
-    s.finished_cv.notify_all();
-  });
+  s.port = acceptor.local_endpoint().port();
+  s.acceptor.emplace(std::move(acceptor));
+  s.handler_pool = std::make_unique<asio::thread_pool>(handler_count);
+  asio::co_spawn(s.loops[0]->io, s.Accept(), asio::detached);
+  for (auto& loop : s.loops) {
+    loop->thread = std::thread([l = loop.get()] { l->io.run(); });
+  }
+  s.started = true;
   return Status::Ok();
 }
 
@@ -345,29 +546,26 @@ int WebhookServer::port() const { return impl_->port; }
 
 bool WebhookServer::ready() const { return impl_->Ready(nullptr); }
 
+size_t WebhookServer::open_connections() const { return impl_->open.load(); }
+
+void WebhookServer::StartDraining() { impl_->draining = true; }
+
 bool WebhookServer::Shutdown(std::chrono::milliseconds drain_timeout) {
   Impl& s = *impl_;
   s.draining = true;
-  if (s.http == nullptr || !s.thread.joinable()) return true;
-  std::unique_lock lock(s.mutex);
-  if (!s.stop_requested) {
-    s.stop_requested = true;
-    // stop() must not race with the listener's start: wait until it runs (or already ended).
-    lock.unlock();
-    while (!s.http->is_running()) {
-      {
-        std::lock_guard check(s.mutex);
-        if (s.finished) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    s.http->stop();
-    lock.lock();
+  if (!s.started) return true;
+  if (!s.closing.exchange(true)) {
+    asio::post(s.loops[0]->io, [&s] {
+      beast::error_code ignored;
+      s.acceptor->close(ignored);
+    });
+    s.CloseIdleConnections();
   }
-  if (!s.finished_cv.wait_for(lock, drain_timeout, [&s] { return s.finished; })) return false;
+  std::unique_lock lock(s.stop_mutex);
+  const bool drained = s.all_closed.wait_for(lock, drain_timeout, [&s] { return s.open.load() == 0; });
   lock.unlock();
-  if (s.thread.joinable() && s.thread.get_id() != std::this_thread::get_id()) s.thread.join();
-  return true;
+  if (drained) s.StopLoops();
+  return drained;
 }
 
 }  // namespace pipeguard::webhook

@@ -37,6 +37,9 @@ struct AdmissionRequest {
   // When the HTTP layer finished reading the body; latency is measured from here. A default value means "unknown":
   // decorators then measure from their own entry.
   std::chrono::steady_clock::time_point received_at{};
+  // When the caller stops waiting for the reply (the API server's ?timeout= less a margin); work that waits, such
+  // as registry calls, ends by then. A default value means "no deadline beyond the handler's own bounds".
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 // How a reply ends for metrics and the audit log: allowed, denied by policy, or an error (bad input, internal).

@@ -21,10 +21,12 @@ struct HttpReply {
 
 // Parses `body`; on a malformed body or a non-AdmissionReview replies HTTP 400 with an AdmissionReview error
 // response (echoing the uid when it was readable). Otherwise runs `handler` with request.received_at set to
-// `received_at` (or now when defaulted) and replies HTTP 200 with the handler's reply. Anything thrown is caught
-// and becomes HTTP 500 with an AdmissionReview error response.
+// `received_at` (or now when defaulted) and `deadline` (AdmissionRequest::deadline; default: none) and replies
+// HTTP 200 with the handler's reply. Anything thrown is caught and becomes HTTP 500 with an AdmissionReview error
+// response.
 HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
-                         std::chrono::steady_clock::time_point received_at = {}, const ParseLimits& limits = {});
+                         std::chrono::steady_clock::time_point received_at = {}, const ParseLimits& limits = {},
+                         std::chrono::steady_clock::time_point deadline = {});
 
 // An AdmissionReview error response for requests refused before parsing (413, 415, ...): uid as given (may be
 // empty), allowed false, status code and message.

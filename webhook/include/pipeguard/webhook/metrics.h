@@ -4,6 +4,7 @@
 //   pipeguard_webhook_rule_requests_total{webhook,rule,decision}  replies in which a rule found a violation
 //   pipeguard_webhook_request_duration_seconds{webhook}           latency histogram, 250 us .. 5 s
 //   pipeguard_webhook_in_flight_requests                          admission requests being handled now
+//   pipeguard_webhook_open_connections                            client connections open now (all phases)
 //   pipeguard_webhook_reloads_total{source,result}                context (config + objects) and tls reloads
 //   pipeguard_webhook_rejected_requests_total{reason}             requests refused at the HTTP boundary
 //   pipeguard_webhook_panics_total                                handler exceptions turned into error replies
@@ -39,10 +40,12 @@ class WebhookMetrics {
   // Records one admission reply of `webhook` ("validate" or "mutate") that took `seconds`.
   void RecordAdmission(std::string_view webhook, const AdmissionReply& reply, double seconds);
   void AddInFlight(double delta);
+  void AddOpenConnections(double delta);
   // source: "context" (the configuration file and the context objects, reloaded together) or "tls".
   void RecordReload(std::string_view source, bool success);
   // reason: malformed, too_large, unsupported_media_type, length_required, incomplete_body, method_not_allowed,
-  // not_found, internal.
+  // not_found, internal, headers_too_large, header_timeout, body_timeout, handshake_timeout, connection_limit,
+  // overloaded, deadline_in_queue.
   void RecordRejected(std::string_view reason);
   void RecordPanic();
 
@@ -62,6 +65,7 @@ class WebhookMetrics {
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* break_glass_;
   prometheus::Gauge* in_flight_;
+  prometheus::Gauge* open_connections_;
   prometheus::Counter* panics_;
   std::mutex histogram_mutex_;
   std::map<std::string, prometheus::Histogram*, std::less<>> histograms_;

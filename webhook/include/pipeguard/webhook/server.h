@@ -1,5 +1,10 @@
-// The HTTPS admission server: a thin adapter from cpp-httplib to AdmissionHandlers, with hard limits at the
-// boundary (DESIGN.md guideline 4).
+// The HTTPS admission server: an event-driven adapter from HTTP/1.1 over TLS to AdmissionHandlers, with hard
+// limits at the boundary (DESIGN.md guideline 4).
+//
+// Serving model (Envoy's shape, on Boost.Asio/Beast): `event_loops` threads each run one io_context and own the
+// connections handed to them for life; no loop thread ever waits on a peer, so idle, slow or hostile connections
+// cost memory and a timer, never a thread. Admission handlers (which may wait on a registry) run on a separate
+// pool of `handler_threads` with a bounded queue; a full queue is answered at once with 503 and Retry-After.
 //
 // Routes (one table in server.cc):
 //   POST /validate   AdmissionReview -> validating handler
@@ -8,11 +13,21 @@
 //   GET  /readyz     200 once a context snapshot is loaded and TLS is listening; 503 otherwise and while draining
 //   GET  /metrics    Prometheus text format
 // Boundary replies: unknown path 404; wrong method 405 (with Allow); admission POST without a JSON content type
-// 415; without Content-Length and not chunked 411; body over max_body_bytes 413 (bodies up to 4x the limit are
-// read and discarded so the client sees the 413 on a usable connection; larger ones are refused unread and the
-// connection is closed); malformed or non-AdmissionReview body 400 with an AdmissionReview error response.
-// Slow clients meet per-read and per-write timeouts; idle keep-alive connections close after keep_alive_timeout,
-// and any connection after keep_alive_max_count requests.
+// 415; without Content-Length and not chunked 411; headers over max_header_bytes or max_header_fields 431; body
+// over max_body_bytes 413 (bodies up to 4x the limit are read and discarded so the client sees the 413 on a usable
+// connection; larger ones are refused unread and the connection is closed); a connection whose headers or body
+// do not arrive within their deadline is closed without a reply; malformed or non-AdmissionReview body 400 with an
+// AdmissionReview error response; handler queue full 503. Every refusal that leaves the stream position unknown closes
+// the connection after the reply.
+//
+// Deadlines (each a total for its phase, so dribbling bytes cannot extend it): TLS handshake, request headers
+// (from the first byte of a request), request body, response write; an idle keep-alive connection closes after
+// idle_timeout (longer than the API server's 90 s, so the client closes first). The handler deadline is the
+// API server's `?timeout=Ns` (less a margin), capped at handler_timeout; it reaches the handler as
+// AdmissionRequest::deadline.
+//
+// Overload: at max_connections, new connections are accepted and closed at once (counted as
+// rejected{reason="connection_limit"}); above 90 % of it, replies carry Connection: close so clients spread out.
 #pragma once
 
 #include <chrono>
@@ -34,14 +49,29 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8443;  // 0 picks a free port; see WebhookServer::port()
   size_t max_body_bytes = kDefaultMaxBodyBytes;
-  // Worker threads; each serves one connection at a time (keep-alive connections hold theirs while open).
-  // 0 = min(64, max(8, 4 x hardware threads)).
-  size_t worker_threads = 0;
-  std::chrono::seconds read_timeout{10};
-  std::chrono::seconds write_timeout{10};
-  std::chrono::seconds keep_alive_timeout{5};
-  size_t keep_alive_max_count = 1000;
-  int listen_backlog = 512;
+  size_t max_header_bytes = 16 * 1024;  // request line + header fields
+  size_t max_header_fields = 64;
+
+  // Event-loop threads that own connections; 0 = one per hardware thread.
+  size_t event_loops = 0;
+  // Threads that run admission handlers; 0 = max(4, 4 x hardware threads). Handlers wait on registries (image
+  // verification), so this bounds how many reviews wait at once, not CPU.
+  size_t handler_threads = 0;
+  // Admission requests waiting for or running on a handler thread; beyond it, 503 at once.
+  size_t max_pending_reviews = 1024;
+
+  std::chrono::milliseconds handshake_timeout{5000};
+  std::chrono::milliseconds header_timeout{5000};
+  std::chrono::milliseconds body_timeout{10000};
+  std::chrono::milliseconds write_timeout{10000};
+  std::chrono::milliseconds idle_timeout{120000};
+  // Upper bound of a review's deadline; the API server's ?timeout= (less timeout_margin) lowers it.
+  std::chrono::milliseconds handler_timeout{10000};
+  std::chrono::milliseconds timeout_margin{500};
+
+  size_t max_connections = 16384;          // open connections, all phases
+  size_t max_requests_per_connection = 0;  // 0 = unlimited; else Connection: close on the last one
+  int listen_backlog = 4096;
 };
 
 struct WebhookEndpoints {
@@ -54,21 +84,27 @@ class WebhookServer {
   // `certificates`, `context` and `metrics` must outlive the server; the handlers must be thread-safe.
   WebhookServer(ServerOptions options, const CertificateStore& certificates, const policy::ContextProvider& context,
                 WebhookMetrics& metrics, WebhookEndpoints endpoints);
-  ~WebhookServer();  // Shutdown() with no bound, then joins
+  ~WebhookServer();  // Shutdown() with a short bound, then stops the loops
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;
 
-  // Binds and listens on host:port, then serves on a background thread. Errors: TLS setup failed, or the address
+  // Binds and listens on host:port, then serves on background threads. Errors: TLS setup failed, or the address
   // cannot be bound. Call once.
   Status Start();
   // The bound port (after Start()).
   int port() const;
   // Ready: serving, not draining, and a context snapshot is loaded.
   bool ready() const;
+  // Open connections right now (all phases). Thread-safe.
+  size_t open_connections() const;
 
-  // Stops accepting new connections, lets running requests finish (connections close after their current
-  // request; idle keep-alive connections within keep_alive_timeout), and waits up to `drain_timeout` for the
-  // serving thread. Returns true when fully drained. Idempotent.
+  // Readiness fails from now on (/readyz 503); everything else keeps serving. The first step of a graceful stop:
+  // call it, wait for the endpoints to drop this replica, then Shutdown(). Idempotent.
+  void StartDraining();
+
+  // Graceful stop: StartDraining(), stop accepting, close idle keep-alive connections, answer every request
+  // already accepted (with Connection: close), then stop the loops. Waits up to `drain_timeout` for the open
+  // connections to finish; returns true when all did. Idempotent.
   bool Shutdown(std::chrono::milliseconds drain_timeout);
 
  private:

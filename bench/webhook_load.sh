@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The admission server under load from an external generator (wrk, HTTP/1.1 keep-alive over TLS), the real
+# pipeguard-webhook binary on loopback serving the representative pod (bench/representative_pod.h). Every figure is
+# also given as a ratio against a baseline measured in the same run:
+#   - /validate against /healthz on the same server (what admission costs over the bare serving path);
+#   - with --baseline BINARY (e.g. a pipeguard-webhook built from an earlier commit), candidate against baseline;
+#   - --attack: the same /validate load while bench/hold_connections.py holds idle keep-alive connections, slowloris
+#     and silent TCP connections open, against the same load without them.
+#
+#   bench/webhook_load.sh [--build DIR] [--baseline BINARY] [--seconds S] [--connections C1,C2]
+#                         [--attack IDLE,SLOWLORIS,SILENT]
+#
+# Needs a Release build (ninja -C build pipeguard-webhook write_fixtures). Installs wrk from Debian when missing.
+# The two cores are shared by the server and wrk, so absolute figures are lower bounds; ratios are the result.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$repo/build" baseline="" seconds=10 connections="10,64" attack=""
+while (($#)); do
+  case "$1" in
+    --build) build="$2"; shift 2 ;;
+    --baseline) baseline="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --attack) attack="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "webhook_load.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+((seconds <= 120)) || { echo "webhook_load.sh: --seconds is at most 120" >&2; exit 2; }
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+candidate="$build/webhook/pipeguard-webhook"
+[[ -x $candidate && -x $build/bench/write_fixtures ]] || {
+  echo "webhook_load.sh: build first: ninja -C $build pipeguard-webhook write_fixtures" >&2; exit 2; }
+ulimit -n "$(ulimit -Hn)"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+"$build/bench/write_fixtures" "$work"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$work/review.json", "rb"); wrk.body = f:read("*a"); f:close()
+LUA
+
+# start NAME BINARY: runs the webhook on a free port, audit lines to /dev/null; sets $port.
+start() {
+  rm -f "$work/$1.port"
+  "$2" --config "$work/config.yaml" --context "$work/context" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
+    --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn >/dev/null 2>"$work/$1.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [[ -s $work/$1.port ]] && break; sleep 0.1; done
+  port=$(cat "$work/$1.port")
+  for _ in $(seq 100); do curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
+  echo "webhook_load.sh: $1 did not become ready" >&2; cat "$work/$1.log" >&2; exit 1
+}
+
+# load URL CONNECTIONS [LUA]: prints "rate p50_ms p99_ms errors".
+load() {
+  local script=() out
+  [[ -n ${3:-} ]] && script=(-s "$3")
+  out=$(wrk -t2 -c"$2" -d"${seconds}s" --latency "${script[@]}" "$1")
+  awk '
+    /Requests\/sec/ {rate=$2}
+    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    /Non-2xx|Socket errors/ {errors=errors" "$0}
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    END {printf "%.0f %.2f %.2f %s\n", rate, ms(p50), ms(p99), (errors=="" ? "0" : errors)}' <<<"$out"
+}
+
+row() { printf '| %-44s | %10s | %8s | %8s | %s\n' "$@"; }
+declare -A rate
+measure() {  # NAME
+  local r c
+  r=($(load "https://127.0.0.1:$port/healthz" 10)); rate[$1,healthz]=${r[0]}
+  row "$1 GET /healthz, 10 conns" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+  for c in ${connections//,/ }; do
+    r=($(load "https://127.0.0.1:$port/validate" "$c" "$work/post.lua")); rate[$1,validate,$c]=${r[0]}
+    row "$1 POST /validate, $c conns" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+  done
+}
+
+echo "webhook_load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), ${seconds}s per run, AdmissionReview $(wc -c <"$work/review.json") bytes"
+row "run" "req/s" "p50 ms" "p99 ms" "errors"
+row "---" "---" "---" "---" "---"
+start candidate "$candidate"
+candidate_port=$port
+measure candidate
+if [[ -n $baseline ]]; then
+  start baseline "$baseline"
+  measure baseline
+fi
+
+if [[ -n $attack ]]; then
+  IFS=, read -r idle slowloris silent <<<"$attack"
+  port=$candidate_port
+  hold_seconds=$((seconds + 90))
+  python3 "$repo/bench/hold_connections.py" --port "$port" --idle "$idle" --slowloris "$slowloris" \
+    --silent "$silent" --seconds "$hold_seconds" --ready-file "$work/held" >"$work/held.out" 2>"$work/held.err" &
+  pids+=($!)
+  for _ in $(seq 900); do [[ -e $work/held ]] && break; sleep 0.1; done
+  [[ -e $work/held ]] || { echo "webhook_load.sh: the connection holder did not get ready" >&2; cat "$work/held.err" >&2; exit 1; }
+  cat "$work/held.err"
+  c=${connections%%,*}
+  r=($(load "https://127.0.0.1:$port/validate" "$c" "$work/post.lua")); rate[attack]=${r[0]}
+  row "candidate POST /validate, $c conns, under attack" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+  # A brand-new client while the attack goes on: 20 fresh connections, one request each.
+  fresh=$(for i in $(seq 20); do curl -ks -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' \
+      --data-binary @"$work/review.json" "https://127.0.0.1:$port/validate"; done | sort -n | tail -1)
+  echo "slowest of 20 new clients (TLS handshake + request) under attack: $(awk -v t="$fresh" 'BEGIN{printf "%.1f ms", t*1000}')"
+fi
+
+echo
+echo "ratios (same run):"
+for c in ${connections//,/ }; do
+  awk -v v="${rate[candidate,validate,$c]}" -v h="${rate[candidate,healthz]}" -v c="$c" \
+    'BEGIN{printf "  candidate /validate (%s conns) / candidate /healthz: %.2f\n", c, v/h}'
+  [[ -n $baseline ]] && awk -v a="${rate[candidate,validate,$c]}" -v b="${rate[baseline,validate,$c]}" -v c="$c" \
+    'BEGIN{printf "  candidate / baseline, /validate (%s conns): %.2fx\n", c, a/b}'
+done
+if [[ -n $attack ]]; then
+  c=${connections%%,*}
+  awk -v a="${rate[attack]}" -v b="${rate[candidate,validate,$c]}" \
+    'BEGIN{printf "  under attack / without, /validate: %.2f (throughput drop %.1f %%)\n", a/b, 100*(1-a/b)}'
+fi

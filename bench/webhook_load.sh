@@ -52,42 +52,49 @@ start() {
   "$2" --config "$work/config.yaml" --context "$work/context" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
     --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn >/dev/null 2>"$work/$1.log" &
   pids+=($!)
+  server_pid=$!
   for _ in $(seq 100); do [[ -s $work/$1.port ]] && break; sleep 0.1; done
   port=$(cat "$work/$1.port")
   for _ in $(seq 100); do curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
   echo "webhook_load.sh: $1 did not become ready" >&2; cat "$work/$1.log" >&2; exit 1
 }
 
-# load URL CONNECTIONS [LUA]: prints "rate p50_ms p99_ms errors".
+# CPU seconds (user + system) the server process $server_pid has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+
+# load URL CONNECTIONS [LUA]: prints "rate p50_ms p99_ms cpu_us_per_request errors".
 load() {
-  local script=() out
+  local script=() out before after
   [[ -n ${3:-} ]] && script=(-s "$3")
+  before=$(cpu_seconds)
   out=$(wrk -t2 -c"$2" -d"${seconds}s" --latency "${script[@]}" "$1")
-  awk '
+  after=$(cpu_seconds)
+  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" '
+    /requests in/ {requests=$1}
     /Requests\/sec/ {rate=$2}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
     /Non-2xx|Socket errors/ {errors=errors" "$0}
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    END {printf "%.0f %.2f %.2f %s\n", rate, ms(p50), ms(p99), (errors=="" ? "0" : errors)}' <<<"$out"
+    END {printf "%.0f %.2f %.2f %.1f %s\n", rate, ms(p50), ms(p99), 1e6*cpu/requests, (errors=="" ? "0" : errors)}' <<<"$out"
 }
 
-row() { printf '| %-44s | %10s | %8s | %8s | %s\n' "$@"; }
+row() { printf '| %-48s | %8s | %7s | %7s | %13s | %s\n' "$@"; }
 declare -A rate
 measure() {  # NAME
   local r c
   r=($(load "https://127.0.0.1:$port/healthz" 10)); rate[$1,healthz]=${r[0]}
-  row "$1 GET /healthz, 10 conns" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+  row "$1 GET /healthz, 10 conns" "${r[@]:0:4}" "${r[*]:4}"
   for c in ${connections//,/ }; do
     r=($(load "https://127.0.0.1:$port/validate" "$c" "$work/post.lua")); rate[$1,validate,$c]=${r[0]}
-    row "$1 POST /validate, $c conns" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+    row "$1 POST /validate, $c conns" "${r[@]:0:4}" "${r[*]:4}"
   done
 }
 
 echo "webhook_load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), ${seconds}s per run, AdmissionReview $(wc -c <"$work/review.json") bytes"
-row "run" "req/s" "p50 ms" "p99 ms" "errors"
-row "---" "---" "---" "---" "---"
+row "run" "req/s" "p50 ms" "p99 ms" "server CPU µs/req" "errors"
+row "---" "---" "---" "---" "---" "---"
 start candidate "$candidate"
-candidate_port=$port
+candidate_port=$port candidate_pid=$server_pid
 measure candidate
 if [[ -n $baseline ]]; then
   start baseline "$baseline"
@@ -96,7 +103,7 @@ fi
 
 if [[ -n $attack ]]; then
   IFS=, read -r idle slowloris silent <<<"$attack"
-  port=$candidate_port
+  port=$candidate_port server_pid=$candidate_pid
   hold_seconds=$((seconds + 90))
   python3 "$repo/bench/hold_connections.py" --port "$port" --idle "$idle" --slowloris "$slowloris" \
     --silent "$silent" --seconds "$hold_seconds" --ready-file "$work/held" >"$work/held.out" 2>"$work/held.err" &
@@ -106,7 +113,7 @@ if [[ -n $attack ]]; then
   cat "$work/held.err"
   c=${connections%%,*}
   r=($(load "https://127.0.0.1:$port/validate" "$c" "$work/post.lua")); rate[attack]=${r[0]}
-  row "candidate POST /validate, $c conns, under attack" "${r[0]}" "${r[1]}" "${r[2]}" "${r[*]:3}"
+  row "candidate POST /validate, $c conns, under attack" "${r[@]:0:4}" "${r[*]:4}"
   # A brand-new client while the attack goes on: 20 fresh connections, one request each.
   fresh=$(for i in $(seq 20); do curl -ks -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' \
       --data-binary @"$work/review.json" "https://127.0.0.1:$port/validate"; done | sort -n | tail -1)

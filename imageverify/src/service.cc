@@ -8,6 +8,7 @@
 
 #include "instrumented_registry.h"
 #include "pipeguard/imageverify/aws_ecr_token_source.h"
+#include "pipeguard/imageverify/blocking.h"
 #include "pipeguard/registry/http_registry.h"
 #include "pipeguard/signatures/crypto.h"
 #include "singleflight.h"
@@ -421,6 +422,7 @@ ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::s
     pending.push_back(std::move(work));
   }
   if (pending.empty()) return outcomes;
+  if (NonBlockingScope::Active()) throw WouldBlock();  // before any registry call, thread or cache write
 
   const Budget budget = MakeBudget(caller_deadline);
   const size_t workers = std::min<size_t>(pending.size(), static_cast<size_t>(std::max(options_.max_parallel, 1)));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "http_framing.h"
+#include "pipeguard/imageverify/blocking.h"
 #include "pipeguard/webhook/handlers.h"
 #include "pipeguard/webhook/server.h"
 #include "test_support.h"
@@ -242,6 +243,7 @@ TEST(ServingCore, AFullHandlerQueueIsAnsweredAtOnceWith503) {
   ServerOptions options;
   options.handler_threads = 1;
   options.max_pending_reviews = 1;
+  options.max_inline_body_bytes = 0;  // the gate blocks: it must run on the pool
   CustomServer custom(Snapshot(), {gate.Handler(), gate.Handler()}, options);
   auto first = Connect(custom.server->port());
   ASSERT_TRUE(first->SendAll(Validate("held")));
@@ -260,6 +262,31 @@ TEST(ServingCore, AFullHandlerQueueIsAnsweredAtOnceWith503) {
   EXPECT_EQ(second->RoundTrip(BuildRequest("GET", "/healthz", "", ""))->status, 200);
   gate.Release();
   EXPECT_EQ(UidOf(first->ReadResponse()), "held");
+}
+
+TEST(ServingCore, ReviewsThatWouldWaitOnARegistryMoveToThePoolAndNeverStallTheLoop) {
+  Gate gate;
+  std::atomic<int> inline_attempts{0};
+  AdmissionHandler needs_registry = [&](const AdmissionRequest& request) {
+    if (imageverify::NonBlockingScope::Active()) {
+      ++inline_attempts;
+      throw imageverify::WouldBlock();  // what ImageVerificationService does on a cache miss
+    }
+    return gate.Handler()(request);
+  };
+  ServerOptions options;
+  options.event_loops = 1;  // one loop: a blocked loop would stall every other connection
+  CustomServer custom(Snapshot(), {needs_registry, Echo}, options);
+  auto waiting = Connect(custom.server->port());
+  ASSERT_TRUE(waiting->SendAll(Validate("waits")));
+  gate.WaitInside(1);
+  ASSERT_EQ(gate.inside.load(), 1);
+  auto other = Connect(custom.server->port());
+  EXPECT_EQ(UidOf(other->RoundTrip(BuildRequest("POST", "/mutate", MakeReview(json::object(), "etl", "m").dump()))),
+            "m");  // served inline while the other review waits
+  gate.Release();
+  EXPECT_EQ(UidOf(waiting->ReadResponse()), "waits");
+  EXPECT_EQ(inline_attempts.load(), 1);
 }
 
 TEST(ServingCore, TheApiServersTimeoutParameterBecomesTheReviewDeadline) {
@@ -296,6 +323,7 @@ TEST(ServingCore, ShutdownAnswersAcceptedRequestsAndClosesIdleConnections) {
   Gate gate;
   ServerOptions options;
   options.handler_threads = 2;
+  options.max_inline_body_bytes = 0;  // the gate blocks: it must run on the pool
   CustomServer custom(Snapshot(), {gate.Handler(), gate.Handler()}, options);
   const int port = custom.server->port();
   auto idle = Connect(port);

@@ -8,6 +8,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include "pipeguard/imageverify/blocking.h"
+
 namespace pipeguard::webhook {
 
 namespace {
@@ -52,6 +54,8 @@ AdmissionHandler WithPanicGuard(AdmissionHandler inner, std::function<void(std::
   return [inner = std::move(inner), on_panic = std::move(on_panic)](const AdmissionRequest& request) {
     try {
       return inner(request);
+    } catch (const imageverify::WouldBlock&) {
+      throw;  // not a failure: the server runs the review again where it may wait
     } catch (...) {
       const std::string what = DescribeCurrentException();
       try {
@@ -77,6 +81,8 @@ AdmissionHandler WithMetrics(AdmissionHandler inner, WebhookMetrics& metrics, st
       AdmissionReply reply = inner(request);
       metrics.RecordAdmission(webhook, reply, MillisecondsSince(start, clock()) / 1000.0);
       return reply;
+    } catch (const imageverify::WouldBlock&) {
+      throw;  // recorded when the review runs again
     } catch (...) {
       metrics.RecordAdmission(webhook, Errored(request.uid, 500, ""), MillisecondsSince(start, clock()) / 1000.0);
       throw;
@@ -102,6 +108,8 @@ AdmissionHandler WithAuditLog(AdmissionHandler inner, AuditSink sink, std::strin
     AdmissionReply reply;
     try {
       reply = inner(request);
+    } catch (const imageverify::WouldBlock&) {
+      throw;  // audited when the review runs again
     } catch (...) {
       write(Errored(request.uid, 500, "internal error (exception escaped the handler)"));
       throw;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeguard/imageverify/blocking.h"
+
 namespace pipeguard::webhook {
 
 std::string AdmissionErrorBody(std::string_view uid, int code, std::string_view message) {
@@ -25,6 +27,8 @@ HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
     request->deadline = deadline;
     const AdmissionReply reply = handler(*request);
     return {200, SerializeAdmissionReview(reply), ""};
+  } catch (const imageverify::WouldBlock&) {
+    throw;  // the caller runs the review again where it may wait
   } catch (...) {
     // Only reached when a handler is not guarded or serialisation fails (e.g. out of memory).
     try {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "http_framing.h"
+#include "pipeguard/imageverify/blocking.h"
 #include "pipeguard/webhook/http_adapter.h"
 
 namespace pipeguard::webhook {
@@ -377,9 +378,19 @@ struct WebhookServer::Impl {
     co_return co_await Reply(stream, std::move(response), still_keep_alive) && still_keep_alive;
   }
 
-  // Runs the admission handler on the handler pool; answers 503 at once when max_pending_reviews are waiting.
+  // Runs the admission handler inline on this loop when it needs no registry call (the common case: every image
+  // verdict is cached, or nothing to verify) and the body is small enough that evaluating it cannot stall the loop;
+  // otherwise on the handler pool, answering 503 at once when max_pending_reviews are already waiting there.
   asio::awaitable<HttpReply> RunAdmission(const Route& route, std::string body, Clock::time_point received_at,
                                           Clock::time_point deadline) {
+    if (body.size() <= options.max_inline_body_bytes) {
+      try {
+        imageverify::NonBlockingScope non_blocking;
+        co_return ServeAdmission(body, route.admission, received_at, {}, deadline);
+      } catch (const imageverify::WouldBlock&) {
+        // runs again on the pool, where it may wait
+      }
+    }
     if (pending_reviews.fetch_add(1) >= options.max_pending_reviews) {
       pending_reviews.fetch_sub(1);
       co_return HttpReply{503,

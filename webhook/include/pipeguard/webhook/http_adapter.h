@@ -23,7 +23,7 @@ struct HttpReply {
 // response (echoing the uid when it was readable). Otherwise runs `handler` with request.received_at set to
 // `received_at` (or now when defaulted) and `deadline` (AdmissionRequest::deadline; default: none) and replies
 // HTTP 200 with the handler's reply. Anything thrown is caught and becomes HTTP 500 with an AdmissionReview error
-// response.
+// response, except imageverify::WouldBlock (under a NonBlockingScope), which propagates to the caller.
 HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
                          std::chrono::steady_clock::time_point received_at = {}, const ParseLimits& limits = {},
                          std::chrono::steady_clock::time_point deadline = {});

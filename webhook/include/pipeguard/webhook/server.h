@@ -3,8 +3,10 @@
 //
 // Serving model (Envoy's shape, on Boost.Asio/Beast): `event_loops` threads each run one io_context and own the
 // connections handed to them for life; no loop thread ever waits on a peer, so idle, slow or hostile connections
-// cost memory and a timer, never a thread. Admission handlers (which may wait on a registry) run on a separate
-// pool of `handler_threads` with a bounded queue; a full queue is answered at once with 503 and Retry-After.
+// cost memory and a timer, never a thread. A review runs inline on its loop when it needs no registry call (its
+// image verdicts are cached) and its body is small; a review that would wait on a registry, or a large one, runs on
+// a separate pool of `handler_threads` with a bounded queue; a full queue is answered at once with 503 and
+// Retry-After.
 //
 // Routes (one table in server.cc):
 //   POST /validate   AdmissionReview -> validating handler
@@ -59,6 +61,9 @@ struct ServerOptions {
   size_t handler_threads = 0;
   // Admission requests waiting for or running on a handler thread; beyond it, 503 at once.
   size_t max_pending_reviews = 1024;
+  // Reviews up to this size run inline on their loop unless they need a registry call (imageverify::WouldBlock);
+  // larger ones always go to the handler pool, so evaluating a huge object never stalls a loop's other connections.
+  size_t max_inline_body_bytes = 256 * 1024;
 
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds header_timeout{5000};

@@ -3,19 +3,20 @@
 # image layout made from Debian packages (mmdebstrap) and the binaries of a local build (umoci), optionally pushed
 # to the local test registry over TLS and signed with cosign (push.sh). docs/image.md explains the choices.
 #
-# Usage: scripts/image/build.sh [--build-dir DIR] [--no-compile] [--out DIR] [--tag TAG] [--refresh-rootfs]
-#                               [--push REGISTRY_DIR [--repo REPO] [--key NAME] [--formats "FORMAT..."]]
+# Usage: scripts/image/build.sh [--build-dir BUILD_DIR] [--no-compile] [--out OUT] [--tag TAG] [--refresh-rootfs]
+#                               [--push REGISTRY_DIR [--repo REPO] [--key NAME] [--formats "FORMAT..."] [--cli PATH]]
 #
-#   --build-dir DIR   CMake build tree with the binaries (default build); configured (Release) when missing
+#   --build-dir BUILD_DIR  CMake build tree with the binaries (default build), configured (Release) if missing
 #   --no-compile      use the binaries as they are instead of running ninja for the three targets first
-#   --out DIR         where the image goes (default DIR/image): DIR/oci is the OCI image layout (tag TAG), DIR/digest
-#                     the manifest digest, DIR/packages.txt the Debian packages in the image, DIR/files.txt its files
+#   --out OUT         where the image goes (default BUILD_DIR/image): OUT/oci is the OCI layout (tag TAG), OUT/digest
+#                     the manifest digest, OUT/packages.txt the Debian packages in the image, OUT/files.txt its files
 #   --tag TAG         the layout's tag (default: the project version from CMakeLists.txt)
 #   --refresh-rootfs  rebuild the cached Debian root even if one with the same key exists (the mirror moved on)
 #   --push ...        then run push.sh OUT REGISTRY_DIR with the remaining options (see push.sh)
 #
 # Contract:
-#   - needs root (mmdebstrap, chroot); installs mmdebstrap, umoci, jq and binutils from Debian when missing.
+#   - needs root (mmdebstrap, chroot); installs mmdebstrap, umoci, jq and binutils from Debian when missing, and the
+#     build dependencies (scripts/install-deps.sh) unless --no-compile.
 #   - the image: one layer holding only the three binaries (stripped), their shared libraries, the CA bundle and
 #     /etc/{passwd,group,nsswitch.conf} (assemble-root.sh); user 65532:65532, no entrypoint, cmd
 #     ["/usr/local/bin/pipeguard-webhook", "--help"]: the same image the Dockerfile describes
@@ -110,6 +111,7 @@ stage tools
 # --- binaries -------------------------------------------------------------------------------------------------------
 bin_paths=("$build_dir/cli/pipeguard" "$build_dir/webhook/pipeguard-webhook" "$build_dir/operator/pipeguard-operator")
 if ((compile)); then
+  bash "$repo/scripts/install-deps.sh" >&2 # compilers and libraries (idempotent)
   export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
   [[ -f $build_dir/build.ninja ]] ||
     cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2

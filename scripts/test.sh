@@ -2,7 +2,7 @@
 # The whole test suite (README command 2; .ci/run calls this).
 #
 #   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, integration tests,
-#                                   end-to-end suites (e2e/)
+#                                   end-to-end suites (e2e/), the container image (tests/image, needs root)
 #   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
 #
 # Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/ and build-asan/ so reruns are
@@ -61,6 +61,10 @@ if ((quick == 0)); then
   PIPEGUARD_BUILD_DIR=build bash e2e/e2e_test.sh
   step "end-to-end: Airflow KubernetesPodOperator and spark-submit against the real stack (docs/e2e-clients.md)"
   PIPEGUARD_BUILD_DIR=build bash e2e/clients_test.sh
+  step "container image without Docker: reproducible build, push over TLS, cosign v2/v3, verify-image (docs/image.md)"
+  image_start=$SECONDS
+  PIPEGUARD_BUILD_DIR=build bash tests/image/image_test.sh
+  echo "container image stage: $((SECONDS - image_start))s (cold adds ~1 min for the Debian root, then cached)"
 fi
 
 step "all tests passed"

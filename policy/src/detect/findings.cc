@@ -136,18 +136,47 @@ std::string BuildMessage(const DetectorInfo& info, const Location& where, std::s
 
 const DetectorInfo& Info(DetectorId id) { return kDetectors[static_cast<std::size_t>(id)]; }
 
+namespace {
+
+// The value a finding belongs to and its rule: "<order>\n<rule>\n<path>".
+std::string GroupIdentity(std::size_t order, std::string_view rule, std::string_view path) {
+  std::string id = std::to_string(order);
+  id.reserve(id.size() + rule.size() + path.size() + 2);
+  id.push_back('\n');
+  id.append(rule);
+  id.push_back('\n');
+  id.append(path);
+  return id;
+}
+
+}  // namespace
+
 void FindingSink::Add(const Location& where, DetectorId id, Severity severity, std::string_view detail) {
   const DetectorInfo& info = Info(id);
-  for (Pending& p : pending_) {
-    if (p.finding.path != where.path || p.finding.rule != info.rule) continue;
+  std::string key = PrintableKey(where.key);
+  std::string identity = GroupIdentity(where.order, info.rule, where.path);
+  if (where.part) {
+    // Every detector that fired on a pair counts, also when a better finding for the same pair wins below.
+    auto [hits, inserted] = pair_hits_.try_emplace(identity);
+    if (inserted) hits->second.fill(-1);
+    int& best = hits->second[static_cast<std::size_t>(id)];
+    best = std::max(best, static_cast<int>(severity));
+    // A pair's finding is identified by its group and key, after a '\0' that a group never contains.
+    identity.push_back('\0');
+    identity.append(key);
+  }
+  const auto [it, inserted] = index_.try_emplace(std::move(identity), pending_.size());
+  if (!inserted) {
+    Pending& p = pending_[it->second];
     const bool better =
         severity > p.finding.severity || (severity == p.finding.severity && info.specificity > p.specificity);
     if (!better) return;
     p.finding.detector = std::string(info.name);
     p.finding.severity = severity;
-    p.finding.key = PrintableKey(where.key);
+    p.finding.key = std::move(key);
     p.finding.message = BuildMessage(info, where, detail);
     p.specificity = info.specificity;
+    p.id = id;
     return;
   }
   Pending p;
@@ -155,17 +184,13 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
   p.finding.detector = std::string(info.name);
   p.finding.severity = severity;
   p.finding.path = std::string(where.path);
-  p.finding.key = PrintableKey(where.key);
+  p.finding.key = std::move(key);
   p.finding.message = BuildMessage(info, where, detail);
   p.order = where.order;
   p.specificity = info.specificity;
+  p.id = id;
+  p.part = where.part;
   pending_.push_back(std::move(p));
-}
-
-bool FindingSink::HasSecretAt(std::string_view path) const {
-  return std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) {
-    return p.finding.path == path && p.finding.rule == rules::kPlaintextSecret;
-  });
 }
 
 std::vector<Finding> FindingSink::Take() {
@@ -173,8 +198,20 @@ std::vector<Finding> FindingSink::Take() {
                    [](const Pending& a, const Pending& b) { return a.order < b.order; });
   std::vector<Finding> out;
   out.reserve(pending_.size());
-  for (Pending& p : pending_) out.push_back(std::move(p.finding));
+  for (Pending& p : pending_) {
+    if (!p.part && !pair_hits_.empty()) {
+      // A whole-value finding that a pair of the same value repeats (same detector, at least as severe).
+      const auto hits = pair_hits_.find(GroupIdentity(p.order, p.finding.rule, p.finding.path));
+      if (hits != pair_hits_.end() &&
+          hits->second[static_cast<std::size_t>(p.id)] >= static_cast<int>(p.finding.severity)) {
+        continue;
+      }
+    }
+    out.push_back(std::move(p.finding));
+  }
   pending_.clear();
+  index_.clear();
+  pair_hits_.clear();
   return out;
 }
 

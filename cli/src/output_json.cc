@@ -103,6 +103,7 @@ json Summary(const ScanReport& report) {
     for (const auto& v : r.verdict.violations) {
       by_rule[v.rule] = by_rule.value(v.rule, 0) + 1;
     }
+    for (const auto& [rule, n] : r.verdict.unlisted.by_rule) by_rule[rule] = by_rule.value(rule, size_t{0}) + n;
   }
   return json{{"documents", report.results.size()},
               {"governed", governed},
@@ -123,14 +124,16 @@ json RenderJson(const ScanReport& report) {
                                 {"message", v.message},
                                 {"detector", v.detector}});
     }
-    results.push_back(json{{"source", r.Source()},
-                           {"apiVersion", r.api_version},
-                           {"kind", r.kind},
-                           {"namespace", r.namespace_},
-                           {"name", r.name},
-                           {"governed", r.verdict.governed},
-                           {"allowed", r.verdict.allowed},
-                           {"violations", std::move(violations)}});
+    json result = {{"source", r.Source()},
+                   {"apiVersion", r.api_version},
+                   {"kind", r.kind},
+                   {"namespace", r.namespace_},
+                   {"name", r.name},
+                   {"governed", r.verdict.governed},
+                   {"allowed", r.verdict.allowed},
+                   {"violations", std::move(violations)}};
+    if (r.verdict.unlisted.count > 0) result["unlistedViolations"] = r.verdict.unlisted.count;
+    results.push_back(std::move(result));
   }
   return json{{"results", std::move(results)}, {"summary", Summary(report)}};
 }

@@ -315,6 +315,39 @@ TEST(TextOutput, DenialsComeFirstWithFixHintsAndASummary) {
   EXPECT_THAT(text, Not(HasSubstr("\033[")));
 }
 
+// An object with more findings than the engine lists (policy::kMaxReportedViolations): text, JSON and JUnit state
+// how many more there are, and the summaries count every finding.
+ScanReport ReportWithUnlistedFindings() {
+  ScanReport report;
+  std::vector<policy::Violation> listed;
+  for (size_t i = 0; i < policy::kMaxReportedViolations; ++i) {
+    listed.push_back(MakeViolation("plaintext-secret", policy::Severity::kHigh,
+                                   "/spec/containers/0/env/" + std::to_string(i) + "/value", true));
+  }
+  auto result = MakeResult("big.yaml", 1, "Pod", "big", true, false, std::move(listed));
+  result.verdict.unlisted.count = 29900;
+  result.verdict.unlisted.denials = 29900;
+  result.verdict.unlisted.by_rule = {{"plaintext-secret", 29890}, {"insecure-transport", 10}};
+  report.results.push_back(std::move(result));
+  return report;
+}
+
+TEST(Output, UnlistedFindingsAreStatedAndCounted) {
+  const ScanReport report = ReportWithUnlistedFindings();
+  const std::string text = RenderText(report, false);
+  EXPECT_THAT(text, HasSubstr("... and 29900 more findings in this object, not listed (at most 100 are listed"));
+  EXPECT_THAT(text, HasSubstr("Findings by rule: insecure-transport 10, plaintext-secret 29990."));
+  EXPECT_THAT(text, HasSubstr("fix (insecure-transport)"));
+
+  const json out = json::parse(Render(report, OutputFormat::kJson, false));
+  EXPECT_EQ(out["results"][0]["violations"].size(), policy::kMaxReportedViolations);
+  EXPECT_EQ(out["results"][0]["unlistedViolations"], 29900);
+  EXPECT_EQ(out["summary"]["violations"], json::parse(R"({"plaintext-secret": 29990, "insecure-transport": 10})"));
+
+  const std::string junit = Render(report, OutputFormat::kJunit, false);
+  EXPECT_THAT(junit, HasSubstr("... and 29900 more findings in this object, not listed"));
+}
+
 TEST(TextOutput, ColourOnlyOnRequestAndNeverEscapeSequencesFromManifests) {
   ScanReport report = SyntheticReport();
   report.results[0].name = "evil\033]0;owned\007";

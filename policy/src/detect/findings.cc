@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include "detect/text.h"
 
@@ -136,35 +137,26 @@ std::string BuildMessage(const DetectorInfo& info, const Location& where, std::s
 
 const DetectorInfo& Info(DetectorId id) { return kDetectors[static_cast<std::size_t>(id)]; }
 
-namespace {
-
-// The value a finding belongs to and its rule: "<order>\n<rule>\n<path>".
-std::string GroupIdentity(std::size_t order, std::string_view rule, std::string_view path) {
-  std::string id = std::to_string(order);
-  id.reserve(id.size() + rule.size() + path.size() + 2);
-  id.push_back('\n');
-  id.append(rule);
-  id.push_back('\n');
-  id.append(path);
-  return id;
+FindingSink::Group FindingSink::GroupOf(std::size_t order, std::string_view rule) {
+  return (static_cast<Group>(order) << 1) | (rule == rules::kInsecureTransport ? 1u : 0u);
 }
 
-}  // namespace
+std::size_t FindingSink::IdentityHash::operator()(const Identity& id) const {
+  const std::size_t h = std::hash<Group>{}(id.group) ^ (id.part ? 0x9e3779b97f4a7c15u : 0u);
+  return id.key.empty() ? h : h ^ (std::hash<std::string_view>{}(id.key) + 0x9e3779b9u + (h << 6) + (h >> 2));
+}
 
 void FindingSink::Add(const Location& where, DetectorId id, Severity severity, std::string_view detail) {
   const DetectorInfo& info = Info(id);
-  std::string key = PrintableKey(where.key);
-  std::string identity = GroupIdentity(where.order, info.rule, where.path);
+  const Group group = GroupOf(where.order, info.rule);
   if (where.part) {
     // Every detector that fired on a pair counts, also when a better finding for the same pair wins below.
-    auto [hits, inserted] = pair_hits_.try_emplace(identity);
+    auto [hits, inserted] = pair_hits_.try_emplace(group);
     if (inserted) hits->second.fill(-1);
     int& best = hits->second[static_cast<std::size_t>(id)];
     best = std::max(best, static_cast<int>(severity));
-    // A pair's finding is identified by its group and key, after a '\0' that a group never contains.
-    identity.push_back('\0');
-    identity.append(key);
   }
+  Identity identity{group, where.part, where.part ? PrintableKey(where.key) : std::string()};
   const auto [it, inserted] = index_.try_emplace(std::move(identity), pending_.size());
   if (!inserted) {
     Pending& p = pending_[it->second];
@@ -173,7 +165,7 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
     if (!better) return;
     p.finding.detector = std::string(info.name);
     p.finding.severity = severity;
-    p.finding.key = std::move(key);
+    p.finding.key = PrintableKey(where.key);
     p.finding.message = BuildMessage(info, where, detail);
     p.specificity = info.specificity;
     p.id = id;
@@ -184,7 +176,7 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
   p.finding.detector = std::string(info.name);
   p.finding.severity = severity;
   p.finding.path = std::string(where.path);
-  p.finding.key = std::move(key);
+  p.finding.key = where.part ? it->first.key : PrintableKey(where.key);
   p.finding.message = BuildMessage(info, where, detail);
   p.order = where.order;
   p.specificity = info.specificity;
@@ -194,14 +186,17 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
 }
 
 std::vector<Finding> FindingSink::Take() {
-  std::stable_sort(pending_.begin(), pending_.end(),
-                   [](const Pending& a, const Pending& b) { return a.order < b.order; });
+  // Findings arrive in input order except for cross-entry ones (TLS-040): sort only when needed.
+  const auto by_order = [](const Pending& a, const Pending& b) { return a.order < b.order; };
+  if (!std::is_sorted(pending_.begin(), pending_.end(), by_order)) {
+    std::stable_sort(pending_.begin(), pending_.end(), by_order);
+  }
   std::vector<Finding> out;
   out.reserve(pending_.size());
   for (Pending& p : pending_) {
     if (!p.part && !pair_hits_.empty()) {
       // A whole-value finding that a pair of the same value repeats (same detector, at least as severe).
-      const auto hits = pair_hits_.find(GroupIdentity(p.order, p.finding.rule, p.finding.path));
+      const auto hits = pair_hits_.find(GroupOf(p.order, p.finding.rule));
       if (hits != pair_hits_.end() &&
           hits->second[static_cast<std::size_t>(p.id)] >= static_cast<int>(p.finding.severity)) {
         continue;

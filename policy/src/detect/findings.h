@@ -102,10 +102,24 @@ class FindingSink {
     DetectorId id;
     bool part;
   };
+  // A value (Location::order; it determines the path) and a rule: (order << 1) | is-transport.
+  using Group = std::uint64_t;
+  // Identifies a finding: its group, and for a pair inside the value the pair's printable key.
+  struct Identity {
+    Group group;
+    bool part;
+    std::string key;
+    bool operator==(const Identity&) const = default;
+  };
+  struct IdentityHash {
+    std::size_t operator()(const Identity& id) const;
+  };
+  static Group GroupOf(std::size_t order, std::string_view rule);
+
   std::vector<Pending> pending_;
-  std::unordered_map<std::string, std::size_t> index_;  // finding identity -> position in pending_
-  // Per group (value and rule): the highest severity each detector reached on a pair inside the value; -1 = none.
-  std::unordered_map<std::string, std::array<int, static_cast<std::size_t>(DetectorId::kCount)>> pair_hits_;
+  std::unordered_map<Identity, std::size_t, IdentityHash> index_;  // -> position in pending_
+  // Per group: the highest severity each detector reached on a pair inside the value; -1 = none.
+  std::unordered_map<Group, std::array<int, static_cast<std::size_t>(DetectorId::kCount)>> pair_hits_;
 };
 
 }  // namespace pipeguard::policy::detect

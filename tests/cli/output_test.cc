@@ -195,6 +195,24 @@ TEST(SarifOutput, LevelsFollowSeverityAndWaiversAreSuppressions) {
   EXPECT_NE(results[0]["partialFingerprints"], results[1]["partialFingerprints"]);
 }
 
+// Two findings under one JSON pointer (two keys of one spark.properties) keep distinct fingerprints; the first keeps
+// the fingerprint it had when it was alone, so existing code-scanning alerts stay matched.
+TEST(SarifOutput, FindingsSharingAPathHaveDistinctFingerprints) {
+  auto access = MakeViolation("plaintext-secret", policy::Severity::kHigh, "/data/spark.properties", true);
+  access.message = "property spark.hadoop.fs.s3a.access.key holds an AWS access key ID";
+  auto secret = MakeViolation("plaintext-secret", policy::Severity::kCritical, "/data/spark.properties", true);
+  secret.message = "property spark.hadoop.fs.s3a.secret.key sets a sensitive option to a literal";
+  ScanReport alone;
+  alone.results.push_back(MakeResult("cm.yaml", 1, "ConfigMap", "conf", true, false, {access}));
+  ScanReport both;
+  both.results.push_back(MakeResult("cm.yaml", 1, "ConfigMap", "conf", true, false, {access, secret}));
+  const json alone_results = RenderSarif(alone)["runs"][0]["results"];
+  const json both_results = RenderSarif(both)["runs"][0]["results"];
+  ASSERT_EQ(both_results.size(), 2u);
+  EXPECT_NE(both_results[0]["partialFingerprints"], both_results[1]["partialFingerprints"]);
+  EXPECT_EQ(both_results[0]["partialFingerprints"], alone_results[0]["partialFingerprints"]);
+}
+
 TEST(SarifOutput, FileNamesBecomeUriReferences) {
   ScanReport report;
   report.results.push_back(MakeResult("my dir/pod#1.yaml", 2, "Pod", "p", true, false,

@@ -12,6 +12,7 @@
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/audit_log.h"
 #include "pipeguard/webhook/handlers.h"
+#include "pipeguard/webhook/metrics.h"
 
 namespace pipeguard::webhook {
 namespace {
@@ -147,6 +148,18 @@ TEST(FindingsBounds, AuditModeWarningSummaryCountsUnlistedFindings) {
                 " more findings; see the webhook audit log");
   EXPECT_EQ(reply.audit_annotations.at("violations"), "500");
   EXPECT_EQ(reply.audit_annotations.at("rules"), "insecure-transport,plaintext-secret");
+  // A rule found only among the unlisted violations still reaches the audit line's "rules".
+  const json line =
+      json::parse(FormatAuditLine(PodRequest(), reply, "validate", 1.0, std::chrono::system_clock::now()));
+  EXPECT_EQ(line.at("rules"), json::parse(R"(["insecure-transport", "plaintext-secret"])"));
+  EXPECT_EQ(line.at("findings_unlisted"), 400);
+  // And the per-rule request counter.
+  WebhookMetrics metrics;
+  metrics.RecordAdmission("validate", reply, 0.001);
+  EXPECT_NE(metrics.Serialize().find("pipeguard_webhook_rule_requests_total{decision=\"allowed\",rule=\"insecure-"
+                                     "transport\",webhook=\"validate\"} 1"),
+            std::string::npos)
+      << metrics.Serialize();
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
                         {"blocking", f.blocking},
                         {"waived", f.waived}});
   }
+  rules.insert(reply.unlisted_rules.begin(), reply.unlisted_rules.end());
   const size_t unlisted_findings = reply.findings.size() - findings.size() + reply.unlisted_findings;
   json line = {
       {"ts", FormatTimestamp(now)},

@@ -167,7 +167,10 @@ AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::V
     reply.findings.push_back({v.rule, v.path, std::string(policy::ToString(v.severity)), v.blocking, v.waived});
     rules.insert(v.rule);
   }
-  for (const auto& [rule, count] : verdict.unlisted.by_rule) rules.insert(rule);
+  for (const auto& [rule, count] : verdict.unlisted.by_rule) {
+    rules.insert(rule);
+    reply.unlisted_rules.push_back(rule);
+  }
   reply.unlisted_findings = verdict.unlisted.count;
   reply = WithWarnings(std::move(reply), FormatWarnings(verdict));
 

@@ -103,6 +103,7 @@ json Summary(const ScanReport& report) {
     for (const auto& v : r.verdict.violations) {
       by_rule[v.rule] = by_rule.value(v.rule, 0) + 1;
     }
+    for (const auto& [rule, n] : r.verdict.unlisted.by_rule) by_rule[rule] = by_rule.value(rule, size_t{0}) + n;
   }
   return json{{"documents", report.results.size()},
               {"governed", governed},
@@ -123,14 +124,16 @@ json RenderJson(const ScanReport& report) {
                                 {"message", v.message},
                                 {"detector", v.detector}});
     }
-    results.push_back(json{{"source", r.Source()},
-                           {"apiVersion", r.api_version},
-                           {"kind", r.kind},
-                           {"namespace", r.namespace_},
-                           {"name", r.name},
-                           {"governed", r.verdict.governed},
-                           {"allowed", r.verdict.allowed},
-                           {"violations", std::move(violations)}});
+    json result = {{"source", r.Source()},
+                   {"apiVersion", r.api_version},
+                   {"kind", r.kind},
+                   {"namespace", r.namespace_},
+                   {"name", r.name},
+                   {"governed", r.verdict.governed},
+                   {"allowed", r.verdict.allowed},
+                   {"violations", std::move(violations)}};
+    if (r.verdict.unlisted.count > 0) result["unlistedViolations"] = r.verdict.unlisted.count;
+    results.push_back(std::move(result));
   }
   return json{{"results", std::move(results)}, {"summary", Summary(report)}};
 }
@@ -170,8 +173,14 @@ json RenderSarif(const ScanReport& report) {
 
   json results = json::array();
   for (const auto& r : report.results) {
+    // Several findings may share a rule and a JSON pointer (the lines of one spark.properties): the first keeps the
+    // plain fingerprint, the others add their message (value-free; it names the key) so that each stays distinct.
+    std::set<std::string> fingerprinted;
     for (const auto& v : r.verdict.violations) {
       const std::string object = r.ObjectName();
+      std::string identity =
+          v.rule + "|" + r.kind + "|" + r.namespace_ + "|" + r.name + "|" + std::to_string(r.item_index) + "|" + v.path;
+      if (!fingerprinted.insert(identity).second) identity += "|" + v.message;
       json location = {
           {"physicalLocation", {{"artifactLocation", {{"uri", FileUri(r.file)}}}, {"region", {{"startLine", r.line}}}}},
           {"logicalLocations",
@@ -185,9 +194,7 @@ json RenderSarif(const ScanReport& report) {
           {"level", internal::SarifLevel(v.severity)},
           {"message", {{"text", v.message.find(object) == std::string::npos ? object + ": " + v.message : v.message}}},
           {"locations", json::array({std::move(location)})},
-          {"partialFingerprints",
-           {{"pipeguardFinding/v1", Fingerprint(v.rule + "|" + r.kind + "|" + r.namespace_ + "|" + r.name + "|" +
-                                                std::to_string(r.item_index) + "|" + v.path)}}},
+          {"partialFingerprints", {{"pipeguardFinding/v1", Fingerprint(identity)}}},
           {"properties",
            {{"severity", policy::ToString(v.severity)},
             {"jsonPointer", v.path},

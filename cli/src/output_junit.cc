@@ -133,6 +133,11 @@ std::string RenderJunit(const ScanReport& report) {
         if (!r->verdict.allowed && v.blocking && !v.waived) continue;
         notes += (v.waived ? "waived: " : "warning: ") + FindingLine(v) + "\n";
       }
+      if (r->verdict.unlisted.count > 0) {
+        notes += "... and " + std::to_string(r->verdict.unlisted.count) +
+                 " more findings in this object, not listed (at most " +
+                 std::to_string(policy::kMaxReportedViolations) + " are listed per object)\n";
+      }
       if (!notes.empty()) cases << "      <system-out>" << Xml(notes) << "</system-out>\n";
       cases << "    </testcase>\n";
     }

@@ -79,6 +79,16 @@ void RenderObject(const ScanResult& r, const Painter& paint, std::ostringstream&
     out << "\n";
     if (rules_seen.insert(v.rule).second) rule_order.push_back(v.rule);
   }
+  if (r.verdict.unlisted.count > 0) {
+    out << "  "
+        << paint(kDim, "... and " + std::to_string(r.verdict.unlisted.count) +
+                           " more findings in this object, not listed (at most " +
+                           std::to_string(policy::kMaxReportedViolations) + " are listed per object)")
+        << "\n";
+    for (const auto& [rule, n] : r.verdict.unlisted.by_rule) {
+      if (rules_seen.insert(rule).second) rule_order.push_back(rule);
+    }
+  }
   for (const auto& rule : rule_order) {
     const std::string_view hint = FixHint(rule);
     if (hint.empty()) continue;
@@ -106,6 +116,7 @@ std::string RenderText(const ScanReport& report, bool color) {
   std::map<std::string, size_t> by_rule;
   for (const auto& r : report.results) {
     for (const auto& v : r.verdict.violations) ++by_rule[v.rule];
+    for (const auto& [rule, n] : r.verdict.unlisted.by_rule) by_rule[rule] += n;
   }
   out << "\n" << paint(kBold, "Summary:") << " " << report.results.size() << " objects: ";
   out << paint(counts[0] ? kRed : kDim, std::to_string(counts[0]) + " denied") << ", ";

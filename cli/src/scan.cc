@@ -248,7 +248,8 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
     report.notes.push_back(skipped.file + ":" + std::to_string(skipped.line) + ": skipped, " + skipped.reason);
   }
   const bool any_unsigned = std::any_of(report.results.begin(), report.results.end(), [](const ScanResult& r) {
-    return std::any_of(r.verdict.violations.begin(), r.verdict.violations.end(),
+    return r.verdict.unlisted.by_rule.count(std::string(policy::rules::kUnsignedImage)) > 0 ||
+           std::any_of(r.verdict.violations.begin(), r.verdict.violations.end(),
                        [](const policy::Violation& v) { return v.rule == policy::rules::kUnsignedImage; });
   });
   if (verify_images && images_config.keys.empty() && any_unsigned) {

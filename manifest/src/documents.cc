@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <system_error>
 
 #include "parse_internal.h"
@@ -147,23 +148,83 @@ StatusOr<std::vector<Document>> LoadStdin(const LoadLimits& limits) {
   return ParseDocuments(text, "-", limits);
 }
 
-StatusOr<std::vector<Document>> LoadDirectory(const std::string& root, const LoadLimits& limits) {
-  std::vector<fs::path> files;
+// A directory's identity (device, inode): how a walk recognises a directory it reached through a symbolic link.
+struct DirectoryId {
+  dev_t device;
+  ino_t inode;
+  auto operator<=>(const DirectoryId&) const = default;
+};
+
+std::string LinkTarget(const fs::path& link) {
   std::error_code ec;
-  fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
-  if (ec) return Status::InvalidArgument(root + ": cannot list directory: " + ec.message());
-  for (const fs::recursive_directory_iterator end; it != end;) {
-    std::error_code entry_ec;
+  const fs::path target = fs::read_symlink(link, ec);
+  return ec ? std::string("?") : target.string();
+}
+
+// Collects the manifest files below `dir`, following symbolic links to files and directories. `ancestors` holds the
+// directories from the root down to `dir`; `walked` every directory entered so far (one reached again through
+// another link is not read twice). A broken link or a link loop is an input error naming the link: skipping it
+// would scan less than the user asked for without a word.
+Status WalkDirectory(const fs::path& dir, std::vector<DirectoryId>& ancestors, std::set<DirectoryId>& walked,
+                     std::vector<fs::path>& files) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, fs::directory_options::none, ec);
+  if (ec) return Status::InvalidArgument(dir.string() + ": cannot list directory: " + ec.message());
+  std::vector<fs::path> entries;
+  for (const fs::directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) break;
+    entries.push_back(it->path());
+  }
+  if (ec) return Status::InvalidArgument(dir.string() + ": cannot list directory: " + ec.message());
+  std::sort(entries.begin(), entries.end());
+  for (const fs::path& path : entries) {
     // Hidden entries are skipped: a mounted ConfigMap keeps its files twice, once in a "..<timestamp>" directory
     // and once as top-level links, and .git and editor files are not manifests.
-    if (it->path().filename().string().front() == '.') {
-      if (it->is_directory(entry_ec)) it.disable_recursion_pending();
-    } else if (it->is_regular_file(entry_ec) && HasManifestExtension(it->path())) {
-      files.push_back(it->path());
+    if (path.filename().string().front() == '.') continue;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      const int error = errno;
+      struct stat link {};
+      const bool is_link = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+      if (is_link && error == ENOENT) {
+        return Status::InvalidArgument(path.string() + ": broken symbolic link: its target \"" + LinkTarget(path) +
+                                       "\" does not exist (fix the link, or remove it)");
+      }
+      if (error == ELOOP) {
+        return Status::InvalidArgument(path.string() + ": symbolic link loop: \"" + LinkTarget(path) +
+                                       "\" leads back to itself (fix the link, or remove it)");
+      }
+      return Status::InvalidArgument(path.string() +
+                                     ": cannot read: " + std::error_code(error, std::generic_category()).message());
     }
-    it.increment(ec);
-    if (ec) return Status::InvalidArgument(root + ": cannot list directory: " + ec.message());
+    if (S_ISDIR(info.st_mode)) {
+      const DirectoryId id{info.st_dev, info.st_ino};
+      if (std::find(ancestors.begin(), ancestors.end(), id) != ancestors.end()) {
+        return Status::InvalidArgument(path.string() + ": symbolic link loop: \"" + LinkTarget(path) +
+                                       "\" is a directory that contains the link (fix the link, or remove it)");
+      }
+      if (!walked.insert(id).second) continue;
+      ancestors.push_back(id);
+      Status status = WalkDirectory(path, ancestors, walked, files);
+      ancestors.pop_back();
+      if (!status.ok()) return status;
+    } else if (S_ISREG(info.st_mode) && HasManifestExtension(path)) {
+      files.push_back(path);
+    }
   }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<Document>> LoadDirectory(const std::string& root, const LoadLimits& limits) {
+  struct stat info {};
+  if (::stat(root.c_str(), &info) != 0) {
+    return Status::InvalidArgument(
+        root + ": cannot list directory: " + std::error_code(errno, std::generic_category()).message());
+  }
+  std::vector<DirectoryId> ancestors = {{info.st_dev, info.st_ino}};
+  std::set<DirectoryId> walked = {ancestors.front()};
+  std::vector<fs::path> files;
+  if (Status status = WalkDirectory(root, ancestors, walked, files); !status.ok()) return status;
   std::sort(files.begin(), files.end());
 
   std::vector<Document> documents;

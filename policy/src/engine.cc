@@ -244,8 +244,16 @@ void CheckProfileTrustedKeys(const Profile& profile, const ImagesConfig& config,
 
 void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vector<Violation>& out) {
   if (unit.scan.entries.empty() && unit.scan.command_lines.empty()) return;
-  for (auto& f : detector.Scan(unit.scan)) {
-    out.push_back(Make(f.rule, f.severity, std::move(f.path), std::move(f.message), std::move(f.detector)));
+  std::vector<Finding> findings = detector.Scan(unit.scan);
+  out.reserve(out.size() + findings.size());
+  for (auto& f : findings) {
+    Violation v;
+    v.rule = std::move(f.rule);
+    v.severity = f.severity;
+    v.path = std::move(f.path);
+    v.message = std::move(f.message);
+    v.detector = std::move(f.detector);
+    out.push_back(std::move(v));
   }
 }
 
@@ -346,15 +354,35 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
   if (used) verdict.break_glass_ticket = ticket_ref;
 }
 
+// Decides blocking and the verdict on every violation, then lists the first kMaxReportedViolations in a stable
+// order (denials first, then by path) and counts the rest. Sorts positions, not violations, and moves only the
+// listed ones: O(n log n) comparisons, O(n) moves.
 void Finalize(const Config& config, Verdict& verdict) {
-  for (auto& v : verdict.violations) {
+  std::vector<Violation>& all = verdict.violations;
+  for (auto& v : all) {
     v.blocking = v.rule != rules::kBreakGlass && v.severity >= config.blocking_severity;
   }
-  std::stable_sort(verdict.violations.begin(), verdict.violations.end(), [](const Violation& a, const Violation& b) {
-    const bool a_denies = a.blocking && !a.waived, b_denies = b.blocking && !b.waived;
+  const auto denies = [](const Violation& v) { return v.blocking && !v.waived; };
+  std::vector<std::size_t> order(all.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const bool a_denies = denies(all[a]), b_denies = denies(all[b]);
     if (a_denies != b_denies) return a_denies;
-    return a.path < b.path;
+    return all[a].path < all[b].path;
   });
+  std::vector<Violation> listed;
+  listed.reserve(std::min(all.size(), kMaxReportedViolations));
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Violation& v = all[order[i]];
+    if (i < kMaxReportedViolations) {
+      listed.push_back(std::move(v));
+      continue;
+    }
+    ++verdict.unlisted.count;
+    verdict.unlisted.denials += denies(v) ? 1 : 0;
+    ++verdict.unlisted.by_rule[v.rule];
+  }
+  all = std::move(listed);
   verdict.allowed = verdict.mode == Mode::kAudit || !verdict.HasBlocking();
 }
 

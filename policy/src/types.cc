@@ -25,10 +25,17 @@ std::optional<Mode> ParseMode(std::string_view s) {
 }
 
 bool Verdict::HasBlocking() const {
+  if (unlisted.denials > 0) return true;
   for (const auto& v : violations) {
     if (v.blocking && !v.waived) return true;
   }
   return false;
+}
+
+std::size_t Verdict::DenialCount() const {
+  std::size_t n = unlisted.denials;
+  for (const auto& v : violations) n += v.blocking && !v.waived ? 1 : 0;
+  return n;
 }
 
 std::vector<const Violation*> Verdict::Denials() const {

@@ -195,6 +195,24 @@ TEST(SarifOutput, LevelsFollowSeverityAndWaiversAreSuppressions) {
   EXPECT_NE(results[0]["partialFingerprints"], results[1]["partialFingerprints"]);
 }
 
+// Two findings under one JSON pointer (two keys of one spark.properties) keep distinct fingerprints; the first keeps
+// the fingerprint it had when it was alone, so existing code-scanning alerts stay matched.
+TEST(SarifOutput, FindingsSharingAPathHaveDistinctFingerprints) {
+  auto access = MakeViolation("plaintext-secret", policy::Severity::kHigh, "/data/spark.properties", true);
+  access.message = "property spark.hadoop.fs.s3a.access.key holds an AWS access key ID";
+  auto secret = MakeViolation("plaintext-secret", policy::Severity::kCritical, "/data/spark.properties", true);
+  secret.message = "property spark.hadoop.fs.s3a.secret.key sets a sensitive option to a literal";
+  ScanReport alone;
+  alone.results.push_back(MakeResult("cm.yaml", 1, "ConfigMap", "conf", true, false, {access}));
+  ScanReport both;
+  both.results.push_back(MakeResult("cm.yaml", 1, "ConfigMap", "conf", true, false, {access, secret}));
+  const json alone_results = RenderSarif(alone)["runs"][0]["results"];
+  const json both_results = RenderSarif(both)["runs"][0]["results"];
+  ASSERT_EQ(both_results.size(), 2u);
+  EXPECT_NE(both_results[0]["partialFingerprints"], both_results[1]["partialFingerprints"]);
+  EXPECT_EQ(both_results[0]["partialFingerprints"], alone_results[0]["partialFingerprints"]);
+}
+
 TEST(SarifOutput, FileNamesBecomeUriReferences) {
   ScanReport report;
   report.results.push_back(MakeResult("my dir/pod#1.yaml", 2, "Pod", "p", true, false,
@@ -313,6 +331,39 @@ TEST(TextOutput, DenialsComeFirstWithFixHintsAndASummary) {
   EXPECT_THAT(text, HasSubstr("(not governed)"));
   EXPECT_THAT(text, HasSubstr("Summary: 5 objects: 1 denied, 2 allowed with warnings, 2 allowed"));
   EXPECT_THAT(text, Not(HasSubstr("\033[")));
+}
+
+// An object with more findings than the engine lists (policy::kMaxReportedViolations): text, JSON and JUnit state
+// how many more there are, and the summaries count every finding.
+ScanReport ReportWithUnlistedFindings() {
+  ScanReport report;
+  std::vector<policy::Violation> listed;
+  for (size_t i = 0; i < policy::kMaxReportedViolations; ++i) {
+    listed.push_back(MakeViolation("plaintext-secret", policy::Severity::kHigh,
+                                   "/spec/containers/0/env/" + std::to_string(i) + "/value", true));
+  }
+  auto result = MakeResult("big.yaml", 1, "Pod", "big", true, false, std::move(listed));
+  result.verdict.unlisted.count = 29900;
+  result.verdict.unlisted.denials = 29900;
+  result.verdict.unlisted.by_rule = {{"plaintext-secret", 29890}, {"insecure-transport", 10}};
+  report.results.push_back(std::move(result));
+  return report;
+}
+
+TEST(Output, UnlistedFindingsAreStatedAndCounted) {
+  const ScanReport report = ReportWithUnlistedFindings();
+  const std::string text = RenderText(report, false);
+  EXPECT_THAT(text, HasSubstr("... and 29900 more findings in this object, not listed (at most 100 are listed"));
+  EXPECT_THAT(text, HasSubstr("Findings by rule: insecure-transport 10, plaintext-secret 29990."));
+  EXPECT_THAT(text, HasSubstr("fix (insecure-transport)"));
+
+  const json out = json::parse(Render(report, OutputFormat::kJson, false));
+  EXPECT_EQ(out["results"][0]["violations"].size(), policy::kMaxReportedViolations);
+  EXPECT_EQ(out["results"][0]["unlistedViolations"], 29900);
+  EXPECT_EQ(out["summary"]["violations"], json::parse(R"({"plaintext-secret": 29990, "insecure-transport": 10})"));
+
+  const std::string junit = Render(report, OutputFormat::kJunit, false);
+  EXPECT_THAT(junit, HasSubstr("... and 29900 more findings in this object, not listed"));
 }
 
 TEST(TextOutput, ColourOnlyOnRequestAndNeverEscapeSequencesFromManifests) {

@@ -366,6 +366,30 @@ TEST(LoadPath, MountedConfigMapDirectoryIsReadOnce) {
   EXPECT_EQ((*documents)[0].file, dir.path() + "/profiles.yaml");
 }
 
+// Symbolic links below a directory: followed to files and directories; broken ones and loops are errors naming the
+// link (LoadPath serves pipeguard scan and the webhook's file context, which must not read less than asked).
+TEST(LoadPath, DirectoryWalkFollowsLinksAndRejectsBrokenOnesAndLoops) {
+  TempDir dir;
+  dir.Write("real/a.yaml", "kind: A\n");
+  std::filesystem::create_directory_symlink("real", dir.path() + "/linked");
+  auto documents = LoadPath(dir.path());
+  ASSERT_TRUE(documents.ok()) << documents.status().message();
+  ASSERT_EQ(documents->size(), 1u);  // real/ is reached twice and read once
+  EXPECT_EQ((*documents)[0].file, dir.path() + "/linked/a.yaml");
+
+  std::filesystem::create_symlink("gone.yaml", dir.path() + "/real/b.yaml");
+  documents = LoadPath(dir.path());
+  ASSERT_FALSE(documents.ok());
+  EXPECT_EQ(documents.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(documents.status().message(), StartsWith(dir.path() + "/linked/b.yaml: broken symbolic link"));
+  std::filesystem::remove(dir.path() + "/real/b.yaml");
+
+  std::filesystem::create_directory_symlink("..", dir.path() + "/real/parent");
+  documents = LoadPath(dir.path());
+  ASSERT_FALSE(documents.ok());
+  EXPECT_THAT(documents.status().message(), HasSubstr("/parent: symbolic link loop"));
+}
+
 TEST(LoadPath, ErrorInsideADirectoryNamesTheFile) {
   TempDir dir;
   dir.Write("ok.yaml", "kind: A\n");

@@ -35,6 +35,18 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
   return buffer;
 }
 
+namespace {
+
+// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marking the cut with "...".
+std::string Bounded(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
+}  // namespace
+
 std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionReply& reply, std::string_view webhook,
                             double latency_ms, std::chrono::system_clock::time_point now) {
   std::set<std::string> rules;
@@ -42,10 +54,17 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
   json findings = json::array();
   for (const auto& f : reply.findings) {
     rules.insert(f.rule);
-    paths.push_back(f.path);
-    findings.push_back(
-        {{"rule", f.rule}, {"path", f.path}, {"severity", f.severity}, {"blocking", f.blocking}, {"waived", f.waived}});
+    if (findings.size() == kMaxAuditFindings) continue;
+    std::string path = Bounded(f.path, kMaxAuditStringBytes);
+    paths.push_back(path);
+    findings.push_back({{"rule", Bounded(f.rule, kMaxAuditStringBytes)},
+                        {"path", std::move(path)},
+                        {"severity", f.severity},
+                        {"blocking", f.blocking},
+                        {"waived", f.waived}});
   }
+  rules.insert(reply.unlisted_rules.begin(), reply.unlisted_rules.end());
+  const size_t unlisted_findings = reply.findings.size() - findings.size() + reply.unlisted_findings;
   json line = {
       {"ts", FormatTimestamp(now)},
       {"log", "audit"},
@@ -71,15 +90,22 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
       {"findings", std::move(findings)},
       {"latency_ms", std::round(latency_ms * 1000.0) / 1000.0},
   };
+  if (unlisted_findings > 0) line["findings_unlisted"] = unlisted_findings;
   if (!request.sub_resource.empty()) line["sub_resource"] = request.sub_resource;
   if (reply.break_glass_ticket) line["break_glass_ticket"] = *reply.break_glass_ticket;
   if (!reply.images.empty()) {
     json images = json::array();
     for (const auto& image : reply.images) {
-      json entry = {{"image", image.image},   {"digest", image.digest}, {"verified", image.verified},
-                    {"source", image.source}, {"key", image.key_name},  {"reason", image.reason}};
+      if (images.size() == kMaxAuditImages) break;
+      json entry = {{"image", Bounded(image.image, kMaxAuditStringBytes)},
+                    {"digest", image.digest},
+                    {"verified", image.verified},
+                    {"source", image.source},
+                    {"key", image.key_name},
+                    {"reason", Bounded(image.reason, kMaxAuditStringBytes)}};
       images.push_back(std::move(entry));
     }
+    if (reply.images.size() > images.size()) line["images_unlisted"] = reply.images.size() - images.size();
     line["images"] = std::move(images);
   }
   // Error messages are built by pipeguard from value-free parts; denial messages are not repeated here (the

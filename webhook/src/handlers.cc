@@ -42,19 +42,24 @@ std::string ObjectName(const AdmissionRequest& request) {
 
 std::string FormatDenial(const AdmissionRequest& request, const policy::Verdict& verdict) {
   const auto denials = verdict.Denials();
-  std::string message = "pipeguard denied " + ObjectName(request) + ": " + std::to_string(denials.size()) +
-                        (denials.size() == 1 ? " violation" : " violations") + " (mode enforce from " +
-                        verdict.mode_source;
+  const size_t total = verdict.DenialCount();  // listed or not
+  std::string message = "pipeguard denied " + ObjectName(request) + ": " + std::to_string(total) +
+                        (total == 1 ? " violation" : " violations") + " (mode enforce from " + verdict.mode_source;
   if (!verdict.profiles.empty()) message += "; profile " + Join(verdict.profiles, ", ");
   message += ")";
   size_t listed = 0;
   for (const policy::Violation* v : denials) {
     if (listed == kMaxListedViolations) break;
-    message += "\n- " + v->rule + " at " + v->path + ": " + Truncate(v->message, 400);
+    message += "\n- " + v->rule + " at " + Truncate(v->path, 256) + ": " + Truncate(v->message, 400);
     ++listed;
   }
-  if (denials.size() > listed) {
-    message += "\n- ... and " + std::to_string(denials.size() - listed) + " more (see the audit log)";
+  if (total > listed) {
+    // The audit log lists what the verdict lists; beyond that only the count is known.
+    message += "\n- ... and " + std::to_string(total - listed) +
+               (verdict.unlisted.count > 0
+                    ? " more (the audit log lists the first " + std::to_string(policy::kMaxReportedViolations) +
+                          "; fix those and apply again to see the rest)"
+                    : " more (see the audit log)");
   }
   message +=
       "\nFix the fields above and apply again. Literal secrets belong in a Secret referenced with "
@@ -74,9 +79,12 @@ std::vector<std::string> FormatWarnings(const policy::Verdict& verdict) {
     }
     all.push_back(Truncate(prefix + v.rule + " at " + v.path, kMaxWarningChars));
   }
-  if (all.size() <= kMaxWarnings) return all;
-  const size_t rest = all.size() - (kMaxWarnings - 1);
-  all.resize(kMaxWarnings - 1);
+  // Unlisted violations that would be warnings too (all of them in audit mode).
+  const size_t unlisted =
+      verdict.unlisted.count - (verdict.mode == policy::Mode::kEnforce ? verdict.unlisted.denials : 0);
+  if (all.size() + unlisted <= kMaxWarnings) return all;
+  const size_t rest = all.size() + unlisted - std::min(all.size(), kMaxWarnings - 1);
+  all.resize(std::min(all.size(), kMaxWarnings - 1));
   all.push_back("pipeguard: " + std::to_string(rest) + " more findings; see the webhook audit log");
   return all;
 }
@@ -162,13 +170,18 @@ AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::V
     reply.findings.push_back({v.rule, v.path, std::string(policy::ToString(v.severity)), v.blocking, v.waived});
     rules.insert(v.rule);
   }
+  for (const auto& [rule, count] : verdict.unlisted.by_rule) {
+    rules.insert(rule);
+    reply.unlisted_rules.push_back(rule);
+  }
+  reply.unlisted_findings = verdict.unlisted.count;
   reply = WithWarnings(std::move(reply), FormatWarnings(verdict));
 
   reply.audit_annotations["decision"] = std::string(ToString(reply.decision));
   reply.audit_annotations["governed"] = verdict.governed ? "true" : "false";
   if (verdict.governed) {
     reply.audit_annotations["mode"] = reply.mode;
-    reply.audit_annotations["violations"] = std::to_string(verdict.violations.size());
+    reply.audit_annotations["violations"] = std::to_string(verdict.ViolationCount());
     if (!rules.empty()) {
       reply.audit_annotations["rules"] = Truncate(Join({rules.begin(), rules.end()}, ","), 256);
     }

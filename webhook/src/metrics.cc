@@ -83,6 +83,7 @@ void WebhookMetrics::RecordAdmission(std::string_view webhook, const AdmissionRe
   Counter(*requests_, {{"webhook", hook}, {"decision", decision}}).Increment();
   std::set<std::string_view> rules;
   for (const auto& f : reply.findings) rules.insert(f.rule);
+  rules.insert(reply.unlisted_rules.begin(), reply.unlisted_rules.end());
   for (std::string_view rule : rules) {
     Counter(*rule_requests_, {{"webhook", hook}, {"rule", std::string(rule)}, {"decision", decision}}).Increment();
   }

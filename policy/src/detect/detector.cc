@@ -4,7 +4,7 @@
 //       assignments, `--flag value`, here-doc `key: value` lines),
 //   (c) the generic name heuristic when (a) and (b) found nothing,
 //   (d) audit-only entropy on env values when nothing else fired,
-// then de-duplicates per (path, rule) in FindingSink. Cross-entry rule TLS-040 runs after the entries.
+// then de-duplicates per (value, rule, key) in FindingSink. Cross-entry rule TLS-040 runs after the entries.
 //
 // Size policy: values and argv elements up to kMaxScanBytes (1 MiB) are scanned in full, in linear time.
 // Anything larger is not scanned and yields SEC-099 at MEDIUM (fail-closed: it blocks in strict namespaces and
@@ -161,10 +161,9 @@ struct Detector::Impl {
   struct Pair {
     std::string_view key;
     std::string_view value;
-    bool env_style = false;        // env var or shell assignment
-    bool from_flag = false;        // a command-line `--flag`: generic hits are SEC-081
-    bool run_value_shapes = true;  // false when the containing argv element was scanned raw already
-    bool entropy = false;          // SEC-090 allowed (env entries)
+    bool env_style = false;  // env var or shell assignment
+    bool from_flag = false;  // a command-line `--flag`: generic hits are SEC-081
+    bool entropy = false;    // SEC-090 allowed (env entries)
     bool spark_executor = false;
     Location where;
   };
@@ -190,7 +189,9 @@ void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
   const std::string_view value = detect::TrimAscii(p.value);
   if (value.empty()) return;
   bool secret = keyed.secret;
-  if (p.run_value_shapes && values.Scan(p.value, p.where, sink)) secret = true;
+  // Pairs inside a larger value (Location::part) run the value shapes again on their own value, so that the finding
+  // names the pair's key; FindingSink drops the container's repeat of it.
+  if (values.Scan(p.value, p.where, sink)) secret = true;
   if (secret || keyed.matched) return;
 
   // (c) generic name heuristic. For AIRFLOW__SECTION__KEY only the KEY part names the option.
@@ -301,8 +302,7 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
       Pair p;
       p.key = k;
       p.value = v;
-      p.run_value_shapes = false;  // the whole env value went through the value-shape detectors
-      p.where = Location{path, k, surface, container, order};
+      p.where = Location{path, k, surface, container, order, /*part=*/true};
       ScanPair(p, sink);
     }
     return used_next;
@@ -386,7 +386,7 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
     return i < cl.paths.size() ? std::string_view(cl.paths[i]) : std::string_view();
   };
   auto where_at = [&](std::size_t arg, std::string_view key, std::string_view surface) {
-    return Location{path_of(arg), key, surface, {}, order_base + arg};
+    return Location{path_of(arg), key, surface, {}, order_base + arg, /*part=*/true};
   };
   auto pair = [&](std::string_view key, std::string_view value, std::size_t arg, bool env_style, bool from_flag,
                   std::string_view shown_key, std::string_view surface) {
@@ -395,7 +395,6 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
     p.value = value;
     p.env_style = env_style;
     p.from_flag = from_flag;
-    p.run_value_shapes = false;
     p.where = where_at(arg, shown_key, surface);
     ScanPair(p, sink);
   };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include "detect/text.h"
 
@@ -136,10 +137,29 @@ std::string BuildMessage(const DetectorInfo& info, const Location& where, std::s
 
 const DetectorInfo& Info(DetectorId id) { return kDetectors[static_cast<std::size_t>(id)]; }
 
+FindingSink::Group FindingSink::GroupOf(std::size_t order, std::string_view rule) {
+  return (static_cast<Group>(order) << 1) | (rule == rules::kInsecureTransport ? 1u : 0u);
+}
+
+std::size_t FindingSink::IdentityHash::operator()(const Identity& id) const {
+  const std::size_t h = std::hash<Group>{}(id.group) ^ (id.part ? 0x9e3779b97f4a7c15u : 0u);
+  return id.key.empty() ? h : h ^ (std::hash<std::string_view>{}(id.key) + 0x9e3779b9u + (h << 6) + (h >> 2));
+}
+
 void FindingSink::Add(const Location& where, DetectorId id, Severity severity, std::string_view detail) {
   const DetectorInfo& info = Info(id);
-  for (Pending& p : pending_) {
-    if (p.finding.path != where.path || p.finding.rule != info.rule) continue;
+  const Group group = GroupOf(where.order, info.rule);
+  if (where.part) {
+    // Every detector that fired on a pair counts, also when a better finding for the same pair wins below.
+    auto [hits, inserted] = pair_hits_.try_emplace(group);
+    if (inserted) hits->second.fill(-1);
+    int& best = hits->second[static_cast<std::size_t>(id)];
+    best = std::max(best, static_cast<int>(severity));
+  }
+  Identity identity{group, where.part, where.part ? PrintableKey(where.key) : std::string()};
+  const auto [it, inserted] = index_.try_emplace(std::move(identity), pending_.size());
+  if (!inserted) {
+    Pending& p = pending_[it->second];
     const bool better =
         severity > p.finding.severity || (severity == p.finding.severity && info.specificity > p.specificity);
     if (!better) return;
@@ -148,6 +168,7 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
     p.finding.key = PrintableKey(where.key);
     p.finding.message = BuildMessage(info, where, detail);
     p.specificity = info.specificity;
+    p.id = id;
     return;
   }
   Pending p;
@@ -155,26 +176,37 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
   p.finding.detector = std::string(info.name);
   p.finding.severity = severity;
   p.finding.path = std::string(where.path);
-  p.finding.key = PrintableKey(where.key);
+  p.finding.key = where.part ? it->first.key : PrintableKey(where.key);
   p.finding.message = BuildMessage(info, where, detail);
   p.order = where.order;
   p.specificity = info.specificity;
+  p.id = id;
+  p.part = where.part;
   pending_.push_back(std::move(p));
 }
 
-bool FindingSink::HasSecretAt(std::string_view path) const {
-  return std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) {
-    return p.finding.path == path && p.finding.rule == rules::kPlaintextSecret;
-  });
-}
-
 std::vector<Finding> FindingSink::Take() {
-  std::stable_sort(pending_.begin(), pending_.end(),
-                   [](const Pending& a, const Pending& b) { return a.order < b.order; });
+  // Findings arrive in input order except for cross-entry ones (TLS-040): sort only when needed.
+  const auto by_order = [](const Pending& a, const Pending& b) { return a.order < b.order; };
+  if (!std::is_sorted(pending_.begin(), pending_.end(), by_order)) {
+    std::stable_sort(pending_.begin(), pending_.end(), by_order);
+  }
   std::vector<Finding> out;
   out.reserve(pending_.size());
-  for (Pending& p : pending_) out.push_back(std::move(p.finding));
+  for (Pending& p : pending_) {
+    if (!p.part && !pair_hits_.empty()) {
+      // A whole-value finding that a pair of the same value repeats (same detector, at least as severe).
+      const auto hits = pair_hits_.find(GroupOf(p.order, p.finding.rule));
+      if (hits != pair_hits_.end() &&
+          hits->second[static_cast<std::size_t>(p.id)] >= static_cast<int>(p.finding.severity)) {
+        continue;
+      }
+    }
+    out.push_back(std::move(p.finding));
+  }
   pending_.clear();
+  index_.clear();
+  pair_hits_.clear();
   return out;
 }
 

@@ -1,11 +1,13 @@
 // The detector registry (stable IDs, rule, remediation text) and the per-scan finding sink that builds messages
-// and de-duplicates per (path, rule).
+// and de-duplicates per (value, rule, key).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pipeguard/policy/detect.h"
@@ -62,24 +64,32 @@ const DetectorInfo& Info(DetectorId id);
 
 // Where a finding sits: the JSON pointer, the key shown to the user, the surface word used in the message
 // ("env", "Spark conf", "argument", ...) and the order used to sort findings back into input order.
+//
+// `order` identifies the scanned value (one config entry, or one argv element): several values may share a JSON
+// pointer (the lines of a spark.properties held in one ConfigMap key, the env vars of a pod template file).
+// `part` marks a finding on a key/value pair found inside that value (a `-Dk=v` in JAVA_OPTS, an assignment or
+// `--conf k=v` in a script): its `key` names the pair, and each pair gets its own finding.
 struct Location {
   std::string_view path;
   std::string_view key;
   std::string_view surface;
   std::string_view container;  // e.g. the env var whose `-D` option holds the key; may be empty
   std::size_t order = 0;
+  bool part = false;
 };
 
-// Collects the findings of one Scan() call. Not thread-safe; one sink per call.
+// Collects the findings of one Scan() call in time linear in the number of Add() calls. Not thread-safe; one sink
+// per call.
+//
+// De-duplication (D3): one finding per (value, rule) for the value as a whole, and one per (value, rule, key) for
+// each pair inside it (Location::part); of competing findings the most severe, then the most specific, is kept.
+// A finding on the whole value is dropped at Take() when a pair inside the same value has a finding of the same
+// detector and at least its severity: the pair names the key to fix, the whole value only the container.
 class FindingSink {
  public:
   // Records a finding. `detail` is an optional qualifier that never contains secret material (e.g. "GitHub
-  // token", "scheme postgresql", "sslmode=disable"). Keeps one finding per (path, rule): the most severe, then
-  // the most specific (D3).
+  // token", "scheme postgresql", "sslmode=disable").
   void Add(const Location& where, DetectorId id, Severity severity, std::string_view detail = {});
-
-  // True when a plaintext-secret finding exists for `path`.
-  bool HasSecretAt(std::string_view path) const;
 
   // Findings in input order (stable), de-duplicated.
   std::vector<Finding> Take();
@@ -89,8 +99,27 @@ class FindingSink {
     Finding finding;
     std::size_t order;
     Specificity specificity;
+    DetectorId id;
+    bool part;
   };
+  // A value (Location::order; it determines the path) and a rule: (order << 1) | is-transport.
+  using Group = std::uint64_t;
+  // Identifies a finding: its group, and for a pair inside the value the pair's printable key.
+  struct Identity {
+    Group group;
+    bool part;
+    std::string key;
+    bool operator==(const Identity&) const = default;
+  };
+  struct IdentityHash {
+    std::size_t operator()(const Identity& id) const;
+  };
+  static Group GroupOf(std::size_t order, std::string_view rule);
+
   std::vector<Pending> pending_;
+  std::unordered_map<Identity, std::size_t, IdentityHash> index_;  // -> position in pending_
+  // Per group: the highest severity each detector reached on a pair inside the value; -1 = none.
+  std::unordered_map<Group, std::array<int, static_cast<std::size_t>(DetectorId::kCount)>> pair_hits_;
 };
 
 }  // namespace pipeguard::policy::detect

@@ -272,16 +272,17 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
       if (KafkaPlaintextScheme(uri.scheme, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
       if (!uri.has_password) return true;
       const std::string scheme = TransportScheme(uri.scheme);
-      // Documentation URIs (`@<your-host>`, `@db.example.com`) are placeholders as a whole.
-      const bool doc_host = !uri.host.empty() && IsPlaceholder(uri.host);
-      const bool literal = !doc_host && IsLiteralUriPassword(uri.password);
+      // Only the credential decides whether it is a placeholder (`password`, `<password>`, `${PASSWORD}`): a
+      // documentation host (`@db.example.com`, `@<your-host>`) never waives a literal password, since anyone can
+      // write one in front of a real secret.
+      const bool literal = IsLiteralUriPassword(uri.password);
       if (literal) {
         const Severity sev = IsLoopbackHost(uri.host) ? Severity::kMedium : Severity::kHigh;
         sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + scheme);
         secret = true;
       }
       // Credentials cross the wire in cleartext whether they are literal or injected through $(VAR).
-      const bool credential = literal || (!doc_host && !uri.password.empty() && IsReference(uri.password));
+      const bool credential = literal || (!uri.password.empty() && IsReference(uri.password));
       if (credential && IsPlaintextCredentialScheme(scheme) && !QueryRequestsTls(uri.query)) {
         sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + scheme);
       }

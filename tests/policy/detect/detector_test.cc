@@ -147,15 +147,80 @@ TEST(Detector, SpecificDetectorWinsOverGenericAtEqualSeverity) {
   EXPECT_EQ(findings[0].detector, "SEC-005 jwt");
 }
 
-TEST(Detector, ScriptWithSeveralSecretsKeepsTheMostSevereFindingForItsPath) {
+// One argv element holding a script with two secrets names both keys, so one round trip fixes both.
+TEST(Detector, ScriptWithSeveralSecretsNamesEachOfThem) {
   InputBuilder b;
   b.Command({"sh", "-c",
              "export API_TOKEN=Ap1T0k3n-9xZq\nexport AWS_SECRET_ACCESS_KEY=doc5eRXFpsWllGC5yKJV/Ymm5KwF+IRZo95EudOm\n"
              "curl -k https://internal/health"});
   const std::vector<Finding> findings = DefaultDetector().Scan(b.input());
-  EXPECT_THAT(Summaries(findings),
-              ElementsAre("SEC-070 /spec/containers/0/args/2", "TLS-030 /spec/containers/0/args/2"));
-  EXPECT_EQ(findings[0].severity, Severity::kCritical);
+  EXPECT_THAT(Summaries(findings), ElementsAre("SEC-080 /spec/containers/0/args/2", "SEC-070 /spec/containers/0/args/2",
+                                               "TLS-030 /spec/containers/0/args/2"));
+  EXPECT_EQ(findings[0].key, "API_TOKEN");
+  EXPECT_EQ(findings[1].key, "AWS_SECRET_ACCESS_KEY");
+  EXPECT_EQ(findings[1].severity, Severity::kCritical);
+}
+
+// The lines of one spark.properties share the JSON pointer of their ConfigMap key; an access key and a secret key
+// in it are two findings that name their keys (issue 9 item 8), not one per pointer.
+TEST(Detector, PropertiesLinesSharingAPathAreEachReported) {
+  const std::string access_key = "AKIALALEMEL33243OLIB";
+  const std::string secret_key = "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";
+  ScanInput input;
+  input.entries.push_back({"spark.app.name", "ledger", "/data/spark.properties", Surface::kProperties});
+  input.entries.push_back(
+      {"spark.hadoop.fs.s3a.access.key", access_key, "/data/spark.properties", Surface::kProperties});
+  input.entries.push_back(
+      {"spark.hadoop.fs.s3a.secret.key", secret_key, "/data/spark.properties", Surface::kProperties});
+  const std::vector<Finding> findings = DefaultDetector().Scan(input);
+  ASSERT_THAT(Summaries(findings), ElementsAre("SEC-002 /data/spark.properties", "SEC-030 /data/spark.properties"));
+  EXPECT_EQ(findings[0].key, "spark.hadoop.fs.s3a.access.key");
+  EXPECT_EQ(findings[1].key, "spark.hadoop.fs.s3a.secret.key");
+  for (const Finding& f : findings) {
+    EXPECT_THAT(f.message, ::testing::HasSubstr(f.key));
+    EXPECT_EQ(f.message.find(access_key), std::string::npos);
+    EXPECT_EQ(f.message.find(secret_key), std::string::npos);
+  }
+}
+
+// One env value holding both keys as `-D` options names each option; the AWS key ID found in the whole value is
+// not reported a second time against the env var.
+TEST(Detector, JvmOptionsWithTwoSecretsNameBothOptions) {
+  InputBuilder b;
+  b.Env("JAVA_OPTS",
+        "-Xmx2g -Dfs.s3a.access.key=AKIALALEMEL33243OLIB -Dfs.s3a.secret.key=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");
+  const std::vector<Finding> findings = DefaultDetector().Scan(b.input());
+  ASSERT_THAT(Summaries(findings),
+              ElementsAre("SEC-002 /spec/containers/0/env/0/value", "SEC-030 /spec/containers/0/env/0/value"));
+  EXPECT_EQ(findings[0].key, "fs.s3a.access.key");
+  EXPECT_EQ(findings[1].key, "fs.s3a.secret.key");
+}
+
+// The same for `--conf` options inside one argv element (a multi-option string).
+TEST(Detector, ConfOptionsInOneArgumentNameBothKeys) {
+  InputBuilder b;
+  b.Command({"spark-submit",
+             "--conf spark.hadoop.fs.s3a.access.key=AKIALALEMEL33243OLIB --conf "
+             "spark.hadoop.fs.s3a.secret.key=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",
+             "app.py"});
+  const std::vector<Finding> findings = DefaultDetector().Scan(b.input());
+  ASSERT_THAT(Summaries(findings),
+              ElementsAre("SEC-002 /spec/containers/0/args/1", "SEC-030 /spec/containers/0/args/1"));
+  EXPECT_EQ(findings[0].key, "spark.hadoop.fs.s3a.access.key");
+  EXPECT_EQ(findings[1].key, "spark.hadoop.fs.s3a.secret.key");
+}
+
+// A whole-value finding that no pair repeats stays: the PEM key below is not a key=value pair.
+TEST(Detector, WholeValueFindingThatNoPairRepeatsIsKept) {
+  InputBuilder b;
+  b.Command({"sh", "-c",
+             "export API_TOKEN=Ap1T0k3n-9xZq\ncat > /tmp/k <<EOF\n-----BEGIN RSA PRIVATE KEY-----\n"
+             "MIIEowIBAAKCAQEAuZ9hQ3FVqYRzXmQ1vLZk8d0Tn2Ww5Xr8pQ+b7Yt0nF3kqLm9cVbA\n"
+             "-----END RSA PRIVATE KEY-----\nEOF\n"});
+  const std::vector<Finding> findings = DefaultDetector().Scan(b.input());
+  std::vector<std::string> detectors;
+  for (const Finding& f : findings) detectors.push_back(f.detector.substr(0, 7) + " " + f.key);
+  EXPECT_THAT(detectors, ::testing::UnorderedElementsAre("SEC-001 shell script", "SEC-080 API_TOKEN"));
 }
 
 TEST(Detector, AirflowSmtpCleartextNeedsCredentialsAndNoTls) {

@@ -29,14 +29,17 @@ std::string_view FixHint(std::string_view rule);
 std::string RenderText(const ScanReport& report, bool color);
 
 // {"results": [{"source": "FILE:LINE", "apiVersion", "kind", "namespace", "name", "governed", "allowed",
-//   "violations": [{"rule", "severity", "path", "message", "detector"}]}], "summary": Summary(report)}
+//   "violations": [{"rule", "severity", "path", "message", "detector"}], "unlistedViolations": N}],
+//   "summary": Summary(report)}
+// "violations" lists at most policy::kMaxReportedViolations per object; "unlistedViolations" (only when not 0)
+// counts the rest. The summary counts every violation, listed or not.
 nlohmann::json RenderJson(const ScanReport& report);
 
 // {"documents", "governed", "allowed", "denied", "skipped", "violations": {rule: count}}
 nlohmann::json Summary(const ScanReport& report);
 
-// SARIF 2.1.0: one rule per rule ID, one result per violation (waived ones carry a suppression), each located at
-// the document's file and start line, with the JSON pointer as a logical location and a property.
+// SARIF 2.1.0: one rule per rule ID, one result per listed violation (waived ones carry a suppression), each located
+// at the document's file and start line, with the JSON pointer as a logical location and a property.
 nlohmann::json RenderSarif(const ScanReport& report);
 
 // JUnit XML: one testsuite per file, one testcase per object, one <failure> per denial; ungoverned objects are

@@ -32,7 +32,9 @@ StatusOr<std::vector<Document>> ParseDocuments(std::string_view text, const std:
                                                const LoadLimits& limits = {});
 
 // Loads a file, or every *.yaml / *.yml / *.json file below a directory (recursively, in sorted order), or
-// standard input when path is "-". Documents keep their file and starting line.
+// standard input when path is "-". Documents keep their file and starting line. A directory walk skips hidden
+// entries, follows symbolic links to files and directories (a directory reached twice is read once), and fails
+// with an error naming the link on a broken symbolic link or a symbolic link loop.
 StatusOr<std::vector<Document>> LoadPath(const std::string& path, const LoadLimits& limits = {});
 
 // Reads a whole file; errors name the path and the OS reason.

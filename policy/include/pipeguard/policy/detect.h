@@ -70,8 +70,11 @@ class Detector {
   Detector(const Detector&) = delete;
   Detector& operator=(const Detector&) = delete;
 
-  // Returns findings in input order (entries first, then command lines), de-duplicated per path and rule:
-  // specific detectors win over the generic name heuristic (D3).
+  // Returns findings in input order (entries first, then command lines). Every finding is reported: one per value
+  // and rule, and one per key/value pair inside a value (the lines of a properties file, the `-Dk=v` options of
+  // JAVA_OPTS, the assignments of a script), so two secrets in one field are both named. Competing findings on
+  // the same value or pair are de-duplicated: specific detectors win over the generic name heuristic (D3).
+  // Linear in the number of findings.
   std::vector<Finding> Scan(const ScanInput& input) const;
 
  private:

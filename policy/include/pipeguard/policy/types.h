@@ -1,7 +1,9 @@
 // Vocabulary shared by the policy engine and every adapter: severities, modes, violations and verdicts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,10 +43,24 @@ struct Violation {
   bool waived = false;    // waived by a valid, honoured break-glass annotation
 };
 
+// At most this many violations are listed per object (Verdict::violations); the rest are only counted
+// (Verdict::unlisted), so that the reply, the audit line and a scan report stay bounded whatever the object holds.
+inline constexpr std::size_t kMaxReportedViolations = 100;
+
+// The violations of one verdict beyond kMaxReportedViolations: counted, not listed.
+struct UnlistedViolations {
+  std::size_t count = 0;
+  std::size_t denials = 0;                     // of which blocking and not waived
+  std::map<std::string, std::size_t> by_rule;  // rule ID -> count
+};
+
 // The outcome of evaluating one object.
 //  - governed=false: pipeguard does not govern the object; allowed is true and violations is empty.
-//  - allowed: false only in enforce mode when at least one violation is blocking and not waived.
-//  - violations: every finding, blocking ones first, in a stable order.
+//  - allowed: false only in enforce mode when at least one violation is blocking and not waived. Decided on every
+//    finding, listed or not.
+//  - violations: the findings, blocking ones first, in a stable order; at most kMaxReportedViolations of them, the
+//    rest counted in `unlisted`. Since denials come first, every listed violation is a denial when the rest holds
+//    one.
 struct Verdict {
   bool governed = false;
   bool allowed = true;
@@ -52,11 +68,15 @@ struct Verdict {
   std::string mode_source;            // "config", "namespace", or "profile <ns>/<name>"
   std::vector<std::string> profiles;  // "<ns>/<name>" of the profiles that select the object
   std::vector<Violation> violations;
+  UnlistedViolations unlisted;
   std::optional<std::string> break_glass_ticket;  // set when a break-glass waiver was honoured
 
   bool HasBlocking() const;
-  // Violations that would deny in enforce mode (blocking and not waived).
+  // Listed violations that would deny in enforce mode (blocking and not waived).
   std::vector<const Violation*> Denials() const;
+  // Every violation found, listed or not; and those that would deny in enforce mode.
+  std::size_t ViolationCount() const { return violations.size() + unlisted.count; }
+  std::size_t DenialCount() const;
 };
 
 }  // namespace pipeguard::policy

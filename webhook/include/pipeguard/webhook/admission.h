@@ -83,9 +83,11 @@ struct AdmissionReply {
   Decision decision = Decision::kAllowed;
   bool evaluated = false;  // false when the request was allowed without running the policy engine
   bool governed = false;
-  std::string mode;                   // "enforce" or "audit" when evaluated
-  std::vector<std::string> profiles;  // "<ns>/<name>" of the profiles selecting the object
-  std::vector<ReplyFinding> findings;
+  std::string mode;                         // "enforce" or "audit" when evaluated
+  std::vector<std::string> profiles;        // "<ns>/<name>" of the profiles selecting the object
+  std::vector<ReplyFinding> findings;       // the verdict's listed violations (at most policy::kMaxReportedViolations)
+  size_t unlisted_findings = 0;             // violations beyond those, counted by the engine but not listed
+  std::vector<std::string> unlisted_rules;  // the rule IDs among them (sorted, unique)
   std::optional<std::string> break_glass_ticket;  // set when a break-glass waiver was honoured
   std::vector<ReplyImage> images;                 // image signature verification outcomes, when it ran
 };

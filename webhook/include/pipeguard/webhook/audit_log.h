@@ -20,7 +20,16 @@ using AuditSink = std::function<void(std::string_view line)>;
 // Writes each line plus "\n" to standard output with one write and flushes, under a mutex.
 AuditSink StdoutAuditSink();
 
-// Formats the audit line for `reply` to `request` handled by `webhook` ("validate" or "mutate").
+// Bounds that keep an audit line small whatever the object holds: at most this many findings and images are
+// listed (the rest are counted in "findings_unlisted" / "images_unlisted"), and each path, image reference and
+// reason is cut to this many bytes.
+inline constexpr size_t kMaxAuditFindings = 100;
+inline constexpr size_t kMaxAuditImages = 100;
+inline constexpr size_t kMaxAuditStringBytes = 512;
+
+// Formats the audit line for `reply` to `request` handled by `webhook` ("validate" or "mutate"). "findings" lists
+// at most kMaxAuditFindings; "findings_unlisted" (present when not 0) counts the rest, including the violations the
+// engine counted but did not list (AdmissionReply::unlisted_findings).
 std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionReply& reply, std::string_view webhook,
                             double latency_ms, std::chrono::system_clock::time_point now);
 

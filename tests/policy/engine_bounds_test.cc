@@ -1,0 +1,123 @@
+// Bounded work and output per object (issue 9 item 3): a governed pod with 30,000 findings is denied on all of
+// them, lists at most kMaxReportedViolations and counts the rest. (Its CPU cost is measured by
+// bench/findings_scale, not timed here.)
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pipeguard/policy/config.h"
+#include "pipeguard/policy/context.h"
+#include "pipeguard/policy/engine.h"
+
+namespace pipeguard::policy {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kFindings = 30000;
+
+// A governed pod whose only container has `n` env vars that each hold a credentialed URI (one plaintext-secret
+// finding each), plus one plain setting.
+json PodWithCredentialedUris(int n) {
+  json env = json::array();
+  env.push_back({{"name", "TARGET"}, {"value", "raw"}});
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i);
+    env.push_back(
+        {{"name", "DB_URL_" + id},
+         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
+  }
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "p"}, {"namespace", "etl"}, {"labels", {{"pipeguard.io/pipeline", "payments"}}}}},
+          {"spec",
+           {{"serviceAccountName", "payments-etl"},
+            {"containers",
+             {{{"name", "base"}, {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"}, {"env", env}}}}}}};
+}
+
+std::shared_ptr<const ContextSnapshot> Context(const std::string& config_yaml) {
+  auto config = ParseConfig(config_yaml, "test");
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  ContextSnapshotBuilder builder(std::move(config).value());
+  const auto added = builder.Add(json::parse(R"({"apiVersion": "pipeguard.io/v1alpha1",
+      "kind": "PipelineSecurityProfile", "metadata": {"name": "payments", "namespace": "etl"},
+      "spec": {"podSelector": {"matchLabels": {"pipeguard.io/pipeline": "payments"}},
+               "serviceAccount": {"name": "payments-etl"}}})"));
+  EXPECT_TRUE(added.ok()) << added.status().message();
+  return std::move(builder).Build();
+}
+
+constexpr const char* kEnforce = "images: {verify: false}";
+
+RequestInfo Create() {
+  RequestInfo request;
+  request.namespace_ = "etl";
+  return request;
+}
+
+TEST(EngineBounds, ThirtyThousandFindingsAreDeniedListedUpToTheCapAndCounted) {
+  const Verdict verdict = Engine().Evaluate(PodWithCredentialedUris(kFindings), Create(), *Context(kEnforce));
+  EXPECT_TRUE(verdict.governed);
+  EXPECT_FALSE(verdict.allowed);
+  ASSERT_EQ(verdict.violations.size(), kMaxReportedViolations);
+  EXPECT_EQ(verdict.unlisted.count, kFindings - kMaxReportedViolations);
+  EXPECT_EQ(verdict.unlisted.denials, kFindings - kMaxReportedViolations);
+  ASSERT_EQ(verdict.unlisted.by_rule.size(), 1u);
+  EXPECT_EQ(verdict.unlisted.by_rule.at(std::string(rules::kPlaintextSecret)), kFindings - kMaxReportedViolations);
+  EXPECT_EQ(verdict.ViolationCount(), static_cast<size_t>(kFindings));
+  EXPECT_EQ(verdict.DenialCount(), static_cast<size_t>(kFindings));
+  std::string previous;
+  for (const Violation& v : verdict.violations) {
+    EXPECT_EQ(v.rule, rules::kPlaintextSecret);
+    EXPECT_TRUE(v.blocking);
+    EXPECT_GE(v.path, previous) << "listed violations are sorted by path";
+    previous = v.path;
+    EXPECT_EQ(v.message.find("Xq7-vR93pLm"), std::string::npos) << v.message;
+  }
+}
+
+// Denials are listed before anything else, so a single denial among many warnings is never cut.
+TEST(EngineBounds, ADenialIsListedAheadOfManyNonBlockingFindings) {
+  json pod = PodWithCredentialedUris(0);
+  json& env = pod["spec"]["containers"][0]["env"];
+  // LOW findings (audit-only entropy) on 300 env vars, then one literal password.
+  for (int i = 0; i < 300; ++i) {
+    env.push_back(
+        {{"name", "BLOB_" + std::to_string(i)}, {"value", "Zq8vT3nW6yB1kM4pR7sX0cF5hJ2lD9gAe" + std::to_string(i)}});
+  }
+  env.push_back({{"name", "ZZ_DB_PASSWORD"}, {"value", "Sup3r-S3cret-Passw0rd!"}});
+  const Verdict verdict = Engine().Evaluate(pod, Create(), *Context(kEnforce));
+  EXPECT_FALSE(verdict.allowed);
+  ASSERT_EQ(verdict.violations.size(), kMaxReportedViolations);
+  EXPECT_TRUE(verdict.violations[0].blocking);
+  EXPECT_EQ(verdict.violations[0].path, "/spec/containers/0/env/301/value");
+  EXPECT_FALSE(verdict.violations[1].blocking);
+  EXPECT_EQ(verdict.DenialCount(), 1u);
+  EXPECT_EQ(verdict.unlisted.denials, 0u);
+  EXPECT_EQ(verdict.ViolationCount(), 301u);
+}
+
+// In audit mode nothing is denied, and the counts still cover every finding.
+TEST(EngineBounds, AuditModeCountsEveryFindingAndAllows) {
+  const Verdict verdict =
+      Engine().Evaluate(PodWithCredentialedUris(500), Create(), *Context("mode: audit\nimages: {verify: false}"));
+  EXPECT_TRUE(verdict.allowed);
+  EXPECT_EQ(verdict.mode, Mode::kAudit);
+  EXPECT_EQ(verdict.violations.size(), kMaxReportedViolations);
+  EXPECT_EQ(verdict.ViolationCount(), 500u);
+  EXPECT_TRUE(verdict.HasBlocking());
+}
+
+// At or under the cap nothing is unlisted.
+TEST(EngineBounds, UpToTheCapEverythingIsListed) {
+  const Verdict verdict = Engine().Evaluate(PodWithCredentialedUris(static_cast<int>(kMaxReportedViolations)), Create(),
+                                            *Context(kEnforce));
+  EXPECT_EQ(verdict.violations.size(), kMaxReportedViolations);
+  EXPECT_EQ(verdict.unlisted.count, 0u);
+  EXPECT_TRUE(verdict.unlisted.by_rule.empty());
+}
+
+}  // namespace
+}  // namespace pipeguard::policy

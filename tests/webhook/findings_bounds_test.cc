@@ -1,0 +1,166 @@
+// Bounded replies and audit lines for objects with very many findings (issue 9 item 3): the engine lists at most
+// policy::kMaxReportedViolations per object and counts the rest; the denial message, the warnings, the audit
+// annotations and the audit line state the full count, and the audit line stays small.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pipeguard/policy/config.h"
+#include "pipeguard/policy/context.h"
+#include "pipeguard/policy/engine.h"
+#include "pipeguard/webhook/audit_log.h"
+#include "pipeguard/webhook/handlers.h"
+#include "pipeguard/webhook/metrics.h"
+
+namespace pipeguard::webhook {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kFindings = 30000;
+
+json PodWithCredentialedUris(int n) {
+  json env = json::array();
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i);
+    env.push_back(
+        {{"name", "DB_URL_" + id},
+         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
+  }
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "p"}, {"namespace", "etl"}, {"labels", {{"pipeguard.io/pipeline", "payments"}}}}},
+          {"spec",
+           {{"serviceAccountName", "payments-etl"},
+            {"containers",
+             {{{"name", "base"}, {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"}, {"env", env}}}}}}};
+}
+
+std::shared_ptr<const policy::ContextSnapshot> Context() {
+  auto config = policy::ParseConfig("images: {verify: false}", "test");
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  policy::ContextSnapshotBuilder builder(std::move(config).value());
+  const auto added = builder.Add(json::parse(R"({"apiVersion": "pipeguard.io/v1alpha1",
+      "kind": "PipelineSecurityProfile", "metadata": {"name": "payments", "namespace": "etl"},
+      "spec": {"podSelector": {"matchLabels": {"pipeguard.io/pipeline": "payments"}},
+               "serviceAccount": {"name": "payments-etl"}}})"));
+  EXPECT_TRUE(added.ok()) << added.status().message();
+  return std::move(builder).Build();
+}
+
+AdmissionRequest PodRequest() {
+  AdmissionRequest request;
+  request.uid = "uid-bounds";
+  request.operation = "CREATE";
+  request.kind = "Pod";
+  request.namespace_ = "etl";
+  request.name = "p";
+  return request;
+}
+
+TEST(FindingsBounds, ThirtyThousandFindingsGiveABoundedDenialAndAuditLineWithTheFullCount) {
+  const AdmissionRequest request = PodRequest();
+  policy::RequestInfo info;
+  info.namespace_ = "etl";
+  const policy::Verdict verdict = policy::Engine().Evaluate(PodWithCredentialedUris(kFindings), info, *Context());
+  const AdmissionReply reply = ReplyFromVerdict(request, verdict);
+
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_EQ(reply.decision, Decision::kDenied);
+  EXPECT_NE(reply.message.find("pipeguard denied Pod etl/p: 30000 violations"), std::string::npos) << reply.message;
+  EXPECT_NE(reply.message.find("... and " + std::to_string(kFindings - kMaxListedViolations) + " more"),
+            std::string::npos);
+  EXPECT_LT(reply.message.size(), 16u * 1024u);
+  EXPECT_EQ(reply.findings.size(), policy::kMaxReportedViolations);
+  EXPECT_EQ(reply.unlisted_findings, kFindings - policy::kMaxReportedViolations);
+  EXPECT_EQ(reply.audit_annotations.at("violations"), "30000");
+  EXPECT_EQ(reply.audit_annotations.at("rules"), "plaintext-secret");
+
+  const std::string line = FormatAuditLine(request, reply, "validate", 1.0, std::chrono::system_clock::now());
+  EXPECT_LT(line.size(), 64u * 1024u);
+  const json parsed = json::parse(line);
+  EXPECT_EQ(parsed.at("findings").size(), policy::kMaxReportedViolations);
+  EXPECT_EQ(parsed.at("paths").size(), policy::kMaxReportedViolations);
+  EXPECT_EQ(parsed.at("findings_unlisted"), kFindings - policy::kMaxReportedViolations);
+  EXPECT_EQ(line.find("Xq7-vR93pLm"), std::string::npos);
+}
+
+// The audit line caps what any reply lists (not only the engine's), and cuts long paths and image references.
+TEST(FindingsBounds, AuditLineCapsFindingsImagesAndLongStrings) {
+  AdmissionReply reply = Denied("u", "denied");
+  reply.evaluated = true;
+  reply.governed = true;
+  for (int i = 0; i < 1000; ++i) {
+    reply.findings.push_back(
+        {"plaintext-secret", "/spec/sparkConf/" + std::string(10000, 'k') + std::to_string(i), "HIGH", true, false});
+  }
+  reply.unlisted_findings = 5;
+  for (int i = 0; i < 300; ++i) {
+    reply.images.push_back({"registry.corp/" + std::string(5000, 'i'), "", false, "fresh", "", "no signature found"});
+  }
+  const std::string line = FormatAuditLine(PodRequest(), reply, "validate", 1.0, std::chrono::system_clock::now());
+  EXPECT_LT(line.size(), 256u * 1024u);
+  const json parsed = json::parse(line);
+  ASSERT_EQ(parsed.at("findings").size(), kMaxAuditFindings);
+  EXPECT_EQ(parsed.at("findings_unlisted"), 1000 - kMaxAuditFindings + 5);
+  for (const auto& f : parsed.at("findings")) EXPECT_LE(f.at("path").get<std::string>().size(), kMaxAuditStringBytes);
+  ASSERT_EQ(parsed.at("images").size(), kMaxAuditImages);
+  EXPECT_EQ(parsed.at("images_unlisted"), 300 - kMaxAuditImages);
+  for (const auto& image : parsed.at("images")) {
+    EXPECT_LE(image.at("image").get<std::string>().size(), kMaxAuditStringBytes);
+  }
+}
+
+// A short reply keeps its line as it was: no "findings_unlisted" key.
+TEST(FindingsBounds, AuditLineWithoutUnlistedFindingsHasNoCount) {
+  AdmissionReply reply = Denied("u", "denied");
+  reply.findings.push_back({"plaintext-secret", "/spec/containers/0/env/0/value", "HIGH", true, false});
+  const json parsed =
+      json::parse(FormatAuditLine(PodRequest(), reply, "validate", 1.0, std::chrono::system_clock::now()));
+  EXPECT_EQ(parsed.at("findings").size(), 1u);
+  EXPECT_FALSE(parsed.contains("findings_unlisted"));
+}
+
+// In audit mode every finding is a warning: the summary warning counts the unlisted ones too.
+TEST(FindingsBounds, AuditModeWarningSummaryCountsUnlistedFindings) {
+  policy::Verdict verdict;
+  verdict.governed = true;
+  verdict.mode = policy::Mode::kAudit;
+  verdict.mode_source = "config";
+  for (size_t i = 0; i < policy::kMaxReportedViolations; ++i) {
+    policy::Violation v;
+    v.rule = "plaintext-secret";
+    v.path = "/spec/containers/0/env/" + std::to_string(i) + "/value";
+    v.message = "env var holds a literal secret";
+    v.blocking = true;
+    verdict.violations.push_back(v);
+  }
+  verdict.unlisted.count = 400;
+  verdict.unlisted.denials = 400;
+  verdict.unlisted.by_rule["insecure-transport"] = 400;
+  const AdmissionReply reply = ReplyFromVerdict(PodRequest(), verdict);
+  EXPECT_TRUE(reply.allowed);
+  ASSERT_EQ(reply.warnings.size(), kMaxWarnings);
+  EXPECT_EQ(reply.warnings.back(),
+            "pipeguard: " + std::to_string(policy::kMaxReportedViolations + 400 - (kMaxWarnings - 1)) +
+                " more findings; see the webhook audit log");
+  EXPECT_EQ(reply.audit_annotations.at("violations"), "500");
+  EXPECT_EQ(reply.audit_annotations.at("rules"), "insecure-transport,plaintext-secret");
+  // A rule found only among the unlisted violations still reaches the audit line's "rules".
+  const json line =
+      json::parse(FormatAuditLine(PodRequest(), reply, "validate", 1.0, std::chrono::system_clock::now()));
+  EXPECT_EQ(line.at("rules"), json::parse(R"(["insecure-transport", "plaintext-secret"])"));
+  EXPECT_EQ(line.at("findings_unlisted"), 400);
+  // And the per-rule request counter.
+  WebhookMetrics metrics;
+  metrics.RecordAdmission("validate", reply, 0.001);
+  EXPECT_NE(metrics.Serialize().find("pipeguard_webhook_rule_requests_total{decision=\"allowed\",rule=\"insecure-"
+                                     "transport\",webhook=\"validate\"} 1"),
+            std::string::npos)
+      << metrics.Serialize();
+}
+
+}  // namespace
+}  // namespace pipeguard::webhook

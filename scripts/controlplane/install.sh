@@ -208,7 +208,8 @@ build_kubernetes() {
     exec_in_dir "$src" \
     "$go_bin" build -mod=mod -trimpath -ldflags "$ldflags" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
-  "$out/kube-apiserver" --version | grep -q "Kubernetes $kube_ver" || cp_die "built kube-apiserver is not $kube_ver"
+  # Captured, not piped into grep -q: under pipefail a writer that prints after grep exits fails with SIGPIPE.
+  [[ $("$out/kube-apiserver" --version) == *"Kubernetes $kube_ver"* ]] || cp_die "built kube-apiserver is not $kube_ver"
   install_binary "$out/kube-apiserver" "$cache/bin/kube-apiserver-$kube_ver/kube-apiserver"
   install_binary "$out/kubectl" "$cache/bin/kubectl-$kube_ver/kubectl"
   rm -rf "$out"
@@ -239,7 +240,7 @@ build_etcd() {
     exec_in_dir "$src" \
     "$go_bin" build -mod=mod -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_ver" \
     -o "$out/etcd" go.etcd.io/etcd/server/v3
-  "$out/etcd" --version | grep -q "etcd Version: ${etcd_ver#v}" || cp_die "built etcd is not $etcd_ver"
+  [[ $("$out/etcd" --version) == *"etcd Version: ${etcd_ver#v}"* ]] || cp_die "built etcd is not $etcd_ver"
   install_binary "$out/etcd" "$cache/bin/etcd-$etcd_ver/etcd"
   rm -rf "$out"
   out=
@@ -256,7 +257,7 @@ build_helm() {
     env GOBIN="$out" "$go_bin" install -trimpath \
     -ldflags "-s -w -X $v.version=$helm_ver -X $v.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@$helm_ver"
-  "$out/helm" version --template '{{.Version}}' | grep -qx "$helm_ver" || cp_die "built helm is not $helm_ver"
+  [[ $("$out/helm" version --template '{{.Version}}') == "$helm_ver" ]] || cp_die "built helm is not $helm_ver"
   install_binary "$out/helm" "$cache/bin/helm-$helm_ver/helm"
   rm -rf "$out"
   out=

@@ -128,7 +128,8 @@ build_cosign() {
     env GOBIN="$out" "$go_bin" install -trimpath \
     -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=$ver -X sigs.k8s.io/release-utils/version.gitTreeState=clean" \
     "$mod/cmd/cosign@$ver"
-  "$out/cosign" version 2>&1 | grep -q "GitVersion: *$ver" || reg_die "built cosign does not report $ver"
+  # Captured, not piped into grep -q: under pipefail a writer that prints after grep exits fails with SIGPIPE.
+  [[ $("$out/cosign" version 2>&1) =~ GitVersion:\ *$ver ]] || reg_die "built cosign does not report $ver"
   mkdir -p "$(dirname "$dest")"
   mv -f "$out/cosign" "$dest"
   rm -rf "$out"

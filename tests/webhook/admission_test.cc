@@ -113,6 +113,24 @@ TEST(ParseAdmissionReview, BracketsInsideStringsDoNotCountAsNesting) {
   EXPECT_TRUE(ParseAdmissionReview(MakeReview(pod, "etl", "u").dump()).ok());
 }
 
+TEST(ParseAdmissionReview, FragmentedBodiesAreRefusedBeforeTheirDomIsBuilt) {
+  // 300,000 empty objects: ~600 KB of text, ~30 MB as a DOM.
+  json pod = CleanPod();
+  pod["x"] = json::array();
+  for (int i = 0; i < 300000; ++i) pod["x"].push_back(json::object());
+  auto parsed = ParseAdmissionReview(MakeReview(pod, "etl", "u").dump());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("at most 200000 are accepted"), std::string::npos)
+      << parsed.status().message();
+
+  // Commas inside strings are not values; a realistic large pod (30,000 env vars) is within the bound.
+  json big = CleanPod();
+  big["metadata"]["annotations"] = {{"note", std::string(400000, ',')}};
+  auto& env = big["spec"]["containers"][0]["env"];
+  for (int i = 0; i < 30000; ++i) env.push_back({{"name", "V" + std::to_string(i)}, {"value", "x"}});
+  EXPECT_TRUE(ParseAdmissionReview(MakeReview(big, "etl", "u").dump()).ok());
+}
+
 TEST(SerializeAdmissionReview, AllowedEchoesUidWithoutStatus) {
   const json out = json::parse(SerializeAdmissionReview(Allowed("abc")));
   EXPECT_EQ(out["apiVersion"], "admission.k8s.io/v1");

@@ -103,8 +103,9 @@ struct WebhookServer::Impl {
   std::unique_ptr<ssl::context> tls;
   std::vector<std::unique_ptr<Loop>> loops;
   std::unique_ptr<asio::thread_pool> handler_pool;
-  std::optional<tcp::acceptor> acceptor;  // owned by loops[0]
-  size_t next_loop = 0;                   // touched by the accepting coroutine only
+  std::unique_ptr<asio::thread_pool> large_pool;  // reviews over max_inline_body_bytes: bounds their DOMs' memory
+  std::optional<tcp::acceptor> acceptor;          // owned by loops[0]
+  size_t next_loop = 0;                           // touched by the accepting coroutine only
   int port = -1;
 
   std::atomic<bool> started{false};
@@ -399,8 +400,9 @@ struct WebhookServer::Impl {
                                                  " reviews waiting); the request was not evaluated, retry"),
                           "overloaded"};
     }
+    asio::thread_pool& pool = body.size() > options.max_inline_body_bytes ? *large_pool : *handler_pool;
     HttpReply reply = co_await asio::co_spawn(
-        *handler_pool,
+        pool,
         [&]() -> asio::awaitable<HttpReply> {
           if (Clock::now() >= deadline) {
             co_return HttpReply{503,
@@ -483,9 +485,10 @@ struct WebhookServer::Impl {
     for (auto& loop : loops) {
       if (loop->thread.joinable() && loop->thread.get_id() != std::this_thread::get_id()) loop->thread.join();
     }
-    if (handler_pool) {
-      handler_pool->stop();
-      handler_pool->join();
+    for (auto* pool : {handler_pool.get(), large_pool.get()}) {
+      if (pool == nullptr) continue;
+      pool->stop();
+      pool->join();
     }
   }
 };
@@ -545,6 +548,7 @@ Status WebhookServer::Start() {
   s.port = acceptor.local_endpoint().port();
   s.acceptor.emplace(std::move(acceptor));
   s.handler_pool = std::make_unique<asio::thread_pool>(handler_count);
+  s.large_pool = std::make_unique<asio::thread_pool>(std::max<size_t>(1, s.options.large_review_threads));
   asio::co_spawn(s.loops[0]->io, s.Accept(), asio::detached);
   for (auto& loop : s.loops) {
     loop->thread = std::thread([l = loop.get()] { l->io.run(); });

@@ -106,6 +106,9 @@ using AdmissionHandler = std::function<AdmissionReply(const AdmissionRequest&)>;
 struct ParseLimits {
   int max_depth = 64;          // JSON nesting deeper than this is rejected before parsing (no deep recursion)
   size_t max_uid_bytes = 128;  // Kubernetes UIDs are 36 characters
+  // JSON values (containers + elements) in the body, estimated before parsing; bounds the DOM's memory (~100 bytes
+  // a value) whatever the body's shape. 30,000 env vars are ~90,000 values.
+  size_t max_values = 200000;
 };
 
 // Parses an admission.k8s.io/v1 AdmissionReview body. On error, the Status message says what is wrong and how to

@@ -64,6 +64,8 @@ struct ServerOptions {
   // Reviews up to this size run inline on their loop unless they need a registry call (imageverify::WouldBlock);
   // larger ones always go to the handler pool, so evaluating a huge object never stalls a loop's other connections.
   size_t max_inline_body_bytes = 256 * 1024;
+  // Threads that evaluate those larger reviews: at most this many large DOMs exist at once (memory bound).
+  size_t large_review_threads = 2;
 
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds header_timeout{5000};

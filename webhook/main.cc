@@ -33,8 +33,8 @@
 #include "pipeguard/webhook/tls.h"
 
 // jemalloc's settings (it reads this symbol at start; linked in Release builds, see cmake/Dependencies.cmake): a
-// background thread hands freed pages back to the OS within about a second, so memory taken by a burst of large
-// reviews does not stay resident.
+// background thread hands freed pages back to the OS within about a second (the server also purges right after
+// each large review), so memory taken by a burst of large reviews does not stay resident.
 extern "C" {
 extern const char* malloc_conf;
 const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";

@@ -75,6 +75,9 @@ struct ServerOptions {
   // Upper bound of a review's deadline; the API server's ?timeout= (less timeout_margin) lowers it.
   std::chrono::milliseconds handler_timeout{10000};
   std::chrono::milliseconds timeout_margin{500};
+  // On Shutdown(), idle keep-alive connections stay open this long (a request arriving on one is answered with
+  // Connection: close) before they are closed.
+  std::chrono::milliseconds drain_idle_grace{1000};
 
   size_t max_connections = 16384;          // open connections, all phases
   size_t max_requests_per_connection = 0;  // 0 = unlimited; else Connection: close on the last one
@@ -109,8 +112,8 @@ class WebhookServer {
   // call it, wait for the endpoints to drop this replica, then Shutdown(). Idempotent.
   void StartDraining();
 
-  // Graceful stop: StartDraining(), stop accepting, close idle keep-alive connections, answer every request
-  // already accepted (with Connection: close), then stop the loops. Waits up to `drain_timeout` for the open
+  // Graceful stop: StartDraining(), stop accepting, answer every request with Connection: close, close the
+  // connections still idle after drain_idle_grace, then stop the loops. Waits up to `drain_timeout` for the open
   // connections to finish; returns true when all did. Idempotent.
   bool Shutdown(std::chrono::milliseconds drain_timeout);
 

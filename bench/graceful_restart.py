@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Rolling restart of two pipeguard-webhook replicas under steady admission load: no request may fail.
 
-  graceful_restart.py --webhook BINARY --fixtures DIR [--rate 500] [--seconds 24] [--workers 8]
+  graceful_restart.py --build DIR [--rate 500] [--seconds 24] [--workers 8]
+  graceful_restart.py --webhook BINARY --fixtures DIR ...
 
-DIR holds config.yaml, context/, review.json, tls.crt, tls.key (bench/write_fixtures + openssl). Two replicas
+--build: a build tree with webhook/pipeguard-webhook and bench/write_fixtures (fixtures and a certificate are made
+in a temporary directory); or --fixtures DIR holding config.yaml, context/, review.json, tls.crt, tls.key. Two replicas
 listen on two loopback ports. A client sends --rate AdmissionReviews/s over --workers keep-alive connections,
 each opened to a replica picked from the current endpoint list, as the API server does through a Service. The
 script plays Kubernetes: it removes a replica from the endpoints (preStop), sends SIGTERM 1 s later, starts it
@@ -14,14 +16,18 @@ writing to it (nothing written: safe to retry); every request whose bytes were w
 AdmissionReview back counts as failed. Exit status 0 only when no request failed and both restarts happened.
 """
 import argparse
+import atexit
 import http.client
 import json
 import os
 import select
+import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -57,6 +63,13 @@ class Replica:
                 return
             time.sleep(0.05)
         raise SystemExit(f"{self.name} did not become ready")
+
+
+def free_port():
+    """A free loopback port. Each replica restarts on the same port, so it cannot be the server's own pick."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def insecure():
@@ -156,16 +169,29 @@ def worker(endpoints, body, interval, stop, stats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--webhook", required=True)
-    parser.add_argument("--fixtures", required=True)
+    parser.add_argument("--build")
+    parser.add_argument("--webhook")
+    parser.add_argument("--fixtures")
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=24)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--ports", default="18471,18472")
+    parser.add_argument("--ports", default="0,0", help="two loopback ports (0: pick free ones)")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 120)
+    if args.build:
+        scratch = tempfile.mkdtemp(prefix="pipeguard-restart-")
+        atexit.register(shutil.rmtree, scratch, True)
+        subprocess.run([os.path.join(args.build, "bench", "write_fixtures"), scratch], check=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", os.path.join(scratch, "tls.key"), "-out", os.path.join(scratch, "tls.crt")],
+                       check=True, stderr=subprocess.DEVNULL)
+        args.fixtures = scratch
+        args.webhook = args.webhook or os.path.join(args.build, "webhook", "pipeguard-webhook")
+    if not args.webhook or not args.fixtures:
+        parser.error("give --build DIR, or --webhook and --fixtures")
     body = open(os.path.join(args.fixtures, "review.json"), "rb").read()
-    ports = [int(p) for p in args.ports.split(",")]
+    ports = [int(p) or free_port() for p in args.ports.split(",")]
     replicas = [Replica(f"replica-{i}", args.webhook, args.fixtures, p) for i, p in enumerate(ports)]
     for r in replicas:
         r.start()

@@ -178,8 +178,7 @@ TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
   const std::string request = BuildRequest("POST", "/validate", MakeReview(pod, "etl", "bin-in-flight").dump());
   const size_t split = request.size() - 40;
   ASSERT_TRUE(c->SendAll(request.substr(0, split)));
-  // Let the server's worker pick the bytes up: cpp-httplib checks for shutdown between two requests of a
-  // keep-alive connection, so a request whose first byte it has not yet seen when SIGTERM lands is not in flight.
+  // Let the server read the head: a request is in flight once its first bytes have been read.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   webhook.Signal(SIGTERM);
   ASSERT_TRUE(WaitFor([&] { return webhook.Stderr().find("draining") != std::string::npos; })) << webhook.Stderr();
@@ -205,6 +204,52 @@ TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
     ASSERT_FALSE(entry.is_discarded()) << line;
     EXPECT_TRUE(entry.contains("level") && entry.contains("msg")) << line;
   }
+}
+
+TEST_F(WebhookBinaryTest, IdleSlowAndSilentConnectionsDoNotStarveANewClient) {
+  testing::WritePair(dir_.path(), 1);
+  Process webhook(
+      {"--config", DataPath("config.yaml"), "--context", DataPath("context"), "--tls-cert", dir_.File("cert.pem"),
+       "--tls-key", dir_.File("key.pem"), "--listen", "127.0.0.1:0", "--port-file", dir_.File("port")},
+      dir_);
+  ASSERT_TRUE(webhook.spawned());
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) << webhook.Stderr();
+  const int port = std::stoi(ReadText(dir_.File("port")));
+  const json pod = ReadJson(DataPath("pods/clean_kpo_pod.json"));
+  const auto validate = [&](const std::string& uid) {
+    return BuildRequest("POST", "/validate", MakeReview(pod, "etl", uid).dump());
+  };
+  std::string error;
+  // 300 pooled keep-alive connections (12 API server replicas' worth), 100 slowloris, 100 silent TCP connections:
+  // the thread-per-connection core had 16 workers and let none of the new client's bytes in.
+  std::vector<std::unique_ptr<testing::TlsTestConnection>> idle, slow;
+  for (int i = 0; i < 300; ++i) {
+    idle.push_back(testing::TlsTestConnection::Connect(port, &error));
+    ASSERT_NE(idle.back(), nullptr) << error;
+    ASSERT_TRUE(idle.back()->RoundTrip(BuildRequest("GET", "/healthz", "", "")));
+  }
+  for (int i = 0; i < 100; ++i) {
+    slow.push_back(testing::TlsTestConnection::Connect(port, &error));
+    ASSERT_NE(slow.back(), nullptr) << error;
+    ASSERT_TRUE(slow.back()->SendAll("POST /validate HTTP/1.1\r\nHost: x\r\n"));
+  }
+  std::vector<int> silent;
+  for (int i = 0; i < 100; ++i) silent.push_back(testing::ConnectPlainTcp(port));
+
+  const auto start = std::chrono::steady_clock::now();
+  auto fresh = testing::TlsTestConnection::Connect(port, &error);
+  ASSERT_NE(fresh, nullptr) << error;
+  auto reply = fresh->RoundTrip(validate("fresh-client"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(json::parse(reply->body)["response"]["uid"], "fresh-client");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // The defaults cut the slow and silent ones at their 5 s deadlines; the pooled ones stay usable (120 s).
+  EXPECT_TRUE(slow.front()->ServerClosed());
+  EXPECT_TRUE(testing::PeerClosesWithin(silent.front(), std::chrono::seconds(8)));
+  EXPECT_EQ(json::parse(idle.back()->RoundTrip(validate("pooled"))->body)["response"]["uid"], "pooled");
+  for (int fd : silent) ::close(fd);
+  webhook.Signal(SIGTERM);
+  EXPECT_EQ(webhook.Wait(std::chrono::seconds(40)), 0) << webhook.Stderr();
 }
 
 TEST_F(WebhookBinaryTest, GuardrailsConfigDeniesProfilesThatBreakThePlatformGuardrails) {

@@ -42,28 +42,8 @@ std::unique_ptr<TlsTestConnection> Connect(int port, int timeout_ms = 10000) {
   return connection;
 }
 
-// A plain TCP connection that never starts TLS. -1 on failure.
-int ConnectTcp(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True when the peer closes `fd` (EOF or reset) within `timeout`.
-bool TcpClosedWithin(int fd, std::chrono::milliseconds timeout) {
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char byte;
-  const ssize_t n = ::recv(fd, &byte, 1, 0);
-  return n == 0 || (n < 0 && errno == ECONNRESET);
-}
+using testing::ConnectPlainTcp;
+using testing::PeerClosesWithin;
 
 std::string Validate(const std::string& uid, std::string_view target = "/validate") {
   return BuildRequest("POST", target, MakeReview(json{{"apiVersion", "v1"}, {"kind", "Pod"}}, "etl", uid).dump());
@@ -132,7 +112,7 @@ TEST(ServingCore, IdleKeepAliveConnectionsAndSlowHeadersDoNotStarveNewClients) {
     ASSERT_TRUE(slow.back()->SendAll("POST /validate HTTP/1.1\r\nHost: x\r\n"));
   }
   std::vector<int> silent;
-  for (int i = 0; i < 64; ++i) silent.push_back(ConnectTcp(port));
+  for (int i = 0; i < 64; ++i) silent.push_back(ConnectPlainTcp(port));
 
   const auto start = Clock::now();
   auto fresh = Connect(port);
@@ -176,9 +156,9 @@ TEST(ServingCore, SilentTcpConnectionsAreClosedAtTheHandshakeDeadline) {
   ServerOptions options;
   options.handshake_timeout = std::chrono::milliseconds(500);
   CustomServer custom(Snapshot(), EchoEndpoints(), options);
-  const int fd = ConnectTcp(custom.server->port());
+  const int fd = ConnectPlainTcp(custom.server->port());
   ASSERT_GE(fd, 0);
-  EXPECT_TRUE(TcpClosedWithin(fd, std::chrono::seconds(3)));
+  EXPECT_TRUE(PeerClosesWithin(fd, std::chrono::seconds(3)));
   ::close(fd);
 }
 
@@ -226,9 +206,9 @@ TEST(ServingCore, AtTheConnectionCapNewConnectionsAreClosedAndOpenOnesServe) {
   for (int i = 0; i < 200 && custom.server->open_connections() < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  const int fd = ConnectTcp(port);
+  const int fd = ConnectPlainTcp(port);
   ASSERT_GE(fd, 0);
-  EXPECT_TRUE(TcpClosedWithin(fd, std::chrono::seconds(2)));
+  EXPECT_TRUE(PeerClosesWithin(fd, std::chrono::seconds(2)));
   ::close(fd);
   auto reply = open[0]->RoundTrip(Validate("capped"));
   EXPECT_EQ(UidOf(reply), "capped");

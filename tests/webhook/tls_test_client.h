@@ -7,6 +7,7 @@
 
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,6 +62,12 @@ class TlsTestConnection {
   SSL* ssl_ = nullptr;
   std::string buffer_;
 };
+
+// A plain TCP connection to 127.0.0.1:port that never starts TLS (a silent client); -1 on failure. The caller
+// closes it.
+int ConnectPlainTcp(int port);
+// True when the peer closes `fd` (EOF or reset) within `timeout`.
+bool PeerClosesWithin(int fd, std::chrono::milliseconds timeout);
 
 // An HTTP/1.1 request with Host, Content-Type (when non-empty) and Content-Length headers.
 std::string BuildRequest(std::string_view method, std::string_view path, std::string_view body = "",

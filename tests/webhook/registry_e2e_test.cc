@@ -129,11 +129,8 @@ TEST(WebhookRealRegistryTest, SignedImageIsAllowedAndPinnedUnsignedIsDenied) {
   const std::string signed_image = registry.host() + "/team/app:v3";
   pod["spec"]["containers"][0]["image"] = signed_image;
 
-  auto validated = connection->RoundTrip(BuildRequest("POST", "/validate", MakeReview(pod, "etl", "e2e-1").dump()));
-  ASSERT_TRUE(validated);
-  const json validated_review = json::parse(validated->body);
-  EXPECT_EQ(validated_review["response"]["allowed"], true) << validated->body << webhook.Stderr();
-
+  // /mutate first, with nothing cached, as the API server calls it (mutating webhooks run before validating
+  // ones): the review must leave its event loop for the handler pool to reach the registry, and still pin.
   auto mutated = connection->RoundTrip(BuildRequest("POST", "/mutate", MakeReview(pod, "etl", "e2e-2").dump()));
   ASSERT_TRUE(mutated);
   const json mutated_review = json::parse(mutated->body);
@@ -141,6 +138,11 @@ TEST(WebhookRealRegistryTest, SignedImageIsAllowedAndPinnedUnsignedIsDenied) {
   ASSERT_EQ(mutated_review["response"]["patchType"], "JSONPatch") << mutated->body;
   const json patched = pod.patch(json::parse(Base64Decode(mutated_review["response"]["patch"].get<std::string>())));
   EXPECT_EQ(patched["spec"]["containers"][0]["image"], registry.host() + "/team/app@" + *signed_digest);
+
+  auto validated = connection->RoundTrip(BuildRequest("POST", "/validate", MakeReview(pod, "etl", "e2e-1").dump()));
+  ASSERT_TRUE(validated);
+  const json validated_review = json::parse(validated->body);
+  EXPECT_EQ(validated_review["response"]["allowed"], true) << validated->body << webhook.Stderr();
 
   pod["spec"]["containers"][0]["image"] = registry.host() + "/team/app:unsigned";
   auto denied = connection->RoundTrip(BuildRequest("POST", "/validate", MakeReview(pod, "etl", "e2e-3").dump()));

@@ -5,16 +5,13 @@
 // thread instead of making a registry call (every verdict it needs is not fresh in its caches). It throws before
 // any registry call, thread or cache write, so the review can simply be run again elsewhere. Nothing else in
 // pipeguard throws WouldBlock; code between the scope and the service must let it pass (the webhook's decorators
-// rethrow it without recording anything).
+// rethrow it without recording anything). It deliberately does not derive from std::exception, so that a
+// `catch (const std::exception&)` meant for real failures cannot swallow it.
 #pragma once
-
-#include <exception>
 
 namespace pipeguard::imageverify {
 
-struct WouldBlock final : std::exception {
-  const char* what() const noexcept override { return "the review would wait on a registry"; }
-};
+struct WouldBlock final {};
 
 class NonBlockingScope {
  public:

@@ -106,6 +106,40 @@ TEST_F(ValidatingHandlerTest, UngovernedPodIsAllowedWithoutFindings) {
   EXPECT_EQ(reply.audit_annotations.at("governed"), "false");
 }
 
+TEST_F(ValidatingHandlerTest, MalformedGovernedPodIsDeniedNamingTheField) {
+  json pod = SecretPod();
+  json env_as_object = json::object();
+  for (const auto& var : pod["spec"]["containers"][0]["env"]) {
+    if (var.contains("value")) env_as_object[var["name"].get<std::string>()] = var["value"];
+  }
+  pod["spec"]["containers"][0]["env"] = env_as_object;  // a map instead of a list of {name, value}
+  const AdmissionReply reply = Review(pod, "etl");
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_EQ(reply.decision, Decision::kDenied);
+  EXPECT_TRUE(reply.governed);
+  EXPECT_TRUE(HasFinding(reply, "malformed-object", "/spec/containers/0/env"));
+  EXPECT_NE(reply.message.find("malformed-object at /spec/containers/0/env: is an object where Kubernetes defines a "
+                               "list"),
+            std::string::npos)
+      << reply.message;
+  for (const auto& secret : testing::PlantedSecrets()) {
+    EXPECT_EQ(reply.message.find(secret.value), std::string::npos) << secret.env_name;
+  }
+}
+
+TEST_F(ValidatingHandlerTest, GovernedPodWithoutKindIsDeniedAsTheRequestKind) {
+  json pod = SecretPod();
+  pod.erase("kind");
+  json review = MakeReview(pod, "etl", "uid-nokind");
+  review["request"]["kind"]["kind"] = "Pod";  // the API server names the kind in the request
+  auto request = ParseAdmissionReview(review.dump());
+  ASSERT_TRUE(request.ok()) << request.status().message();
+  const AdmissionReply reply = handler_(*request);
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasFinding(reply, "malformed-object", "/kind"));
+  EXPECT_NE(reply.message.find("is missing where Kubernetes defines \"Pod\""), std::string::npos) << reply.message;
+}
+
 TEST_F(ValidatingHandlerTest, DeleteIsAllowedWithoutEvaluation) {
   const AdmissionReply reply = Review(SecretPod(), "etl", "DELETE");
   EXPECT_TRUE(reply.allowed);

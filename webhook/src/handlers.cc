@@ -87,6 +87,7 @@ policy::RequestInfo RequestInfoOf(const AdmissionRequest& request, const UnixClo
   info.username = request.username;
   info.groups = request.groups;
   info.namespace_ = request.namespace_;
+  info.kind = request.kind;
   info.now_unix_seconds = clock();
   return info;
 }
@@ -190,12 +191,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    policy::RequestInfo info;
-    info.operation = request.operation;
-    info.username = request.username;
-    info.groups = request.groups;
-    info.namespace_ = request.namespace_;
-    info.now_unix_seconds = clock();
+    const policy::RequestInfo info = RequestInfoOf(request, clock);
     const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, images);
     return ReplyFromVerdict(request, verdict);
   };

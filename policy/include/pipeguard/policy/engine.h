@@ -21,7 +21,10 @@ struct RequestInfo {
   std::string operation = "CREATE";  // CREATE, UPDATE (DELETE and CONNECT are never governed)
   std::string username;
   std::vector<std::string> groups;
-  std::string namespace_;             // the request namespace; used when the object has none
+  std::string namespace_;  // the request namespace; used when the object has none
+  // The kind the admission request names (request.kind.kind); empty outside the webhook. An object whose own
+  // `kind` is missing or differs is evaluated as this kind and denied as malformed.
+  std::string kind;
   std::int64_t now_unix_seconds = 0;  // for break-glass expiry
 };
 

@@ -42,6 +42,20 @@ TEST(ParseAdmissionReview, NamesGenerateNamePodsByTheirPrefix) {
   EXPECT_EQ(parsed->name, "sales-extract-*");
 }
 
+TEST(ParseAdmissionReview, KeepsTheStoredObjectOfAnUpdate) {
+  json stored = CleanPod();
+  stored["metadata"]["finalizers"] = {"example.com/hold"};
+  json review = MakeReview(CleanPod(), "etl", "u-upd", "UPDATE");
+  review["request"]["oldObject"] = stored;
+  auto parsed = ParseAdmissionReview(review.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->old_object, stored);
+  EXPECT_EQ(parsed->object, CleanPod());
+  auto created = ParseAdmissionReview(MakeReview(CleanPod(), "etl", "u-new").dump());
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(created->old_object.is_null());
+}
+
 TEST(ParseAdmissionReview, DeleteNeedsNoObject) {
   auto parsed = ParseAdmissionReview(MakeReview(CleanPod(), "etl", "u-del", "DELETE").dump());
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
@@ -93,6 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "request.object is missing"},
         BadReview{"object_not_object", ReviewWith([](json& r) { r["request"]["object"] = "pod"; }).dump(), "uid-7",
                   "request.object must be"},
+        BadReview{"old_object_not_object", ReviewWith([](json& r) { r["request"]["oldObject"] = 3; }).dump(), "uid-7",
+                  "request.oldObject must be"},
         BadReview{"bad_operation", ReviewWith([](json& r) { r["request"]["operation"] = "PATCH"; }).dump(), "uid-7",
                   "request.operation"},
         BadReview{"groups_not_list", ReviewWith([](json& r) { r["request"]["userInfo"]["groups"] = "admins"; }).dump(),

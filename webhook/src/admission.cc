@@ -341,6 +341,11 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
     if (!has_object) return Invalid("request.object is missing; " + out.operation + " reviews must carry the object");
     if (!object->is_object()) return Invalid("request.object must be a Kubernetes object (a JSON object)");
   }
+  // The stored object, for UPDATE (and DELETE): updates that change nothing the rules read are not evaluated.
+  if (auto old_object = request_it->find("oldObject"); old_object != request_it->end() && !old_object->is_null()) {
+    if (!old_object->is_object()) return Invalid("request.oldObject must be a Kubernetes object (a JSON object)");
+    out.old_object = std::move(root["request"]["oldObject"]);
+  }
   if (has_object && object->is_object()) {
     out.object = std::move(root["request"]["object"]);
     if (out.kind.empty()) {

@@ -378,7 +378,7 @@ bool AddPodTemplateEntries(const std::string& text, const std::string& path, Pod
   const json* meta = Child(*pod, "metadata");
   std::optional<PodUnit> unit_from =
       PodSpecUnit(meta != nullptr && meta->is_object() ? meta : nullptr, "/metadata", *pod, "", ignored);
-  if (!unit_from) return false;
+  if (!unit_from || !unit_from->readable) return false;
   PodUnit& from = *unit_from;
   for (auto& entry : from.scan.entries) {
     entry.path = path;

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite (README command 2; .ci/run calls this).
 #
-#   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, fuzzing (every
-#                                   libFuzzer target, PIPEGUARD_FUZZ_SECONDS each, default 60), integration tests,
+#   bash scripts/test.sh            everything: format check, Release + ASan/UBSan unit tests, integration tests,
 #                                   end-to-end suites (e2e/)
 #   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
 #
-# Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/, build-asan/ and build-fuzz/ so
-# reruns are incremental. Exit status is non-zero when anything fails.
+# Installs what it needs (scripts/install-deps.sh). The full run also fuzzes every libFuzzer target (tests/fuzz) for
+# PIPEGUARD_FUZZ_SECONDS each (default 60). Build trees are kept in build/, build-asan/ and build-fuzz/ so reruns are
+# incremental. Exit status is non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -487,6 +487,108 @@ if apply_denied "profile asking for a bucket outside allowedBucketPatterns denie
 fi
 row_end "$outcome"
 
+# A profile stored before the guardrails were tightened (as after a `helm upgrade` that tightens them): here it gets
+# in while no webhook judges profiles (the ValidatingWebhookConfiguration is taken away for a moment). The operator
+# adds its finalizer and reports Ready=False. With the webhook back, a change of its spec is still denied, but the
+# updates that only touch finalizers (the operator's and a user's, before and after the delete) are admitted without
+# evaluation, so `kubectl delete` completes.
+legacy=orders-legacy
+row_begin "operator: stored profile beyond the guardrails deleted" "finalizer updates admitted, spec change denied, gone"
+outcome="not deleted"
+cat >"$tmp/legacy-profile.yaml" <<YAML
+apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata:
+  name: $legacy
+  namespace: $ns
+spec:
+  podSelector:
+    matchLabels: {pipeguard.io/pipeline: $legacy}
+  serviceAccount:
+    name: $legacy
+  aws:
+    s3:
+      - {bucket: finance-prod-ledger, access: read}
+YAML
+legacy_get() { "$KUBECTL" --request-timeout=30s -n "$ns" get pipelinesecurityprofile "$legacy" -o "jsonpath=$1" 2>&1; }
+"$KUBECTL" --request-timeout=30s get validatingwebhookconfiguration "$WEBHOOK_CONFIGURATION_NAME" -o json |
+  python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+    o["metadata"].pop(k, None)
+json.dump(o, sys.stdout)' >"$tmp/vwc.json"
+stored=0
+if check "ValidatingWebhookConfiguration saved" test -s "$tmp/vwc.json" &&
+  check "ValidatingWebhookConfiguration taken away" k delete validatingwebhookconfiguration "$WEBHOOK_CONFIGURATION_NAME"; then
+  for _ in $(seq 1 30); do # the API server's webhook cache follows within a moment
+    if k apply -f "$tmp/legacy-profile.yaml" >/dev/null; then
+      stored=1
+      break
+    fi
+    sleep 1
+  done
+  check_eq "profile $ns/$legacy (bucket outside the guardrails) stored while no webhook judged profiles" 1 "$stored"
+  check "ValidatingWebhookConfiguration restored" k apply -f "$tmp/vwc.json"
+fi
+judged=0
+for _ in $(seq 1 30); do
+  if ! out=$(k apply --dry-run=server -f "$repo/e2e/data/greedy-profile.yaml") &&
+    grep -q 'admission webhook "validate\.pipeguard\.io" denied the request' <<<"$out"; then
+    judged=1
+    break
+  fi
+  sleep 1
+done
+check_eq "the webhook judges profiles again (a profile beyond the guardrails is denied)" 1 "$judged"
+if ((stored)); then
+  for _ in $(seq 1 60); do
+    state="$(legacy_get '{.metadata.finalizers[*]}') $(legacy_get '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}')"
+    [[ $state == "pipeguard.io/iam-role False GuardrailViolation" ]] && break
+    sleep 1
+  done
+  check_eq "the operator added its finalizer and reports Ready=False (GuardrailViolation)" \
+    "pipeguard.io/iam-role False GuardrailViolation" "$state"
+  check "a finalizer added by hand is admitted (only metadata no rule reads changes)" \
+    k -n "$ns" patch pipelinesecurityprofile "$legacy" --type=json \
+    -p '[{"op": "add", "path": "/metadata/finalizers/-", "value": "e2e.pipeguard.test/hold"}]'
+  check_fails "a change of its spec is still judged and denied (profile-guardrail)" \
+    'profile-guardrail at /spec/aws/s3/0/bucket' \
+    k -n "$ns" patch pipelinesecurityprofile "$legacy" --type=merge \
+    -p '{"spec": {"aws": {"s3": [{"bucket": "finance-prod-payroll", "access": "read"}]}}}'
+  if check "kubectl delete (returns at once: finalizers pending)" \
+    k -n "$ns" delete pipelinesecurityprofile "$legacy" --wait=false; then
+    for _ in $(seq 1 60); do
+      finalizers=$(legacy_get '{.metadata.finalizers[*]}')
+      [[ $finalizers == e2e.pipeguard.test/hold ]] && break
+      sleep 1
+    done
+    check_eq "the operator removed its finalizer (its UPDATE admitted)" e2e.pipeguard.test/hold "$finalizers"
+    check "the last finalizer removed by hand is admitted (an update of an object being deleted)" \
+      k -n "$ns" patch pipelinesecurityprofile "$legacy" --type=json -p '[{"op": "remove", "path": "/metadata/finalizers"}]'
+    check "profile $ns/$legacy is gone" k -n "$ns" wait --for=delete "pipelinesecurityprofile/$legacy" --timeout=30s &&
+      outcome="deleted"
+    check "the audit log records those updates as allowed and not evaluated, for both reasons" \
+      python3 - "$WEBHOOK_AUDIT_LOG" "$ns" "$legacy" <<'PY'
+import json, sys
+log, ns, name = sys.argv[1:]
+reasons = set()
+for line in open(log):
+    try:
+        a = json.loads(line)
+    except ValueError:
+        continue
+    if (a.get("webhook"), a.get("kind"), a.get("namespace"), a.get("name"), a.get("operation")) == \
+            ("validate", "PipelineSecurityProfile", ns, name, "UPDATE") and a.get("allowed") and not a.get("evaluated"):
+        reason = a.get("not_evaluated", "")
+        reasons.add("deleting" if "being deleted" in reason else "metadata" if "only metadata" in reason else reason)
+if not {"deleting", "metadata"} <= reasons:
+    sys.exit(f"expected unevaluated UPDATEs for both reasons, saw {sorted(reasons)}")
+PY
+  fi
+fi
+row_end "$outcome"
+
 row_begin "operator: profile deleted" "IAM role removed from moto (finalizer)"
 outcome="role still present"
 if check "kubectl delete the profile" k -n "$ns" delete pipelinesecurityprofile "$profile" --timeout=60s; then

@@ -5,7 +5,8 @@
 #                                   end-to-end suites (e2e/), the container image (tests/image, needs root)
 #   bash scripts/test.sh --quick    Release build + unit tests only (for the edit-compile loop)
 #
-# Installs what it needs (scripts/install-deps.sh). Build trees are kept in build/ and build-asan/ so reruns are
+# Installs what it needs (scripts/install-deps.sh). The full run also fuzzes every libFuzzer target (tests/fuzz) for
+# PIPEGUARD_FUZZ_SECONDS each (default 60). Build trees are kept in build/, build-asan/ and build-fuzz/ so reruns are
 # incremental. Exit status is non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,7 +15,7 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +51,11 @@ if ((quick == 0)); then
   step "unit and component tests (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+fi
+
+if ((quick == 0)); then
+  step "fuzzing: every libFuzzer target for ${PIPEGUARD_FUZZ_SECONDS:-60} s each on its corpus in tests/fuzz/corpus (clang, ASan+UBSan)"
+  bash tests/fuzz/run.sh "${PIPEGUARD_FUZZ_SECONDS:-60}"
 fi
 
 if ((quick == 0)); then

@@ -37,6 +37,9 @@ std::string_view FixHint(std::string_view rule) {
       {rules::kMissingProfile,
        "create a PipelineSecurityProfile in the namespace whose spec.podSelector matches the pod's labels"},
       {rules::kProfileGuardrail, "correct the PipelineSecurityProfile as the message says"},
+      {rules::kMalformedObject,
+       "give the field the JSON type Kubernetes defines (a list of {name, value} for env, strings for label and env "
+       "values); `kubectl apply --dry-run=server` shows the API's own error"},
       {rules::kBreakGlass,
        "a waiver needs all three pipeguard.io/break-glass-* annotations, an expiry at most 7 days ahead and a "
        "requester in a break-glass group"},

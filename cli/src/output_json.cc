@@ -41,6 +41,8 @@ constexpr RuleInfo kRules[] = {
      "A governed pipeline workload is not selected by any PipelineSecurityProfile in its namespace.", Severity::kHigh},
     {policy::rules::kProfileGuardrail, "ProfileGuardrail",
      "A PipelineSecurityProfile is malformed or breaks a platform guardrail.", Severity::kHigh},
+    {policy::rules::kMalformedObject, "MalformedObject",
+     "A field the rules read has the wrong JSON type, so the object cannot be evaluated.", Severity::kCritical},
     {policy::rules::kBreakGlass, "BreakGlass", "A break-glass waiver was requested but not honoured.", Severity::kLow},
 };
 

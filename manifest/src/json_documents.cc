@@ -318,7 +318,8 @@ class JsonStreamParser {
     if (r.ec == std::errc::result_out_of_range) {
       const std::string_view token(first, static_cast<size_t>(last - first));
       if (token.find("e-") == std::string_view::npos && token.find("E-") == std::string_view::npos) {
-        return Fail(start, "number out of range");
+        return Fail(start, "number out of range",
+                    "Kubernetes numbers fit in a 64-bit integer or double: quote the value or correct it");
       }
       d = 0;  // underflow: as close to zero as a double gets
     } else if (r.ec != std::errc() || r.ptr != last) {

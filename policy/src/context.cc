@@ -223,6 +223,13 @@ StatusOr<bool> ContextSnapshotBuilder::Add(const json& object) {
   if (!IsContextKind(object)) return false;
   const std::string kind = StringAt(object, "kind");
   if (kind == kProfileKind) {
+    // A profile being deleted selects nothing: its updates are admitted without evaluation (UnevaluatedUpdateReason),
+    // so what it says can no longer be trusted. Pods it selected are governed as without it (missing-profile).
+    if (const auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
+      if (const auto deleting = meta->find("deletionTimestamp"); deleting != meta->end() && !deleting->is_null()) {
+        return false;
+      }
+    }
     auto profile = ParseProfile(object);
     if (!profile.ok()) return profile.status();
     AddProfile(std::move(profile).value());

@@ -242,6 +242,16 @@ void CheckProfileTrustedKeys(const Profile& profile, const ImagesConfig& config,
   }
 }
 
+// One malformed-object violation per malformed field.
+void AddMalformed(const std::vector<Malformation>& malformed, std::vector<Violation>& out) {
+  for (const auto& m : malformed) {
+    out.push_back(Make(rules::kMalformedObject, Severity::kCritical, m.path,
+                       "is " + m.found + " where Kubernetes defines " + m.expected +
+                           "; pipeguard cannot evaluate an object it cannot read and does not admit it: fix the "
+                           "field's type (the Kubernetes API rejects it too)"));
+  }
+}
+
 void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vector<Violation>& out) {
   if (unit.scan.entries.empty() && unit.scan.command_lines.empty()) return;
   std::vector<Finding> findings = detector.Scan(unit.scan);
@@ -315,6 +325,9 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (!item.empty()) {
+      if (item == rules::kMalformedObject) {
+        return refuse("malformed-object cannot be waived: fix the malformed fields instead");
+      }
       if (std::find(std::begin(kKnownRules), std::end(kKnownRules), item) == std::end(kKnownRules)) {
         return refuse("\"" + std::string(item) + "\" is not a rule ID (list rule IDs such as plaintext-secret)");
       }
@@ -397,9 +410,9 @@ Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move
 
 bool Engine::IsGoverned(const json& object, const RequestInfo& request, const ContextSnapshot& context) const {
   if (request.operation == "DELETE" || request.operation == "CONNECT") return false;
-  auto w = ExtractWorkload(object, request.namespace_);
+  auto w = ExtractWorkload(object, request.namespace_, request.kind);
   if (!w) return false;
-  if (w->is_profile) return true;
+  if (w->is_profile || !w->unreadable.empty()) return true;
   return std::any_of(w->units.begin(), w->units.end(), [&](const PodUnit& u) { return UnitGoverned(u, *w, context); });
 }
 
@@ -409,8 +422,19 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
   verdict.mode = context.config().mode;
   verdict.mode_source = "config";
   if (request.operation == "DELETE" || request.operation == "CONNECT") return verdict;
-  auto w = ExtractWorkload(object, request.namespace_);
+  auto w = ExtractWorkload(object, request.namespace_, request.kind);
   if (!w) return verdict;
+
+  if (!w->unreadable.empty()) {
+    // Whether and how the object is governed cannot be told: fail closed, reporting every malformed field.
+    verdict.governed = true;
+    AddMalformed(w->unreadable, verdict.violations);
+    AddMalformed(w->malformed, verdict.violations);
+    for (const auto& unit : w->units) AddMalformed(unit.malformed, verdict.violations);
+    ResolveMode(*w, {}, context, verdict);
+    Finalize(context.config(), verdict);
+    return verdict;
+  }
 
   if (w->is_profile) {
     verdict.governed = true;
@@ -436,6 +460,8 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     if (!UnitGoverned(unit, *w, context)) continue;
     verdict.governed = true;
     if (unit.annotations != nullptr && annotated_template == nullptr) annotated_template = &unit;
+    AddMalformed(unit.malformed, verdict.violations);
+    if (!unit.readable) continue;  // its pod spec is not an object: nothing else to check
     if (unit.kind != UnitKind::kSparkConfigMap) {
       const auto profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
       if (profiles.empty()) {
@@ -455,6 +481,7 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     AddDetectorFindings(unit, detector_, verdict.violations);
   }
   if (!verdict.governed) return verdict;
+  AddMalformed(w->malformed, verdict.violations);
 
   for (const Profile* p : all_profiles) verdict.profiles.push_back(p->Id());
   ResolveMode(*w, all_profiles, context, verdict);
@@ -497,7 +524,7 @@ KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesCo
 
 std::vector<ImageCheck> ImagesToVerify(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
   std::vector<ImageCheck> out;
-  auto w = ExtractWorkload(object, request.namespace_);
+  auto w = ExtractWorkload(object, request.namespace_, request.kind);
   if (!w) return out;
   for (auto& unit : w->units) {
     KeyScope scope;

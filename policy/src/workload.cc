@@ -24,13 +24,98 @@ std::string_view StringView(const json* value) {
                                                 : std::string_view();
 }
 
-const json* Walk(const json& object, std::initializer_list<std::string_view> keys) {
-  const json* at = &object;
-  for (auto key : keys) {
-    at = Child(*at, key);
-    if (at == nullptr) return nullptr;
+// --- JSON types of the fields the rules read -------------------------------------------------------------------
+
+enum class Shape { kObject, kList, kString, kBoolean };
+
+bool HasShape(const json& value, Shape shape) {
+  switch (shape) {
+    case Shape::kObject:
+      return value.is_object();
+    case Shape::kList:
+      return value.is_array();
+    case Shape::kString:
+      return value.is_string();
+    case Shape::kBoolean:
+      return value.is_boolean();
   }
-  return at;
+  return false;
+}
+
+std::string_view Expected(Shape shape) {
+  switch (shape) {
+    case Shape::kObject:
+      return "an object";
+    case Shape::kList:
+      return "a list";
+    case Shape::kString:
+      return "a string";
+    case Shape::kBoolean:
+      return "a boolean";
+  }
+  return "";
+}
+
+std::string_view Found(const json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "a list";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_number()) return "a number";
+  if (value.is_null()) return "null";
+  return "another JSON value";
+}
+
+void Record(std::string path, Shape expected, const json& found, std::vector<Malformation>& out) {
+  out.push_back({std::move(path), std::string(Expected(expected)), std::string(Found(found))});
+}
+
+// The member `key` of `parent` (at JSON pointer `parent_path`) when it has `shape`. nullptr when it is absent or
+// null (Kubernetes reads null as unset), and when it has another JSON type, which is then recorded in `malformed`.
+const json* Field(const json& parent, const std::string& parent_path, std::string_view key, Shape shape,
+                  std::vector<Malformation>& malformed) {
+  const json* value = Child(parent, key);
+  if (value == nullptr || value->is_null()) return nullptr;
+  if (HasShape(*value, shape)) return value;
+  Record(PointerChild(parent_path, key), shape, *value, malformed);
+  return nullptr;
+}
+
+// Element `i` of `list` (at `list_path`) when it has `shape`; otherwise records it (null included) and returns nullptr.
+const json* Element(const json& list, const std::string& list_path, size_t i, Shape shape,
+                    std::vector<Malformation>& malformed) {
+  const json& value = list[i];
+  if (HasShape(value, shape)) return &value;
+  Record(PointerChild(list_path, i), shape, value, malformed);
+  return nullptr;
+}
+
+// A string map (labels, envVars, sparkConf, data): records every value that is not a string.
+void CheckStringValues(const json& map, const std::string& map_path, std::vector<Malformation>& malformed) {
+  for (const auto& item : map.items()) {
+    if (!item.value().is_string()) Record(PointerChild(map_path, item.key()), Shape::kString, item.value(), malformed);
+  }
+}
+
+// The labels at `metadata_path`/labels: they decide whether a pod is governed and which profiles select it.
+Labels CheckedLabels(const json* metadata, const std::string& metadata_path, std::vector<Malformation>& malformed) {
+  if (metadata == nullptr) return {};
+  const json* labels = Field(*metadata, metadata_path, "labels", Shape::kObject, malformed);
+  if (labels == nullptr) return {};
+  CheckStringValues(*labels, metadata_path + "/labels", malformed);
+  return LabelsFromJson(*labels);
+}
+
+// The annotations at `metadata_path`/annotations; the break-glass ones must be strings.
+const json* CheckedAnnotations(const json* metadata, const std::string& metadata_path,
+                               std::vector<Malformation>& malformed) {
+  if (metadata == nullptr) return nullptr;
+  const json* annotations = Field(*metadata, metadata_path, "annotations", Shape::kObject, malformed);
+  if (annotations == nullptr) return nullptr;
+  for (std::string_view key : {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation, kBreakGlassExpiresAnnotation}) {
+    Field(*annotations, metadata_path + "/annotations", key, Shape::kString, malformed);
+  }
+  return annotations;
 }
 
 ValueSource SourceOf(const json& value_from) {
@@ -40,92 +125,121 @@ ValueSource SourceOf(const json& value_from) {
 }
 
 // env: [{name, value | valueFrom}] -> entries.
-void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out) {
-  if (!env.is_array()) return;
+void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out,
+                std::vector<Malformation>& malformed) {
   for (size_t i = 0; i < env.size(); ++i) {
-    const json& var = env[i];
-    const std::string_view name = StringView(Child(var, "name"));
-    if (name.empty()) continue;
+    const json* var = Element(env, env_path, i, Shape::kObject, malformed);
+    if (var == nullptr) continue;
     const std::string item_path = PointerChild(env_path, i);
-    if (const json* value = Child(var, "value"); value != nullptr && value->is_string()) {
+    const std::string_view name = StringView(Field(*var, item_path, "name", Shape::kString, malformed));
+    const json* value = Field(*var, item_path, "value", Shape::kString, malformed);
+    const json* from = Field(*var, item_path, "valueFrom", Shape::kObject, malformed);
+    if (name.empty()) continue;
+    if (value != nullptr) {
       out.push_back(
           {name, value->get_ref<const std::string&>(), item_path + "/value", Surface::kEnv, ValueSource::kLiteral});
-    } else if (const json* from = Child(var, "valueFrom"); from != nullptr && from->is_object()) {
+    } else if (from != nullptr) {
       out.push_back({name, std::string_view(), item_path + "/valueFrom", Surface::kEnv, SourceOf(*from)});
     }
   }
 }
 
 // A string map (SparkApplication envVars, sparkConf, hadoopConf) -> entries.
-void AddStringMap(const json& map, const std::string& map_path, Surface surface, std::vector<ConfigEntry>& out) {
-  if (!map.is_object()) return;
+void AddStringMap(const json& map, const std::string& map_path, Surface surface, std::vector<ConfigEntry>& out,
+                  std::vector<Malformation>& malformed) {
   for (const auto& item : map.items()) {
-    if (!item.value().is_string()) continue;
+    if (!item.value().is_string()) {
+      Record(PointerChild(map_path, item.key()), Shape::kString, item.value(), malformed);
+      continue;
+    }
     out.push_back({item.key(), item.value().get_ref<const std::string&>(), PointerChild(map_path, item.key()), surface,
                    ValueSource::kLiteral});
   }
 }
 
-void AddCommandLine(const json& container, const std::string& container_path, ScanInput& scan) {
+// The strings of a list of strings (command, args, arguments) -> a command line.
+void AddArguments(const json& list, const std::string& list_path, CommandLine& line,
+                  std::vector<Malformation>& malformed) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json* arg = Element(list, list_path, i, Shape::kString, malformed);
+    if (arg == nullptr) continue;
+    line.argv.push_back(arg->get_ref<const std::string&>());
+    line.paths.push_back(PointerChild(list_path, i));
+  }
+}
+
+void AddCommandLine(const json& container, const std::string& container_path, ScanInput& scan,
+                    std::vector<Malformation>& malformed) {
   CommandLine line;
   for (const char* field : {"command", "args"}) {
-    const json* list = Child(container, field);
-    if (list == nullptr || !list->is_array()) continue;
-    const std::string list_path = container_path + "/" + field;
-    for (size_t i = 0; i < list->size(); ++i) {
-      if (!(*list)[i].is_string()) continue;
-      line.argv.push_back((*list)[i].get_ref<const std::string&>());
-      line.paths.push_back(PointerChild(list_path, i));
-    }
+    const json* list = Field(container, container_path, field, Shape::kList, malformed);
+    if (list != nullptr) AddArguments(*list, container_path + "/" + field, line, malformed);
   }
   if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
 }
 
-void AddContainers(const json& pod_spec, const std::string& spec_path, PodUnit& unit) {
-  for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
-    const json* list = Child(pod_spec, list_name);
-    if (list == nullptr || !list->is_array()) continue;
-    for (size_t i = 0; i < list->size(); ++i) {
-      const json& c = (*list)[i];
-      if (!c.is_object()) continue;
-      const std::string path = spec_path + "/" + list_name + "/" + std::to_string(i);
-      if (const json* image = Child(c, "image"); image != nullptr && image->is_string()) {
-        unit.images.push_back({image->get<std::string>(), path + "/image"});
-      }
-      if (const json* env = Child(c, "env")) AddEnvList(*env, path + "/env", unit.scan.entries);
-      AddCommandLine(c, path, unit.scan);
+// One container (or Spark init container / sidecar) at `path`: its image, env and command line.
+void AddContainer(const json& c, const std::string& path, PodUnit& unit) {
+  if (const json* image = Field(c, path, "image", Shape::kString, unit.malformed)) {
+    unit.images.push_back({image->get<std::string>(), path + "/image"});
+  }
+  if (const json* env = Field(c, path, "env", Shape::kList, unit.malformed)) {
+    AddEnvList(*env, path + "/env", unit.scan.entries, unit.malformed);
+  }
+  AddCommandLine(c, path, unit.scan, unit.malformed);
+}
+
+// A list of containers at `parent_path`/`list_name`.
+void AddContainerList(const json& parent, const std::string& parent_path, const char* list_name, PodUnit& unit) {
+  const json* list = Field(parent, parent_path, list_name, Shape::kList, unit.malformed);
+  if (list == nullptr) return;
+  const std::string list_path = parent_path + "/" + list_name;
+  for (size_t i = 0; i < list->size(); ++i) {
+    if (const json* c = Element(*list, list_path, i, Shape::kObject, unit.malformed)) {
+      AddContainer(*c, PointerChild(list_path, i), unit);
     }
   }
 }
 
-PodUnit PodSpecUnit(const json& template_metadata, const std::string& metadata_path, const json& pod_spec,
-                    const std::string& spec_path) {
+// The unit of the pod spec at `parent_path`/spec, whose pod metadata is `metadata` (may be null) at
+// `metadata_path`. nullopt when there is no spec. Malformed labels go to `unreadable`; everything else the unit
+// reads to the unit's own list.
+std::optional<PodUnit> PodSpecUnit(const json* metadata, const std::string& metadata_path, const json& parent,
+                                   const std::string& parent_path, std::vector<Malformation>& unreadable) {
   PodUnit unit;
+  const std::string spec_path = parent_path + "/spec";
+  const json* spec_value = Child(parent, "spec");
+  if (spec_value == nullptr || spec_value->is_null()) return std::nullopt;
+  const json* pod_spec = Field(parent, parent_path, "spec", Shape::kObject, unit.malformed);
+  unit.readable = pod_spec != nullptr;
   unit.metadata_path = metadata_path;
   unit.kind = UnitKind::kPodSpec;
   unit.base_path = spec_path;
-  if (const json* labels = Child(template_metadata, "labels")) unit.labels = LabelsFromJson(*labels);
-  unit.annotations = Child(template_metadata, "annotations");
-  if (const json* sa = Child(pod_spec, "serviceAccountName"); sa != nullptr && sa->is_string()) {
-    unit.service_account = sa->get<std::string>();
-    unit.service_account_path = spec_path + "/serviceAccountName";
-  } else if (const json* legacy = Child(pod_spec, "serviceAccount"); legacy != nullptr && legacy->is_string()) {
-    unit.service_account = legacy->get<std::string>();
-    unit.service_account_path = spec_path + "/serviceAccount";
-  } else {
-    unit.service_account_path = spec_path + "/serviceAccountName";
-  }
+  unit.labels = CheckedLabels(metadata, metadata_path, unreadable);
+  unit.annotations = CheckedAnnotations(metadata, metadata_path, unit.malformed);
+  unit.service_account_path = spec_path + "/serviceAccountName";
   unit.automount_path = spec_path + "/automountServiceAccountToken";
-  if (const json* am = Child(pod_spec, "automountServiceAccountToken"); am != nullptr && am->is_boolean()) {
-    unit.automount_token = am->get<bool>();
-  }
   auto role = unit.labels.find("spark-role");
   unit.scan.spark_executor = role != unit.labels.end() && role->second == "executor";
-  AddContainers(pod_spec, spec_path, unit);
+  if (pod_spec == nullptr) return unit;
+  const json* sa = Field(*pod_spec, spec_path, "serviceAccountName", Shape::kString, unit.malformed);
+  const json* legacy = Field(*pod_spec, spec_path, "serviceAccount", Shape::kString, unit.malformed);
+  if (sa != nullptr) {
+    unit.service_account = sa->get<std::string>();
+  } else if (legacy != nullptr) {
+    unit.service_account = legacy->get<std::string>();
+    unit.service_account_path = spec_path + "/serviceAccount";
+  }
+  if (const json* am = Field(*pod_spec, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
+    unit.automount_token = am->get<bool>();
+  }
+  for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
+    AddContainerList(*pod_spec, spec_path, list_name, unit);
+  }
   return unit;
 }
 
-// The pod template path of each workload kind.
+// The path to the pod template of each workload kind.
 std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind) {
   if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet" || kind == "Job" ||
       kind == "ReplicationController") {
@@ -135,67 +249,63 @@ std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind)
   return std::nullopt;
 }
 
-void AddSparkApplicationUnits(const json& object, Workload& w) {
-  const json* spec = Child(object, "spec");
-  if (spec == nullptr || !spec->is_object()) return;
-  Labels app_labels;
-  if (const json* labels = Walk(object, {"metadata", "labels"})) app_labels = LabelsFromJson(*labels);
-  const json* app_image = Child(*spec, "image");
+void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Workload& w) {
+  const json* spec_value = Child(object, "spec");
+  if (spec_value == nullptr || spec_value->is_null()) return;
+  static const json kEmpty = json::object();
+  std::vector<Malformation> app_malformed;  // application-wide fields: reported with the driver
+  const json* spec_object = Field(object, "", "spec", Shape::kObject, app_malformed);
+  const bool spec_readable = spec_object != nullptr;
+  const json& spec = spec_readable ? *spec_object : kEmpty;
+  const json* app_image = Field(spec, "/spec", "image", Shape::kString, app_malformed);
 
   for (const char* role : {"driver", "executor"}) {
     PodUnit unit;
     unit.kind = UnitKind::kSparkRole;
     unit.base_path = std::string("/spec/") + role;
     unit.labels = app_labels;
-    const json* role_spec = Child(*spec, role);
-    const json empty = json::object();
-    const json& r = role_spec != nullptr && role_spec->is_object() ? *role_spec : empty;
-    if (const json* labels = Child(r, "labels")) {
+    const bool is_driver = std::string_view(role) == "driver";
+    if (is_driver) unit.malformed = std::move(app_malformed);
+    const size_t malformed_before = unit.malformed.size();
+    const json* role_spec = Field(spec, "/spec", role, Shape::kObject, unit.malformed);
+    unit.readable = spec_readable && unit.malformed.size() == malformed_before;  // the role is absent or an object
+    const json& r = role_spec != nullptr ? *role_spec : kEmpty;
+    if (const json* labels = Field(r, unit.base_path, "labels", Shape::kObject, unit.malformed)) {
+      CheckStringValues(*labels, unit.base_path + "/labels", unit.malformed);
       for (auto& [k, v] : LabelsFromJson(*labels)) unit.labels[k] = v;
     }
     unit.labels["spark-role"] = role;
-    unit.scan.spark_executor = std::string_view(role) == "executor";
-    unit.service_account = std::string(StringView(Child(r, "serviceAccount")));
+    unit.scan.spark_executor = !is_driver;
+    unit.service_account =
+        std::string(StringView(Field(r, unit.base_path, "serviceAccount", Shape::kString, unit.malformed)));
     unit.service_account_path = unit.base_path + "/serviceAccount";
     unit.automount_path = unit.base_path + "/automountServiceAccountToken";  // not settable: stays unset
 
-    if (const json* image = Child(r, "image"); image != nullptr && image->is_string()) {
+    if (const json* image = Field(r, unit.base_path, "image", Shape::kString, unit.malformed)) {
       unit.images.push_back({image->get<std::string>(), unit.base_path + "/image"});
-    } else if (app_image != nullptr && app_image->is_string()) {
+    } else if (app_image != nullptr) {
       unit.images.push_back({app_image->get<std::string>(), "/spec/image"});
     }
-    if (const json* env = Child(r, "env")) AddEnvList(*env, unit.base_path + "/env", unit.scan.entries);
-    if (const json* env_vars = Child(r, "envVars")) {
-      AddStringMap(*env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries);
+    if (const json* env = Field(r, unit.base_path, "env", Shape::kList, unit.malformed)) {
+      AddEnvList(*env, unit.base_path + "/env", unit.scan.entries, unit.malformed);
+    }
+    if (const json* env_vars = Field(r, unit.base_path, "envVars", Shape::kObject, unit.malformed)) {
+      AddStringMap(*env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries, unit.malformed);
     }
     for (const char* list_name : {"initContainers", "sidecars"}) {
-      const json* list = Child(r, list_name);
-      if (list == nullptr || !list->is_array()) continue;
-      for (size_t i = 0; i < list->size(); ++i) {
-        const json& c = (*list)[i];
-        const std::string path = unit.base_path + "/" + list_name + "/" + std::to_string(i);
-        if (const json* image = Child(c, "image"); image != nullptr && image->is_string()) {
-          unit.images.push_back({image->get<std::string>(), path + "/image"});
-        }
-        if (const json* env = Child(c, "env")) AddEnvList(*env, path + "/env", unit.scan.entries);
-        AddCommandLine(c, path, unit.scan);
-      }
+      AddContainerList(r, unit.base_path, list_name, unit);
     }
     // Application-wide configuration is scanned once, with the driver, which receives all of it.
-    if (std::string_view(role) == "driver") {
-      if (const json* conf = Child(*spec, "sparkConf")) {
-        AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries);
+    if (is_driver) {
+      if (const json* conf = Field(spec, "/spec", "sparkConf", Shape::kObject, unit.malformed)) {
+        AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries, unit.malformed);
       }
-      if (const json* conf = Child(*spec, "hadoopConf")) {
-        AddStringMap(*conf, "/spec/hadoopConf", Surface::kHadoopConf, unit.scan.entries);
+      if (const json* conf = Field(spec, "/spec", "hadoopConf", Shape::kObject, unit.malformed)) {
+        AddStringMap(*conf, "/spec/hadoopConf", Surface::kHadoopConf, unit.scan.entries, unit.malformed);
       }
-      if (const json* args = Child(*spec, "arguments"); args != nullptr && args->is_array()) {
+      if (const json* args = Field(spec, "/spec", "arguments", Shape::kList, unit.malformed)) {
         CommandLine line;
-        for (size_t i = 0; i < args->size(); ++i) {
-          if (!(*args)[i].is_string()) continue;
-          line.argv.push_back((*args)[i].get_ref<const std::string&>());
-          line.paths.push_back(PointerChild("/spec/arguments", i));
-        }
+        AddArguments(*args, "/spec/arguments", line, unit.malformed);
         if (!line.argv.empty()) unit.scan.command_lines.push_back(std::move(line));
       }
     }
@@ -262,9 +372,14 @@ bool AddPodTemplateEntries(const std::string& text, const std::string& path, Pod
   if (pod == nullptr) return false;
   const json* spec = Child(*pod, "spec");
   if (spec == nullptr || !spec->is_object()) return false;
-  static const json kEmpty = json::object();
+  // Malformed fields inside the template are not reported here: the executor pods made from it are reviewed as
+  // Pods when they are created.
+  std::vector<Malformation> ignored;
   const json* meta = Child(*pod, "metadata");
-  PodUnit from = PodSpecUnit(meta != nullptr ? *meta : kEmpty, "/metadata", *spec, "/spec");
+  std::optional<PodUnit> unit_from =
+      PodSpecUnit(meta != nullptr && meta->is_object() ? meta : nullptr, "/metadata", *pod, "", ignored);
+  if (!unit_from || !unit_from->readable) return false;
+  PodUnit& from = *unit_from;
   for (auto& entry : from.scan.entries) {
     entry.path = path;
     unit.scan.entries.push_back(std::move(entry));
@@ -277,11 +392,7 @@ bool AddPodTemplateEntries(const std::string& text, const std::string& path, Pod
   return true;
 }
 
-void AddConfigMapUnit(const json& object, Workload& w) {
-  const json* data = Child(object, "data");
-  if (data == nullptr || !data->is_object()) return;
-  Labels labels;
-  if (const json* l = Walk(object, {"metadata", "labels"})) labels = LabelsFromJson(*l);
+void AddConfigMapUnit(const json& object, const Labels& labels, Workload& w) {
   const bool spark_labelled =
       labels.count("spark-app-selector") || labels.count("spark-role") || labels.count(std::string(kPipelineLabel));
   PodUnit unit;
@@ -289,10 +400,20 @@ void AddConfigMapUnit(const json& object, Workload& w) {
   unit.owned_text = std::make_shared<std::deque<std::string>>();
   unit.base_path = "/data";
   unit.labels = labels;
+  const json* data = Field(object, "", "data", Shape::kObject, unit.malformed);
+  if (data == nullptr) {
+    // A pipeline ConfigMap whose data cannot be read is reported; any other is none of the engine's business.
+    if (spark_labelled && !unit.malformed.empty()) {
+      unit.readable = false;
+      w.units.push_back(std::move(unit));
+    }
+    return;
+  }
   bool carries_spark_conf = false;
   for (const auto& item : data->items()) {
-    if (!item.value().is_string() || !IsSparkConfFile(item.key())) continue;
+    if (!IsSparkConfFile(item.key())) continue;
     carries_spark_conf = true;
+    if (!item.value().is_string()) continue;  // recorded below
     ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()), Surface::kProperties,
                     unit.scan.entries, *unit.owned_text);
   }
@@ -311,14 +432,17 @@ void AddConfigMapUnit(const json& object, Workload& w) {
     }
   }
   bool carries_pod_template = false;
-  if (const json* tmpl = Child(*data, kSparkPodTemplateKey); tmpl != nullptr && tmpl->is_string()) {
+  if (const json* tmpl = Child(*data, kSparkPodTemplateKey); tmpl != nullptr && !tmpl->is_null()) {
     carries_pod_template =
+        !tmpl->is_string() ||
         AddPodTemplateEntries(tmpl->get_ref<const std::string&>(), PointerChild("/data", kSparkPodTemplateKey), unit);
   }
   if (carries_spark_conf || carries_pod_template || (spark_labelled && !data->empty())) {
     if (!carries_spark_conf && !carries_pod_template) {
       // A labelled pipeline ConfigMap: its keys are configuration keys (e.g. env-style KEY: value).
-      AddStringMap(*data, "/data", Surface::kProperties, unit.scan.entries);
+      AddStringMap(*data, "/data", Surface::kProperties, unit.scan.entries, unit.malformed);
+    } else {
+      CheckStringValues(*data, "/data", unit.malformed);  // ConfigMap data holds strings only
     }
     w.units.push_back(std::move(unit));
   }
@@ -556,57 +680,79 @@ void ParseShellAssignments(std::string_view text, const std::string& path, std::
   }
 }
 
-std::optional<Workload> ExtractWorkload(const json& object, const std::string& request_namespace) {
+namespace {
+
+bool IsEvaluatedKind(std::string_view kind) {
+  return kind == "Pod" || TemplatePath(kind).has_value() || kind == "SparkApplication" || kind == "ConfigMap" ||
+         kind == kProfileKind;
+}
+
+}  // namespace
+
+std::optional<Workload> ExtractWorkload(const json& object, const std::string& request_namespace,
+                                        std::string_view request_kind) {
   if (!object.is_object()) return std::nullopt;
   Workload w;
-  w.kind = std::string(StringView(Child(object, "kind")));
+  const json* kind = Child(object, "kind");
+  w.kind = std::string(StringView(kind));
+  if (!request_kind.empty() && w.kind != request_kind) {
+    // The API server stores the object as the kind it was sent as; evaluate it as that, and deny it.
+    if (!IsEvaluatedKind(request_kind)) return std::nullopt;
+    w.unreadable.push_back({"/kind", "\"" + std::string(request_kind) + "\" (the kind of the admission request)",
+                            kind == nullptr || kind->is_null() ? std::string("missing")
+                            : kind->is_string()                ? std::string("another kind")
+                                                               : std::string(Found(*kind))});
+    w.kind = std::string(request_kind);
+  }
+  if (!IsEvaluatedKind(w.kind)) return std::nullopt;
   w.api_version = std::string(StringView(Child(object, "apiVersion")));
-  const json* meta = Child(object, "metadata");
+  if (w.kind == kProfileKind) {
+    // ParseProfile reads and checks the whole profile.
+    w.is_profile = true;
+    return w;
+  }
+  const json* meta = Field(object, "", "metadata", Shape::kObject, w.unreadable);
   if (meta != nullptr) {
     w.name = std::string(StringView(Child(*meta, "name")));
     if (w.name.empty()) w.name = std::string(StringView(Child(*meta, "generateName")));
-    w.namespace_ = std::string(StringView(Child(*meta, "namespace")));
-    w.annotations = Child(*meta, "annotations");
+    w.namespace_ = std::string(StringView(Field(*meta, "/metadata", "namespace", Shape::kString, w.unreadable)));
   }
   if (w.namespace_.empty()) w.namespace_ = request_namespace.empty() ? "default" : request_namespace;
 
   if (w.kind == "Pod") {
-    const json* spec = Child(object, "spec");
-    if (spec == nullptr || !spec->is_object()) return w;
-    static const json kEmpty = json::object();
-    w.units.push_back(PodSpecUnit(meta != nullptr ? *meta : kEmpty, "/metadata", *spec, "/spec"));
+    // The pod's metadata is its template's: labels and annotations are read with the unit.
+    if (auto unit = PodSpecUnit(meta, "/metadata", object, "", w.unreadable)) {
+      w.annotations = unit->annotations;
+      w.units.push_back(std::move(*unit));
+    } else {
+      w.annotations = CheckedAnnotations(meta, "/metadata", w.malformed);
+    }
     return w;
   }
+  w.annotations = CheckedAnnotations(meta, "/metadata", w.malformed);
   if (auto template_path = TemplatePath(w.kind)) {
     const json* tmpl = &object;
     std::string path;
     for (auto key : *template_path) {
-      tmpl = Child(*tmpl, key);
+      tmpl = Field(*tmpl, path, key, Shape::kObject, w.unreadable);
       if (tmpl == nullptr) return w;
       AppendPointerToken(path, key);
     }
-    const json* spec = Child(*tmpl, "spec");
-    if (spec == nullptr || !spec->is_object()) return w;
-    static const json kEmpty = json::object();
-    const json* tmeta = Child(*tmpl, "metadata");
-    w.units.push_back(PodSpecUnit(tmeta != nullptr ? *tmeta : kEmpty, path + "/metadata", *spec, path + "/spec"));
+    const json* tmeta = Field(*tmpl, path, "metadata", Shape::kObject, w.unreadable);
+    if (auto unit = PodSpecUnit(tmeta, path + "/metadata", *tmpl, path, w.unreadable)) {
+      w.units.push_back(std::move(*unit));
+    }
     return w;
   }
+  const Labels labels = CheckedLabels(meta, "/metadata", w.unreadable);
   if (w.kind == "SparkApplication") {
     w.is_spark_application = true;
-    AddSparkApplicationUnits(object, w);
+    AddSparkApplicationUnits(object, labels, w);
     return w;
   }
-  if (w.kind == "ConfigMap") {
-    w.is_config_map = true;
-    AddConfigMapUnit(object, w);
-    return w;
-  }
-  if (w.kind == kProfileKind) {
-    w.is_profile = true;
-    return w;
-  }
-  return std::nullopt;
+  w.is_config_map = true;
+  AddConfigMapUnit(object, labels, w);
+  return w;
 }
 
 }  // namespace pipeguard::policy

@@ -21,6 +21,15 @@ namespace pipeguard::policy {
 
 enum class UnitKind { kPodSpec, kSparkRole, kSparkConfigMap };
 
+// A field that the rules read but whose JSON type is not the one Kubernetes defines (e.g. `containers` as an object,
+// an env `value` as a number). The engine cannot tell what such an object would do and denies it (rule
+// malformed-object). Absent and null fields are not malformed: Kubernetes reads null as unset.
+struct Malformation {
+  std::string path;      // RFC 6901 JSON pointer of the field
+  std::string expected;  // "a list", "a string", ...
+  std::string found;     // "an object", "a number", "missing", ...
+};
+
 struct PodUnit {
   UnitKind kind = UnitKind::kPodSpec;
   std::string base_path;        // JSON pointer of the pod spec ("/spec", "/spec/template/spec", ...) or role
@@ -37,6 +46,10 @@ struct PodUnit {
   // that copies of a unit stay valid; element addresses of a deque are stable.
   std::shared_ptr<std::deque<std::string>> owned_text;  // set for ConfigMap units only
   std::shared_ptr<const nlohmann::json> owned_object;   // a parsed pod template the unit's scan views into
+  // Fields of this unit with the wrong JSON type; reported when the unit is governed.
+  std::vector<Malformation> malformed;
+  // False when the unit's pod spec (or Spark role) itself is not an object: the other rules are not run on it.
+  bool readable = true;
 };
 
 // How the engine sees an object.
@@ -47,10 +60,18 @@ struct Workload {
   bool is_config_map = false;
   bool is_profile = false;
   std::vector<PodUnit> units;
+  // Malformed fields that hide whether and how the object is governed (its kind, namespace, the pod labels, the
+  // path to a pod template): the engine then treats the object as governed and denies it.
+  std::vector<Malformation> unreadable;
+  // Malformed object-level fields read only for governed objects (top-level annotations of controllers).
+  std::vector<Malformation> malformed;
 };
 
-// Extracts units from an object; returns nullopt for kinds the engine does not evaluate.
-std::optional<Workload> ExtractWorkload(const nlohmann::json& object, const std::string& request_namespace);
+// Extracts units from an object; returns nullopt for kinds the engine does not evaluate. `request_kind` is the kind
+// the admission request names (request.kind.kind; empty outside the webhook): an object whose own `kind` is missing
+// or differs is extracted as `request_kind` and marked unreadable.
+std::optional<Workload> ExtractWorkload(const nlohmann::json& object, const std::string& request_namespace,
+                                        std::string_view request_kind = {});
 
 // Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so

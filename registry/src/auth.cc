@@ -131,7 +131,11 @@ StatusOr<DockerConfig> DockerConfig::Parse(std::string_view json, std::string_vi
 
   DockerConfig config;
   config.source_ = std::string(source);
-  for (const auto& [key, entry] : auths->items()) {
+  for (const auto& item : auths->items()) {
+    // Named references rather than a structured binding: clang 14 (scripts/install-deps.sh, the fuzz build) cannot
+    // capture structured bindings in the lambda below.
+    const std::string& key = item.key();
+    const nlohmann::json& entry = item.value();
     if (!entry.is_object()) {
       if (auths == &doc) continue;  // other top-level keys of a config.json (credsStore, ...) are not hosts
       return error("entry \"" + key + "\" must be an object");

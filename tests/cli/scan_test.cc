@@ -172,6 +172,32 @@ TEST(RunScan, MalformedProfileAmongScannedDocumentsIsADenialNotAnInputError) {
   EXPECT_EQ(report.ExitCode(), kExitDenied);
 }
 
+TEST(RunScan, MalformedGovernedPodIsDeniedNamingTheField) {
+  const std::string pod = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: load
+  namespace: etl
+  labels: {kubernetes_pod_operator: "True"}
+spec:
+  containers:
+    - name: c
+      image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1
+      env: {DB_PASSWORD: Hunter2-Hunter2-Pw}
+)";
+  const ScanReport report = MustScan({.inputs = {"-"}}, pod);
+  ASSERT_EQ(report.results.size(), 1u);
+  const policy::Verdict& verdict = report.results[0].verdict;
+  EXPECT_FALSE(verdict.allowed);
+  const auto malformed = std::find_if(verdict.violations.begin(), verdict.violations.end(),
+                                      [](const policy::Violation& v) { return v.rule == "malformed-object"; });
+  ASSERT_NE(malformed, verdict.violations.end()) << ::testing::PrintToString(RulesOf(report.results[0]));
+  EXPECT_EQ(malformed->path, "/spec/containers/0/env");
+  EXPECT_THAT(malformed->message, HasSubstr("where Kubernetes defines a list"));
+  for (const auto& v : verdict.violations) EXPECT_THAT(v.message, Not(HasSubstr("Hunter2")));
+  EXPECT_EQ(report.ExitCode(), kExitDenied);
+}
+
 TEST(RunScan, NonKubernetesDocumentsAreSkippedWithANote) {
   const ScanReport report =
       MustScan({.inputs = {kCliData + "/not-kubernetes.yaml", kExamples + "/good/airflow-kpo-extract.yaml"}});

@@ -87,6 +87,7 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
     request.operation = r.value("operation", request.operation);
     request.username = r.value("user", request.username);
     request.namespace_ = r.value("namespace", request.namespace_);
+    request.kind = r.value("kind", request.kind);
     if (r.contains("groups")) request.groups = r["groups"].get<std::vector<std::string>>();
   }
   ImageVerdictLookup images;

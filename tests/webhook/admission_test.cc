@@ -1,8 +1,10 @@
-// ParseAdmissionReview (the parse boundary), SerializeAdmissionReview and the named reply constructors.
+// ParseAdmissionReview (the parse boundary), ServeAdmission's replies to bad bodies, SerializeAdmissionReview and the
+// named reply constructors.
 #include "pipeguard/webhook/admission.h"
 
 #include <gtest/gtest.h>
 
+#include "pipeguard/webhook/http_adapter.h"
 #include "test_support.h"
 
 namespace pipeguard::webhook {
@@ -38,6 +40,20 @@ TEST(ParseAdmissionReview, NamesGenerateNamePodsByTheirPrefix) {
   auto parsed = ParseAdmissionReview(MakeReview(pod, "etl", "u1").dump());
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(parsed->name, "sales-extract-*");
+}
+
+TEST(ParseAdmissionReview, KeepsTheStoredObjectOfAnUpdate) {
+  json stored = CleanPod();
+  stored["metadata"]["finalizers"] = {"example.com/hold"};
+  json review = MakeReview(CleanPod(), "etl", "u-upd", "UPDATE");
+  review["request"]["oldObject"] = stored;
+  auto parsed = ParseAdmissionReview(review.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->old_object, stored);
+  EXPECT_EQ(parsed->object, CleanPod());
+  auto created = ParseAdmissionReview(MakeReview(CleanPod(), "etl", "u-new").dump());
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(created->old_object.is_null());
 }
 
 TEST(ParseAdmissionReview, DeleteNeedsNoObject) {
@@ -91,6 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "request.object is missing"},
         BadReview{"object_not_object", ReviewWith([](json& r) { r["request"]["object"] = "pod"; }).dump(), "uid-7",
                   "request.object must be"},
+        BadReview{"old_object_not_object", ReviewWith([](json& r) { r["request"]["oldObject"] = 3; }).dump(), "uid-7",
+                  "request.oldObject must be"},
         BadReview{"bad_operation", ReviewWith([](json& r) { r["request"]["operation"] = "PATCH"; }).dump(), "uid-7",
                   "request.operation"},
         BadReview{"groups_not_list", ReviewWith([](json& r) { r["request"]["userInfo"]["groups"] = "admins"; }).dump(),
@@ -105,6 +123,56 @@ TEST(ParseAdmissionReview, SyntaxErrorsDoNotQuoteTheInput) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().message().find("Sup3rS3cret"), std::string::npos) << parsed.status().message();
   EXPECT_NE(parsed.status().message().find("byte"), std::string::npos);
+}
+
+// A review as the API server writes it (uid first), with a number too large for a double inside the object.
+constexpr std::string_view kOverflowingReview =
+    R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"uid-9","operation":"CREATE",)"
+    R"("object":{"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c"},{"a/b":[7, 1e400]}]}}}})";
+
+TEST(ParseAdmissionReview, NumberOutOfRangeIsBadInputNamingWhere) {
+  std::string uid;
+  auto parsed = ParseAdmissionReview(kOverflowingReview, &uid);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  const std::string& message = parsed.status().message();
+  EXPECT_NE(message.find("too large"), std::string::npos) << message;
+  EXPECT_NE(message.find("at /request/object/spec/containers/1/a~1b/1 (near byte"), std::string::npos) << message;
+  EXPECT_NE(message.find("quoted string"), std::string::npos) << message;  // how to fix it
+  EXPECT_EQ(message.find("1e400"), std::string::npos) << message;          // input is never quoted
+  EXPECT_EQ(uid, "uid-9");
+}
+
+TEST(ParseAdmissionReview, NumberOutOfRangeAnywhereIsBadInput) {
+  for (const std::string body : {R"({"x":1e400})", R"([-1e999])", R"({"request":{"object":{"x":1E+400}}})"}) {
+    std::string uid = "stale";
+    auto parsed = ParseAdmissionReview(body, &uid);
+    ASSERT_FALSE(parsed.ok()) << body;
+    EXPECT_NE(parsed.status().message().find("too large"), std::string::npos) << parsed.status().message();
+    EXPECT_EQ(uid, "");
+  }
+  // Underflow is not an error: the value is as close to zero as a double gets.
+  json review = MakeReview(CleanPod(), "etl", "u-small");
+  std::string body = review.dump();
+  body.replace(body.find("\"kind\":\"Pod\""), 0, "\"tiny\":1e-400,");
+  EXPECT_TRUE(ParseAdmissionReview(body).ok());
+}
+
+TEST(ServeAdmission, NumberOutOfRangeIsA400WithAnAdmissionReviewError) {
+  bool handler_ran = false;
+  const HttpReply reply = ServeAdmission(kOverflowingReview, [&](const AdmissionRequest& request) {
+    handler_ran = true;
+    return Allowed(request.uid);
+  });
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.rejected_reason, "malformed");
+  EXPECT_FALSE(handler_ran);
+  const json body = json::parse(reply.body);
+  EXPECT_EQ(body["response"]["uid"], "uid-9");
+  EXPECT_EQ(body["response"]["allowed"], false);
+  EXPECT_EQ(body["response"]["status"]["code"], 400);
+  EXPECT_NE(body["response"]["status"]["message"].get<std::string>().find("/request/object/spec/containers/1"),
+            std::string::npos);
 }
 
 TEST(ParseAdmissionReview, BracketsInsideStringsDoNotCountAsNesting) {

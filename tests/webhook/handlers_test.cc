@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeguard/webhook/audit_log.h"
 #include "test_support.h"
 
 namespace pipeguard::webhook {
@@ -106,6 +107,40 @@ TEST_F(ValidatingHandlerTest, UngovernedPodIsAllowedWithoutFindings) {
   EXPECT_EQ(reply.audit_annotations.at("governed"), "false");
 }
 
+TEST_F(ValidatingHandlerTest, MalformedGovernedPodIsDeniedNamingTheField) {
+  json pod = SecretPod();
+  json env_as_object = json::object();
+  for (const auto& var : pod["spec"]["containers"][0]["env"]) {
+    if (var.contains("value")) env_as_object[var["name"].get<std::string>()] = var["value"];
+  }
+  pod["spec"]["containers"][0]["env"] = env_as_object;  // a map instead of a list of {name, value}
+  const AdmissionReply reply = Review(pod, "etl");
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_EQ(reply.decision, Decision::kDenied);
+  EXPECT_TRUE(reply.governed);
+  EXPECT_TRUE(HasFinding(reply, "malformed-object", "/spec/containers/0/env"));
+  EXPECT_NE(reply.message.find("malformed-object at /spec/containers/0/env: is an object where Kubernetes defines a "
+                               "list"),
+            std::string::npos)
+      << reply.message;
+  for (const auto& secret : testing::PlantedSecrets()) {
+    EXPECT_EQ(reply.message.find(secret.value), std::string::npos) << secret.env_name;
+  }
+}
+
+TEST_F(ValidatingHandlerTest, GovernedPodWithoutKindIsDeniedAsTheRequestKind) {
+  json pod = SecretPod();
+  pod.erase("kind");
+  json review = MakeReview(pod, "etl", "uid-nokind");
+  review["request"]["kind"]["kind"] = "Pod";  // the API server names the kind in the request
+  auto request = ParseAdmissionReview(review.dump());
+  ASSERT_TRUE(request.ok()) << request.status().message();
+  const AdmissionReply reply = handler_(*request);
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasFinding(reply, "malformed-object", "/kind"));
+  EXPECT_NE(reply.message.find("is missing where Kubernetes defines \"Pod\""), std::string::npos) << reply.message;
+}
+
 TEST_F(ValidatingHandlerTest, DeleteIsAllowedWithoutEvaluation) {
   const AdmissionReply reply = Review(SecretPod(), "etl", "DELETE");
   EXPECT_TRUE(reply.allowed);
@@ -121,7 +156,152 @@ TEST_F(ValidatingHandlerTest, StatusSubresourceUpdatesAreNotEvaluated) {
   EXPECT_TRUE(reply.allowed);
   EXPECT_FALSE(reply.evaluated);
   request->sub_resource = "";
+  request->old_object = ReadJson(DataPath("pods/clean_kpo_pod.json"));  // the update adds the secrets
   EXPECT_FALSE(handler_(*request).allowed);  // the same UPDATE of the main resource is denied
+}
+
+// --- updates that change nothing the rules read ------------------------------------------------------------------
+
+json WithMetadata(json object, const json& metadata_patch) {
+  object["metadata"].merge_patch(metadata_patch);
+  return object;
+}
+
+AdmissionRequest UpdateRequest(const json& old_object, const json& object, const std::string& uid) {
+  json review = MakeReview(object, "etl", uid, "UPDATE");
+  review["request"]["oldObject"] = old_object;
+  auto request = ParseAdmissionReview(review.dump());
+  EXPECT_TRUE(request.ok()) << request.status().message();
+  return request.ok() ? *request : AdmissionRequest{};
+}
+
+TEST_F(ValidatingHandlerTest, FinalizerRemovalFromANonCompliantObjectIsAllowedUnevaluated) {
+  // A pod stored with secrets (e.g. before pipeguard was installed) loses a finalizer: resourceVersion,
+  // managedFields and an unrelated annotation change too. Nothing the rules read changed.
+  const json stored = WithMetadata(SecretPod(), {{"finalizers", {"example.com/hold"}},
+                                                 {"resourceVersion", "41"},
+                                                 {"annotations", {{"kubectl.kubernetes.io/last-applied", "a"}}}});
+  const json updated = WithMetadata(SecretPod(), {{"resourceVersion", "42"},
+                                                  {"managedFields", json::array({{{"manager", "kubectl"}}})},
+                                                  {"annotations", {{"kubectl.kubernetes.io/last-applied", "b"}}}});
+  const AdmissionReply reply = handler_(UpdateRequest(stored, updated, "u-fin"));
+  EXPECT_TRUE(reply.allowed);
+  EXPECT_FALSE(reply.evaluated);
+  EXPECT_TRUE(reply.findings.empty());
+  EXPECT_NE(reply.not_evaluated_reason.find("only metadata that no rule reads changed"), std::string::npos)
+      << reply.not_evaluated_reason;
+  EXPECT_EQ(reply.audit_annotations.at("evaluated"), "false");
+  EXPECT_EQ(reply.audit_annotations.at("not-evaluated"), reply.not_evaluated_reason);
+  // The audit log records it as not evaluated, with the reason.
+  const json line = json::parse(FormatAuditLine(UpdateRequest(stored, updated, "u-fin"), reply, "validate", 1.0,
+                                                std::chrono::system_clock::now()));
+  EXPECT_EQ(line["evaluated"], false);
+  EXPECT_EQ(line["not_evaluated"], reply.not_evaluated_reason);
+}
+
+TEST_F(ValidatingHandlerTest, UpdatesChangingWhatTheRulesReadAreEvaluated) {
+  const json stored = SecretPod();
+  struct Change {
+    std::string what;
+    json updated;
+  };
+  json spec_changed = SecretPod();
+  spec_changed["spec"]["containers"][0]["image"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:2";
+  json status_and_spec = spec_changed;
+  status_and_spec["status"] = {{"phase", "Running"}};
+  const std::vector<Change> changes = {
+      {"a label", WithMetadata(SecretPod(), {{"labels", {{"already_checked", "True"}}}})},
+      {"a pipeguard.io annotation",
+       WithMetadata(SecretPod(), {{"annotations", {{"pipeguard.io/break-glass-ticket", "X"}}}})},
+      {"the spec", spec_changed},
+      {"the spec along with the status", status_and_spec},
+      {"the kind",
+       [] {
+         json o = SecretPod();
+         o.erase("kind");
+         return o;
+       }()},
+  };
+  for (const auto& change : changes) {
+    const AdmissionReply reply = handler_(UpdateRequest(stored, change.updated, "u-change"));
+    EXPECT_TRUE(reply.evaluated) << change.what;
+    EXPECT_FALSE(reply.allowed) << change.what;
+    EXPECT_TRUE(reply.not_evaluated_reason.empty()) << change.what;
+  }
+}
+
+TEST_F(ValidatingHandlerTest, UpdateWithoutTheStoredObjectIsEvaluated) {
+  auto request = ParseAdmissionReview(MakeReview(SecretPod(), "etl", "u-noold", "UPDATE").dump());
+  ASSERT_TRUE(request.ok());
+  request->old_object = nullptr;  // fail closed: nothing to compare with
+  const AdmissionReply reply = handler_(*request);
+  EXPECT_TRUE(reply.evaluated);
+  EXPECT_FALSE(reply.allowed);
+}
+
+TEST_F(ValidatingHandlerTest, AnyUpdateOfAnObjectBeingDeletedIsAllowedUnevaluated) {
+  const json stored =
+      WithMetadata(SecretPod(), {{"deletionTimestamp", "2027-01-15T07:59:00Z"}, {"finalizers", {"example.com/hold"}}});
+  json updated = WithMetadata(SecretPod(), {{"deletionTimestamp", "2027-01-15T07:59:00Z"}});
+  updated["spec"]["containers"][0]["image"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:2";
+  const AdmissionReply reply = handler_(UpdateRequest(stored, updated, "u-deleting"));
+  EXPECT_TRUE(reply.allowed);
+  EXPECT_FALSE(reply.evaluated);
+  EXPECT_NE(reply.not_evaluated_reason.find("being deleted"), std::string::npos) << reply.not_evaluated_reason;
+  // A deletionTimestamp only in the new object (the API server would not store it) does not count.
+  const AdmissionReply forged = handler_(UpdateRequest(SecretPod(), updated, "u-forged"));
+  EXPECT_TRUE(forged.evaluated);
+  EXPECT_FALSE(forged.allowed);
+}
+
+// A PipelineSecurityProfile stored before the platform's guardrails were tightened: the engine's profile check (the
+// guardrails) now rejects it. The operator's finalizer changes are admitted; a change of its spec is not.
+TEST(ValidatingHandler, ProfileBreakingTheGuardrailsCanLoseItsFinalizerButNotChangeItsSpec) {
+  auto snapshot = LoadContextSnapshot(testing::TestContextOptions());
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  StaticContext context(std::move(snapshot).value());
+  const policy::Engine engine([](const json& profile) {
+    std::vector<policy::ProfileProblem> problems;
+    if (profile["spec"].contains("aws")) problems.push_back({"/spec/aws/s3/0/bucket", "bucket not allowed"});
+    return problems;
+  });
+  const AdmissionHandler handler = MakeValidatingHandler(engine, context, [] { return kNow; });
+  const json profile = {
+      {"apiVersion", "pipeguard.io/v1alpha1"},
+      {"kind", "PipelineSecurityProfile"},
+      {"metadata", {{"name", "legacy"}, {"namespace", "etl"}, {"finalizers", {"pipeguard.io/iam-role"}}}},
+      {"spec",
+       {{"podSelector", {{"matchLabels", {{"pipeguard.io/pipeline", "legacy"}}}}},
+        {"serviceAccount", {{"name", "legacy"}}},
+        {"aws", {{"s3", json::array({{{"bucket", "finance-prod-ledger"}, {"access", "read"}}})}}}}}};
+  auto review = [&](const json& old_object, const json& object, const std::string& operation) {
+    json r = MakeReview(object, "etl", "u-profile", operation);
+    r["request"]["oldObject"] = old_object;
+    auto request = ParseAdmissionReview(r.dump());
+    EXPECT_TRUE(request.ok()) << request.status().message();
+    return handler(*request);
+  };
+  EXPECT_FALSE(review(nullptr, profile, "CREATE").allowed);  // the guardrails deny it today
+
+  json deleting = profile;
+  deleting["metadata"]["deletionTimestamp"] = "2027-01-15T07:59:00Z";
+  json released = deleting;
+  released["metadata"]["finalizers"] = json::array();
+  const AdmissionReply removal = review(deleting, released, "UPDATE");  // the operator's finalizer removal
+  EXPECT_TRUE(removal.allowed) << removal.message;
+  EXPECT_FALSE(removal.evaluated);
+
+  json no_finalizer = profile;
+  no_finalizer["metadata"].erase("finalizers");
+  EXPECT_TRUE(review(profile, no_finalizer, "UPDATE").allowed);  // removed by hand before deleting
+  EXPECT_TRUE(review(no_finalizer, profile, "UPDATE").allowed);  // the operator adding its finalizer
+
+  json wider = profile;
+  wider["spec"]["aws"]["s3"].push_back({{"bucket", "finance-prod-payroll"}, {"access", "read"}});
+  const AdmissionReply widened = review(profile, wider, "UPDATE");
+  EXPECT_FALSE(widened.allowed);
+  EXPECT_TRUE(widened.evaluated);
+  EXPECT_TRUE(HasFinding(widened, "profile-guardrail", "/spec/aws/s3/0/bucket"));
 }
 
 TEST_F(ValidatingHandlerTest, HonouredBreakGlassAllowsAndRecordsTheTicket) {

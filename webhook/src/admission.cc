@@ -67,6 +67,120 @@ JsonShape ShapeOf(std::string_view text, int limit) {
   return {max_depth, values};
 }
 
+// Where the first number too large for a double is: a SAX pass that tracks the JSON pointer of the current value.
+// Used only after json::parse failed with out_of_range, so the common path parses once.
+class NumberOverflowLocator {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  bool null() { return Advance(); }
+  bool boolean(bool) { return Advance(); }
+  bool number_integer(number_integer_t) { return Advance(); }
+  bool number_unsigned(number_unsigned_t) { return Advance(); }
+  bool number_float(number_float_t, const string_t&) { return Advance(); }
+  bool string(string_t& value) {
+    if (frames_.size() == 2 && !frames_[0].is_array && frames_[0].key == "request" && !frames_[1].is_array &&
+        frames_[1].key == "uid") {
+      uid_ = value;
+    }
+    return Advance();
+  }
+  bool binary(binary_t&) { return Advance(); }
+  bool start_object(std::size_t) { return Push(false); }
+  bool start_array(std::size_t) { return Push(true); }
+  bool end_object() { return Pop(); }
+  bool end_array() { return Pop(); }
+  bool key(string_t& key) {
+    if (!frames_.empty()) frames_.back().key = key;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const json::exception& e) {
+    if (e.id == 406 && !found_) {  // 406: number overflow
+      found_ = true;
+      position_ = position;
+      pointer_ = CurrentPointer();
+    }
+    return false;
+  }
+
+  bool found() const { return found_; }
+  size_t position() const { return position_; }
+  const std::string& pointer() const { return pointer_; }
+  // request.uid when it came before the number (the API server writes it first).
+  const std::string& uid() const { return uid_; }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    size_t index = 0;
+    std::string key;
+  };
+
+  bool Advance() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+    return true;
+  }
+  bool Push(bool is_array) {
+    frames_.push_back({is_array, 0, {}});
+    return true;
+  }
+  bool Pop() {
+    if (!frames_.empty()) frames_.pop_back();
+    return Advance();
+  }
+  std::string CurrentPointer() const {
+    std::string pointer;
+    for (const auto& frame : frames_) {
+      pointer += '/';
+      if (frame.is_array) {
+        pointer += std::to_string(frame.index);
+        continue;
+      }
+      for (char c : frame.key) {
+        if (c == '~') {
+          pointer += "~0";
+        } else if (c == '/') {
+          pointer += "~1";
+        } else {
+          pointer += c;
+        }
+      }
+    }
+    return pointer;
+  }
+
+  std::vector<Frame> frames_;
+  bool found_ = false;
+  size_t position_ = 0;
+  std::string pointer_;
+  std::string uid_;
+};
+
+Status NumberOutOfRange(std::string_view body, const ParseLimits& limits, std::string* readable_uid) {
+  NumberOverflowLocator locator;
+  try {
+    json::sax_parse(body.begin(), body.end(), &locator);
+  } catch (const json::exception&) {
+  }
+  if (readable_uid != nullptr && !locator.uid().empty() && locator.uid().size() <= limits.max_uid_bytes) {
+    *readable_uid = locator.uid();
+  }
+  std::string where;
+  if (locator.found()) {
+    where = " at " + (locator.pointer().empty() ? std::string("the top level") : locator.pointer()) + " (near byte " +
+            std::to_string(locator.position()) + ")";
+  }
+  // The number itself is not quoted: the body may carry secrets.
+  return Invalid("request body has a number too large for a 64-bit floating-point value" + where +
+                     "; Kubernetes objects hold numbers within that range: write the value as a quoted string or "
+                     "correct it",
+                 false);
+}
+
 // Reads an optional string member. Absent or null leaves `out` empty; another type is an error.
 Status OptionalString(const json& parent, std::string_view key, const std::string& where, std::string& out) {
   auto it = parent.find(key);
@@ -176,6 +290,10 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
   } catch (const json::parse_error& e) {
     // e.what() quotes the bytes around the error, which may be part of a secret: report the offset only.
     return Invalid("request body is not valid JSON (syntax error near byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    return NumberOutOfRange(body, limits, readable_uid);
+  } catch (const json::exception& e) {
+    return Invalid("request body could not be read as JSON (error " + std::to_string(e.id) + ")");
   }
   if (!root.is_object()) return Invalid("request body is JSON but not an object");
   // The uid first, so that even a review failing a later check gets an error reply the API server can match.
@@ -240,6 +358,11 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
   if (out.operation == "CREATE" || out.operation == "UPDATE") {
     if (!has_object) return Invalid("request.object is missing; " + out.operation + " reviews must carry the object");
     if (!object->is_object()) return Invalid("request.object must be a Kubernetes object (a JSON object)");
+  }
+  // The stored object, for UPDATE (and DELETE): updates that change nothing the rules read are not evaluated.
+  if (auto old_object = request_it->find("oldObject"); old_object != request_it->end() && !old_object->is_null()) {
+    if (!old_object->is_object()) return Invalid("request.oldObject must be a Kubernetes object (a JSON object)");
+    out.old_object = std::move(root["request"]["oldObject"]);
   }
   if (has_object && object->is_object()) {
     out.object = std::move(root["request"]["object"]);

@@ -92,6 +92,7 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
   };
   if (unlisted_findings > 0) line["findings_unlisted"] = unlisted_findings;
   if (!request.sub_resource.empty()) line["sub_resource"] = request.sub_resource;
+  if (!reply.not_evaluated_reason.empty()) line["not_evaluated"] = reply.not_evaluated_reason;
   if (reply.break_glass_ticket) line["break_glass_ticket"] = *reply.break_glass_ticket;
   if (!reply.images.empty()) {
     json images = json::array();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -95,6 +96,7 @@ policy::RequestInfo RequestInfoOf(const AdmissionRequest& request, const UnixClo
   info.username = request.username;
   info.groups = request.groups;
   info.namespace_ = request.namespace_;
+  info.kind = request.kind;
   info.now_unix_seconds = clock();
   return info;
 }
@@ -142,6 +144,19 @@ ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
     }
   }
   return result;
+}
+
+// An UPDATE that needs no evaluation (policy::UnevaluatedUpdateReason): allowed, recorded as not evaluated.
+std::optional<AdmissionReply> UnevaluatedUpdate(const AdmissionRequest& request) {
+  if (request.operation != "UPDATE" || request.old_object.is_null()) return std::nullopt;
+  std::optional<std::string> reason = policy::UnevaluatedUpdateReason(request.old_object, request.object);
+  if (!reason) return std::nullopt;
+  AdmissionReply reply = Allowed(request.uid);
+  reply.not_evaluated_reason = std::move(*reason);
+  reply.audit_annotations["decision"] = "allowed";
+  reply.audit_annotations["evaluated"] = "false";
+  reply.audit_annotations["not-evaluated"] = reply.not_evaluated_reason;
+  return reply;
 }
 
 }  // namespace
@@ -201,17 +216,13 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       reply.audit_annotations["evaluated"] = "false";
       return reply;
     }
+    if (auto unevaluated = UnevaluatedUpdate(request)) return std::move(*unevaluated);
     const std::shared_ptr<const policy::ContextSnapshot> snapshot = context.Current();
     if (snapshot == nullptr) {
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    policy::RequestInfo info;
-    info.operation = request.operation;
-    info.username = request.username;
-    info.groups = request.groups;
-    info.namespace_ = request.namespace_;
-    info.now_unix_seconds = clock();
+    const policy::RequestInfo info = RequestInfoOf(request, clock);
     const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, images);
     return ReplyFromVerdict(request, verdict);
   };
@@ -226,6 +237,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       reply.audit_annotations["evaluated"] = "false";
       return reply;
     }
+    if (auto unevaluated = UnevaluatedUpdate(request)) return std::move(*unevaluated);
     const std::shared_ptr<const policy::ContextSnapshot> snapshot = context.Current();
     if (snapshot == nullptr) {
       return Errored(request.uid, 503,
@@ -256,6 +268,7 @@ AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy:
   return [&engine, &context, &verifiers, clock = std::move(clock)](const AdmissionRequest& request) -> AdmissionReply {
     AdmissionReply reply = Allowed(request.uid);
     if (!IsEvaluated(request)) return reply;
+    if (auto unevaluated = UnevaluatedUpdate(request)) return std::move(*unevaluated);  // nothing to pin either
     try {
       const std::shared_ptr<const policy::ContextSnapshot> snapshot = context.Current();
       if (snapshot == nullptr) return reply;  // /validate replies 503 for this request

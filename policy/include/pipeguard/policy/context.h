@@ -107,7 +107,8 @@ class ContextSnapshotBuilder {
  public:
   explicit ContextSnapshotBuilder(Config config);
 
-  // Adds one Kubernetes object if it is a context kind; other kinds are ignored (returns false).
+  // Adds one Kubernetes object if it is a context kind; other kinds, and profiles being deleted
+  // (metadata.deletionTimestamp set), are ignored (returns false).
   // A malformed context object is an error that names the object and field.
   StatusOr<bool> Add(const nlohmann::json& object);
   void AddProfile(Profile profile);

@@ -21,7 +21,10 @@ struct RequestInfo {
   std::string operation = "CREATE";  // CREATE, UPDATE (DELETE and CONNECT are never governed)
   std::string username;
   std::vector<std::string> groups;
-  std::string namespace_;             // the request namespace; used when the object has none
+  std::string namespace_;  // the request namespace; used when the object has none
+  // The kind the admission request names (request.kind.kind); empty outside the webhook. An object whose own
+  // `kind` is missing or differs is evaluated as this kind and denied as malformed.
+  std::string kind;
   std::int64_t now_unix_seconds = 0;  // for break-glass expiry
 };
 
@@ -112,6 +115,15 @@ std::vector<ImageRef> CollectImages(const nlohmann::json& object);
 // outside images.allowedRegistries are left out: they are denied by untrusted-registry without a registry call.
 std::vector<ImageCheck> ImagesToVerify(const nlohmann::json& object, const RequestInfo& request,
                                        const ContextSnapshot& context);
+
+// Why an UPDATE from `old_object` (the stored object) to `object` may be admitted without evaluation, or nullopt when
+// it must be evaluated. Two cases: the object was already being deleted (old metadata.deletionTimestamp set; the
+// context ignores profiles being deleted, so their updates grant nothing), or nothing the rules read changed: the
+// objects are equal except for status and for metadata no rule reads (finalizers, managedFields, resourceVersion,
+// generation, ownerReferences, uid, creationTimestamp, deletionGracePeriodSeconds, selfLink, and annotations
+// outside pipeguard.io/). Labels always count. Without this, a stored object that breaks today's rules (a profile
+// from before the guardrails were tightened) could never lose its finalizer, so never be deleted.
+std::optional<std::string> UnevaluatedUpdateReason(const nlohmann::json& old_object, const nlohmann::json& object);
 
 // Calls fn(item, index) for each item of a `kind: *List` object, or fn(object, -1) for a plain object.
 void ForEachItem(const nlohmann::json& object, const std::function<void(const nlohmann::json&, int)>& fn);

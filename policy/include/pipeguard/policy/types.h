@@ -21,6 +21,9 @@ inline constexpr std::string_view kServiceAccountScope = "service-account-scope"
 inline constexpr std::string_view kMissingProfile = "missing-profile";
 inline constexpr std::string_view kProfileGuardrail = "profile-guardrail";
 inline constexpr std::string_view kBreakGlass = "break-glass";  // a malformed or refused break-glass request
+// A field the rules read has the wrong JSON type: the object cannot be evaluated, so it is denied (severity
+// critical, never waived by break-glass).
+inline constexpr std::string_view kMalformedObject = "malformed-object";
 }  // namespace rules
 
 enum class Severity : std::uint8_t { kInfo = 0, kLow, kMedium, kHigh, kCritical };

@@ -33,7 +33,8 @@ struct AdmissionRequest {
   std::string username;             // request.userInfo.username
   std::vector<std::string> groups;  // request.userInfo.groups
   bool dry_run = false;
-  nlohmann::json object;  // request.object; null for DELETE and CONNECT
+  nlohmann::json object;      // request.object; null for DELETE and CONNECT
+  nlohmann::json old_object;  // request.oldObject (the stored object) for UPDATE and DELETE; null when absent
   // When the HTTP layer finished reading the body; latency is measured from here. A default value means "unknown":
   // decorators then measure from their own entry.
   std::chrono::steady_clock::time_point received_at{};
@@ -81,7 +82,9 @@ struct AdmissionReply {
   std::optional<std::string> json_patch;  // a JSONPatch document; sent base64-encoded with patchType JSONPatch
 
   Decision decision = Decision::kAllowed;
-  bool evaluated = false;  // false when the request was allowed without running the policy engine
+  bool evaluated = false;            // false when the request was allowed without running the policy engine
+  std::string not_evaluated_reason;  // why, when it was skipped for a reason worth recording (an UPDATE that changes
+                                     // nothing the rules read); empty otherwise
   bool governed = false;
   std::string mode;                         // "enforce" or "audit" when evaluated
   std::vector<std::string> profiles;        // "<ns>/<name>" of the profiles selecting the object

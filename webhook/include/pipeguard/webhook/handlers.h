@@ -35,7 +35,11 @@ bool IsEvaluated(const AdmissionRequest& request);
 AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::Verdict& verdict);
 
 // The /validate handler: evaluates CREATE and UPDATE with `engine` against `context.Current()`; replies
-// Errored(503) while no context snapshot is loaded (fail closed). `engine` and `context` must outlive the
+// Errored(503) while no context snapshot is loaded (fail closed). An UPDATE that policy::UnevaluatedUpdateReason
+// lets through (an object being deleted, or only metadata no rule reads changed, e.g. a finalizer removed) is
+// allowed without evaluation, recorded with evaluated=false and the reason (audit log, audit annotation), so a
+// stored object that breaks today's rules can still be deleted. The same holds for both /validate handlers and
+// /mutate (no pinning). `engine` and `context` must outlive the
 // returned handler. `images` may be empty (image verification off or not available).
 AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
                                        UnixClock clock = SystemUnixClock(), policy::ImageVerdictLookup images = {});

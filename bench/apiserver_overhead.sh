@@ -26,8 +26,10 @@
 #
 # Reports per concurrency and arm: creates/s, p50 and p99 latency (wrk), non-201 replies and socket errors, CPU
 # per create of the kube-apiserver, of the webhook and of wrk (so the reader can judge whether the client was the
-# bottleneck), and the most TCP connections established to the webhook's port (ss, sampled every 0.2 s); then the
-# ratios: p99 added (%) and throughput with/without. The two cores are shared by etcd, the API server, the webhook and
+# bottleneck), the most TCP connections established to the webhook's port at once and the number of distinct ones
+# seen over the run (ss, sampled every 0.2 s: a lower bound on the connections the API server opened), the mean time
+# the API server waited per webhook call (its apiserver_admission_webhook_admission_duration_seconds histogram);
+# then the ratios: p99 added (%) and throughput with/without. The two cores are shared by etcd, the API server, the webhook and
 # wrk, so absolute figures are lower bounds; the ratios measured in the same run are the result.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +47,7 @@ done
 if ! [[ $seconds =~ ^[0-9]+$ && $warmup =~ ^[0-9]+$ ]] || ((seconds < 1 || seconds > 120 || warmup > 30)); then
   echo "apiserver_overhead.sh: --seconds must be 1..120 and --warmup 0..30" >&2; exit 2
 fi
-[[ $concurrency =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "apiserver_overhead.sh: --concurrency is a list like 10,50,200" >&2; exit 2; }
+[[ $concurrency =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "apiserver_overhead.sh: --concurrency is a list like 10,50,200" >&2; exit 2; }
 [[ $build == /* ]] || build="$PWD/$build"
 webhook="$build/webhook/pipeguard-webhook"
 [[ -x $webhook && -x $build/bench/write_fixtures ]] || {
@@ -167,29 +169,47 @@ LUA
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
-# run ARM C : prints "rate p50_ms p99_ms errors apiserver_ms webhook_ms wrk_cpu_pct wrk_ms max_conns" per create.
+# webhook_calls : "count sum_seconds" of the API server's calls to pipeguard's webhooks so far, from its histogram
+# apiserver_admission_webhook_admission_duration_seconds (the time the API server waited per call: connection,
+# TLS handshake, request, the webhook's handling, reply).
+webhook_calls() {
+  curl -fsS --max-time 10 --cacert "$CA_CERT" --cert "$ADMIN_CERT" --key "$ADMIN_KEY" "$APISERVER_URL/metrics" |
+    awk '/^apiserver_admission_webhook_admission_duration_seconds_(count|sum)\{/ && /name="(validate|mutate)\.pipeguard\.io"/ {
+           if ($1 ~ /_count\{/) n += $NF; else t += $NF }
+         END { printf "%d %.6f\n", n, t }'
+}
+
+# run ARM C : prints "rate p50_ms p99_ms errors apiserver_ms webhook_ms wrk_cpu_pct wrk_ms max_conns distinct_conns
+# calls_per_create mean_call_ms" (CPU figures per create).
 run() {
-  local arm=$1 c=$2 out a0 a1 w0 w1 conns
-  ((warmup > 0)) && wrk -t2 -c"$c" -d"${warmup}s" -s "$work/post.lua" "$create_url" >/dev/null
-  a0=$(cpu_ticks "$APISERVER_PID") w0=$(cpu_ticks "$webhook_pid")
+  local arm=$1 c=$2 out a0 a1 w0 w1 m0 m1 conns distinct
+  local threads=$((c < 2 ? c : 2)) # wrk needs at least one connection per thread
+  ((warmup > 0)) && wrk -t"$threads" -c"$c" -d"${warmup}s" -s "$work/post.lua" "$create_url" >/dev/null
+  a0=$(cpu_ticks "$APISERVER_PID") w0=$(cpu_ticks "$webhook_pid") m0=$(webhook_calls)
   : >"$work/conns"
+  : >"$work/peers"
   (
     while [[ ! -e $work/done ]]; do
-      ss -Htn state established "( sport = :$port )" | wc -l >>"$work/conns"
+      ss -Htn state established "( sport = :$port )" >"$work/sample"
+      wc -l <"$work/sample" >>"$work/conns"
+      awk '{print $NF}' "$work/sample" >>"$work/peers"
       sleep 0.2
     done
   ) &
   local sampler=$!
   rm -f "$work/done"
-  out=$( (wrk -t2 -c"$c" -d"${seconds}s" --timeout 30s --latency -s "$work/post.lua" "$create_url"; times) )
+  out=$( (wrk -t"$threads" -c"$c" -d"${seconds}s" --timeout 30s --latency -s "$work/post.lua" "$create_url"; times) )
   : >"$work/done"
   wait "$sampler"
   rm -f "$work/done"
-  a1=$(cpu_ticks "$APISERVER_PID") w1=$(cpu_ticks "$webhook_pid")
+  a1=$(cpu_ticks "$APISERVER_PID") w1=$(cpu_ticks "$webhook_pid") m1=$(webhook_calls)
   conns=$(sort -n "$work/conns" | tail -n 1)
+  distinct=$(sort -u "$work/peers" | wc -l)
   printf '%s\n' "$out" >"$work/wrk-$arm-$c.txt"
+  [[ $out == *" requests in "* ]] || { log "error: wrk did not run ($arm, $c clients):"; printf '%s\n' "$out" >&2; exit 1; }
   # `times` prints the shell's and then its children's (wrk's) user and system time, e.g. "0m1.234s 0m0.567s".
-  awk -v hz="$hz" -v secs="$seconds" -v da=$((a1 - a0)) -v dw=$((w1 - w0)) -v conns="${conns:-0}" '
+  awk -v hz="$hz" -v secs="$seconds" -v da=$((a1 - a0)) -v dw=$((w1 - w0)) -v conns="${conns:-0}" \
+    -v distinct="$distinct" -v m0="$m0" -v m1="$m1" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     function sec(v,  m) { m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v); return m*60 + v }
     /requests in/ {requests=$1}
@@ -198,12 +218,14 @@ run() {
     /Non-2xx/ {errors += $NF}
     /Socket errors/ {gsub(/,/, ""); errors += $4 + $6 + $8 + $10}
     /^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$/ {n++; if (n == 2) client = sec($1) + sec($2)}
-    END {printf "%.0f %.1f %.1f %d %.2f %.3f %.0f %.3f %d\n", rate, ms(p50), ms(p99), errors,
-           1000*da/hz/requests, 1000*dw/hz/requests, 100*client/secs, 1000*client/requests, conns}' <<<"$out"
+    END {split(m0, a, " "); split(m1, b, " "); calls = b[1] - a[1]; wait = b[2] - a[2]
+         printf "%.0f %.1f %.1f %d %.2f %.3f %.0f %.3f %d %d %.2f %.2f\n", rate, ms(p50), ms(p99), errors,
+           1000*da/hz/requests, 1000*dw/hz/requests, 100*client/secs, 1000*client/requests, conns, distinct,
+           calls/requests, (calls > 0 ? 1000*wait/calls : 0)}' <<<"$out"
 }
 
 declare -A result
-row() { printf '| %11s | %-10s | %9s | %7s | %7s | %6s | %20s | %20s | %14s | %16s |\n' "$@"; }
+row() { printf '| %7s | %-10s | %9s | %6s | %6s | %6s | %13s | %13s | %10s | %9s | %10s | %14s |\n' "$@"; }
 log "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ${warmup}s warm-up + ${seconds}s per run"
 first=$(create_once)
 [[ $first == 201 ]] || { log "error: the first dry-run create got HTTP $first"; cat "$work/last-reply.json" >&2; exit 1; }
@@ -221,8 +243,9 @@ echo
 echo "arms: none = no webhook registered; chart = the chart's Validating + Mutating configurations (its default);"
 echo "      validating = the chart with webhook.mutating.enabled=false"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-row "concurrency" "webhook" "creates/s" "p50 ms" "p99 ms" "errors" "apiserver CPU ms/create" "webhook CPU ms/create" "wrk CPU (% core)" "max conns to webhook"
-row "---" "---" "---" "---" "---" "---" "---" "---" "---" "---"
+row "clients" "webhook" "creates/s" "p50 ms" "p99 ms" "errors" "apiserver CPU" "webhook CPU" "wrk CPU" "conns max" "conns seen" "webhook call"
+row "" "" "" "" "" "" "ms/create" "ms/create" "% of core" "(ss)" "(ss)" "ms (apiserver)"
+row "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---"
 i=0
 for c in ${concurrency//,/ }; do
   if ((i % 2 == 0)); then arms="none chart validating"; else arms="validating chart none"; fi
@@ -230,7 +253,7 @@ for c in ${concurrency//,/ }; do
     switch "$arm"
     read -r -a r <<<"$(run "$arm" "$c")"
     result[$arm,$c]="${r[*]}"
-    row "$c" "$arm" "${r[0]}" "${r[1]}" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}" "${r[8]}"
+    row "$c" "$arm" "${r[0]}" "${r[1]}" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}" "${r[8]}" "${r[9]}" "${r[11]}"
   done
   i=$((i + 1))
 done

@@ -3,9 +3,10 @@
 # pod (bench/representative_pod.h; POST /api/v1/namespaces/etl/pods?dryRun=All) from C concurrent keep-alive clients,
 # with and without the webhook registered, in the same run (tracker issue 9, "Targets").
 #
-#   bench/apiserver_overhead.sh [--build DIR] [--seconds S] [--warmup S] [--concurrency C1,C2,...]
+#   bench/apiserver_overhead.sh [--build DIR] [--seconds S] [--warmup S] [--concurrency C1,C2,...] [--rounds R]
 #
-# Defaults: --build build, --seconds 15, --warmup 3, --concurrency 10,50,200. Needs a Release build
+# Defaults: --build build, --seconds 15, --warmup 3, --concurrency 10,50,200, --rounds 1 (R rounds of all runs,
+# ratios from the medians; on a shared machine one round is noisy, 3 are better). Needs a Release build
 # (ninja -C build pipeguard-webhook write_fixtures) and the cached control plane (scripts/controlplane/install.sh;
 # nothing is built here). Everything runs on 127.0.0.1 and is stopped on exit.
 #
@@ -29,24 +30,28 @@
 # bottleneck), the most TCP connections established to the webhook's port at once and the number of distinct ones
 # seen over the run (ss, sampled every 0.2 s: a lower bound on the connections the API server opened), the mean time
 # the API server waited per webhook call (its apiserver_admission_webhook_admission_duration_seconds histogram);
-# then the ratios: p99 added (%) and throughput with/without. The two cores are shared by etcd, the API server, the webhook and
-# wrk, so absolute figures are lower bounds; the ratios measured in the same run are the result.
+# then the ratios: p99 added (%), throughput with/without, and CPU per create with/without (API server + webhook
+# against the API server alone: less sensitive to neighbours than throughput, and what bounds a CPU-bound API
+# server). The two cores are shared by etcd, the API server, the webhook and wrk, so absolute figures are lower
+# bounds; the ratios measured in the same run are the result.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$repo/build" seconds=15 warmup=3 concurrency="10,50,200"
+build="$repo/build" seconds=15 warmup=3 concurrency="10,50,200" rounds=1
 while (($#)); do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "apiserver_overhead.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 if ! [[ $seconds =~ ^[0-9]+$ && $warmup =~ ^[0-9]+$ ]] || ((seconds < 1 || seconds > 120 || warmup > 30)); then
   echo "apiserver_overhead.sh: --seconds must be 1..120 and --warmup 0..30" >&2; exit 2
 fi
+[[ $rounds =~ ^[1-9]$ ]] || { echo "apiserver_overhead.sh: --rounds is 1..9" >&2; exit 2; }
 [[ $concurrency =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "apiserver_overhead.sh: --concurrency is a list like 10,50,200" >&2; exit 2; }
 [[ $build == /* ]] || build="$PWD/$build"
 webhook="$build/webhook/pipeguard-webhook"
@@ -247,29 +252,36 @@ row "clients" "webhook" "creates/s" "p50 ms" "p99 ms" "errors" "apiserver CPU" "
 row "" "" "" "" "" "" "ms/create" "ms/create" "% of core" "(ss)" "(ss)" "ms (apiserver)"
 row "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---"
 i=0
-for c in ${concurrency//,/ }; do
-  if ((i % 2 == 0)); then arms="none chart validating"; else arms="validating chart none"; fi
-  for arm in $arms; do
-    switch "$arm"
-    read -r -a r <<<"$(run "$arm" "$c")"
-    result[$arm,$c]="${r[*]}"
-    row "$c" "$arm" "${r[0]}" "${r[1]}" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}" "${r[8]}" "${r[9]}" "${r[11]}"
+for ((round = 1; round <= rounds; round++)); do
+  for c in ${concurrency//,/ }; do
+    if ((i % 2 == 0)); then arms="none chart validating"; else arms="validating chart none"; fi
+    for arm in $arms; do
+      switch "$arm"
+      read -r -a r <<<"$(run "$arm" "$c")"
+      result[$arm,$c]+="${r[*]}"$'\n'
+      row "$c" "$arm" "${r[0]}" "${r[1]}" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}" "${r[8]}" "${r[9]}" "${r[11]}"
+    done
+    i=$((i + 1))
   done
-  i=$((i + 1))
 done
 switch none
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "ratios against 'none' (same run; targets for the chart: p99 added <= 5 %, throughput with/without >= 0.95):"
+# median COLUMN : the median (lower middle for an even count) of a column of the result lines on stdin.
+median() { awk -v k="$1" 'NF {print $k}' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+echo "ratios against 'none', medians over $rounds round(s) (same run; targets for the chart: p99 added <= 5 %,"
+echo "throughput with/without >= 0.95; 'CPU per create' = (API server + webhook CPU) with / API server CPU without):"
 for c in ${concurrency//,/ }; do
-  read -r -a off <<<"${result[none,$c]}"
+  r0=$(median 1 <<<"${result[none,$c]}") p0=$(median 3 <<<"${result[none,$c]}") q0=$(median 2 <<<"${result[none,$c]}")
+  u0=$(median 5 <<<"${result[none,$c]}")
   for arm in chart validating; do
-    read -r -a on <<<"${result[$arm,$c]}"
-    awk -v c="$c" -v arm="$arm" -v r0="${off[0]}" -v r1="${on[0]}" -v p0="${off[2]}" -v p1="${on[2]}" \
-      -v q0="${off[1]}" -v q1="${on[1]}" 'BEGIN {
+    r1=$(median 1 <<<"${result[$arm,$c]}") p1=$(median 3 <<<"${result[$arm,$c]}") q1=$(median 2 <<<"${result[$arm,$c]}")
+    u1=$(awk 'NF {print $5 + $6}' <<<"${result[$arm,$c]}" | median 1)
+    awk -v c="$c" -v arm="$arm" -v r0="$r0" -v r1="$r1" -v p0="$p0" -v p1="$p1" -v q0="$q0" -v q1="$q1" \
+      -v u0="$u0" -v u1="$u1" 'BEGIN {
       added = 100 * (p1 - p0) / p0; ratio = r1 / r0
-      printf "  %4s clients, %-10s p50 %+.1f ms, p99 added %+.1f %% (%s), throughput %.2fx (%s)\n", c, arm, q1 - q0,
-        added, (added <= 5 ? "met" : "NOT met"), ratio, (ratio >= 0.95 ? "met" : "NOT met") }'
+      printf "  %4s clients, %-10s p50 %+.1f ms, p99 added %+.1f %% (%s), throughput %.2fx (%s), CPU per create %.2fx\n",
+        c, arm, q1 - q0, added, (added <= 5 ? "met" : "NOT met"), ratio, (ratio >= 0.95 ? "met" : "NOT met"), u1 / u0 }'
   done
 done
 echo "webhook: $(audit_lines) audit lines (all runs), its own handling time per review (latency_ms of the audit" \

@@ -50,14 +50,7 @@ double MedianCpuMs(int runs, const std::function<void()>& fn) {
 // The representative pod with its first container's env replaced by `n` credentialed URIs.
 json PodWithFindings(int n) {
   json pod = pipeguard::bench::RepresentativeKpoPod();
-  json env = json::array();
-  for (int i = 0; i < n; ++i) {
-    const std::string id = std::to_string(i);
-    env.push_back(
-        {{"name", "DB_URL_" + id},
-         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
-  }
-  pod["spec"]["containers"][0]["env"] = std::move(env);
+  pod["spec"]["containers"][0]["env"] = pipeguard::bench::CredentialedUriEnv(n);
   return pod;
 }
 

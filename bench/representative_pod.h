@@ -62,6 +62,30 @@ inline json RepresentativeKpoPod() {
           {"spec", {{"serviceAccountName", "payments-etl"}, {"containers", {container, sidecar}}}}};
 }
 
+// `n` env vars that each hold a credentialed URI: one plaintext-secret finding each (bench/findings_scale and the
+// findings-bound tests).
+inline json CredentialedUriEnv(int n) {
+  json env = json::array();
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i);
+    env.push_back(
+        {{"name", "DB_URL_" + id},
+         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
+  }
+  return env;
+}
+
+// A pod governed by the representative profile (etl/payments) whose only container carries `env`.
+inline json GovernedPodWithEnv(json env) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "p"}, {"namespace", "etl"}, {"labels", {{"pipeguard.io/pipeline", "payments"}}}}},
+          {"spec",
+           {{"serviceAccountName", "payments-etl"},
+            {"containers",
+             {{{"name", "base"}, {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"}, {"env", env}}}}}}};
+}
+
 // The configuration and the profile of the representative context, as the webhook binary reads them from files.
 inline constexpr const char* kRepresentativeConfigYaml =
     "images: {verify: false, allowedRegistries: [\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/\"]}\n";

@@ -9,6 +9,7 @@
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
+#include "representative_pod.h"
 
 namespace pipeguard::policy {
 namespace {
@@ -20,21 +21,9 @@ constexpr int kFindings = 30000;
 // A governed pod whose only container has `n` env vars that each hold a credentialed URI (one plaintext-secret
 // finding each), plus one plain setting.
 json PodWithCredentialedUris(int n) {
-  json env = json::array();
-  env.push_back({{"name", "TARGET"}, {"value", "raw"}});
-  for (int i = 0; i < n; ++i) {
-    const std::string id = std::to_string(i);
-    env.push_back(
-        {{"name", "DB_URL_" + id},
-         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
-  }
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata", {{"name", "p"}, {"namespace", "etl"}, {"labels", {{"pipeguard.io/pipeline", "payments"}}}}},
-          {"spec",
-           {{"serviceAccountName", "payments-etl"},
-            {"containers",
-             {{{"name", "base"}, {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"}, {"env", env}}}}}}};
+  json env = bench::CredentialedUriEnv(n);
+  env.insert(env.begin(), json{{"name", "TARGET"}, {"value", "raw"}});
+  return bench::GovernedPodWithEnv(std::move(env));
 }
 
 std::shared_ptr<const ContextSnapshot> Context(const std::string& config_yaml) {

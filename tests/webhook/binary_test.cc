@@ -104,6 +104,23 @@ class WebhookBinaryTest : public ::testing::Test {
     ASSERT_TRUE(std::filesystem::exists(WebhookBinary()))
         << WebhookBinary() << " not found: build the pipeguard-webhook target first (or set PIPEGUARD_WEBHOOK_BINARY)";
   }
+  // The test configuration and context, a fresh certificate, a free loopback port written to dir_/port.
+  std::vector<std::string> ServingArgs() {
+    testing::WritePair(dir_.path(), 1);
+    return {"--config",   DataPath("config.yaml"), "--context",   DataPath("context"),
+            "--tls-cert", dir_.File("cert.pem"),   "--tls-key",   dir_.File("key.pem"),
+            "--listen",   "127.0.0.1:0",           "--port-file", dir_.File("port")};
+  }
+  // The port `webhook` listens on once it wrote its port file; 0 (with a test failure) when it did not.
+  int WaitForPort(Process& webhook) {
+    EXPECT_TRUE(webhook.spawned());
+    if (!WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) {
+      ADD_FAILURE() << "no port file: " << webhook.Stderr();
+      return 0;
+    }
+    return std::stoi(ReadText(dir_.File("port")));
+  }
+
   TempDir dir_;
 };
 
@@ -156,14 +173,8 @@ TEST_F(WebhookBinaryTest, UnusableKubernetesContextExitsTwoSayingWhy) {
 }
 
 TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
-  testing::WritePair(dir_.path(), 1);
-  Process webhook(
-      {"--config", DataPath("config.yaml"), "--context", DataPath("context"), "--tls-cert", dir_.File("cert.pem"),
-       "--tls-key", dir_.File("key.pem"), "--listen", "127.0.0.1:0", "--port-file", dir_.File("port")},
-      dir_);
-  ASSERT_TRUE(webhook.spawned());
-  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) << webhook.Stderr();
-  const int port = std::stoi(ReadText(dir_.File("port")));
+  Process webhook(ServingArgs(), dir_);
+  const int port = WaitForPort(webhook);
   ASSERT_GT(port, 0);
 
   std::string error;
@@ -207,14 +218,8 @@ TEST_F(WebhookBinaryTest, ServesAuditsAndDrainsInFlightRequestsOnSigterm) {
 }
 
 TEST_F(WebhookBinaryTest, IdleSlowAndSilentConnectionsDoNotStarveANewClient) {
-  testing::WritePair(dir_.path(), 1);
-  Process webhook(
-      {"--config", DataPath("config.yaml"), "--context", DataPath("context"), "--tls-cert", dir_.File("cert.pem"),
-       "--tls-key", dir_.File("key.pem"), "--listen", "127.0.0.1:0", "--port-file", dir_.File("port")},
-      dir_);
-  ASSERT_TRUE(webhook.spawned());
-  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_.File("port")); })) << webhook.Stderr();
-  const int port = std::stoi(ReadText(dir_.File("port")));
+  Process webhook(ServingArgs(), dir_);
+  const int port = WaitForPort(webhook);
   const json pod = ReadJson(DataPath("pods/clean_kpo_pod.json"));
   const auto validate = [&](const std::string& uid) {
     return BuildRequest("POST", "/validate", MakeReview(pod, "etl", uid).dump());

@@ -13,6 +13,7 @@
 #include "pipeguard/webhook/audit_log.h"
 #include "pipeguard/webhook/handlers.h"
 #include "pipeguard/webhook/metrics.h"
+#include "representative_pod.h"
 
 namespace pipeguard::webhook {
 namespace {
@@ -21,22 +22,7 @@ using nlohmann::json;
 
 constexpr int kFindings = 30000;
 
-json PodWithCredentialedUris(int n) {
-  json env = json::array();
-  for (int i = 0; i < n; ++i) {
-    const std::string id = std::to_string(i);
-    env.push_back(
-        {{"name", "DB_URL_" + id},
-         {"value", "postgresql://etl:Xq7-vR93pLm" + id + "@db-" + id + ".internal:5432/x?sslmode=verify-full"}});
-  }
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata", {{"name", "p"}, {"namespace", "etl"}, {"labels", {{"pipeguard.io/pipeline", "payments"}}}}},
-          {"spec",
-           {{"serviceAccountName", "payments-etl"},
-            {"containers",
-             {{{"name", "base"}, {"image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"}, {"env", env}}}}}}};
-}
+json PodWithCredentialedUris(int n) { return bench::GovernedPodWithEnv(bench::CredentialedUriEnv(n)); }
 
 std::shared_ptr<const policy::ContextSnapshot> Context() {
   auto config = policy::ParseConfig("images: {verify: false}", "test");

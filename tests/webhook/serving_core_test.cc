@@ -148,8 +148,13 @@ TEST(ServingCore, DribbledHeadersAreCutAtTheTotalHeaderDeadline) {
   dribbler.join();
   EXPECT_TRUE(closed);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
-  EXPECT_NE(custom.metrics.Serialize().find("pipeguard_webhook_rejected_requests_total{reason=\"header_timeout\"} 1"),
-            std::string::npos);
+  // Counted once the server's coroutine resumes, which can be just after the client saw the close.
+  const auto counted = [&] {
+    return custom.metrics.Serialize().find("pipeguard_webhook_rejected_requests_total{reason=\"header_timeout\"} 1") !=
+           std::string::npos;
+  };
+  for (int i = 0; i < 200 && !counted(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(counted());
 }
 
 TEST(ServingCore, SilentTcpConnectionsAreClosedAtTheHandshakeDeadline) {

@@ -123,9 +123,11 @@ struct WebhookServer::Impl {
   std::atomic<bool> closing{false};  // stop accepting; close idle connections; no keep-alive
   std::atomic<size_t> open{0};
   std::atomic<size_t> pending_reviews{0};
-  std::mutex stop_mutex;
+  // Guards nothing but the wait for `open` to reach 0 (Shutdown) and its notification (a closing connection).
+  // Never held while joining threads: a loop thread closing its last connection takes it.
+  std::mutex drain_mutex;
   std::condition_variable all_closed;
-  bool stopped = false;
+  std::atomic<bool> stopped{false};
 
   Impl(ServerOptions o, const CertificateStore& c, const policy::ContextProvider& ctx, WebhookMetrics& m,
        WebhookEndpoints endpoints)
@@ -227,7 +229,7 @@ struct WebhookServer::Impl {
       loop.connections.erase(self);
       impl.metrics.AddOpenConnections(-1);
       if (impl.open.fetch_sub(1) == 1 && impl.closing) {
-        std::lock_guard lock(impl.stop_mutex);
+        std::lock_guard lock(impl.drain_mutex);
         impl.all_closed.notify_all();
       }
     }
@@ -490,9 +492,7 @@ struct WebhookServer::Impl {
   }
 
   void StopLoops() {
-    std::lock_guard lock(stop_mutex);
-    if (stopped) return;
-    stopped = true;
+    if (stopped.exchange(true)) return;
     for (auto& loop : loops) {
       loop->work.reset();
       loop->io.stop();
@@ -586,7 +586,7 @@ bool WebhookServer::Shutdown(std::chrono::milliseconds drain_timeout) {
   if (!s.started) return true;
   const auto give_up = Clock::now() + drain_timeout;
   const auto all_closed = [&s] { return s.open.load() == 0; };
-  std::unique_lock lock(s.stop_mutex);
+  std::unique_lock lock(s.drain_mutex);
   if (!s.closing.exchange(true)) {
     asio::post(s.loops[0]->io, [&s] {
       beast::error_code ignored;

@@ -57,12 +57,16 @@ HeadCheck CheckAdmissionHead(const http::request_header<>& head, std::optional<s
   if (chunked) return {};
   if (!length) return Refuse(411, "length_required", "Content-Length is required for an AdmissionReview body", true);
   if (*length > limits.max_body_bytes) {
-    std::string message = "request body exceeds the limit of " + std::to_string(limits.max_body_bytes) +
-                          " bytes (pipeguard-webhook --max-body-bytes)";
+    std::string message = TooLargeMessage(limits);
     if (*length / 4 > limits.max_body_bytes) return Refuse(413, "too_large", std::move(message), true);
     return {HeadCheck::Outcome::kDiscardBodyThenRefuse, 413, "too_large", std::move(message), false};
   }
   return {};
+}
+
+std::string TooLargeMessage(const Limits& limits) {
+  return "request body exceeds the limit of " + std::to_string(limits.max_body_bytes) +
+         " bytes (pipeguard-webhook --max-body-bytes)";
 }
 
 bool IsJsonMediaType(std::string_view header) {

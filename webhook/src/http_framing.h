@@ -45,6 +45,9 @@ inline std::uint64_t BodyLimitForReading(const Limits& limits) { return limits.m
 HeadCheck CheckAdmissionHead(const boost::beast::http::request_header<>& head, std::optional<std::uint64_t> length,
                              bool chunked, const Limits& limits);
 
+// The 413 message for a body over max_body_bytes (names the limit and the flag that sets it).
+std::string TooLargeMessage(const Limits& limits);
+
 // Only the header field count (for non-admission routes).
 std::optional<HeadCheck> CheckFieldCount(const boost::beast::http::request_header<>& head, const Limits& limits);
 

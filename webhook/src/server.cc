@@ -289,7 +289,7 @@ struct WebhookServer::Impl {
                             11),
             false);
       } else if (ec == http::error::body_limit) {
-        co_await Reply(stream, RefusalResponse(413, "too_large", TooLargeMessage(), true, 11), false);
+        co_await Reply(stream, RefusalResponse(413, "too_large", framing::TooLargeMessage(limits), true, 11), false);
       } else if (ec != http::error::end_of_stream && ec != ssl::error::stream_truncated &&
                  ec != asio::error::operation_aborted && ec != asio::error::eof &&
                  ec != asio::error::connection_reset) {
@@ -364,7 +364,8 @@ struct WebhookServer::Impl {
     transport.expires_after(options.body_timeout);
     if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kAsValues); ec) {
       if (ec == http::error::body_limit) {
-        co_await Reply(stream, RefusalResponse(413, "too_large", TooLargeMessage(), true, version), false);
+        co_await Reply(stream, RefusalResponse(413, "too_large", framing::TooLargeMessage(limits), true, version),
+                       false);
       } else if (ec == beast::error::timeout) {
         metrics.RecordRejected("body_timeout");  // the stream closed itself at the deadline
       } else {
@@ -449,11 +450,6 @@ struct WebhookServer::Impl {
       remaining -= n;
     }
     co_return true;
-  }
-
-  std::string TooLargeMessage() const {
-    return "request body exceeds the limit of " + std::to_string(options.max_body_bytes) +
-           " bytes (pipeguard-webhook --max-body-bytes)";
   }
 
   Response RefusalResponse(int status, const std::string& reason, const std::string& message, bool admission,

@@ -3,8 +3,12 @@
 // the AdmissionReview parser, the object walker, the detectors, the reply builder and the audit formatter are all
 // exercised without sockets.
 //
-// Crashes are: sanitizer reports, a reply that is not a well-formed AdmissionReview, an HTTP 500 (an exception
-// escaped the handler chain), and an exception inside the handler (the panic guard fires).
+// Also differential: the fast body parse (simdjson, webhook/src/json_text.h) must give nlohmann's DOM or the same
+// error, byte for byte of the dump.
+//
+// Crashes are: sanitizer reports, a fast parse that disagrees with nlohmann, a reply that is not a well-formed
+// AdmissionReview, an HTTP 500 (an exception escaped the handler chain), and an exception inside the handler (the panic
+// guard fires).
 //
 // Build and run: tests/fuzz/run.sh [SECONDS]
 #include <spdlog/spdlog.h>
@@ -16,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "json_text.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
@@ -93,11 +98,28 @@ struct Environment {
   }
 };
 
+// Aborts when ParseJsonText and nlohmann's parse disagree on `body` (value, number types, or error id).
+void CheckFastParseAgrees(std::string_view body) {
+  std::string fast, slow;
+  try {
+    fast = ParseJsonText(body).dump(-1, ' ', false, json::error_handler_t::replace);
+  } catch (const json::exception& e) {
+    fast = "error " + std::to_string(e.id);
+  }
+  try {
+    slow = ParseJsonTextSlowPath(body).dump(-1, ' ', false, json::error_handler_t::replace);
+  } catch (const json::exception& e) {
+    slow = "error " + std::to_string(e.id);
+  }
+  if (fast != slow) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Environment* environment = new Environment();  // shared across inputs, never destroyed
   const std::string_view body(reinterpret_cast<const char*>(data), size);
+  CheckFastParseAgrees(body);
   const HttpReply reply = ServeAdmission(body, environment->handler);
   if (reply.status != 200 && reply.status != 400) std::abort();
   const json review = json::parse(reply.body, nullptr, false);

@@ -5,6 +5,8 @@
 #include <array>
 #include <utility>
 
+#include "json_text.h"
+
 namespace pipeguard::webhook {
 
 using nlohmann::json;
@@ -286,7 +288,7 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
   }
   json root;
   try {
-    root = json::parse(body.begin(), body.end());
+    root = ParseJsonText(body);
   } catch (const json::parse_error& e) {
     // e.what() quotes the bytes around the error, which may be part of a secret: report the offset only.
     return Invalid("request body is not valid JSON (syntax error near byte " + std::to_string(e.byte) + ")");

@@ -189,7 +189,7 @@ int Run(const WebhookFlags& flags) {
                                audit, "validate"),
                   metrics, "validate");
   endpoints.mutate = WithMetrics(
-      WithAuditLog(WithPanicGuard(MakeMutatingHandler(engine, current_context, verifiers), on_panic), audit, "mutate"),
+      WithAuditLog(WithPanicGuard(MakeMutatingHandler(current_context, verifiers), on_panic), audit, "mutate"),
       metrics, "mutate");
 
   ServerOptions options;

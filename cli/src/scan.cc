@@ -205,15 +205,9 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   if (auto s = collector.AddScannedDocuments(documents, report); !s.ok()) return s;
   const auto snapshot = std::move(collector).Build();
 
-  // images.verify with trusted keys: real signature verdicts from the registries (like the webhook).
-  std::vector<const json*> objects;
-  for (const auto& document : documents) {
-    policy::ForEachItem(document.object, [&](const json& item, int) { objects.push_back(&item); });
-  }
-  auto image_verdicts = VerifyScanImages(*snapshot, objects);
-  if (!image_verdicts.ok()) return image_verdicts.status();
-
-  const policy::Engine engine(std::move(profile_check));
+  // Each object is prepared once (policy::Review); signatures are verified for the governed ones, then judged.
+  std::vector<ScanResult> pending;
+  std::vector<policy::Review> reviews;
   for (const auto& document : documents) {
     policy::ForEachItem(document.object, [&](const json& item, int index) {
       if (std::string reason = NotAnObjectReason(item); !reason.empty()) {
@@ -239,9 +233,19 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
       request.groups = options.groups;
       request.namespace_ = result.namespace_.empty() ? "default" : result.namespace_;
       request.now_unix_seconds = options.now_unix_seconds;
-      result.verdict = engine.Evaluate(item, request, *snapshot, *image_verdicts);
-      report.results.push_back(std::move(result));
+      reviews.push_back(policy::PrepareReview(item, request, *snapshot));
+      pending.push_back(std::move(result));
     });
+  }
+
+  // images.verify with trusted keys: real signature verdicts from the registries (like the webhook).
+  auto image_verdicts = VerifyScanImages(*snapshot, reviews);
+  if (!image_verdicts.ok()) return image_verdicts.status();
+
+  const policy::Engine engine(std::move(profile_check));
+  for (size_t i = 0; i < pending.size(); ++i) {
+    pending[i].verdict = engine.Evaluate(reviews[i], *image_verdicts);
+    report.results.push_back(std::move(pending[i]));
   }
 
   for (const auto& skipped : report.skipped) {

@@ -181,20 +181,17 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
 }
 
 StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ContextSnapshot& context,
-                                                      const std::vector<const nlohmann::json*>& objects) {
+                                                      const std::vector<policy::Review>& reviews) {
   const policy::ImagesConfig& config = context.config().images;
   if (!config.verify || config.keys.empty()) return policy::ImageVerdictLookup{};
   RouteLogsToStandardError();
   auto service = imageverify::ImageVerificationService::Create(config);
   if (!service.ok()) return service.status();
   imageverify::ScopedImageVerdicts all;
-  policy::RequestInfo request;
-  request.namespace_ = "default";  // like the scan: objects without a namespace are evaluated in "default"
-  for (const nlohmann::json* object : objects) {
-    const auto checks = policy::ImagesToVerify(*object, request, context);
-    if (checks.empty()) continue;
+  for (const policy::Review& review : reviews) {
+    if (!review.governed() || review.image_checks().empty()) continue;
     for (auto& [scope, verdicts] :
-         (*service)->VerifyChecks(checks, std::chrono::steady_clock::now() + config.deadline)) {
+         (*service)->VerifyChecks(review.image_checks(), std::chrono::steady_clock::now() + config.deadline)) {
       all[scope].merge(verdicts);
     }
   }

@@ -118,8 +118,8 @@ Violation Make(std::string_view rule, Severity severity, std::string path, std::
   return v;
 }
 
-bool UnitGoverned(const PodUnit& unit, const Workload& w, const ContextSnapshot& ctx) {
-  const Config& config = ctx.config();
+// `profiles`: the profiles selecting the unit's labels in w's namespace.
+bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<const Profile*>& profiles) {
   switch (unit.kind) {
     case UnitKind::kSparkRole:
       return config.governance.spark_applications;
@@ -131,7 +131,7 @@ bool UnitGoverned(const PodUnit& unit, const Workload& w, const ContextSnapshot&
   for (const auto& selector : config.governance.selectors) {
     if (selector.Matches(unit.labels)) return true;
   }
-  return config.governance.profile_selected && !ctx.ProfilesSelecting(w.namespace_, unit.labels).empty();
+  return config.governance.profile_selected && !profiles.empty();
 }
 
 void CheckServiceAccount(const PodUnit& unit, const Workload& w, const std::vector<const Profile*>& profiles,
@@ -191,7 +191,7 @@ void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profile
       out.push_back(Make(
           rules::kUntrustedRegistry, Severity::kHigh, ref.path,
           "image \"" + ref.image + "\" is not from an allowed registry (" + allowed + "); push it to one of them"));
-      // Denied already; and its signature is never fetched (ImagesToVerify leaves it out), so that a pod spec
+      // Denied already; and its signature is never fetched (Review::image_checks leaves it out), so that a pod spec
       // cannot make the webhook connect to a host of the requester's choosing.
       continue;
     }
@@ -408,43 +408,75 @@ Engine::Engine(const Detector& detector, ProfileCheck profile_check)
 
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
-bool Engine::IsGoverned(const json& object, const RequestInfo& request, const ContextSnapshot& context) const {
-  if (request.operation == "DELETE" || request.operation == "CONNECT") return false;
-  auto w = ExtractWorkload(object, request.namespace_, request.kind);
-  if (!w) return false;
-  if (w->is_profile || !w->unreadable.empty()) return true;
-  return std::any_of(w->units.begin(), w->units.end(), [&](const PodUnit& u) { return UnitGoverned(u, *w, context); });
+Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
+  Review review;
+  review.object_ = &object;
+  review.context_ = &context;
+  review.request_ = request;
+  if (request.operation == "DELETE" || request.operation == "CONNECT") return review;
+  std::optional<Workload> extracted = ExtractWorkload(object, request.namespace_, request.kind);
+  if (!extracted) return review;
+  auto w = std::make_shared<const Workload>(std::move(*extracted));
+  review.workload_ = w;
+  const Config& config = context.config();
+  review.governed_ = w->is_profile || !w->unreadable.empty();
+  review.units_.reserve(w->units.size());
+  for (const PodUnit& unit : w->units) {
+    Review::Unit& u = review.units_.emplace_back();
+    if (unit.kind != UnitKind::kSparkConfigMap) u.profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
+    u.governed = UnitGoverned(unit, config, u.profiles);
+    review.governed_ = review.governed_ || u.governed;
+  }
+  // Images are checked only on governed, readable pods of a readable object (see Engine::Evaluate).
+  if (!w->unreadable.empty()) return review;
+  for (size_t i = 0; i < w->units.size(); ++i) {
+    const PodUnit& unit = w->units[i];
+    if (!review.units_[i].governed || !unit.readable || unit.kind == UnitKind::kSparkConfigMap) continue;
+    const KeyScope scope = KeyScopeFor(review.units_[i].profiles, config.images);
+    for (const ImageRef& ref : unit.images) {
+      if (!IsTrustedRegistry(ref.image, config.images.allowed_registries)) continue;
+      const bool seen = std::any_of(review.image_checks_.begin(), review.image_checks_.end(),
+                                    [&](const ImageCheck& c) { return c.path == ref.path; });
+      if (!seen) review.image_checks_.push_back(ImageCheck{ref.image, ref.path, scope});
+    }
+  }
+  return review;
 }
 
 Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const ContextSnapshot& context,
                          const ImageVerdictLookup& images) const {
+  return Evaluate(PrepareReview(object, request, context), images);
+}
+
+Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images) const {
+  const ContextSnapshot& context = *review.context_;
+  const RequestInfo& request = review.request_;
   Verdict verdict;
   verdict.mode = context.config().mode;
   verdict.mode_source = "config";
-  if (request.operation == "DELETE" || request.operation == "CONNECT") return verdict;
-  auto w = ExtractWorkload(object, request.namespace_, request.kind);
-  if (!w) return verdict;
+  if (review.workload_ == nullptr) return verdict;
+  const Workload& w = *review.workload_;
 
-  if (!w->unreadable.empty()) {
+  if (!w.unreadable.empty()) {
     // Whether and how the object is governed cannot be told: fail closed, reporting every malformed field.
     verdict.governed = true;
-    AddMalformed(w->unreadable, verdict.violations);
-    AddMalformed(w->malformed, verdict.violations);
-    for (const auto& unit : w->units) AddMalformed(unit.malformed, verdict.violations);
-    ResolveMode(*w, {}, context, verdict);
+    AddMalformed(w.unreadable, verdict.violations);
+    AddMalformed(w.malformed, verdict.violations);
+    for (const auto& unit : w.units) AddMalformed(unit.malformed, verdict.violations);
+    ResolveMode(w, {}, context, verdict);
     Finalize(context.config(), verdict);
     return verdict;
   }
 
-  if (w->is_profile) {
+  if (w.is_profile) {
     verdict.governed = true;
-    if (auto profile = ParseProfile(object); !profile.ok()) {
+    if (auto profile = ParseProfile(*review.object_); !profile.ok()) {
       verdict.violations.push_back(
           Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
     } else {
       CheckProfileTrustedKeys(*profile, context.config().images, verdict.violations);
       if (profile_check_) {
-        for (auto& problem : profile_check_(object)) {
+        for (auto& problem : profile_check_(*review.object_)) {
           verdict.violations.push_back(
               Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
         }
@@ -456,23 +488,25 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
 
   std::vector<const Profile*> all_profiles;
   const PodUnit* annotated_template = nullptr;
-  for (const auto& unit : w->units) {
-    if (!UnitGoverned(unit, *w, context)) continue;
+  for (size_t i = 0; i < w.units.size(); ++i) {
+    const PodUnit& unit = w.units[i];
+    const Review::Unit& reviewed = review.units_[i];
+    if (!reviewed.governed) continue;
     verdict.governed = true;
     if (unit.annotations != nullptr && annotated_template == nullptr) annotated_template = &unit;
     AddMalformed(unit.malformed, verdict.violations);
     if (!unit.readable) continue;  // its pod spec is not an object: nothing else to check
     if (unit.kind != UnitKind::kSparkConfigMap) {
-      const auto profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
+      const auto& profiles = reviewed.profiles;
       if (profiles.empty()) {
         verdict.violations.push_back(
             Make(rules::kMissingProfile, Severity::kHigh,
                  unit.kind == UnitKind::kSparkRole ? unit.base_path : "/metadata/labels",
-                 Describe(*w) + (unit.kind == UnitKind::kSparkRole ? " (" + unit.base_path.substr(6) + ")" : "") +
-                     " is a governed pipeline workload but no PipelineSecurityProfile in namespace " + w->namespace_ +
+                 Describe(w) + (unit.kind == UnitKind::kSparkRole ? " (" + unit.base_path.substr(6) + ")" : "") +
+                     " is a governed pipeline workload but no PipelineSecurityProfile in namespace " + w.namespace_ +
                      " selects its labels; create one whose spec.podSelector matches them"));
       }
-      CheckServiceAccount(unit, *w, profiles, context, verdict.violations);
+      CheckServiceAccount(unit, w, profiles, context, verdict.violations);
       CheckImages(unit, profiles, context, images, verdict.violations);
       for (const Profile* p : profiles) {
         if (std::find(all_profiles.begin(), all_profiles.end(), p) == all_profiles.end()) all_profiles.push_back(p);
@@ -481,15 +515,14 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
     AddDetectorFindings(unit, detector_, verdict.violations);
   }
   if (!verdict.governed) return verdict;
-  AddMalformed(w->malformed, verdict.violations);
+  AddMalformed(w.malformed, verdict.violations);
 
   for (const Profile* p : all_profiles) verdict.profiles.push_back(p->Id());
-  ResolveMode(*w, all_profiles, context, verdict);
+  ResolveMode(w, all_profiles, context, verdict);
   // The object's own annotations, else (for pods made by controllers and for templates) the template's.
-  if (Annotation(w->annotations, kBreakGlassRulesAnnotation) ||
-      Annotation(w->annotations, kBreakGlassTicketAnnotation)) {
-    ApplyBreakGlass(w->annotations, "/metadata", request, context.config(), verdict);
-  } else if (annotated_template != nullptr && w->kind != "Pod") {
+  if (Annotation(w.annotations, kBreakGlassRulesAnnotation) || Annotation(w.annotations, kBreakGlassTicketAnnotation)) {
+    ApplyBreakGlass(w.annotations, "/metadata", request, context.config(), verdict);
+  } else if (annotated_template != nullptr && w.kind != "Pod") {
     ApplyBreakGlass(annotated_template->annotations, annotated_template->metadata_path, request, context.config(),
                     verdict);
   }
@@ -520,24 +553,6 @@ KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesCo
     scope.profiles.push_back(p->Id());
   }
   return scope;
-}
-
-std::vector<ImageCheck> ImagesToVerify(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
-  std::vector<ImageCheck> out;
-  auto w = ExtractWorkload(object, request.namespace_, request.kind);
-  if (!w) return out;
-  for (auto& unit : w->units) {
-    KeyScope scope;
-    if (unit.kind != UnitKind::kSparkConfigMap) {
-      scope = KeyScopeFor(context.ProfilesSelecting(w->namespace_, unit.labels), context.config().images);
-    }
-    for (auto& ref : unit.images) {
-      if (!IsTrustedRegistry(ref.image, context.config().images.allowed_registries)) continue;
-      const bool seen = std::any_of(out.begin(), out.end(), [&](const ImageCheck& c) { return c.path == ref.path; });
-      if (!seen) out.push_back(ImageCheck{std::move(ref.image), std::move(ref.path), scope});
-    }
-  }
-  return out;
 }
 
 std::vector<ImageRef> CollectImages(const json& object) {

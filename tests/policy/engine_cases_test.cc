@@ -114,7 +114,7 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
 
   EXPECT_EQ(verdict.governed, expect.at("governed").get<bool>());
   EXPECT_EQ(verdict.allowed, expect.at("allowed").get<bool>());
-  EXPECT_EQ(engine.IsGoverned(body.at("object"), request, *snapshot), verdict.governed);
+  EXPECT_EQ(PrepareReview(body.at("object"), request, *snapshot).governed(), verdict.governed);
   if (expect.contains("mode")) {
     EXPECT_EQ(ToString(verdict.mode), expect["mode"].get<std::string>());
   }

@@ -106,7 +106,7 @@ class ImageVerificationWebhookTest : public ::testing::Test {
     ASSERT_TRUE(verifiers_->Prepare(*snapshot).ok());
     context_ = std::make_unique<StaticContext>(std::move(snapshot).value());
     validate_ = MakeValidatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
-    mutate_ = MakeMutatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
+    mutate_ = MakeMutatingHandler(*context_, *verifiers_, [] { return kNow; });
   }
 
   static AdmissionRequest Request(const json& object, const std::string& ns, const std::string& operation = "CREATE") {
@@ -430,7 +430,7 @@ spec:
     ASSERT_TRUE(verifiers_->Prepare(*snapshot).ok());
     context_ = std::make_unique<StaticContext>(std::move(snapshot).value());
     validate_ = MakeValidatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
-    mutate_ = MakeMutatingHandler(engine_, *context_, *verifiers_, [] { return kNow; });
+    mutate_ = MakeMutatingHandler(*context_, *verifiers_, [] { return kNow; });
   }
 
   SigningKey release_ = SigningKey::Generate(KeyKind::kP256);

@@ -124,7 +124,7 @@ struct ImageVerification {
   std::vector<ReplyImage> audit;
 };
 
-// Verifies every (image, key scope) of policy::ImagesToVerify: a pod selected by a profile with
+// Verifies every (image, key scope) of a review's image_checks(): a pod selected by a profile with
 // spec.images.trustedKeys is verified with only those keys.
 // The deadline is the request's (the API server's ?timeout=) when it is sooner than now + images.deadline.
 ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
@@ -243,16 +243,16 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::RequestInfo info = RequestInfoOf(request, clock);
+    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot);
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
-    if (service != nullptr && snapshot->config().images.verify && engine.IsGoverned(request.object, info, *snapshot)) {
-      images = VerifyImages(*service, policy::ImagesToVerify(request.object, info, *snapshot), request.deadline);
+    if (service != nullptr && snapshot->config().images.verify && review.governed()) {
+      images = VerifyImages(*service, review.image_checks(), request.deadline);
     }
     // Without a verification (images.verify off, or not governed) the engine gets no lookup: with verify on it
     // fails closed for any image it would check.
     const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
-    const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, lookup);
+    const policy::Verdict verdict = engine.Evaluate(review, lookup);
     AdmissionReply reply = ReplyFromVerdict(request, verdict);
     if (images) reply.images = std::move(images->audit);
     return reply;
@@ -263,9 +263,9 @@ AdmissionHandler MakeMutatingHandler() {
   return [](const AdmissionRequest& request) { return Allowed(request.uid); };
 }
 
-AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
-                                     const ImageVerifiers& verifiers, UnixClock clock) {
-  return [&engine, &context, &verifiers, clock = std::move(clock)](const AdmissionRequest& request) -> AdmissionReply {
+AdmissionHandler MakeMutatingHandler(const policy::ContextProvider& context, const ImageVerifiers& verifiers,
+                                     UnixClock clock) {
+  return [&context, &verifiers, clock = std::move(clock)](const AdmissionRequest& request) -> AdmissionReply {
     AdmissionReply reply = Allowed(request.uid);
     if (!IsEvaluated(request)) return reply;
     if (auto unevaluated = UnevaluatedUpdate(request)) return std::move(*unevaluated);  // nothing to pin either
@@ -276,14 +276,13 @@ AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy:
       if (!config.verify || !config.pin_digests) return reply;
       const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
       if (service == nullptr) return reply;
-      const policy::RequestInfo info = RequestInfoOf(request, clock);
-      if (!engine.IsGoverned(request.object, info, *snapshot)) return reply;
+      const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot);
+      if (!review.governed()) return reply;
       reply.evaluated = true;
       reply.governed = true;
-      const std::vector<policy::ImageCheck> checks = policy::ImagesToVerify(request.object, info, *snapshot);
       std::vector<policy::ImageRef> refs;
-      for (const auto& check : checks) refs.push_back(policy::ImageRef{check.image, check.path});
-      ImageVerification images = VerifyImages(*service, checks, request.deadline);
+      for (const auto& check : review.image_checks()) refs.push_back(policy::ImageRef{check.image, check.path});
+      ImageVerification images = VerifyImages(*service, review.image_checks(), request.deadline);
       const nlohmann::json patch = imageverify::DigestPinPatch(request.object, refs, images.verdicts);
       reply.images = std::move(images.audit);
       if (patch.is_array() && !patch.empty()) {

@@ -132,7 +132,7 @@ class ImageVerificationService {
                                   const policy::KeyScope& scope = {});
   ImageVerdicts VerifyAll(const std::vector<std::string>& images, registry::Deadline deadline,
                           const policy::KeyScope& scope = {});
-  // Every (image, scope) of policy::ImagesToVerify: one VerifyAllDetailed per distinct scope, all within
+  // Every (image, scope) of policy::Review::image_checks: one VerifyAllDetailed per distinct scope, all within
   // `deadline`. Keyed by KeyScope::Id(), then image.
   std::map<std::string, ImageOutcomes> VerifyChecksDetailed(const std::vector<policy::ImageCheck>& checks,
                                                             registry::Deadline deadline);

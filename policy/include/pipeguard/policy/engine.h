@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -84,6 +85,45 @@ struct ProfileProblem {
 // profile that ParseProfile accepts; must be pure and thread-safe (the Engine calls it from request threads).
 using ProfileCheck = std::function<std::vector<ProfileProblem>(const nlohmann::json& profile)>;
 
+struct Workload;  // how the engine sees an object (internal: policy/src/workload.h)
+
+// One object under one context snapshot, computed once per request by PrepareReview: the object's pods (or Spark
+// roles, or Spark configuration) as the rules see them, whether each is governed, the profiles selecting each, and
+// the images to verify. Engine::Evaluate, the signature verification before it and digest pinning all read this
+// one value, so a request extracts its object once. It points into the object and the snapshot: both must outlive
+// it. Immutable once prepared; cheap to move.
+class Review {
+ public:
+  // True when the engine would judge the object: a governed pod, Spark role or Spark configuration, a
+  // PipelineSecurityProfile, or an object too malformed to tell (it is then denied). False for kinds the engine does
+  // not evaluate, DELETE and CONNECT, and objects no governance selects.
+  bool governed() const { return governed_; }
+  // The (image, key scope) pairs to verify before Evaluate, one per image field, in document order: the images of
+  // governed, readable pods, each with the key scope of its pod's profiles. Images outside
+  // images.allowedRegistries are left out: they are denied by untrusted-registry without a registry call.
+  const std::vector<ImageCheck>& image_checks() const { return image_checks_; }
+  const RequestInfo& request() const { return request_; }
+
+ private:
+  friend class Engine;
+  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&);
+
+  struct Unit {
+    bool governed = false;
+    std::vector<const Profile*> profiles;  // the profiles selecting the unit's labels in its namespace
+  };
+  const nlohmann::json* object_ = nullptr;
+  const ContextSnapshot* context_ = nullptr;
+  RequestInfo request_;
+  std::shared_ptr<const Workload> workload_;  // null: a kind (or operation) the engine does not evaluate
+  std::vector<Unit> units_;                   // parallel to workload_->units
+  bool governed_ = false;
+  std::vector<ImageCheck> image_checks_;
+};
+
+// Computes the Review of `object` (not a List: see ForEachItem) for `request` under `context`. Pure; thread-safe.
+Review PrepareReview(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context);
+
 class Engine {
  public:
   explicit Engine(const Detector& detector = DefaultDetector());
@@ -92,14 +132,13 @@ class Engine {
   Engine(const Detector& detector, ProfileCheck profile_check);
   explicit Engine(ProfileCheck profile_check);
 
-  // Evaluates one object (not a List: see ForEachItem). `images` may be empty when image verification is off
-  // or unavailable; with config images.verify=true and no verdict for an image, the image is reported
-  // unverified (fail closed).
+  // The verdict on a prepared review. `images` may be empty when image verification is off or unavailable; with
+  // config images.verify=true and no verdict for an image, the image is reported unverified (fail closed).
+  Verdict Evaluate(const Review& review, const ImageVerdictLookup& images = {}) const;
+
+  // Evaluate(PrepareReview(object, request, context), images), for callers that need nothing else of the review.
   Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
                    const ImageVerdictLookup& images = {}) const;
-
-  // True when the object is of a kind the engine evaluates and the configuration governs it.
-  bool IsGoverned(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context) const;
 
  private:
   const Detector& detector_;
@@ -109,12 +148,6 @@ class Engine {
 // Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication
 // images), in document order. Used by the signature verifier and the digest-pinning mutator.
 std::vector<ImageRef> CollectImages(const nlohmann::json& object);
-
-// CollectImages(object) with the key scope of the pod each image belongs to (the profiles selecting its labels in
-// the object's namespace, else request.namespace_): exactly the (image, scope) pairs Evaluate looks up. Images
-// outside images.allowedRegistries are left out: they are denied by untrusted-registry without a registry call.
-std::vector<ImageCheck> ImagesToVerify(const nlohmann::json& object, const RequestInfo& request,
-                                       const ContextSnapshot& context);
 
 // Why an UPDATE from `old_object` (the stored object) to `object` may be admitted without evaluation, or nullopt when
 // it must be evaluated. Two cases: the object was already being deleted (old metadata.deletionTimestamp set; the

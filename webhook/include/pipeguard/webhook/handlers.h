@@ -45,10 +45,11 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
                                        UnixClock clock = SystemUnixClock(), policy::ImageVerdictLookup images = {});
 
 // The /validate handler with image signature verification: when the snapshot's configuration has images.verify and
-// the engine governs the object, every image of the object (policy::CollectImages) is verified by the snapshot's
-// service from `verifiers` within images.deadline before the engine runs, so unsigned images are denied with rule
-// unsigned-image (fail closed on registry errors). The outcomes go to the reply's `images` (audit log). Objects
-// that are not governed never wait on a registry. `engine`, `context` and `verifiers` must outlive the handler.
+// the engine governs the object, every image of its governed pods (policy::Review::image_checks, computed once with
+// the verdict's review) is verified by the snapshot's service from `verifiers` within images.deadline before the engine
+// runs, so unsigned images are denied with rule unsigned-image (fail closed on registry errors). The outcomes go to the
+// reply's `images` (audit log). Objects that are not governed never wait on a registry. `engine`, `context` and
+// `verifiers` must outlive the handler.
 AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
                                        const ImageVerifiers& verifiers, UnixClock clock = SystemUnixClock());
 
@@ -59,8 +60,9 @@ AdmissionHandler MakeMutatingHandler();
 // images.pinDigests are on, allows with a JSONPatch rewriting each verified tag reference to name@sha256:...
 // (imageverify::DigestPinPatch); no patch when nothing is to pin. It NEVER denies: on verification failures,
 // registry errors, a missing snapshot or an internal error it allows without a patch and the validating webhook
-// decides. `engine`, `context` and `verifiers` must outlive the handler.
-AdmissionHandler MakeMutatingHandler(const policy::Engine& engine, const policy::ContextProvider& context,
-                                     const ImageVerifiers& verifiers, UnixClock clock = SystemUnixClock());
+// decides. The images pinned are those /validate verifies (policy::Review::image_checks). `context` and `verifiers`
+// must outlive the handler.
+AdmissionHandler MakeMutatingHandler(const policy::ContextProvider& context, const ImageVerifiers& verifiers,
+                                     UnixClock clock = SystemUnixClock());
 
 }  // namespace pipeguard::webhook

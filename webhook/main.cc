@@ -189,8 +189,8 @@ int Run(const WebhookFlags& flags) {
                                audit, "validate"),
                   metrics, "validate");
   endpoints.mutate = WithMetrics(
-      WithAuditLog(WithPanicGuard(MakeMutatingHandler(current_context, verifiers), on_panic), audit, "mutate"),
-      metrics, "mutate");
+      WithAuditLog(WithPanicGuard(MakeMutatingHandler(current_context, verifiers), on_panic), audit, "mutate"), metrics,
+      "mutate");
 
   ServerOptions options;
   options.host = flags.host;

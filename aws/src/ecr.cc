@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "pipeguard/base/base64.h"
+
 namespace pipeguard::aws {
 namespace {
 
@@ -11,33 +13,6 @@ constexpr std::string_view kTargetPrefix = "AmazonEC2ContainerRegistry_V20150921
 AwsError BadResponse(std::string why) {
   return LocalError(errc::kBadResponse, StatusCode::kInternal,
                     "ECR GetAuthorizationToken: unexpected response: " + std::move(why));
-}
-
-// Standard base64 with optional padding; nullopt on any other character.
-std::optional<std::string> Base64Decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -56,7 +31,7 @@ AwsResult<EcrAuthorization> EcrClient::GetAuthorizationToken() {
   auto token = first.find("authorizationToken");
   if (token == first.end() || !token->is_string()) return BadResponse("no authorizationToken");
   out.token = token->get<std::string>();
-  auto decoded = Base64Decode(out.token);
+  auto decoded = base::Base64Decode(out.token);
   if (!decoded) return BadResponse("authorizationToken is not base64");
   auto colon = decoded->find(':');
   if (colon == std::string::npos) return BadResponse("authorizationToken does not decode to user:password");

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/manifest/documents.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::manifest::internal {
 

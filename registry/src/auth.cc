@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "base64.h"
+#include "pipeguard/base/base64.h"
 
 namespace pipeguard::registry {
 namespace {
@@ -103,7 +103,9 @@ StatusOr<std::vector<AuthChallenge>> ParseWwwAuthenticate(std::string_view s) {
   return out;
 }
 
-std::string BasicCredential::AuthorizationHeader() const { return "Basic " + Base64Encode(username + ":" + password); }
+std::string BasicCredential::AuthorizationHeader() const {
+  return "Basic " + base::Base64Encode(username + ":" + password);
+}
 
 std::string NormalizeRegistryHost(std::string_view key) {
   std::string_view k = key;
@@ -156,7 +158,7 @@ StatusOr<DockerConfig> DockerConfig::Parse(std::string_view json, std::string_vi
 
     BasicCredential credential;
     if (!auth->empty()) {
-      std::optional<std::string> decoded = Base64Decode(*auth);
+      std::optional<std::string> decoded = base::Base64Decode(*auth);
       if (!decoded)
         return error("entry \"" + key + "\": \"auth\" is not valid base64 (expected base64 of user:password)");
       size_t colon = decoded->find(':');

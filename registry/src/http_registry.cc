@@ -24,6 +24,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "pipeguard/base/json.h"
 #include "pipeguard/registry/auth.h"
 
 namespace pipeguard::registry {
@@ -38,7 +39,7 @@ constexpr std::string_view kAcceptAnyManifest =
 constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 constexpr size_t kMaxErrorBodyBytes = 64u << 10;
 constexpr size_t kMaxTokenBodyBytes = 64u << 10;
-constexpr size_t kMaxJsonDepth = 64;
+constexpr int kMaxJsonDepth = 64;
 constexpr size_t kMaxCachedTokensPerRegistry = 1024;
 
 std::string Lower(std::string_view s) {
@@ -66,34 +67,11 @@ std::string Sanitize(std::string_view s, size_t max = 200) {
   return out;
 }
 
-// Rejects JSON nested deeper than kMaxJsonDepth before it reaches the parser (hostile registries).
-bool JsonDepthWithin(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      if (depth > 0) --depth;
-    }
-  }
-  return true;
-}
-
+// A registry's JSON, nested at most kMaxJsonDepth levels (hostile registries); nullopt when it is not that.
 std::optional<nlohmann::json> ParseJson(std::string_view text) {
-  if (!JsonDepthWithin(text, kMaxJsonDepth)) return std::nullopt;
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return std::nullopt;
-  return doc;
+  auto doc = base::ParseJson(text, "registry response", kMaxJsonDepth);
+  if (!doc.ok()) return std::nullopt;
+  return std::move(doc).value();
 }
 
 // "CODE: message; CODE: message" from a distribution error body, or a sanitized prefix of a non-JSON body.

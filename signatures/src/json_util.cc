@@ -3,27 +3,12 @@
 #include <charconv>
 #include <cstdint>
 
+#include "pipeguard/base/json.h"
+
 namespace pipeguard::signatures {
-namespace {
-
-struct TooDeep {};
-
-}  // namespace
 
 StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view what) {
-  try {
-    nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
-                                                       nlohmann::json&) -> bool {
-      if (depth > kMaxJsonDepth) throw TooDeep{};
-      return true;
-    };
-    return nlohmann::json::parse(text.begin(), text.end(), limit_depth);
-  } catch (const TooDeep&) {
-    return Status::InvalidArgument(std::string(what) + " nests deeper than " + std::to_string(kMaxJsonDepth) +
-                                   " levels");
-  } catch (const nlohmann::json::parse_error& error) {
-    return Status::InvalidArgument(std::string(what) + " is not valid JSON (byte " + std::to_string(error.byte) + ")");
-  }
+  return base::ParseJson(text, what, kMaxJsonDepth);
 }
 
 const nlohmann::json* Member(const nlohmann::json& object, std::string_view camel, std::string_view snake) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::signatures {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::registry::testing {
 

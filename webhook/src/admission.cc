@@ -1,11 +1,11 @@
 #include "pipeguard/webhook/admission.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <utility>
 
 #include "json_text.h"
+#include "pipeguard/base/base64.h"
+#include "pipeguard/base/json.h"
 
 namespace pipeguard::webhook {
 
@@ -20,53 +20,6 @@ constexpr std::string_view kFixHint =
 Status Invalid(std::string what, bool with_hint = true) {
   if (with_hint) what += kFixHint;
   return Status::InvalidArgument(std::move(what));
-}
-
-// The shape of a JSON text, scanned bytes-wise without parsing: nesting depth of arrays/objects, and an upper
-// estimate of the values a DOM of it would hold (containers + separators). Stops early once `limit` is exceeded.
-struct JsonShape {
-  int max_depth = 0;
-  size_t values = 0;
-};
-JsonShape ShapeOf(std::string_view text, int limit) {
-  int depth = 0, max_depth = 0;
-  size_t values = 1;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '{':
-      case '[':
-        ++values;
-        if (++depth > max_depth) {
-          max_depth = depth;
-          if (max_depth > limit) return {max_depth, values};
-        }
-        break;
-      case '}':
-      case ']':
-        --depth;
-        break;
-      case ',':
-        ++values;
-        break;
-      default:
-        break;
-    }
-  }
-  return {max_depth, values};
 }
 
 // Where the first number too large for a double is: a SAX pass that tracks the JSON pointer of the current value.
@@ -192,14 +145,6 @@ Status OptionalString(const json& parent, std::string_view key, const std::strin
   return Status::Ok();
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n < 0 ? 0 : n));
-  return out;
-}
-
 std::string_view ReasonFor(int code) {
   switch (code) {
     case 400:
@@ -273,7 +218,7 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
                                                 const ParseLimits& limits) {
   if (readable_uid != nullptr) readable_uid->clear();
   if (body.empty()) return Invalid("request body is empty");
-  const JsonShape shape = ShapeOf(body, limits.max_depth);
+  const base::JsonShape shape = base::MeasureJson(body, limits.max_depth);
   if (shape.max_depth > limits.max_depth) {
     return Invalid("request body nests JSON deeper than " + std::to_string(limits.max_depth) +
                        " levels; Kubernetes objects are far shallower",
@@ -396,7 +341,7 @@ std::string SerializeAdmissionReview(const AdmissionReply& reply) {
   if (!reply.audit_annotations.empty()) response["auditAnnotations"] = reply.audit_annotations;
   if (reply.json_patch) {
     response["patchType"] = "JSONPatch";
-    response["patch"] = Base64(*reply.json_patch);
+    response["patch"] = base::Base64Encode(*reply.json_patch);
   }
   json review = {
       {"apiVersion", kAdmissionApiVersion}, {"kind", kAdmissionReviewKind}, {"response", std::move(response)}};

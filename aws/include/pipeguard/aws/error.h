@@ -12,7 +12,7 @@
 #include <string_view>
 #include <utility>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::aws {
 

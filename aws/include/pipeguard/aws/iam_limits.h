@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "pipeguard/aws/iam.h"
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::aws {
 

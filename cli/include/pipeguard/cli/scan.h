@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/manifest/documents.h"
 #include "pipeguard/policy/engine.h"
-#include "pipeguard/policy/status.h"
 #include "pipeguard/policy/types.h"
 
 namespace pipeguard::cli {

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::cli {
 

@@ -13,7 +13,7 @@
 
 #include "pipeguard/aws/clock.h"
 #include "pipeguard/aws/credentials.h"
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/registry/ecr.h"
 
 namespace pipeguard::imageverify {

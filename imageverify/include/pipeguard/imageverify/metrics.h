@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::imageverify {
 

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/imageverify/service.h"
 #include "pipeguard/policy/engine.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::imageverify {
 

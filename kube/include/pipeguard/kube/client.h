@@ -21,9 +21,9 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/kube/resource.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::kube {
 

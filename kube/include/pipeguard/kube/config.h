@@ -10,8 +10,8 @@
 #include <mutex>
 #include <string>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/kube/clock.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::kube {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::reconcilers {
 

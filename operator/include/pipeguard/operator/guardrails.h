@@ -26,11 +26,11 @@
 #include <vector>
 
 #include "pipeguard/aws/iam_limits.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/operator/config.h"
 #include "pipeguard/operator/profile.h"
 #include "pipeguard/operator/violation.h"
 #include "pipeguard/policy/engine.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 

@@ -27,7 +27,7 @@
 #include <thread>
 
 #include "pipeguard/aws/service_client.h"
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace httplib {
 class Server;

@@ -29,9 +29,9 @@
 #include <variant>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/operator/config.h"
 #include "pipeguard/operator/profile.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/operator/violation.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 

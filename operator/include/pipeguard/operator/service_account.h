@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/operator/profile.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 

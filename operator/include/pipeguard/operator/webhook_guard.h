@@ -35,11 +35,11 @@
 #include <thread>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/kube/informer.h"
 #include "pipeguard/operator/metrics.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::reconcilers {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/label_selector.h"
-#include "pipeguard/policy/status.h"
 #include "pipeguard/policy/types.h"
 
 namespace pipeguard::policy {

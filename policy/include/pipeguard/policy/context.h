@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/label_selector.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::policy {
 

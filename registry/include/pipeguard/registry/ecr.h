@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/registry/registry.h"
 
 namespace pipeguard::registry {

@@ -11,19 +11,16 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/base64.h"
+#include "pipeguard/base/status.h"
 
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header.
 
 namespace pipeguard::signatures {
 
-// Decodes base64 in the standard ('+', '/') or URL-safe ('-', '_') alphabet, with or without '=' padding.
-// Strict: rejects whitespace, characters outside the alphabet, mixed alphabets, wrong padding, a length that
-// cannot come from an encoder, and non-zero trailing bits. Returns nullopt on any of these.
-std::optional<std::string> Base64Decode(std::string_view text);
-
-// Standard alphabet with padding (what Go's base64.StdEncoding and protojson write).
-std::string Base64Encode(std::string_view bytes);
+// Base64 as the signature formats use it (pipeguard/base/base64.h).
+using base::Base64Decode;
+using base::Base64Encode;
 
 // Raw 32-byte SHA-256 digest of `bytes`.
 std::string Sha256(std::string_view bytes);

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/config.h"
-#include "pipeguard/policy/status.h"
 #include "pipeguard/signatures/crypto.h"
 
 namespace pipeguard::signatures {

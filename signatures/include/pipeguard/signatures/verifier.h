@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/registry/registry.h"
 #include "pipeguard/signatures/checks.h"
 #include "pipeguard/signatures/rekor.h"

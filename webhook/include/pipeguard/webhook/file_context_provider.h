@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
-#include "pipeguard/policy/status.h"
 #include "pipeguard/webhook/file_watch.h"
 
 namespace pipeguard::webhook {

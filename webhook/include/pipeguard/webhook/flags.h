@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/webhook/server.h"
 
 namespace pipeguard::webhook {

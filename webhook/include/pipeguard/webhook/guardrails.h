@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/operator/config.h"
 #include "pipeguard/policy/engine.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::webhook {
 

@@ -22,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/imageverify/metrics.h"
 #include "pipeguard/imageverify/service.h"
 #include "pipeguard/policy/context.h"
-#include "pipeguard/policy/status.h"
 
 namespace pipeguard::webhook {
 

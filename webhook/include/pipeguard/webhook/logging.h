@@ -10,7 +10,7 @@
 #include <memory>
 #include <string_view>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 
 namespace pipeguard::webhook {
 

@@ -37,8 +37,8 @@
 #include <memory>
 #include <string>
 
+#include "pipeguard/base/status.h"
 #include "pipeguard/policy/context.h"
-#include "pipeguard/policy/status.h"
 #include "pipeguard/webhook/admission.h"
 #include "pipeguard/webhook/metrics.h"
 #include "pipeguard/webhook/tls.h"

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeguard/policy/status.h"
+#include "pipeguard/base/status.h"
 #include "pipeguard/webhook/file_watch.h"
 
 namespace pipeguard::webhook {

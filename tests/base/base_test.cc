@@ -1,0 +1,77 @@
+// The ground floor: the JSON depth guard and bounded parse, base64, and PIPEGUARD_RETURN_IF_ERROR.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "pipeguard/base/base64.h"
+#include "pipeguard/base/json.h"
+#include "pipeguard/base/status.h"
+
+namespace pipeguard::base {
+namespace {
+
+TEST(MeasureJson, CountsNestingOutsideStringsOnly) {
+  EXPECT_EQ(MeasureJson(R"({"a":[1,{"b":[]}]})", 64).max_depth, 4);
+  EXPECT_EQ(MeasureJson(R"({"a":"[[[[\"[[["})", 64).max_depth, 1);
+  EXPECT_EQ(MeasureJson("", 64).max_depth, 0);
+  // Stops as soon as the limit is passed: the depth reported is limit + 1.
+  EXPECT_EQ(MeasureJson(std::string(10000, '['), 64).max_depth, 65);
+}
+
+TEST(MeasureJson, EstimatesValuesFromContainersAndSeparators) {
+  EXPECT_EQ(MeasureJson("[1,2,3]", 64).values, 4u);  // one container, two commas, plus one
+  EXPECT_EQ(MeasureJson(R"(["a,b,c"])", 64).values, 2u);
+}
+
+TEST(ParseJson, RefusesDeepNestingBeforeParsingAndNamesTheInput) {
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
+  auto parsed = ParseJson(deep, "registry response", 64);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(), "registry response nests deeper than 64 levels");
+  EXPECT_TRUE(ParseJson(std::string(64, '[') + std::string(64, ']'), "x", 64).ok());
+}
+
+TEST(ParseJson, ErrorsGiveTheOffsetAndNeverQuoteTheText) {
+  auto bad = ParseJson(R"({"password":"hunter2" oops})", "bundle", 32);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bundle is not valid JSON (byte "), std::string::npos);
+  EXPECT_EQ(bad.status().message().find("hunter2"), std::string::npos);
+  auto huge = ParseJson("[1e400]", "bundle", 32);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("too large"), std::string::npos);
+  EXPECT_EQ((*ParseJson(R"({"a":[1,2]})", "x", 32))["a"][1], 2);
+}
+
+TEST(Base64, RoundTripsAndIsStrict) {
+  for (std::string bytes :
+       {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("\x00\xff\x10", 3)}) {
+    const std::string encoded = Base64Encode(bytes);
+    EXPECT_EQ(encoded.size() % 4, 0u);
+    EXPECT_EQ(Base64Decode(encoded), bytes);
+  }
+  EXPECT_EQ(Base64Decode("Zm9v"), "foo");
+  EXPECT_EQ(Base64Decode("Zm8"), "fo");                // padding optional
+  EXPECT_EQ(Base64Decode("-_8="), "\xfb\xff");         // URL-safe alphabet
+  EXPECT_EQ(Base64Decode("Zm9v YmFy"), std::nullopt);  // whitespace
+  EXPECT_EQ(Base64Decode("Zg="), std::nullopt);        // padding that does not complete a quantum
+  EXPECT_EQ(Base64Decode("Z"), std::nullopt);          // a length no encoder writes
+  EXPECT_EQ(Base64Decode("Zh=="), std::nullopt);       // non-zero trailing bits
+  EXPECT_EQ(Base64Decode("+-=="), std::nullopt);       // mixed alphabets
+}
+
+Status FailsWhen(bool fail, int& reached) {
+  PIPEGUARD_RETURN_IF_ERROR(fail ? Status::InvalidArgument("first") : Status::Ok());
+  ++reached;
+  return Status::Ok();
+}
+
+TEST(ReturnIfError, ReturnsTheFirstErrorAndContinuesOnOk) {
+  int reached = 0;
+  EXPECT_EQ(FailsWhen(true, reached).message(), "first");
+  EXPECT_EQ(reached, 0);
+  EXPECT_TRUE(FailsWhen(false, reached).ok());
+  EXPECT_EQ(reached, 1);
+}
+
+}  // namespace
+}  // namespace pipeguard::base

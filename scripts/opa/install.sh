@@ -22,26 +22,18 @@ set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/../controlplane" && pwd)/lib.sh"
 
 : "${PIPEGUARD_OPA_VERSION:=v1.22.4}"
-opa_log() { printf 'opa: %s\n' "$*" >&2; }
-opa_die() {
-  opa_log "error: $*"
-  exit 1
-}
+say() { printf 'opa: %s\n' "$*" >&2; }
+fail() { say "error: $*"; exit 1; }
 
-mode=install
-case "${1:-}" in
-  "") ;;
-  --print-path) mode=print ;;
-  --no-build) mode=nobuild ;;
-  -h | --help)
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-  *) opa_die "unknown argument '$1' (try --help)" ;;
+mode=${1:---install}
+case $mode in
+  --install | --print-path | --no-build) ;;
+  -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  *) fail "unknown argument '$1' (try --help)" ;;
 esac
 
 ver=$PIPEGUARD_OPA_VERSION
-[[ $ver =~ ^v1\.[0-9]+\.[0-9]+$ ]] || opa_die "PIPEGUARD_OPA_VERSION must look like v1.22.4, got '$ver'"
+[[ $ver =~ ^v1\.[0-9]+\.[0-9]+$ ]] || fail "PIPEGUARD_OPA_VERSION must look like v1.22.4, got '$ver'"
 cache=$PIPEGUARD_CACHE
 dest="$cache/bin/opa-$ver/opa"
 
@@ -59,39 +51,39 @@ build() {
   local go_bin log start=$SECONDS
   go_bin=${GO:-$(command -v go || true)}
   [[ -n $go_bin ]] || go_bin=/usr/local/go/bin/go
-  [[ -x $go_bin ]] || opa_die "no Go toolchain (set GO=/path/to/go or put go on PATH)"
+  [[ -x $go_bin ]] || fail "no Go toolchain (set GO=/path/to/go or put go on PATH)"
   mkdir -p "$cache/src" "$cache/logs"
   out=$(mktemp -d "$cache/src/.build-opa.XXXXXX")
   log="$cache/logs/opa-$ver.log"
-  opa_log "building github.com/open-policy-agent/opa@$ver with $("$go_bin" version) (nice -n 10, -p=${PIPEGUARD_BUILD_JOBS:-1}; log $log)"
+  say "building github.com/open-policy-agent/opa@$ver with $("$go_bin" version) (nice -n 10, -p=${PIPEGUARD_BUILD_JOBS:-1}; log $log)"
   if ! env -u GOOS -u GOARCH GOWORK=off CGO_ENABLED=0 GOBIN="$out" \
     GOFLAGS="-p=${PIPEGUARD_BUILD_JOBS:-1} -buildvcs=false" \
     nice -n 10 "$go_bin" install -trimpath -ldflags "-s -w" "github.com/open-policy-agent/opa@$ver" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
-    opa_die "build failed after $((SECONDS - start))s"
+    fail "build failed after $((SECONDS - start))s"
   fi
-  reports_version "$out/opa" || opa_die "the built opa does not report version ${ver#v}: $("$out/opa" version 2>&1 | head -n1)"
+  reports_version "$out/opa" || fail "the built opa does not report version ${ver#v}: $("$out/opa" version 2>&1 | head -n1)"
   mkdir -p "$(dirname "$dest")"
   mv -f "$out/opa" "$dest"
   rm -rf "$out"
   out=
-  opa_log "built in $((SECONDS - start))s"
+  say "built in $((SECONDS - start))s"
 }
 
 if [[ ! -x $dest ]]; then
-  [[ $mode == nobuild ]] && {
-    opa_log "not built yet: $dest (run scripts/opa/install.sh)"
+  [[ $mode == --no-build ]] && {
+    say "not built yet: $dest (run scripts/opa/install.sh)"
     exit 2
   }
   mkdir -p "$cache"
   exec 9>"$cache/.install-opa.lock"
   if ! flock -n 9; then
-    opa_log "another install.sh is building into $cache; waiting for it"
+    say "another install.sh is building into $cache; waiting for it"
     flock 9
   fi
   [[ -x $dest ]] || build
   flock -u 9
 fi
-reports_version "$dest" || opa_die "$dest does not report version ${ver#v} (remove it to rebuild)"
-opa_log "using $dest ($("$dest" version 2>&1 | head -n1))"
-[[ $mode == install ]] || printf '%s\n' "$dest"
+reports_version "$dest" || fail "$dest does not report version ${ver#v} (remove it to rebuild)"
+say "using $dest ($("$dest" version 2>&1 | head -n1))"
+[[ $mode == --install ]] || printf '%s\n' "$dest"

@@ -228,15 +228,16 @@ registry_prefix_matches(image, prefix) if {
 
 # --- plaintext secrets and insecure transport: what is scanned --------------------------------------------------
 
-# [path, key, value] for every literal env value, and every `key=value` or `--key value` of a command line.
-entries contains [sprintf("%s/env/%d/value", [path, i]), e.name, e.value] if {
+# [at, key, value] for every literal env value, and every `key=value` or `--key value` of a command line; `at` is
+# [container path, field, index, suffix]: json_path(at) formats it only for a finding (sprintf per entry costs).
+entries contains [[path, "env", i, "/value"], e.name, e.value] if {
 	governed
 	some [path, c] in containers
 	some i, e in object.get(c, "env", [])
 	is_string(e.value)
 }
 
-entries contains [sprintf("%s/%s/%d", [path, field, i]), key, value] if {
+entries contains [[path, field, i, ""], key, value] if {
 	governed
 	some [path, c] in containers
 	some field in ["command", "args"]
@@ -244,7 +245,7 @@ entries contains [sprintf("%s/%s/%d", [path, field, i]), key, value] if {
 	[key, value] := split_assignment(arg)
 }
 
-entries contains [sprintf("%s/%s/%d", [path, field, i + 1]), flag, line[i + 1]] if {
+entries contains [[path, field, i + 1, ""], flag, line[i + 1]] if {
 	governed
 	some [path, c] in containers
 	some field in ["command", "args"]
@@ -256,20 +257,22 @@ entries contains [sprintf("%s/%s/%d", [path, field, i + 1]), flag, line[i + 1]] 
 	i + 1 < count(line)
 }
 
-# Every string a value-shape rule looks at: env values and every command-line word.
-values contains [sprintf("%s/env/%d/value", [path, i]), e.value] if {
+# [at, value] for every string a value-shape rule looks at: env values and every command-line word.
+values contains [[path, "env", i, "/value"], e.value] if {
 	governed
 	some [path, c] in containers
 	some i, e in object.get(c, "env", [])
 	is_string(e.value)
 }
 
-values contains [sprintf("%s/%s/%d", [path, field, i]), arg] if {
+values contains [[path, field, i, ""], arg] if {
 	governed
 	some [path, c] in containers
 	some field in ["command", "args"]
 	some i, arg in object.get(c, field, [])
 }
+
+json_path(at) := sprintf("%s/%s/%d%s", at)
 
 split_assignment(arg) := [trim_left(substring(arg, 0, n), "-"), substring(arg, n + 1, -1)] if {
 	n := indexof(arg, "=")
@@ -279,10 +282,10 @@ split_assignment(arg) := [trim_left(substring(arg, 0, n), "-"), substring(arg, n
 # --- plaintext-secret by key name ------------------------------------------------------------------------------
 
 violations contains {
-	"rule": "plaintext-secret", "severity": "high", "path": path,
+	"rule": "plaintext-secret", "severity": "high", "path": json_path(at),
 	"message": sprintf("%s holds a literal secret; take it from a Secret (valueFrom.secretKeyRef)", [key]),
 } if {
-	some [path, key, value] in entries
+	some [at, key, value] in entries
 	regex.match(sensitive_name_keywords, key)
 	name_strength(key) == "strong"
 	secret_literal(value)
@@ -420,10 +423,10 @@ secret_shapes := {
 secret_keywords := `-----BEGIN|A3T|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack\.com|dapi|AIza|k_(?:live|test|prod)_|eyJ|(?i:bearer|basic|token)`
 
 violations contains {
-	"rule": "plaintext-secret", "severity": "high", "path": path,
+	"rule": "plaintext-secret", "severity": "high", "path": json_path(at),
 	"message": sprintf("holds a literal %s; take it from a Secret", [shape]),
 } if {
-	some [path, value] in values
+	some [at, value] in values
 	regex.match(secret_keywords, value)
 	some shape, pattern in secret_shapes
 	regex.match(pattern, value)
@@ -438,10 +441,10 @@ uri_credentials(value) := [[lower(m[1]), m[2]] |
 ]
 
 violations contains {
-	"rule": "plaintext-secret", "severity": "high", "path": path,
+	"rule": "plaintext-secret", "severity": "high", "path": json_path(at),
 	"message": "holds a URI with a literal password; take the password from a Secret ($(VAR) from secretKeyRef)",
 } if {
-	some [path, value] in values
+	some [at, value] in values
 	some [_, password] in uri_credentials(value)
 	count(password) >= 3
 	secret_literal(password)
@@ -463,9 +466,9 @@ transport_shapes := {
 transport_keywords := `(?i)ssl|encrypt|trustservercertificate|plaintext`
 
 violations contains {
-	"rule": "insecure-transport", "severity": severity, "path": path, "message": message,
+	"rule": "insecure-transport", "severity": severity, "path": json_path(at), "message": message,
 } if {
-	some [path, value] in values
+	some [at, value] in values
 	regex.match(transport_keywords, value)
 	some pattern, [severity, message] in transport_shapes
 	regex.match(pattern, value)
@@ -474,20 +477,20 @@ violations contains {
 plaintext_schemes := {"http", "redis", "amqp", "ldap", "ftp", "smtp", "mongodb", "mqtt", "nats", "ws", "telnet"}
 
 violations contains {
-	"rule": "insecure-transport", "severity": "high", "path": path,
+	"rule": "insecure-transport", "severity": "high", "path": json_path(at),
 	"message": sprintf("sends credentials over %s:// (no TLS)", [scheme]),
 } if {
-	some [path, value] in values
+	some [at, value] in values
 	some [scheme, password] in uri_credentials(value)
 	scheme in plaintext_schemes
 	count(password) > 0
 }
 
 violations contains {
-	"rule": "insecure-transport", "severity": "medium", "path": path,
+	"rule": "insecure-transport", "severity": "medium", "path": json_path(at),
 	"message": sprintf("%s turns TLS certificate verification off", [key]),
 } if {
-	some [path, key, value] in entries
+	some [at, key, value] in entries
 	regex.match(`(?i)verif|valid|insecure`, key)
 	tokens := {t | some t in key_tokens(key)}
 	tls_switch_off(tokens, lower(trim_space(value)))

@@ -2,18 +2,22 @@
 # pipeguard-webhook against Open Policy Agent serving an equivalent Rego policy (bench/opa/pipeguard.rego), in one
 # run, with the same external load generator (wrk: closed loop, HTTP/1.1 keep-alive over TLS), the same
 # AdmissionReview body (the representative pod, bench/representative_pod.h), the same certificate and the same CPU
-# pinning for both servers; the two are measured alternately at each connection count. Prints throughput,
-# latency and the server's CPU per review for each, and the ratios pipeguard / OPA.
+# pinning for every server; the servers are measured one after the other at each connection count. Prints
+# throughput, latency and the server's CPU per review for each, and the ratios pipeguard / OPA. A third server,
+# opa-floor, is OPA with a policy that admits without looking (bench/opa/floor.rego): the cost of OPA's server
+# alone (TLS, HTTP, decoding the input, encoding the reply), so the ratios do not hinge on how fast the Rego is.
 #
 #   bench/opa_compare.sh [--build DIR] [--seconds S] [--connections C1,C2] [--server-cpus LIST] [--client-cpus LIST]
 #
 # OPA is served as a kube-mgmt style webhook: the API server's AdmissionReview POSTed as it is to `POST /`, which
 # evaluates the default decision data.system.main with the body as input and answers its value (an
 # AdmissionReview). Both servers load the same config.yaml and profile (bench/write_fixtures). Before measuring,
-# the script checks that both give the same reply to the review (allowed, no violation, same audit annotations).
+# the script runs the Rego policy's tests (opa test bench/opa) and checks that pipeguard and OPA give the same reply
+# to the review (allowed, no violation, same audit annotations).
 #
-# Defaults: 10 s per point, 10 and 64 connections; on a machine with 2 or more cores the servers run on the last
-# core and wrk on the others (taskset), so wrk does not take the servers' CPU; --server-cpus '' --client-cpus ''
+# Defaults: 10 s per point, 10 and 64 connections, wrk --timeout 10s (the API server's default webhook timeout: a
+# slower reply is an error in the table, not a latency); on a machine with 2 or more cores the servers run on the
+# last core and wrk on the others (taskset), so wrk does not take the servers' CPU; --server-cpus '' --client-cpus ''
 # turns pinning off. OPA is built once from its Go module by scripts/opa/install.sh (cached; minutes when cold).
 # Needs a Release build: ninja -C build pipeguard-webhook write_fixtures.
 set -euo pipefail
@@ -35,6 +39,7 @@ while (($#)); do
 done
 ((seconds >= 1 && seconds <= 120)) || { echo "opa_compare.sh: --seconds is 1 to 120" >&2; exit 2; }
 server_cmd=() client_cmd=()
+wrk_timeout=10s # the API server's default webhook timeout (timeoutSeconds): slower replies are errors there too
 [[ -n $server_cpus ]] && server_cmd=(taskset -c "$server_cpus")
 [[ -n $client_cpus ]] && client_cmd=(taskset -c "$client_cpus")
 

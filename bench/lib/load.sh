@@ -9,6 +9,7 @@
 #                   tls.crt/tls.key (ECDSA P-256 for 127.0.0.1) and post.lua (wrk: POST review.json)
 #   pids            background processes to stop on exit (append what you start)
 #   seconds         wrk duration per run (set it before calling load)
+#   wrk_timeout     wrk's --timeout: a slower reply counts as an error (a "timeout" socket error), not as latency
 #   server_pid      the server whose CPU `load` measures; port: its port (set by start_webhook, or by the caller)
 #   server_cmd      a command prefix for servers (e.g. (taskset -c 1)); client_cmd the same for wrk; empty: none
 # load_setup installs an EXIT trap that stops every pid in $pids and removes $work.
@@ -18,6 +19,7 @@
 [[ -v server_cmd ]] || server_cmd=()
 [[ -v client_cmd ]] || client_cmd=()
 : "${seconds:=10}"
+: "${wrk_timeout:=2s}" # wrk's own default
 
 # load_setup BUILD_DIR : checks the binaries, raises the file limit, writes the fixtures, the certificate, post.lua.
 load_setup() {
@@ -77,7 +79,7 @@ load() {
   local script=() out before after
   [[ -n ${3:-} ]] && script=(-s "$3")
   before=$(cpu_seconds)
-  out=$("${client_cmd[@]}" wrk -t2 -c"$2" -d"${seconds}s" --latency "${script[@]}" "$1")
+  out=$("${client_cmd[@]}" wrk -t2 -c"$2" -d"${seconds}s" --timeout "$wrk_timeout" --latency "${script[@]}" "$1")
   after=$(cpu_seconds)
   awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" '
     /requests in/ {requests=$1}

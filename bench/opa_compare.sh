@@ -12,8 +12,9 @@
 # OPA is served as a kube-mgmt style webhook: the API server's AdmissionReview POSTed as it is to `POST /`, which
 # evaluates the default decision data.system.main with the body as input and answers its value (an
 # AdmissionReview). Both servers load the same config.yaml and profile (bench/write_fixtures). Before measuring,
-# the script runs the Rego policy's tests (opa test bench/opa) and checks that pipeguard and OPA give the same reply
-# to the review (allowed, no violation, same audit annotations).
+# the script runs the Rego policy's tests (opa test bench/opa), checks that pipeguard and OPA give the same reply
+# to the review (allowed, no violation, same audit annotations), and that both deny a copy of it seeded with one
+# problem of each kind with the same (rule, path) findings (bench/opa/compare_findings.py).
 #
 # Defaults: 10 s per point, 10 and 64 connections, wrk --timeout 10s (the API server's default webhook timeout: a
 # slower reply is an error in the table, not a latency); on a machine with 2 or more cores the servers run on the
@@ -109,11 +110,16 @@ if [[ $pipeguard_reply != "$opa_reply" || $pipeguard_reply != *'"allowed": true'
   exit 1
 fi
 
+# And on a review seeded with one problem of each kind, both deny with the same (rule, path) findings.
+seeded_check=$(python3 "$repo/bench/opa/compare_findings.py" "$work/review.json" "${url[pipeguard]}" "${url[opa]}") || {
+  echo "opa_compare.sh: pipeguard and the Rego policy disagree on the seeded review (above)" >&2; exit 1; }
+
 echo "opa_compare: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start, ${seconds}s per run," \
   "AdmissionReview $(wc -c <"$work/review.json") bytes"
 echo "servers on CPUs ${server_cpus:-any}, wrk (2 threads) on CPUs ${client_cpus:-any}; OPA $("$opa" version | sed -n 's/^Version: //p')"
 echo "pipeguard and opa both reply: $pipeguard_reply"
 echo "opa-floor (allow-all policy, bench/opa/floor.rego) replies: $floor_reply"
+echo "$seeded_check"
 echo
 row "run" "req/s" "p50 ms" "p99 ms" "server CPU µs/req" "errors"
 row "---" "---" "---" "---" "---" "---"

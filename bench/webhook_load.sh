@@ -27,58 +27,9 @@ while (($#)); do
   esac
 done
 ((seconds <= 120)) || { echo "webhook_load.sh: --seconds is at most 120" >&2; exit 2; }
-command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+. "$repo/bench/lib/load.sh"
+load_setup "$build"
 candidate="$build/webhook/pipeguard-webhook"
-[[ -x $candidate && -x $build/bench/write_fixtures ]] || {
-  echo "webhook_load.sh: build first: ninja -C $build pipeguard-webhook write_fixtures" >&2; exit 2; }
-ulimit -n "$(ulimit -Hn)"
-
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-"$build/bench/write_fixtures" "$work"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/review.json", "rb"); wrk.body = f:read("*a"); f:close()
-LUA
-
-# start NAME BINARY: runs the webhook on a free port, audit lines to /dev/null; sets $port.
-start() {
-  rm -f "$work/$1.port"
-  "$2" --config "$work/config.yaml" --context "$work/context" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
-    --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn >/dev/null 2>"$work/$1.log" &
-  pids+=($!)
-  server_pid=$!
-  for _ in $(seq 100); do [[ -s $work/$1.port ]] && break; sleep 0.1; done
-  port=$(cat "$work/$1.port")
-  for _ in $(seq 100); do curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
-  echo "webhook_load.sh: $1 did not become ready" >&2; cat "$work/$1.log" >&2; exit 1
-}
-
-# CPU seconds (user + system) the server process $server_pid has used so far.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
-
-# load URL CONNECTIONS [LUA]: prints "rate p50_ms p99_ms cpu_us_per_request errors".
-load() {
-  local script=() out before after
-  [[ -n ${3:-} ]] && script=(-s "$3")
-  before=$(cpu_seconds)
-  out=$(wrk -t2 -c"$2" -d"${seconds}s" --latency "${script[@]}" "$1")
-  after=$(cpu_seconds)
-  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" '
-    /requests in/ {requests=$1}
-    /Requests\/sec/ {rate=$2}
-    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    /Non-2xx|Socket errors/ {errors=errors" "$0}
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    END {printf "%.0f %.2f %.2f %.1f %s\n", rate, ms(p50), ms(p99), 1e6*cpu/requests, (errors=="" ? "0" : errors)}' <<<"$out"
-}
-
-row() { printf '| %-48s | %8s | %7s | %7s | %13s | %s\n' "$@"; }
 declare -A rate
 measure() {  # NAME
   local r c
@@ -93,11 +44,11 @@ measure() {  # NAME
 echo "webhook_load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), ${seconds}s per run, AdmissionReview $(wc -c <"$work/review.json") bytes"
 row "run" "req/s" "p50 ms" "p99 ms" "server CPU µs/req" "errors"
 row "---" "---" "---" "---" "---" "---"
-start candidate "$candidate"
+start_webhook candidate "$candidate"
 candidate_port=$port candidate_pid=$server_pid
 measure candidate
 if [[ -n $baseline ]]; then
-  start baseline "$baseline"
+  start_webhook baseline "$baseline"
   measure baseline
 fi
 

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The real-node suite (docs/real-node.md): builds pipeguard's image and a real single-node cluster, `helm install`s
+# the chart as a platform team would (not devMode) with that image from a local registry, and checks that pods really
+# run and that the webhook pods admit and deny. Not part of scripts/test.sh (CI's budget); run it on its own:
+#
+#   sudo bash scripts/test-node.sh            build what is missing, run the suite, tear everything down
+#   sudo bash scripts/test-node.sh --keep     leave the cluster running at the end (stop: scripts/node/stop.sh DIR)
+#
+# Needs root (network namespace, containerd, kubelet, mmdebstrap). Everything the cluster does stays inside a network
+# namespace the suite creates (scripts/node/start.sh); nothing is sent to another machine. Builds are cached in
+# ~/.cache/pipeguard (the node binaries: one `go build`, niced). Prints every stage's wall time at the end, and
+# "real node: N passed, M failed"; exits non-zero if anything failed.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 1
+# shellcheck source=../e2e/lib.sh
+. "$repo/e2e/lib.sh"
+# shellcheck source=node/lib.sh
+. "$repo/scripts/node/lib.sh"
+
+keep=0
+for arg in "$@"; do
+  case $arg in
+    --keep) keep=1 ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test-node.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $(id -u) == 0 ]] || { echo "test-node.sh: needs root" >&2; exit 2; }
+
+stage_names=() stage_seconds=() stage_started=$SECONDS
+end_stage() {
+  if ((${#stage_names[@]} > ${#stage_seconds[@]})); then
+    stage_seconds+=($((SECONDS - stage_started)))
+    printf '    (%d s)\n' "${stage_seconds[-1]}"
+  fi
+}
+step() {
+  end_stage
+  stage_names+=("$*") stage_started=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
+print_stage_times() {
+  end_stage
+  printf '\nstage times (total %d s):\n' "$SECONDS"
+  for i in "${!stage_seconds[@]}"; do printf '  %6d s  %s\n' "${stage_seconds[$i]}" "${stage_names[$i]:0:100}"; done
+}
+
+node_dir=$(mktemp -d /tmp/pgn.XXXXXX)
+tmp=$node_dir/test
+mkdir -p "$tmp"
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((keep)) && [[ -f $node_dir/env ]]; then
+    echo "test-node.sh: cluster left running in $node_dir (source $node_dir/env; stop: scripts/node/stop.sh $node_dir)"
+  else
+    step "teardown (processes, mounts, cgroups, network namespace)"
+    if bash scripts/node/stop.sh "$node_dir"; then rm -rf "$node_dir"; else echo "teardown incomplete; see $node_dir" >&2; fi
+  fi
+  print_stage_times
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fatal() {
+  e2e_fail "$1" "${2:-}"
+  e2e_summary "real node"
+  exit 1
+}
+
+step "dependencies and cached binaries (control plane, registry tools, node: one go build, niced)"
+bash scripts/install-deps.sh || fatal "scripts/install-deps.sh"
+bash scripts/controlplane/install.sh || fatal "scripts/controlplane/install.sh"
+bash scripts/registry/install.sh || fatal "scripts/registry/install.sh"
+bash scripts/node/install.sh || fatal "scripts/node/install.sh"
+
+step "pipeguard binaries (Release, build/) and the image (scripts/image/build.sh)"
+export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
+[[ -f build/build.ninja ]] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+nice -n 10 ninja -C build -j "${PIPEGUARD_JOBS:-$(nproc)}" pipeguard pipeguard-webhook pipeguard-operator ||
+  fatal "ninja pipeguard pipeguard-webhook pipeguard-operator"
+bash scripts/image/build.sh --build-dir build --no-compile --out "$tmp/image" >"$tmp/image-build.log" 2>&1 ||
+  fatal "scripts/image/build.sh" "$(tail -n 20 "$tmp/image-build.log")"
+image_digest=$(cat "$tmp/image/digest")
+grep -E '^ *(digest|size|compressed|uncompressed)' "$tmp/image-build.log" | head -5
+
+step "task image (busybox-static from Debian, the same daemonless way) and the pause image"
+task_layout=$(bash scripts/node/task-image.sh) || fatal "scripts/node/task-image.sh"
+bash scripts/node/pause-image.sh >/dev/null || fatal "scripts/node/pause-image.sh"
+
+step "node up: etcd, kube-apiserver, controller-manager, scheduler, registry, containerd, kubelet, kube-proxy, DNS"
+owner=$$
+((keep)) && owner= # --keep: no watchdog stops the cluster when this script exits
+PIPEGUARD_NODE_OWNER_PID=$owner bash scripts/node/start.sh "$node_dir" || fatal "scripts/node/start.sh"
+set -a
+# shellcheck disable=SC1091
+. "$node_dir/env"
+set +a
+k() { nsenter --net="/run/netns/$NETNS" "$KUBECTL" --kubeconfig "$KUBECONFIG" --request-timeout=60s "$@"; }
+h() { nsenter --net="/run/netns/$NETNS" "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
+in_ns() { nsenter --net="/run/netns/$NETNS" "$@"; }
+check_eq "node $NODE_NAME is Ready and reports kubelet $PIPEGUARD_KUBE_VERSION" "True $PIPEGUARD_KUBE_VERSION" \
+  "$(k get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.kubeletVersion}')"
+
+step "push the images to the registry in the node's namespace (pipeguard image signed with cosign v2 and v3)"
+in_ns bash scripts/image/push.sh "$tmp/image" "$REGISTRY_DIR" >"$tmp/push.out" 2>"$tmp/push.log" ||
+  fatal "scripts/image/push.sh" "$(tail -n 20 "$tmp/push.log")"
+pushed=$(tail -n 1 "$tmp/push.out")
+check_eq "pushed pipeguard image keeps the built digest" "$REGISTRY_HOST/pipeguard/pipeguard@$image_digest" "$pushed"
+task_image=$REGISTRY_HOST/pipeguard/task:1
+in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" "oci:$task_layout:1" "docker://$task_image" ||
+  fatal "push the task image"
+
+step "a pod from the local registry runs to completion"
+k create namespace node-smoke >/dev/null
+# shellcheck disable=SC2016 # expanded by the pod's shell
+k -n node-smoke run hello --image="$task_image" --restart=Never --command -- /bin/sh -c 'echo hello from $(hostname)' \
+  >/dev/null
+pod_phase() { k -n "$1" get pod "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+wait_phase() { # wait_phase NS POD PHASE SECONDS
+  local deadline=$((SECONDS + $4))
+  while ((SECONDS < deadline)); do
+    [[ $(pod_phase "$1" "$2") == "$3" ]] && return 0
+    sleep 1
+  done
+  return 1
+}
+check "pod node-smoke/hello Succeeded" wait_phase node-smoke hello Succeeded 120
+check_eq "its log (through the kubelet API)" "hello from hello" "$(k -n node-smoke logs hello 2>&1)"
+
+step "helm install the chart (in-cluster mode) with the pushed image"
+release=pg
+ns=pipeguard-system
+full=$release-pipeguard
+helm_args=(-n "$ns" --create-namespace -f helm/pipeguard/ci/test-values.yaml
+  --set image.repository="$REGISTRY_HOST/pipeguard/pipeguard" --set image.digest="$image_digest"
+  --set config.images.verify=false --set webhook.logLevel=debug --wait --timeout 240s)
+if ! check "helm install --wait (2 webhook replicas and the operator Ready)" h install "$release" helm/pipeguard "${helm_args[@]}"; then
+  k -n "$ns" get pods -o wide >&2
+  k -n "$ns" describe pods >"$tmp/describe.txt" 2>&1
+  tail -n 60 "$tmp/describe.txt" >&2
+  fatal "helm install"
+fi
+check_eq "webhook Deployment: 2/2 ready" "2/2" \
+  "$(k -n "$ns" get deploy "$full-webhook" -o 'jsonpath={.status.readyReplicas}/{.spec.replicas}')"
+check_eq "operator Deployment: 1/1 ready" "1/1" \
+  "$(k -n "$ns" get deploy "$full-operator" -o 'jsonpath={.status.readyReplicas}/{.spec.replicas}')"
+mapfile -t webhook_pods < <(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o name)
+check_eq "two webhook pods" 2 "${#webhook_pods[@]}"
+for p in "${webhook_pods[@]}"; do
+  check_eq "$p runs our image as 65532 (image digest, uid)" "$image_digest 65532" \
+    "$(k -n "$ns" get "$p" -o 'jsonpath={.status.containerStatuses[0].imageID}' | sed 's/.*@//') $(k -n "$ns" get "$p" -o 'jsonpath={.spec.containers[0].securityContext.runAsUser}')"
+done
+check_eq "webhook configurations point at the Service" "$full-webhook $ns /validate" \
+  "$(k get validatingwebhookconfiguration "$full" -o 'jsonpath={.webhooks[0].clientConfig.service.name} {.webhooks[0].clientConfig.service.namespace} {.webhooks[0].clientConfig.service.path}')"
+check_eq "the Service has 2 ready endpoints (pod IPs on the bridge)" 2 \
+  "$(k -n "$ns" get endpointslices -l kubernetes.io/service-name="$full-webhook" -o 'jsonpath={range .items[*].endpoints[?(@.conditions.ready==true)]}x{end}' | wc -c)"
+# In-cluster credentials: the projected token is real (issued by the API server) and the webhook used it.
+check_match "webhook pods mount a projected service-account token" "kube-api-access" \
+  "$(k -n "$ns" get "${webhook_pods[0]}" -o 'jsonpath={.spec.volumes[*].name}')"
+check_match "operator holds the leader Lease" "$full-operator" \
+  "$(k -n "$ns" get lease pipeguard-operator -o 'jsonpath={.spec.holderIdentity}')"
+
+step "admission through the webhook pods"
+check "kubectl apply -f examples/context (namespaces, ServiceAccounts, RBAC, profiles)" k apply -f examples/context/
+check_fails "bad/airflow-env-password.yaml is denied by plaintext-secret (server-side dry run)" \
+  'plaintext-secret at /spec/containers/0/env/2/value' k apply --dry-run=server -f examples/bad/airflow-env-password.yaml
+check_fails "bad/wrong-service-account.yaml is denied by service-account-scope" \
+  'service-account-scope at /spec/serviceAccountName' k apply --dry-run=server -f examples/bad/wrong-service-account.yaml
+check "good/airflow-kpo-extract.yaml is admitted (server-side dry run)" \
+  k apply --dry-run=server -f examples/good/airflow-kpo-extract.yaml
+
+e2e_summary "real node"

@@ -128,6 +128,16 @@ wait_phase() { # wait_phase NS POD PHASE SECONDS
   done
   return 1
 }
+# wait_ready_profile NS NAME SECONDS : prints the profile's Ready condition once it is True, or the last value seen.
+wait_ready_profile() {
+  local deadline=$((SECONDS + $3)) v=
+  while ((SECONDS < deadline)); do
+    v=$(k -n "$1" get pipelinesecurityprofile "$2" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>&1)
+    [[ $v == True ]] && break
+    sleep 1
+  done
+  printf '%s\n' "$v"
+}
 check "pod node-smoke/hello Succeeded" wait_phase node-smoke hello Succeeded 120
 check_eq "its log (through the kubelet API)" "hello from hello" "$(k -n node-smoke logs hello 2>&1)"
 
@@ -137,7 +147,7 @@ ns=pipeguard-system
 full=$release-pipeguard
 helm_args=(-n "$ns" --create-namespace -f helm/pipeguard/ci/test-values.yaml
   --set image.repository="$REGISTRY_HOST/pipeguard/pipeguard" --set image.digest="$image_digest"
-  --set config.images.verify=false --set webhook.logLevel=debug --wait --timeout 240s)
+  --set config.images.verify=false --wait --timeout 240s)
 if ! check "helm install --wait (2 webhook replicas and the operator Ready)" h install "$release" helm/pipeguard "${helm_args[@]}"; then
   k -n "$ns" get pods -o wide >&2
   k -n "$ns" describe pods >"$tmp/describe.txt" 2>&1
@@ -172,5 +182,142 @@ check_fails "bad/wrong-service-account.yaml is denied by service-account-scope" 
   'service-account-scope at /spec/serviceAccountName' k apply --dry-run=server -f examples/bad/wrong-service-account.yaml
 check "good/airflow-kpo-extract.yaml is admitted (server-side dry run)" \
   k apply --dry-run=server -f examples/good/airflow-kpo-extract.yaml
+
+# The serving certificate each webhook pod presents is the chart's Secret (generated at install), checked on the pod IP.
+secret_fp=$(k -n "$ns" get secret "$full-webhook-tls" -o 'jsonpath={.data.tls\.crt}' | base64 -d |
+  openssl x509 -noout -fingerprint -sha256 2>&1)
+for p in "${webhook_pods[@]}"; do
+  ip=$(k -n "$ns" get "$p" -o 'jsonpath={.status.podIP}')
+  served=$(in_ns openssl s_client -connect "$ip:8443" -servername "$full-webhook.$ns.svc" </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256 2>&1)
+  check_eq "$p ($ip) serves the certificate of Secret $full-webhook-tls" "$secret_fp" "$served"
+done
+check_match "the webhook reads its policy context through the kubernetes Service's ClusterIP (kube-proxy)" \
+  "policy context from the Kubernetes API at https://$KUBERNETES_SERVICE_IP:443" \
+  "$(k -n "$ns" logs "${webhook_pods[0]}" 2>&1 | head -n 5)"
+check_eq "the operator reconciled the example profiles (airflow-tasks Ready)" True \
+  "$(wait_ready_profile data-pipelines airflow-tasks 60)"
+
+step "an Airflow KubernetesPodOperator-shaped task pod, admitted by the webhook pods, really runs"
+# good/airflow-kpo-extract.yaml as it is (labels, service account, secret references, $(VAR) expansion), with the
+# task image from the local registry and a command that prints the expanded connection user instead of Python.
+k -n data-pipelines create secret generic ledger-db-etl-reader --from-literal=password=not-a-real-password >/dev/null
+k -n data-pipelines create secret generic ledger-msk-scram --from-literal=jaas.config=not-a-real-config >/dev/null
+# shellcheck disable=SC2016 # $(LEDGER_DB_USER) is expanded by the kubelet
+sed -e "s#^\( *image:\) .*#\1 $task_image#" \
+  -e 's#^\( *\)args: .*#\1command: ["/bin/sh", "-c", "echo extract ran as $(LEDGER_DB_USER) with sslmode=verify-full"]#' \
+  examples/good/airflow-kpo-extract.yaml >"$tmp/kpo-task.yaml"
+kpo_pod=daily-ledger-export-extract-transactions-k3x9q2mf
+if check "kubectl apply of the KPO task pod is admitted" k apply -f "$tmp/kpo-task.yaml"; then
+  check "KPO task pod Succeeded" wait_phase data-pipelines "$kpo_pod" Succeeded 120
+  check_eq "KPO task log (the kubelet expanded \$(LEDGER_DB_USER))" \
+    "extract ran as etl_reader with sslmode=verify-full" "$(k -n data-pipelines logs "$kpo_pod" 2>&1)"
+fi
+sed -e "s#^\( *image:\) .*#\1 $task_image#" examples/bad/airflow-env-password.yaml >"$tmp/kpo-bad.yaml"
+check_fails "the same task with a literal password is denied (a real create, not a dry run)" \
+  'plaintext-secret at /spec/containers/0/env/2/value' k apply -f "$tmp/kpo-bad.yaml"
+check_no_match "the denial does not echo the secret value" 'Sup3r-S3cret-Passw0rd' "$(k apply -f "$tmp/kpo-bad.yaml" 2>&1)"
+
+step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
+# load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent
+# to the API server (which calls the webhook pods through the Service's endpoints) every 0.2 s; one line per
+# request in OUT: "good|bad HTTP_CODE rule-or-empty".
+load() {
+  local end=$((SECONDS + $1)) n=0 kind file code body=$tmp/load-body.$BASHPID
+  while ((SECONDS < end)); do
+    if ((n % 2)); then kind=bad file=examples/bad/airflow-env-password.yaml; else
+      kind=good file=$tmp/load-good.yaml; fi
+    code=$(in_ns curl -sS --max-time 20 -o "$body" -w '%{http_code}' --cacert "$CA_CERT" --cert "$ADMIN_CERT" \
+      --key "$ADMIN_KEY" -H 'Content-Type: application/yaml' --data-binary "@$file" \
+      "$APISERVER_URL/api/v1/namespaces/data-pipelines/pods?dryRun=All" 2>/dev/null) || code=000
+    printf '%s %s %s\n' "$kind" "$code" "$(grep -o 'plaintext-secret' "$body" 2>/dev/null | head -n 1 || true)" >>"$2"
+    n=$((n + 1))
+    sleep 0.2
+  done
+}
+# tally OUT : "requests good_admitted bad_denied failed wrongly_admitted"
+tally() {
+  awk '{ n++ }
+    $1 == "good" && $2 == 201 { ga++ } $1 == "good" && $2 != 201 { f++ }
+    $1 == "bad" && $2 == 403 && $3 == "plaintext-secret" { bd++ } $1 == "bad" && $2 == 201 { wa++ }
+    $1 == "bad" && $2 != 201 && !($2 == 403 && $3 == "plaintext-secret") { f++ }
+    END { printf "%d %d %d %d %d\n", n, ga, bd, f, wa }' "$1"
+}
+# The admitted pod under another name: the KPO task pod above exists, and a dry-run create of its name is a 409.
+sed 's/^  name: .*/  name: load-good/' examples/good/airflow-kpo-extract.yaml >"$tmp/load-good.yaml"
+victim=${webhook_pods[0]}
+: >"$tmp/load-delete.txt"
+load 45 "$tmp/load-delete.txt" &
+load_pid=$!
+sleep 8
+k -n "$ns" delete "$victim" --wait=false >/dev/null
+rollout_ok=0
+k -n "$ns" rollout status deploy "$full-webhook" --timeout=90s >/dev/null 2>&1 && rollout_ok=1
+wait "$load_pid"
+read -r n good_ok bad_ok failed wrong < <(tally "$tmp/load-delete.txt")
+echo "    $n requests: $good_ok admitted, $bad_ok denied by plaintext-secret, $failed failed, $wrong wrongly admitted"
+check_eq "the Deployment replaced the deleted pod (2/2 ready again)" "1 2/2" \
+  "$rollout_ok $(k -n "$ns" get deploy "$full-webhook" -o 'jsonpath={.status.readyReplicas}/{.spec.replicas}')"
+check_eq "deleted webhook pod under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
+((n >= 60)) || e2e_fail "the load loop sent at least 60 requests" "only $n"
+
+step "drill: SIGKILL one webhook container (a crash, no preStop, no drain) under the same load"
+mapfile -t webhook_pods < <(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o name)
+victim=${webhook_pods[0]}
+cid=$(k -n "$ns" get "$victim" -o 'jsonpath={.status.containerStatuses[0].containerID}')
+cid=${cid#containerd://}
+restarts_before=$(k -n "$ns" get "$victim" -o 'jsonpath={.status.containerStatuses[0].restartCount}')
+# The container's processes, from its cgroup under the node's cgroup root (only processes this suite started).
+procs=$(find "/sys/fs/cgroup/pids$(cat "$node_dir/cgroup-root")" -type d -name "$cid" -exec cat {}/cgroup.procs \; 2>/dev/null)
+if [[ -z $procs ]]; then
+  e2e_fail "find the webhook container's processes in its cgroup" "container $cid of $victim"
+else
+  : >"$tmp/load-kill.txt"
+  load 40 "$tmp/load-kill.txt" &
+  load_pid=$!
+  sleep 5
+  # shellcheck disable=SC2086 # one PID per word
+  kill -KILL $procs
+  wait "$load_pid"
+  read -r n good_ok bad_ok failed wrong < <(tally "$tmp/load-kill.txt")
+  echo "    $n requests: $good_ok admitted, $bad_ok denied by plaintext-secret, $failed failed, $wrong wrongly admitted"
+  check_eq "the killed container was restarted by the kubelet" "$((restarts_before + 1))" \
+    "$(k -n "$ns" get "$victim" -o 'jsonpath={.status.containerStatuses[0].restartCount}')"
+  check_eq "SIGKILLed webhook container under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
+fi
+
+step "drill: two operator replicas, the leader's pod deleted: the other takes over and a new profile becomes Ready"
+if check "helm upgrade --set operator.replicas=2 --wait" h upgrade "$release" helm/pipeguard -n "$ns" \
+  "${helm_args[@]:3}" --set operator.replicas=2; then
+  # The upgrade may roll the operator pods (a released Lease has no holder until the next one acquires it).
+  k -n "$ns" rollout status deploy "$full-operator" --timeout=90s >/dev/null 2>&1
+  leader=
+  for ((i = 0; i < 60; i++)); do
+    leader=$(k -n "$ns" get lease pipeguard-operator -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)
+    [[ -n $leader ]] && k -n "$ns" get pod "$leader" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  check_match "a running operator pod holds the Lease" "^$full-operator-" "$leader"
+  takeover_start=$SECONDS
+  k -n "$ns" delete pod "$leader" --wait=false >/dev/null
+  new_leader=
+  while ((SECONDS - takeover_start < 90)); do
+    new_leader=$(k -n "$ns" get lease pipeguard-operator -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null)
+    [[ -n $new_leader && $new_leader != "$leader" ]] && break
+    sleep 1
+  done
+  takeover=$((SECONDS - takeover_start))
+  check_match "another replica took the Lease (${takeover} s after the delete)" "^$full-operator-" \
+    "$([[ -n $leader && $new_leader != "$leader" ]] && echo "$new_leader")"
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata: {name: after-failover, namespace: data-pipelines}
+spec:
+  podSelector: {matchLabels: {pipeguard.io/pipeline: after-failover}}
+  serviceAccount: {name: airflow-worker, automountToken: false}
+YAML
+  check_eq "a profile created after the failover becomes Ready" True "$(wait_ready_profile data-pipelines after-failover 60)"
+fi
 
 e2e_summary "real node"

@@ -111,8 +111,20 @@ in_ns bash scripts/image/push.sh "$tmp/image" "$REGISTRY_DIR" >"$tmp/push.out" 2
 pushed=$(tail -n 1 "$tmp/push.out")
 check_eq "pushed pipeguard image keeps the built digest" "$REGISTRY_HOST/pipeguard/pipeguard@$image_digest" "$pushed"
 task_image=$REGISTRY_HOST/pipeguard/task:1
-in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" "oci:$task_layout:1" "docker://$task_image" ||
-  fatal "push the task image"
+in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" --digestfile "$tmp/task.digest" \
+  "oci:$task_layout:1" "docker://$task_image" || fatal "push the task image"
+task_digest=$(cat "$tmp/task.digest")
+# The task image signed with the same key as pipeguard's (cosign 2 format); a copy under another name stays unsigned.
+in_ns bash scripts/registry/artifacts.sh sign "$REGISTRY_DIR" "pipeguard/task@$task_digest" pipeguard-image v2-legacy \
+  >"$tmp/sign.log" 2>&1 || fatal "sign the task image" "$(tail -n 10 "$tmp/sign.log")"
+unsigned_image=$REGISTRY_HOST/pipeguard/unsigned:1
+in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" "oci:$task_layout:1" "docker://$unsigned_image" ||
+  fatal "push the unsigned image"
+# The examples with their ECR images replaced by the signed task image in this registry (as e2e/e2e_test.sh does).
+ex=$tmp/examples
+mkdir -p "$ex"
+cp -r examples/good examples/bad "$ex/"
+sed -i "s#123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/[^\"' ]*#$task_image#g" "$ex"/good/*.yaml "$ex"/bad/*.yaml
 
 step "a pod from the local registry runs to completion"
 k create namespace node-smoke >/dev/null
@@ -141,13 +153,31 @@ wait_ready_profile() {
 check "pod node-smoke/hello Succeeded" wait_phase node-smoke hello Succeeded 120
 check_eq "its log (through the kubelet API)" "hello from hello" "$(k -n node-smoke logs hello 2>&1)"
 
-step "helm install the chart (in-cluster mode) with the pushed image"
+step "helm install the chart (in-cluster mode) with the pushed image, verifying images against the local registry"
 release=pg
 ns=pipeguard-system
 full=$release-pipeguard
-helm_args=(-n "$ns" --create-namespace -f helm/pipeguard/ci/test-values.yaml
+# Image verification as a platform team configures it: only this registry, signed by the release key, the
+# registry's CA mounted from a ConfigMap (webhook.extraVolumes).
+k create namespace "$ns" >/dev/null
+k -n "$ns" create configmap node-registry-ca --from-file=ca.crt="$REGISTRY_CA" >/dev/null
+{
+  echo "config:"
+  echo "  images:"
+  echo "    verify: true"
+  echo "    allowedRegistries: [\"$REGISTRY_HOST/\"]"
+  echo "    registries: [{host: \"$REGISTRY_HOST\", caFile: /etc/pipeguard/registry/ca.crt}]"
+  echo "    keys:"
+  echo "      - name: pipeguard-image"
+  echo "        publicKey: |"
+  sed 's/^/          /' "$REGISTRY_DIR/keys/pipeguard-image.pub"
+  echo "webhook:"
+  echo "  extraVolumes: [{name: registry-ca, configMap: {name: node-registry-ca}}]"
+  echo "  extraVolumeMounts: [{name: registry-ca, mountPath: /etc/pipeguard/registry, readOnly: true}]"
+} >"$tmp/values-node.yaml"
+helm_args=(-n "$ns" --create-namespace -f helm/pipeguard/ci/test-values.yaml -f "$tmp/values-node.yaml"
   --set image.repository="$REGISTRY_HOST/pipeguard/pipeguard" --set image.digest="$image_digest"
-  --set config.images.verify=false --wait --timeout 240s)
+  --wait --timeout 240s)
 if ! check "helm install --wait (2 webhook replicas and the operator Ready)" h install "$release" helm/pipeguard "${helm_args[@]}"; then
   k -n "$ns" get pods -o wide >&2
   k -n "$ns" describe pods >"$tmp/describe.txt" 2>&1
@@ -177,11 +207,18 @@ check_match "operator holds the leader Lease" "$full-operator" \
 step "admission through the webhook pods"
 check "kubectl apply -f examples/context (namespaces, ServiceAccounts, RBAC, profiles)" k apply -f examples/context/
 check_fails "bad/airflow-env-password.yaml is denied by plaintext-secret (server-side dry run)" \
-  'plaintext-secret at /spec/containers/0/env/2/value' k apply --dry-run=server -f examples/bad/airflow-env-password.yaml
+  'plaintext-secret at /spec/containers/0/env/2/value' k apply --dry-run=server -f "$ex/bad/airflow-env-password.yaml"
 check_fails "bad/wrong-service-account.yaml is denied by service-account-scope" \
-  'service-account-scope at /spec/serviceAccountName' k apply --dry-run=server -f examples/bad/wrong-service-account.yaml
-check "good/airflow-kpo-extract.yaml is admitted (server-side dry run)" \
-  k apply --dry-run=server -f examples/good/airflow-kpo-extract.yaml
+  'service-account-scope at /spec/serviceAccountName' k apply --dry-run=server -f "$ex/bad/wrong-service-account.yaml"
+check "good/airflow-kpo-extract.yaml (signed image) is admitted (server-side dry run)" \
+  k apply --dry-run=server -f "$ex/good/airflow-kpo-extract.yaml"
+sed "s#$task_image#$unsigned_image#" "$ex/good/airflow-kpo-extract.yaml" >"$tmp/kpo-unsigned.yaml"
+check_fails "the same pod with an unsigned image from the same registry is denied by unsigned-image" \
+  'unsigned-image' k apply --dry-run=server -f "$tmp/kpo-unsigned.yaml"
+sed "s#$task_image#123456789012.dkr.ecr.eu-west-1.amazonaws.com/airflow/ledger-tasks:2024.05.1#" \
+  "$ex/good/airflow-kpo-extract.yaml" >"$tmp/kpo-ecr.yaml"
+check_fails "... and with an image from another registry by untrusted-registry" \
+  'untrusted-registry' k apply --dry-run=server -f "$tmp/kpo-ecr.yaml"
 
 # The serving certificate each webhook pod presents is the chart's Secret (generated at install), checked on the pod IP.
 secret_fp=$(k -n "$ns" get secret "$full-webhook-tls" -o 'jsonpath={.data.tls\.crt}' | base64 -d |
@@ -204,16 +241,17 @@ step "an Airflow KubernetesPodOperator-shaped task pod, admitted by the webhook 
 k -n data-pipelines create secret generic ledger-db-etl-reader --from-literal=password=not-a-real-password >/dev/null
 k -n data-pipelines create secret generic ledger-msk-scram --from-literal=jaas.config=not-a-real-config >/dev/null
 # shellcheck disable=SC2016 # $(LEDGER_DB_USER) is expanded by the kubelet
-sed -e "s#^\( *image:\) .*#\1 $task_image#" \
-  -e 's#^\( *\)args: .*#\1command: ["/bin/sh", "-c", "echo extract ran as $(LEDGER_DB_USER) with sslmode=verify-full"]#' \
-  examples/good/airflow-kpo-extract.yaml >"$tmp/kpo-task.yaml"
+sed -e 's#^\( *\)args: .*#\1command: ["/bin/sh", "-c", "echo extract ran as $(LEDGER_DB_USER) with sslmode=verify-full"]#' \
+  "$ex/good/airflow-kpo-extract.yaml" >"$tmp/kpo-task.yaml"
 kpo_pod=daily-ledger-export-extract-transactions-k3x9q2mf
 if check "kubectl apply of the KPO task pod is admitted" k apply -f "$tmp/kpo-task.yaml"; then
   check "KPO task pod Succeeded" wait_phase data-pipelines "$kpo_pod" Succeeded 120
   check_eq "KPO task log (the kubelet expanded \$(LEDGER_DB_USER))" \
     "extract ran as etl_reader with sslmode=verify-full" "$(k -n data-pipelines logs "$kpo_pod" 2>&1)"
+  check_match "the mutating webhook pinned the task image to its signed digest" "^$REGISTRY_HOST/pipeguard/task(:1)?@$task_digest\$" \
+    "$(k -n data-pipelines get pod "$kpo_pod" -o 'jsonpath={.spec.containers[0].image}')"
 fi
-sed -e "s#^\( *image:\) .*#\1 $task_image#" examples/bad/airflow-env-password.yaml >"$tmp/kpo-bad.yaml"
+cp "$ex/bad/airflow-env-password.yaml" "$tmp/kpo-bad.yaml"
 check_fails "the same task with a literal password is denied (a real create, not a dry run)" \
   'plaintext-secret at /spec/containers/0/env/2/value' k apply -f "$tmp/kpo-bad.yaml"
 check_no_match "the denial does not echo the secret value" 'Sup3r-S3cret-Passw0rd' "$(k apply -f "$tmp/kpo-bad.yaml" 2>&1)"
@@ -225,7 +263,7 @@ step "drill: delete one webhook pod while dry-run creates go through the API ser
 load() {
   local end=$((SECONDS + $1)) n=0 kind file code body=$tmp/load-body.$BASHPID
   while ((SECONDS < end)); do
-    if ((n % 2)); then kind=bad file=examples/bad/airflow-env-password.yaml; else
+    if ((n % 2)); then kind=bad file=$ex/bad/airflow-env-password.yaml; else
       kind=good file=$tmp/load-good.yaml; fi
     code=$(in_ns curl -sS --max-time 20 -o "$body" -w '%{http_code}' --cacert "$CA_CERT" --cert "$ADMIN_CERT" \
       --key "$ADMIN_KEY" -H 'Content-Type: application/yaml' --data-binary "@$file" \
@@ -244,7 +282,7 @@ tally() {
     END { printf "%d %d %d %d %d\n", n, ga, bd, f, wa }' "$1"
 }
 # The admitted pod under another name: the KPO task pod above exists, and a dry-run create of its name is a 409.
-sed 's/^  name: .*/  name: load-good/' examples/good/airflow-kpo-extract.yaml >"$tmp/load-good.yaml"
+sed 's/^  name: .*/  name: load-good/' "$ex/good/airflow-kpo-extract.yaml" >"$tmp/load-good.yaml"
 victim=${webhook_pods[0]}
 : >"$tmp/load-delete.txt"
 load 45 "$tmp/load-delete.txt" &
@@ -285,6 +323,21 @@ else
     "$(k -n "$ns" get "$victim" -o 'jsonpath={.status.containerStatuses[0].restartCount}')"
   check_eq "SIGKILLed webhook container under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
 fi
+
+step "drill: helm upgrade rolls the webhook (maxUnavailable 0) under the same load"
+: >"$tmp/load-upgrade.txt"
+load 60 "$tmp/load-upgrade.txt" &
+load_pid=$!
+sleep 5
+upgrade_ok=0
+h upgrade "$release" helm/pipeguard -n "$ns" "${helm_args[@]:3}" \
+  --set-string 'webhook.podAnnotations.pipeguard\.io/rolled-at'="$(date +%s)" >"$tmp/upgrade.log" 2>&1 && upgrade_ok=1
+wait "$load_pid"
+read -r n good_ok bad_ok failed wrong < <(tally "$tmp/load-upgrade.txt")
+echo "    $n requests: $good_ok admitted, $bad_ok denied by plaintext-secret, $failed failed, $wrong wrongly admitted"
+check_eq "helm upgrade --wait succeeded and replaced both webhook pods" "1 0" \
+  "$upgrade_ok $(comm -12 <(printf '%s\n' "${webhook_pods[@]}" | sort) <(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o name | sort) | wc -l)"
+check_eq "rolling upgrade under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
 
 step "drill: two operator replicas, the leader's pod deleted: the other takes over and a new profile becomes Ready"
 if check "helm upgrade --set operator.replicas=2 --wait" h upgrade "$release" helm/pipeguard -n "$ns" \

@@ -22,8 +22,8 @@
 #     /proc/sys files (vm.overcommit_memory, vm.panic_on_oom, kernel.panic, kernel.panic_on_oops,
 #     kernel.keys.root_max{keys,bytes}) are bind-mounted from DIR/sysctl with the values it wants, and
 #     protectKernelDefaults is on: the kubelet never writes the host's kernel settings.
-#   - images: only from the registry in DIR/registry (127.0.0.1:PORT inside the namespace, TLS with its test CA);
-#     the pause image comes from pause-image.sh.
+#   - images: only from the registry in DIR/registry (NODE_IP:PORT inside the namespace, TLS with its test CA,
+#     reachable from the pods too, e.g. for image verification); the pause image comes from pause-image.sh.
 #   - DIR/env (written last) holds KUBECONFIG KUBECTL HELM NETNS REGISTRY_HOST REGISTRY_DIR NODE_DIR and the rest of
 #     the control plane's env; every kubectl/helm call must run inside the namespace: node_exec DIR CMD (lib.sh) or
 #     `nsenter --net=/run/netns/$NETNS CMD`.
@@ -214,7 +214,8 @@ stage "controller-manager, scheduler started"
 # --- registry with the pause image ---------------------------------------------------------------------------------
 reg_dir=$dir/registry
 mkdir -p "$reg_dir"
-PIPEGUARD_REGISTRY_OWNER_PID=${PIPEGUARD_NODE_OWNER_PID:-} in_ns "$repo/scripts/registry/start.sh" "$reg_dir" --tls \
+PIPEGUARD_REGISTRY_ADDRESS=$NODE_IP PIPEGUARD_REGISTRY_OWNER_PID=${PIPEGUARD_NODE_OWNER_PID:-} \
+  in_ns "$repo/scripts/registry/start.sh" "$reg_dir" --tls \
   >"$dir/registry-start.log" 2>&1 || { tail -n 20 "$dir/registry-start.log" >&2; node_die "the registry did not start"; }
 REGISTRY_HOST=$(sed -n 's/^REGISTRY_HOST=//p' "$reg_dir/env")
 mkdir -p "$dir/certs.d/$REGISTRY_HOST" "$dir/skopeo-certs"

@@ -259,16 +259,21 @@ check_no_match "the denial does not echo the secret value" 'Sup3r-S3cret-Passw0r
 step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
 # load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent
 # to the API server (which calls the webhook pods through the Service's endpoints) every 0.2 s; one line per
-# request in OUT: "good|bad HTTP_CODE rule-or-empty".
+# request in OUT: "good|bad HTTP_CODE RULE|- [why it failed]".
 load() {
-  local end=$((SECONDS + $1)) n=0 kind file code body=$tmp/load-body.$BASHPID
+  local end=$((SECONDS + $1)) n=0 kind file code rule why body=$tmp/load-body.$BASHPID
   while ((SECONDS < end)); do
     if ((n % 2)); then kind=bad file=$ex/bad/airflow-env-password.yaml; else
       kind=good file=$tmp/load-good.yaml; fi
     code=$(in_ns curl -sS --max-time 20 -o "$body" -w '%{http_code}' --cacert "$CA_CERT" --cert "$ADMIN_CERT" \
       --key "$ADMIN_KEY" -H 'Content-Type: application/yaml' --data-binary "@$file" \
       "$APISERVER_URL/api/v1/namespaces/data-pipelines/pods?dryRun=All" 2>/dev/null) || code=000
-    printf '%s %s %s\n' "$kind" "$code" "$(grep -o 'plaintext-secret' "$body" 2>/dev/null | head -n 1 || true)" >>"$2"
+    rule=$(grep -o 'plaintext-secret' "$body" 2>/dev/null | head -n 1)
+    why=
+    [[ $code == 201 || -n $rule ]] ||
+      why=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("message", "")[:300])' "$body" 2>/dev/null ||
+        head -c 300 "$body" 2>/dev/null | tr '\n' ' ')
+    printf '%s %s %s %s\n' "$kind" "$code" "${rule:--}" "$why" >>"$2"
     n=$((n + 1))
     sleep 0.2
   done
@@ -321,7 +326,15 @@ else
   echo "    $n requests: $good_ok admitted, $bad_ok denied by plaintext-secret, $failed failed, $wrong wrongly admitted"
   check_eq "the killed container was restarted by the kubelet" "$((restarts_before + 1))" \
     "$(k -n "$ns" get "$victim" -o 'jsonpath={.status.containerStatuses[0].restartCount}')"
-  check_eq "SIGKILLed webhook container under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
+  # A crash (unlike a deletion) can cut requests the API server already sent to that container: those fail closed
+  # (the webhook call errors, failurePolicy Fail denies). What must hold: nothing is wrongly admitted, the failures
+  # are few and are webhook-call errors, and the load goes on being served by the other replica.
+  check_eq "SIGKILLed webhook container under load: 0 wrongly admitted (of $n)" 0 "$wrong"
+  # shellcheck disable=SC2016 # awk's own fields
+  check "SIGKILLed webhook container under load: at most 5% of $n failed, each a fail-closed webhook-call error ($failed)" \
+    awk -v n="$n" '$2 != 201 && $3 == "-" { f++; if ($0 !~ /failed calling webhook/) bad++ }
+      END { exit !(f * 20 <= n && bad == 0) }' "$tmp/load-kill.txt"
+  awk '$2 != 201 && $3 == "-"' "$tmp/load-kill.txt" | cut -c1-200 | sed 's/^/      /' | head -n 5
 fi
 
 step "drill: helm upgrade rolls the webhook (maxUnavailable 0) under the same load"

@@ -57,6 +57,13 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# Host paths the kubelet and containerd use whatever their configuration says (the kubelet's device-plugin socket,
+# libcni's result cache, runc's and the shims' state, the kubelet's log links): those that do not exist yet are
+# recorded, and stop.sh removes them again once they hold nothing but this node's files.
+for p in /var/lib/kubelet /var/lib/cni /run/containerd /var/log/containers; do
+  [[ -e $p ]] || printf '%s\n' "$p" >>"$dir/host-paths-created"
+done
+
 stage_start=$SECONDS
 stage() { node_log "start: $1 ($((SECONDS - stage_start))s)"; }
 

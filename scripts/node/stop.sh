@@ -13,7 +13,9 @@
 #   3. unmounts everything mounted under DIR (volumes, rootfs overlays, sandbox netns and shm, the kubelet bind);
 #   4. stops the registry and the control plane (their own stop.sh);
 #   5. deletes the network namespace (with it the bridge, the veths and all of kube-proxy's iptables rules), removes
-#      the node's cgroups and the kubelet's /var/log/containers symlinks into DIR.
+#      the node's cgroups and the kubelet's /var/log/containers symlinks into DIR, libcni's cached results of the
+#      node's sandboxes, and the host directories start.sh found missing (/var/lib/kubelet, /var/lib/cni,
+#      /run/containerd, /var/log/containers) once nothing but empty directories is left in them.
 #   Keeps DIR (logs) but removes DIR/env and DIR/netns.
 set -uo pipefail
 
@@ -82,6 +84,25 @@ fi
 for l in /var/log/containers/*; do
   [[ -L $l && $(readlink "$l") == "$dir/"* ]] && rm -f "$l"
 done
+# libcni's cached results of this node's sandboxes (left behind when pods are killed rather than deleted).
+for sb in "$dir"/containerd/root/io.containerd.grpc.v1.cri/sandboxes/*/; do
+  id=$(basename "$sb")
+  [[ $id =~ ^[0-9a-f]{64}$ ]] && rm -f /var/lib/cni/results/*-"$id"-*
+done
+# Host paths start.sh found missing: remove them when only empty directories (and the kubelet's device-plugin
+# socket, which is this node's: its kubelet is stopped) are left.
+if [[ -f $dir/host-paths-created ]]; then
+  while read -r p; do
+    case $p in
+      /var/lib/kubelet) rm -f /var/lib/kubelet/device-plugins/kubelet.sock ;;
+      /var/lib/cni | /run/containerd | /var/log/containers) ;;
+      *) continue ;;
+    esac
+    [[ -d $p ]] && find "$p" -depth -type d -empty -delete 2>/dev/null
+    [[ -e $p ]] && node_log "note: $p is not empty, left in place"
+  done <"$dir/host-paths-created"
+  rm -f "$dir/host-paths-created"
+fi
 cp_stop_recorded node_log "$dir" 5 watchdog || true
 left=$(cp_procs_in "$dir")
 if [[ -n $left ]]; then

@@ -18,7 +18,8 @@
 #     version ldflags, so every binary reports the real version (the kubelet puts it into node status).
 #   - CPU: the builds run under `nice -n 10` with `go build -p ${PIPEGUARD_BUILD_JOBS:-1}` (the machine is shared;
 #     raise PIPEGUARD_BUILD_JOBS on a machine of your own). Static builds (CGO_ENABLED=0), -trimpath, -s -w.
-#   - Debian packages (apt-get, needs root): containerd runc containernetworking-plugins iptables conntrack.
+#   - Debian packages (apt-get, needs root): containerd runc containernetworking-plugins iptables conntrack, and for
+#     the pause and task images (pause-image.sh, task-image.sh) umoci gcc binutils skopeo.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,7 +61,8 @@ missing() { # missing NAME... : the names whose binary is not there yet
 
 # --- Debian packages -------------------------------------------------------------------------------------------------
 declare -A deb_of=([containerd]=containerd [runc]=runc [/usr/lib/cni/bridge]=containernetworking-plugins
-  [iptables]=iptables [conntrack]=conntrack [nsenter]=util-linux [ip]=iproute2)
+  [iptables]=iptables [conntrack]=conntrack [nsenter]=util-linux [ip]=iproute2 [umoci]=umoci [gcc]=gcc
+  [strip]=binutils [skopeo]=skopeo)
 missing_debs=()
 for cmd in "${!deb_of[@]}"; do
   if [[ $cmd == /* ]]; then [[ -x $cmd ]] || missing_debs+=("${deb_of[$cmd]}"); else

@@ -71,11 +71,12 @@ fatal() {
   exit 1
 }
 
-step "dependencies and cached binaries (control plane, registry tools, node: one go build, niced)"
+step "dependencies and cached binaries (control plane, registry tools, node: one go build, niced; Airflow venv)"
 bash scripts/install-deps.sh || fatal "scripts/install-deps.sh"
 bash scripts/controlplane/install.sh || fatal "scripts/controlplane/install.sh"
 bash scripts/registry/install.sh || fatal "scripts/registry/install.sh"
 bash scripts/node/install.sh || fatal "scripts/node/install.sh"
+venv=$(bash e2e/clients/install.sh --print-venv) || fatal "e2e/clients/install.sh (Airflow + the cncf.kubernetes provider)"
 
 step "pipeguard binaries (Release, build/) and the image (scripts/image/build.sh)"
 export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
@@ -255,6 +256,40 @@ cp "$ex/bad/airflow-env-password.yaml" "$tmp/kpo-bad.yaml"
 check_fails "the same task with a literal password is denied (a real create, not a dry run)" \
   'plaintext-secret at /spec/containers/0/env/2/value' k apply -f "$tmp/kpo-bad.yaml"
 check_no_match "the denial does not echo the secret value" 'Sup3r-S3cret-Passw0rd' "$(k apply -f "$tmp/kpo-bad.yaml" 2>&1)"
+
+step "Airflow's KubernetesPodOperator (real Airflow, DAG.test()) runs a task pod on the node; a bad task fails with the denial"
+export AIRFLOW_HOME=$tmp/airflow
+mkdir -p "$AIRFLOW_HOME/dags"
+cp "$venv/airflow-home/airflow.db" "$AIRFLOW_HOME/airflow.db"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__DAGS_FOLDER=$AIRFLOW_HOME/dags
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$AIRFLOW_HOME/airflow.db
+# airflow_task TASK_ID [airflow_kpo.py args...] : run the task inside the namespace (Airflow talks to the API server
+# there); its result JSON is $tmp/TASK_ID.json, Airflow's whole log $tmp/TASK_ID.log.
+airflow_task() {
+  local task=$1
+  shift
+  timeout 300 nsenter --net="/run/netns/$NETNS" "$venv/bin/python" e2e/clients/airflow_kpo.py --kubeconfig "$KUBECONFIG" \
+    --namespace data-pipelines --image "$task_image" --task-id "$task" --out "$tmp/$task.json" \
+    --service-account airflow-worker "$@" >"$tmp/$task.log" 2>&1
+}
+json_field() { python3 -c 'import json, sys; v = json.load(open(sys.argv[1])).get(sys.argv[2]); print("\n".join(v) if isinstance(v, list) else ("" if v is None else v))' "$@" 2>/dev/null; }
+# shellcheck disable=SC2016 # expanded by the pod's shell
+if check "the Airflow task af_extract ran (DAG.test)" airflow_task af_extract --startup-timeout 120 --get-logs \
+  --cmd /bin/sh --cmd=-c --arg 'echo extract done in $(hostname)'; then
+  check_eq "af_extract: TaskInstance state success" success "$(json_field "$tmp/af_extract.json" state)"
+  check_match "af_extract: the pod's output reached the task log (get_logs)" 'extract done in af-extract' "$(cat "$tmp/af_extract.log")"
+  check_eq "af_extract: its pod Succeeded on $NODE_NAME" "Succeeded $NODE_NAME" \
+    "$(k -n data-pipelines get pods -l task_id=af_extract -o 'jsonpath={.items[0].status.phase} {.items[0].spec.nodeName}')"
+fi
+af_secret=Af-Ledger-Pg-7731
+if check "the Airflow task af_plaintext ran (DAG.test)" airflow_task af_plaintext --startup-timeout 30 \
+  --env "DATABASE_URL=postgresql://etl:$af_secret@ledger-db.data.svc:5432/ledger?sslmode=verify-full"; then
+  check_eq "af_plaintext: TaskInstance state failed" failed "$(json_field "$tmp/af_plaintext.json" state)"
+  check_match "af_plaintext: the task's error is pipeguard's denial (plaintext-secret)" \
+    'denied the request.*plaintext-secret|plaintext-secret at' "$(json_field "$tmp/af_plaintext.json" errors)"
+  check_no_match "af_plaintext: the secret is not in the task's error" "$af_secret" "$(json_field "$tmp/af_plaintext.json" errors)"
+  check_eq "af_plaintext: no pod was created" "" "$(k -n data-pipelines get pods -l task_id=af_plaintext -o name 2>&1)"
+fi
 
 step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
 # load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent

@@ -291,6 +291,45 @@ if check "the Airflow task af_plaintext ran (DAG.test)" airflow_task af_plaintex
   check_eq "af_plaintext: no pod was created" "" "$(k -n data-pipelines get pods -l task_id=af_plaintext -o name 2>&1)"
 fi
 
+step "a profile's ServiceAccount (made by the operator) mounted in a running pod: a real projected token"
+k apply -f - >/dev/null <<'YAML'
+apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata: {name: token-check, namespace: data-pipelines}
+spec:
+  podSelector: {matchLabels: {pipeguard.io/pipeline: token-check}}
+  serviceAccount: {name: token-check-runner, automountToken: true}
+YAML
+check_eq "profile token-check Ready" True "$(wait_ready_profile data-pipelines token-check 60)"
+check_eq "the operator created its ServiceAccount" token-check-runner \
+  "$(k -n data-pipelines get serviceaccount token-check-runner -o 'jsonpath={.metadata.name}' 2>&1)"
+# The pod prints the token's claims (the middle part of the JWT, decoded), never the token itself.
+cat >"$tmp/token-pod.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: token-check
+  namespace: data-pipelines
+  labels: {pipeguard.io/pipeline: token-check}
+spec:
+  serviceAccountName: token-check-runner
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: $task_image
+      command: ["/bin/sh", "-c"]
+      args:
+        - p=\$(cut -d. -f2 /var/run/secrets/kubernetes.io/serviceaccount/token | tr '_-' '/+');
+          while [ \$((\${#p} % 4)) -ne 0 ]; do p="\$p="; done; echo "\$p" | base64 -d; echo
+YAML
+if check "the pod with the profile's ServiceAccount is admitted" k apply -f "$tmp/token-pod.yaml"; then
+  check "token-check pod Succeeded" wait_phase data-pipelines token-check Succeeded 120
+  claims=$(k -n data-pipelines logs token-check 2>&1)
+  check_match "its projected token names the ServiceAccount" '"sub":"system:serviceaccount:data-pipelines:token-check-runner"' "$claims"
+  check_match "... and the API server's issuer" '"iss":"https://kubernetes.default.svc.cluster.local"' "$claims"
+  check_match "... and is bound to the pod (kubernetes.io.pod)" '"pod":\{"name":"token-check"' "$claims"
+fi
+
 step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
 # load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent
 # to the API server (which calls the webhook pods through the Service's endpoints) every 0.2 s; one line per

@@ -8,6 +8,8 @@
 #
 # Contract:
 #   - needs root; binaries from scripts/controlplane/install.sh and scripts/node/install.sh (built on first use).
+#     One node per machine at a time (the kubelet's device-plugin socket path is fixed): refuses to start while
+#     another pgn-* network namespace exists.
 #   - network: a new namespace "pgn-<random>" (name in DIR/netns) holding lo (with NODE_IP) and the
 #     CNI bridge with the pod subnet (lib.sh). It has no link to the host, so nothing the cluster does can reach
 #     another machine, nor the host's own services; the host's interfaces, routes and iptables are not touched.
@@ -46,6 +48,9 @@ dir=$(cd "$1" && pwd -P)
 ((${#dir} <= 60)) || node_die "DIR path too long for unix sockets (keep it under 60 characters): $dir"
 [[ ! -f $dir/netns ]] || node_die "$dir already holds a node (netns $(cat "$dir/netns")); stop.sh it first"
 timeout=${PIPEGUARD_NODE_TIMEOUT:-180}
+# One node per machine: the kubelet's device-plugin socket (/var/lib/kubelet/device-plugins/kubelet.sock) is fixed.
+other=$(ip netns list 2>/dev/null | awk '$1 ~ /^pgn-/ { print $1 }' | head -n 1)
+[[ -z $other ]] || node_die "another node runs on this machine (network namespace $other); stop it first (stop.sh DIR)"
 
 started=false
 on_exit() {

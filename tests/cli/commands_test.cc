@@ -37,7 +37,7 @@ TEST(Main, DispatchesThroughTheTable) {
     EXPECT_FALSE(c.summary.empty());
     EXPECT_TRUE(c.usage.starts_with(c.name));
   }
-  EXPECT_EQ(names, (std::set<std::string>{"scan", "admission-review", "verify-image", "version", "help"}));
+  EXPECT_EQ(names, (std::set<std::string>{"scan", "admission-review", "report", "verify-image", "version", "help"}));
 }
 
 TEST(Main, VersionAndHelp) {

@@ -84,6 +84,16 @@ bool SplitConf(std::string_view word, std::string_view& key, std::string_view& v
   return true;
 }
 
+// A conf-style key without a value (`-Dname`): letters, digits, `. _ -`, at least one `.` so that a JVM flag such as
+// `-Dfoo` written by mistake for something else does not become a key.
+bool IsConfKey(std::string_view word) {
+  if (word.empty() || word.size() > 128 || word.find('.') == std::string_view::npos) return false;
+  for (char c : word) {
+    if (!(detect::IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-')) return false;
+  }
+  return detect::IsAsciiAlpha(word[0]);
+}
+
 // The key shown for a finding on a raw argv element: the option it belongs to, never its value.
 std::string ElementKey(const std::vector<std::string_view>& argv, std::size_t i, bool script) {
   const std::string_view e = argv[i];
@@ -278,7 +288,7 @@ void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spa
 
 void Detector::Impl::ScanOptionString(std::string_view options, std::string_view container, std::string_view path,
                                       std::size_t order, FindingSink& sink) const {
-  if (options.find('=') == std::string_view::npos) return;
+  if (options.find('=') == std::string_view::npos && options.find("-D") == std::string_view::npos) return;
   // Judges one option word; `next` is the following word (for `--conf k=v`). Returns true when it used `next`.
   auto option = [&](std::string_view word, std::string_view next) {
     std::string_view kv = word;
@@ -298,10 +308,10 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
     }
     std::string_view k;
     std::string_view v;
-    if (SplitConf(kv, k, v)) {
+    if (SplitConf(kv, k, v) || (surface == "option" && IsConfKey(kv) && (k = kv, true))) {
       Pair p;
       p.key = k;
-      p.value = v;
+      p.value = v;  // empty for a bare `-Dname`, which sets the property to ""
       p.where = Location{path, k, surface, container, order, /*part=*/true};
       ScanPair(p, sink);
     }
@@ -463,6 +473,8 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
       const detect::ShellWord& src = separate ? *next : w;
       if (SplitConf(separate ? next->text : t.substr(2), name, value)) {
         pair(name, value, src.arg_index, false, false, name, "property");
+      } else if (!separate && IsConfKey(t.substr(2))) {
+        pair(t.substr(2), {}, w.arg_index, false, false, t.substr(2), "property");  // bare `-Dname` sets ""
       }
       if (separate) ++k;
       continue;

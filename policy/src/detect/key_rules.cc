@@ -209,6 +209,17 @@ KeyRules::KeyRules() {
   transport("requests_ca_bundle", TransportCheck::kEmptyCaBundle, true);
   transport("curl_ca_bundle", TransportCheck::kEmptyCaBundle, true);
   transport("airflow__email__ssl_context", TransportCheck::kSslContextNone, true);
+  // JVM system properties (and their env forms) of SDKs and clients that turn certificate or host-name checks
+  // off: AWS SDK for Java v1, the JDK HTTP and LDAP clients, the fabric8 Kubernetes client (spark-submit on K8s),
+  // Maven wagon, elasticsearch-hadoop, Hadoop's SSL factory.
+  transport("com.amazonaws.sdk.disablecertchecking", TransportCheck::kSetDisablesVerify, false);
+  transport("jdk.internal.httpclient.disablehostnameverification", TransportCheck::kSetDisablesVerify, false);
+  transport("kubernetes.trust.certificates", TransportCheck::kTrueDisablesVerify, false);
+  transport("kubernetes_trust_certificates", TransportCheck::kTrueDisablesVerify, true);
+  transport("com.sun.jndi.ldap.object.disableendpointidentification", TransportCheck::kTrueDisablesVerify, false);
+  transport("maven.wagon.http.ssl.allowall", TransportCheck::kTrueDisablesVerify, false);
+  transport("es.net.ssl.cert.allow.self.signed", TransportCheck::kTrueDisablesVerify, false);
+  transport("hadoop.ssl.hostname.verifier", TransportCheck::kAllowAllVerifier, false);
   transport("fs.s3a.connection.ssl.enabled", TransportCheck::kS3aSslEnabled, false);
   transport("fs.s3a.endpoint", TransportCheck::kS3aEndpoint, false);
   transport("spark.network.crypto.enabled", TransportCheck::kSparkEncryption, false);
@@ -342,7 +353,7 @@ KeyOutcome KeyRules::Scan(const NormalizedKey& key, std::string_view value, bool
     if (!key.env_style()) {
       const std::size_t dot = lower.rfind('.');
       const std::string_view last = dot == std::string_view::npos ? lower : lower.substr(dot + 1);
-      if (CheckTlsParam(last, value, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
+      if (CheckTlsParam(last, value, hit, ParamContext::kConfKey)) sink.Add(where, hit.id, hit.severity, hit.detail);
     }
     if (key.hints().verification && CheckVerificationName(KeyTokens(key.original()), value, hit)) {
       sink.Add(where, hit.id, hit.severity, hit.detail);
@@ -371,6 +382,9 @@ KeyOutcome KeyRules::Scan(const NormalizedKey& key, std::string_view value, bool
         out.secret = true;
       }
       if (json.has_transport) sink.Add(where, json.transport.id, json.transport.severity, json.transport.detail);
+      if (AirflowJsonConnectionIsCleartext(value)) {
+        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "connection type without TLS");
+      }
       return out;
     }
     case DetectorId::kKafkaJaasPassword:

@@ -186,10 +186,13 @@ KeyRules::KeyRules() {
                              "fs.cosn.userinfo.secretkey", "fs.azure.account.key"}) {
     secret(k, sp, kCritical, ValueCheck::kLiteral, false);
   }
+  // SSE-KMS names a key (ARN, key ID, alias): an identifier. SSE-C gives the key itself: a secret.
+  for (std::string_view k : {"fs.s3a.encryption.key", "fs.s3a.server-side-encryption.key"}) {
+    secret(k, sp, kHigh, ValueCheck::kKeyMaterial, false);
+  }
   for (std::string_view k :
-       {"fs.s3a.encryption.key", "fs.s3a.server-side-encryption.key", "javax.jdo.option.connectionpassword",
-        "spark.authenticate.secret", "ssl.keystore.password", "ssl.key.password", "es.net.http.auth.pass",
-        "spark.cassandra.auth.password", "spark.kubernetes.authenticate.submission.oauthtoken",
+       {"javax.jdo.option.connectionpassword", "spark.authenticate.secret", "ssl.keystore.password", "ssl.key.password",
+        "es.net.http.auth.pass", "spark.cassandra.auth.password", "spark.kubernetes.authenticate.submission.oauthtoken",
         "spark.kubernetes.authenticate.driver.oauthtoken", "spark.kubernetes.authenticate.oauthtoken",
         "hive.server2.keystore.password", "ssl.keystore.key", "sasl.oauthbearer.client.secret"}) {
     secret(k, sp, kHigh, ValueCheck::kLiteral, false);
@@ -307,6 +310,8 @@ bool KeyRules::ValueMatches(ValueCheck check, std::string_view value) const {
   switch (check) {
     case ValueCheck::kLiteral:
       return !IsNonSecretLiteral(value);
+    case ValueCheck::kKeyMaterial:
+      return !IsNonSecretLiteral(value) && !IsKmsKeyIdentifier(value);
     case ValueCheck::kUriPassword:
       return HasLiteralUriPassword(value) || ParamPasswordLiteral(value);
     case ValueCheck::kUriUserinfo:

@@ -1,6 +1,6 @@
 #include "detect/transport.h"
 
-#include <string>
+#include <array>
 
 #include "detect/filters.h"
 #include "detect/key_names.h"
@@ -114,23 +114,29 @@ namespace {
 // The canonical form of a connection parameter's name: Airflow's `extra__<type>__` prefix removed, only the last
 // component after `. : /` (`oracle.net.ssl_server_dn_match`, DB2's `DW:sslConnection`), lower-cased, without
 // `_ - ` and blanks (`insecure_mode` and `insecureMode` are one parameter). Empty when the name is too long to
-// be a parameter.
-std::string CanonicalParamName(std::string_view key) {
-  std::string out;
-  std::string_view k = TrimAscii(key);
-  if (k.empty() || k.size() > 96) return out;
-  if (StartsWithIgnoreCase(k, "extra__")) {
-    const std::size_t sep = k.find("__", 7);
-    if (sep != std::string_view::npos) k.remove_prefix(sep + 2);
+// be a parameter. No allocation: parameter lists can hold hundreds of thousands of names.
+class CanonicalParamName {
+ public:
+  explicit CanonicalParamName(std::string_view key) {
+    std::string_view k = TrimAscii(key);
+    if (k.empty() || k.size() > 96) return;
+    if (StartsWithIgnoreCase(k, "extra__")) {
+      const std::size_t sep = k.find("__", 7);
+      if (sep != std::string_view::npos) k.remove_prefix(sep + 2);
+    }
+    const std::size_t last = k.find_last_of(".:/");
+    if (last != std::string_view::npos) k.remove_prefix(last + 1);
+    for (char c : k) {
+      if (c == '_' || c == '-' || c == ' ') continue;
+      chars_[size_++] = ToLowerAscii(c);
+    }
   }
-  const std::size_t last = k.find_last_of(".:/");
-  if (last != std::string_view::npos) k.remove_prefix(last + 1);
-  for (char c : k) {
-    if (c == '_' || c == '-' || c == ' ') continue;
-    out.push_back(ToLowerAscii(c));
-  }
-  return out;
-}
+  std::string_view view() const { return {chars_.data(), size_}; }
+
+ private:
+  std::array<char, 96> chars_{};
+  std::size_t size_ = 0;
+};
 
 bool TlsModeHit(std::string_view value, TransportHit& hit) {
   const std::string_view v = TrimAscii(value);
@@ -147,8 +153,8 @@ bool TlsModeHit(std::string_view value, TransportHit& hit) {
 }  // namespace
 
 bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& hit, ParamContext context) {
-  const std::string canonical = CanonicalParamName(key);
-  const std::string_view k = canonical;
+  const CanonicalParamName canonical(key);
+  const std::string_view k = canonical.view();
   if (k.empty()) return false;
   const bool connection = context == ParamContext::kConnectionString;
   const DetectorId jdbc = DetectorId::kJdbcTlsOff;

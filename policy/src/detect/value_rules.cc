@@ -327,6 +327,8 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
   // list when it has a connection-string marker or at least two parameters; a lone `k=v` is a pair that the
   // caller judges by its key (a `password=x` argument is reported once, under `password`).
   const unsigned grammar = (triggers & kTrigParams) ? DetectParamGrammar(value) : kParamDefault;
+  std::string_view keyword_host;
+  bool host_known = false;
   if ((triggers & kTrigParams) && ((triggers & kTrigConnString) || HasTwoParams(value, grammar))) {
     ForEachParamIn(value, grammar, [&](std::string_view k, std::string_view v) {
       TransportHit hit;
@@ -337,8 +339,12 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
       if (IsPasswordParam(k)) {
         const std::string_view pw = TrimAscii(v);
         if (pw.size() >= 3 && !IsReference(pw) && !IsPlaceholder(pw)) {
-          std::string_view host = first_host.empty() ? KeywordHost(value) : first_host;
-          const Severity sev = IsLoopbackHost(host) ? Severity::kMedium : Severity::kHigh;
+          // The host is looked up once per value: a value with many password parameters stays linear.
+          if (!host_known) {
+            keyword_host = first_host.empty() ? KeywordHost(value) : first_host;
+            host_known = true;
+          }
+          const Severity sev = IsLoopbackHost(keyword_host) ? Severity::kMedium : Severity::kHigh;
           sink.Add(where, DetectorId::kConnectionStringPassword, sev);
           secret = true;
         }

@@ -330,9 +330,14 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
   std::string_view keyword_host;
   bool host_known = false;
   if ((triggers & kTrigParams) && ((triggers & kTrigConnString) || HasTwoParams(value, grammar))) {
+    // The generic names `verify` and `secure` are TLS switches only in something that connects (a URI or a
+    // connection string); in a bare `a=b c=d` list they may be anything (`secure=false` on a cookie).
+    const ParamContext context = (triggers & (kTrigUri | kTrigConnString)) || (grammar & kParamCommas)
+                                     ? ParamContext::kConnectionString
+                                     : ParamContext::kConfKey;
     ForEachParamIn(value, grammar, [&](std::string_view k, std::string_view v) {
       TransportHit hit;
-      if (CheckTlsParam(k, v, hit)) {
+      if (CheckTlsParam(k, v, hit, context)) {
         sink.Add(where, hit.id, hit.severity, hit.detail);
         return true;
       }

@@ -177,9 +177,8 @@ PasswordForm ClientPasswordOption(std::string_view cmd, std::string_view option)
     return pass ? PasswordForm::kPlain : PasswordForm::kNone;
   }
   if (cmd == "openssl") {
-    const bool pass =
-        option == "-passin" || option == "-passout" || option == "-pass" || option == "-password" || option == "-kfile";
-    return pass && option != "-kfile" ? PasswordForm::kOpensslPass : PasswordForm::kNone;
+    const bool pass = option == "-passin" || option == "-passout" || option == "-pass" || option == "-password";
+    return pass ? PasswordForm::kOpensslPass : PasswordForm::kNone;
   }
   if (cmd == "smbclient" || cmd == "smbget" || cmd == "rpcclient" || cmd == "smbcacls") {
     return option == "-U" || option == "--user" ? PasswordForm::kUserPercent : PasswordForm::kNone;
@@ -722,7 +721,8 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
     }
     // Passwords given to database, directory and transfer clients by option.
     if (const PasswordForm form = ClientPasswordOption(cmd, t); form != PasswordForm::kNone) {
-      if (next != nullptr) {
+      // `mongosh -p --tls` prompts for the password: an option is never the value.
+      if (next != nullptr && (next->text.empty() || next->text[0] != '-')) {
         client_password(t, *next, form);
         ++k;
       }

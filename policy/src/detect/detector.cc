@@ -9,6 +9,7 @@
 // Size policy: values and argv elements up to kMaxScanBytes (1 MiB) are scanned in full, in linear time.
 // Anything larger is not scanned and yields SEC-099 at MEDIUM (fail-closed: it blocks in strict namespaces and
 // warns elsewhere).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "detect/key_rules.h"
 #include "detect/text.h"
 #include "detect/tokenizer.h"
+#include "detect/uri.h"
 #include "detect/value_rules.h"
 #include "pipeguard/policy/detect.h"
 
@@ -84,6 +86,16 @@ bool SplitConf(std::string_view word, std::string_view& key, std::string_view& v
   return true;
 }
 
+// A conf-style key without a value (`-Dname`): letters, digits, `. _ -`, at least one `.` so that a JVM flag such as
+// `-Dfoo` written by mistake for something else does not become a key.
+bool IsConfKey(std::string_view word) {
+  if (word.empty() || word.size() > 128 || word.find('.') == std::string_view::npos) return false;
+  for (char c : word) {
+    if (!(detect::IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-')) return false;
+  }
+  return detect::IsAsciiAlpha(word[0]);
+}
+
 // The key shown for a finding on a raw argv element: the option it belongs to, never its value.
 std::string ElementKey(const std::vector<std::string_view>& argv, std::size_t i, bool script) {
   const std::string_view e = argv[i];
@@ -127,6 +139,159 @@ bool IsLiteralUserPassword(std::string_view userpass) {
   }
   return pass.size() >= 3 && !placeholder(pass);
 }
+
+// How a client takes a password on its command line (the option word, then the next word).
+enum class PasswordForm : std::uint8_t {
+  kNone,
+  kPlain,        // the next word is the password (sshpass -p, redis-cli -a, ldapsearch -w, mongosh -p)
+  kOpensslPass,  // openssl -passin pass:SECRET (env:, file:, fd:, stdin are references)
+  kUserPercent,  // smbclient -U user%password
+  kUserComma,    // lftp -u user,password
+};
+
+bool IsLdapClient(std::string_view cmd) {
+  return cmd.size() > 4 && cmd.substr(0, 4) == "ldap" &&
+         (cmd == "ldapsearch" || cmd == "ldapmodify" || cmd == "ldapadd" || cmd == "ldapdelete" ||
+          cmd == "ldapwhoami" || cmd == "ldappasswd" || cmd == "ldapcompare" || cmd == "ldapmodrdn" ||
+          cmd == "ldapexop");
+}
+bool IsMongoClient(std::string_view cmd) {
+  return cmd.substr(0, 5) == "mongo" &&
+         (cmd == "mongo" || cmd == "mongosh" || cmd == "mongodump" || cmd == "mongorestore" || cmd == "mongoexport" ||
+          cmd == "mongoimport" || cmd == "mongostat" || cmd == "mongotop" || cmd == "mongofiles");
+}
+bool IsOracleClient(std::string_view cmd) {
+  return cmd == "sqlplus" || cmd == "sqlldr" || cmd == "expdp" || cmd == "impdp" || cmd == "rman" || cmd == "sql";
+}
+
+PasswordForm ClientPasswordOption(std::string_view cmd, std::string_view option) {
+  if (option.size() < 2 || option[0] != '-') return PasswordForm::kNone;
+  if (cmd == "sshpass") return option == "-p" ? PasswordForm::kPlain : PasswordForm::kNone;
+  if (cmd == "redis-cli") return option == "-a" ? PasswordForm::kPlain : PasswordForm::kNone;
+  if (IsLdapClient(cmd)) return option == "-w" ? PasswordForm::kPlain : PasswordForm::kNone;
+  if (IsMongoClient(cmd)) return option == "-p" ? PasswordForm::kPlain : PasswordForm::kNone;
+  if (cmd == "keytool") {
+    const bool pass = option == "-storepass" || option == "-keypass" || option == "-srcstorepass" ||
+                      option == "-deststorepass" || option == "-srckeypass" || option == "-destkeypass" ||
+                      option == "-new";
+    return pass ? PasswordForm::kPlain : PasswordForm::kNone;
+  }
+  if (cmd == "openssl") {
+    const bool pass = option == "-passin" || option == "-passout" || option == "-pass" || option == "-password";
+    return pass ? PasswordForm::kOpensslPass : PasswordForm::kNone;
+  }
+  if (cmd == "smbclient" || cmd == "smbget" || cmd == "rpcclient" || cmd == "smbcacls") {
+    return option == "-U" || option == "--user" ? PasswordForm::kUserPercent : PasswordForm::kNone;
+  }
+  if (cmd == "lftp") return option == "-u" ? PasswordForm::kUserComma : PasswordForm::kNone;
+  return PasswordForm::kNone;
+}
+
+// The password part of a client option's value; empty when the form carries none.
+std::string_view PasswordPart(PasswordForm form, std::string_view v) {
+  switch (form) {
+    case PasswordForm::kPlain:
+      return v;
+    case PasswordForm::kOpensslPass:
+      return v.substr(0, 5) == "pass:" ? v.substr(5) : std::string_view();
+    case PasswordForm::kUserPercent: {
+      const std::size_t sep = v.find('%');
+      return sep == std::string_view::npos ? std::string_view() : v.substr(sep + 1);
+    }
+    case PasswordForm::kUserComma: {
+      const std::size_t sep = v.find(',');
+      return sep == std::string_view::npos ? std::string_view() : v.substr(sep + 1);
+    }
+    case PasswordForm::kNone:
+      break;
+  }
+  return {};
+}
+
+// A password given to a client: long enough, not a reference, placeholder, path or flag.
+bool IsLiteralClientPassword(std::string_view pw) {
+  const std::string_view p = detect::TrimAscii(pw);
+  return p.size() >= 3 && p[0] != '-' && !detect::IsNonSecretLiteral(p);
+}
+
+// sqlplus-style `user/password[@connect]`: the password, or empty (`/nolog`, `/ as sysdba`, `user@db`).
+std::string_view OracleLogonPassword(std::string_view word) {
+  const std::size_t slash = word.find('/');
+  if (slash == 0 || slash == std::string_view::npos || word.substr(0, slash).find(':') != std::string_view::npos) {
+    return {};
+  }
+  const std::size_t at = word.rfind('@');
+  const std::size_t end = at != std::string_view::npos && at > slash ? at : word.size();
+  return word.substr(slash + 1, end - slash - 1);
+}
+
+bool IsCurlDataOption(std::string_view t) {
+  return t == "-d" || t == "--data" || t == "--data-raw" || t == "--data-binary" || t == "--data-ascii" ||
+         t == "--data-urlencode" || t == "--json";
+}
+
+// The password part of `user:password` (or a client option's password) names a credential that will be sent:
+// a literal that is not one of the documented placeholders, or a reference the kubelet or shell fills in.
+bool IsCredentialPart(std::string_view pw) {
+  const std::string_view p = detect::TrimAscii(pw);
+  if (p.empty()) return false;
+  if (detect::IsReference(p)) return true;
+  return !(detect::IsPlaceholder(p) || detect::EqualsIgnoreCase(p, "pass") || detect::EqualsIgnoreCase(p, "pwd"));
+}
+
+// The host of a URL word (between `://`, the last userinfo `@` and the next `/ ? #` or `:`).
+bool UrlHostIsLoopback(std::string_view word) {
+  bool loopback = false;
+  detect::ForEachUri(word, [&](const detect::UriParts& uri) {
+    loopback = detect::IsLoopbackHost(uri.host);
+    return false;
+  });
+  return loopback;
+}
+
+// The scheme of a URL word, lower-cased, or empty.
+std::string UrlScheme(std::string_view word) {
+  const std::size_t sep = word.find("://");
+  if (sep == 0 || sep == std::string_view::npos || sep > 16) return {};
+  for (std::size_t i = 0; i < sep; ++i) {
+    if (!(detect::IsAsciiAlnum(word[i]) || word[i] == '+' || word[i] == '-' || word[i] == '.')) return {};
+  }
+  return detect::TransportScheme(word.substr(0, sep));
+}
+
+// Credentials handed to a transfer or directory client outside the URL, and where the client connects: TLS-020
+// when they go over a plaintext protocol. One per simple command.
+struct ClientTransport {
+  std::size_t credential_arg = kNoArg;  // argv index of the credential (literal or reference)
+  std::size_t url_arg = kNoArg;         // argv index of the first URL
+  std::string scheme;                   // its scheme
+  bool tls_required = false;            // curl --ssl-reqd, ldap* -ZZ, redis-cli --tls
+
+  static constexpr std::size_t kNoArg = static_cast<std::size_t>(-1);
+
+  void NoteUrl(std::string_view word, std::size_t arg) {
+    if (url_arg != kNoArg) return;
+    std::string sc = UrlScheme(word);
+    if (sc.empty() || UrlHostIsLoopback(word)) return;  // loopback traffic does not leave the pod
+    scheme = std::move(sc);
+    url_arg = arg;
+  }
+  // The argv index to report TLS-020 at, or kNoArg.
+  std::size_t Cleartext(std::string_view cmd) const {
+    if (credential_arg == kNoArg) return kNoArg;
+    if (cmd == "redis-cli") {
+      return tls_required || scheme == "rediss" ? kNoArg : credential_arg;
+    }
+    if (url_arg == kNoArg) return kNoArg;
+    if (IsLdapClient(cmd)) return scheme == "ldap" && !tls_required ? url_arg : kNoArg;
+    // curl --ssl-reqd upgrades ftp/smtp/pop3/imap/ldap to TLS; http and telnet have no upgrade.
+    const bool upgradable =
+        scheme == "ftp" || scheme == "smtp" || scheme == "pop3" || scheme == "imap" || scheme == "ldap";
+    const bool never_tls = scheme == "http" || scheme == "telnet" || scheme == "ws";
+    if (never_tls || (upgradable && !tls_required)) return url_arg;
+    return kNoArg;
+  }
+};
 
 // Airflow SMTP settings seen across env entries, for TLS-040.
 struct SmtpState {
@@ -278,7 +443,7 @@ void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spa
 
 void Detector::Impl::ScanOptionString(std::string_view options, std::string_view container, std::string_view path,
                                       std::size_t order, FindingSink& sink) const {
-  if (options.find('=') == std::string_view::npos) return;
+  if (options.find('=') == std::string_view::npos && options.find("-D") == std::string_view::npos) return;
   // Judges one option word; `next` is the following word (for `--conf k=v`). Returns true when it used `next`.
   auto option = [&](std::string_view word, std::string_view next) {
     std::string_view kv = word;
@@ -298,10 +463,10 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
     }
     std::string_view k;
     std::string_view v;
-    if (SplitConf(kv, k, v)) {
+    if (SplitConf(kv, k, v) || (surface == "option" && IsConfKey(kv) && (k = kv, true))) {
       Pair p;
       p.key = k;
-      p.value = v;
+      p.value = v;  // empty for a bare `-Dname`, which sets the property to ""
       p.where = Location{path, k, surface, container, order, /*part=*/true};
       ScanPair(p, sink);
     }
@@ -405,9 +570,28 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
   bool command_position = true;
   bool assignments_allowed = false;  // after export/declare/local/readonly/env
   std::string_view cmd;
+  ClientTransport client;
+  auto end_command = [&]() {
+    const std::size_t at = client.Cleartext(cmd);
+    if (at != ClientTransport::kNoArg) {
+      sink.Add(where_at(at, cmd, "argument"), DetectorId::kPlaintextSchemeCredentials, Severity::kHigh,
+               "credentials passed beside a plaintext URL");
+    }
+    client = ClientTransport{};
+  };
+  // A password given to a client by option: SEC-081 when literal; either way the command has credentials.
+  auto client_password = [&](std::string_view option, const detect::ShellWord& value_word, PasswordForm form) {
+    const std::string_view pw = PasswordPart(form, value_word.text);
+    if (!IsCredentialPart(pw)) return;
+    client.credential_arg = value_word.arg_index;
+    if (IsLiteralClientPassword(pw)) {
+      sink.Add(where_at(value_word.arg_index, option, "argument"), DetectorId::kCliSecretFlag, Severity::kHigh);
+    }
+  };
   for (std::size_t k = 0; k < words.size(); ++k) {
     const detect::ShellWord& w = words[k];
     if (w.separator) {
+      end_command();
       command_position = true;
       assignments_allowed = false;
       cmd = {};
@@ -463,13 +647,33 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
       const detect::ShellWord& src = separate ? *next : w;
       if (SplitConf(separate ? next->text : t.substr(2), name, value)) {
         pair(name, value, src.arg_index, false, false, name, "property");
+      } else if (!separate && IsConfKey(t.substr(2))) {
+        pair(t.substr(2), {}, w.arg_index, false, false, t.substr(2), "property");  // bare `-Dname` sets ""
       }
       if (separate) ++k;
       continue;
     }
     // curl/wget specifics.
     if (IsCurlLike(cmd)) {
+      if (IsCurlDataOption(t) && next != nullptr) {
+        // A request body: JSON documents and form-encoded `a=b&password=c` lists, judged as values.
+        values.Scan(next->text, where_at(next->arg_index, t, "argument"), sink);
+        ++k;
+        continue;
+      }
+      if (t == "--ssl-reqd" || t == "--ftp-ssl-reqd") client.tls_required = true;
+      if (t == "-n" || t == "--netrc" || t == "--netrc-optional" || t.substr(0, 12) == "--netrc-file") {
+        client.credential_arg = w.arg_index;
+      }
+      if (cmd == "wget" && (t.substr(0, 11) == "--password=" || t.substr(0, 15) == "--ftp-password=" ||
+                            t.substr(0, 16) == "--http-password=")) {
+        client.credential_arg = w.arg_index;
+      }
       if ((t == "-u" || t == "--user") && next != nullptr) {
+        const std::size_t colon = next->text.find(':');
+        if (colon != std::string_view::npos && IsCredentialPart(next->text.substr(colon + 1))) {
+          client.credential_arg = next->arg_index;
+        }
         if (IsLiteralUserPassword(next->text)) {
           sink.Add(where_at(next->arg_index, t, "argument"), DetectorId::kCliSecretFlag, Severity::kHigh,
                    "user:password");
@@ -479,6 +683,9 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
       }
       if ((t.substr(0, 2) == "-u" && t.size() > 2 && t[2] != '-') || t.substr(0, 7) == "--user=") {
         const std::string_view up = t[1] == 'u' ? t.substr(2) : t.substr(7);
+        const std::size_t colon = up.find(':');
+        if (colon != std::string_view::npos && IsCredentialPart(up.substr(colon + 1)))
+          client.credential_arg = w.arg_index;
         if (IsLiteralUserPassword(up)) {
           sink.Add(where_at(w.arg_index, t.substr(0, 2) == "-u" ? "-u" : "--user", "argument"),
                    DetectorId::kCliSecretFlag, Severity::kHigh, "user:password");
@@ -511,6 +718,44 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
           continue;
         }
       }
+    }
+    // Passwords given to database, directory and transfer clients by option.
+    if (const PasswordForm form = ClientPasswordOption(cmd, t); form != PasswordForm::kNone) {
+      // `mongosh -p --tls` prompts for the password: an option is never the value.
+      if (next != nullptr && (next->text.empty() || next->text[0] != '-')) {
+        client_password(t, *next, form);
+        ++k;
+      }
+      continue;
+    }
+    if (IsLdapClient(cmd)) {
+      if (t == "-y" && next != nullptr) client.credential_arg = next->arg_index;
+      if (t.size() >= 3 && t[0] == '-' && t[1] != '-' && t.find("ZZ") != std::string_view::npos) {
+        client.tls_required = true;
+      }
+    }
+    if (cmd == "redis-cli" && (t == "--tls" || (t == "--pass" && next != nullptr))) {
+      if (t == "--tls") {
+        client.tls_required = true;
+      } else {
+        client_password(t, *next, PasswordForm::kPlain);
+        ++k;
+        continue;
+      }
+    }
+    if (IsOracleClient(cmd) && !t.empty() && t[0] != '-' && t[0] != '@') {
+      const std::string_view pw = OracleLogonPassword(t);
+      if (IsLiteralClientPassword(pw)) {
+        sink.Add(where_at(w.arg_index, cmd, "argument"), DetectorId::kCliSecretFlag, Severity::kHigh, "user/password@");
+      }
+      continue;
+    }
+    if (t.find("://") != std::string_view::npos) client.NoteUrl(t, w.arg_index);
+    // A JSON document as an argument (`--conn-json '{...}'`, `--secret-string '{...}'` in a script).
+    if (!t.empty() && (t[0] == '{' || t[0] == '[') && t.size() > 2) {
+      const bool after_option = k > 0 && !words[k - 1].separator && words[k - 1].text.substr(0, 1) == "-";
+      values.Scan(t, where_at(w.arg_index, after_option ? words[k - 1].text : "argument", "argument"), sink);
+      continue;
     }
     if (t == "--insecure" || t == "--no-verify-ssl" || t == "--no-check-certificate" ||
         t == "--insecure-skip-tls-verify" || t == "--insecure-skip-tls-verify=true" || t == "--tls-verify=false" ||
@@ -557,6 +802,7 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
     if (!t.empty() && t[0] != '-' && SplitConf(t, name, value))
       pair(name, value, w.arg_index, false, false, name, "argument");
   }
+  end_command();
   for (const detect::EmbeddedPair& h : stream.embedded_pairs()) {
     pair(h.key, h.value, h.arg_index, h.env_style, false, h.key, "script line");
   }

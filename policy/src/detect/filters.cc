@@ -172,7 +172,161 @@ bool IsBoolOrShortNumber(std::string_view value) {
 
 bool IsNonSecretLiteral(std::string_view value) {
   const std::string_view v = TrimAscii(value);
-  return v.empty() || IsReference(v) || IsPlaceholder(v) || IsPathLike(v);
+  return v.empty() || IsReference(v) || IsPlaceholder(v) || IsPathLike(v) || IsIdentifierOrPublicValue(v);
+}
+
+namespace {
+
+bool IsLowerAlnumDash(char c) { return IsAsciiLower(c) || IsAsciiDigit(c) || c == '-'; }
+
+// `arn:partition:service:region:account:resource` with an AWS partition, a 12-digit (or empty, or `aws`) account
+// and a resource without blanks.
+bool IsAwsArn(std::string_view v) {
+  if (v.substr(0, 7) != "arn:aws" || v.size() > 2048) return false;
+  std::string_view fields[5];
+  std::size_t pos = 4;
+  for (int i = 0; i < 4; ++i) {
+    const std::size_t colon = v.find(':', pos);
+    if (colon == std::string_view::npos) return false;
+    fields[i] = v.substr(pos, colon - pos);
+    pos = colon + 1;
+  }
+  fields[4] = v.substr(pos);
+  const std::string_view partition = fields[0], service = fields[1], region = fields[2], account = fields[3];
+  if (!AllOf(partition, IsLowerAlnumDash) || service.empty() || !AllOf(service, IsLowerAlnumDash) ||
+      !AllOf(region, IsLowerAlnumDash)) {
+    return false;
+  }
+  if (!(account.empty() || account == "aws" || (account.size() == 12 && AllOf(account, IsAsciiDigit)))) return false;
+  if (fields[4].empty()) return false;
+  for (char c : fields[4]) {
+    if (IsAsciiSpace(c) || static_cast<unsigned char>(c) < 0x21) return false;
+  }
+  return true;
+}
+
+bool IsGcpResourceName(std::string_view v) {
+  if (v.substr(0, 9) != "projects/" || v.size() > 1024) return false;
+  for (char c : v) {
+    if (!(IsAsciiAlnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~' || c == '@')) return false;
+  }
+  for (std::string_view collection : {"/secrets/", "/locations/", "/keyRings/", "/serviceAccounts/"}) {
+    if (v.find(collection) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool IsOciOcid(std::string_view v) {
+  if (v.substr(0, 6) != "ocid1." || v.size() > 256) return false;
+  std::size_t dots = 0;
+  for (char c : v) {
+    if (c == '.') {
+      ++dots;
+    } else if (!(IsAsciiLower(c) || IsAsciiDigit(c) || c == '-' || c == '_')) {
+      return false;
+    }
+  }
+  return dots >= 4;
+}
+
+bool IsOpenSshPublicKey(std::string_view v) {
+  const std::size_t space = v.find(' ');
+  if (space == std::string_view::npos || v.substr(space + 1, 4) != "AAAA") return false;
+  const std::string_view type = v.substr(0, space);
+  return type == "ssh-rsa" || type == "ssh-ed25519" || type == "ssh-dss" || type == "ecdsa-sha2-nistp256" ||
+         type == "ecdsa-sha2-nistp384" || type == "ecdsa-sha2-nistp521" || type == "sk-ssh-ed25519@openssh.com" ||
+         type == "sk-ecdsa-sha2-nistp256@openssh.com";
+}
+
+bool IsHexRun(std::string_view v) { return !v.empty() && AllOf(v, IsHexDigit); }
+
+}  // namespace
+
+bool IsCloudResourceName(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  return IsAwsArn(v) || IsGcpResourceName(v) || IsOciOcid(v);
+}
+
+bool IsPublicKeyMaterial(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (IsOpenSshPublicKey(v)) return true;
+  if (v.substr(0, 11) != "-----BEGIN ") return false;
+  const std::string_view label =
+      v.substr(11, v.find("-----", 11) == std::string_view::npos ? 0 : v.find("-----", 11) - 11);
+  const bool public_label = label == "CERTIFICATE" || label == "PUBLIC KEY" || label == "RSA PUBLIC KEY" ||
+                            label == "PGP PUBLIC KEY BLOCK" || label == "X509 CRL" || label == "TRUSTED CERTIFICATE" ||
+                            label == "CERTIFICATE REQUEST";
+  // A bundle that also carries a private key (or anything labelled PRIVATE) is not public.
+  return public_label && !ContainsIgnoreCase(v, "private");
+}
+
+bool IsPasswordHash(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (v.size() < 20 || v.size() > 1024) return false;
+  for (char c : v) {
+    if (IsAsciiSpace(c)) return false;
+  }
+  // LDAP `{SCHEME}base64`.
+  if (v[0] == '{') {
+    const std::size_t close = v.find('}');
+    if (close == std::string_view::npos || close < 3 || close > 20 || close + 1 >= v.size()) return false;
+    return AllOf(v.substr(1, close - 1), [](char c) { return IsAsciiUpper(c) || IsAsciiDigit(c) || c == '-'; });
+  }
+  auto dollars = [&] {
+    std::size_t n = 0;
+    for (char c : v) n += c == '$';
+    return n;
+  };
+  // werkzeug `pbkdf2:sha256:N$salt$hash` / `scrypt:N:r:p$salt$hash`; Django `pbkdf2_sha256$N$salt$hash`,
+  // `argon2$argon2id$...`, `bcrypt_sha256$$2b$...`, `scrypt$...`; Jupyter `argon2:$argon2id$...`;
+  // PostgreSQL `SCRAM-SHA-256$iterations:salt$stored:server`.
+  for (std::string_view prefix : {"pbkdf2:sha", "scrypt:", "pbkdf2_sha", "argon2$", "argon2:$", "bcrypt$",
+                                  "bcrypt_sha256$", "scrypt$", "SCRAM-SHA-256$"}) {
+    if (v.substr(0, prefix.size()) == prefix) return dollars() >= 2;
+  }
+  // PostgreSQL md5 verifier and Jupyter's legacy `sha1:salt:hex`.
+  if (v.size() == 35 && v.substr(0, 3) == "md5" && IsHexRun(v.substr(3))) return true;
+  if (v.substr(0, 5) == "sha1:") {
+    const std::size_t colon = v.find(':', 5);
+    return colon != std::string_view::npos && IsHexRun(v.substr(5, colon - 5)) && v.size() - colon - 1 == 40 &&
+           IsHexRun(v.substr(colon + 1));
+  }
+  return false;
+}
+
+bool IsIdentifierOrPublicValue(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (v.size() < 8) return false;
+  switch (v[0]) {
+    case 'a':
+      return IsAwsArn(v) || IsPasswordHash(v);
+    case 'p':
+      return IsGcpResourceName(v) || IsPasswordHash(v);
+    case 'o':
+      return IsOciOcid(v);
+    case '-':
+    case 's':
+    case 'e':
+      return IsPublicKeyMaterial(v) || IsPasswordHash(v);
+    case '{':
+    case 'b':
+    case 'm':
+    case 'S':
+      return IsPasswordHash(v);
+    default:
+      return false;
+  }
+}
+
+bool IsKmsKeyIdentifier(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (IsAwsArn(v)) return v.find(":kms:") != std::string_view::npos;
+  if (IsUuid(v)) return true;
+  if (v.size() == 36 && v.substr(0, 4) == "mrk-" && IsHexRun(v.substr(4))) return true;
+  if (v.substr(0, 6) == "alias/" && v.size() > 6) {
+    return AllOf(v.substr(6), [](char c) { return IsAsciiAlnum(c) || c == '/' || c == '_' || c == '-'; });
+  }
+  return false;
 }
 
 bool IsUuid(std::string_view v) {

@@ -32,8 +32,25 @@ bool IsTruthy(std::string_view value);
 bool IsFalsy(std::string_view value);
 
 // Everything a key-based rule needs to rule out before calling a literal a secret: empty, reference,
-// placeholder or path.
+// placeholder, path, or a value whose shape says it is an identifier or public (IsIdentifierOrPublicValue).
 bool IsNonSecretLiteral(std::string_view value);
+
+// Value-aware rules (issue 14): shapes that are never secret material, whatever the key says.
+//  - cloud resource names: AWS ARNs (`arn:<aws partition>:<service>:<region>:<12-digit account or empty>:<res>`),
+//    GCP resource names (`projects/<p>/secrets|locations|keyRings|serviceAccounts/...`), OCI OCIDs (`ocid1.`);
+//  - public material: PEM certificates, public keys, CSRs and CRLs that contain no private key, OpenSSH public
+//    keys (`ssh-ed25519 AAAA...`, `ecdsa-sha2-nistp256 AAAA...`);
+//  - password hashes and verifiers: `{SSHA}...` style LDAP schemes, werkzeug `pbkdf2:sha256:N$salt$hash` and
+//    `scrypt:`, Django `pbkdf2_sha256$...`, Jupyter `argon2:$argon2id$...` and `sha1:salt:hex`, PostgreSQL
+//    `SCRAM-SHA-256$...` and `md5` + 32 hex digits (`$`-prefixed crypt(3) hashes are already references).
+bool IsCloudResourceName(std::string_view value);
+bool IsPublicKeyMaterial(std::string_view value);
+bool IsPasswordHash(std::string_view value);
+bool IsIdentifierOrPublicValue(std::string_view value);
+
+// A KMS key named rather than given (SSE-KMS): a KMS ARN, a key ID (UUID), a multi-Region key ID
+// (`mrk-` + 32 hex digits) or an alias name (`alias/...`). The same options take the key itself for SSE-C.
+bool IsKmsKeyIdentifier(std::string_view value);
 
 // F-05 (entropy-only rules): UUIDs, sequential strings (`abcdef...`, `0123...`) and `sha256:` style digests.
 bool IsUuid(std::string_view value);

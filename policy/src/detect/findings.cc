@@ -30,6 +30,10 @@ constexpr std::array<DetectorInfo, static_cast<std::size_t>(DetectorId::kCount)>
     {"SEC-011 connection-string-password", kSecret, Specificity::kValueShape,
      "holds a connection string with an inline password",
      "put the password in a Secret, expose it with valueFrom.secretKeyRef and reference it as $(VAR)"},
+    {"SEC-012 json-secret", kSecret, Specificity::kValueShape,
+     "holds a JSON document with a literal secret under a sensitive key",
+     "put the secret in a Secret, expose it with valueFrom.secretKeyRef and build the document from $(VAR) or a "
+     "mounted file"},
     {"SEC-020 airflow-connection", kSecret, Specificity::kKeyTable, "is an Airflow connection with a literal secret",
      "use an Airflow secrets backend, or valueFrom.secretKeyRef for the AIRFLOW_CONN_* variable"},
     {"SEC-021 airflow-sensitive-config", kSecret, Specificity::kKeyTable,
@@ -94,17 +98,18 @@ static_assert(
         RowIs(DetectorId::kCloudCredentialBlob, "SEC-003") && RowIs(DetectorId::kVendorToken, "SEC-004") &&
         RowIs(DetectorId::kJwt, "SEC-005") && RowIs(DetectorId::kAuthorizationHeader, "SEC-006") &&
         RowIs(DetectorId::kUriCredentials, "SEC-010") && RowIs(DetectorId::kConnectionStringPassword, "SEC-011") &&
-        RowIs(DetectorId::kAirflowConnection, "SEC-020") && RowIs(DetectorId::kAirflowSensitiveConfig, "SEC-021") &&
-        RowIs(DetectorId::kSparkHadoopConf, "SEC-030") && RowIs(DetectorId::kSparkAuthSecretEnv, "SEC-031") &&
-        RowIs(DetectorId::kKafkaJaasPassword, "SEC-040") && RowIs(DetectorId::kSnowflakeCredential, "SEC-050") &&
-        RowIs(DetectorId::kDbtSecretEnv, "SEC-060") && RowIs(DetectorId::kCloudCredentialEnv, "SEC-070") &&
-        RowIs(DetectorId::kGenericSensitiveName, "SEC-080") && RowIs(DetectorId::kCliSecretFlag, "SEC-081") &&
-        RowIs(DetectorId::kHighEntropyValue, "SEC-090") && RowIs(DetectorId::kValueTooLarge, "SEC-099") &&
-        RowIs(DetectorId::kSensitiveNameFromConfigMap, "SEC-100") && RowIs(DetectorId::kKafkaPlaintext, "TLS-001") &&
-        RowIs(DetectorId::kKafkaHostnameVerification, "TLS-002") && RowIs(DetectorId::kPostgresSslMode, "TLS-010") &&
-        RowIs(DetectorId::kJdbcTlsOff, "TLS-011") && RowIs(DetectorId::kPlaintextSchemeCredentials, "TLS-020") &&
-        RowIs(DetectorId::kS3aPlaintext, "TLS-021") && RowIs(DetectorId::kSparkEncryptionOff, "TLS-022") &&
-        RowIs(DetectorId::kTlsVerificationDisabled, "TLS-030") && RowIs(DetectorId::kAirflowSmtpCleartext, "TLS-040"),
+        RowIs(DetectorId::kJsonSecret, "SEC-012") && RowIs(DetectorId::kAirflowConnection, "SEC-020") &&
+        RowIs(DetectorId::kAirflowSensitiveConfig, "SEC-021") && RowIs(DetectorId::kSparkHadoopConf, "SEC-030") &&
+        RowIs(DetectorId::kSparkAuthSecretEnv, "SEC-031") && RowIs(DetectorId::kKafkaJaasPassword, "SEC-040") &&
+        RowIs(DetectorId::kSnowflakeCredential, "SEC-050") && RowIs(DetectorId::kDbtSecretEnv, "SEC-060") &&
+        RowIs(DetectorId::kCloudCredentialEnv, "SEC-070") && RowIs(DetectorId::kGenericSensitiveName, "SEC-080") &&
+        RowIs(DetectorId::kCliSecretFlag, "SEC-081") && RowIs(DetectorId::kHighEntropyValue, "SEC-090") &&
+        RowIs(DetectorId::kValueTooLarge, "SEC-099") && RowIs(DetectorId::kSensitiveNameFromConfigMap, "SEC-100") &&
+        RowIs(DetectorId::kKafkaPlaintext, "TLS-001") && RowIs(DetectorId::kKafkaHostnameVerification, "TLS-002") &&
+        RowIs(DetectorId::kPostgresSslMode, "TLS-010") && RowIs(DetectorId::kJdbcTlsOff, "TLS-011") &&
+        RowIs(DetectorId::kPlaintextSchemeCredentials, "TLS-020") && RowIs(DetectorId::kS3aPlaintext, "TLS-021") &&
+        RowIs(DetectorId::kSparkEncryptionOff, "TLS-022") && RowIs(DetectorId::kTlsVerificationDisabled, "TLS-030") &&
+        RowIs(DetectorId::kAirflowSmtpCleartext, "TLS-040"),
     "kDetectors rows out of step with DetectorId");
 
 std::string BuildMessage(const DetectorInfo& info, const Location& where, std::string_view detail) {

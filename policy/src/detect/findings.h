@@ -24,6 +24,7 @@ enum class DetectorId : std::uint8_t {
   kAuthorizationHeader,         // SEC-006
   kUriCredentials,              // SEC-010
   kConnectionStringPassword,    // SEC-011
+  kJsonSecret,                  // SEC-012
   kAirflowConnection,           // SEC-020
   kAirflowSensitiveConfig,      // SEC-021
   kSparkHadoopConf,             // SEC-030

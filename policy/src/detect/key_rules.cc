@@ -186,10 +186,13 @@ KeyRules::KeyRules() {
                              "fs.cosn.userinfo.secretkey", "fs.azure.account.key"}) {
     secret(k, sp, kCritical, ValueCheck::kLiteral, false);
   }
+  // SSE-KMS names a key (ARN, key ID, alias): an identifier. SSE-C gives the key itself: a secret.
+  for (std::string_view k : {"fs.s3a.encryption.key", "fs.s3a.server-side-encryption.key"}) {
+    secret(k, sp, kHigh, ValueCheck::kKeyMaterial, false);
+  }
   for (std::string_view k :
-       {"fs.s3a.encryption.key", "fs.s3a.server-side-encryption.key", "javax.jdo.option.connectionpassword",
-        "spark.authenticate.secret", "ssl.keystore.password", "ssl.key.password", "es.net.http.auth.pass",
-        "spark.cassandra.auth.password", "spark.kubernetes.authenticate.submission.oauthtoken",
+       {"javax.jdo.option.connectionpassword", "spark.authenticate.secret", "ssl.keystore.password", "ssl.key.password",
+        "es.net.http.auth.pass", "spark.cassandra.auth.password", "spark.kubernetes.authenticate.submission.oauthtoken",
         "spark.kubernetes.authenticate.driver.oauthtoken", "spark.kubernetes.authenticate.oauthtoken",
         "hive.server2.keystore.password", "ssl.keystore.key", "sasl.oauthbearer.client.secret"}) {
     secret(k, sp, kHigh, ValueCheck::kLiteral, false);
@@ -209,6 +212,17 @@ KeyRules::KeyRules() {
   transport("requests_ca_bundle", TransportCheck::kEmptyCaBundle, true);
   transport("curl_ca_bundle", TransportCheck::kEmptyCaBundle, true);
   transport("airflow__email__ssl_context", TransportCheck::kSslContextNone, true);
+  // JVM system properties (and their env forms) of SDKs and clients that turn certificate or host-name checks
+  // off: AWS SDK for Java v1, the JDK HTTP and LDAP clients, the fabric8 Kubernetes client (spark-submit on K8s),
+  // Maven wagon, elasticsearch-hadoop, Hadoop's SSL factory.
+  transport("com.amazonaws.sdk.disablecertchecking", TransportCheck::kSetDisablesVerify, false);
+  transport("jdk.internal.httpclient.disablehostnameverification", TransportCheck::kSetDisablesVerify, false);
+  transport("kubernetes.trust.certificates", TransportCheck::kTrueDisablesVerify, false);
+  transport("kubernetes_trust_certificates", TransportCheck::kTrueDisablesVerify, true);
+  transport("com.sun.jndi.ldap.object.disableendpointidentification", TransportCheck::kTrueDisablesVerify, false);
+  transport("maven.wagon.http.ssl.allowall", TransportCheck::kTrueDisablesVerify, false);
+  transport("es.net.ssl.cert.allow.self.signed", TransportCheck::kTrueDisablesVerify, false);
+  transport("hadoop.ssl.hostname.verifier", TransportCheck::kAllowAllVerifier, false);
   transport("fs.s3a.connection.ssl.enabled", TransportCheck::kS3aSslEnabled, false);
   transport("fs.s3a.endpoint", TransportCheck::kS3aEndpoint, false);
   transport("spark.network.crypto.enabled", TransportCheck::kSparkEncryption, false);
@@ -296,6 +310,8 @@ bool KeyRules::ValueMatches(ValueCheck check, std::string_view value) const {
   switch (check) {
     case ValueCheck::kLiteral:
       return !IsNonSecretLiteral(value);
+    case ValueCheck::kKeyMaterial:
+      return !IsNonSecretLiteral(value) && !IsKmsKeyIdentifier(value);
     case ValueCheck::kUriPassword:
       return HasLiteralUriPassword(value) || ParamPasswordLiteral(value);
     case ValueCheck::kUriUserinfo:
@@ -342,7 +358,7 @@ KeyOutcome KeyRules::Scan(const NormalizedKey& key, std::string_view value, bool
     if (!key.env_style()) {
       const std::size_t dot = lower.rfind('.');
       const std::string_view last = dot == std::string_view::npos ? lower : lower.substr(dot + 1);
-      if (CheckTlsParam(last, value, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
+      if (CheckTlsParam(last, value, hit, ParamContext::kConfKey)) sink.Add(where, hit.id, hit.severity, hit.detail);
     }
     if (key.hints().verification && CheckVerificationName(KeyTokens(key.original()), value, hit)) {
       sink.Add(where, hit.id, hit.severity, hit.detail);
@@ -371,6 +387,9 @@ KeyOutcome KeyRules::Scan(const NormalizedKey& key, std::string_view value, bool
         out.secret = true;
       }
       if (json.has_transport) sink.Add(where, json.transport.id, json.transport.severity, json.transport.detail);
+      if (AirflowJsonConnectionIsCleartext(value)) {
+        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "connection type without TLS");
+      }
       return out;
     }
     case DetectorId::kKafkaJaasPassword:

@@ -72,6 +72,7 @@ class KeyRules {
     kUserPassList,       // user:password[,user:password]
     kGoogleCredentials,  // JSON key content (a path is fine)
     kIdentifier,         // a known identifier (e.g. fs.s3a.access.key): never a secret by name
+    kKeyMaterial,        // S3A encryption key: a literal unless it names a KMS key (ARN, key ID, alias)
     kTransport,          // not a secret rule: see `transport`
   };
   struct Rule {

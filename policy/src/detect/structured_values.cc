@@ -87,6 +87,14 @@ void Walk(const Json& j, int depth, bool sensitive, JsonScanResult& result) {
         if (!s.empty() && s.front() == '{' && ParseBounded(s, nested)) Walk(nested, depth + 1, child_sensitive, result);
       } else if (child.is_structured()) {
         Walk(child, depth + 1, child_sensitive, result);
+      } else if (child.is_boolean() || child.is_number_integer() || child.is_number_unsigned()) {
+        // Airflow extras are typed: `"insecure_mode": true`, `"verify": false`, `"ssl": 0`.
+        const std::string scalar = child.is_boolean() ? (child.get<bool>() ? "true" : "false") : child.dump();
+        TransportHit hit;
+        if (CheckTlsParam(key, scalar, hit) && (!result.has_transport || hit.severity > result.transport.severity)) {
+          result.transport = hit;
+          result.has_transport = true;
+        }
       }
       if (result.secret) return;
     }
@@ -197,6 +205,19 @@ bool AirflowConnectionHasSecret(std::string_view value, JsonScanResult& json) {
     return !found;
   });
   return found;
+}
+
+bool AirflowJsonConnectionIsCleartext(std::string_view value) {
+  const std::string_view v = TrimAscii(value);
+  if (v.empty() || v.front() != '{' || !ContainsIgnoreCase(v, "conn_type")) return false;
+  Json doc;
+  if (!ParseBounded(v, doc) || !doc.is_object()) return false;
+  const auto type = doc.find("conn_type");
+  const auto password = doc.find("password");
+  if (type == doc.end() || !type->is_string() || password == doc.end() || !password->is_string()) return false;
+  if (TrimAscii(password->get_ref<const std::string&>()).empty()) return false;
+  const std::string& t = type->get_ref<const std::string&>();
+  return EqualsIgnoreCase(t, "ftp") || EqualsIgnoreCase(t, "telnet");
 }
 
 bool JaasHasLiteralPassword(std::string_view value) {

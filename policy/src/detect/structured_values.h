@@ -35,6 +35,10 @@ bool HasLiteralUriPassword(std::string_view value);
 // True when some URI in `value` has non-empty userinfo that is not a reference (Sentry DSN keys).
 bool HasLiteralUriUserinfo(std::string_view value);
 
+// TLS-020 for the JSON form of an Airflow connection: a plaintext connection type (ftp, telnet) with a password
+// (literal or reference: either way it crosses the wire in cleartext). The URI form is judged by its scheme.
+bool AirflowJsonConnectionIsCleartext(std::string_view value);
+
 // SEC-040: a JAAS config with `password="..."` (or `clientSecret="..."`) holding a literal; `${file:..}` /
 // `${env:..}` config-provider references pass.
 bool JaasHasLiteralPassword(std::string_view value);

@@ -1,6 +1,9 @@
 #include "detect/transport.h"
 
+#include <array>
+
 #include "detect/filters.h"
+#include "detect/key_names.h"
 #include "detect/text.h"
 #include "detect/uri.h"
 
@@ -85,6 +88,18 @@ bool EvaluateTransportCheck(TransportCheck check, std::string_view value, Transp
         return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "empty CA bundle");
       }
       return false;
+    case TransportCheck::kSetDisablesVerify:
+      // AWS SDK for Java v1 and the JDK HTTP client test only that the property is present: `-Dname` (an empty
+      // value) disables the checks as much as `=true`; only an explicit false keeps them.
+      if (v.empty() || IsTruthy(v)) {
+        return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "set");
+      }
+      return false;
+    case TransportCheck::kAllowAllVerifier:
+      if (EqualsIgnoreCase(v, "allow_all")) {
+        return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "host name verifier ALLOW_ALL");
+      }
+      return false;
     case TransportCheck::kSslContextNone:
       if (EqualsIgnoreCase(v, "none")) {
         return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "ssl_context=none");
@@ -94,43 +109,149 @@ bool EvaluateTransportCheck(TransportCheck check, std::string_view value, Transp
   return false;
 }
 
-bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& hit) {
-  if (key.empty() || key.size() > 40) return false;
-  const LowerCopy lower(key);
-  const std::string_view k = lower.view();
-  if (k == "sslmode" || k == "ssl-mode" || k == "ssl_mode") return SslModeHit(value, hit);
-  if (k == "ssl" && Is(value, "false")) return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kHigh, "ssl=false");
-  if (k == "usessl" && Is(value, "false")) return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kHigh, "useSSL=false");
-  if (k == "requiressl" && Is(value, "false")) {
-    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "requireSSL=false");
-  }
-  if (k == "encrypt") {
-    if (Is(value, "false") || Is(value, "no")) {
-      return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kHigh, "encrypt=false");
+namespace {
+
+// The canonical form of a connection parameter's name: Airflow's `extra__<type>__` prefix removed, only the last
+// component after `. : /` (`oracle.net.ssl_server_dn_match`, DB2's `DW:sslConnection`), lower-cased, without
+// `_ - ` and blanks (`insecure_mode` and `insecureMode` are one parameter). Empty when the name is too long to
+// be a parameter. No allocation: parameter lists can hold hundreds of thousands of names.
+class CanonicalParamName {
+ public:
+  explicit CanonicalParamName(std::string_view key) {
+    std::string_view k = TrimAscii(key);
+    if (k.empty() || k.size() > 96) return;
+    if (StartsWithIgnoreCase(k, "extra__")) {
+      const std::size_t sep = k.find("__", 7);
+      if (sep != std::string_view::npos) k.remove_prefix(sep + 2);
     }
-    if (Is(value, "optional")) return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "encrypt=optional");
-    return false;
+    const std::size_t last = k.find_last_of(".:/");
+    if (last != std::string_view::npos) k.remove_prefix(last + 1);
+    for (char c : k) {
+      if (c == '_' || c == '-' || c == ' ') continue;
+      chars_[size_++] = ToLowerAscii(c);
+    }
   }
-  if ((k == "trustservercertificate" || k == "trust server certificate") && (Is(value, "true") || Is(value, "yes"))) {
-    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "trustServerCertificate=true");
+  std::string_view view() const { return {chars_.data(), size_}; }
+
+ private:
+  std::array<char, 96> chars_{};
+  std::size_t size_ = 0;
+};
+
+bool TlsModeHit(std::string_view value, TransportHit& hit) {
+  const std::string_view v = TrimAscii(value);
+  if (EqualsIgnoreCase(v, "disable")) return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kHigh, "TLSmode=disable");
+  if (EqualsIgnoreCase(v, "allow") || EqualsIgnoreCase(v, "prefer")) {
+    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "TLSmode=prefer");
   }
-  if (k == "insecuremode" && Is(value, "true")) {
-    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "insecureMode=true (no OCSP checks)");
-  }
-  if (k == "verifyservercertificate" && Is(value, "false")) {
-    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "verifyServerCertificate=false");
-  }
-  if (k == "sslfactory" && ContainsIgnoreCase(value, "nonvalidatingfactory")) {
-    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kMedium, "NonValidatingFactory");
-  }
-  if (k == "ssl_cert_reqs" && (Is(value, "none") || Is(value, "cert_none"))) {
-    return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "ssl_cert_reqs=none");
-  }
-  if ((k == "tlsinsecure" || k == "tlsallowinvalidcertificates" || k == "tlsallowinvalidhostnames") &&
-      Is(value, "true")) {
-    return Hit(hit, DetectorId::kTlsVerificationDisabled, Severity::kMedium, "certificate checks off");
+  if (EqualsIgnoreCase(v, "require")) {
+    return Hit(hit, DetectorId::kJdbcTlsOff, Severity::kLow, "TLSmode=require, no server auth");
   }
   return false;
+}
+
+}  // namespace
+
+bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& hit, ParamContext context) {
+  const CanonicalParamName canonical(key);
+  const std::string_view k = canonical.view();
+  if (k.empty()) return false;
+  const bool connection = context == ParamContext::kConnectionString;
+  const DetectorId jdbc = DetectorId::kJdbcTlsOff;
+  const DetectorId verify = DetectorId::kTlsVerificationDisabled;
+  switch (k[0]) {
+    case 'a':
+      if ((k == "allowselfsignedcerts" || k == "allowselfsignedservercert") && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "self-signed certificates accepted");
+      }
+      if (k == "allowhostnamecnmismatch" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "host name check off");
+      }
+      break;
+    case 'c':
+      if (k == "caissuedcertnamesmismatch" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "host name check off");
+      }
+      break;
+    case 'd':
+      if (k == "disableocspchecks" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "disableOCSPChecks=true");
+      }
+      if (k == "disablecertificateverification" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "certificate verification off");
+      }
+      break;
+    case 'e':
+      if (k == "encrypt") {
+        if (IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "encrypt=false");
+        if (Is(value, "optional")) return Hit(hit, jdbc, Severity::kMedium, "encrypt=optional");
+      }
+      break;
+    case 'i':
+      if (k == "insecuremode" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "insecureMode=true (no OCSP checks)");
+      }
+      break;
+    case 'r':
+      if (k == "requiressl" && IsFalsy(value)) return Hit(hit, jdbc, Severity::kMedium, "requireSSL=false");
+      break;
+    case 's':
+      if (k == "sslmode") {
+        if (Is(value, "none")) return Hit(hit, jdbc, Severity::kHigh, "sslmode=none");
+        return SslModeHit(value, hit);
+      }
+      if (k == "ssl" && IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "ssl=false");
+      if (k == "sslconnection" && IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "sslConnection=false");
+      if (k == "secure" && connection && IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "secure=false");
+      if (k == "sslverification" && Is(value, "none")) {
+        return Hit(hit, jdbc, Severity::kMedium, "SSLVerification=NONE");
+      }
+      if (k == "sslfactory" && ContainsIgnoreCase(value, "nonvalidatingfactory")) {
+        return Hit(hit, jdbc, Severity::kMedium, "NonValidatingFactory");
+      }
+      if (k == "sslserverdnmatch" && IsFalsy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "ssl_server_dn_match=false");
+      }
+      if (k == "sslcertreqs" && (Is(value, "none") || Is(value, "cert_none"))) {
+        return Hit(hit, verify, Severity::kMedium, "ssl_cert_reqs=none");
+      }
+      break;
+    case 't':
+      if (k == "tls" && IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "tls=false");
+      if (k == "tlsmode") return TlsModeHit(value, hit);
+      if (k == "trustservercertificate" && IsTruthy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "trustServerCertificate=true");
+      }
+      if ((k == "tlsinsecure" || k == "tlsallowinvalidcertificates" || k == "tlsallowinvalidhostnames") &&
+          IsTruthy(value)) {
+        return Hit(hit, verify, Severity::kMedium, "certificate checks off");
+      }
+      break;
+    case 'u':
+      if (k == "usessl" && IsFalsy(value)) return Hit(hit, jdbc, Severity::kHigh, "useSSL=false");
+      break;
+    case 'v':
+      if (k == "verifyservercertificate" && IsFalsy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "verifyServerCertificate=false");
+      }
+      if (k == "validateservercertificate" && IsFalsy(value)) {
+        return Hit(hit, jdbc, Severity::kMedium, "server certificate validation off");
+      }
+      if (k == "verificationmode" && Is(value, "none")) {
+        return Hit(hit, verify, Severity::kMedium, "verification_mode=none");
+      }
+      if (k == "verify" && connection && IsFalsy(value)) return Hit(hit, verify, Severity::kMedium, "verify=false");
+      break;
+    default:
+      break;
+  }
+  // Verification switches named in words: verify_ssl=false, verify_certs=false, no_verify_ssl=true,
+  // disable_verify_ssl=true. Conf keys get this test from the key tables already.
+  if (!connection || key.size() > 96) return false;
+  std::string_view last = key;
+  const std::size_t sep = last.find_last_of(".:/");
+  if (sep != std::string_view::npos) last.remove_prefix(sep + 1);
+  return ScanKeyWords(LowerCopy(last).view()).verification && CheckVerificationName(KeyTokens(last), value, hit);
 }
 
 bool CheckVerificationName(const KeyTokens& tokens, std::string_view value, TransportHit& hit) {

@@ -30,15 +30,30 @@ enum class TransportCheck : std::uint8_t {
   kTrueDisablesVerify,      // TLS-030: GIT_SSL_NO_VERIFY=true
   kEmptyCaBundle,           // TLS-030: REQUESTS_CA_BUNDLE="" / CURL_CA_BUNDLE=""
   kSslContextNone,          // TLS-030: AIRFLOW__EMAIL__SSL_CONTEXT=none
+  kSetDisablesVerify,       // TLS-030: a JVM property that disables checks when set at all (`-Dname`) or true
+  kAllowAllVerifier,        // TLS-030: hadoop.ssl.hostname.verifier=ALLOW_ALL
 };
 
 // Judges a keyed setting. Returns true and fills `hit` when the setting is insecure.
 bool EvaluateTransportCheck(TransportCheck check, std::string_view value, TransportHit& hit);
 
-// TLS-010 / TLS-011 / TLS-030 for one `key=value` parameter of a connection string (or a conf key's last
-// component): sslmode, ssl, useSSL, requireSSL, encrypt, trustServerCertificate, insecureMode,
-// verifyServerCertificate, sslfactory, ssl_cert_reqs, tlsInsecure, tlsAllowInvalidCertificates. Case-insensitive.
-bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& hit);
+// Where a parameter was found: connection strings, URI queries and JSON documents also know the generic names
+// `verify` and `secure` (and verification switches named in words, e.g. `verify_ssl`, `no_verify_ssl`); a conf
+// key's last component does not (`spark.ui.cookies.secure` is not a TLS switch).
+enum class ParamContext : std::uint8_t { kConnectionString, kConfKey };
+
+// TLS-010 / TLS-011 / TLS-030 for one `key=value` parameter of a connection string, a URI query, a JSON document
+// (Airflow extras) or a conf key's last component. The name is compared in canonical form: Airflow's
+// `extra__<type>__` prefix and everything up to the last `. : /` removed, case, `_`, `-` and blanks ignored
+// (`insecure_mode` = `insecureMode`). Covers the drivers' documented switches: libpq/pgjdbc/MySQL/ClickHouse
+// sslmode, Vertica TLSmode, ssl/useSSL/tls/sslConnection/secure off, requireSSL, SQL Server encrypt and
+// trustServerCertificate, Snowflake insecureMode/disableOCSPChecks, Connector/J verifyServerCertificate, Exasol
+// validateservercertificate, Dremio disableCertificateVerification, Simba (Impala, Hive, Databricks)
+// AllowSelfSignedCerts/AllowHostNameCNMismatch/CAIssuedCertNamesMismatch, Trino SSLVerification=NONE, pgjdbc and
+// Redshift NonValidatingFactory, Oracle ssl_server_dn_match, ssl_cert_reqs, MongoDB tlsInsecure and friends,
+// verification_mode=none, and `verify=false`.
+bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& hit,
+                   ParamContext context = ParamContext::kConnectionString);
 
 // TLS-030 by name: a key whose tokens say "verify ssl/tls/cert" set to false, or "no/skip verify" / "insecure"
 // set to true (`SSL_VERIFY=false`, `INSECURE_SKIP_TLS_VERIFY=true`, `OAUTHLIB_INSECURE_TRANSPORT=1`).

@@ -11,7 +11,12 @@ bool EndsAuthority(char c) {
   return c == '/' || c == '?' || c == '#' || c == ';' || IsAsciiSpace(c) || c == '"' || c == '\'';
 }
 bool EndsUri(char c) { return IsAsciiSpace(c) || c == '"' || c == '\'' || c == '#'; }
-bool IsParamSeparator(char c) { return c == '?' || c == '&' || c == ';' || IsAsciiSpace(c); }
+bool IsParamSeparator(char c, unsigned grammar) {
+  if (c == '?' || c == '&' || c == ';' || IsAsciiSpace(c)) return true;
+  if (c == ',') return (grammar & kParamCommas) != 0;
+  if (c == '(' || c == ')') return (grammar & kParamParens) != 0;
+  return false;
+}
 
 constexpr std::size_t kMaxSchemeChars = 40;
 
@@ -62,12 +67,12 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
 }
 
 std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& state, std::string_view& key,
-                      std::string_view& val) {
+                      std::string_view& val, unsigned grammar) {
   key = {};
   val = {};
-  while (pos < value.size() && IsParamSeparator(value[pos])) ++pos;
+  while (pos < value.size() && IsParamSeparator(value[pos], grammar)) ++pos;
   const std::size_t key_begin = pos;
-  while (pos < value.size() && value[pos] != '=' && !IsParamSeparator(value[pos])) ++pos;
+  while (pos < value.size() && value[pos] != '=' && !IsParamSeparator(value[pos], grammar)) ++pos;
   if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
   key = value.substr(key_begin, pos - key_begin);
   ++pos;  // '='
@@ -85,12 +90,21 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
     }
   }
   const std::size_t val_begin = pos;
-  while (pos < value.size() && !IsParamSeparator(value[pos])) ++pos;
+  while (pos < value.size() && !IsParamSeparator(value[pos], grammar)) ++pos;
   val = value.substr(val_begin, pos - val_begin);
   return pos;
 }
 
 }  // namespace uri_internal
+
+unsigned DetectParamGrammar(std::string_view value) {
+  unsigned grammar = kParamDefault;
+  if (value.find(',') != std::string_view::npos && value.find_first_of(";&?") == std::string_view::npos) {
+    grammar |= kParamCommas;
+  }
+  if (value.find('(') != std::string_view::npos && ContainsIgnoreCase(value, "(description")) grammar |= kParamParens;
+  return grammar;
+}
 
 bool IsLoopbackHost(std::string_view host_port) {
   std::string_view h = host_port;

@@ -33,6 +33,21 @@ void ForEachUri(std::string_view value, Fn&& fn);
 template <typename Fn>
 void ForEachParam(std::string_view value, Fn&& fn);
 
+// Extra parameter separators for the grammars ForEachParam does not assume by default.
+enum ParamGrammar : unsigned {
+  kParamDefault = 0,
+  kParamCommas = 1u << 0,  // `host:port,password=...,ssl=False` (StackExchange.Redis, cloud Redis consoles)
+  kParamParens = 1u << 1,  // Oracle TNS descriptors `(SECURITY=(SSL_SERVER_DN_MATCH=FALSE))`
+};
+
+// The grammar of a value's parameter list: commas separate parameters when the value has no `; & ?` separators
+// of its own, parentheses when it is an Oracle TNS descriptor.
+unsigned DetectParamGrammar(std::string_view value);
+
+// ForEachParam with the separators of `grammar` added.
+template <typename Fn>
+void ForEachParamIn(std::string_view value, unsigned grammar, Fn&& fn);
+
 // True for localhost, 127.0.0.0/8, ::1 (with or without brackets and port).
 bool IsLoopbackHost(std::string_view host_port);
 
@@ -55,7 +70,7 @@ struct ParamScanState {
 };
 // Parses the parameter starting at `pos`; returns the index after it.
 std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& state, std::string_view& key,
-                      std::string_view& val);
+                      std::string_view& val, unsigned grammar);
 }  // namespace uri_internal
 
 template <typename Fn>
@@ -73,15 +88,20 @@ void ForEachUri(std::string_view value, Fn&& fn) {
 }
 
 template <typename Fn>
-void ForEachParam(std::string_view value, Fn&& fn) {
+void ForEachParamIn(std::string_view value, unsigned grammar, Fn&& fn) {
   std::size_t pos = 0;
   uri_internal::ParamScanState state;
   while (pos < value.size()) {
     std::string_view key;
     std::string_view val;
-    pos = uri_internal::NextParam(value, pos, state, key, val);
+    pos = uri_internal::NextParam(value, pos, state, key, val, grammar);
     if (!key.empty() && !fn(key, val)) return;
   }
+}
+
+template <typename Fn>
+void ForEachParam(std::string_view value, Fn&& fn) {
+  ForEachParamIn(value, kParamDefault, fn);
 }
 
 }  // namespace pipeguard::policy::detect

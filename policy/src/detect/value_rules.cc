@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detect/filters.h"
+#include "detect/structured_values.h"
 #include "detect/text.h"
 #include "detect/transport.h"
 #include "detect/uri.h"
@@ -25,13 +26,14 @@ enum Trigger : std::uint32_t {
   kTrigParams = 1u << 5,      // '=' seen
   kTrigConnString = 1u << 6,  // `;`, `?`, `jdbc:` or `host=`: parameters are worth splitting
   kTrigServiceAccount = 1u << 7,
+  kTrigOracleThin = 1u << 8,  // `oracle:thin:` (user/password@ syntax)
 };
 
 // The first two bytes of every trigger keyword: one table probe rejects almost every position of an ordinary
 // value before any keyword comparison.
 constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "AG", "gh", "gi",
                                      "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
-                                     "rk", "T3", "np", "py", "SG", "ey", ":/", "jd"});
+                                     "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
 
 // One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
 // a bigram probe, then the keyword comparisons for that first character. Most values trigger nothing.
@@ -91,6 +93,9 @@ std::uint32_t ScanTriggers(std::string_view v) {
       case 'S':
         if (HasAt(v, i, "SG.")) t |= kTrigVendor;
         break;
+      case 'O':
+        if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
+        break;
       case 'e':
         if (HasAt(v, i, "eyJ")) t |= kTrigJwt;
         break;
@@ -99,6 +104,9 @@ std::uint32_t ScanTriggers(std::string_view v) {
         break;
       case 'j':
         if (HasAt(v, i, "jdbc:")) t |= kTrigConnString;
+        break;
+      case 'o':
+        if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
         break;
       default:
         break;
@@ -185,6 +193,31 @@ bool IsPasswordParam(std::string_view key) {
          k == "clientsecret" || k == "token" || k == "access_token" || k == "api_key" || k == "apikey" ||
          k == "api-key" || k == "auth_token" || k == "private_key_file_pwd" || k == "private_key_passphrase" ||
          k == "user password";
+}
+
+bool HasTwoParams(std::string_view value, unsigned grammar) {
+  int count = 0;
+  ForEachParamIn(value, grammar, [&](std::string_view, std::string_view) { return ++count < 2; });
+  return count >= 2;
+}
+
+// Oracle thin `jdbc:oracle:thin:user/password@host...` (also without the `jdbc:` prefix, as sqlplus-style
+// strings are written): a literal password between the first `/` and the last `@` of the credential part.
+bool OracleThinHasLiteralPassword(std::string_view v) {
+  for (std::size_t pos = FindIgnoreCase(v, "oracle:thin:"); pos != std::string_view::npos;
+       pos = FindIgnoreCase(v, "oracle:thin:", pos + 1)) {
+    std::size_t begin = pos + 12;
+    std::size_t end = begin;
+    while (end < v.size() && !IsAsciiSpace(v[end]) && v[end] != '"' && v[end] != '\'') ++end;
+    const std::string_view credential_part = v.substr(begin, end - begin);
+    const std::size_t at = credential_part.rfind('@');
+    if (at == std::string_view::npos || at == 0) continue;
+    const std::string_view userpass = credential_part.substr(0, at);
+    const std::size_t slash = userpass.find('/');
+    if (slash == std::string_view::npos) continue;
+    if (IsLiteralUriPassword(userpass.substr(slash + 1))) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -290,18 +323,33 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
     });
   }
 
-  if ((triggers & kTrigParams) && (triggers & kTrigConnString)) {
-    ForEachParam(value, [&](std::string_view k, std::string_view v) {
+  // Parameter lists: JDBC/ODBC `;k=v`, URI queries, libpq `k=v k=v`, comma lists, TNS descriptors. A value is a
+  // list when it has a connection-string marker or at least two parameters; a lone `k=v` is a pair that the
+  // caller judges by its key (a `password=x` argument is reported once, under `password`).
+  const unsigned grammar = (triggers & kTrigParams) ? DetectParamGrammar(value) : kParamDefault;
+  std::string_view keyword_host;
+  bool host_known = false;
+  if ((triggers & kTrigParams) && ((triggers & kTrigConnString) || HasTwoParams(value, grammar))) {
+    // The generic names `verify` and `secure` are TLS switches only in something that connects (a URI or a
+    // connection string); in a bare `a=b c=d` list they may be anything (`secure=false` on a cookie).
+    const ParamContext context = (triggers & (kTrigUri | kTrigConnString)) || (grammar & kParamCommas)
+                                     ? ParamContext::kConnectionString
+                                     : ParamContext::kConfKey;
+    ForEachParamIn(value, grammar, [&](std::string_view k, std::string_view v) {
       TransportHit hit;
-      if (CheckTlsParam(k, v, hit)) {
+      if (CheckTlsParam(k, v, hit, context)) {
         sink.Add(where, hit.id, hit.severity, hit.detail);
         return true;
       }
       if (IsPasswordParam(k)) {
         const std::string_view pw = TrimAscii(v);
         if (pw.size() >= 3 && !IsReference(pw) && !IsPlaceholder(pw)) {
-          std::string_view host = first_host.empty() ? KeywordHost(value) : first_host;
-          const Severity sev = IsLoopbackHost(host) ? Severity::kMedium : Severity::kHigh;
+          // The host is looked up once per value: a value with many password parameters stays linear.
+          if (!host_known) {
+            keyword_host = first_host.empty() ? KeywordHost(value) : first_host;
+            host_known = true;
+          }
+          const Severity sev = IsLoopbackHost(keyword_host) ? Severity::kMedium : Severity::kHigh;
           sink.Add(where, DetectorId::kConnectionStringPassword, sev);
           secret = true;
         }
@@ -316,6 +364,20 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
       }
       return true;
     });
+  }
+  if ((triggers & kTrigOracleThin) && OracleThinHasLiteralPassword(value)) {
+    sink.Add(where, DetectorId::kConnectionStringPassword, Severity::kHigh, "Oracle user/password@");
+    secret = true;
+  }
+  // A JSON document (settings in an env var, a request body, a CLI argument): sensitive keys and TLS switches.
+  const std::string_view trimmed = TrimAscii(value);
+  if (!trimmed.empty() && (trimmed.front() == '{' || trimmed.front() == '[')) {
+    const JsonScanResult json = ScanJsonForSecrets(trimmed);
+    if (json.secret) {
+      sink.Add(where, DetectorId::kJsonSecret, Severity::kHigh);
+      secret = true;
+    }
+    if (json.has_transport) sink.Add(where, json.transport.id, json.transport.severity, json.transport.detail);
   }
   return secret;
 }

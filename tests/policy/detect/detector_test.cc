@@ -304,6 +304,15 @@ TEST(Detector, PathologicalInputsFinish) {
   repeat("p@");
   repeat("clientsecret=password=");
   repeat(";?&=");
+  // The grammars and command forms of issue 14: comma lists, TNS descriptors, bare -D properties, client
+  // credentials beside URLs, JSON words, sqlplus logons, plain a=b lists.
+  repeat("a,password=x");
+  repeat("(description=(ssl_server_dn_match=false)");
+  repeat("-Da.b ");
+  repeat("curl -u a:b ftp://h ; ");
+  repeat("{\"verify\":false},");
+  repeat("sqlplus a/b@c ");
+  repeat("x=1 y=2 ");
   for (const std::string& v : values) {
     InputBuilder b;
     b.Env("KAFKA_SASL_JAAS_CONFIG", v).Env("AIRFLOW_CONN_X", v).Env("JAVA_TOOL_OPTIONS", v);

@@ -20,8 +20,9 @@ bool Write(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
+  // A leading '-' is a mistaken flag (--help), not a directory to create.
+  if (argc != 2 || argv[1][0] == '-') {
+    std::fprintf(stderr, "usage: %s DIR (writes review.json, config.yaml and context/ into DIR)\n", argv[0]);
     return 2;
   }
   const std::filesystem::path dir = argv[1];

@@ -18,7 +18,8 @@ namespace {
 // The subcommand table. Add a row to add a subcommand.
 constexpr Command kCommands[] = {
     {"scan",
-     "scan [--config FILE] [--guardrails-config FILE] [--profiles PATH]... [-o text|json|sarif|junit] [--user NAME] "
+     "scan [--config FILE] [--guardrails-config FILE] [--profiles PATH]... [-o text|json|sarif|junit|policyreport] "
+     "[--user NAME] "
      "[--group NAME]... PATH|- ...",
      "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
     {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
@@ -45,7 +46,8 @@ Flags:
                       platform guardrails for PipelineSecurityProfiles (rule profile-guardrail), as the webhook's
                       flag: the operator's configuration file (its guardrails: key) or a bare guardrails document
   --profiles PATH     file or directory with context objects (repeatable)
-  -o, --output FMT    text (default), json, sarif (SARIF 2.1.0) or junit (JUnit XML)
+  -o, --output FMT    text (default), json, sarif (SARIF 2.1.0), junit (JUnit XML) or policyreport
+                      (wgpolicyk8s.io/v1alpha2 PolicyReports as a List for kubectl apply)
   --user NAME         requesting user, for break-glass annotations (default: none)
   --group NAME        requesting user's group (repeatable)
   -h, --help          show this help
@@ -206,8 +208,9 @@ int RunScanCommand(const std::vector<std::string>& args, CommandIo& io) {
     } else if (flags.Take({"--output", "-o"})) {
       format = ParseOutputFormat(flags.value());
       if (!format)
-        return UsageError(io, "scan",
-                          "unknown output format \"" + flags.value() + "\" (use text, json, sarif or junit)");
+        return UsageError(
+            io, "scan",
+            "unknown output format \"" + flags.value() + "\" (use text, json, sarif, junit or policyreport)");
     } else if (flags.Take({"--user"})) {
       options.username = flags.value();
     } else if (flags.Take({"--group"})) {

@@ -98,29 +98,6 @@ setup_go() {
   unset GOOS GOARCH
 }
 
-# run_logged LABEL LOG CMD... : CMD (niced) with output in LOG and a heartbeat every 60 s; the log tail on failure.
-run_logged() {
-  local label=$1 logf=$2 start=$SECONDS rc=0 next=60
-  shift 2
-  nice -n 10 "$@" >"$logf" 2>&1 &
-  build_pid=$!
-  while cp_pid_alive "$build_pid"; do
-    sleep 1
-    if ((SECONDS - start >= next)); then
-      log "$label: still building ($((SECONDS - start))s elapsed, log $logf)"
-      next=$((next + 60))
-    fi
-  done
-  wait "$build_pid" || rc=$?
-  build_pid=
-  if ((rc != 0)); then
-    log "$label: FAILED after $((SECONDS - start))s (exit $rc); last lines of $logf:"
-    tail -n 40 "$logf" >&2
-    return "$rc"
-  fi
-  log "$label: built in $((SECONDS - start))s"
-}
-
 build_kubernetes_node() {
   local src=$cache/src/kubernetes-$kube_ver when ldflags pkg c info
   if [[ ! -f $src/go.mod ]]; then
@@ -139,7 +116,7 @@ build_kubernetes_node() {
   mkdir -p "$cache/logs"
   out=$(mktemp -d "$cache/src/.build.XXXXXX")
   log "kubernetes $kube_ver: building ${node_components[*]} in one go build (cold: 10-20 min on 2 cores)"
-  run_logged "kubernetes $kube_ver node" "$cache/logs/kubernetes-node-$kube_ver.log" \
+  cp_run_logged log "kubernetes $kube_ver node" "$cache/logs/kubernetes-node-$kube_ver.log" nice -n 10 \
     env -C "$src" "$go_bin" build -mod=mod -trimpath -ldflags "$ldflags" -o "$out/" \
     "${node_components[@]/#/k8s.io/kubernetes/cmd/}"
   for c in "${node_components[@]}"; do
@@ -157,7 +134,7 @@ build_coredns() {
   out=$(mktemp -d "$cache/src/.build.XXXXXX")
   log "coredns $coredns_ver: building"
   # CoreDNS's go.mod has no replace directives, so `go install module@version` works directly.
-  run_logged "coredns $coredns_ver" "$cache/logs/coredns-$coredns_ver.log" \
+  cp_run_logged log "coredns $coredns_ver" "$cache/logs/coredns-$coredns_ver.log" nice -n 10 \
     env GOBIN="$out" "$go_bin" install -trimpath \
     -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$coredns_ver" \
     "github.com/coredns/coredns@$coredns_ver"

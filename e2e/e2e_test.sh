@@ -264,8 +264,9 @@ for case in "${bad_cases[@]}"; do
     check_match "$name: message ends with the general remediation" 'Fix the fields above and apply again' "$APPLY_OUT"
     check "$name: audit log has the denial with $rule at $path" audit_records "$APPLY_OUT" "$rule" "$path"
     if [[ $file == break-glass-misuse.yaml ]]; then
-      check_match "$name: the refused break-glass waiver is reported" \
-        'Warning: pipeguard warning: break-glass at /metadata/annotations/pipeguard\.io~1break-glass-rules' "$APPLY_OUT"
+      check_match "$name: the refused break-glass waiver is reported with the reason pipeguard scan gives" \
+        'Warning: pipeguard warning: break-glass at /metadata/annotations/pipeguard\.io~1break-glass-rules: break-glass not honoured: the expiry is more than [0-9]+h ahead' \
+        "$APPLY_OUT"
     fi
     IFS=',' read -r -a values <<<"$secrets"
     for value in "${values[@]}"; do

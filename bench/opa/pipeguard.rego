@@ -69,14 +69,14 @@ response := {
 	"uid": uid,
 	"allowed": false,
 	"status": {"code": 403, "message": denial_message},
-	"auditAnnotations": {"decision": "denied", "governed": "true", "mode": "enforce", "profiles": profile_ids, "violations": format_int(count(violations), 10)},
+	"auditAnnotations": {"decision": "denied", "governed": "true", "mode": "enforce", "mode-source": "config", "profiles": profile_ids, "violations": format_int(count(violations), 10)},
 } if {
 	governed
 	count(blocking) > 0
 } else := {
 	"uid": uid,
 	"allowed": true,
-	"auditAnnotations": {"decision": "allowed", "governed": "true", "mode": "enforce", "profiles": profile_ids, "violations": format_int(count(violations), 10)},
+	"auditAnnotations": {"decision": "allowed", "governed": "true", "mode": "enforce", "mode-source": "config", "profiles": profile_ids, "violations": format_int(count(violations), 10)},
 } if {
 	governed
 } else := {"uid": uid, "allowed": true}

@@ -46,7 +46,7 @@ test_compliant_pod_is_allowed_with_the_profile_named if {
 	r := reply(env_pod([{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]))
 	r.allowed == true
 	r.uid == "u-1"
-	r.auditAnnotations == {"decision": "allowed", "governed": "true", "mode": "enforce", "profiles": "etl/payments", "violations": "0"}
+	r.auditAnnotations == {"decision": "allowed", "governed": "true", "mode": "enforce", "mode-source": "config", "profiles": "etl/payments", "violations": "0"}
 }
 
 test_ungoverned_pod_is_allowed_without_annotations if {

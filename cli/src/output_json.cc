@@ -4,6 +4,7 @@
 
 #include "output_internal.h"
 #include "pipeguard/cli/output.h"
+#include "pipeguard/policy/verdict_text.h"
 
 #ifndef PIPEGUARD_VERSION
 #error "PIPEGUARD_VERSION is set by cli/CMakeLists.txt"
@@ -124,7 +125,8 @@ json RenderJson(const ScanReport& report) {
                                 {"severity", policy::ToString(v.severity)},
                                 {"path", v.path},
                                 {"message", v.message},
-                                {"detector", v.detector}});
+                                {"detector", v.detector},
+                                {"disposition", policy::ToString(policy::DispositionOf(r.verdict, v))}});
     }
     json result = {{"source", r.Source()},
                    {"apiVersion", r.api_version},
@@ -133,8 +135,12 @@ json RenderJson(const ScanReport& report) {
                    {"name", r.name},
                    {"governed", r.verdict.governed},
                    {"allowed", r.verdict.allowed},
+                   {"mode", policy::ToString(r.verdict.mode)},
+                   {"modeSource", r.verdict.mode_source},
+                   {"profiles", r.verdict.profiles},
                    {"violations", std::move(violations)}};
     if (r.verdict.unlisted.count > 0) result["unlistedViolations"] = r.verdict.unlisted.count;
+    if (r.verdict.break_glass_ticket) result["breakGlassTicket"] = *r.verdict.break_glass_ticket;
     results.push_back(std::move(result));
   }
   return json{{"results", std::move(results)}, {"summary", Summary(report)}};
@@ -203,7 +209,7 @@ json RenderSarif(const ScanReport& report) {
             {"detector", v.detector},
             {"object", object},
             {"source", r.Source()},
-            {"blocking", v.blocking && !v.waived && r.verdict.mode == policy::Mode::kEnforce}}}};
+            {"blocking", policy::DispositionOf(r.verdict, v) == policy::Disposition::kDenies}}}};
       if (v.waived) {
         result["suppressions"] = json::array(
             {{{"kind", "external"},

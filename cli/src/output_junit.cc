@@ -4,6 +4,7 @@
 
 #include "output_internal.h"
 #include "pipeguard/cli/output.h"
+#include "pipeguard/policy/verdict_text.h"
 
 namespace pipeguard::cli {
 namespace {
@@ -92,10 +93,11 @@ std::string TestcaseName(const ScanResult& r) {
   return name + ")";
 }
 
-std::string FindingLine(const policy::Violation& v) {
-  std::string line = v.rule + " (" + std::string(policy::ToString(v.severity)) + ") at " + v.path + ": " + v.message;
-  if (!v.detector.empty()) line += " [" + v.detector + "]";
-  return line;
+// policy::FindingLine, then the severity and the detector.
+std::string FindingWithDetails(const policy::Violation& v) {
+  std::string line = policy::FindingLine(v) + " (" + std::string(policy::ToString(v.severity));
+  if (!v.detector.empty()) line += ", " + v.detector;
+  return line + ")";
 }
 
 }  // namespace
@@ -121,7 +123,7 @@ std::string RenderJunit(const ScanReport& report) {
         ++failures;
         for (const auto* v : r->verdict.Denials()) {
           cases << "      <failure type=\"" << Xml(v->rule) << "\" message=\"" << Xml(v->rule + " at " + v->path)
-                << "\">" << Xml(FindingLine(*v)) << "&#10;fix: " << Xml(FixHint(v->rule)) << "</failure>\n";
+                << "\">" << Xml(FindingWithDetails(*v)) << "&#10;fix: " << Xml(FixHint(v->rule)) << "</failure>\n";
         }
       } else if (!r->verdict.governed) {
         ++skipped;
@@ -130,8 +132,9 @@ std::string RenderJunit(const ScanReport& report) {
       // Findings that did not deny (audit mode, low severity, waived) are reported as output.
       std::string notes;
       for (const auto& v : r->verdict.violations) {
-        if (!r->verdict.allowed && v.blocking && !v.waived) continue;
-        notes += (v.waived ? "waived: " : "warning: ") + FindingLine(v) + "\n";
+        const policy::Disposition disposition = policy::DispositionOf(r->verdict, v);
+        if (disposition == policy::Disposition::kDenies) continue;  // a <failure> above
+        notes += std::string(policy::Describe(disposition)) + ": " + FindingWithDetails(v) + "\n";
       }
       if (r->verdict.unlisted.count > 0) {
         notes += "... and " + std::to_string(r->verdict.unlisted.count) +

@@ -4,6 +4,7 @@
 
 #include "output_internal.h"
 #include "pipeguard/cli/output.h"
+#include "pipeguard/policy/verdict_text.h"
 
 namespace pipeguard::cli {
 namespace {
@@ -23,6 +24,11 @@ class Painter {
 };
 
 constexpr std::string_view kRed = "1;31", kYellow = "33", kGreen = "32", kDim = "2", kBold = "1";
+
+const std::map<policy::Disposition, std::string_view> kTagCodes = {{policy::Disposition::kDenies, kRed},
+                                                                   {policy::Disposition::kWouldDeny, kYellow},
+                                                                   {policy::Disposition::kWarns, kYellow},
+                                                                   {policy::Disposition::kWaived, kDim}};
 
 enum class Outcome { kDenied, kWarned, kAllowed, kNotGoverned };
 
@@ -50,33 +56,28 @@ void RenderObject(const ScanResult& r, const Painter& paint, std::ostringstream&
   out << paint(code, label) << " " << paint(kBold, SanitizeForTerminal(r.ObjectName())) << "  "
       << paint(kDim, SanitizeForTerminal(Source(r)));
   if (outcome == Outcome::kNotGoverned) out << paint(kDim, "  (not governed)");
-  if (r.verdict.governed && r.verdict.mode == policy::Mode::kAudit) {
-    out << paint(kYellow, "  (audit mode, " + SanitizeForTerminal(r.verdict.mode_source) + ")");
+  if (outcome == Outcome::kDenied) {
+    out << "  " << paint(kRed, SanitizeForTerminal(policy::DenialSummary(r.verdict)));
+  } else if (r.verdict.governed) {
+    out << paint(r.verdict.mode == policy::Mode::kAudit ? kYellow : kDim,
+                 "  (" + SanitizeForTerminal(policy::ModeContext(r.verdict)) + ")");
   }
   out << "\n";
 
+  // One line per finding, in the words the webhook uses (policy/verdict_text.h): the disposition, the finding line,
+  // then its severity and detector.
   std::set<std::string> rules_seen;
   std::vector<std::string> rule_order;
   for (const Violation& v : r.verdict.violations) {
-    std::string tag;
-    std::string_view tag_code;
-    if (v.waived) {
-      tag = "[waived " + r.verdict.break_glass_ticket.value_or("break-glass") + "]";
-      tag_code = kDim;
-    } else if (v.blocking && r.verdict.mode == policy::Mode::kEnforce) {
-      tag = "[deny]";
-      tag_code = kRed;
-    } else {
-      tag = "[warn]";
-      tag_code = kYellow;
-    }
-    out << "  " << paint(tag_code, SanitizeForTerminal(tag)) << " " << paint(kBold, v.rule) << " ("
-        << policy::ToString(v.severity) << ")  " << SanitizeForTerminal(v.path) << "\n";
-    out << "      " << SanitizeForTerminal(v.message);
-    if (!v.detector.empty() && v.message.find(v.detector) == std::string::npos) {
-      out << paint(kDim, " [" + SanitizeForTerminal(v.detector) + "]");
-    }
-    out << "\n";
+    const policy::Disposition disposition = policy::DispositionOf(r.verdict, v);
+    std::string tag = "[" + std::string(policy::ToString(disposition));
+    if (disposition == policy::Disposition::kWaived) tag += " " + r.verdict.break_glass_ticket.value_or("break-glass");
+    tag += "]";
+    std::string details(policy::ToString(v.severity));
+    if (!v.detector.empty() && v.message.find(v.detector) == std::string::npos) details += ", " + v.detector;
+    out << "  " << paint(kTagCodes.at(disposition), SanitizeForTerminal(tag)) << " "
+        << SanitizeForTerminal(policy::FindingLine(v)) << paint(kDim, " (" + SanitizeForTerminal(details) + ")")
+        << "\n";
     if (rules_seen.insert(v.rule).second) rule_order.push_back(v.rule);
   }
   if (r.verdict.unlisted.count > 0) {

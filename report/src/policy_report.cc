@@ -6,6 +6,9 @@
 #include <tuple>
 #include <utility>
 
+#include "pipeguard/base/text.h"
+#include "pipeguard/policy/verdict_text.h"
+
 namespace pipeguard::report {
 
 namespace {
@@ -15,15 +18,6 @@ using nlohmann::json;
 constexpr std::size_t kMaxMessageBytes = 1024;
 constexpr std::size_t kMaxPathsBytes = 1024;
 constexpr std::string_view kPassRule = "all-rules";
-
-// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marking the cut with "...".
-std::string Bounded(std::string text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
-  return text + "...";
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -64,7 +58,7 @@ json Result(const EvaluatedObject& object, std::string_view rule, std::string_vi
           {"result", outcome},
           {"scored", true},
           {"resources", json::array({Resource(object)})},
-          {"message", Bounded(std::move(message), kMaxMessageBytes)},
+          {"message", base::TruncateUtf8(std::move(message), kMaxMessageBytes)},
           {"properties", std::move(properties)}};
 }
 
@@ -74,10 +68,11 @@ void AddResults(const EvaluatedObject& object, std::int64_t now, std::vector<jso
   const bool enforce = verdict.mode == policy::Mode::kEnforce;
   std::map<std::string, RuleFindings> by_rule;
   for (const policy::Violation& v : verdict.violations) {
-    if (v.waived) continue;
+    const policy::Disposition disposition = policy::DispositionOf(verdict, v);
+    if (disposition == policy::Disposition::kWaived) continue;
     RuleFindings& rule = by_rule[v.rule];
     rule.severity = std::max(rule.severity, v.severity);
-    rule.would_deny = rule.would_deny || (v.blocking && enforce);
+    rule.would_deny = rule.would_deny || disposition == policy::Disposition::kDenies;
     if (rule.count++ == 0) rule.first_message = v.message;
     rule.paths.push_back(v.path);
   }
@@ -94,15 +89,14 @@ void AddResults(const EvaluatedObject& object, std::int64_t now, std::vector<jso
   }
   if (by_rule.empty()) {
     out.push_back(Result(object, kPassRule, "pass", policy::Severity::kInfo,
-                         "no pipeguard rule is broken (" + std::string(policy::ToString(verdict.mode)) + " mode)",
-                         json::object(), now));
+                         "no pipeguard rule is broken (" + policy::ModeContext(verdict) + ")", json::object(), now));
     return;
   }
   for (auto& [rule_id, rule] : by_rule) {
     std::string message = std::move(rule.first_message);
     if (rule.count > 1) message += " (" + std::to_string(rule.count) + " findings of this rule in the object)";
     json properties = {{"findings", std::to_string(rule.count)}};
-    if (!rule.paths.empty()) properties["paths"] = Bounded(Join(rule.paths), kMaxPathsBytes);
+    if (!rule.paths.empty()) properties["paths"] = base::TruncateUtf8(Join(rule.paths), kMaxPathsBytes);
     out.push_back(Result(object, rule_id, rule.would_deny ? "fail" : "warn", rule.severity, std::move(message),
                          std::move(properties), now));
   }

@@ -87,15 +87,21 @@ TEST(JsonOutput, HasExactlyTheDocumentedShape) {
   EXPECT_EQ(out.size(), 2u);
   ASSERT_TRUE(out["results"].is_array());
   ASSERT_EQ(out["results"].size(), report.results.size());
-  const std::set<std::string> result_keys = {"source", "apiVersion", "kind",    "namespace",
-                                             "name",   "governed",   "allowed", "violations"};
-  const std::set<std::string> violation_keys = {"rule", "severity", "path", "message", "detector"};
+  const std::set<std::string> result_keys = {"source",     "apiVersion", "kind",      "namespace",
+                                             "name",       "governed",   "allowed",   "mode",
+                                             "modeSource", "profiles",   "violations"};
+  const std::set<std::string> violation_keys = {"rule", "severity", "path", "message", "detector", "disposition"};
+  const std::set<std::string> dispositions = {"deny", "would-deny", "warn", "waived"};
   const std::regex source_shape(R"(.+:[0-9]+)");
   size_t violations = 0;
   for (const auto& r : out["results"]) {
     std::set<std::string> keys;
     for (const auto& [k, v] : r.items()) keys.insert(k);
+    keys.erase("breakGlassTicket");  // only with an honoured waiver
     EXPECT_EQ(keys, result_keys);
+    EXPECT_TRUE(policy::ParseMode(r["mode"].get<std::string>()).has_value()) << r["mode"];
+    EXPECT_TRUE(r["modeSource"].is_string());
+    EXPECT_TRUE(r["profiles"].is_array());
     EXPECT_TRUE(std::regex_match(r["source"].get<std::string>(), source_shape)) << r["source"];
     for (const char* k : {"apiVersion", "kind", "namespace", "name"}) EXPECT_TRUE(r[k].is_string()) << k;
     EXPECT_TRUE(r["governed"].is_boolean());
@@ -109,6 +115,7 @@ TEST(JsonOutput, HasExactlyTheDocumentedShape) {
       }
       EXPECT_EQ(vkeys, violation_keys);
       EXPECT_TRUE(policy::ParseSeverity(v["severity"].get<std::string>()).has_value());
+      EXPECT_EQ(dispositions.count(v["disposition"].get<std::string>()), 1u) << v["disposition"];
       EXPECT_EQ(v["path"].get<std::string>().rfind('/', 0), 0u);
       ++violations;
     }
@@ -291,7 +298,8 @@ TEST(JunitOutput, UngovernedObjectsAreSkippedAndWarningsGoToSystemOut) {
   EXPECT_EQ(a_cases[0]->Children("failure").size(), 1u);  // break-glass (low) does not fail the case...
   EXPECT_THAT(a_cases[0]->Children("system-out").at(0)->text, HasSubstr("break-glass"));  // ...it is reported
   EXPECT_TRUE(a_cases[1]->Children("failure").empty());
-  EXPECT_THAT(a_cases[1]->Children("system-out").at(0)->text, HasSubstr("warning: insecure-transport"));
+  EXPECT_THAT(a_cases[1]->Children("system-out").at(0)->text,
+              HasSubstr("audit (would deny): insecure-transport at /spec/x"));
   const auto b_cases = suites[1]->Children("testcase");
   EXPECT_THAT(b_cases[0]->Children("system-out").at(0)->text, HasSubstr("waived: untrusted-registry"));
   EXPECT_EQ(b_cases[2]->Children("skipped").size(), 1u);
@@ -322,12 +330,15 @@ TEST(TextOutput, DenialsComeFirstWithFixHintsAndASummary) {
   EXPECT_LT(warned, clean);
   EXPECT_LT(clean, ungoverned);
   EXPECT_THAT(text, HasSubstr("a.yaml:3"));
-  EXPECT_THAT(text, HasSubstr("[deny] plaintext-secret (critical)  /spec/containers/0/env/1/value"));
-  EXPECT_THAT(text, HasSubstr("[warn] break-glass (low)"));
+  EXPECT_THAT(text, HasSubstr("DENIED  Pod etl/denied  a.yaml:3  1 violation (mode enforce)\n"));
+  EXPECT_THAT(text, HasSubstr("[deny] plaintext-secret at /spec/containers/0/env/1/value: message for "
+                              "plaintext-secret (critical, SEC-999 test)"));
+  EXPECT_THAT(text, HasSubstr("[warn] break-glass at /metadata/annotations/x: message for break-glass (low"));
+  EXPECT_THAT(text, HasSubstr("[would-deny] insecure-transport at /spec/x"));
   EXPECT_THAT(text, HasSubstr("[waived INC-7] untrusted-registry"));
   EXPECT_THAT(text, HasSubstr("fix (plaintext-secret): keep the value in a Secret"));
   EXPECT_THAT(text, HasSubstr("See docs/rules.md#plaintext-secret"));
-  EXPECT_THAT(text, HasSubstr("(audit mode, namespace etl)"));
+  EXPECT_THAT(text, HasSubstr("WARN    Pod etl/warned  a.yaml:20  (mode audit from namespace etl)"));
   EXPECT_THAT(text, HasSubstr("(not governed)"));
   EXPECT_THAT(text, HasSubstr("Summary: 5 objects: 1 denied, 2 allowed with warnings, 2 allowed"));
   EXPECT_THAT(text, Not(HasSubstr("\033[")));

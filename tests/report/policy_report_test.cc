@@ -84,6 +84,9 @@ TEST(PolicyReport, OneReportPerNamespaceWithAResultPerObjectAndRule) {
   EXPECT_EQ(etl["results"][1]["result"], "warn");  // not blocking
   EXPECT_EQ(etl["results"][2]["result"], "pass");
   EXPECT_EQ(etl["results"][2]["rule"], "all-rules");
+  // In policy/verdict_text.h's words, as the webhook and pipeguard scan state the mode.
+  EXPECT_EQ(etl["results"][2]["message"],
+            "no pipeguard rule is broken (mode enforce from config; profile etl/payments)");
   // Properties hold strings only (the CRD's map[string]string).
   for (const json& result : etl["results"]) {
     for (const auto& [key, value] : result["properties"].items()) EXPECT_TRUE(value.is_string()) << key;

@@ -28,6 +28,7 @@ AdmissionReply DeniedWithFindings(const AdmissionRequest& request) {
   AdmissionReply reply = Denied(request.uid, "no");
   reply.evaluated = reply.governed = true;
   reply.mode = "enforce";
+  reply.mode_source = "config";
   reply.findings = {{"plaintext-secret", "/spec/containers/0/env/1/value", "high", true, false},
                     {"plaintext-secret", "/spec/containers/0/env/2/value", "high", true, false},
                     {"untrusted-registry", "/spec/containers/0/image", "high", true, false}};
@@ -166,6 +167,7 @@ TEST(WithAuditLog, WritesOneLinePerDecisionWithTheRequiredFields) {
   EXPECT_EQ(line["allowed"], false);
   EXPECT_EQ(line["decision"], "denied");
   EXPECT_EQ(line["mode"], "enforce");
+  EXPECT_EQ(line["mode_source"], "config");
   EXPECT_EQ(line["rules"], json({"plaintext-secret", "untrusted-registry"}));
   EXPECT_EQ(line["paths"].size(), 3u);
   EXPECT_EQ(line["paths"][2], "/spec/containers/0/image");

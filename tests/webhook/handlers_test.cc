@@ -1,6 +1,7 @@
 // The validating handler with the real engine and the test context, and the verdict-to-reply mapping.
 #include "pipeguard/webhook/handlers.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pipeguard/webhook/audit_log.h"
@@ -94,6 +95,25 @@ TEST_F(ValidatingHandlerTest, AuditModeAllowsWithShortWarnings) {
   EXPECT_EQ(reply.warnings[0].rfind("pipeguard audit (would deny): ", 0), 0u) << reply.warnings[0];
   EXPECT_EQ(reply.audit_annotations.at("mode"), "audit");
   EXPECT_EQ(reply.audit_annotations.at("decision"), "allowed");
+}
+
+// docs/configuration.md: the verdict records where its mode came from, in the auditAnnotations and the audit log.
+TEST_F(ValidatingHandlerTest, AuditAnnotationsAndAuditLineSayWhereTheModeCameFrom) {
+  const AdmissionReply from_label = Review(SecretPod(), "etl-audit");
+  EXPECT_EQ(from_label.audit_annotations.at("mode-source"), "namespace etl-audit");
+  auto request = ParseAdmissionReview(MakeReview(SecretPod(), "etl-audit", "uid-audit").dump());
+  ASSERT_TRUE(request.ok());
+  const json line =
+      json::parse(FormatAuditLine(*request, from_label, "validate", 1.0, std::chrono::system_clock::now()));
+  EXPECT_EQ(line["mode"], "audit");
+  EXPECT_EQ(line["mode_source"], "namespace etl-audit");
+
+  const AdmissionReply from_config = Review(SecretPod(), "etl");
+  EXPECT_EQ(from_config.audit_annotations.at("mode"), "enforce");
+  EXPECT_EQ(from_config.audit_annotations.at("mode-source"), "config");
+  // The denial message states it too.
+  EXPECT_NE(from_config.message.find("(mode enforce from config; profile etl/"), std::string::npos)
+      << from_config.message;
 }
 
 TEST_F(ValidatingHandlerTest, UngovernedPodIsAllowedWithoutFindings) {
@@ -304,7 +324,7 @@ TEST(ValidatingHandler, ProfileBreakingTheGuardrailsCanLoseItsFinalizerButNotCha
   EXPECT_TRUE(HasFinding(widened, "profile-guardrail", "/spec/aws/s3/0/bucket"));
 }
 
-TEST_F(ValidatingHandlerTest, HonouredBreakGlassAllowsAndRecordsTheTicket) {
+TEST_F(ValidatingHandlerTest, BreakGlassHonouredRecordsTheTicketRefusedSaysWhy) {
   json pod = SecretPod();
   pod["metadata"]["annotations"] = {{"pipeguard.io/break-glass-rules", "plaintext-secret"},
                                     {"pipeguard.io/break-glass-ticket", "INC-4711"},
@@ -319,6 +339,19 @@ TEST_F(ValidatingHandlerTest, HonouredBreakGlassAllowsAndRecordsTheTicket) {
   EXPECT_EQ(waived.audit_annotations.at("break-glass-ticket"), "INC-4711");
   ASSERT_FALSE(waived.warnings.empty());
   EXPECT_EQ(waived.warnings[0].rfind("pipeguard break-glass waived: plaintext-secret", 0), 0u) << waived.warnings[0];
+
+  // A refused request says why in its warning (the break-glass finding's message), not only where.
+  EXPECT_THAT(refused.warnings,
+              ::testing::Contains("pipeguard warning: break-glass at /metadata/annotations/pipeguard.io~1break-glass-"
+                                  "rules: break-glass not honoured: requester \"mallory\" is not in a break-glass "
+                                  "group (see docs/break-glass.md)"));
+
+  pod["metadata"]["annotations"].erase("pipeguard.io/break-glass-ticket");
+  const AdmissionReply no_ticket = Review(pod, "etl", "CREATE", "oncall", {"pipeguard:break-glass"});
+  EXPECT_FALSE(no_ticket.allowed);
+  ASSERT_FALSE(no_ticket.warnings.empty());
+  EXPECT_NE(no_ticket.warnings[0].find("set all three annotations"), std::string::npos) << no_ticket.warnings[0];
+  for (const auto& w : no_ticket.warnings) EXPECT_LE(w.size(), kMaxWarningChars) << w;
 }
 
 TEST(ValidatingHandler, WithoutASnapshotFailsClosedWith503) {

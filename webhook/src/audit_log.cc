@@ -7,8 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "pipeguard/base/text.h"
+
 namespace pipeguard::webhook {
 
+using base::TruncateUtf8;
 using nlohmann::json;
 
 AuditSink StdoutAuditSink() {
@@ -35,18 +38,6 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
   return buffer;
 }
 
-namespace {
-
-// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marking the cut with "...".
-std::string Bounded(std::string_view text, size_t max) {
-  if (text.size() <= max) return std::string(text);
-  size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
-}
-
-}  // namespace
-
 std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionReply& reply, std::string_view webhook,
                             double latency_ms, std::chrono::system_clock::time_point now) {
   std::set<std::string> rules;
@@ -55,9 +46,9 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
   for (const auto& f : reply.findings) {
     rules.insert(f.rule);
     if (findings.size() == kMaxAuditFindings) continue;
-    std::string path = Bounded(f.path, kMaxAuditStringBytes);
+    std::string path = TruncateUtf8(f.path, kMaxAuditStringBytes);
     paths.push_back(path);
-    findings.push_back({{"rule", Bounded(f.rule, kMaxAuditStringBytes)},
+    findings.push_back({{"rule", TruncateUtf8(f.rule, kMaxAuditStringBytes)},
                         {"path", std::move(path)},
                         {"severity", f.severity},
                         {"blocking", f.blocking},
@@ -84,6 +75,7 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
       {"decision", ToString(reply.decision)},
       {"code", reply.code},
       {"mode", reply.mode},
+      {"mode_source", reply.mode_source},
       {"profiles", reply.profiles},
       {"rules", rules},
       {"paths", std::move(paths)},
@@ -98,12 +90,12 @@ std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionRepl
     json images = json::array();
     for (const auto& image : reply.images) {
       if (images.size() == kMaxAuditImages) break;
-      json entry = {{"image", Bounded(image.image, kMaxAuditStringBytes)},
+      json entry = {{"image", TruncateUtf8(image.image, kMaxAuditStringBytes)},
                     {"digest", image.digest},
                     {"verified", image.verified},
                     {"source", image.source},
                     {"key", image.key_name},
-                    {"reason", Bounded(image.reason, kMaxAuditStringBytes)}};
+                    {"reason", TruncateUtf8(image.reason, kMaxAuditStringBytes)}};
       images.push_back(std::move(entry));
     }
     if (reply.images.size() > images.size()) line["images_unlisted"] = reply.images.size() - images.size();

@@ -8,21 +8,15 @@
 #include <set>
 #include <utility>
 
+#include "pipeguard/base/text.h"
 #include "pipeguard/imageverify/pinning.h"
+#include "pipeguard/policy/verdict_text.h"
 
 namespace pipeguard::webhook {
 
 namespace {
 
-// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marking the cut with "...".
-std::string Truncate(std::string text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t cut = max >= 3 ? max - 3 : 0;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
-  text += "...";
-  return text;
-}
+using base::TruncateUtf8;
 
 std::string Join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
@@ -41,17 +35,14 @@ std::string ObjectName(const AdmissionRequest& request) {
   return name;
 }
 
+// The denial message: the verdict's DenialSummary, then each listed denial's FindingLine (policy/verdict_text.h).
 std::string FormatDenial(const AdmissionRequest& request, const policy::Verdict& verdict) {
-  const auto denials = verdict.Denials();
   const size_t total = verdict.DenialCount();  // listed or not
-  std::string message = "pipeguard denied " + ObjectName(request) + ": " + std::to_string(total) +
-                        (total == 1 ? " violation" : " violations") + " (mode enforce from " + verdict.mode_source;
-  if (!verdict.profiles.empty()) message += "; profile " + Join(verdict.profiles, ", ");
-  message += ")";
+  std::string message = "pipeguard denied " + ObjectName(request) + ": " + policy::DenialSummary(verdict);
   size_t listed = 0;
-  for (const policy::Violation* v : denials) {
+  for (const policy::Violation* v : verdict.Denials()) {
     if (listed == kMaxListedViolations) break;
-    message += "\n- " + v->rule + " at " + Truncate(v->path, 256) + ": " + Truncate(v->message, 400);
+    message += "\n- " + policy::FindingLine(*v);
     ++listed;
   }
   if (total > listed) {
@@ -68,17 +59,15 @@ std::string FormatDenial(const AdmissionRequest& request, const policy::Verdict&
   return message;
 }
 
+// One warning per listed finding that does not deny: "pipeguard <Describe(disposition)>: <FindingLine>", so a
+// refused break-glass request says why, as `pipeguard scan` does.
 std::vector<std::string> FormatWarnings(const policy::Verdict& verdict) {
   std::vector<std::string> all;
   for (const auto& v : verdict.violations) {
-    if (v.blocking && !v.waived && verdict.mode == policy::Mode::kEnforce) continue;  // in the denial message
-    std::string prefix = "pipeguard warning: ";
-    if (v.waived) {
-      prefix = "pipeguard break-glass waived: ";
-    } else if (verdict.mode == policy::Mode::kAudit && v.blocking) {
-      prefix = "pipeguard audit (would deny): ";
-    }
-    all.push_back(Truncate(prefix + v.rule + " at " + v.path, kMaxWarningChars));
+    const policy::Disposition disposition = policy::DispositionOf(verdict, v);
+    if (disposition == policy::Disposition::kDenies) continue;  // in the denial message
+    all.push_back(TruncateUtf8(
+        "pipeguard " + std::string(policy::Describe(disposition)) + ": " + policy::FindingLine(v), kMaxWarningChars));
   }
   // Unlisted violations that would be warnings too (all of them in audit mode).
   const size_t unlisted =
@@ -178,6 +167,7 @@ AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::V
   reply.evaluated = true;
   reply.governed = verdict.governed;
   reply.mode = std::string(policy::ToString(verdict.mode));
+  reply.mode_source = verdict.mode_source;
   reply.profiles = verdict.profiles;
   reply.break_glass_ticket = verdict.break_glass_ticket;
   std::set<std::string> rules;
@@ -196,11 +186,12 @@ AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::V
   reply.audit_annotations["governed"] = verdict.governed ? "true" : "false";
   if (verdict.governed) {
     reply.audit_annotations["mode"] = reply.mode;
+    if (!verdict.mode_source.empty()) reply.audit_annotations["mode-source"] = TruncateUtf8(verdict.mode_source, 256);
     reply.audit_annotations["violations"] = std::to_string(verdict.ViolationCount());
     if (!rules.empty()) {
-      reply.audit_annotations["rules"] = Truncate(Join({rules.begin(), rules.end()}, ","), 256);
+      reply.audit_annotations["rules"] = TruncateUtf8(Join({rules.begin(), rules.end()}, ","), 256);
     }
-    if (!verdict.profiles.empty()) reply.audit_annotations["profiles"] = Truncate(Join(verdict.profiles, ","), 256);
+    if (!verdict.profiles.empty()) reply.audit_annotations["profiles"] = TruncateUtf8(Join(verdict.profiles, ","), 256);
     if (verdict.break_glass_ticket) reply.audit_annotations["break-glass-ticket"] = *verdict.break_glass_ticket;
   }
   return reply;

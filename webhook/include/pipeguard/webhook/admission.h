@@ -87,6 +87,7 @@ struct AdmissionReply {
                                      // nothing the rules read); empty otherwise
   bool governed = false;
   std::string mode;                         // "enforce" or "audit" when evaluated
+  std::string mode_source;                  // where the mode came from (policy::Verdict::mode_source)
   std::vector<std::string> profiles;        // "<ns>/<name>" of the profiles selecting the object
   std::vector<ReplyFinding> findings;       // the verdict's listed violations (at most policy::kMaxReportedViolations)
   size_t unlisted_findings = 0;             // violations beyond those, counted by the engine but not listed

@@ -1,8 +1,8 @@
 // The audit log: one JSON line per admission reply (DESIGN.md guideline 12), on standard output by default.
 //
 // A line carries who asked (uid, user, groups), what (operation, kind, namespace, name), and the outcome
-// (evaluated, governed, allowed, decision, mode, profiles, rules, paths, latency). It never carries the object or
-// any value from it other than names: rule IDs and JSON pointers are value-free by construction.
+// (evaluated, governed, allowed, decision, mode, mode_source, profiles, rules, paths, latency). It never carries the
+// object or any value from it other than names: rule IDs and JSON pointers are value-free by construction.
 #pragma once
 
 #include <chrono>

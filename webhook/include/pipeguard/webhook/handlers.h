@@ -18,8 +18,9 @@ namespace pipeguard::webhook {
 using UnixClock = std::function<std::int64_t()>;
 UnixClock SystemUnixClock();
 
-// Warnings longer than this are cut (Kubernetes truncates long warnings; keep them readable in kubectl output).
-inline constexpr size_t kMaxWarningChars = 120;
+// Warnings longer than this are cut: Kubernetes may truncate warnings over 256 characters. A warning carries the
+// finding's message (policy::FindingLine), so that it says why, e.g. why a break-glass request was refused.
+inline constexpr size_t kMaxWarningChars = 256;
 // At most this many warnings per reply; the rest are summarised in one more warning.
 inline constexpr size_t kMaxWarnings = 10;
 // At most this many violations are listed in a denial message; the rest are summarised.
@@ -30,8 +31,11 @@ inline constexpr size_t kMaxListedViolations = 20;
 // are allowed without evaluation so that pipeguard never blocks a kubelet status update or a deletion.
 bool IsEvaluated(const AdmissionRequest& request);
 
-// Builds the reply for an evaluated request from the engine's verdict: denial message (rule IDs, field paths and
-// how to fix), warnings for audit-mode and non-blocking findings, audit annotations. Pure and thread-safe.
+// Builds the reply for an evaluated request from the engine's verdict, in the words of policy/verdict_text.h (the
+// same as `pipeguard scan`'s): denial message (policy::DenialSummary, then each denial's policy::FindingLine and how
+// to fix), warnings for audit-mode, waived and non-blocking findings ("pipeguard <disposition>: <finding line>"),
+// audit annotations (decision, governed, mode, mode-source, violations, rules, profiles, break-glass-ticket). Pure
+// and thread-safe.
 AdmissionReply ReplyFromVerdict(const AdmissionRequest& request, const policy::Verdict& verdict);
 
 // The /validate handler: evaluates CREATE and UPDATE with `engine` against `context.Current()`; replies

@@ -1,0 +1,106 @@
+// One object through two entrances, `pipeguard scan` and the webhook's /validate handler (fed by
+// `pipeguard admission-review`), under the examples' configuration and context: the same verdict reads the same in
+// both (policy/verdict_text.h), down to why a break-glass request was refused and where the mode came from.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_test_support.h"
+#include "pipeguard/policy/engine.h"
+#include "pipeguard/webhook/audit_log.h"
+#include "pipeguard/webhook/file_context_provider.h"
+#include "pipeguard/webhook/handlers.h"
+
+namespace pipeguard::cli {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using namespace ::pipeguard::cli::testing;
+
+struct WebhookOutcome {
+  webhook::AdmissionReply reply;
+  json audit_line;
+};
+
+// The webhook's reply to the first object of `file`, requested by `user`, and its audit line.
+WebhookOutcome AdmitThroughWebhook(const std::string& file, const std::string& user) {
+  const CommandOutput review = RunInProcess({"admission-review", "--user", user, file});
+  EXPECT_EQ(review.exit_code, 0) << review.err;
+  auto request = webhook::ParseAdmissionReview(review.out.substr(0, review.out.find('\n')));
+  EXPECT_TRUE(request.ok()) << request.status().message();
+  if (!request.ok()) return {};
+  auto context = webhook::FileContextProvider::Create({kConfig, {kContext}, {}});
+  EXPECT_TRUE(context.ok()) << context.status().message();
+  if (!context.ok()) return {};
+  const policy::Engine engine;
+  const webhook::AdmissionHandler handler =
+      webhook::MakeValidatingHandler(engine, **context, [] { return static_cast<std::int64_t>(kNow); });
+  WebhookOutcome outcome{handler(*request), {}};
+  outcome.audit_line =
+      json::parse(webhook::FormatAuditLine(*request, outcome.reply, "validate", 1.0, std::chrono::system_clock::now()));
+  return outcome;
+}
+
+CommandOutput Scan(const std::string& file, const std::string& user, const std::string& format) {
+  return RunInProcess({"scan", "--config", kConfig, "--profiles", kContext, "--user", user, "-o", format, file});
+}
+
+TEST(Entrances, ARefusedBreakGlassRequestGivesTheSameReasonInTheWebhookWarningAndTheScanReport) {
+  const std::string file = kExamples + "/bad/break-glass-misuse.yaml";
+  const WebhookOutcome webhook = AdmitThroughWebhook(file, "mallory@ledgerline.example");
+  EXPECT_FALSE(webhook.reply.allowed);
+  const std::string prefix = "pipeguard warning: ";
+  std::string finding;  // the warning without its prefix: policy::FindingLine of the break-glass finding
+  for (const auto& warning : webhook.reply.warnings) {
+    if (warning.starts_with(prefix + "break-glass at ")) finding = warning.substr(prefix.size());
+  }
+  ASSERT_FALSE(finding.empty()) << ::testing::PrintToString(webhook.reply.warnings);
+  // Why, not only where: the example's expiry (2099) is beyond breakGlass.maxDuration.
+  EXPECT_THAT(finding, HasSubstr(": break-glass not honoured: the expiry is more than 168h ahead"));
+
+  const CommandOutput text = Scan(file, "mallory@ledgerline.example", "text");
+  EXPECT_EQ(text.exit_code, 1) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("[warn] " + finding + " (low)"));
+
+  // The JSON report carries the same message, unabridged.
+  const CommandOutput json_out = Scan(file, "mallory@ledgerline.example", "json");
+  const json report = json::parse(json_out.out);
+  bool found = false;
+  for (const auto& v : report["results"][0]["violations"]) {
+    if (v["rule"] != "break-glass") continue;
+    found = true;
+    EXPECT_EQ(
+        v["rule"].get<std::string>() + " at " + v["path"].get<std::string>() + ": " + v["message"].get<std::string>(),
+        finding);
+    EXPECT_EQ(v["disposition"], "warn");
+  }
+  EXPECT_TRUE(found) << json_out.out;
+
+  // And the denial itself reads the same: the webhook's summary is the scan report's.
+  const std::string summary = webhook.reply.message.substr(0, webhook.reply.message.find('\n'));
+  const std::string after_colon = summary.substr(summary.find(": ") + 2);
+  EXPECT_THAT(after_colon, HasSubstr("1 violation (mode enforce from "));
+  EXPECT_THAT(text.out, HasSubstr("  " + after_colon + "\n"));
+}
+
+TEST(Entrances, BothRecordWhereTheModeCameFrom) {
+  const std::string file = kExamples + "/good/sandbox-audit-warning.yaml";
+  const WebhookOutcome webhook = AdmitThroughWebhook(file, "jane@ledgerline.example");
+  EXPECT_TRUE(webhook.reply.allowed);
+  ASSERT_EQ(webhook.reply.audit_annotations.count("mode-source"), 1u);
+  const std::string source = webhook.reply.audit_annotations.at("mode-source");
+  EXPECT_THAT(source, ::testing::StartsWith("namespace "));
+  EXPECT_EQ(webhook.reply.audit_annotations.at("mode"), "audit");
+  EXPECT_EQ(webhook.audit_line["mode"], "audit");
+  EXPECT_EQ(webhook.audit_line["mode_source"], source);
+
+  const json report = json::parse(Scan(file, "jane@ledgerline.example", "json").out);
+  EXPECT_EQ(report["results"][0]["mode"], "audit");
+  EXPECT_EQ(report["results"][0]["modeSource"], source);
+  EXPECT_THAT(Scan(file, "jane@ledgerline.example", "text").out, HasSubstr("(mode audit from " + source));
+}
+
+}  // namespace
+}  // namespace pipeguard::cli

@@ -1,0 +1,59 @@
+#include "pipeguard/http/client.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+namespace pipeguard::http {
+
+StatusOr<TrustStore> LoadTrustStore(const std::string& ca_file, const std::string& where) {
+  TrustStore store(X509_STORE_new(), X509_STORE_free);
+  if (!store || X509_STORE_set_default_paths(store.get()) != 1) {
+    return Status::Internal("cannot create a certificate store for " + where);
+  }
+  if (!ca_file.empty() && X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument(where + " " + ca_file +
+                                   ": cannot be read or holds no PEM certificate (a CA bundle in PEM is expected)");
+  }
+  return store;
+}
+
+void ApplyTlsPolicy(httplib::Client& client, const TlsPolicy& policy) {
+  SSL_CTX* ctx = client.ssl_context();
+  if (ctx == nullptr) return;  // plain HTTP
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (policy.trust) {
+    X509_STORE_up_ref(policy.trust.get());  // the client's SSL_CTX takes one reference
+    client.set_ca_cert_store(policy.trust.get());
+  }
+  // httplib verifies the chain and the host name after the handshake when this is on (with the system roots when
+  // no store was set), and reports a failure as Error::SSLServerVerification.
+  client.enable_server_certificate_verification(policy.verify_peer);
+}
+
+std::unique_ptr<httplib::Client> NewClient(const Url& url, const TlsPolicy& tls) {
+  auto client = std::make_unique<httplib::Client>(url.Origin());
+  ApplyTlsPolicy(*client, tls);
+  client->set_keep_alive(true);
+  client->set_tcp_nodelay(true);
+  client->set_follow_location(false);
+  client->set_url_encode(false);
+  return client;
+}
+
+std::unique_ptr<httplib::Client> ConnectionPool::TakeIdle(const std::string& origin) {
+  std::lock_guard lock(mu_);
+  auto it = idle_.find(origin);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  std::unique_ptr<httplib::Client> client = std::move(it->second.back());
+  it->second.pop_back();
+  return client;
+}
+
+void ConnectionPool::GiveBack(const std::string& origin, std::unique_ptr<httplib::Client> client) {
+  std::lock_guard lock(mu_);
+  auto& idle = idle_[origin];
+  if (idle.size() < max_idle_per_origin_) idle.push_back(std::move(client));
+}
+
+}  // namespace pipeguard::http

@@ -94,5 +94,16 @@ TEST(HttplibAwsHttpClient, AConnectionTheServerClosedWhileIdleIsReplaced) {
   EXPECT_EQ(server.Connections(), 2u);
 }
 
+TEST(HttplibAwsHttpClient, AnUnreadableCaBundleIsAnErrorNamingTheFile) {
+  LoopbackServer server(/*keep_alive_seconds=*/30);
+  auto client = MakeHttplibAwsHttpClient({.ca_file = "/nonexistent/aws-ca.pem"});
+  auto response = client->Send(server.endpoint(), Post("x"), 5s);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().status_code, StatusCode::kInvalidArgument);
+  EXPECT_FALSE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("/nonexistent/aws-ca.pem"), std::string::npos) << response.error().message;
+  EXPECT_EQ(server.Connections(), 0u);
+}
+
 }  // namespace
 }  // namespace pipeguard::aws

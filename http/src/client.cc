@@ -18,10 +18,12 @@ StatusOr<TrustStore> LoadTrustStore(const std::string& ca_file, const std::strin
   return store;
 }
 
+void SetMinimumTlsVersion(SSL_CTX* ctx) { SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
+
 void ApplyTlsPolicy(httplib::Client& client, const TlsPolicy& policy) {
   SSL_CTX* ctx = client.ssl_context();
   if (ctx == nullptr) return;  // plain HTTP
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SetMinimumTlsVersion(ctx);
   if (policy.trust) {
     X509_STORE_up_ref(policy.trust.get());  // the client's SSL_CTX takes one reference
     client.set_ca_cert_store(policy.trust.get());
@@ -34,26 +36,8 @@ void ApplyTlsPolicy(httplib::Client& client, const TlsPolicy& policy) {
 std::unique_ptr<httplib::Client> NewClient(const Url& url, const TlsPolicy& tls) {
   auto client = std::make_unique<httplib::Client>(url.Origin());
   ApplyTlsPolicy(*client, tls);
-  client->set_keep_alive(true);
-  client->set_tcp_nodelay(true);
-  client->set_follow_location(false);
-  client->set_url_encode(false);
+  SetConnectionDefaults(*client);
   return client;
-}
-
-std::unique_ptr<httplib::Client> ConnectionPool::TakeIdle(const std::string& origin) {
-  std::lock_guard lock(mu_);
-  auto it = idle_.find(origin);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  std::unique_ptr<httplib::Client> client = std::move(it->second.back());
-  it->second.pop_back();
-  return client;
-}
-
-void ConnectionPool::GiveBack(const std::string& origin, std::unique_ptr<httplib::Client> client) {
-  std::lock_guard lock(mu_);
-  auto& idle = idle_[origin];
-  if (idle.size() < max_idle_per_origin_) idle.push_back(std::move(client));
 }
 
 }  // namespace pipeguard::http

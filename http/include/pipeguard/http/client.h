@@ -7,7 +7,8 @@
 //     are verified against TlsPolicy::trust (null: the system's default trust store) unless the caller explicitly
 //     set verify_peer = false (configured insecure). A trust store from LoadTrustStore holds the system roots plus
 //     the configured CA bundle.
-//   - NewClient: keep-alive on, TCP_NODELAY on (httplib writes headers and body separately: without it the body
+//   - NewClient (SetConnectionDefaults): keep-alive on, TCP_NODELAY on (httplib writes headers and body separately:
+//   without it the body
 //     waits for the server's delayed ACK on a reused connection), redirects never followed by httplib (callers
 //     decide, so credentials are not forwarded), request targets sent byte-exact (callers encode them).
 //   - ConnectionPool: idle connections per origin, at most max_idle_per_origin each; a connection goes back only
@@ -46,19 +47,46 @@ void ApplyTlsPolicy(httplib::Client& client, const TlsPolicy& policy);
 // A client for url's origin with the policy above. Plain-HTTP URLs get no TLS (the caller decided to allow them).
 std::unique_ptr<httplib::Client> NewClient(const Url& url, const TlsPolicy& tls);
 
-class ConnectionPool {
+// The settings every connection gets, whatever its class (httplib::Client, or httplib::SSLClient where a client
+// certificate is needed): keep-alive, TCP_NODELAY, no redirect following, byte-exact targets.
+template <typename HttplibClient>
+void SetConnectionDefaults(HttplibClient& client) {
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
+  client.set_follow_location(false);
+  client.set_url_encode(false);
+}
+
+// The protocol half of the TLS policy (TLS 1.2 minimum), for clients that verify peers themselves.
+void SetMinimumTlsVersion(SSL_CTX* ctx);
+
+template <typename HttplibClient>
+class BasicConnectionPool {
  public:
-  explicit ConnectionPool(size_t max_idle_per_origin) : max_idle_per_origin_(max_idle_per_origin) {}
+  explicit BasicConnectionPool(size_t max_idle_per_origin) : max_idle_per_origin_(max_idle_per_origin) {}
 
   // An idle client for `origin` (Url::Origin()), or nullptr when there is none.
-  std::unique_ptr<httplib::Client> TakeIdle(const std::string& origin);
+  std::unique_ptr<HttplibClient> TakeIdle(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(origin);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    std::unique_ptr<HttplibClient> client = std::move(it->second.back());
+    it->second.pop_back();
+    return client;
+  }
   // Keeps `client` for reuse unless `origin` already has max_idle_per_origin idle clients.
-  void GiveBack(const std::string& origin, std::unique_ptr<httplib::Client> client);
+  void GiveBack(const std::string& origin, std::unique_ptr<HttplibClient> client) {
+    std::lock_guard lock(mu_);
+    auto& idle = idle_[origin];
+    if (idle.size() < max_idle_per_origin_) idle.push_back(std::move(client));
+  }
 
  private:
   const size_t max_idle_per_origin_;
   std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;  // by origin
+  std::map<std::string, std::vector<std::unique_ptr<HttplibClient>>> idle_;  // by origin
 };
+
+using ConnectionPool = BasicConnectionPool<httplib::Client>;
 
 }  // namespace pipeguard::http

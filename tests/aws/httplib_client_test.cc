@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "../http/loopback.h"
 #include "pipeguard/aws/http.h"
 
 namespace pipeguard::aws {
@@ -26,9 +27,7 @@ class LoopbackServer {
       if (req.has_param("slow")) std::this_thread::sleep_for(200ms);
       res.set_content("<ok>" + req.body + "</ok>", "text/xml");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    port_ = http::testing::ServeOnLoopback(server_, thread_);
   }
   ~LoopbackServer() {
     server_.stop();

@@ -17,6 +17,8 @@
 #include <set>
 #include <thread>
 
+#include "loopback.h"
+
 namespace pipeguard::http {
 namespace {
 
@@ -77,9 +79,7 @@ class TlsServer {
       : server_(Certificate().cert.get(), Certificate().key.get()) {
     if (restrict) restrict(server_.ssl_context());
     server_.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("hello", "text/plain"); });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    port_ = testing::ServeOnLoopback(server_, thread_);
   }
   ~TlsServer() {
     server_.stop();
@@ -187,9 +187,8 @@ TEST(NewClient, KeepsTheConnectionAliveAcrossRequests) {
     ports.insert(req.remote_port);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread thread([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(1ms);
+  std::thread thread;
+  const int port = testing::ServeOnLoopback(server, thread);
   auto client = NewClient(Url::Parse("http://127.0.0.1:" + std::to_string(port)).value(), TlsPolicy{});
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(Get(*client));
   client.reset();  // closes the connection, so that stop() need not wait for the server's keep-alive timeout

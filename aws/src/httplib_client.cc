@@ -50,33 +50,22 @@ class HttplibAwsHttpClient : public AwsHttpClient {
     }
     for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
     req.body = request.body;
-    std::string body;
-    std::size_t received = 0;
-    bool too_large = false;
-    const std::size_t limit = options_.max_response_bytes;
-    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
-      received += len;
-      if (received > limit) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, len);
-      return true;
-    };
+    http::CappedBody body(options_.max_response_bytes);
+    req.content_receiver = body.Receiver();
 
     auto result = client->send(req);
-    if (!result && !too_large && reused) {
+    if (!result && !body.over_limit() && reused) {
       // The server may have closed the idle connection just as we reused it: once more on a fresh one. (The same
       // as the caller's retry of a connection error, which is retryable, minus the backoff.)
-      body.clear();
-      received = 0;
+      body.Clear();
       client = http::NewClient(url, tls_);
       set_timeouts(*client);
       result = client->send(req);
     }
-    if (too_large) {
-      return LocalError(errc::kBadResponse, StatusCode::kInternal,
-                        "response from " + endpoint.Origin() + " is larger than " + std::to_string(limit) + " bytes");
+    if (body.over_limit()) {
+      return LocalError(
+          errc::kBadResponse, StatusCode::kInternal,
+          "response from " + endpoint.Origin() + " is larger than " + std::to_string(body.limit()) + " bytes");
     }
     if (!result) {
       return LocalError(errc::kConnectionError, StatusCode::kUnavailable,
@@ -86,7 +75,7 @@ class HttplibAwsHttpClient : public AwsHttpClient {
     HttpResponse out;
     out.status = result->status;
     for (const auto& [k, v] : result->headers) out.headers.emplace_back(k, v);
-    out.body = std::move(body);
+    out.body = std::move(body.text());
     pool_.GiveBack(origin, std::move(client));  // only after a complete response
     return out;
   }

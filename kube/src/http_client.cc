@@ -348,31 +348,25 @@ class HttpKubeClient final : public KubeClient {
       req.body = body;
     }
     RawResponse out;
-    bool too_large = false;
+    http::CappedBody response_body(options_.max_response_bytes);
     req.response_handler = [&](const httplib::Response& r) {
       out.status = r.status;
       return true;
     };
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      if (out.body.size() + n > options_.max_response_bytes) {
-        too_large = true;
-        return false;
-      }
-      out.body.append(data, n);
-      return true;
-    };
+    req.content_receiver = response_body.Receiver();
     auto conn = Acquire();
     if (!conn) return MakeApiError(ErrorReason::kUnavailable, 0, context, "could not set up TLS");
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     tls_verify_error.clear();
     const bool sent = conn->send(req, res, error);
-    if (too_large) {
+    if (response_body.over_limit()) {
       return MakeApiError(ErrorReason::kInvalidResponse, out.status, context,
                           "response larger than " + std::to_string(options_.max_response_bytes) + " bytes");
     }
     if (!sent || error != httplib::Error::Success) return TransportError(error, context);  // conn dropped
     Release(std::move(conn));
+    out.body = std::move(response_body.text());
     if (out.status < 200 || out.status >= 300) return StatusFromHttpResponse(out.status, out.body, context);
     return out;
   }

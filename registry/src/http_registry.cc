@@ -474,8 +474,10 @@ class HttpRegistry::Impl {
     HttpResult out;
     enum class Abort { kNone, kTooLarge, kDeadline, kErrorBodyCut } abort = Abort::kNone;
     bool success_status = false;
+    http::CappedBody body(body_limit);
     req.response_handler = [&](const httplib::Response& res) {
       success_status = res.status >= 200 && res.status < 300;
+      body.set_limit(success_status ? body_limit : kMaxErrorBodyBytes);
       if (success_status && res.has_header("Content-Length")) {
         std::string length = res.get_header_value("Content-Length");
         if (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > body_limit) {
@@ -490,12 +492,10 @@ class HttpRegistry::Impl {
         abort = Abort::kDeadline;
         return false;
       }
-      size_t limit = success_status ? body_limit : kMaxErrorBodyBytes;
-      if (out.body.size() + len > limit) {
+      if (!body.Append(data, len)) {
         abort = success_status ? Abort::kTooLarge : Abort::kErrorBodyCut;
         return false;
       }
-      out.body.append(data, len);
       return true;
     };
 
@@ -538,6 +538,7 @@ class HttpRegistry::Impl {
     }
     *clean = ok;
     out.status = res.status;
+    out.body = std::move(body.text());
     out.headers = std::move(res.headers);
     return out;
   }

@@ -210,5 +210,21 @@ TEST(ConnectionPool, KeepsAtMostTheBoundPerOrigin) {
   EXPECT_EQ(pool.TakeIdle(b), nullptr);
 }
 
+TEST(CappedBody, StopsAtTheFirstChunkPastTheCap) {
+  CappedBody body(/*limit=*/5);
+  EXPECT_TRUE(body.Append("abc", 3));
+  EXPECT_TRUE(body.Append("de", 2));  // exactly the cap
+  EXPECT_FALSE(body.over_limit());
+  EXPECT_FALSE(body.Append("f", 1));
+  EXPECT_TRUE(body.over_limit());
+  EXPECT_EQ(body.text(), "abcde");  // the refused chunk is not kept
+  body.Clear();
+  EXPECT_FALSE(body.over_limit());
+  body.set_limit(2);
+  auto receiver = body.Receiver();
+  EXPECT_FALSE(receiver("xyz", 3, 0, 0));
+  EXPECT_TRUE(body.text().empty());
+}
+
 }  // namespace
 }  // namespace pipeguard::http

@@ -11,6 +11,7 @@
 //   without it the body
 //     waits for the server's delayed ACK on a reused connection), redirects never followed by httplib (callers
 //     decide, so credentials are not forwarded), request targets sent byte-exact (callers encode them).
+//   - CappedBody: the one size cap on response bodies, enforced while reading.
 //   - ConnectionPool: idle connections per origin, at most max_idle_per_origin each; a connection goes back only
 //     after a complete response, when it is between requests. Thread-safe.
 #pragma once
@@ -18,7 +19,9 @@
 #include <httplib.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +62,40 @@ void SetConnectionDefaults(HttplibClient& client) {
 
 // The protocol half of the TLS policy (TLS 1.2 minimum), for clients that verify peers themselves.
 void SetMinimumTlsVersion(SSL_CTX* ctx);
+
+// A response body read into memory up to a cap: Append refuses (and over_limit() turns true) the first chunk that
+// would pass it, so that the caller stops the read and an oversized body is never buffered.
+class CappedBody {
+ public:
+  explicit CappedBody(size_t limit) : limit_(limit) {}
+
+  // The content receiver for an httplib::Request that appends here.
+  httplib::ContentReceiverWithProgress Receiver() {
+    return [this](const char* data, size_t len, uint64_t, uint64_t) { return Append(data, len); };
+  }
+  bool Append(const char* data, size_t len) {
+    if (len > limit_ - std::min(limit_, text_.size())) {
+      over_limit_ = true;
+      return false;
+    }
+    text_.append(data, len);
+    return true;
+  }
+  void set_limit(size_t limit) { limit_ = limit; }
+  size_t limit() const { return limit_; }
+  bool over_limit() const { return over_limit_; }
+  std::string& text() { return text_; }
+  // Empties the body for another attempt of the request.
+  void Clear() {
+    text_.clear();
+    over_limit_ = false;
+  }
+
+ private:
+  size_t limit_;
+  bool over_limit_ = false;
+  std::string text_;
+};
 
 template <typename HttplibClient>
 class BasicConnectionPool {

@@ -65,23 +65,7 @@ std::string Endpoint::HostHeader() const { return ToUrl(*this).Authority(); }
 
 std::string Endpoint::Origin() const { return ToUrl(*this).Origin(); }
 
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string UriEncode(std::string_view s, bool keep_slash) { return http::PercentEncode(s, keep_slash ? "/" : ""); }
 
 std::string UriDecode(std::string_view s, bool plus_is_space) {
   std::string out;

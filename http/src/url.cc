@@ -21,6 +21,22 @@ bool IsHostNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c))
 
 }  // namespace
 
+std::string PercentEncode(std::string_view s, std::string_view also_raw) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~' || also_raw.find(ch) != std::string_view::npos) {
+      out.push_back(ch);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
 std::string RedactUrl(std::string_view text) {
   std::string redacted(text);
   size_t start = redacted.find("://");

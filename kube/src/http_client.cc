@@ -64,7 +64,7 @@ std::string Query(std::initializer_list<std::pair<const char*, std::string>> par
     q += q.empty() ? "?" : "&";
     q += key;
     q += "=";
-    q += UrlEncode(value);
+    q += http::PercentEncode(value);
   }
   return q;
 }

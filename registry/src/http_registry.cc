@@ -123,15 +123,6 @@ using http::Url;
 // original held a raw reserved character (e.g. a literal '+') is sent percent-encoded instead: equivalent for
 // servers that decode, but not byte-exact. See the report on the redirect test.
 std::string ReencodeDecodedUrl(std::string_view decoded) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  auto encode = [](std::string& out, unsigned char c, std::string_view also_raw) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        also_raw.find(static_cast<char>(c)) != std::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  };
   std::string out;
   size_t scheme_end = decoded.find("://");
   size_t path_start = 0;
@@ -146,7 +137,7 @@ std::string ReencodeDecodedUrl(std::string_view decoded) {
   out.append(decoded.substr(0, path_start));  // scheme://authority, never percent-encoded
   std::string_view rest = decoded.substr(path_start);
   size_t query = rest.find('?');
-  for (unsigned char c : rest.substr(0, query)) encode(out, c, "/!$&'()*+,;=:@");
+  out += http::PercentEncode(rest.substr(0, query), "/!$&'()*+,;=:@");
   if (query == std::string_view::npos) return out;
   out.push_back('?');
   std::string_view q = rest.substr(query + 1);
@@ -154,11 +145,8 @@ std::string ReencodeDecodedUrl(std::string_view decoded) {
     size_t amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     size_t eq = pair.find('=');
-    for (unsigned char c : pair.substr(0, eq)) encode(out, c, "");
-    if (eq != std::string_view::npos) {
-      out.push_back('=');
-      for (unsigned char c : pair.substr(eq + 1)) encode(out, c, "");
-    }
+    out += http::PercentEncode(pair.substr(0, eq));
+    if (eq != std::string_view::npos) out += "=" + http::PercentEncode(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     out.push_back('&');
     q = q.substr(amp + 1);
@@ -214,19 +202,6 @@ std::string NextLink(const httplib::Headers& headers) {
     }
   }
   return "";
-}
-
-std::string UrlEncodeQueryValue(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return out;
 }
 
 // System CAs plus `ca_file` (when given).
@@ -623,8 +598,8 @@ class HttpRegistry::Impl {
                                       realm->Display() + "; refusing to send credentials without TLS");
     }
     std::string target = realm->target + (realm->target.find('?') == std::string::npos ? "?" : "&");
-    target += "service=" + UrlEncodeQueryValue(challenge.Param("service"));
-    for (const auto& scope : scopes) target += "&scope=" + UrlEncodeQueryValue(scope);
+    target += "service=" + http::PercentEncode(challenge.Param("service"));
+    for (const auto& scope : scopes) target += "&scope=" + http::PercentEncode(scope);
     Url url = *realm;
     url.target = std::move(target);
 

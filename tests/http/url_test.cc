@@ -101,6 +101,14 @@ TEST(Url, NeverShowsCredentials) {
   EXPECT_EQ(RedactUrl(std::string(300, 'a')).size(), 203u);
 }
 
+TEST(PercentEncode, KeepsUnreservedAndTheAskedForCharacters) {
+  EXPECT_EQ(PercentEncode("app in (a,b)"), "app%20in%20%28a%2Cb%29");
+  EXPECT_EQ(PercentEncode("a b+c/d~e_f.g-h*"), "a%20b%2Bc%2Fd~e_f.g-h%2A");
+  EXPECT_EQ(PercentEncode("/a b/", "/"), "/a%20b/");
+  EXPECT_EQ(PercentEncode("\xE1\x88\xB4"), "%E1%88%B4");
+  EXPECT_EQ(PercentEncode("repository:x/y:pull"), "repository%3Ax%2Fy%3Apull");
+}
+
 TEST(Url, DisplayLeavesOutPathAndQuery) {
   auto url = Url::Parse("https://bucket.s3.amazonaws.com/blob?X-Amz-Signature=abc123");
   ASSERT_TRUE(url.ok());

@@ -33,6 +33,11 @@ struct Url {
   std::string Display() const;
 };
 
+// Percent-encodes `s` the RFC 3986 way: unreserved characters (A-Z a-z 0-9 - . _ ~) and those in `also_raw`
+// stay, every other byte becomes %XX with upper-case hex. (SigV4, Kubernetes query values and registry token
+// requests all want exactly this.)
+std::string PercentEncode(std::string_view s, std::string_view also_raw = "");
+
 // `text` fit for an error message: user information replaced by "***", at most 200 printable ASCII characters.
 std::string RedactUrl(std::string_view text);
 

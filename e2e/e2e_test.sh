@@ -606,8 +606,57 @@ PY
 fi
 row_end "$outcome"
 
+# --- evidence report -------------------------------------------------------------------------------------------------------
+row_begin "pipeguard report on this run" "every denial and waiver in the audit log, every drift and tamper record"
+build_dir=${PIPEGUARD_BUILD_DIR:-$repo/build}
+[[ $build_dir == /* ]] || build_dir=$repo/$build_dir
+"$KUBECTL" get pipelinesecurityprofiles -A -o json >"$tmp/profiles.json"
+if "$build_dir/cli/pipeguard" report --audit-log "$WEBHOOK_AUDIT_LOG" --audit-log "$OPERATOR_LOG" \
+  --profiles "$tmp/profiles.json" -o json >"$tmp/evidence.json" 2>"$tmp/evidence.err"; then
+  # Counted independently from the raw logs: what the run caused must all be in the report.
+  counts=$(python3 - "$WEBHOOK_AUDIT_LOG" "$OPERATOR_LOG" "$tmp/evidence.json" <<'PY'
+import json, sys
+denied = waived = drift = tamper = 0
+for path in sys.argv[1:3]:
+    for line in open(path, errors="replace"):
+        brace = line.find("{")
+        if brace < 0:
+            continue
+        try:
+            r = json.loads(line[brace:])
+        except ValueError:
+            continue
+        if isinstance(r, dict) and isinstance(r.get("msg"), str) and "log" not in r:
+            try:
+                r = json.loads(r["msg"])
+            except ValueError:
+                continue
+        if not isinstance(r, dict):
+            continue
+        if r.get("log") == "audit":
+            denied += r.get("decision") == "denied"
+            waived += r.get("decision") != "denied" and bool(r.get("break_glass_ticket"))
+        drift += r.get("audit") == "drift_reverted"
+        tamper += r.get("audit") == "webhook_configuration_tampered"
+e = json.load(open(sys.argv[3]))
+print(f"{denied} {waived} {drift} {tamper}|{len(e['denials'])} {len(e['breakGlassWaivers'])} "
+      f"{len(e['driftReverted'])} {len(e['tamperRestored'])}|{len(e['profiles'])}")
+PY
+  )
+  check_eq "report lists every denial, waiver, drift revert and tamper restore (logs | report)" \
+    "${counts%%|*}" "$(cut -d'|' -f2 <<<"$counts")"
+  check "the run's denials are in it" test "$(cut -d' ' -f1 <<<"$counts")" -gt 0
+  check "every stored profile is in it" test "${counts##*|}" = "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$tmp/profiles.json")"
+  "$build_dir/cli/pipeguard" report --audit-log "$WEBHOOK_AUDIT_LOG" --audit-log "$OPERATOR_LOG" >>"$all_output" 2>&1
+  outcome="report: ${counts%%|*} (denials waivers drift tamper)"
+else
+  e2e_fail "pipeguard report runs on this run's logs" "$(cat "$tmp/evidence.err")"
+  outcome="report failed"
+fi
+row_end "$outcome"
+
 # --- secrets never echoed ------------------------------------------------------------------------------------------------
-row_begin "secret values never echoed" "absent from kubectl output, webhook audit log and webhook log"
+row_begin "secret values never echoed" "absent from kubectl output, the evidence report, webhook audit log and webhook log"
 leaks=0
 for value in "${all_secrets[@]}"; do
   for f in "$all_output" "$WEBHOOK_AUDIT_LOG" "$WEBHOOK_LOG"; do

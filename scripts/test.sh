@@ -25,23 +25,8 @@ jobs=${PIPEGUARD_JOBS:-$(nproc)}
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 # Each step's wall time is printed when the next one starts, and all of them at the end (a cold machine must stay
 # well inside CI's 90 minutes).
-stage_names=() stage_seconds=() stage_started=$SECONDS
-end_stage() {
-  if ((${#stage_names[@]} > ${#stage_seconds[@]})); then
-    stage_seconds+=($((SECONDS - stage_started)))
-    printf '    (%d s)\n' "${stage_seconds[-1]}"
-  fi
-}
-step() {
-  end_stage
-  stage_names+=("$*") stage_started=$SECONDS
-  printf '\n==> %s\n' "$*"
-}
-print_stage_times() {
-  end_stage
-  printf '\nstage times (total %d s):\n' "$SECONDS"
-  for i in "${!stage_seconds[@]}"; do printf '  %6d s  %s\n' "${stage_seconds[$i]}" "${stage_names[$i]:0:100}"; done
-}
+# shellcheck source=lib/stages.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/stages.sh"
 
 step "dependencies"
 bash scripts/install-deps.sh

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "flag_reader.h"
 #include "pipeguard/cli/output.h"
 #include "pipeguard/cli/scan.h"
 #include "pipeguard/cli/verify_image.h"
@@ -18,11 +19,16 @@ namespace {
 // The subcommand table. Add a row to add a subcommand.
 constexpr Command kCommands[] = {
     {"scan",
-     "scan [--config FILE] [--guardrails-config FILE] [--profiles PATH]... [-o text|json|sarif|junit] [--user NAME] "
+     "scan [--config FILE] [--guardrails-config FILE] [--profiles PATH]... [-o text|json|sarif|junit|policyreport] "
+     "[--user NAME] "
      "[--group NAME]... PATH|- ...",
      "evaluate manifests offline with the admission policy (the CI gate)", RunScanCommand},
     {"admission-review", "admission-review [--operation CREATE|UPDATE] [--user NAME] [--group NAME]... PATH|- ...",
      "wrap manifests into admission.k8s.io/v1 AdmissionReview requests (one JSON per line)", RunAdmissionReviewCommand},
+    {"report",
+     "report [--audit-log FILE]... [--events FILE] [--policy-reports PATH]... [--profiles PATH]... [--since TIME] "
+     "[--until TIME] [-o markdown|json]",
+     "evidence for an auditor: denials, waivers, tamper and drift, mapped to SOC 2 and PCI DSS", RunReportCommand},
     {"verify-image", "verify-image [--config FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] IMAGE",
      "verify an image's cosign signature in its registry (exit 0 verified, 1 not)", RunVerifyImageCommand},
     {"version", "version", "print the version", RunVersionCommand},
@@ -45,7 +51,8 @@ Flags:
                       platform guardrails for PipelineSecurityProfiles (rule profile-guardrail), as the webhook's
                       flag: the operator's configuration file (its guardrails: key) or a bare guardrails document
   --profiles PATH     file or directory with context objects (repeatable)
-  -o, --output FMT    text (default), json, sarif (SARIF 2.1.0) or junit (JUnit XML)
+  -o, --output FMT    text (default), json, sarif (SARIF 2.1.0), junit (JUnit XML) or policyreport
+                      (wgpolicyk8s.io/v1alpha2 PolicyReports as a List for kubectl apply)
   --user NAME         requesting user, for break-glass annotations (default: none)
   --group NAME        requesting user's group (repeatable)
   -h, --help          show this help
@@ -73,76 +80,6 @@ int UsageError(CommandIo& io, std::string_view command, const std::string& messa
   return kExitUsage;
 }
 
-// A minimal flag reader: "--flag value", "--flag=value", "-o value"; "--" ends the flags; "-" is an argument.
-class FlagReader {
- public:
-  explicit FlagReader(const std::vector<std::string>& args) : args_(args) {}
-
-  bool Done() const { return index_ >= args_.size(); }
-
-  // The next argument, when it is a flag named one of `names` (e.g. {"--output", "-o"}); sets value_ or error_.
-  bool Take(std::initializer_list<std::string_view> names) {
-    if (Done() || end_of_flags_) return false;
-    const std::string& arg = args_[index_];
-    for (std::string_view name : names) {
-      if (arg == name) {
-        if (index_ + 1 >= args_.size()) {
-          error_ = std::string(name) + " needs a value";
-          return false;
-        }
-        value_ = args_[index_ + 1];
-        index_ += 2;
-        return true;
-      }
-      if (name.starts_with("--") && arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 &&
-          arg[name.size()] == '=') {
-        value_ = arg.substr(name.size() + 1);
-        ++index_;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  bool TakeSwitch(std::initializer_list<std::string_view> names) {
-    if (Done() || end_of_flags_) return false;
-    for (std::string_view name : names) {
-      if (args_[index_] == name) {
-        ++index_;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // Consumes a positional argument, or reports an unknown flag.
-  bool TakePositional(std::vector<std::string>& out) {
-    const std::string& arg = args_[index_];
-    if (!end_of_flags_ && arg == "--") {
-      end_of_flags_ = true;
-      ++index_;
-      return true;
-    }
-    if (!end_of_flags_ && arg.size() > 1 && arg[0] == '-') {
-      error_ = "unknown flag " + arg;
-      return false;
-    }
-    out.push_back(arg);
-    ++index_;
-    return true;
-  }
-
-  const std::string& value() const { return value_; }
-  const std::string& error() const { return error_; }
-
- private:
-  const std::vector<std::string>& args_;
-  size_t index_ = 0;
-  bool end_of_flags_ = false;
-  std::string value_;
-  std::string error_;
-};
-
 const Command* FindCommand(std::string_view name) {
   for (const auto& c : kCommands) {
     if (c.name == name) return &c;
@@ -155,6 +92,7 @@ void PrintCommandHelp(const Command& command, std::ostream& out) {
   if (command.name == "scan") out << kScanHelp;
   if (command.name == "admission-review") out << kAdmissionReviewHelp;
   if (command.name == "verify-image") out << VerifyImageHelp();
+  if (command.name == "report") out << ReportHelp();
 }
 
 void PrintOverview(std::ostream& out) {
@@ -206,8 +144,9 @@ int RunScanCommand(const std::vector<std::string>& args, CommandIo& io) {
     } else if (flags.Take({"--output", "-o"})) {
       format = ParseOutputFormat(flags.value());
       if (!format)
-        return UsageError(io, "scan",
-                          "unknown output format \"" + flags.value() + "\" (use text, json, sarif or junit)");
+        return UsageError(
+            io, "scan",
+            "unknown output format \"" + flags.value() + "\" (use text, json, sarif, junit or policyreport)");
     } else if (flags.Take({"--user"})) {
       options.username = flags.value();
     } else if (flags.Take({"--group"})) {

@@ -14,6 +14,7 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "text") return OutputFormat::kText;
   if (name == "json") return OutputFormat::kJson;
   if (name == "sarif") return OutputFormat::kSarif;
+  if (name == "policyreport") return OutputFormat::kPolicyReport;
   if (name == "junit") return OutputFormat::kJunit;
   return std::nullopt;
 }
@@ -58,6 +59,8 @@ std::string Render(const ScanReport& report, OutputFormat format, bool color) {
       return internal::DumpJson(RenderSarif(report));
     case OutputFormat::kJunit:
       return RenderJunit(report);
+    case OutputFormat::kPolicyReport:
+      return internal::DumpJson(RenderPolicyReports(report));
   }
   return "";
 }

@@ -187,6 +187,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   const policy::ImagesConfig images_config = config.images;
 
   ScanReport report;
+  report.evaluated_at_unix_seconds = options.now_unix_seconds;
   std::vector<manifest::Document> profile_documents, documents;
   for (const auto& path : options.profile_paths) {
     auto loaded = LoadInput(path, standard_input, options.limits, report);

@@ -3,11 +3,14 @@
 Usage (with the venv of e2e/clients/install.sh, AIRFLOW_HOME holding a migrated metadata DB):
     python airflow_kpo.py --kubeconfig FILE --namespace NS --image IMAGE --task-id ID --out RESULT.json
                           [--env NAME=VALUE ...] [--service-account NAME] [--startup-timeout SECONDS]
+                          [--cmd WORD ...] [--arg WORD ...] [--get-logs]
 
 The task is a KubernetesPodOperator in a one-task DAG, run the way `airflow dags test` runs it (DAG.test(): a real
 DagRun and TaskInstance in the metadata DB, templates rendered, the operator's execute()). The control plane has
 no nodes, so an admitted pod stays Pending: the operator gives up after --startup-timeout seconds and the pod is
-kept (on_finish_action="keep_pod") so the caller can inspect what reached the API server.
+kept (on_finish_action="keep_pod") so the caller can inspect what reached the API server. On a cluster with a node
+(scripts/test-node.sh) the pod really runs: --cmd/--arg set its command (default: python -c "print('extract')"),
+--get-logs streams its log into the task's log, and the task succeeds once the pod has.
 
 RESULT.json: {"dag_id", "task_id", "run_id", "state" (the TaskInstance state), "errors" (every exception logged
 while the task ran, as "Type: message" strings)}. Exit status 0 whenever the task ran (whatever its state); 2 on
@@ -51,6 +54,9 @@ def main() -> int:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--service-account", default=None)
     parser.add_argument("--startup-timeout", type=int, default=5)
+    parser.add_argument("--cmd", action="append", default=None, metavar="WORD")
+    parser.add_argument("--arg", action="append", default=None, metavar="WORD")
+    parser.add_argument("--get-logs", action="store_true")
     args = parser.parse_args()
     env_vars = {}
     for item in args.env:
@@ -81,13 +87,13 @@ def main() -> int:
             name=args.task_id.replace("_", "-"),
             namespace=args.namespace,
             image=args.image,
-            cmds=["python", "-c"],
-            arguments=["print('extract')"],
+            cmds=args.cmd or ["python", "-c"],
+            arguments=args.arg or ["print('extract')"],
             env_vars=env_vars,
             service_account_name=args.service_account,
             config_file=args.kubeconfig,
             in_cluster=False,
-            get_logs=False,
+            get_logs=args.get_logs,
             do_xcom_push=False,
             startup_timeout_seconds=args.startup_timeout,
             startup_check_interval_seconds=1,

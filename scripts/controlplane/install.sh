@@ -98,31 +98,7 @@ setup_go() {
   cp_log "go: $("$go_bin" version) ($GOFLAGS)"
 }
 
-# run_logged LABEL LOG CMD... : run CMD with its output in LOG, printing a heartbeat every 30s; on failure print
-# the tail of LOG and return the command's status.
-run_logged() {
-  local label=$1 log=$2 start=$SECONDS rc=0 next=30
-  shift 2
-  "$@" >"$log" 2>&1 &
-  build_pid=$!
-  while cp_pid_alive "$build_pid"; do
-    sleep 1
-    if ((SECONDS - start >= next)); then
-      cp_log "$label: still building ($((SECONDS - start))s elapsed, log $log)"
-      next=$((next + 30))
-    fi
-  done
-  wait "$build_pid" || rc=$?
-  build_pid=
-  if ((rc != 0)); then
-    cp_log "$label: FAILED after $((SECONDS - start))s (exit $rc); last lines of $log:"
-    tail -n 40 "$log" >&2
-    return "$rc"
-  fi
-  cp_log "$label: built in $((SECONDS - start))s"
-}
-
-# exec_in_dir DIR CMD... : replace the current (sub)shell by CMD running in DIR; only for run_logged's
+# exec_in_dir DIR CMD... : replace the current (sub)shell by CMD running in DIR; only for cp_run_logged's
 # background job, so that killing the job's PID kills the build itself.
 exec_in_dir() { cd "$1" && shift && exec "$@"; }
 
@@ -204,7 +180,7 @@ build_kubernetes() {
 
   out=$(mktemp -d "$cache/src/.build.XXXXXX")
   cp_log "kubernetes $kube_ver: building kube-apiserver and kubectl (cold: many minutes on 2 cores)"
-  run_logged "kubernetes $kube_ver" "$cache/logs/kubernetes-$kube_ver.log" \
+  cp_run_logged cp_log "kubernetes $kube_ver" "$cache/logs/kubernetes-$kube_ver.log" \
     exec_in_dir "$src" \
     "$go_bin" build -mod=mod -trimpath -ldflags "$ldflags" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
@@ -236,7 +212,7 @@ build_etcd() {
   } >"$src/go.mod"
   out=$(mktemp -d "$cache/src/.build.XXXXXX")
   cp_log "etcd $etcd_ver: building"
-  run_logged "etcd $etcd_ver" "$cache/logs/etcd-$etcd_ver.log" \
+  cp_run_logged cp_log "etcd $etcd_ver" "$cache/logs/etcd-$etcd_ver.log" \
     exec_in_dir "$src" \
     "$go_bin" build -mod=mod -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_ver" \
     -o "$out/etcd" go.etcd.io/etcd/server/v3
@@ -253,7 +229,7 @@ build_helm() {
   local v=helm.sh/helm/v3/internal/version
   cp_log "helm $helm_ver: building"
   # helm's go.mod has no replace directives, so `go install module@version` works directly.
-  run_logged "helm $helm_ver" "$cache/logs/helm-$helm_ver.log" \
+  cp_run_logged cp_log "helm $helm_ver" "$cache/logs/helm-$helm_ver.log" \
     env GOBIN="$out" "$go_bin" install -trimpath \
     -ldflags "-s -w -X $v.version=$helm_ver -X $v.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@$helm_ver"

@@ -43,6 +43,31 @@ cp_pid_alive() {
   [[ ${stat%% *} != Z ]]
 }
 
+# cp_run_logged LOGGER LABEL LOG CMD... : runs CMD in the background with its output in LOG, calling LOGGER (a
+# function such as cp_log) with a heartbeat every 30 s; on failure LOGGER names it and LOG's tail goes to stderr;
+# returns CMD's status. Sets the caller's global build_pid while CMD runs, so an exit trap can kill it.
+cp_run_logged() {
+  local logger=$1 label=$2 log=$3 start=$SECONDS rc=0 next=30
+  shift 3
+  "$@" >"$log" 2>&1 &
+  build_pid=$!
+  while cp_pid_alive "$build_pid"; do
+    sleep 1
+    if ((SECONDS - start >= next)); then
+      "$logger" "$label: still building ($((SECONDS - start))s elapsed, log $log)"
+      next=$((next + 30))
+    fi
+  done
+  wait "$build_pid" || rc=$?
+  build_pid=
+  if ((rc != 0)); then
+    "$logger" "$label: FAILED after $((SECONDS - start))s (exit $rc); last lines of $log:"
+    tail -n 40 "$log" >&2
+    return "$rc"
+  fi
+  "$logger" "$label: built in $((SECONDS - start))s"
+}
+
 # cp_pid_owned PID DIR : true if PID is alive and its command line mentions a path under DIR ("DIR/..."), i.e.
 # it is a process we started for that control plane and not an unrelated process that reused the PID (nor a
 # shell that merely got DIR as an argument).

@@ -92,29 +92,6 @@ setup_go() {
   reg_log "go: $("$go_bin" version) ($GOFLAGS)"
 }
 
-# run_logged LABEL LOG CMD... : CMD with its output in LOG and a heartbeat every 30 s; prints LOG's tail on failure.
-run_logged() {
-  local label=$1 log=$2 start=$SECONDS rc=0 next=30
-  shift 2
-  "$@" >"$log" 2>&1 &
-  build_pid=$!
-  while cp_pid_alive "$build_pid"; do
-    sleep 1
-    if ((SECONDS - start >= next)); then
-      reg_log "$label: still building ($((SECONDS - start))s elapsed, log $log)"
-      next=$((next + 30))
-    fi
-  done
-  wait "$build_pid" || rc=$?
-  build_pid=
-  if ((rc != 0)); then
-    reg_log "$label: FAILED after $((SECONDS - start))s (exit $rc); last lines of $log:"
-    tail -n 40 "$log" >&2
-    return "$rc"
-  fi
-  reg_log "$label: built in $((SECONDS - start))s"
-}
-
 # build_cosign MAJOR VERSION DEST : `go install` of cosign's main package (its go.mod has no replace directives).
 build_cosign() {
   local major=$1 ver=$2 dest=$3 mod=github.com/sigstore/cosign
@@ -124,7 +101,7 @@ build_cosign() {
   out=$(mktemp -d "$cache/src/.build.XXXXXX")
   reg_log "cosign $ver: building $mod/cmd/cosign (cold: several minutes on 2 cores)"
   # release-utils' version package is what `cosign version` prints.
-  run_logged "cosign $ver" "$cache/logs/cosign-$ver.log" \
+  cp_run_logged reg_log "cosign $ver" "$cache/logs/cosign-$ver.log" \
     env GOBIN="$out" "$go_bin" install -trimpath \
     -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=$ver -X sigs.k8s.io/release-utils/version.gitTreeState=clean" \
     "$mod/cmd/cosign@$ver"

@@ -7,6 +7,8 @@
 # Contract:
 #   - binaries come from install.sh (installed/built on first use; run install.sh first to see progress).
 #   - listens on 127.0.0.1 only, on a free port picked at random (bind races are retried).
+#     PIPEGUARD_REGISTRY_ADDRESS=IP listens on that IPv4 address instead (also named in the serving certificate and
+#     in REGISTRY_HOST): for a registry inside a network namespace that pods must reach (scripts/node/start.sh).
 #   - DIR afterwards holds:
 #       env        KEY=VALUE lines (values shell-quoted), written last: its presence means ready.
 #                  REGISTRY_HOST (127.0.0.1:PORT, as in image references) REGISTRY_URL REGISTRY_PID REGISTRY_DIR
@@ -47,6 +49,10 @@ umask 077
 mkdir -p "$target"
 dir=$(cd "$target" && pwd -P)
 timeout=${PIPEGUARD_REGISTRY_TIMEOUT:-30}
+address=${PIPEGUARD_REGISTRY_ADDRESS:-127.0.0.1}
+[[ $address =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || reg_die "PIPEGUARD_REGISTRY_ADDRESS must be an IPv4 address, got '$address'"
+sans=IP:127.0.0.1,DNS:localhost
+[[ $address == 127.0.0.1 ]] || sans+=",IP:$address"
 pki=$dir/pki
 
 for name in registry token-server watchdog; do
@@ -79,7 +85,7 @@ if [[ ! -f $pki/ca.crt ]]; then
     -out "$pki/ca.crt" 2>/dev/null
   openssl ecparam -name prime256v1 -genkey -noout -out "$pki/registry.key" 2>/dev/null
   openssl req -new -key "$pki/registry.key" -subj "/CN=127.0.0.1" -out "$pki/registry.csr" 2>/dev/null
-  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+  printf '%s\n' "subjectAltName=$sans" "basicConstraints=CA:FALSE" \
     "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$pki/registry.ext"
   openssl x509 -req -in "$pki/registry.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 3650 \
     -sha256 -extfile "$pki/registry.ext" -out "$pki/registry.crt" 2>/dev/null
@@ -133,7 +139,7 @@ write_config() {
     echo "  filesystem: {rootdirectory: $dir/data}"
     echo "  delete: {enabled: true}"
     echo "http:"
-    echo "  addr: 127.0.0.1:$port"
+    echo "  addr: $address:$port"
     echo "  secret: pipeguard-test-$port"
     if ((tls)); then echo "  tls: {certificate: $pki/registry.crt, key: $pki/registry.key}"; fi
     if ((token_auth)); then
@@ -164,7 +170,7 @@ for ((try = 0; try < 5; try++)); do
       bind_failed=1 # another process took the port: retry on another one
       break
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' "${curl_tls[@]}" "$scheme://127.0.0.1:$port/v2/" || true)
+    code=$(curl -s -o /dev/null -w '%{http_code}' "${curl_tls[@]}" "$scheme://$address:$port/v2/" || true)
     if [[ $code == 200 || ($token_auth == 1 && $code == 401) ]]; then
       started=1
       break
@@ -176,7 +182,7 @@ for ((try = 0; try < 5; try++)); do
 done
 ((started)) || reg_die "docker-registry could not bind a port after 5 tries"
 
-host=127.0.0.1:$port
+host=$address:$port
 mkdir -p "$dir/docker"
 auth=$(printf '%s:%s' "$user" "$password" | base64 -w0)
 wrong=$(printf '%s:%s' "$user" "not-the-password" | base64 -w0)

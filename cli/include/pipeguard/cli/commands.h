@@ -43,6 +43,8 @@ int Main(const std::vector<std::string>& args, CommandIo& io);
 int RunScanCommand(const std::vector<std::string>& args, CommandIo& io);
 int RunAdmissionReviewCommand(const std::vector<std::string>& args, CommandIo& io);
 int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io);  // verify_image.cc
+int RunReportCommand(const std::vector<std::string>& args, CommandIo& io);       // report_command.cc
+std::string_view ReportHelp();
 int RunVersionCommand(const std::vector<std::string>& args, CommandIo& io);
 int RunHelpCommand(const std::vector<std::string>& args, CommandIo& io);
 

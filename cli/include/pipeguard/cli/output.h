@@ -12,9 +12,9 @@
 
 namespace pipeguard::cli {
 
-enum class OutputFormat { kText, kJson, kSarif, kJunit };
+enum class OutputFormat { kText, kJson, kSarif, kJunit, kPolicyReport };
 
-// "text", "json", "sarif", "junit"; nullopt for anything else.
+// "text", "json", "sarif", "junit", "policyreport"; nullopt for anything else.
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
 
 // Where the rule catalogue lives; SARIF helpUri values are this plus "#<rule-id>". Set at build time with
@@ -46,6 +46,11 @@ nlohmann::json RenderSarif(const ScanReport& report);
 // <skipped/>; non-blocking findings go to <system-out>. Text is XML-escaped; characters XML cannot carry are
 // replaced with U+FFFD.
 std::string RenderJunit(const ScanReport& report);
+
+// wgpolicyk8s.io/v1alpha2 PolicyReports (report::BuildPolicyReports: one per namespace, a ClusterPolicyReport for
+// cluster-scoped objects) as a `kind: List` that `kubectl apply -f -` takes, results timestamped with the scan's
+// time. Objects without a namespace are reported in "default", as the scan evaluates them.
+nlohmann::json RenderPolicyReports(const ScanReport& report);
 
 // The complete stdout text for a format (JSON and SARIF pretty-printed, newline-terminated).
 std::string Render(const ScanReport& report, OutputFormat format, bool color);

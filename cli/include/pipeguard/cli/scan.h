@@ -62,8 +62,9 @@ struct SkippedDocument {
 struct ScanReport {
   std::vector<ScanResult> results;  // in input order
   std::vector<SkippedDocument> skipped;
-  std::vector<std::string> notes;  // advice for people (printed on stderr), never part of machine formats
-  size_t context_objects = 0;      // context objects read (profiles are also evaluated and reported)
+  std::vector<std::string> notes;              // advice for people (printed on stderr), never part of machine formats
+  size_t context_objects = 0;                  // context objects read (profiles are also evaluated and reported)
+  std::int64_t evaluated_at_unix_seconds = 0;  // ScanOptions::now_unix_seconds: when the verdicts were reached
 
   bool AnyDenied() const;
   int ExitCode() const { return AnyDenied() ? kExitDenied : kExitAllowed; }

@@ -1,6 +1,5 @@
 #include "pipeguard/kube/http_client.h"
 
-#include <httplib.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -11,6 +10,7 @@
 #include <csignal>
 #include <thread>
 
+#include "pipeguard/http/client.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/watch_stream.h"
 
@@ -64,7 +64,7 @@ std::string Query(std::initializer_list<std::pair<const char*, std::string>> par
     q += q.empty() ? "?" : "&";
     q += key;
     q += "=";
-    q += UrlEncode(value);
+    q += http::PercentEncode(value);
   }
   return q;
 }
@@ -75,33 +75,13 @@ class HttpKubeClient final : public KubeClient {
 
   Status Init() {
     const std::string& where = config_.source;
-    std::string rest = config_.server.substr(std::string("https://").size());
-    const size_t slash = rest.find('/');
-    if (slash != std::string::npos) {
-      base_path_ = rest.substr(slash);
-      while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
-      rest = rest.substr(0, slash);
-    }
-    port_ = 443;
-    if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-      const size_t close = rest.find(']');
-      if (close == std::string::npos) return Status::InvalidArgument(where + ": server URL has an unclosed '['");
-      host_ = rest.substr(1, close - 1);
-      rest = rest.substr(close + 1);
-      if (!rest.empty() && rest.front() != ':') return Status::InvalidArgument(where + ": bad server URL");
-      rest = rest.empty() ? "" : rest.substr(1);
-    } else {
-      const size_t colon = rest.find(':');
-      host_ = rest.substr(0, colon);
-      rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
-    }
-    if (!rest.empty()) {
-      if (rest.find_first_not_of("0123456789") != std::string::npos || rest.size() > 5 || std::stoi(rest) > 65535) {
-        return Status::InvalidArgument(where + ": server URL port \"" + rest + "\" is not a port number");
-      }
-      port_ = std::stoi(rest);
-    }
-    if (host_.empty()) return Status::InvalidArgument(where + ": server URL \"" + config_.server + "\" has no host");
+    auto server = http::Url::Parse(config_.server);
+    if (!server.ok()) return Status::InvalidArgument(where + ": server " + server.status().message());
+    host_ = server->host;
+    port_ = server->port;
+    origin_ = server->Origin();
+    base_path_ = server->target;
+    while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
 
     if (!config_.ca_pem.empty()) {
       ca_certs_ = ReadCertificates(config_.ca_pem);
@@ -368,31 +348,25 @@ class HttpKubeClient final : public KubeClient {
       req.body = body;
     }
     RawResponse out;
-    bool too_large = false;
+    http::CappedBody response_body(options_.max_response_bytes);
     req.response_handler = [&](const httplib::Response& r) {
       out.status = r.status;
       return true;
     };
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      if (out.body.size() + n > options_.max_response_bytes) {
-        too_large = true;
-        return false;
-      }
-      out.body.append(data, n);
-      return true;
-    };
+    req.content_receiver = response_body.Receiver();
     auto conn = Acquire();
     if (!conn) return MakeApiError(ErrorReason::kUnavailable, 0, context, "could not set up TLS");
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     tls_verify_error.clear();
     const bool sent = conn->send(req, res, error);
-    if (too_large) {
+    if (response_body.over_limit()) {
       return MakeApiError(ErrorReason::kInvalidResponse, out.status, context,
                           "response larger than " + std::to_string(options_.max_response_bytes) + " bytes");
     }
     if (!sent || error != httplib::Error::Success) return TransportError(error, context);  // conn dropped
     Release(std::move(conn));
+    out.body = std::move(response_body.text());
     if (out.status < 200 || out.status >= 300) return StatusFromHttpResponse(out.status, out.body, context);
     return out;
   }
@@ -418,7 +392,7 @@ class HttpKubeClient final : public KubeClient {
     }
     if (!conn->is_valid()) return nullptr;
     SSL_CTX* ctx = conn->ssl_context();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    http::SetMinimumTlsVersion(ctx);
     for (const auto& extra : client_chain_) {
       if (SSL_CTX_add1_chain_cert(ctx, extra.get()) != 1) return nullptr;
     }
@@ -444,30 +418,16 @@ class HttpKubeClient final : public KubeClient {
     conn->set_connection_timeout(options_.connect_timeout);
     conn->set_read_timeout(read_timeout);
     conn->set_write_timeout(options_.write_timeout);
-    conn->set_keep_alive(true);
-    // httplib sends a request's headers and body in separate writes: with Nagle's algorithm the body waits for the
-    // server's delayed ACK (40 ms on Linux) on a reused connection, on every write request.
-    conn->set_tcp_nodelay(true);
-    conn->set_follow_location(false);
+    http::SetConnectionDefaults(*conn);
     return conn;
   }
 
   std::unique_ptr<httplib::SSLClient> Acquire() {
-    {
-      std::lock_guard lock(pool_mu_);
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
-        idle_.pop_back();
-        return conn;
-      }
-    }
+    if (auto conn = pool_.TakeIdle(origin_)) return conn;
     return NewConnection(options_.read_timeout);
   }
 
-  void Release(std::unique_ptr<httplib::SSLClient> conn) {
-    std::lock_guard lock(pool_mu_);
-    if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(conn));
-  }
+  void Release(std::unique_ptr<httplib::SSLClient> conn) { pool_.GiveBack(origin_, std::move(conn)); }
 
   const ClientConfig config_;
   const HttpClientOptions options_;
@@ -479,8 +439,8 @@ class HttpKubeClient final : public KubeClient {
   std::vector<X509Ptr> client_chain_;
   KeyPtr client_key_;
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<httplib::SSLClient>> idle_;
+  std::string origin_;  // the pool's key: one API server per client
+  http::BasicConnectionPool<httplib::SSLClient> pool_{options_.max_idle_connections};
 };
 
 }  // namespace

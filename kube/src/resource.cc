@@ -1,5 +1,7 @@
 #include "pipeguard/kube/resource.h"
 
+#include "pipeguard/http/url.h"
+
 namespace pipeguard::kube {
 
 std::string Resource::ApiVersion() const { return group.empty() ? version : group + "/" + version; }
@@ -12,14 +14,14 @@ std::string Resource::CollectionPath(std::string_view ns) const {
   std::string path = GroupVersionPath();
   if (namespaced && !ns.empty()) {
     path += "/namespaces/";
-    path += UrlEncode(ns);
+    path += http::PercentEncode(ns);
   }
   path += "/" + resource;
   return path;
 }
 
 std::string Resource::ObjectPath(std::string_view ns, std::string_view name, std::string_view subresource) const {
-  std::string path = CollectionPath(ns) + "/" + UrlEncode(name);
+  std::string path = CollectionPath(ns) + "/" + http::PercentEncode(name);
   if (!subresource.empty()) {
     path += "/";
     path += subresource;
@@ -59,22 +61,5 @@ PIPEGUARD_RESOURCE(PipelineSecurityProfiles, "pipeguard.io", "v1alpha1", "pipeli
                    "PipelineSecurityProfile", true)
 #undef PIPEGUARD_RESOURCE
 }  // namespace resources
-
-std::string UrlEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 }  // namespace pipeguard::kube

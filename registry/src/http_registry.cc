@@ -9,9 +9,7 @@
 //   Registry methods  paths, Accept headers, digest verification, error decoding.
 #include "pipeguard/registry/http_registry.h"
 
-#include <httplib.h>
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include <unordered_map>
 
 #include "pipeguard/base/json.h"
+#include "pipeguard/http/client.h"
 #include "pipeguard/registry/auth.h"
 
 namespace pipeguard::registry {
@@ -114,48 +113,7 @@ bool IsRedirect(int status) {
 }
 bool IsRetryable(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
-// An absolute URL split for httplib: scheme, authority ("host[:port]"), and the request target ("/path?query")
-// kept byte-exact.
-struct Url {
-  std::string scheme;     // "http" or "https"
-  std::string authority;  // as written, lowercased host
-  std::string target;     // path and query, never empty
-
-  // Origin for "same host" decisions: scheme://authority with the default port made explicit.
-  std::string Origin() const {
-    bool has_port =
-        authority.front() == '[' ? authority.find("]:") != std::string::npos : authority.find(':') != std::string::npos;
-    return scheme + "://" + authority + (has_port ? "" : scheme == "https" ? ":443" : ":80");
-  }
-  std::string Display() const { return scheme + "://" + authority; }
-};
-
-StatusOr<Url> ParseAbsoluteUrl(std::string_view text) {
-  Url url;
-  size_t sep = text.find("://");
-  if (sep == std::string_view::npos)
-    return Status::InvalidArgument("\"" + Sanitize(text) + "\" is not an absolute URL");
-  url.scheme = Lower(text.substr(0, sep));
-  if (url.scheme != "http" && url.scheme != "https") {
-    return Status::InvalidArgument("URL scheme \"" + Sanitize(url.scheme) + "\" is not http or https");
-  }
-  std::string_view rest = text.substr(sep + 3);
-  size_t end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, end);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return Status::InvalidArgument("URL \"" + Sanitize(text) + "\" has no host or carries user information");
-  }
-  for (char c : authority) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']')) {
-      return Status::InvalidArgument("URL \"" + Sanitize(text) + "\" has an invalid host");
-    }
-  }
-  url.authority = Lower(authority);
-  std::string_view target = end == std::string_view::npos ? std::string_view("/") : rest.substr(end);
-  target = target.substr(0, target.find('#'));
-  url.target = target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
-  return url;
-}
+using http::Url;
 
 // cpp-httplib 0.11.4 percent-decodes every response header value while parsing (detail::parse_header), so the
 // Location we see is not the one the server sent: "sig=a%2Fb%3D" arrives as "sig=a/b=". The raw bytes are lost;
@@ -165,15 +123,6 @@ StatusOr<Url> ParseAbsoluteUrl(std::string_view text) {
 // original held a raw reserved character (e.g. a literal '+') is sent percent-encoded instead: equivalent for
 // servers that decode, but not byte-exact. See the report on the redirect test.
 std::string ReencodeDecodedUrl(std::string_view decoded) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  auto encode = [](std::string& out, unsigned char c, std::string_view also_raw) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        also_raw.find(static_cast<char>(c)) != std::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  };
   std::string out;
   size_t scheme_end = decoded.find("://");
   size_t path_start = 0;
@@ -188,7 +137,7 @@ std::string ReencodeDecodedUrl(std::string_view decoded) {
   out.append(decoded.substr(0, path_start));  // scheme://authority, never percent-encoded
   std::string_view rest = decoded.substr(path_start);
   size_t query = rest.find('?');
-  for (unsigned char c : rest.substr(0, query)) encode(out, c, "/!$&'()*+,;=:@");
+  out += http::PercentEncode(rest.substr(0, query), "/!$&'()*+,;=:@");
   if (query == std::string_view::npos) return out;
   out.push_back('?');
   std::string_view q = rest.substr(query + 1);
@@ -196,11 +145,8 @@ std::string ReencodeDecodedUrl(std::string_view decoded) {
     size_t amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     size_t eq = pair.find('=');
-    for (unsigned char c : pair.substr(0, eq)) encode(out, c, "");
-    if (eq != std::string_view::npos) {
-      out.push_back('=');
-      for (unsigned char c : pair.substr(eq + 1)) encode(out, c, "");
-    }
+    out += http::PercentEncode(pair.substr(0, eq));
+    if (eq != std::string_view::npos) out += "=" + http::PercentEncode(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     out.push_back('&');
     q = q.substr(amp + 1);
@@ -220,9 +166,9 @@ StatusOr<Url> ResolveLocation(const Url& base, std::string_view decoded_location
   }
   if (loc.empty()) return Status::InvalidArgument("redirect has an empty Location");
   if (loc.find("://") != std::string_view::npos && loc.find("://") < loc.find_first_of("/?")) {
-    return ParseAbsoluteUrl(loc);
+    return Url::Parse(loc);
   }
-  if (loc.substr(0, 2) == "//") return ParseAbsoluteUrl(base.scheme + ":" + std::string(loc));
+  if (loc.substr(0, 2) == "//") return Url::Parse(base.scheme + ":" + std::string(loc));
   Url url = base;
   if (loc.front() == '/') {
     url.target = std::string(loc);
@@ -258,32 +204,10 @@ std::string NextLink(const httplib::Headers& headers) {
   return "";
 }
 
-std::string UrlEncodeQueryValue(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return out;
-}
-
-using X509StorePtr = std::shared_ptr<X509_STORE>;
-
 // System CAs plus `ca_file` (when given).
-StatusOr<X509StorePtr> MakeTrustStore(const std::string& ca_file, const std::string& registry) {
-  X509StorePtr store(X509_STORE_new(), X509_STORE_free);
-  if (!store || X509_STORE_set_default_paths(store.get()) != 1) {
-    return Status::Internal("cannot create a certificate store for registry " + registry);
-  }
-  if (!ca_file.empty() && X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
-    return Status::InvalidArgument("images.registries[" + registry + "].caFile " + ca_file +
-                                   ": cannot be read or holds no PEM certificate (a CA bundle in PEM is expected)");
-  }
-  return store;
+StatusOr<http::TrustStore> MakeTrustStore(const std::string& ca_file, const std::string& registry) {
+  return http::LoadTrustStore(ca_file,
+                              ca_file.empty() ? "registry " + registry : "images.registries[" + registry + "].caFile");
 }
 
 // A counting semaphore whose acquisition gives up at a deadline.
@@ -391,22 +315,29 @@ struct CachedToken {
 
 // Everything known about one registry host. Immutable fields are set at creation; the rest is under `mu`.
 struct Endpoint {
-  explicit Endpoint(int slot_count) : slots(slot_count) {}
+  explicit Endpoint(int slot_count) : slots(slot_count), idle(static_cast<size_t>(slot_count)) {}
   std::string host;  // "host[:port]" as in image references
   std::string scheme;
   bool insecure = false;
-  X509StorePtr trust;
+  http::TrustStore trust;
   std::optional<BasicCredential> credential;  // from credentials_file
   std::string credential_source;              // the file, for messages
   std::optional<EcrRegistry> ecr;
   Semaphore slots;
 
+  http::ConnectionPool idle;  // one origin; as many idle clients as there are slots
+
   std::mutex mu;
-  std::vector<std::unique_ptr<httplib::Client>> idle;
   std::optional<AuthChallenge> challenge;     // the last challenge the registry sent
   std::map<std::string, CachedToken> tokens;  // by scope set
 
-  Url BaseUrl() const { return Url{scheme, host, "/"}; }
+  // scheme://host + target; an error when the host does not make a URL (e.g. from a malformed image reference).
+  StatusOr<Url> UrlFor(const std::string& target) const {
+    auto url = Url::Parse(scheme + "://" + host);
+    if (!url.ok()) return Status::InvalidArgument("registry host \"" + host + "\": " + url.status().message());
+    url->target = target;
+    return url;
+  }
 };
 
 }  // namespace
@@ -423,7 +354,7 @@ std::string Sha256Digest(std::string_view bytes) {
 
 class HttpRegistry::Impl {
  public:
-  Impl(HttpRegistryOptions options, X509StorePtr system_trust)
+  Impl(HttpRegistryOptions options, http::TrustStore system_trust)
       : options_(std::move(options)),
         system_trust_(std::move(system_trust)),
         rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {}
@@ -485,22 +416,15 @@ class HttpRegistry::Impl {
 
   // --- Transport ----------------------------------------------------------------------------------------------
 
-  std::unique_ptr<httplib::Client> MakeClient(const Url& url, const X509StorePtr& trust, bool warn_insecure) {
-    auto client = std::make_unique<httplib::Client>(url.scheme + "://" + url.authority);
-    if (url.scheme == "https") {
-      X509_STORE_up_ref(trust.get());  // the client's SSL_CTX takes one reference
-      client->set_ca_cert_store(trust.get());
-      client->enable_server_certificate_verification(true);
-    } else if (warn_insecure) {
+  // A client with the shared TLS policy: verified against `trust`, redirects left to Call, targets byte-exact.
+  std::unique_ptr<httplib::Client> MakeClient(const Url& url, const http::TrustStore& trust, bool warn_insecure) {
+    if (url.scheme == "http" && warn_insecure) {
       spdlog::warn(
           "opening a plain-HTTP (insecure: true) connection client to registry {}; no TLS protects this "
           "traffic (loopback test registries only)",
-          url.authority);
+          url.Authority());
     }
-    client->set_follow_location(false);  // redirects are handled by Call, without forwarding credentials
-    client->set_url_encode(false);       // request targets go out byte-exact (presigned URLs)
-    client->set_keep_alive(true);
-    return client;
+    return http::NewClient(url, http::TlsPolicy{trust, /*verify_peer=*/true});
   }
 
   // One request on `client`. 2xx bodies above `body_limit` are an InvalidArgument; other bodies are cut at
@@ -525,8 +449,10 @@ class HttpRegistry::Impl {
     HttpResult out;
     enum class Abort { kNone, kTooLarge, kDeadline, kErrorBodyCut } abort = Abort::kNone;
     bool success_status = false;
+    http::CappedBody body(body_limit);
     req.response_handler = [&](const httplib::Response& res) {
       success_status = res.status >= 200 && res.status < 300;
+      body.set_limit(success_status ? body_limit : kMaxErrorBodyBytes);
       if (success_status && res.has_header("Content-Length")) {
         std::string length = res.get_header_value("Content-Length");
         if (length.size() > 18 || std::strtoull(length.c_str(), nullptr, 10) > body_limit) {
@@ -541,12 +467,10 @@ class HttpRegistry::Impl {
         abort = Abort::kDeadline;
         return false;
       }
-      size_t limit = success_status ? body_limit : kMaxErrorBodyBytes;
-      if (out.body.size() + len > limit) {
+      if (!body.Append(data, len)) {
         abort = success_status ? Abort::kTooLarge : Abort::kErrorBodyCut;
         return false;
       }
-      out.body.append(data, len);
       return true;
     };
 
@@ -589,6 +513,7 @@ class HttpRegistry::Impl {
     }
     *clean = ok;
     out.status = res.status;
+    out.body = std::move(body.text());
     out.headers = std::move(res.headers);
     return out;
   }
@@ -607,24 +532,16 @@ class HttpRegistry::Impl {
       ~SlotGuard() { ep.slots.Release(); }
     } guard{ep};
 
-    Url url{ep.scheme, ep.host, target};
+    auto url = ep.UrlFor(target);
+    if (!url.ok()) return Status(url.status().code(), what + ": " + url.status().message());
+    const std::string origin = url->Origin();
     for (int round = 0;; ++round) {
-      std::unique_ptr<httplib::Client> client;
-      {
-        std::lock_guard<std::mutex> lock(ep.mu);
-        if (!ep.idle.empty() && round == 0) {
-          client = std::move(ep.idle.back());
-          ep.idle.pop_back();
-        }
-      }
+      std::unique_ptr<httplib::Client> client = round == 0 ? ep.idle.TakeIdle(origin) : nullptr;
       bool reused = client != nullptr;
-      if (!client) client = MakeClient(url, ep.trust, ep.insecure);
+      if (!client) client = MakeClient(*url, ep.trust, ep.insecure);
       bool clean = false;
-      auto result = Exchange(*client, url, method, headers, body_limit, deadline, what, &clean);
-      if (clean) {
-        std::lock_guard<std::mutex> lock(ep.mu);
-        ep.idle.push_back(std::move(client));
-      }
+      auto result = Exchange(*client, *url, method, headers, body_limit, deadline, what, &clean);
+      if (clean) ep.idle.GiveBack(origin, std::move(client));
       // A kept-alive connection the server closed meanwhile fails at once: try once more on a fresh one.
       if (!result.ok() && reused && result.status().code() == StatusCode::kUnavailable) continue;
       return result;
@@ -671,7 +588,7 @@ class HttpRegistry::Impl {
   // GET realm?service=...&scope=... with the registry's Basic credentials (when it has some).
   StatusOr<std::string> FetchToken(Endpoint& ep, const AuthChallenge& challenge, const std::vector<std::string>& scopes,
                                    Deadline deadline, const std::string& what) {
-    auto realm = ParseAbsoluteUrl(challenge.Param("realm"));
+    auto realm = Url::Parse(challenge.Param("realm"));
     if (!realm.ok()) {
       return Status::Unavailable(what + ": registry " + ep.host +
                                  " sent a Bearer challenge with a bad realm: " + realm.status().message());
@@ -681,9 +598,10 @@ class HttpRegistry::Impl {
                                       realm->Display() + "; refusing to send credentials without TLS");
     }
     std::string target = realm->target + (realm->target.find('?') == std::string::npos ? "?" : "&");
-    target += "service=" + UrlEncodeQueryValue(challenge.Param("service"));
-    for (const auto& scope : scopes) target += "&scope=" + UrlEncodeQueryValue(scope);
-    Url url{realm->scheme, realm->authority, target};
+    target += "service=" + http::PercentEncode(challenge.Param("service"));
+    for (const auto& scope : scopes) target += "&scope=" + http::PercentEncode(scope);
+    Url url = *realm;
+    url.target = std::move(target);
 
     httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
     if (ep.credential) headers.emplace("Authorization", ep.credential->AuthorizationHeader());
@@ -856,7 +774,9 @@ class HttpRegistry::Impl {
   // HTTPS never downgrades to HTTP; targets stay byte-exact.
   StatusOr<HttpResult> FollowRedirects(Endpoint& ep, const CallSpec& spec, HttpResult first,
                                        const std::string& authorization, Deadline deadline) {
-    Url current{ep.scheme, ep.host, spec.target};
+    auto start = ep.UrlFor(spec.target);
+    if (!start.ok()) return Status(start.status().code(), spec.what + ": " + start.status().message());
+    Url current = *start;
     const std::string registry_origin = current.Origin();
     HttpResult result = std::move(first);
     for (int hop = 0; hop < options_.limits.max_redirects; ++hop) {
@@ -927,7 +847,7 @@ class HttpRegistry::Impl {
   }
 
   HttpRegistryOptions options_;
-  X509StorePtr system_trust_;
+  http::TrustStore system_trust_;
   std::mutex endpoints_mu_;
   std::unordered_map<std::string, std::unique_ptr<Endpoint>> endpoints_;  // never erased: references stay valid
   std::mutex rng_mu_;
@@ -1084,7 +1004,9 @@ StatusOr<std::optional<std::string>> HttpRegistry::GetReferrers(const ImageRefer
   std::string what = "referrers of " + ref.registry + "/" + ref.repository + "@" + Sanitize(digest, 80);
   if (Status s = CheckDigestArgument(digest, what); !s.ok()) return s;
   Endpoint& ep = impl_->EndpointFor(ref.registry);
-  Url base{ep.scheme, ep.host, "/v2/" + ref.repository + "/referrers/" + std::string(digest)};
+  auto first_page = ep.UrlFor("/v2/" + ref.repository + "/referrers/" + std::string(digest));
+  if (!first_page.ok()) return Status(first_page.status().code(), what + ": " + first_page.status().message());
+  Url base = *first_page;
   const std::string origin = base.Origin();
   nlohmann::json merged = nlohmann::json::array();
   const auto& limits = impl_->options_.limits;

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "../http/loopback.h"
 #include "pipeguard/aws/http.h"
 
 namespace pipeguard::aws {
@@ -26,9 +27,7 @@ class LoopbackServer {
       if (req.has_param("slow")) std::this_thread::sleep_for(200ms);
       res.set_content("<ok>" + req.body + "</ok>", "text/xml");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    port_ = http::testing::ServeOnLoopback(server_, thread_);
   }
   ~LoopbackServer() {
     server_.stop();
@@ -92,6 +91,17 @@ TEST(HttplibAwsHttpClient, AConnectionTheServerClosedWhileIdleIsReplaced) {
   ASSERT_TRUE(response.ok()) << response.error().ToString();
   EXPECT_EQ(response->body, "<ok>second</ok>");
   EXPECT_EQ(server.Connections(), 2u);
+}
+
+TEST(HttplibAwsHttpClient, AnUnreadableCaBundleIsAnErrorNamingTheFile) {
+  LoopbackServer server(/*keep_alive_seconds=*/30);
+  auto client = MakeHttplibAwsHttpClient({.ca_file = "/nonexistent/aws-ca.pem"});
+  auto response = client->Send(server.endpoint(), Post("x"), 5s);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().status_code, StatusCode::kInvalidArgument);
+  EXPECT_FALSE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("/nonexistent/aws-ca.pem"), std::string::npos) << response.error().message;
+  EXPECT_EQ(server.Connections(), 0u);
 }
 
 }  // namespace

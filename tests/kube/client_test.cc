@@ -18,7 +18,6 @@ TEST(ResourceTest, Paths) {
   EXPECT_EQ(resources::PipelineSecurityProfiles().ObjectPath("etl", "p", "status"),
             "/apis/pipeguard.io/v1alpha1/namespaces/etl/pipelinesecurityprofiles/p/status");
   EXPECT_EQ(resources::Leases().ApiVersion(), "coordination.k8s.io/v1");
-  EXPECT_EQ(UrlEncode("app in (a,b)"), "app%20in%20%28a%2Cb%29");
 }
 
 TEST(ClockTest, MicroTimeRoundTrip) {

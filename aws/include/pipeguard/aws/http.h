@@ -74,13 +74,15 @@ class AwsHttpClient {
 };
 
 struct HttplibClientOptions {
-  std::string ca_file;                        // PEM bundle for HTTPS; empty means the system's default trust store
+  std::string ca_file;  // PEM bundle trusted for HTTPS in addition to the system's default trust store
   std::size_t max_response_bytes = 8u << 20;  // larger bodies are an error (AWS responses are small)
 };
 
-// The cpp-httplib implementation. Thread-safe: concurrent Sends use separate connections; after a complete
-// response a connection is kept alive for reuse (up to 4 idle per origin), so consecutive calls skip the TCP and
-// TLS handshakes. A reused connection that fails before a response is retried once on a fresh connection.
+// The cpp-httplib implementation, on the shared HTTP client core (pipeguard/http/client.h: TLS 1.2 minimum,
+// certificate verification always on). An unreadable ca_file makes every Send an InvalidArgument naming it.
+// Thread-safe: concurrent Sends use separate connections; after a complete response a connection is kept alive
+// for reuse (up to 4 idle per origin), so consecutive calls skip the TCP and TLS handshakes. A reused connection that
+// fails before a response is retried once on a fresh connection.
 std::unique_ptr<AwsHttpClient> MakeHttplibAwsHttpClient(HttplibClientOptions options = {});
 
 }  // namespace pipeguard::aws

@@ -51,7 +51,4 @@ const Resource& CustomResourceDefinitions();
 const Resource& PipelineSecurityProfiles();  // pipeguard.io/v1alpha1
 }  // namespace resources
 
-// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay as they are).
-std::string UrlEncode(std::string_view value);
-
 }  // namespace pipeguard::kube

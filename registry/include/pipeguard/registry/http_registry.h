@@ -2,9 +2,9 @@
 // ../shared/reference/cosign-signatures.md §7).
 //
 // Contract:
-//   - HTTPS with certificate and host name verification against the system CAs plus the registry's `caFile`;
-//     plain HTTP only for registries configured `insecure: true` (a warning is logged for every connection client
-//     created for such a registry).
+//   - HTTPS (TLS 1.2 or later, the shared policy of pipeguard/http/client.h) with certificate and host name
+//     verification against the system CAs plus the registry's `caFile`; plain HTTP only for registries configured
+//     `insecure: true` (a warning is logged for every connection client created for such a registry).
 //   - Authentication per registry: anonymous; Basic or Bearer-token challenge flows with the credentials of the
 //     registry's `credentialsFile` (dockerconfigjson); ECR hosts use the injected EcrTokenSource when there is one.
 //     Bearer tokens are cached per (registry, scope) until their expiry minus a margin. Credentials go only to the

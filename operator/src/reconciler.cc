@@ -14,6 +14,7 @@
 #include "pipeguard/operator/drift.h"
 #include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/network_policy.h"
+#include "pipeguard/operator/profile_review.h"
 #include "pipeguard/operator/service_account.h"
 #include "pipeguard/profile/profile.h"
 
@@ -196,10 +197,12 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
 
   if (pass.object["metadata"].contains("deletionTimestamp")) return ReconcileDeletion(pass);
 
-  std::vector<api::GuardrailViolation> problems;
-  auto parsed = api::ParseProfile(pass.object, &problems);
-  if (!parsed.ok()) {
-    const std::string message = "the profile is invalid: " + parsed.status().message();
+  ProfileReview review = ReviewProfile(pass.object, options_.config, options_.limits);
+  if (!review.grammar.empty()) {
+    // One answer: the grammar's problems and the guardrails' findings on what could be read, together.
+    std::vector<api::GuardrailViolation> problems = std::move(review.grammar);
+    problems.insert(problems.end(), review.guardrails.begin(), review.guardrails.end());
+    const std::string message = "the profile is invalid: " + api::JoinViolations(problems);
     for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
       pass.Set(type, false, "InvalidSpec", message);
     }
@@ -209,7 +212,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
     if (Status s = WriteStatus(pass); !s.ok()) return s;
     return ReconcileResult::Done();
   }
-  pass.profile = std::move(parsed).value();
+  pass.profile = std::move(review.profile);
   pass.service_account = pass.profile.service_account;
 
   // The finalizer goes on before anything external exists, so nothing can be orphaned.
@@ -228,11 +231,8 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
   }
 
   // Guardrails and IAM limits: nothing is written (to AWS or to owned objects) for a profile that breaks them.
-  std::vector<api::GuardrailViolation> violations =
-      CheckGuardrails(pass.profile, options_.config.guardrails, options_.limits, options_.config.aws_partition);
-  for (auto& v : CheckIamLimits(pass.profile, options_.config, options_.limits)) violations.push_back(std::move(v));
-  if (!violations.empty()) {
-    const std::string message = "the profile breaks the platform guardrails: " + api::JoinViolations(violations);
+  if (!review.guardrails.empty()) {
+    const std::string message = "the profile breaks the platform guardrails: " + api::JoinViolations(review.guardrails);
     for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
       pass.Set(type, false, "GuardrailViolation", message);
     }

@@ -11,6 +11,7 @@
 #include "pipeguard/policy/json_pointer.h"
 #include "pipeguard/profile/cidr.h"
 #include "pipeguard/profile/glob.h"
+#include "pipeguard/profile/text_checks.h"
 
 namespace pipeguard::reconcilers {
 
@@ -18,12 +19,6 @@ using nlohmann::json;
 using policy::PointerChild;
 
 namespace {
-
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  out.append(s.substr(0, 200)).append("\"");
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -55,7 +50,7 @@ void CheckStatements(const api::ParsedProfile& profile, const GuardrailsConfig& 
   for (size_t i = 0; i < aws.s3.size(); ++i) {
     if (!BucketAllowed(aws.s3[i].bucket, g)) {
       out.push_back({PointerChild(PointerChild("/spec/aws/s3", i), "bucket"),
-                     "bucket " + Quote(aws.s3[i].bucket) + " is not allowed by the platform (allowed: " +
+                     "bucket " + api::Quoted(aws.s3[i].bucket) + " is not allowed by the platform (allowed: " +
                          Join(g.allowed_bucket_patterns) + "); use an allowed bucket or ask the platform team"});
     }
   }
@@ -69,8 +64,8 @@ void CheckStatements(const api::ParsedProfile& profile, const GuardrailsConfig& 
       for (const auto& f : g.forbidden_actions) {
         if (ActionForbidden(st.actions[j], f)) {
           out.push_back({PointerChild(PointerChild(sp, "actions"), j),
-                         "action " + Quote(st.actions[j]) + " is forbidden by the platform guardrail " + Quote(f) +
-                             "; remove it or name only the specific actions the pipeline needs"});
+                         "action " + api::Quoted(st.actions[j]) + " is forbidden by the platform guardrail " +
+                             api::Quoted(f) + "; remove it or name only the specific actions the pipeline needs"});
           break;
         }
       }
@@ -81,7 +76,7 @@ void CheckStatements(const api::ParsedProfile& profile, const GuardrailsConfig& 
       if (auto bucket = S3ArnBucket(r)) {
         if (!BucketAllowed(*bucket, g)) {
           out.push_back({PointerChild(PointerChild(sp, "resources"), j),
-                         "bucket " + Quote(*bucket) + " is not allowed by the platform (allowed: " +
+                         "bucket " + api::Quoted(*bucket) + " is not allowed by the platform (allowed: " +
                              Join(g.allowed_bucket_patterns) + "); name an allowed bucket explicitly"});
         }
       } else if (r == "*" && has_s3_action) {

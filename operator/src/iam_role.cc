@@ -7,6 +7,7 @@
 #include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/aws/policy_document.h"
 #include "pipeguard/guardrails/iam_policy.h"
+#include "pipeguard/profile/text_checks.h"
 #include "short_hash.h"
 
 namespace pipeguard::reconcilers {
@@ -15,11 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  out.append(s.substr(0, 200)).append("\"");
-  return out;
-}
 constexpr size_t kRoleNameMax = 64;
 constexpr size_t kHashLength = 12;
 }  // namespace
@@ -130,10 +126,11 @@ std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& pr
   if (!profile.aws) return out;
   const aws::CreateRoleRequest request = DesiredCreateRole(config, profile);
   if (auto s = aws::ValidateRoleName(request.role_name, limits); !s.ok()) {
-    out.push_back({"/metadata/name", "the IAM role name " + Quote(request.role_name) + " is invalid: " + s.message()});
+    out.push_back(
+        {"/metadata/name", "the IAM role name " + api::Quoted(request.role_name) + " is invalid: " + s.message()});
   }
   if (auto s = aws::ValidateRolePath(request.path, limits); !s.ok()) {
-    out.push_back({"", "the IAM role path " + Quote(request.path) +
+    out.push_back({"", "the IAM role path " + api::Quoted(request.path) +
                            " is invalid (operator rolePathPrefix or "
                            "clusterName): " +
                            s.message()});

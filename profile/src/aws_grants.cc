@@ -105,57 +105,43 @@ void ParseS3WriteKey(Walker& w, const json& aws, const std::string& path, AwsSpe
 S3Grant ParseS3Grant(Walker& w, const json& item, const std::string& ip, const AwsSpec& aws) {
   w.KnownKeys(item, ip, {"bucket", "prefixes", "access"});
   S3Grant g;
-  if (const json* b = Walker::Find(item, "bucket")) {
+  if (const json* b = w.Required(item, ip, "bucket", " (the S3 bucket name)")) {
     if (auto s = w.String(*b, PointerChild(ip, "bucket"))) {
       if (auto problem = BucketNameProblem(*s); !problem.empty()) {
         w.Problem(PointerChild(ip, "bucket"), "\"" + s->substr(0, 80) + "\" is not an S3 bucket name: " + problem);
       }
       g.bucket = *s;
     }
-  } else {
-    w.Problem(PointerChild(ip, "bucket"), "is required (the S3 bucket name)");
   }
-  if (const json* prefixes = Walker::Find(item, "prefixes")) {
-    const std::string pp = PointerChild(ip, "prefixes");
-    if (w.Array(*prefixes, pp, 0, 32)) {
-      std::set<std::string> seen;
-      for (size_t j = 0; j < prefixes->size(); ++j) {
-        const std::string jp = PointerChild(pp, j);
-        auto s = w.String((*prefixes)[j], jp);
-        if (!s) continue;
-        if (s->empty()) {
-          w.Problem(jp, "is empty; leave prefixes out to grant the whole bucket");
-        } else if (s->size() > 512) {
-          w.Problem(jp, "must be at most 512 characters");
-        } else if ((*s)[0] == '/') {
-          w.Problem(jp, "must not start with '/': S3 keys have no leading slash (write \"" + s->substr(1, 60) + "\")");
-        } else if (s->find_first_of("*?") != std::string::npos || s->find("${") != std::string::npos) {
-          w.Problem(jp,
-                    "must be literal: '*', '?' and '${' are IAM wildcards or variables (pipeguard adds "
-                    "the trailing wildcard itself)");
-        } else if (!IsPolicyText(*s)) {
-          w.Problem(jp, "may contain only characters U+0020..U+00FF (IAM policy documents accept no others)");
-        } else if (!seen.insert(*s).second) {
-          w.Problem(jp, "is listed twice");
-        } else {
-          g.prefixes.push_back(*s);
-        }
-      }
+  std::set<std::string> seen;
+  w.ForEachString(item, ip, "prefixes", 32, [&](const std::string& s, const std::string& jp) {
+    if (s.empty()) {
+      w.Problem(jp, "is empty; leave prefixes out to grant the whole bucket");
+    } else if (s.size() > 512) {
+      w.Problem(jp, "must be at most 512 characters");
+    } else if (s[0] == '/') {
+      w.Problem(jp, "must not start with '/': S3 keys have no leading slash (write \"" + s.substr(1, 60) + "\")");
+    } else if (s.find_first_of("*?") != std::string::npos || s.find("${") != std::string::npos) {
+      w.Problem(jp,
+                "must be literal: '*', '?' and '${' are IAM wildcards or variables (pipeguard adds "
+                "the trailing wildcard itself)");
+    } else if (!IsPolicyText(s)) {
+      w.Problem(jp, "may contain only characters U+0020..U+00FF (IAM policy documents accept no others)");
+    } else if (!seen.insert(s).second) {
+      w.Problem(jp, "is listed twice");
+    } else {
+      g.prefixes.push_back(s);
     }
-  }
-  if (const json* a = Walker::Find(item, "access")) {
-    if (auto access = w.OneOf<S3Access>(
-            *a, PointerChild(ip, "access"),
-            {{"read", S3Access::kRead}, {"write", S3Access::kWrite}, {"readwrite", S3Access::kReadWrite}})) {
-      g.access = *access;
-      if (g.access != S3Access::kRead && aws.s3_write_kms_key_arn.empty()) {
-        w.Problem(PointerChild(ip, "access"),
-                  "grants S3 writes, which must be encrypted with SSE-KMS: set spec.aws.s3WriteKmsKeyArn to "
-                  "the KMS key ARN writers must use");
-      }
+  });
+  if (auto access = w.RequiredOneOf<S3Access>(
+          item, ip, "access",
+          {{"read", S3Access::kRead}, {"write", S3Access::kWrite}, {"readwrite", S3Access::kReadWrite}})) {
+    g.access = *access;
+    if (g.access != S3Access::kRead && aws.s3_write_kms_key_arn.empty()) {
+      w.Problem(PointerChild(ip, "access"),
+                "grants S3 writes, which must be encrypted with SSE-KMS: set spec.aws.s3WriteKmsKeyArn to "
+                "the KMS key ARN writers must use");
     }
-  } else {
-    w.Problem(PointerChild(ip, "access"), "is required: read, write or readwrite");
   }
   return g;
 }
@@ -165,7 +151,7 @@ KmsGrant ParseKmsGrant(Walker& w, const json& item, const std::string& ip) {
   Arn arn;
   w.KnownKeys(item, ip, {"keyArn", "access"});
   KmsGrant g;
-  if (const json* k = Walker::Find(item, "keyArn")) {
+  if (const json* k = w.Required(item, ip, "keyArn")) {
     if (auto s = w.String(*k, PointerChild(ip, "keyArn"))) {
       const bool shape = ParseArn(*s, "kms", arn) && ((arn.resource.starts_with("key/") && arn.resource.size() > 4) ||
                                                       (arn.resource.starts_with("alias/") && arn.resource.size() > 6));
@@ -176,18 +162,12 @@ KmsGrant ParseKmsGrant(Walker& w, const json& item, const std::string& ip) {
       }
       g.key_arn = *s;
     }
-  } else {
-    w.Problem(PointerChild(ip, "keyArn"), "is required");
   }
-  if (const json* a = Walker::Find(item, "access")) {
-    if (auto access = w.OneOf<KmsAccess>(*a, PointerChild(ip, "access"),
-                                         {{"decrypt", KmsAccess::kDecrypt},
-                                          {"encrypt", KmsAccess::kEncrypt},
-                                          {"encrypt-decrypt", KmsAccess::kEncryptDecrypt}})) {
-      g.access = *access;
-    }
-  } else {
-    w.Problem(PointerChild(ip, "access"), "is required: decrypt, encrypt or encrypt-decrypt");
+  if (auto access = w.RequiredOneOf<KmsAccess>(item, ip, "access",
+                                               {{"decrypt", KmsAccess::kDecrypt},
+                                                {"encrypt", KmsAccess::kEncrypt},
+                                                {"encrypt-decrypt", KmsAccess::kEncryptDecrypt}})) {
+    g.access = *access;
   }
   return g;
 }
@@ -196,11 +176,8 @@ KmsGrant ParseKmsGrant(Walker& w, const json& item, const std::string& ip) {
 void ParseSecretGrant(Walker& w, const json& item, const std::string& ip, std::set<std::string>& seen, AwsSpec& out) {
   Arn arn;
   w.KnownKeys(item, ip, {"secretArn"});
-  const json* a = Walker::Find(item, "secretArn");
-  if (!a) {
-    w.Problem(PointerChild(ip, "secretArn"), "is required");
-    return;
-  }
+  const json* a = w.Required(item, ip, "secretArn");
+  if (!a) return;
   auto s = w.String(*a, PointerChild(ip, "secretArn"));
   if (!s) return;
   if (!ParseArn(*s, "secretsmanager", arn) || !arn.resource.starts_with("secret:") || arn.resource.size() == 7 ||
@@ -220,7 +197,7 @@ KafkaGrant ParseKafkaGrant(Walker& w, const json& item, const std::string& ip) {
   Arn arn;
   w.KnownKeys(item, ip, {"clusterArn", "topics", "consumerGroups"});
   KafkaGrant g;
-  if (const json* c = Walker::Find(item, "clusterArn")) {
+  if (const json* c = w.Required(item, ip, "clusterArn")) {
     if (auto s = w.String(*c, PointerChild(ip, "clusterArn"))) {
       // cluster/<name>/<uuid>: the topic and group ARNs are derived from the name and UUID.
       const bool shape = ParseArn(*s, "kafka", arn) && arn.resource.starts_with("cluster/") &&
@@ -233,10 +210,8 @@ KafkaGrant ParseKafkaGrant(Walker& w, const json& item, const std::string& ip) {
       }
       g.cluster_arn = *s;
     }
-  } else {
-    w.Problem(PointerChild(ip, "clusterArn"), "is required");
   }
-  if (const json* topics = Walker::Find(item, "topics")) {
+  if (const json* topics = w.Required(item, ip, "topics", " (at least one topic)")) {
     const std::string tp = PointerChild(ip, "topics");
     if (w.Array(*topics, tp, 1, 64)) {
       std::set<std::string> seen;
@@ -246,7 +221,7 @@ KafkaGrant ParseKafkaGrant(Walker& w, const json& item, const std::string& ip) {
         if (!w.IsObject(t, jp)) continue;
         w.KnownKeys(t, jp, {"name", "access"});
         KafkaTopic topic;
-        if (const json* n = Walker::Find(t, "name")) {
+        if (const json* n = w.Required(t, jp, "name")) {
           if (auto s = w.String(*n, PointerChild(jp, "name"))) {
             if (!IsKafkaTopicName(*s)) {
               w.Problem(PointerChild(jp, "name"),
@@ -257,43 +232,27 @@ KafkaGrant ParseKafkaGrant(Walker& w, const json& item, const std::string& ip) {
             }
             topic.name = *s;
           }
-        } else {
-          w.Problem(PointerChild(jp, "name"), "is required");
         }
-        if (const json* a = Walker::Find(t, "access")) {
-          if (auto access = w.OneOf<TopicAccess>(*a, PointerChild(jp, "access"),
-                                                 {{"read", TopicAccess::kRead},
-                                                  {"write", TopicAccess::kWrite},
-                                                  {"readwrite", TopicAccess::kReadWrite}})) {
-            topic.access = *access;
-          }
-        } else {
-          w.Problem(PointerChild(jp, "access"), "is required: read, write or readwrite");
+        if (auto access = w.RequiredOneOf<TopicAccess>(t, jp, "access",
+                                                       {{"read", TopicAccess::kRead},
+                                                        {"write", TopicAccess::kWrite},
+                                                        {"readwrite", TopicAccess::kReadWrite}})) {
+          topic.access = *access;
         }
         g.topics.push_back(std::move(topic));
       }
     }
-  } else {
-    w.Problem(PointerChild(ip, "topics"), "is required (at least one topic)");
   }
-  if (const json* groups = Walker::Find(item, "consumerGroups")) {
-    const std::string gp = PointerChild(ip, "consumerGroups");
-    if (w.Array(*groups, gp, 0, 32)) {
-      std::set<std::string> seen;
-      for (size_t j = 0; j < groups->size(); ++j) {
-        const std::string jp = PointerChild(gp, j);
-        auto s = w.String((*groups)[j], jp);
-        if (!s) continue;
-        if (s->empty() || s->size() > 255 || !IsPolicyText(*s) || s->find_first_of("*?") != std::string::npos) {
-          w.Problem(jp, "must be a consumer group name: 1..255 characters U+0020..U+00FF, no wildcards");
-        } else if (!seen.insert(*s).second) {
-          w.Problem(jp, "is listed twice");
-        } else {
-          g.consumer_groups.push_back(*s);
-        }
-      }
+  std::set<std::string> groups;
+  w.ForEachString(item, ip, "consumerGroups", 32, [&](const std::string& s, const std::string& jp) {
+    if (s.empty() || s.size() > 255 || !IsPolicyText(s) || s.find_first_of("*?") != std::string::npos) {
+      w.Problem(jp, "must be a consumer group name: 1..255 characters U+0020..U+00FF, no wildcards");
+    } else if (!groups.insert(s).second) {
+      w.Problem(jp, "is listed twice");
+    } else {
+      g.consumer_groups.push_back(s);
     }
-  }
+  });
   return g;
 }
 
@@ -302,7 +261,7 @@ RawStatement ParseStatement(Walker& w, const json& item, const std::string& ip, 
                             const AwsSpec& aws) {
   w.KnownKeys(item, ip, {"sid", "effect", "actions", "resources", "conditions"});
   RawStatement st;
-  if (const json* s = Walker::Find(item, "sid")) {
+  if (const json* s = w.Required(item, ip, "sid")) {
     if (auto sid = w.String(*s, PointerChild(ip, "sid"))) {
       std::string lower = *sid;
       for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -316,17 +275,11 @@ RawStatement ParseStatement(Walker& w, const json& item, const std::string& ip, 
       }
       st.sid = *sid;
     }
-  } else {
-    w.Problem(PointerChild(ip, "sid"), "is required");
   }
-  if (const json* e = Walker::Find(item, "effect")) {
-    if (auto effect = w.OneOf<std::string>(*e, PointerChild(ip, "effect"), {{"Allow", "Allow"}, {"Deny", "Deny"}})) {
-      st.effect = *effect;
-    }
-  } else {
-    w.Problem(PointerChild(ip, "effect"), "is required: Allow or Deny");
+  if (auto effect = w.RequiredOneOf<std::string>(item, ip, "effect", {{"Allow", "Allow"}, {"Deny", "Deny"}})) {
+    st.effect = *effect;
   }
-  if (const json* actions = Walker::Find(item, "actions")) {
+  if (const json* actions = w.Required(item, ip, "actions", " (at least one action)")) {
     const std::string ap = PointerChild(ip, "actions");
     if (w.Array(*actions, ap, 1, 32)) {
       for (size_t j = 0; j < actions->size(); ++j) {
@@ -345,10 +298,8 @@ RawStatement ParseStatement(Walker& w, const json& item, const std::string& ip, 
         st.actions.push_back(*a);
       }
     }
-  } else {
-    w.Problem(PointerChild(ip, "actions"), "is required (at least one action)");
   }
-  if (const json* resources = Walker::Find(item, "resources")) {
+  if (const json* resources = w.Required(item, ip, "resources", " (at least one resource ARN)")) {
     const std::string rp = PointerChild(ip, "resources");
     if (w.Array(*resources, rp, 1, 32)) {
       for (size_t j = 0; j < resources->size(); ++j) {
@@ -360,8 +311,6 @@ RawStatement ParseStatement(Walker& w, const json& item, const std::string& ip, 
         st.resources.push_back(*r);
       }
     }
-  } else {
-    w.Problem(PointerChild(ip, "resources"), "is required (at least one resource ARN)");
   }
   if (const json* c = Walker::Find(item, "conditions")) {
     if (auto problem = ConditionsProblem(*c); !problem.empty()) {

@@ -7,19 +7,31 @@
 namespace pipeguard::api::internal {
 namespace {
 
+// A canonical CIDR (no host bits) at `path`, or nullopt after reporting why not.
+std::optional<Cidr> CanonicalCidr(Walker& w, const json& value, const std::string& path) {
+  auto s = w.String(value, path);
+  if (!s) return std::nullopt;
+  auto c = ParseCidr(*s);
+  if (!c.ok()) {
+    w.Problem(path, c.status().message());
+    return std::nullopt;
+  }
+  if (c->HasHostBits()) {
+    w.Problem(path, "\"" + *s + "\" has host bits set; did you mean " + c->ToString() + "?");
+    return std::nullopt;
+  }
+  return *c;
+}
+
 std::optional<PortSpec> ParsePort(Walker& w, const json& item, const std::string& path) {
   if (!w.IsObject(item, path)) return std::nullopt;
   w.KnownKeys(item, path, {"port", "endPort", "protocol"});
   PortSpec p;
   bool ok = true;
-  if (const json* v = Walker::Find(item, "port")) {
-    auto n = w.Integer(*v, PointerChild(path, "port"), 1, 65535);
-    ok = ok && n;
-    if (n) p.port = static_cast<int>(*n);
-  } else {
-    w.Problem(PointerChild(path, "port"), "is required");
-    ok = false;
-  }
+  const json* port = w.Required(item, path, "port");
+  auto n = port ? w.Integer(*port, PointerChild(path, "port"), 1, 65535) : std::nullopt;
+  ok = ok && n;
+  if (n) p.port = static_cast<int>(*n);
   if (const json* v = Walker::Find(item, "endPort")) {
     auto n = w.Integer(*v, PointerChild(path, "endPort"), 1, 65535);
     if (n && p.port > 0 && *n < p.port) {
@@ -61,18 +73,8 @@ void ParseEgressRule(Walker& w, const json& item, const std::string& ip, EgressR
   std::optional<Cidr> parsed_cidr;
   if (cidr) {
     rule.kind = EgressRule::Kind::kCidr;
-    const std::string cp = PointerChild(ip, "cidr");
-    if (auto s = w.String(*cidr, cp)) {
-      auto c = ParseCidr(*s);
-      if (!c.ok()) {
-        w.Problem(cp, c.status().message());
-      } else if (c->HasHostBits()) {
-        w.Problem(cp, "\"" + *s + "\" has host bits set; did you mean " + c->ToString() + "?");
-      } else {
-        parsed_cidr = *c;
-        rule.cidr = c->ToString();
-      }
-    }
+    parsed_cidr = CanonicalCidr(w, *cidr, PointerChild(ip, "cidr"));
+    if (parsed_cidr) rule.cidr = parsed_cidr->ToString();
   }
   if (const json* except = Walker::Find(item, "except")) {
     const std::string ep = PointerChild(ip, "except");
@@ -81,14 +83,9 @@ void ParseEgressRule(Walker& w, const json& item, const std::string& ip, EgressR
     } else if (w.Array(*except, ep, 0, 16)) {
       for (size_t j = 0; j < except->size(); ++j) {
         const std::string jp = PointerChild(ep, j);
-        auto s = w.String((*except)[j], jp);
-        if (!s) continue;
-        auto c = ParseCidr(*s);
-        if (!c.ok()) {
-          w.Problem(jp, c.status().message());
-        } else if (c->HasHostBits()) {
-          w.Problem(jp, "\"" + *s + "\" has host bits set; did you mean " + c->ToString() + "?");
-        } else if (parsed_cidr && (!CidrContains(*parsed_cidr, *c) || c->prefix_length == parsed_cidr->prefix_length)) {
+        const auto c = CanonicalCidr(w, (*except)[j], jp);
+        if (!c) continue;
+        if (parsed_cidr && (!CidrContains(*parsed_cidr, *c) || c->prefix_length == parsed_cidr->prefix_length)) {
           w.Problem(jp, c->ToString() + " must lie strictly inside the cidr " + parsed_cidr->ToString());
         } else {
           rule.except.push_back(c->ToString());
@@ -101,15 +98,13 @@ void ParseEgressRule(Walker& w, const json& item, const std::string& ip, EgressR
     const std::string sp = PointerChild(ip, "service");
     if (w.IsObject(*service, sp)) {
       w.KnownKeys(*service, sp, {"name", "namespace"});
-      if (const json* n = Walker::Find(*service, "name")) {
+      if (const json* n = w.Required(*service, sp, "name")) {
         if (auto s = w.String(*n, PointerChild(sp, "name"))) {
           if (!IsDns1035Label(*s)) {
             w.Problem(PointerChild(sp, "name"), "must be a Service name (DNS-1035 label: lowercase letter first)");
           }
           rule.service_name = *s;
         }
-      } else {
-        w.Problem(PointerChild(sp, "name"), "is required");
       }
       if (const json* n = Walker::Find(*service, "namespace")) {
         if (auto s = w.String(*n, PointerChild(sp, "namespace"))) {
@@ -131,7 +126,7 @@ void ParseEgressRule(Walker& w, const json& item, const std::string& ip, EgressR
     }
     if (selector) rule.pod_selector = w.Selector(*selector, PointerChild(ip, "podSelector"));
   }
-  if (const json* ports = Walker::Find(item, "ports")) {
+  if (const json* ports = w.Required(item, ip, "ports", " (at least one port)")) {
     const std::string pp = PointerChild(ip, "ports");
     if (w.Array(*ports, pp, 1, 16)) {
       for (size_t j = 0; j < ports->size(); ++j) {
@@ -144,8 +139,6 @@ void ParseEgressRule(Walker& w, const json& item, const std::string& ip, EgressR
         }
       }
     }
-  } else {
-    w.Problem(PointerChild(ip, "ports"), "is required (at least one port)");
   }
 }
 

@@ -53,6 +53,12 @@ bool IsPolicyText(std::string_view s) {
   return true;
 }
 
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  out.append(s.substr(0, 200)).append("\"");
+  return out;
+}
+
 bool ParseArn(std::string_view text, std::string_view service, Arn& out, bool region_and_account_required) {
   const auto parts = Split(text, ':', 6);
   if (parts.size() != 6 || parts[0] != "arn") return false;

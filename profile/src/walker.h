@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pipeguard/policy/json_pointer.h"
 #include "pipeguard/policy/label_selector.h"
@@ -30,6 +31,13 @@ class Walker {
     if (!object.is_object()) return nullptr;
     auto it = object.find(key);
     return it == object.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  // object[key] if present, else nullptr after reporting it as required ("is required" + `hint`).
+  const json* Required(const json& object, const std::string& path, const char* key, std::string_view hint = "") {
+    const json* v = Find(object, key);
+    if (v == nullptr) Problem(PointerChild(path, key), "is required" + std::string(hint));
+    return v;
   }
 
   bool IsObject(const json& v, const std::string& path) {
@@ -85,18 +93,31 @@ class Walker {
     return &v;
   }
 
-  // Calls item_fn(item, item_path) for each object in the list object[key] (at most max_items), reporting a list of
-  // the wrong shape and items that are not objects.
+  // Calls item_fn(item, item_path) for each item of the list object[key] (at most max_items), reporting a list of
+  // the wrong shape.
   template <typename ItemFn>
-  void ForEachObject(const json& object, const std::string& path, const char* key, size_t max_items, ItemFn item_fn) {
+  void ForEachItem(const json& object, const std::string& path, const char* key, size_t max_items, ItemFn item_fn) {
     const json* list = Find(object, key);
     if (list == nullptr) return;
     const std::string list_path = PointerChild(path, key);
     if (!Array(*list, list_path, 0, max_items)) return;
-    for (size_t i = 0; i < list->size(); ++i) {
-      const std::string item_path = PointerChild(list_path, i);
-      if (IsObject((*list)[i], item_path)) item_fn((*list)[i], item_path);
-    }
+    for (size_t i = 0; i < list->size(); ++i) item_fn((*list)[i], PointerChild(list_path, i));
+  }
+
+  // ForEachItem for lists of objects: item_fn(item, item_path) for each object; other items are reported.
+  template <typename ItemFn>
+  void ForEachObject(const json& object, const std::string& path, const char* key, size_t max_items, ItemFn item_fn) {
+    ForEachItem(object, path, key, max_items, [&](const json& item, const std::string& item_path) {
+      if (IsObject(item, item_path)) item_fn(item, item_path);
+    });
+  }
+
+  // ForEachItem for lists of strings: item_fn(text, item_path) for each string; other items are reported.
+  template <typename ItemFn>
+  void ForEachString(const json& object, const std::string& path, const char* key, size_t max_items, ItemFn item_fn) {
+    ForEachItem(object, path, key, max_items, [&](const json& item, const std::string& item_path) {
+      if (auto text = String(item, item_path)) item_fn(*text, item_path);
+    });
   }
 
   template <typename Enum>
@@ -108,6 +129,22 @@ class Walker {
       accepted.append(accepted.empty() ? "" : ", ").append(name);
     }
     Problem(path, "must be one of " + accepted);
+    return std::nullopt;
+  }
+
+  // object[key] as one of `values`; a missing field is reported as required, naming the values ("a, b or c").
+  template <typename Enum>
+  std::optional<Enum> RequiredOneOf(const json& object, const std::string& path, const char* key,
+                                    std::initializer_list<std::pair<const char*, Enum>> values) {
+    const std::string field = PointerChild(path, key);
+    if (const json* v = Find(object, key)) return OneOf(*v, field, values);
+    std::string names;
+    size_t i = 0;
+    for (const auto& [name, value] : values) {
+      names.append(i == 0 ? "" : (i + 1 == values.size() ? " or " : ", ")).append(name);
+      ++i;
+    }
+    Problem(field, "is required: " + names);
     return std::nullopt;
   }
 

@@ -16,6 +16,9 @@ bool IsDns1035Label(std::string_view s);
 // allowed by IAM too, but never meaningful in the fields we check).
 bool IsPolicyText(std::string_view s);
 
+// `s` in double quotes, cut at 200 characters, for messages.
+std::string Quoted(std::string_view s);
+
 // An ARN split into its parts: arn:<partition>:<service>:<region>:<account>:<resource>.
 struct Arn {
   std::string partition, service, region, account, resource;

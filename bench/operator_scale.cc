@@ -43,12 +43,12 @@
 #include "pipeguard/aws/http.h"
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/service_client.h"
+#include "pipeguard/guardrails/config.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/config.h"
-#include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/profile/profile.h"
 
 namespace {
 
@@ -476,7 +476,7 @@ int main(int argc, char** argv) {
     Json object = ProfileObject(i, opt.namespaces);
     object["metadata"]["name"] = "baseline-" + std::to_string(i);  // other role names than the operator's
     object["metadata"]["uid"] = "00000000-0000-0000-0000-" + std::to_string(100000000000 + i);
-    auto parsed = rec::ParseProfile(object);
+    auto parsed = pipeguard::api::ParseProfile(object);
     if (!parsed.ok()) Die(parsed.status().message());
     requests.emplace_back(rec::DesiredCreateRole(*operator_config, *parsed),
                           rec::CanonicalInlinePolicy(*parsed, operator_config->aws_partition));

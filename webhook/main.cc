@@ -15,10 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/context_provider.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/guardrails.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/audit_log.h"
 #include "pipeguard/webhook/decorators.h"

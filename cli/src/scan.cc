@@ -8,8 +8,8 @@
 
 #include "kinds.h"
 #include "pipeguard/cli/verify_image.h"
-#include "pipeguard/operator/config.h"
-#include "pipeguard/operator/guardrails.h"
+#include "pipeguard/guardrails/config.h"
+#include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 

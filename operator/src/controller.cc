@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeguard/kube/resource.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
@@ -13,7 +13,7 @@ std::string OwnerProfileKey(const nlohmann::json& object) {
   const std::string ns = meta.value("namespace", "");
   for (const auto& ref : meta.value("ownerReferences", nlohmann::json::array())) {
     const std::string api_version = ref.value("apiVersion", "");
-    if (ref.value("kind", "") == kProfileKind && api_version.rfind("pipeguard.io/", 0) == 0 &&
+    if (ref.value("kind", "") == api::kProfileKind && api_version.rfind("pipeguard.io/", 0) == 0 &&
         ref.value("controller", false) && ref.contains("name") && ref["name"].is_string()) {
       return kube::ObjectKey(ns, ref["name"].get<std::string>());
     }

@@ -4,14 +4,18 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/aws/policy_document.h"
-#include "text_checks.h"
+#include "pipeguard/guardrails/iam_policy.h"
+#include "pipeguard/profile/text_checks.h"
+#include "short_hash.h"
 
 namespace pipeguard::reconcilers {
 
 using nlohmann::json;
 
 namespace {
+
 constexpr size_t kRoleNameMax = 64;
 constexpr size_t kHashLength = 12;
 }  // namespace
@@ -39,11 +43,11 @@ std::string RoleArn(const OperatorConfig& config, std::string_view role_path, st
   return arn;
 }
 
-std::string ProfileRoleArn(const OperatorConfig& config, const ParsedProfile& profile) {
+std::string ProfileRoleArn(const OperatorConfig& config, const api::ParsedProfile& profile) {
   return RoleArn(config, RolePath(config), RoleName(config.cluster_name, profile.namespace_, profile.name));
 }
 
-std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const ParsedProfile& profile) {
+std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const api::ParsedProfile& profile) {
   std::vector<aws::Tag> tags = {
       {std::string(kTagCluster), config.cluster_name},  {std::string(kTagManagedBy), std::string(kTagManagedByValue)},
       {std::string(kTagNamespace), profile.namespace_}, {std::string(kTagProfile), profile.name},
@@ -54,7 +58,7 @@ std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const ParsedPr
 }
 
 RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags, const OperatorConfig& config,
-                                    const ParsedProfile& profile) {
+                                    const api::ParsedProfile& profile) {
   // IAM tag keys are case-insensitive for uniqueness but returned as written; compare keys exactly (we write them).
   std::map<std::string, std::string, std::less<>> tags;
   for (const auto& t : observed_tags) tags[t.key] = t.value;
@@ -98,7 +102,7 @@ std::string TrustPolicy(const OperatorConfig& config, std::string_view namespace
   return canonical.ok() ? canonical.value() : document.dump();
 }
 
-aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const ParsedProfile& profile) {
+aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const api::ParsedProfile& profile) {
   aws::CreateRoleRequest request;
   request.role_name = RoleName(config.cluster_name, profile.namespace_, profile.name);
   request.path = RolePath(config);
@@ -114,6 +118,41 @@ aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const Par
   request.permissions_boundary_arn = config.permissions_boundary_arn;
   request.tags = OwnershipTags(config, profile);
   return request;
+}
+
+std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile, const OperatorConfig& config,
+                                                    const aws::IamLimits& limits) {
+  std::vector<api::GuardrailViolation> out;
+  if (!profile.aws) return out;
+  const aws::CreateRoleRequest request = DesiredCreateRole(config, profile);
+  if (auto s = aws::ValidateRoleName(request.role_name, limits); !s.ok()) {
+    out.push_back(
+        {"/metadata/name", "the IAM role name " + api::Quoted(request.role_name) + " is invalid: " + s.message()});
+  }
+  if (auto s = aws::ValidateRolePath(request.path, limits); !s.ok()) {
+    out.push_back({"", "the IAM role path " + api::Quoted(request.path) +
+                           " is invalid (operator rolePathPrefix or "
+                           "clusterName): " +
+                           s.message()});
+  }
+  if (auto s = aws::ValidateTrustPolicy(request.assume_role_policy_document, limits); !s.ok()) {
+    out.push_back({"/spec/serviceAccount/name", "the trust policy does not fit IAM's limits: " + s.message()});
+  }
+  if (auto s = aws::ValidateTags(request.tags, limits); !s.ok()) {
+    out.push_back({"/metadata", "the ownership tags do not fit IAM's limits: " + s.message()});
+  }
+  std::map<std::string, std::string> inline_policies = {
+      {std::string(kInlinePolicyName), CanonicalInlinePolicy(profile, config.aws_partition)}};
+  if (auto s = aws::ValidateInlinePolicies(inline_policies, limits); !s.ok()) {
+    out.push_back({"/spec/aws", "the compiled IAM policy does not fit IAM's limits: " + s.message() +
+                                    "; use fewer prefixes, topics or statements, or split the pipeline"});
+  }
+  if (out.empty()) {
+    if (auto s = aws::ValidateCreateRole(request, limits); !s.ok()) {
+      out.push_back({"/spec/aws", "the IAM role would be rejected: " + s.message()});
+    }
+  }
+  return out;
 }
 
 }  // namespace pipeguard::reconcilers

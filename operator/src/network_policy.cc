@@ -5,7 +5,7 @@
 
 #include "owned_metadata.h"
 #include "pipeguard/operator/service_account.h"
-#include "text_checks.h"
+#include "short_hash.h"
 
 namespace pipeguard::reconcilers {
 
@@ -17,7 +17,7 @@ constexpr std::string_view kNamespaceNameLabel = "kubernetes.io/metadata.name";
 
 json NamespaceSelector(const std::string& ns) { return {{"matchLabels", {{std::string(kNamespaceNameLabel), ns}}}}; }
 
-json Ports(const std::vector<PortSpec>& ports) {
+json Ports(const std::vector<api::PortSpec>& ports) {
   json out = json::array();
   for (const auto& p : ports) {
     json port = {{"protocol", p.protocol}, {"port", p.port}};
@@ -27,21 +27,21 @@ json Ports(const std::vector<PortSpec>& ports) {
   return out;
 }
 
-json Metadata(const ParsedProfile& profile, std::string_view suffix) {
+json Metadata(const api::ParsedProfile& profile, std::string_view suffix) {
   return {{"name", NetworkPolicyName(profile.name, suffix)},
           {"namespace", profile.namespace_},
           {"labels", OwnedLabels(profile)},
           {"ownerReferences", json::array({ProfileOwnerReference(profile)})}};
 }
 
-Status NeedsUid(const ParsedProfile& profile) {
+Status NeedsUid(const api::ParsedProfile& profile) {
   if (!profile.uid.empty()) return Status::Ok();
   return Status::FailedPrecondition("PipelineSecurityProfile " + profile.namespace_ + "/" + profile.name +
                                     " has no metadata.uid; desired objects are built only for profiles read from the "
                                     "API server");
 }
 
-StatusOr<json> ServiceRule(const ParsedProfile& profile, const EgressRule& rule, size_t index,
+StatusOr<json> ServiceRule(const api::ParsedProfile& profile, const api::EgressRule& rule, size_t index,
                            const ServiceResolver& resolve) {
   const std::string ns = rule.namespace_.empty() ? profile.namespace_ : rule.namespace_;
   std::string where = "spec.network.egress[";
@@ -176,7 +176,7 @@ std::string NetworkPolicyName(std::string_view profile_name, std::string_view su
   return name;
 }
 
-StatusOr<json> DesiredDenyNetworkPolicy(const ParsedProfile& profile) {
+StatusOr<json> DesiredDenyNetworkPolicy(const api::ParsedProfile& profile) {
   if (auto s = NeedsUid(profile); !s.ok()) return s;
   return json{{"apiVersion", "networking.k8s.io/v1"},
               {"kind", "NetworkPolicy"},
@@ -184,28 +184,28 @@ StatusOr<json> DesiredDenyNetworkPolicy(const ParsedProfile& profile) {
               {"spec", {{"podSelector", profile.pod_selector}, {"policyTypes", {"Ingress", "Egress"}}}}};
 }
 
-StatusOr<json> DesiredAllowNetworkPolicy(const ParsedProfile& profile, const OperatorConfig& config,
+StatusOr<json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile, const OperatorConfig& config,
                                          const ServiceResolver& resolve_service) {
   if (auto s = NeedsUid(profile); !s.ok()) return s;
   json egress = json::array();
   egress.push_back({{"to", json::array({{{"podSelector", profile.pod_selector}}})}});
   for (size_t i = 0; i < profile.network.egress.size(); ++i) {
-    const EgressRule& rule = profile.network.egress[i];
+    const api::EgressRule& rule = profile.network.egress[i];
     switch (rule.kind) {
-      case EgressRule::Kind::kCidr: {
+      case api::EgressRule::Kind::kCidr: {
         json block = {{"cidr", rule.cidr}};
         if (!rule.except.empty()) block["except"] = rule.except;
         egress.push_back({{"to", json::array({{{"ipBlock", block}}})}, {"ports", Ports(rule.ports)}});
         break;
       }
-      case EgressRule::Kind::kPods: {
+      case api::EgressRule::Kind::kPods: {
         json peer = json::object();
         if (!rule.namespace_.empty()) peer["namespaceSelector"] = NamespaceSelector(rule.namespace_);
         peer["podSelector"] = rule.pod_selector ? *rule.pod_selector : json::object();
         egress.push_back({{"to", json::array({peer})}, {"ports", Ports(rule.ports)}});
         break;
       }
-      case EgressRule::Kind::kService: {
+      case api::EgressRule::Kind::kService: {
         auto resolved = ServiceRule(profile, rule, i, resolve_service);
         if (!resolved.ok()) return resolved.status();
         egress.push_back(std::move(resolved).value());

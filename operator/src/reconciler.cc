@@ -8,14 +8,15 @@
 #include <set>
 
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/guardrails/guardrails.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/operator/drift.h"
-#include "pipeguard/operator/guardrails.h"
-#include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/network_policy.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/operator/profile_review.h"
 #include "pipeguard/operator/service_account.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -83,7 +84,7 @@ struct ProfileReconciler::Pass {
   Json object;              // the profile as last read or written
   bool from_cache = false;  // `object` came from the informer cache (re-read from the API server before writing)
   int64_t generation = 0;   // metadata.generation of the spec being reconciled
-  ParsedProfile profile;
+  api::ParsedProfile profile;
   bool converged = false;  // status says Ready=True at the current generation: any difference now is drift
   std::map<std::string, Condition> conditions;
   std::optional<std::string> role_arn;
@@ -105,8 +106,8 @@ ProfileReconciler::ProfileReconciler(kube::KubeClient& kube, IamApi& iam, Profil
 
 void ProfileReconciler::Emit(Pass& pass, std::string_view type, std::string_view reason, std::string note) {
   kube::EventSpec spec;
-  spec.regarding = {{"apiVersion", std::string(kProfileApiVersion)},
-                    {"kind", std::string(kProfileKind)},
+  spec.regarding = {{"apiVersion", std::string(api::kProfileApiVersion)},
+                    {"kind", std::string(api::kProfileKind)},
                     {"metadata",
                      {{"name", pass.name},
                       {"namespace", pass.ns},
@@ -196,10 +197,12 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
 
   if (pass.object["metadata"].contains("deletionTimestamp")) return ReconcileDeletion(pass);
 
-  std::vector<GuardrailViolation> problems;
-  auto parsed = ParseProfile(pass.object, &problems);
-  if (!parsed.ok()) {
-    const std::string message = "the profile is invalid: " + parsed.status().message();
+  ProfileReview review = ReviewProfile(pass.object, options_.config, options_.limits);
+  if (!review.grammar.empty()) {
+    // One answer: the grammar's problems and the guardrails' findings on what could be read, together.
+    std::vector<api::GuardrailViolation> problems = std::move(review.grammar);
+    problems.insert(problems.end(), review.guardrails.begin(), review.guardrails.end());
+    const std::string message = "the profile is invalid: " + api::JoinViolations(problems);
     for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
       pass.Set(type, false, "InvalidSpec", message);
     }
@@ -209,7 +212,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
     if (Status s = WriteStatus(pass); !s.ok()) return s;
     return ReconcileResult::Done();
   }
-  pass.profile = std::move(parsed).value();
+  pass.profile = std::move(review.profile);
   pass.service_account = pass.profile.service_account;
 
   // The finalizer goes on before anything external exists, so nothing can be orphaned.
@@ -228,11 +231,8 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
   }
 
   // Guardrails and IAM limits: nothing is written (to AWS or to owned objects) for a profile that breaks them.
-  std::vector<GuardrailViolation> violations =
-      CheckGuardrails(pass.profile, options_.config.guardrails, options_.limits, options_.config.aws_partition);
-  for (auto& v : CheckIamLimits(pass.profile, options_.config, options_.limits)) violations.push_back(std::move(v));
-  if (!violations.empty()) {
-    const std::string message = "the profile breaks the platform guardrails: " + JoinViolations(violations);
+  if (!review.guardrails.empty()) {
+    const std::string message = "the profile breaks the platform guardrails: " + api::JoinViolations(review.guardrails);
     for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
       pass.Set(type, false, "GuardrailViolation", message);
     }
@@ -298,7 +298,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
 }
 
 StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::optional<std::string>* role_arn) {
-  const ParsedProfile& profile = pass.profile;
+  const api::ParsedProfile& profile = pass.profile;
   const OperatorConfig& config = options_.config;
   const std::string name = RoleName(config.cluster_name, profile.namespace_, profile.name);
   pass.role_name = name;
@@ -652,7 +652,7 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileDeletion(Pass& pass) {
   if (!HasFinalizer(pass.object)) return ReconcileResult::Done();
   const Json spec = pass.object.value("spec", Json::object());
   if (spec.is_object() && spec.contains("aws")) {
-    ParsedProfile identity;  // what ownership needs, even when the spec no longer parses
+    api::ParsedProfile identity;  // what ownership needs, even when the spec no longer parses
     identity.namespace_ = pass.ns;
     identity.name = pass.name;
     identity.uid = StringAt(pass.object, "/metadata/uid"_json_pointer);

@@ -1,7 +1,7 @@
 #include "pipeguard/operator/service_account.h"
 
 #include "owned_metadata.h"
-#include "text_checks.h"
+#include "short_hash.h"
 
 namespace pipeguard::reconcilers {
 
@@ -15,22 +15,22 @@ std::string ProfileLabelValue(std::string_view profile_name) {
   return out;
 }
 
-json OwnedLabels(const ParsedProfile& profile) {
+json OwnedLabels(const api::ParsedProfile& profile) {
   return {{std::string(kManagedByLabel), std::string(kManagedByValue)},
           {std::string(kProfileLabel), ProfileLabelValue(profile.name)},
           {std::string(kProfileUidLabel), profile.uid}};
 }
 
-json ProfileOwnerReference(const ParsedProfile& profile) {
-  return {{"apiVersion", std::string(kProfileApiVersion)},
-          {"kind", std::string(kProfileKind)},
+json ProfileOwnerReference(const api::ParsedProfile& profile) {
+  return {{"apiVersion", std::string(api::kProfileApiVersion)},
+          {"kind", std::string(api::kProfileKind)},
           {"name", profile.name},
           {"uid", profile.uid},
           {"controller", true},
           {"blockOwnerDeletion", true}};
 }
 
-StatusOr<json> DesiredServiceAccount(const ParsedProfile& profile, const std::optional<std::string>& role_arn) {
+StatusOr<json> DesiredServiceAccount(const api::ParsedProfile& profile, const std::optional<std::string>& role_arn) {
   if (profile.uid.empty()) {
     return Status::FailedPrecondition("PipelineSecurityProfile " + profile.namespace_ + "/" + profile.name +
                                       " has no metadata.uid; desired objects are built only for profiles read from "

@@ -15,18 +15,6 @@ std::string StringAt(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// DNS-1123 subdomain, the shape of a ServiceAccount name.
-bool IsDnsSubdomain(const std::string& s) {
-  if (s.empty() || s.size() > 253) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && c != '-' && c != '.') return false;
-    if ((i == 0 || i + 1 == s.size()) && !alnum) return false;
-  }
-  return true;
-}
-
 std::string ObjectName(const json& object) {
   const json& meta = object.contains("metadata") ? object["metadata"] : json();
   std::string ns = meta.is_object() ? StringAt(meta, "namespace") : "";
@@ -66,85 +54,25 @@ std::string RoleKey(const std::string& ns, const std::string& name) { return ns 
 
 }  // namespace
 
+Profile ProfileView(const api::ParsedProfile& profile) {
+  Profile view;
+  view.namespace_ = profile.namespace_;
+  view.name = profile.name;
+  // A valid profile's selector passed LabelSelector::FromJson in the grammar already.
+  if (auto selector = LabelSelector::FromJson(profile.pod_selector, "spec.podSelector"); selector.ok()) {
+    view.pod_selector = std::move(selector).value();
+  }
+  view.service_account = profile.service_account;
+  view.automount_token = profile.automount_token;
+  if (profile.mode) view.mode = ParseMode(*profile.mode);
+  view.trusted_keys = profile.trusted_keys;
+  return view;
+}
+
 StatusOr<Profile> ParseProfile(const json& object) {
-  const std::string what = ObjectName(object);
-  if (!object.is_object() || StringAt(object, "kind") != kProfileKind) {
-    return Status::InvalidArgument("not a PipelineSecurityProfile");
-  }
-  if (StringAt(object, "apiVersion") != kProfileApiVersion) {
-    return Status::InvalidArgument(what + ": apiVersion must be " + std::string(kProfileApiVersion));
-  }
-  Profile p;
-  const json& meta = object.contains("metadata") ? object["metadata"] : json();
-  if (!meta.is_object() || StringAt(meta, "name").empty()) {
-    return Status::InvalidArgument(what + ": metadata.name is required");
-  }
-  p.name = StringAt(meta, "name");
-  p.namespace_ = StringAt(meta, "namespace");
-  if (p.namespace_.empty()) p.namespace_ = "default";
-  const json spec = object.contains("spec") ? object["spec"] : json();
-  if (!spec.is_object()) return Status::InvalidArgument(what + ": spec is required");
-  p.spec = spec;
-  if (spec.contains("podSelector")) {
-    auto selector = LabelSelector::FromJson(spec["podSelector"], "spec.podSelector");
-    if (!selector.ok()) return Status::InvalidArgument(what + ": " + selector.status().message());
-    p.pod_selector = std::move(selector).value();
-  } else {
-    return Status::InvalidArgument(what +
-                                   ": spec.podSelector is required (use {} to select every pod in the namespace)");
-  }
-  if (spec.contains("serviceAccount")) {
-    const json& sa = spec["serviceAccount"];
-    if (!sa.is_object()) return Status::InvalidArgument(what + ": spec.serviceAccount must be an object");
-    if (sa.contains("name")) {
-      if (!sa["name"].is_string() || !IsDnsSubdomain(sa["name"].get<std::string>())) {
-        return Status::InvalidArgument(
-            what + ": spec.serviceAccount.name must be a DNS-1123 name (lowercase, digits, '-', '.')");
-      }
-      p.service_account = sa["name"].get<std::string>();
-    }
-    if (sa.contains("automountToken")) {
-      if (!sa["automountToken"].is_boolean()) {
-        return Status::InvalidArgument(what + ": spec.serviceAccount.automountToken must be true or false");
-      }
-      p.automount_token = sa["automountToken"].get<bool>();
-    }
-  }
-  if (spec.contains("images")) {
-    const json& images = spec["images"];
-    if (!images.is_object()) return Status::InvalidArgument(what + ": spec.images must be an object");
-    for (const auto& [key, value] : images.items()) {
-      if (key != "trustedKeys") {
-        return Status::InvalidArgument(what + ": spec.images." + key + " is not a setting (accepted: trustedKeys)");
-      }
-    }
-    if (images.contains("trustedKeys")) {
-      const json& keys = images["trustedKeys"];
-      if (!keys.is_array() || keys.empty()) {
-        return Status::InvalidArgument(what +
-                                       ": spec.images.trustedKeys must be a non-empty list of key names from the "
-                                       "configuration's images.keys (omit it to accept every configured key)");
-      }
-      std::vector<std::string> names;
-      for (const auto& name : keys) {
-        if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
-          return Status::InvalidArgument(what + ": spec.images.trustedKeys must hold non-empty key names");
-        }
-        if (Contains(names, name.get_ref<const std::string&>())) {
-          return Status::InvalidArgument(what + ": spec.images.trustedKeys names \"" + name.get<std::string>() +
-                                         "\" twice");
-        }
-        names.push_back(name.get<std::string>());
-      }
-      p.trusted_keys = std::move(names);
-    }
-  }
-  if (spec.contains("mode")) {
-    auto mode = spec["mode"].is_string() ? ParseMode(spec["mode"].get<std::string>()) : std::nullopt;
-    if (!mode) return Status::InvalidArgument(what + ": spec.mode must be enforce or audit");
-    p.mode = mode;
-  }
-  return p;
+  auto parsed = api::ParseProfile(object);
+  if (!parsed.ok()) return parsed.status();
+  return ProfileView(*parsed);
 }
 
 bool IsContextKind(const json& object) {

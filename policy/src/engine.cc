@@ -227,12 +227,13 @@ void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profile
 // spec.images.trustedKeys may only name keys of images.keys: a profile narrows the platform's keys, it cannot add
 // one. Checked whenever the configuration verifies images or lists keys (an offline scan with images.verify off and
 // no keys has nothing to compare against).
-void CheckProfileTrustedKeys(const Profile& profile, const ImagesConfig& config, std::vector<Violation>& out) {
-  if (!profile.trusted_keys || (!config.verify && config.keys.empty())) return;
+void CheckProfileTrustedKeys(const std::optional<std::vector<std::string>>& trusted_keys, const ImagesConfig& config,
+                             std::vector<Violation>& out) {
+  if (!trusted_keys || (!config.verify && config.keys.empty())) return;
   std::vector<std::string> configured;
   for (const auto& key : config.keys) configured.push_back(key.name);
-  for (size_t i = 0; i < profile.trusted_keys->size(); ++i) {
-    const std::string& name = (*profile.trusted_keys)[i];
+  for (size_t i = 0; i < trusted_keys->size(); ++i) {
+    const std::string& name = (*trusted_keys)[i];
     if (Contains(configured, name)) continue;
     out.push_back(
         Make(rules::kProfileGuardrail, Severity::kHigh, "/spec/images/trustedKeys/" + std::to_string(i),
@@ -470,17 +471,15 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images)
 
   if (w.is_profile) {
     verdict.governed = true;
-    if (auto profile = ParseProfile(*review.object_); !profile.ok()) {
+    // One answer: the grammar's problems, the trusted keys and the outside check's findings, all at once.
+    api::ProfileReading reading = api::ReadProfile(*review.object_);
+    CheckProfileTrustedKeys(reading.profile.trusted_keys, context.config().images, verdict.violations);
+    if (profile_check_) {
+      for (auto& problem : profile_check_(reading.profile)) reading.problems.push_back(std::move(problem));
+    }
+    for (auto& problem : reading.problems) {
       verdict.violations.push_back(
-          Make(rules::kProfileGuardrail, Severity::kHigh, "/spec", profile.status().message()));
-    } else {
-      CheckProfileTrustedKeys(*profile, context.config().images, verdict.violations);
-      if (profile_check_) {
-        for (auto& problem : profile_check_(*review.object_)) {
-          verdict.violations.push_back(
-              Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
-        }
-      }
+          Make(rules::kProfileGuardrail, Severity::kHigh, std::move(problem.path), std::move(problem.message)));
     }
     Finalize(context.config(), verdict);
     return verdict;

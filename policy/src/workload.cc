@@ -707,7 +707,7 @@ std::optional<Workload> ExtractWorkload(const json& object, const std::string& r
   if (!IsEvaluatedKind(w.kind)) return std::nullopt;
   w.api_version = std::string(StringView(Child(object, "apiVersion")));
   if (w.kind == kProfileKind) {
-    // ParseProfile reads and checks the whole profile.
+    // api::ReadProfile reads and checks the whole profile (Engine::Evaluate).
     w.is_profile = true;
     return w;
   }

@@ -168,7 +168,8 @@ TEST(RunScan, MalformedProfileAmongScannedDocumentsIsADenialNotAnInputError) {
   const ScanReport report = MustScan({.inputs = {kCliData + "/malformed-profile.yaml"}});
   ASSERT_EQ(report.results.size(), 1u);
   EXPECT_FALSE(report.results[0].verdict.allowed);
-  EXPECT_THAT(RulesOf(report.results[0]), ElementsAre("profile-guardrail"));
+  // Every problem at once: the missing podSelector and the invalid serviceAccount name.
+  EXPECT_THAT(RulesOf(report.results[0]), ElementsAre("profile-guardrail", "profile-guardrail"));
   EXPECT_EQ(report.ExitCode(), kExitDenied);
 }
 

@@ -1,4 +1,4 @@
-#include "pipeguard/operator/config.h"
+#include "pipeguard/guardrails/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

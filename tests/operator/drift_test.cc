@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeguard/operator/iam_policy.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/network_policy.h"
 #include "pipeguard/operator/service_account.h"
@@ -26,14 +26,14 @@ OperatorConfig Config() {
   return c;
 }
 
-ParsedProfile Profile() {
-  auto p = ParseProfile(testing::ProfileWith({{"aws", {{"s3", {{{"bucket", "acme-raw"}, {"access", "read"}}}}}}}));
+api::ParsedProfile Profile() {
+  auto p = api::ParseProfile(testing::ProfileWith({{"aws", {{"s3", {{{"bucket", "acme-raw"}, {"access", "read"}}}}}}}));
   EXPECT_TRUE(p.ok()) << p.status().message();
-  return p.ok() ? *p : ParsedProfile{};
+  return p.ok() ? *p : api::ParsedProfile{};
 }
 
 RoleState Desired() {
-  const ParsedProfile profile = Profile();
+  const api::ParsedProfile profile = Profile();
   RoleState s;
   s.trust_policy = TrustPolicy(Config(), profile.namespace_, profile.service_account);
   s.inline_policies[std::string(kInlinePolicyName)] = CanonicalInlinePolicy(profile);

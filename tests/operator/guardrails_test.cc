@@ -1,10 +1,11 @@
-#include "pipeguard/operator/guardrails.h"
+#include "pipeguard/guardrails/guardrails.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeguard/operator/cidr.h"
-#include "pipeguard/operator/glob.h"
+#include "pipeguard/operator/iam_role.h"
+#include "pipeguard/profile/cidr.h"
+#include "pipeguard/profile/glob.h"
 #include "test_data.h"
 
 namespace pipeguard::reconcilers {
@@ -20,7 +21,7 @@ TEST(CheckProfileGuardrailsTable, ExactPaths) {
     ASSERT_TRUE(guardrails.ok()) << guardrails.status().message();
     const auto violations = CheckProfileGuardrails(testing::ProfileWith(c["spec"]), *guardrails);
     const json& expected = c["violations"];
-    ASSERT_EQ(violations.size(), expected.size()) << JoinViolations(violations);
+    ASSERT_EQ(violations.size(), expected.size()) << api::JoinViolations(violations);
     for (size_t i = 0; i < violations.size(); ++i) {
       EXPECT_EQ(violations[i].path, expected[i][0].get<std::string>()) << violations[i].message;
       EXPECT_THAT(violations[i].message, HasSubstr(expected[i][1].get<std::string>()));
@@ -37,51 +38,51 @@ TEST(ActionForbiddenTable, WildcardsThatExpandToForbiddenActions) {
 
 TEST(CidrTable, ContainsAndOverlaps) {
   for (const auto& c : testing::LoadCases("cidrs.yaml")) {
-    auto a = ParseCidr(c[0].get<std::string>());
-    auto b = ParseCidr(c[1].get<std::string>());
+    auto a = api::ParseCidr(c[0].get<std::string>());
+    auto b = api::ParseCidr(c[1].get<std::string>());
     ASSERT_TRUE(a.ok() && b.ok()) << c.dump();
-    EXPECT_EQ(CidrContains(*a, *b), c[2].get<bool>()) << c.dump();
-    EXPECT_EQ(CidrsOverlap(*a, *b), c[3].get<bool>()) << c.dump();
-    EXPECT_EQ(CidrsOverlap(*b, *a), c[3].get<bool>()) << c.dump();
+    EXPECT_EQ(api::CidrContains(*a, *b), c[2].get<bool>()) << c.dump();
+    EXPECT_EQ(api::CidrsOverlap(*a, *b), c[3].get<bool>()) << c.dump();
+    EXPECT_EQ(api::CidrsOverlap(*b, *a), c[3].get<bool>()) << c.dump();
   }
 }
 
 TEST(Cidr, ParsingAndCanonicalForm) {
-  EXPECT_EQ(ParseCidr("10.0.0.1/8")->ToString(), "10.0.0.0/8");
-  EXPECT_TRUE(ParseCidr("10.0.0.1/8")->HasHostBits());
-  EXPECT_FALSE(ParseCidr("10.0.0.0/8")->HasHostBits());
-  EXPECT_EQ(ParseCidr("2001:DB8:0:0::/32")->ToString(), "2001:db8::/32");
+  EXPECT_EQ(api::ParseCidr("10.0.0.1/8")->ToString(), "10.0.0.0/8");
+  EXPECT_TRUE(api::ParseCidr("10.0.0.1/8")->HasHostBits());
+  EXPECT_FALSE(api::ParseCidr("10.0.0.0/8")->HasHostBits());
+  EXPECT_EQ(api::ParseCidr("2001:DB8:0:0::/32")->ToString(), "2001:db8::/32");
   for (const char* bad :
        {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/08", "10.0.0/8", "::/129", "x/1", "10.0.0.0/", ""}) {
-    EXPECT_FALSE(ParseCidr(bad).ok()) << bad;
+    EXPECT_FALSE(api::ParseCidr(bad).ok()) << bad;
   }
 }
 
 TEST(Cidr, CoveredByUnionOfParts) {
-  auto c = [](const char* s) { return ParseCidr(s).value(); };
-  EXPECT_TRUE(CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/17"), c("10.0.128.0/17")}));
-  EXPECT_FALSE(CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/17"), c("10.0.128.0/18")}));
-  EXPECT_TRUE(CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/8")}));
-  EXPECT_FALSE(CidrCoveredBy(c("10.0.0.0/16"), {}));
-  EXPECT_TRUE(CidrCoveredBy(c("::/0"), {c("::/1"), c("8000::/1")}));
+  auto c = [](const char* s) { return api::ParseCidr(s).value(); };
+  EXPECT_TRUE(api::CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/17"), c("10.0.128.0/17")}));
+  EXPECT_FALSE(api::CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/17"), c("10.0.128.0/18")}));
+  EXPECT_TRUE(api::CidrCoveredBy(c("10.0.0.0/16"), {c("10.0.0.0/8")}));
+  EXPECT_FALSE(api::CidrCoveredBy(c("10.0.0.0/16"), {}));
+  EXPECT_TRUE(api::CidrCoveredBy(c("::/0"), {c("::/1"), c("8000::/1")}));
 }
 
 TEST(Glob, MatchAndIntersect) {
-  EXPECT_TRUE(GlobMatch("acme-*", "acme-raw"));
-  EXPECT_FALSE(GlobMatch("acme-*", "other"));
-  EXPECT_TRUE(GlobMatch("a?c*", "abcdef"));
-  EXPECT_FALSE(GlobMatch("a?c", "ac"));
-  EXPECT_TRUE(GlobMatch("*", ""));
-  EXPECT_FALSE(GlobMatch("ACME-*", "acme-raw"));
-  EXPECT_TRUE(GlobMatch("ACME-*", "acme-raw", true));
-  EXPECT_TRUE(GlobsIntersect("s3:*", "*:Get*"));
-  EXPECT_FALSE(GlobsIntersect("s3:Get*", "s3:Put*"));
-  EXPECT_TRUE(GlobsIntersect("a*b", "*"));
-  EXPECT_FALSE(GlobsIntersect("a?", "abc"));
-  EXPECT_TRUE(GlobsIntersect("a??", "*c"));
+  EXPECT_TRUE(api::GlobMatch("acme-*", "acme-raw"));
+  EXPECT_FALSE(api::GlobMatch("acme-*", "other"));
+  EXPECT_TRUE(api::GlobMatch("a?c*", "abcdef"));
+  EXPECT_FALSE(api::GlobMatch("a?c", "ac"));
+  EXPECT_TRUE(api::GlobMatch("*", ""));
+  EXPECT_FALSE(api::GlobMatch("ACME-*", "acme-raw"));
+  EXPECT_TRUE(api::GlobMatch("ACME-*", "acme-raw", true));
+  EXPECT_TRUE(api::GlobsIntersect("s3:*", "*:Get*"));
+  EXPECT_FALSE(api::GlobsIntersect("s3:Get*", "s3:Put*"));
+  EXPECT_TRUE(api::GlobsIntersect("a*b", "*"));
+  EXPECT_FALSE(api::GlobsIntersect("a?", "abc"));
+  EXPECT_TRUE(api::GlobsIntersect("a??", "*c"));
   // Many stars stay fast (polynomial, no backtracking blow-up).
-  EXPECT_FALSE(GlobMatch(std::string(200, '*') + "b", std::string(5000, 'a')));
-  EXPECT_FALSE(GlobsIntersect(std::string(300, '*') + "b", std::string(300, '*') + "c"));
+  EXPECT_FALSE(api::GlobMatch(std::string(200, '*') + "b", std::string(5000, 'a')));
+  EXPECT_FALSE(api::GlobsIntersect(std::string(300, '*') + "b", std::string(300, '*') + "c"));
 }
 
 OperatorConfig Config() {
@@ -94,7 +95,8 @@ OperatorConfig Config() {
 }
 
 TEST(CheckIamLimits, CleanProfilePasses) {
-  auto profile = ParseProfile(testing::ProfileWith({{"aws", {{"s3", {{{"bucket", "acme"}, {"access", "read"}}}}}}}));
+  auto profile =
+      api::ParseProfile(testing::ProfileWith({{"aws", {{"s3", {{{"bucket", "acme"}, {"access", "read"}}}}}}}));
   ASSERT_TRUE(profile.ok());
   EXPECT_THAT(CheckIamLimits(*profile, Config()), ::testing::IsEmpty());
 }
@@ -107,10 +109,10 @@ TEST(CheckIamLimits, SizeLimitsReportedAsViolations) {
     for (int p = 0; p < 32; ++p) prefixes.push_back("some/long/partitioned/prefix/p" + std::to_string(p) + "/");
     buckets.push_back({{"bucket", "acme-bucket-" + std::to_string(b)}, {"access", "read"}, {"prefixes", prefixes}});
   }
-  auto profile = ParseProfile(testing::ProfileWith({{"aws", {{"s3", buckets}}}}));
+  auto profile = api::ParseProfile(testing::ProfileWith({{"aws", {{"s3", buckets}}}}));
   ASSERT_TRUE(profile.ok()) << profile.status().message();
   auto violations = CheckIamLimits(*profile, Config());
-  ASSERT_EQ(violations.size(), 1u) << JoinViolations(violations);
+  ASSERT_EQ(violations.size(), 1u) << api::JoinViolations(violations);
   EXPECT_EQ(violations[0].path, "/spec/aws");
   EXPECT_THAT(violations[0].message, HasSubstr("split"));
   // The webhook's check reports the same at admission.
@@ -120,15 +122,15 @@ TEST(CheckIamLimits, SizeLimitsReportedAsViolations) {
 
   aws::IamLimits tight;
   tight.trust_policy_max = 100;
-  auto small = ParseProfile(testing::ProfileWith({{"aws", json::object()}}));
+  auto small = api::ParseProfile(testing::ProfileWith({{"aws", json::object()}}));
   ASSERT_TRUE(small.ok());
   violations = CheckIamLimits(*small, Config(), tight);
-  ASSERT_EQ(violations.size(), 1u) << JoinViolations(violations);
+  ASSERT_EQ(violations.size(), 1u) << api::JoinViolations(violations);
   EXPECT_EQ(violations[0].path, "/spec/serviceAccount/name");
 }
 
 TEST(CheckIamLimits, ProfileWithoutAwsHasNoRole) {
-  auto profile = ParseProfile(testing::ProfileWith());
+  auto profile = api::ParseProfile(testing::ProfileWith());
   ASSERT_TRUE(profile.ok());
   aws::IamLimits tight;
   tight.trust_policy_max = 1;

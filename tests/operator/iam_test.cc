@@ -5,7 +5,7 @@
 
 #include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/aws/policy_document.h"
-#include "pipeguard/operator/iam_policy.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
 #include "test_data.h"
 
@@ -23,16 +23,16 @@ OperatorConfig Config() {
   return c;
 }
 
-ParsedProfile Parse(const json& spec_patch = json::object()) {
-  auto p = ParseProfile(testing::ProfileWith(spec_patch));
+api::ParsedProfile Parse(const json& spec_patch = json::object()) {
+  auto p = api::ParseProfile(testing::ProfileWith(spec_patch));
   EXPECT_TRUE(p.ok()) << p.status().message();
-  return p.ok() ? *p : ParsedProfile{};
+  return p.ok() ? *p : api::ParsedProfile{};
 }
 
 TEST(CompileInlinePolicyTable, ExactDocuments) {
   for (const auto& c : testing::LoadCases("iam_policies.yaml")) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    const ParsedProfile profile = Parse(c["spec"]);
+    const api::ParsedProfile profile = Parse(c["spec"]);
     const std::string partition = c.value("partition", "aws");
     const std::string actual = CanonicalInlinePolicy(profile, partition);
     auto expected = aws::CanonicalPolicyString(c["expect"].dump());
@@ -119,7 +119,7 @@ TEST(OwnershipTags, SortedAndComplete) {
 
 TEST(ClassifyRoleOwnership, NeverAdoptsWithoutOurTags) {
   const OperatorConfig config = Config();
-  const ParsedProfile profile = Parse();
+  const api::ParsedProfile profile = Parse();
   auto tags = OwnershipTags(config, profile);
   EXPECT_EQ(ClassifyRoleOwnership(tags, config, profile), RoleOwnership::kOurs);
 
@@ -148,7 +148,7 @@ TEST(ClassifyRoleOwnership, NeverAdoptsWithoutOurTags) {
 }
 
 TEST(DesiredCreateRole, EverythingCreateRoleSends) {
-  const ParsedProfile profile = Parse({{"aws", {{"maxSessionDurationSeconds", 7200}}}});
+  const api::ParsedProfile profile = Parse({{"aws", {{"maxSessionDurationSeconds", 7200}}}});
   const auto request = DesiredCreateRole(Config(), profile);
   EXPECT_EQ(request.role_name, "pg.prod-eu-1.etl.nightly-etl");
   EXPECT_EQ(request.path, "/pipeguard/prod-eu-1/");

@@ -11,10 +11,10 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-ParsedProfile Parse(const json& spec_patch = json::object()) {
-  auto p = ParseProfile(testing::ProfileWith(spec_patch));
+api::ParsedProfile Parse(const json& spec_patch = json::object()) {
+  auto p = api::ParseProfile(testing::ProfileWith(spec_patch));
   EXPECT_TRUE(p.ok()) << p.status().message();
-  return p.ok() ? *p : ParsedProfile{};
+  return p.ok() ? *p : api::ParsedProfile{};
 }
 
 // A resolver answering from the case's `services` table.
@@ -44,7 +44,7 @@ TEST(DesiredNetworkPoliciesTable, ExactObjects) {
     SCOPED_TRACE(c["name"].get<std::string>());
     OperatorConfig config;
     config.sts_egress_cidrs = c.value("stsEgressCidrs", std::vector<std::string>{});
-    const ParsedProfile profile = Parse(c["spec"]);
+    const api::ParsedProfile profile = Parse(c["spec"]);
     auto allow = DesiredAllowNetworkPolicy(profile, config, ResolverFor(c.value("services", json::object())));
     if (c.contains("error")) {
       ASSERT_FALSE(allow.ok());
@@ -71,7 +71,7 @@ TEST(DesiredNetworkPoliciesTable, ExactObjects) {
 }
 
 TEST(DesiredNetworkPolicies, NeedUid) {
-  ParsedProfile profile = Parse();
+  api::ParsedProfile profile = Parse();
   profile.uid.clear();
   EXPECT_EQ(DesiredDenyNetworkPolicy(profile).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(DesiredAllowNetworkPolicy(profile, OperatorConfig{}, nullptr).status().code(),
@@ -100,7 +100,7 @@ TEST(NetworkPolicyName, ShortenedWithHashWhenTooLong) {
 TEST(PlanNetworkPolicyUpdate, NoOpWhenEquivalentUpdateInPlaceOtherwise) {
   OperatorConfig config;
   config.sts_egress_cidrs = {"10.0.8.0/24"};
-  const ParsedProfile profile = Parse({{"aws", json::object()}});
+  const api::ParsedProfile profile = Parse({{"aws", json::object()}});
   const json desired = DesiredAllowNetworkPolicy(profile, config, nullptr).value();
 
   // As the API server returns it: extra metadata, defaults filled in, rules reordered.

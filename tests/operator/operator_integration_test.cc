@@ -16,17 +16,17 @@
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/policy_document.h"
 #include "pipeguard/aws/service_client.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/http_client.h"
 #include "pipeguard/manifest/documents.h"
 #include "pipeguard/operator/controller.h"
-#include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/profile.h"
 #include "pipeguard/operator/reconciler.h"
 #include "pipeguard/operator/webhook_guard.h"
 #include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/profile/profile.h"
 #include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
@@ -220,7 +220,7 @@ class OperatorIntegrationTest : public ::testing::Test {
   void ExpectRoleMatchesProfile(const std::string& name) {
     SCOPED_TRACE(name);
     const Json stored = *Get(res::PipelineSecurityProfiles(), name);
-    auto parsed = ParseProfile(stored);
+    auto parsed = api::ParseProfile(stored);
     ASSERT_TRUE(parsed.ok()) << parsed.status().message();
     const std::string role_name = RoleName("it", "data", name);
     auto role = iam_client_->GetRole(role_name);
@@ -376,7 +376,7 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
       << Get(res::PipelineSecurityProfiles(), "etl").value_or(Json()).dump();
 
   const Json stored = *Get(res::PipelineSecurityProfiles(), "etl");
-  auto parsed = ParseProfile(stored);
+  auto parsed = api::ParseProfile(stored);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const std::string role_name = RoleName("it", "data", "etl");
   auto role = iam_client_->GetRole(role_name);

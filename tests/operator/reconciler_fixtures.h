@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pipeguard/operator/config.h"
+#include "pipeguard/guardrails/config.h"
 
 namespace pipeguard::reconcilers::testing {
 

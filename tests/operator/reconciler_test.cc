@@ -7,10 +7,10 @@
 
 #include "fake_iam.h"
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/fake_client.h"
-#include "pipeguard/operator/iam_policy.h"
 #include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/profile/profile.h"
 #include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
@@ -91,7 +91,7 @@ TEST_F(ReconcilerTest, CreatePathMakesRoleServiceAccountPoliciesAndStatus) {
 
   ASSERT_TRUE(iam_.Has(RoleName()));
   auto& role = iam_.Stored(RoleName());
-  auto parsed = ParseProfile(profile);
+  auto parsed = api::ParseProfile(profile);
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(
       aws::PoliciesEquivalent(role.role.assume_role_policy_document, TrustPolicy(TestConfig(), "data", "etl-sa")));
@@ -167,7 +167,7 @@ TEST_F(ReconcilerTest, DriftInEveryPartIsRevertedWithWarningMetricAndAudit) {
   EXPECT_EQ(role.inline_policies.count("backdoor"), 0u);
   EXPECT_TRUE(role.attached.empty());
   EXPECT_EQ(role.role.permissions_boundary_arn, TestConfig().permissions_boundary_arn);
-  EXPECT_EQ(ClassifyRoleOwnership(role.role.tags, TestConfig(), *ParseProfile(Profile())), RoleOwnership::kOurs);
+  EXPECT_EQ(ClassifyRoleOwnership(role.role.tags, TestConfig(), *api::ParseProfile(Profile())), RoleOwnership::kOurs);
   EXPECT_EQ(
       kube_.Get(res::ServiceAccounts(), "data", "etl-sa")->at("metadata")["annotations"]["eks.amazonaws.com/role-arn"],
       role.role.arn);

@@ -12,10 +12,10 @@ using nlohmann::json;
 
 constexpr const char* kArn = "arn:aws:iam::123456789012:role/pipeguard/prod/pg.prod.etl.nightly-etl";
 
-ParsedProfile Parse(const json& spec_patch = json::object()) {
-  auto p = ParseProfile(testing::ProfileWith(spec_patch));
+api::ParsedProfile Parse(const json& spec_patch = json::object()) {
+  auto p = api::ParseProfile(testing::ProfileWith(spec_patch));
   EXPECT_TRUE(p.ok()) << p.status().message();
-  return p.ok() ? *p : ParsedProfile{};
+  return p.ok() ? *p : api::ParsedProfile{};
 }
 
 TEST(DesiredServiceAccount, ExactObject) {
@@ -44,7 +44,7 @@ TEST(DesiredServiceAccount, NoAnnotationsUntilTheRoleExistsAutomountAsTheProfile
 }
 
 TEST(DesiredServiceAccount, NeedsUid) {
-  ParsedProfile profile = Parse();
+  api::ParsedProfile profile = Parse();
   profile.uid.clear();
   EXPECT_EQ(DesiredServiceAccount(profile, std::nullopt).status().code(), StatusCode::kFailedPrecondition);
 }

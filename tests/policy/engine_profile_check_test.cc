@@ -1,5 +1,5 @@
 // Engine's ProfileCheck hook: problems an outside check reports for a PipelineSecurityProfile become profile-guardrail
-// violations at their paths; the hook never runs for unparseable profiles or for other kinds.
+// violations at their paths, in the same verdict as the grammar's own problems; the hook never runs for other kinds.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -34,9 +34,9 @@ RequestInfo Create() {
 
 TEST(EngineProfileCheck, EachProblemBecomesABlockingProfileGuardrailViolationAtItsPath) {
   int calls = 0;
-  const Engine engine([&calls](const json& profile) {
+  const Engine engine([&calls](const api::ParsedProfile& profile) {
     ++calls;
-    EXPECT_EQ(profile["metadata"]["name"], "payments");
+    EXPECT_EQ(profile.name, "payments");
     return std::vector<ProfileProblem>{{"/spec/network/egress/0/cidr", "egress to 0.0.0.0/0 is forbidden"},
                                        {"/spec/aws/additionalStatements/0/Action/0", "iam:* is forbidden"}};
   });
@@ -57,26 +57,39 @@ TEST(EngineProfileCheck, EachProblemBecomesABlockingProfileGuardrailViolationAtI
 }
 
 TEST(EngineProfileCheck, NoProblemsMeansAllowed) {
-  const Engine engine([](const json&) { return std::vector<ProfileProblem>{}; });
+  const Engine engine([](const api::ParsedProfile&) { return std::vector<ProfileProblem>{}; });
   const Verdict verdict = engine.Evaluate(Profile(), Create(), *Context());
   EXPECT_TRUE(verdict.governed);
   EXPECT_TRUE(verdict.allowed);
   EXPECT_TRUE(verdict.violations.empty());
 }
 
-TEST(EngineProfileCheck, NotCalledForUnparseableProfilesNorOtherKinds) {
+// One answer per profile: a profile with grammar problems still gets the check's findings in the same verdict (it
+// used to be refused for its grammar alone, and for the guardrails only once that was fixed).
+TEST(EngineProfileCheck, GrammarProblemsAndCheckFindingsComeInOneVerdict) {
   int calls = 0;
-  const Engine engine([&calls](const json&) {
+  const Engine engine([&calls](const api::ParsedProfile& profile) {
     ++calls;
-    return std::vector<ProfileProblem>{{"/spec", "should not appear"}};
+    EXPECT_EQ(profile.service_account, "payments-etl");  // what could be read is there
+    return std::vector<ProfileProblem>{{"/spec/network/egress/0/cidr", "egress to 0.0.0.0/0 is forbidden"}};
   });
   json broken = Profile();
   broken["spec"]["podSelector"] = "not a selector";
   const Verdict broken_verdict = engine.Evaluate(broken, Create(), *Context());
+  EXPECT_EQ(calls, 1);
   EXPECT_FALSE(broken_verdict.allowed);
-  ASSERT_FALSE(broken_verdict.violations.empty());
-  EXPECT_NE(broken_verdict.violations[0].message, "should not appear");
+  ASSERT_EQ(broken_verdict.violations.size(), 2u);
+  EXPECT_EQ(broken_verdict.violations[0].path, "/spec/network/egress/0/cidr");
+  EXPECT_EQ(broken_verdict.violations[1].path, "/spec/podSelector");
+  EXPECT_EQ(broken_verdict.violations[1].rule, "profile-guardrail");
+}
 
+TEST(EngineProfileCheck, NotCalledForOtherKinds) {
+  int calls = 0;
+  const Engine engine([&calls](const api::ParsedProfile&) {
+    ++calls;
+    return std::vector<ProfileProblem>{{"/spec", "should not appear"}};
+  });
   const json pod = json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "etl"},
                                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}})");
   engine.Evaluate(pod, Create(), *Context());

@@ -24,6 +24,8 @@ spec:
   podSelector:
     matchLabels:
       pipeguard.io/pipeline: hourly-clicks
+  serviceAccount:
+    name: hourly-clicks
 )";
 
 // A copy of the test context in a temp dir, so tests can edit it.
@@ -65,7 +67,7 @@ TEST(LoadContextSnapshot, AnInvalidProfileNamesFileAndLine) {
   ASSERT_FALSE(snapshot.ok());
   EXPECT_NE(snapshot.status().message().find(dir.File("bad.yaml") + ":6"), std::string::npos)
       << snapshot.status().message();
-  EXPECT_NE(snapshot.status().message().find("spec.mode"), std::string::npos) << snapshot.status().message();
+  EXPECT_NE(snapshot.status().message().find("/spec/mode"), std::string::npos) << snapshot.status().message();
 }
 
 TEST(LoadContextSnapshot, AnUnknownConfigKeyIsAnError) {

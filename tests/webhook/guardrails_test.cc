@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeguard/operator/guardrails.h"
+#include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "test_support.h"

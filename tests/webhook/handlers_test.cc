@@ -280,9 +280,9 @@ TEST(ValidatingHandler, ProfileBreakingTheGuardrailsCanLoseItsFinalizerButNotCha
   auto snapshot = LoadContextSnapshot(testing::TestContextOptions());
   ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
   StaticContext context(std::move(snapshot).value());
-  const policy::Engine engine([](const json& profile) {
+  const policy::Engine engine([](const api::ParsedProfile& profile) {
     std::vector<policy::ProfileProblem> problems;
-    if (profile["spec"].contains("aws")) problems.push_back({"/spec/aws/s3/0/bucket", "bucket not allowed"});
+    if (profile.aws) problems.push_back({"/spec/aws/s3/0/bucket", "bucket not allowed"});
     return problems;
   });
   const AdmissionHandler handler = MakeValidatingHandler(engine, context, [] { return kNow; });

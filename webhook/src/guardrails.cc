@@ -1,7 +1,7 @@
 #include "pipeguard/webhook/guardrails.h"
 
+#include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/manifest/documents.h"
-#include "pipeguard/operator/guardrails.h"
 
 namespace pipeguard::webhook {
 

@@ -19,8 +19,9 @@
 #include <vector>
 
 #include "pipeguard/aws/iam.h"
-#include "pipeguard/operator/config.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/aws/iam_limits.h"
+#include "pipeguard/guardrails/config.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
@@ -47,10 +48,10 @@ std::string RolePath(const OperatorConfig& config);
 std::string RoleArn(const OperatorConfig& config, std::string_view role_path, std::string_view role_name);
 
 // The profile's role ARN as the operator will create it (RoleArn of RolePath and RoleName).
-std::string ProfileRoleArn(const OperatorConfig& config, const ParsedProfile& profile);
+std::string ProfileRoleArn(const OperatorConfig& config, const api::ParsedProfile& profile);
 
 // The ownership tags, sorted by key: managed-by, cluster, namespace, profile, profile-uid.
-std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const ParsedProfile& profile);
+std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const api::ParsedProfile& profile);
 
 enum class RoleOwnership {
   kOurs,            // our tags, this profile (same UID): manage it
@@ -60,7 +61,7 @@ enum class RoleOwnership {
   kForeign,         // no pipeguard.io/managed-by=pipeguard tag: never adopt (Event AdoptionRefused)
 };
 RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags, const OperatorConfig& config,
-                                    const ParsedProfile& profile);
+                                    const api::ParsedProfile& profile);
 
 // The trust policy: only system:serviceaccount:<ns>:<sa> with audience sts.amazonaws.com may assume the role with
 // a web identity from the cluster's OIDC provider. Canonical JSON text (aws::CanonicalPolicyString).
@@ -68,6 +69,12 @@ std::string TrustPolicy(const OperatorConfig& config, std::string_view namespace
 
 // Everything CreateRole needs for this profile (name, path, trust policy, boundary, session duration, tags,
 // description). Precondition: profile.aws is set.
-aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const ParsedProfile& profile);
+aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const api::ParsedProfile& profile);
+
+// IAM's limits for everything the operator will send for this profile, exactly (with the operator's partition,
+// account, issuer and names): role name and path, trust policy size, inline policy size, tags, session duration,
+// boundary ARN. No-op (empty) for a profile without spec.aws.
+std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile, const OperatorConfig& config,
+                                                    const aws::IamLimits& limits = {});
 
 }  // namespace pipeguard::reconcilers

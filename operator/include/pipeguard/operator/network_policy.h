@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "pipeguard/base/status.h"
-#include "pipeguard/operator/config.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/guardrails/config.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
@@ -54,11 +54,11 @@ using ServiceResolver =
 std::string NetworkPolicyName(std::string_view profile_name, std::string_view suffix);
 
 // The default-deny NetworkPolicy. Error (kFailedPrecondition) when the profile has no UID.
-StatusOr<nlohmann::json> DesiredDenyNetworkPolicy(const ParsedProfile& profile);
+StatusOr<nlohmann::json> DesiredDenyNetworkPolicy(const api::ParsedProfile& profile);
 
 // The allow NetworkPolicy (see above). Errors: no UID; a Service that cannot be resolved, has no selector or lacks a
 // port the profile names; STS needed but not configured.
-StatusOr<nlohmann::json> DesiredAllowNetworkPolicy(const ParsedProfile& profile, const OperatorConfig& config,
+StatusOr<nlohmann::json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile, const OperatorConfig& config,
                                                    const ServiceResolver& resolve_service);
 
 // A NetworkPolicy spec in canonical form: API-server defaults applied (protocol TCP; policyTypes inferred when

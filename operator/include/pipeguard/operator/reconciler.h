@@ -40,10 +40,9 @@
 #include <string>
 
 #include "pipeguard/aws/iam_limits.h"
-#include "pipeguard/base/status.h"
+#include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
-#include "pipeguard/operator/config.h"
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
 #include "pipeguard/operator/object_cache.h"

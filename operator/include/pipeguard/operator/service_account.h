@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "pipeguard/base/status.h"
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
@@ -23,16 +23,16 @@ inline constexpr std::string_view kProfileUidLabel = "pipeguard.io/profile-uid";
 std::string ProfileLabelValue(std::string_view profile_name);
 
 // labels {app.kubernetes.io/managed-by: pipeguard, pipeguard.io/profile: ..., pipeguard.io/profile-uid: uid}.
-nlohmann::json OwnedLabels(const ParsedProfile& profile);
+nlohmann::json OwnedLabels(const api::ParsedProfile& profile);
 
 // The controller ownerReference to the profile (controller and blockOwnerDeletion true).
-nlohmann::json ProfileOwnerReference(const ParsedProfile& profile);
+nlohmann::json ProfileOwnerReference(const api::ParsedProfile& profile);
 
 // The desired ServiceAccount: name/namespace from the profile, OwnedLabels, the ownerReference,
 // automountServiceAccountToken = spec.serviceAccount.automountToken, and, when `role_arn` is given (the role exists;
 // annotate only then), annotations eks.amazonaws.com/role-arn and eks.amazonaws.com/sts-regional-endpoints "true".
 // Error (kFailedPrecondition) when the profile has no UID (it does not come from the API server).
-StatusOr<nlohmann::json> DesiredServiceAccount(const ParsedProfile& profile,
+StatusOr<nlohmann::json> DesiredServiceAccount(const api::ParsedProfile& profile,
                                                const std::optional<std::string>& role_arn);
 
 // What must change on `observed` (a ServiceAccount from the API server) to satisfy `desired`: nullopt when nothing

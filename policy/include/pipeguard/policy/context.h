@@ -14,31 +14,35 @@
 #include "pipeguard/base/status.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/label_selector.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::policy {
 
-inline constexpr std::string_view kProfileApiVersion = "pipeguard.io/v1alpha1";
-inline constexpr std::string_view kProfileKind = "PipelineSecurityProfile";
+using api::kProfileApiVersion;
+using api::kProfileKind;
 
-// The parts of a PipelineSecurityProfile the admission rules use. The operator reads the full spec.
+// The engine's view of a PipelineSecurityProfile: the parts the admission rules use, derived from the one parsed
+// profile (pipeguard/profile/profile.h), which the operator reads in full.
 struct Profile {
   std::string namespace_;
   std::string name;
   LabelSelector pod_selector;
-  std::string service_account = "default";  // spec.serviceAccount.name
-  bool automount_token = false;             // spec.serviceAccount.automountToken
-  std::optional<Mode> mode;                 // spec.mode
+  std::string service_account;   // spec.serviceAccount.name (required by the grammar)
+  bool automount_token = false;  // spec.serviceAccount.automountToken
+  std::optional<Mode> mode;      // spec.mode
   // spec.images.trustedKeys: names of keys in the configuration's images.keys that the selected pods' images must
   // be signed with. Unset: every configured key. A profile can only narrow the platform's key set, never add a key
   // (names are references, not keys); names the configuration does not have are reported by the engine as
   // profile-guardrail violations and never widen anything.
   std::optional<std::vector<std::string>> trusted_keys;
-  nlohmann::json spec;  // the whole spec, for rules added later
 
   std::string Id() const { return namespace_ + "/" + name; }
 };
 
-// Parses a PipelineSecurityProfile object; errors name the field and how to fix it.
+// The engine's view of a valid parsed profile.
+Profile ProfileView(const api::ParsedProfile& profile);
+
+// api::ParseProfile, then ProfileView: errors name every field with a problem and how to fix it.
 StatusOr<Profile> ParseProfile(const nlohmann::json& object);
 
 struct RbacRule {

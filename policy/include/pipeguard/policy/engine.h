@@ -73,17 +73,14 @@ struct ImageCheck {
   KeyScope scope;
 };
 
-// One problem an outside check found in a PipelineSecurityProfile object: where (an RFC 6901 JSON pointer into the
-// profile object, "" = the whole object) and what (a message that says how to fix it; never a secret value).
-struct ProfileProblem {
-  std::string path;
-  std::string message;
-};
+// One problem found in a PipelineSecurityProfile object (pipeguard/profile/profile.h).
+using ProfileProblem = api::GuardrailViolation;
 
-// An extra check for PipelineSecurityProfile objects, e.g. the operator's platform guardrails, supplied by the
-// program that owns that configuration (the policy library does not depend on the operator). Called only for a
-// profile that ParseProfile accepts; must be pure and thread-safe (the Engine calls it from request threads).
-using ProfileCheck = std::function<std::vector<ProfileProblem>(const nlohmann::json& profile)>;
+// An extra check for PipelineSecurityProfile objects, e.g. the platform guardrails (pipeguard::guardrails), supplied
+// by the program that owns that configuration. Called for every profile object with the profile as far as the
+// grammar could read it (api::ReadProfile), so that one verdict lists the grammar's problems and the check's
+// findings together; must be pure and thread-safe (the Engine calls it from request threads).
+using ProfileCheck = std::function<std::vector<ProfileProblem>(const api::ParsedProfile& profile)>;
 
 struct Workload;  // how the engine sees an object (internal: policy/src/workload.h)
 

@@ -5,8 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/base/status.h"
-#include "pipeguard/operator/config.h"
+#include "pipeguard/guardrails/config.h"
 #include "pipeguard/policy/engine.h"
 
 namespace pipeguard::webhook {

@@ -9,7 +9,7 @@
 
 #include "pipeguard/base/status.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::api {
 
 struct Cidr {
   bool ipv6 = false;
@@ -32,4 +32,4 @@ bool CidrsOverlap(const Cidr& a, const Cidr& b);
 // True when every address of `range` lies in at least one of `parts`.
 bool CidrCoveredBy(const Cidr& range, const std::vector<Cidr>& parts);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::api

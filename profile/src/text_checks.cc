@@ -1,10 +1,8 @@
-#include "text_checks.h"
-
-#include <openssl/sha.h>
+#include "pipeguard/profile/text_checks.h"
 
 #include <vector>
 
-namespace pipeguard::reconcilers::internal {
+namespace pipeguard::api {
 namespace {
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -55,15 +53,9 @@ bool IsPolicyText(std::string_view s) {
   return true;
 }
 
-std::string ShortHash(std::string_view s) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 6; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  out.append(s.substr(0, 200)).append("\"");
   return out;
 }
 
@@ -96,4 +88,4 @@ bool ParseArn(std::string_view text, std::string_view service, Arn& out, bool re
   return true;
 }
 
-}  // namespace pipeguard::reconcilers::internal
+}  // namespace pipeguard::api

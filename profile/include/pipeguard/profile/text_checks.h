@@ -1,10 +1,10 @@
-// Character-level checks shared by the parsers (internal).
+// Character-level checks of the profile grammar: Kubernetes names, IAM policy text, ARNs. Pure.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace pipeguard::reconcilers::internal {
+namespace pipeguard::api {
 
 // DNS-1123 label: 1..63 of [a-z0-9-], starting and ending alphanumeric (namespaces).
 bool IsDnsLabel(std::string_view s);
@@ -15,8 +15,9 @@ bool IsDns1035Label(std::string_view s);
 // Valid UTF-8 whose code points are all in U+0020..U+00FF: what IAM accepts in policy documents (TAB/LF/CR are
 // allowed by IAM too, but never meaningful in the fields we check).
 bool IsPolicyText(std::string_view s);
-// The first 12 lowercase hex digits of SHA-256(s).
-std::string ShortHash(std::string_view s);
+
+// `s` in double quotes, cut at 200 characters, for messages.
+std::string Quoted(std::string_view s);
 
 // An ARN split into its parts: arn:<partition>:<service>:<region>:<account>:<resource>.
 struct Arn {
@@ -26,4 +27,4 @@ struct Arn {
 // `region_required` is false), a 12-digit account (same) and a non-empty resource. False when it is not one.
 bool ParseArn(std::string_view text, std::string_view service, Arn& out, bool region_and_account_required = true);
 
-}  // namespace pipeguard::reconcilers::internal
+}  // namespace pipeguard::api

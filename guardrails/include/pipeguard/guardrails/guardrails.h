@@ -1,7 +1,9 @@
-// Platform guardrails and IAM size limits for profiles, as lists of violations with JSON-pointer paths. Pure.
+// Platform guardrails for parsed profiles, as lists of violations with JSON-pointer paths. Pure.
 //
-// The webhook calls CheckProfileGuardrails at admission and reports each violation under rule `profile-guardrail`;
-// the operator calls it (and CheckIamLimits) before any AWS call and reports Ready=False with the messages.
+// The webhook and `pipeguard scan` run CheckGuardrails through the engine's profile check (GuardrailsProfileCheck)
+// and report each violation under rule `profile-guardrail`; the operator calls it (and CheckIamLimits, iam_role.h)
+// before any AWS call and reports Ready=False with the messages. A profile the grammar found problems in is checked
+// as far as it could be read, so that one answer lists every problem (docs/profile.md).
 //
 // Semantics:
 //  - allowedBucketPatterns: every spec.aws.s3[].bucket must match one glob (case-sensitive; bucket names are
@@ -27,31 +29,26 @@
 
 #include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/base/status.h"
-#include "pipeguard/operator/config.h"
-#include "pipeguard/operator/profile.h"
-#include "pipeguard/operator/violation.h"
+#include "pipeguard/guardrails/config.h"
 #include "pipeguard/policy/engine.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
-// For the webhook: parses `profile_object` (a malformed profile gives its parse problems) and checks the guardrails.
+// Every problem of `profile_object`: the grammar's (api::ReadProfile) and the guardrails' on what could be read.
 // Empty result = allowed. The inline policy size is estimated for partition "aws".
-std::vector<GuardrailViolation> CheckProfileGuardrails(const nlohmann::json& profile_object,
-                                                       const GuardrailsConfig& guardrails,
-                                                       const aws::IamLimits& limits = {});
+std::vector<api::GuardrailViolation> CheckProfileGuardrails(const nlohmann::json& profile_object,
+                                                            const GuardrailsConfig& guardrails,
+                                                            const aws::IamLimits& limits = {});
 
-// The same for an already parsed profile.
-std::vector<GuardrailViolation> CheckGuardrails(const ParsedProfile& profile, const GuardrailsConfig& guardrails,
-                                                const aws::IamLimits& limits = {}, std::string_view partition = "aws");
+// The guardrails alone, for a parsed profile (possibly a partial reading: see above).
+std::vector<api::GuardrailViolation> CheckGuardrails(const api::ParsedProfile& profile,
+                                                     const GuardrailsConfig& guardrails,
+                                                     const aws::IamLimits& limits = {},
+                                                     std::string_view partition = "aws");
 
 // True when IAM action `action` (possibly with wildcards) is forbidden by entry `forbidden` (semantics above).
 bool ActionForbidden(std::string_view action, std::string_view forbidden);
-
-// IAM's limits for everything the operator will send for this profile, exactly (with the operator's partition,
-// account, issuer and names): role name and path, trust policy size, inline policy size, tags, session duration,
-// boundary ARN. No-op (empty) for a profile without spec.aws.
-std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, const OperatorConfig& config,
-                                               const aws::IamLimits& limits = {});
 
 // The guardrails the webhook and `pipeguard scan` enforce, from `yaml_text` (`source` names it in messages): either
 //  - a whole operator configuration (a mapping with a top-level `guardrails:` key), validated strictly by
@@ -60,7 +57,7 @@ std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, con
 // One file then serves the operator and the admission side: a single source of truth.
 StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, const std::string& source);
 
-// The engine's profile check (rule profile-guardrail): CheckProfileGuardrails' violations against `guardrails`.
+// The engine's profile check (rule profile-guardrail): CheckGuardrails against `guardrails`.
 policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails);
 
 }  // namespace pipeguard::reconcilers

@@ -1,7 +1,7 @@
-#include "pipeguard/operator/iam_policy.h"
+#include "pipeguard/guardrails/iam_policy.h"
 
 #include "pipeguard/aws/policy_document.h"
-#include "text_checks.h"
+#include "pipeguard/profile/text_checks.h"
 
 namespace pipeguard::reconcilers {
 
@@ -26,7 +26,7 @@ std::string S3Arn(std::string_view partition, std::string_view rest) {
 }
 
 // Object ARNs of a grant: bucket/<prefix>* for each prefix, or bucket/*.
-json ObjectArns(const S3Grant& g, std::string_view partition) {
+json ObjectArns(const api::S3Grant& g, std::string_view partition) {
   json out = json::array();
   if (g.prefixes.empty()) {
     std::string rest = g.bucket;
@@ -42,8 +42,8 @@ json ObjectArns(const S3Grant& g, std::string_view partition) {
 
 // For arn:<p>:kafka:<r>:<a>:cluster/<name>/<uuid>, the ARN of a topic or group: arn:...:<kind>/<name>/<uuid>/<x>.
 std::string KafkaChildArn(const std::string& cluster_arn, std::string_view kind, std::string_view child) {
-  internal::Arn arn;
-  if (!internal::ParseArn(cluster_arn, "kafka", arn)) return cluster_arn;  // ParseProfile guarantees the shape
+  api::Arn arn;
+  if (!api::ParseArn(cluster_arn, "kafka", arn)) return cluster_arn;  // ParseProfile guarantees the shape
   std::string out = "arn:";
   out.append(arn.partition).append(":kafka:").append(arn.region).append(":").append(arn.account).append(":");
   out.append(kind).append(arn.resource.substr(std::string_view("cluster").size())).append("/").append(child);
@@ -52,12 +52,12 @@ std::string KafkaChildArn(const std::string& cluster_arn, std::string_view kind,
 
 }  // namespace
 
-json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partition) {
+json CompileInlinePolicy(const api::ParsedProfile& profile, std::string_view partition) {
   json statements = json::array();
   statements.push_back(
       Statement("PipeguardDenyInsecureTransport", "Deny", {"*"}, "*", {{"Bool", {{"aws:SecureTransport", "false"}}}}));
   if (!profile.aws) return {{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
-  const AwsSpec& aws = *profile.aws;
+  const api::AwsSpec& aws = *profile.aws;
   const std::string p(partition);
 
   if (!aws.s3_write_kms_key_arn.empty()) {
@@ -66,8 +66,8 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
     statements.push_back(Statement(
         "PipeguardDenyS3WriteOtherKey", "Deny", {"s3:PutObject"}, "*",
         {{"StringNotEquals", {{"s3:x-amz-server-side-encryption-aws-kms-key-id", aws.s3_write_kms_key_arn}}}}));
-    internal::Arn key;
-    if (internal::ParseArn(aws.s3_write_kms_key_arn, "kms", key)) {
+    api::Arn key;
+    if (api::ParseArn(aws.s3_write_kms_key_arn, "kms", key)) {
       std::string via = "s3.";
       via.append(key.region).append(".amazonaws.com");
       statements.push_back(Statement("PipeguardS3WriteKey", "Allow", {"kms:GenerateDataKey", "kms:Decrypt"},
@@ -76,7 +76,7 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
   }
 
   for (size_t i = 0; i < aws.s3.size(); ++i) {
-    const S3Grant& g = aws.s3[i];
+    const api::S3Grant& g = aws.s3[i];
     const std::string n = std::to_string(i);
     json list_condition = nullptr;
     if (!g.prefixes.empty()) {
@@ -93,11 +93,11 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
           Statement("PipeguardS3Bucket" + n, "Allow", {"s3:ListBucket"}, S3Arn(p, g.bucket), list_condition));
       statements.push_back(Statement("PipeguardS3Location" + n, "Allow", {"s3:GetBucketLocation"}, S3Arn(p, g.bucket)));
     }
-    if (g.access != S3Access::kWrite) {
+    if (g.access != api::S3Access::kWrite) {
       statements.push_back(
           Statement("PipeguardS3Read" + n, "Allow", {"s3:GetObject", "s3:GetObjectVersion"}, ObjectArns(g, p)));
     }
-    if (g.access != S3Access::kRead) {
+    if (g.access != api::S3Access::kRead) {
       statements.push_back(
           Statement("PipeguardS3Write" + n, "Allow",
                     {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
@@ -106,15 +106,15 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
   }
 
   for (size_t i = 0; i < aws.kms.size(); ++i) {
-    const KmsGrant& g = aws.kms[i];
+    const api::KmsGrant& g = aws.kms[i];
     std::vector<std::string> actions;
-    if (g.access != KmsAccess::kEncrypt) actions.push_back("kms:Decrypt");
-    if (g.access != KmsAccess::kDecrypt) {
+    if (g.access != api::KmsAccess::kEncrypt) actions.push_back("kms:Decrypt");
+    if (g.access != api::KmsAccess::kDecrypt) {
       actions.push_back("kms:Encrypt");
       actions.push_back("kms:GenerateDataKey");
     }
-    internal::Arn arn;
-    internal::ParseArn(g.key_arn, "kms", arn);
+    api::Arn arn;
+    api::ParseArn(g.key_arn, "kms", arn);
     if (arn.resource.starts_with("alias/")) {
       std::string keys = "arn:";
       keys.append(arn.partition).append(":kms:").append(arn.region).append(":").append(arn.account).append(":key/*");
@@ -136,12 +136,12 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
   }
 
   for (size_t i = 0; i < aws.kafka.size(); ++i) {
-    const KafkaGrant& g = aws.kafka[i];
+    const api::KafkaGrant& g = aws.kafka[i];
     const std::string n = std::to_string(i);
     json read = json::array(), write = json::array(), groups = json::array();
     for (const auto& t : g.topics) {
-      if (t.access != TopicAccess::kWrite) read.push_back(KafkaChildArn(g.cluster_arn, "topic", t.name));
-      if (t.access != TopicAccess::kRead) write.push_back(KafkaChildArn(g.cluster_arn, "topic", t.name));
+      if (t.access != api::TopicAccess::kWrite) read.push_back(KafkaChildArn(g.cluster_arn, "topic", t.name));
+      if (t.access != api::TopicAccess::kRead) write.push_back(KafkaChildArn(g.cluster_arn, "topic", t.name));
     }
     for (const auto& group : g.consumer_groups) groups.push_back(KafkaChildArn(g.cluster_arn, "group", group));
     std::vector<std::string> cluster_actions = {"kafka-cluster:Connect"};
@@ -167,7 +167,7 @@ json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partitio
   return {{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
 }
 
-std::string CanonicalInlinePolicy(const ParsedProfile& profile, std::string_view partition) {
+std::string CanonicalInlinePolicy(const api::ParsedProfile& profile, std::string_view partition) {
   const json document = CompileInlinePolicy(profile, partition);
   auto canonical = aws::CanonicalPolicyString(document.dump());
   // CompileInlinePolicy always yields an object with a Statement array, which canonicalisation accepts.

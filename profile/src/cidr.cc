@@ -1,11 +1,11 @@
-#include "pipeguard/operator/cidr.h"
+#include "pipeguard/profile/cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::api {
 namespace {
 
 // True when the first `bits` bits of a and b agree.
@@ -97,4 +97,4 @@ bool CidrCoveredBy(const Cidr& range, const std::vector<Cidr>& parts) {
   return CidrCoveredBy(Half(range, 0), parts) && CidrCoveredBy(Half(range, 1), parts);
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::api

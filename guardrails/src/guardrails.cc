@@ -1,4 +1,4 @@
-#include "pipeguard/operator/guardrails.h"
+#include "pipeguard/guardrails/guardrails.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,11 +7,11 @@
 #include <optional>
 
 #include "pipeguard/aws/iam_limits.h"
-#include "pipeguard/operator/cidr.h"
-#include "pipeguard/operator/glob.h"
-#include "pipeguard/operator/iam_policy.h"
-#include "pipeguard/operator/iam_role.h"
+#include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/policy/json_pointer.h"
+#include "pipeguard/profile/cidr.h"
+#include "pipeguard/profile/glob.h"
+#include "pipeguard/profile/text_checks.h"
 
 namespace pipeguard::reconcilers {
 
@@ -19,12 +19,6 @@ using nlohmann::json;
 using policy::PointerChild;
 
 namespace {
-
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  out.append(s.substr(0, 200)).append("\"");
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -36,7 +30,7 @@ bool BucketAllowed(std::string_view bucket, const GuardrailsConfig& g) {
   if (g.allowed_bucket_patterns.empty()) return true;
   const bool wildcard = bucket.find_first_of("*?") != std::string_view::npos;
   return std::any_of(g.allowed_bucket_patterns.begin(), g.allowed_bucket_patterns.end(),
-                     [&](const std::string& p) { return wildcard ? p == bucket : GlobMatch(p, bucket); });
+                     [&](const std::string& p) { return wildcard ? p == bucket : api::GlobMatch(p, bucket); });
 }
 
 // The bucket named by an S3 ARN ("arn:<partition>:s3:::<bucket>[/key]"), or nullopt for other resources.
@@ -50,27 +44,28 @@ std::optional<std::string_view> S3ArnBucket(std::string_view resource) {
   return rest.substr(0, rest.find('/'));
 }
 
-void CheckStatements(const ParsedProfile& profile, const GuardrailsConfig& g, std::vector<GuardrailViolation>& out) {
-  const AwsSpec& aws = *profile.aws;
+void CheckStatements(const api::ParsedProfile& profile, const GuardrailsConfig& g,
+                     std::vector<api::GuardrailViolation>& out) {
+  const api::AwsSpec& aws = *profile.aws;
   for (size_t i = 0; i < aws.s3.size(); ++i) {
     if (!BucketAllowed(aws.s3[i].bucket, g)) {
       out.push_back({PointerChild(PointerChild("/spec/aws/s3", i), "bucket"),
-                     "bucket " + Quote(aws.s3[i].bucket) + " is not allowed by the platform (allowed: " +
+                     "bucket " + api::Quoted(aws.s3[i].bucket) + " is not allowed by the platform (allowed: " +
                          Join(g.allowed_bucket_patterns) + "); use an allowed bucket or ask the platform team"});
     }
   }
   for (size_t i = 0; i < aws.additional_statements.size(); ++i) {
-    const RawStatement& st = aws.additional_statements[i];
+    const api::RawStatement& st = aws.additional_statements[i];
     if (st.effect != "Allow") continue;  // a Deny only takes access away
     const std::string sp = PointerChild("/spec/aws/additionalStatements", i);
     bool has_s3_action = false;
     for (size_t j = 0; j < st.actions.size(); ++j) {
-      has_s3_action = has_s3_action || GlobsIntersect(st.actions[j], "s3:*", true);
+      has_s3_action = has_s3_action || api::GlobsIntersect(st.actions[j], "s3:*", true);
       for (const auto& f : g.forbidden_actions) {
         if (ActionForbidden(st.actions[j], f)) {
           out.push_back({PointerChild(PointerChild(sp, "actions"), j),
-                         "action " + Quote(st.actions[j]) + " is forbidden by the platform guardrail " + Quote(f) +
-                             "; remove it or name only the specific actions the pipeline needs"});
+                         "action " + api::Quoted(st.actions[j]) + " is forbidden by the platform guardrail " +
+                             api::Quoted(f) + "; remove it or name only the specific actions the pipeline needs"});
           break;
         }
       }
@@ -81,7 +76,7 @@ void CheckStatements(const ParsedProfile& profile, const GuardrailsConfig& g, st
       if (auto bucket = S3ArnBucket(r)) {
         if (!BucketAllowed(*bucket, g)) {
           out.push_back({PointerChild(PointerChild(sp, "resources"), j),
-                         "bucket " + Quote(*bucket) + " is not allowed by the platform (allowed: " +
+                         "bucket " + api::Quoted(*bucket) + " is not allowed by the platform (allowed: " +
                              Join(g.allowed_bucket_patterns) + "); name an allowed bucket explicitly"});
         }
       } else if (r == "*" && has_s3_action) {
@@ -93,28 +88,29 @@ void CheckStatements(const ParsedProfile& profile, const GuardrailsConfig& g, st
   }
 }
 
-void CheckEgress(const ParsedProfile& profile, const GuardrailsConfig& g, std::vector<GuardrailViolation>& out) {
-  std::vector<Cidr> forbidden;
+void CheckEgress(const api::ParsedProfile& profile, const GuardrailsConfig& g,
+                 std::vector<api::GuardrailViolation>& out) {
+  std::vector<api::Cidr> forbidden;
   for (const auto& f : g.forbidden_egress_cidrs) {
-    if (auto c = ParseCidr(f); c.ok()) forbidden.push_back(*c);
+    if (auto c = api::ParseCidr(f); c.ok()) forbidden.push_back(*c);
   }
   for (size_t i = 0; i < profile.network.egress.size(); ++i) {
-    const EgressRule& rule = profile.network.egress[i];
-    if (rule.kind != EgressRule::Kind::kCidr) continue;
-    auto cidr = ParseCidr(rule.cidr);
+    const api::EgressRule& rule = profile.network.egress[i];
+    if (rule.kind != api::EgressRule::Kind::kCidr) continue;
+    auto cidr = api::ParseCidr(rule.cidr);
     if (!cidr.ok()) continue;  // ParseProfile stores only valid CIDRs
-    std::vector<Cidr> except;
+    std::vector<api::Cidr> except;
     for (const auto& e : rule.except) {
-      if (auto c = ParseCidr(e); c.ok()) except.push_back(*c);
+      if (auto c = api::ParseCidr(e); c.ok()) except.push_back(*c);
     }
     for (const auto& f : forbidden) {
       bool violated = false;
       if (f.prefix_length == 0) {
         violated = cidr->ipv6 == f.ipv6 && cidr->prefix_length == 0;
-      } else if (CidrsOverlap(*cidr, f)) {
+      } else if (api::CidrsOverlap(*cidr, f)) {
         // The overlap is the smaller of the two blocks; the rule allows part of it unless `except` covers it all.
-        const Cidr& overlap = CidrContains(*cidr, f) ? f : *cidr;
-        violated = !CidrCoveredBy(overlap, except);
+        const api::Cidr& overlap = api::CidrContains(*cidr, f) ? f : *cidr;
+        violated = !api::CidrCoveredBy(overlap, except);
       }
       if (violated) {
         out.push_back(
@@ -128,8 +124,8 @@ void CheckEgress(const ParsedProfile& profile, const GuardrailsConfig& g, std::v
   }
 }
 
-void CheckInlinePolicy(const ParsedProfile& profile, const GuardrailsConfig& g, const aws::IamLimits& limits,
-                       std::string_view partition, std::vector<GuardrailViolation>& out) {
+void CheckInlinePolicy(const api::ParsedProfile& profile, const GuardrailsConfig& g, const aws::IamLimits& limits,
+                       std::string_view partition, std::vector<api::GuardrailViolation>& out) {
   const json document = CompileInlinePolicy(profile, partition);
   const size_t statements = document["Statement"].size();
   if (g.max_statements > 0 && statements > static_cast<size_t>(g.max_statements)) {
@@ -158,12 +154,13 @@ bool ActionForbidden(std::string_view action, std::string_view forbidden) {
     const std::string_view service = colon == std::string_view::npos ? action : action.substr(0, colon);
     return service.find_first_of("*?") != std::string_view::npos;
   }
-  return GlobsIntersect(action, forbidden, /*case_insensitive=*/true);
+  return api::GlobsIntersect(action, forbidden, /*case_insensitive=*/true);
 }
 
-std::vector<GuardrailViolation> CheckGuardrails(const ParsedProfile& profile, const GuardrailsConfig& guardrails,
-                                                const aws::IamLimits& limits, std::string_view partition) {
-  std::vector<GuardrailViolation> out;
+std::vector<api::GuardrailViolation> CheckGuardrails(const api::ParsedProfile& profile,
+                                                     const GuardrailsConfig& guardrails, const aws::IamLimits& limits,
+                                                     std::string_view partition) {
+  std::vector<api::GuardrailViolation> out;
   if (profile.aws) {
     CheckStatements(profile, guardrails, out);
     CheckInlinePolicy(profile, guardrails, limits, partition, out);
@@ -172,46 +169,12 @@ std::vector<GuardrailViolation> CheckGuardrails(const ParsedProfile& profile, co
   return out;
 }
 
-std::vector<GuardrailViolation> CheckProfileGuardrails(const json& profile_object, const GuardrailsConfig& guardrails,
-                                                       const aws::IamLimits& limits) {
-  std::vector<GuardrailViolation> problems;
-  auto profile = ParseProfile(profile_object, &problems);
-  if (!profile.ok()) return problems;
-  return CheckGuardrails(*profile, guardrails, limits);
-}
-
-std::vector<GuardrailViolation> CheckIamLimits(const ParsedProfile& profile, const OperatorConfig& config,
-                                               const aws::IamLimits& limits) {
-  std::vector<GuardrailViolation> out;
-  if (!profile.aws) return out;
-  const aws::CreateRoleRequest request = DesiredCreateRole(config, profile);
-  if (auto s = aws::ValidateRoleName(request.role_name, limits); !s.ok()) {
-    out.push_back({"/metadata/name", "the IAM role name " + Quote(request.role_name) + " is invalid: " + s.message()});
-  }
-  if (auto s = aws::ValidateRolePath(request.path, limits); !s.ok()) {
-    out.push_back({"", "the IAM role path " + Quote(request.path) +
-                           " is invalid (operator rolePathPrefix or "
-                           "clusterName): " +
-                           s.message()});
-  }
-  if (auto s = aws::ValidateTrustPolicy(request.assume_role_policy_document, limits); !s.ok()) {
-    out.push_back({"/spec/serviceAccount/name", "the trust policy does not fit IAM's limits: " + s.message()});
-  }
-  if (auto s = aws::ValidateTags(request.tags, limits); !s.ok()) {
-    out.push_back({"/metadata", "the ownership tags do not fit IAM's limits: " + s.message()});
-  }
-  std::map<std::string, std::string> inline_policies = {
-      {std::string(kInlinePolicyName), CanonicalInlinePolicy(profile, config.aws_partition)}};
-  if (auto s = aws::ValidateInlinePolicies(inline_policies, limits); !s.ok()) {
-    out.push_back({"/spec/aws", "the compiled IAM policy does not fit IAM's limits: " + s.message() +
-                                    "; use fewer prefixes, topics or statements, or split the pipeline"});
-  }
-  if (out.empty()) {
-    if (auto s = aws::ValidateCreateRole(request, limits); !s.ok()) {
-      out.push_back({"/spec/aws", "the IAM role would be rejected: " + s.message()});
-    }
-  }
-  return out;
+std::vector<api::GuardrailViolation> CheckProfileGuardrails(const json& profile_object,
+                                                            const GuardrailsConfig& guardrails,
+                                                            const aws::IamLimits& limits) {
+  api::ProfileReading reading = api::ReadProfile(profile_object);
+  for (auto& v : CheckGuardrails(reading.profile, guardrails, limits)) reading.problems.push_back(std::move(v));
+  return std::move(reading.problems);
 }
 
 StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, const std::string& source) {
@@ -231,12 +194,8 @@ StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, c
 }
 
 policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails) {
-  return [guardrails = std::move(guardrails)](const nlohmann::json& profile) {
-    std::vector<policy::ProfileProblem> problems;
-    for (auto& violation : CheckProfileGuardrails(profile, guardrails)) {
-      problems.push_back({std::move(violation.path), std::move(violation.message)});
-    }
-    return problems;
+  return [guardrails = std::move(guardrails)](const api::ParsedProfile& profile) {
+    return CheckGuardrails(profile, guardrails);
   };
 }
 

@@ -1,9 +1,9 @@
-#include "pipeguard/operator/glob.h"
+#include "pipeguard/profile/glob.h"
 
 #include <cctype>
 #include <vector>
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::api {
 namespace {
 
 bool SameChar(char a, char b, bool case_insensitive) {
@@ -73,4 +73,4 @@ bool GlobsIntersect(std::string_view a, std::string_view b, bool case_insensitiv
   return false;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::api

@@ -1,7 +1,9 @@
-// The full PipelineSecurityProfile spec (crds/pipeguard.io_pipelinesecurityprofiles.yaml) as a typed, validated
-// value: the input of every desired-state function of the operator.
+// The PipelineSecurityProfile grammar (crds/pipeguard.io_pipelinesecurityprofiles.yaml, docs/profile.md), parsed in
+// this one place: the profile as a typed, validated value. The operator's desired-state functions, the platform
+// guardrails (pipeguard::guardrails) and the policy engine's view of a profile (policy::Profile) all start from it,
+// so the webhook, `pipeguard scan` and the operator accept and reject exactly the same profiles.
 //
-// ParseProfile checks everything the CRD schema checks (so that `pipeguard scan`, which has no API server, gets the
+// ReadProfile checks everything the CRD schema checks (so that `pipeguard scan`, which has no API server, gets the
 // same answers) and more: S3 bucket naming rules, literal prefixes, ARN shapes (MSK cluster ARNs with name and UUID),
 // Kafka topic names, canonical CIDRs with `except` inside them, label selectors, unique Sids, an S3 write key when
 // writes are granted, and IAM's Latin-1 character set for everything that ends up in a policy document. Every error
@@ -15,9 +17,21 @@
 #include <vector>
 
 #include "pipeguard/base/status.h"
-#include "pipeguard/operator/violation.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::api {
+
+// One problem with a PipelineSecurityProfile: where (an RFC 6901 JSON pointer into the profile object, e.g.
+// "/spec/aws/s3/2/bucket") and what, phrased so that the message says how to fix it. Used for grammar errors,
+// platform guardrails and IAM size limits alike; the webhook reports each as a `profile-guardrail` violation and the
+// operator as the message of a Ready=False condition. Messages never contain secret values (profiles hold none).
+struct GuardrailViolation {
+  std::string path;     // JSON pointer into the profile object ("" = the whole object)
+  std::string message;  // what is wrong and how to fix it
+  bool operator==(const GuardrailViolation&) const = default;
+};
+
+// "path: message; path: message" (for Status messages and condition text).
+std::string JoinViolations(const std::vector<GuardrailViolation>& violations);
 
 inline constexpr std::string_view kProfileApiVersion = "pipeguard.io/v1alpha1";
 inline constexpr std::string_view kProfileKind = "PipelineSecurityProfile";
@@ -113,14 +127,28 @@ struct ParsedProfile {
   std::string service_account;  // spec.serviceAccount.name
   bool automount_token = false;
   std::optional<std::string> mode;  // "enforce" or "audit"
-  std::optional<AwsSpec> aws;       // absent: no IAM role is made
+  // spec.images.trustedKeys: names of keys in the webhook configuration's images.keys (unset: every configured key).
+  std::optional<std::vector<std::string>> trusted_keys;
+  std::optional<AwsSpec> aws;  // absent: no IAM role is made
   NetworkSpec network;
   DeletionPolicy deletion_policy = DeletionPolicy::kDelete;
 };
 
-// Parses and validates a PipelineSecurityProfile object (apiVersion, kind, metadata, spec). On error the Status
-// message joins every problem ("path: message; ..."); when `problems` is given, each problem is also appended there
-// (one GuardrailViolation per problem, in field order).
+// A profile read as far as it could be, with every problem found on the way (in field order). A field with a problem
+// keeps its default (or, for names and ARNs of the wrong shape, the text as given), so that checks which read the
+// profile afterwards (the guardrails) can still report their own findings in the same answer (docs/profile.md).
+struct ProfileReading {
+  ParsedProfile profile;
+  std::vector<GuardrailViolation> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+// Reads and validates a PipelineSecurityProfile object (apiVersion, kind, metadata, spec). Never throws.
+ProfileReading ReadProfile(const nlohmann::json& object);
+
+// ReadProfile for callers that need a valid profile: on error the Status message joins every problem
+// ("PipelineSecurityProfile ns/name: path: message; ..."); when `problems` is given, each problem is also appended
+// there.
 StatusOr<ParsedProfile> ParseProfile(const nlohmann::json& object, std::vector<GuardrailViolation>* problems = nullptr);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::api

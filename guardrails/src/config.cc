@@ -1,4 +1,4 @@
-#include "pipeguard/operator/config.h"
+#include "pipeguard/guardrails/config.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "pipeguard/operator/cidr.h"
-#include "text_checks.h"
+#include "pipeguard/profile/cidr.h"
+#include "pipeguard/profile/text_checks.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -127,7 +127,7 @@ Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::s
     if (auto s = r.StringList(n, key, cidrs); !s.ok()) return s;
     out.forbidden_egress_cidrs.clear();
     for (size_t i = 0; i < cidrs.size(); ++i) {
-      auto c = ParseCidr(cidrs[i]);
+      auto c = api::ParseCidr(cidrs[i]);
       if (!c.ok()) return r.Error(n[i], key, c.status().message());
       if (c->HasHostBits()) return r.Error(n[i], key, cidrs[i] + " has host bits set; did you mean " + c->ToString());
       out.forbidden_egress_cidrs.push_back(c->ToString());
@@ -147,7 +147,7 @@ Status ValidateIssuer(const Reader& r, const YAML::Node& node, std::string& issu
   while (issuer.ends_with("/")) issuer.pop_back();
   const std::string rest = issuer.substr(8);
   if (rest.empty() || rest.front() == '/' || rest.find_first_of("?#@ \t") != std::string::npos ||
-      !internal::IsPolicyText(rest)) {
+      !api::IsPolicyText(rest)) {
     return r.Error(node, "oidcIssuerUrl", problem);
   }
   return Status::Ok();
@@ -207,8 +207,8 @@ StatusOr<OperatorConfig> ParseOperatorConfig(std::string_view yaml_text, const s
         !s.ok()) {
       return s;
     }
-    internal::Arn arn;
-    if (!internal::ParseArn(out.permissions_boundary_arn, "iam", arn, false) || !arn.region.empty() ||
+    api::Arn arn;
+    if (!api::ParseArn(out.permissions_boundary_arn, "iam", arn, false) || !arn.region.empty() ||
         !arn.resource.starts_with("policy/") || arn.partition != out.aws_partition ||
         out.permissions_boundary_arn.find_first_of("*? ") != std::string::npos) {
       return r.Error(root["permissionsBoundaryArn"], "permissionsBoundaryArn",
@@ -227,7 +227,7 @@ StatusOr<OperatorConfig> ParseOperatorConfig(std::string_view yaml_text, const s
       std::vector<std::string> cidrs;
       if (auto s = r.StringList(n, "stsEgressCidrs", cidrs); !s.ok()) return s;
       for (size_t i = 0; i < cidrs.size(); ++i) {
-        auto parsed = ParseCidr(cidrs[i]);
+        auto parsed = api::ParseCidr(cidrs[i]);
         if (!parsed.ok()) return r.Error(n[i], "stsEgressCidrs", parsed.status().message());
         if (parsed->HasHostBits()) {
           return r.Error(n[i], "stsEgressCidrs", cidrs[i] + " has host bits set; did you mean " + parsed->ToString());

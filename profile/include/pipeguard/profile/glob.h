@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::api {
 
 // True when `text` matches `pattern` in full. IAM action names compare case-insensitively; bucket names do not.
 bool GlobMatch(std::string_view pattern, std::string_view text, bool case_insensitive = false);
@@ -13,4 +13,4 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool case_insens
 // action can be caught when it expands to a forbidden one.
 bool GlobsIntersect(std::string_view a, std::string_view b, bool case_insensitive = false);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::api

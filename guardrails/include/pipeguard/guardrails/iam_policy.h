@@ -36,15 +36,15 @@
 #include <string>
 #include <string_view>
 
-#include "pipeguard/operator/profile.h"
+#include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {
 
 // The policy document (not yet canonical). `partition` is "aws", "aws-cn" or "aws-us-gov" (S3 ARNs carry no
 // account or region, so they take it from here). A profile without spec.aws gives the transport deny alone.
-nlohmann::json CompileInlinePolicy(const ParsedProfile& profile, std::string_view partition = "aws");
+nlohmann::json CompileInlinePolicy(const api::ParsedProfile& profile, std::string_view partition = "aws");
 
 // The same, in canonical text form (aws::CanonicalPolicyString): what is sent to IAM and compared with it.
-std::string CanonicalInlinePolicy(const ParsedProfile& profile, std::string_view partition = "aws");
+std::string CanonicalInlinePolicy(const api::ParsedProfile& profile, std::string_view partition = "aws");
 
 }  // namespace pipeguard::reconcilers

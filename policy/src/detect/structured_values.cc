@@ -8,43 +8,17 @@
 #include "detect/text.h"
 #include "detect/uri.h"
 #include "detect/value_rules.h"
+#include "pipeguard/base/json.h"
 
 namespace pipeguard::policy::detect {
 namespace {
 
 using Json = nlohmann::json;
 
-// Maximum bracket nesting outside strings; stops counting once `limit` is exceeded.
-int NestingDepth(std::string_view v, int limit) {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      max_depth = std::max(max_depth, ++depth);
-      if (max_depth > limit) return max_depth;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 bool ParseBounded(std::string_view value, Json& out) {
   const std::string_view v = TrimAscii(value);
   if (v.empty() || (v.front() != '{' && v.front() != '[') || v.size() > kMaxJsonBytes) return false;
-  if (NestingDepth(v, kMaxJsonDepth) > kMaxJsonDepth) return false;
+  if (base::MeasureJson(v, kMaxJsonDepth).max_depth > kMaxJsonDepth) return false;
   out = Json::parse(v.begin(), v.end(), nullptr, /*allow_exceptions=*/false);
   return !out.is_discarded() && (out.is_object() || out.is_array());
 }
@@ -114,7 +88,7 @@ void Walk(const Json& j, int depth, bool sensitive, JsonScanResult& result) {
 bool ParseBoundedShape(std::string_view value) {
   const std::string_view v = TrimAscii(value);
   return !v.empty() && (v.front() == '{' || v.front() == '[') && v.size() <= kMaxJsonBytes &&
-         NestingDepth(v, kMaxJsonDepth) <= kMaxJsonDepth;
+         base::MeasureJson(v, kMaxJsonDepth).max_depth <= kMaxJsonDepth;
 }
 
 // True when the text contains none of the words a sensitive JSON key or a TLS parameter is made of, so that

@@ -3,10 +3,16 @@
 // both (policy/verdict_text.h), down to why a break-glass request was refused and where the mode came from.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli_test_support.h"
+#include "pipeguard/manifest/documents.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/audit_log.h"
 #include "pipeguard/webhook/file_context_provider.h"
@@ -100,6 +106,69 @@ TEST(Entrances, BothRecordWhereTheModeCameFrom) {
   EXPECT_EQ(report["results"][0]["mode"], "audit");
   EXPECT_EQ(report["results"][0]["modeSource"], source);
   EXPECT_THAT(Scan(file, "jane@ledgerline.example", "text").out, HasSubstr("(mode audit from " + source));
+}
+
+// Issue 14, item 4: one table drives both entrances. Every literal env and command row of the detector tables
+// (tests/policy/data/detect) goes into the good KubernetesPodOperator example, and `pipeguard scan` and the
+// webhook's /validate handler must reach the same decision with the same rules, which include the row's own.
+TEST(Entrances, EveryDetectorTableRowGetsTheSameVerdictFromScanAndTheWebhook) {
+  auto documents = manifest::LoadPath(kExamples + "/good/airflow-kpo-extract.yaml");
+  ASSERT_TRUE(documents.ok() && documents->size() == 1);
+  const json pod_template = documents->front().object;
+  auto context = webhook::FileContextProvider::Create({kConfig, {kContext}, {}});
+  ASSERT_TRUE(context.ok()) << context.status().message();
+  const policy::Engine engine;
+  const webhook::AdmissionHandler handler =
+      webhook::MakeValidatingHandler(engine, **context, [] { return static_cast<std::int64_t>(kNow); });
+  const std::filesystem::path dir = ::testing::TempDir() + "/entrances-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+
+  size_t rows = 0, denied = 0;
+  const std::filesystem::path tables = std::filesystem::path(PIPEGUARD_TEST_DATA) / "policy/data/detect";
+  for (const auto& entry : std::filesystem::directory_iterator(tables)) {
+    if (entry.path().extension() != ".yaml") continue;
+    for (const YAML::Node& row : YAML::LoadFile(entry.path().string())) {
+      const std::string surface = row["surface"] ? row["surface"].as<std::string>() : "env";
+      const std::string source = row["source"] ? row["source"].as<std::string>() : "literal";
+      if ((surface != "env" && surface != "command") || source != "literal" || row["spark_executor"]) continue;
+      const std::string id = entry.path().filename().string() + ": " + row["id"].as<std::string>();
+      json pod = pod_template;
+      json& container = pod["spec"]["containers"][0];
+      if (surface == "env") {
+        container["env"].push_back({{"name", row["key"].as<std::string>()}, {"value", row["value"].as<std::string>()}});
+      } else {
+        container.erase("args");
+        container["command"] = row["argv"].as<std::vector<std::string>>();
+      }
+      const std::string file = (dir / "pod.json").string();
+      std::ofstream(file, std::ios::trunc) << pod.dump() << "\n";
+
+      const CommandOutput review = RunInProcess({"admission-review", "--user", "jane@ledgerline.example", file});
+      ASSERT_EQ(review.exit_code, 0) << id << review.err;
+      auto request = webhook::ParseAdmissionReview(review.out.substr(0, review.out.find('\n')));
+      ASSERT_TRUE(request.ok()) << id << request.status().message();
+      const webhook::AdmissionReply reply = handler(*request);
+      std::set<std::string> webhook_rules;
+      for (const auto& finding : reply.findings) webhook_rules.insert(finding.rule);
+
+      const CommandOutput scan = Scan(file, "jane@ledgerline.example", "json");
+      ASSERT_TRUE(scan.exit_code == 0 || scan.exit_code == 1) << id << scan.err;
+      const json report = json::parse(scan.out);
+      std::set<std::string> scan_rules;
+      for (const auto& v : report["results"][0]["violations"]) scan_rules.insert(v["rule"].get<std::string>());
+
+      EXPECT_EQ(reply.allowed, scan.exit_code == 0) << id;
+      EXPECT_EQ(webhook_rules, scan_rules) << id;
+      for (const YAML::Node& expected : row["expect"]) {
+        EXPECT_EQ(scan_rules.count(expected["rule"].as<std::string>()), 1u) << id;
+      }
+      ++rows;
+      denied += reply.allowed ? 0 : 1;
+    }
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_GT(rows, 500u);    // the tables hold ~570 literal env and command rows
+  EXPECT_GT(denied, 300u);  // and most of them are findings
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "pipeguard/kube/http_client.h"
 #include "pipeguard/kube/informer.h"
 #include "pipeguard/kube/leader_election.h"
+#include "real_control_plane.h"
 
 namespace pipeguard::kube {
 namespace {
@@ -24,53 +25,19 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-const std::string kScripts = std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/controlplane";
-
-int RunShell(const std::string& command, std::string* output = nullptr) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  std::string out;
-  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-  const int rc = pclose(pipe);
-  if (output != nullptr) *output = out;
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using pipeguard::testing::Eventually;
+using pipeguard::testing::RealControlPlane;
 
 class ControlPlaneTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string out;
-    if (RunShell(kScripts + "/install.sh --no-build", &out) != 0) {
-      setup_error_ =
-          "control plane binaries are missing; build them once with scripts/controlplane/install.sh "
-          "(output: " +
-          out + ")";
+    auto plane = RealControlPlane::Start();
+    if (!plane.ok()) {
+      setup_error_ = plane.status().message();
       return;
     }
-    char tmpl[] = "/tmp/pipeguard-kube-cp-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    if (RunShell("PIPEGUARD_CONTROLPLANE_OWNER_PID=" + std::to_string(getpid()) + " " + kScripts + "/start.sh " + dir_,
-                 &out) != 0) {
-      setup_error_ = "scripts/controlplane/start.sh failed: " + out;
-      return;
-    }
-    std::ifstream env(dir_ + "/env");
-    for (std::string line; std::getline(env, line);) {
-      const size_t eq = line.find('=');
-      if (eq != std::string::npos) env_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    auto config = LoadKubeconfig({.path = env_["KUBECONFIG"]});
+    plane_ = std::move(plane).value().release();
+    auto config = LoadKubeconfig({.path = plane_->kubeconfig()});
     if (!config.ok()) {
       setup_error_ = config.status().message();
       return;
@@ -89,12 +56,8 @@ class ControlPlaneTest : public ::testing::Test {
     client_ = nullptr;
     delete config_;
     config_ = nullptr;
-    if (!dir_.empty()) {
-      RunShell(kScripts + "/stop.sh " + dir_);
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-      dir_.clear();
-    }
+    delete plane_;  // stops the control plane and removes its directory
+    plane_ = nullptr;
   }
 
   void SetUp() override {
@@ -110,24 +73,11 @@ class ControlPlaneTest : public ::testing::Test {
     return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}, {"data", {{"k", value}}}};
   }
 
-  int Kubectl(const std::string& args, std::string* out = nullptr) {
-    return RunShell("KUBECONFIG=" + env_["KUBECONFIG"] + " KUBECACHEDIR=" + env_["KUBECACHEDIR"] + " " +
-                        env_["KUBECTL"] + " " + args,
-                    out);
-  }
+  int Kubectl(const std::string& args, std::string* out = nullptr) { return plane_->Kubectl(args, out); }
 
   void InstallCrd() {
-    std::string out;
-    ASSERT_EQ(
-        Kubectl("apply -f " + std::string(PIPEGUARD_SOURCE_DIR) + "/crds/pipeguard.io_pipelinesecurityprofiles.yaml",
-                &out),
-        0)
-        << out;
-    ASSERT_EQ(Kubectl("wait --for condition=established --timeout=60s "
-                      "crd/pipelinesecurityprofiles.pipeguard.io",
-                      &out),
-              0)
-        << out;
+    const Status installed = plane_->InstallProfileCrd();
+    ASSERT_TRUE(installed.ok()) << installed.message();
   }
 
   static Json Profile(const std::string& name) {
@@ -138,8 +88,7 @@ class ControlPlaneTest : public ::testing::Test {
   }
 
   static inline std::string setup_error_;
-  static inline std::string dir_;
-  static inline std::map<std::string, std::string> env_;
+  static inline RealControlPlane* plane_ = nullptr;
   static inline ClientConfig* config_ = nullptr;
   static inline KubeClient* client_ = nullptr;
   static inline int counter_ = 0;
@@ -473,7 +422,7 @@ TEST_F(ControlPlaneTest, TlsAndAuthenticationFailuresAreTyped) {
   EXPECT_TRUE(IsForbidden(refused) || IsUnauthorized(refused)) << refused.message();
 
   // A CA that did not sign the server certificate: the handshake fails and says why.
-  std::ifstream client_ca(dir_ + "/pki/client-ca.crt");
+  std::ifstream client_ca(plane_->dir() + "/pki/client-ca.crt");
   std::stringstream pem;
   pem << client_ca.rdbuf();
   ClientConfig wrong_ca = *config_;

@@ -27,6 +27,7 @@
 #include "pipeguard/operator/webhook_guard.h"
 #include "pipeguard/operator/webhook_tamper.h"
 #include "pipeguard/profile/profile.h"
+#include "real_control_plane.h"
 #include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
@@ -35,58 +36,24 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 namespace res = kube::resources;
-const std::string kScripts = std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/controlplane";
+using pipeguard::testing::RealControlPlane;
+using pipeguard::testing::RunShell;
 
-int RunShell(const std::string& command, std::string* output = nullptr) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  std::string out;
-  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) out.append(buf, n);
-  const int rc = pclose(pipe);
-  if (output != nullptr) *output = out;
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
+// Waits as the operator's reconcile loops need: up to a minute by default, polling every 100 ms.
 template <typename Pred>
 bool Eventually(Pred pred, std::chrono::milliseconds timeout = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
+  return pipeguard::testing::Eventually(pred, timeout, 100ms);
 }
 
 class OperatorIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string out;
-    ASSERT_EQ(RunShell(kScripts + "/install.sh --no-build", &out), 0)
-        << "control plane binaries are missing; build them once with scripts/controlplane/install.sh: " << out;
-    char tmpl[] = "/tmp/pipeguard-op-cp-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    ASSERT_EQ(
-        RunShell("PIPEGUARD_CONTROLPLANE_OWNER_PID=" + std::to_string(getpid()) + " " + kScripts + "/start.sh " + dir_,
-                 &out),
-        0)
-        << "scripts/controlplane/start.sh failed: " << out;
-    std::ifstream env(dir_ + "/env");
-    for (std::string line; std::getline(env, line);) {
-      const size_t eq = line.find('=');
-      if (eq != std::string::npos) env_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    ASSERT_EQ(
-        Kubectl("apply -f " + std::string(PIPEGUARD_SOURCE_DIR) + "/crds/pipeguard.io_pipelinesecurityprofiles.yaml",
-                &out),
-        0)
-        << out;
-    ASSERT_EQ(Kubectl("wait --for condition=established --timeout=60s "
-                      "crd/pipelinesecurityprofiles.pipeguard.io",
-                      &out),
-              0)
-        << out;
-    auto config = kube::LoadKubeconfig({.path = env_["KUBECONFIG"]});
+    auto plane = RealControlPlane::Start();
+    ASSERT_TRUE(plane.ok()) << plane.status().message();
+    plane_ = std::move(plane).value();
+    const Status crd = plane_->InstallProfileCrd();
+    ASSERT_TRUE(crd.ok()) << crd.message();
+    auto config = kube::LoadKubeconfig({.path = plane_->kubeconfig()});
     ASSERT_TRUE(config.ok()) << config.status().message();
     auto client = kube::NewHttpKubeClient(*config);
     ASSERT_TRUE(client.ok()) << client.status().message();
@@ -129,11 +96,7 @@ class OperatorIntegrationTest : public ::testing::Test {
     controller_.reset();
     reconciler_.reset();
     moto_.reset();
-    if (!dir_.empty()) {
-      RunShell(kScripts + "/stop.sh " + dir_);
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    plane_.reset();  // stops the control plane and removes its directory
   }
 
   // One more operator replica in this process: its own reconciler, metrics (AWS calls counted through its own
@@ -254,7 +217,7 @@ class OperatorIntegrationTest : public ::testing::Test {
   // that ConfigMap's data["webhook-configurations.yaml"] (the file the operator mounts).
   void InstallChartWebhookConfigurations(std::string* desired_text) {
     std::string rendered;
-    ASSERT_EQ(RunShell(env_["HELM"] + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
+    ASSERT_EQ(RunShell(plane_->Env("HELM") + " template pg " + std::string(PIPEGUARD_SOURCE_DIR) +
                            "/helm/pipeguard -n pipeguard-system --show-only templates/webhook-configurations.yaml"
                            " --set operator.config.clusterName=it"
                            " --set-string operator.config.awsAccountId=123456789012"
@@ -304,16 +267,17 @@ class OperatorIntegrationTest : public ::testing::Test {
     }
   };
   OperatorProcess StartOperatorBinary(const std::string& identity, const std::string& extra_flags = "") {
-    std::ofstream(dir_ + "/operator.yaml") << "clusterName: it\nawsAccountId: \"123456789012\"\n"
-                                              "oidcIssuerUrl: https://oidc.example.com/id/ABC\n"
-                                              "permissionsBoundaryArn: arn:aws:iam::123456789012:policy/pg-boundary\n"
-                                              "stsEgressCidrs: [10.0.8.0/24]\n";
+    std::ofstream(plane_->dir() + "/operator.yaml")
+        << "clusterName: it\nawsAccountId: \"123456789012\"\n"
+           "oidcIssuerUrl: https://oidc.example.com/id/ABC\n"
+           "permissionsBoundaryArn: arn:aws:iam::123456789012:policy/pg-boundary\n"
+           "stsEgressCidrs: [10.0.8.0/24]\n";
     OperatorProcess op;
-    op.log_path = dir_ + "/" + identity + ".log";
+    op.log_path = plane_->dir() + "/" + identity + ".log";
     std::string pid;
     RunShell("AWS_ACCESS_KEY_ID=AKIAPIPEGUARDTEST000 AWS_SECRET_ACCESS_KEY=dummy " +
-                 std::string(PIPEGUARD_OPERATOR_BINARY) + " --kubeconfig " + env_["KUBECONFIG"] + " --config " + dir_ +
-                 "/operator.yaml --aws-endpoint " + moto_->endpoint() +
+                 std::string(PIPEGUARD_OPERATOR_BINARY) + " --kubeconfig " + plane_->kubeconfig() + " --config " +
+                 plane_->dir() + "/operator.yaml --aws-endpoint " + moto_->endpoint() +
                  " --metrics-listen 127.0.0.1:0 --resync 2s --leader-election-namespace default"
                  " --leader-election-id pipeguard-operator-bin --identity " +
                  identity + extra_flags + " > " + op.log_path + " 2>&1 & echo $!",
@@ -322,11 +286,7 @@ class OperatorIntegrationTest : public ::testing::Test {
     return op;
   }
 
-  int Kubectl(const std::string& args, std::string* out = nullptr) {
-    return RunShell("KUBECONFIG=" + env_["KUBECONFIG"] + " KUBECACHEDIR=" + env_["KUBECACHEDIR"] + " " +
-                        env_["KUBECTL"] + " " + args,
-                    out);
-  }
+  int Kubectl(const std::string& args, std::string* out = nullptr) { return plane_->Kubectl(args, out); }
   std::optional<Json> Get(const kube::Resource& r, const std::string& name) {
     auto got = kube_->Get(r, "data", name);
     if (!got.ok()) return std::nullopt;
@@ -352,8 +312,7 @@ class OperatorIntegrationTest : public ::testing::Test {
     return false;
   }
 
-  std::string dir_;
-  std::map<std::string, std::string> env_;
+  std::unique_ptr<RealControlPlane> plane_;
   std::unique_ptr<kube::KubeClient> kube_;
   std::unique_ptr<aws::testing::MotoServer> moto_;
   std::unique_ptr<aws::AwsHttpClient> http_;
@@ -661,9 +620,9 @@ TEST_F(OperatorIntegrationTest, OperatorBinaryGuardsTheWebhookConfigurations) {
   StopDefaultController();
   std::string desired_text;
   ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
-  std::ofstream(dir_ + "/webhook-configurations.yaml") << desired_text;
+  std::ofstream(plane_->dir() + "/webhook-configurations.yaml") << desired_text;
   OperatorProcess op =
-      StartOperatorBinary("operator-bin", " --webhook-configurations " + dir_ +
+      StartOperatorBinary("operator-bin", " --webhook-configurations " + plane_->dir() +
                                               "/webhook-configurations.yaml --webhook-configurations-configmap "
                                               "pipeguard-system/pg-pipeguard-operator-webhook-configurations");
   auto log = [&] { return op.Log(); };

@@ -78,9 +78,27 @@ std::string Trim(std::string_view text) {
   return std::string(text);
 }
 
+// Typed reads of records that come from files: a missing member, or one of another type, reads as empty; never
+// an exception (a hostile or odd line must not stop the report).
 std::string String(const json& object, std::string_view key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool Bool(const json& object, std::string_view key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+const json& Member(const json& object, std::string_view key, json::value_t type) {
+  static const json empty_object = json::object(), empty_array = json::array();
+  auto it = object.find(key);
+  if (it != object.end() && it->type() == type) return *it;
+  return type == json::value_t::array ? empty_array : empty_object;
+}
+const json& Object(const json& object, std::string_view key) { return Member(object, key, json::value_t::object); }
+const json& Array(const json& object, std::string_view key) { return Member(object, key, json::value_t::array); }
+std::int64_t Count(const json& object, std::string_view key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
 bool InPeriod(std::optional<std::int64_t> ts, const EvidenceInputs& inputs) {
@@ -199,12 +217,13 @@ json BuildEvidence(const EvidenceInputs& inputs) {
                      {"namespace", String(r, "namespace")},
                      {"name", String(r, "name")},
                      {"rules", Strings(rules)},
-                     {"dryRun", r.value("dry_run", false)}};
-      if (r.value("governed", false)) {
+                     {"dryRun", Bool(r, "dry_run")}};
+      if (Bool(r, "governed")) {
         json& ns = namespaces[String(r, "namespace")];
+        if (!ns.is_object()) ns = {{"mode", ""}, {"decisions", 0}, {"denials", 0}};
         if (!String(r, "mode").empty()) ns["mode"] = String(r, "mode");
-        ns["decisions"] = ns.value("decisions", 0) + 1;
-        if (String(r, "decision") == "denied") ns["denials"] = ns.value("denials", 0) + 1;
+        ns["decisions"] = Count(ns, "decisions") + 1;
+        if (String(r, "decision") == "denied") ns["denials"] = Count(ns, "denials") + 1;
       }
       if (String(r, "decision") == "denied") {
         for (const auto& rule : rules) ++denials_by_rule[rule];
@@ -224,7 +243,7 @@ json BuildEvidence(const EvidenceInputs& inputs) {
                         {"kind", String(r, "kind")},
                         {"name", String(r, "name")},
                         {"action", String(r, "action")},
-                        {"changes", r.value("changes", json::array())}});
+                        {"changes", Array(r, "changes")}});
     } else {
       ++skipped;
     }
@@ -246,16 +265,16 @@ json BuildEvidence(const EvidenceInputs& inputs) {
   json profiles = json::array();
   for (const json& p : inputs.profiles) {
     if (!p.is_object() || String(p, "kind") != "PipelineSecurityProfile") continue;
-    const json metadata = p.value("metadata", json::object());
-    const json spec = p.value("spec", json::object());
-    const json status = p.value("status", json::object());
+    const json& metadata = Object(p, "metadata");
+    const json& spec = Object(p, "spec");
+    const json& status = Object(p, "status");
     std::string ready = "unknown";
-    for (const json& condition : status.value("conditions", json::array())) {
+    for (const json& condition : Array(status, "conditions")) {
       if (condition.is_object() && String(condition, "type") == "Ready") ready = String(condition, "status");
     }
     profiles.push_back({{"namespace", String(metadata, "namespace")},
                         {"name", String(metadata, "name")},
-                        {"serviceAccount", String(spec.value("serviceAccount", json::object()), "name")},
+                        {"serviceAccount", String(Object(spec, "serviceAccount"), "name")},
                         {"roleArn", String(status, "roleArn")},
                         {"ready", ready}});
   }
@@ -264,13 +283,13 @@ json BuildEvidence(const EvidenceInputs& inputs) {
   std::map<std::string, std::size_t> open_by_rule;  // rule -> fail/warn results now
   for (const json& report : inputs.policy_reports) {
     if (!report.is_object()) continue;
-    const json summary = report.value("summary", json::object());
-    current.push_back({{"namespace", String(report.value("metadata", json::object()), "namespace")},
+    const json& summary = Object(report, "summary");
+    current.push_back({{"namespace", String(Object(report, "metadata"), "namespace")},
                        {"kind", String(report, "kind")},
-                       {"pass", summary.value("pass", 0)},
-                       {"fail", summary.value("fail", 0)},
-                       {"warn", summary.value("warn", 0)}});
-    for (const json& result : report.value("results", json::array())) {
+                       {"pass", Count(summary, "pass")},
+                       {"fail", Count(summary, "fail")},
+                       {"warn", Count(summary, "warn")}});
+    for (const json& result : Array(report, "results")) {
       if (!result.is_object()) continue;
       const std::string outcome = String(result, "result");
       if (outcome == "fail" || outcome == "warn") ++open_by_rule[String(result, "rule")];
@@ -280,9 +299,9 @@ json BuildEvidence(const EvidenceInputs& inputs) {
   json governance = json::array();
   for (auto& [ns, entry] : namespaces) {
     governance.push_back({{"namespace", ns},
-                          {"mode", entry.value("mode", "")},
-                          {"decisions", entry.value("decisions", 0)},
-                          {"denials", entry.value("denials", 0)}});
+                          {"mode", String(entry, "mode")},
+                          {"decisions", Count(entry, "decisions")},
+                          {"denials", Count(entry, "denials")}});
   }
 
   json controls = json::array();

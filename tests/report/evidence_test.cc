@@ -119,6 +119,29 @@ TEST(Evidence, MarkdownHasEverySectionAndNoTableBreaks) {
   EXPECT_NE(page.find("INC-42"), std::string::npos);
 }
 
+// Records read from files may be odd or hostile: wrong types and nulls read as empty, never an exception. (The e2e
+// run found a governed audit line without a mode stopping the report.)
+TEST(Evidence, OddRecordsNeverStopTheReport) {
+  EvidenceInputs in;
+  in.log_lines = {
+      R"({"log":"audit","governed":true,"decision":"denied","mode":"","rules":["plaintext-secret"]})",
+      R"({"log":"audit","governed":"yes","dry_run":"no","decision":7,"rules":"x","break_glass_ticket":null})",
+      R"({"audit":"webhook_configuration_tampered","changes":"none"})",
+      R"({"msg":"not json","ts":3})",
+  };
+  in.events = {json{{"reason", "DriftReverted"}, {"metadata", nullptr}}, json("a string"), json::array()};
+  in.profiles = {json{{"kind", "PipelineSecurityProfile"}, {"metadata", nullptr}, {"spec", 5}, {"status", "x"}}};
+  in.policy_reports = {json{{"kind", "PolicyReport"}, {"summary", nullptr}, {"results", {nullptr, 1}}}, json(3)};
+  json evidence;
+  ASSERT_NO_THROW(evidence = BuildEvidence(in));
+  ASSERT_NO_THROW(RenderEvidenceMarkdown(evidence));
+  EXPECT_EQ(evidence["denials"].size(), 1u);
+  EXPECT_EQ(evidence["governedNamespaces"][0]["decisions"], 1);
+  EXPECT_EQ(evidence["tamperRestored"][0]["changes"], json::array());
+  EXPECT_EQ(evidence["profiles"][0]["ready"], "unknown");
+  EXPECT_EQ(evidence["currentViolations"][0]["fail"], 0);
+}
+
 TEST(Evidence, ParsesTimestamps) {
   EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00Z"), 0);
   EXPECT_EQ(ParseTimestamp("2026-12-01T10:00:00.123Z"), 1796119200);

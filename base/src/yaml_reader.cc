@@ -70,9 +70,8 @@ Status YamlReader::Int(const YAML::Node& node, const std::string& key, int min, 
   const std::string problem = "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
   if (!node.IsScalar()) return Error(node, key, problem);
   const std::string& text = node.Scalar();
-  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (text.empty() || text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return Error(node, key, problem);
   }
   const int value = std::stoi(text);

@@ -139,6 +139,35 @@ size_t ContextSnapshot::profile_count() const {
   return n;
 }
 
+namespace {
+
+// Adds to `out` the namespace (what `namespace_of` returns for an entry) of every entry that is in one map and not
+// equal in the other.
+template <typename Map, typename NamespaceOf>
+void AddChangedNamespaces(const Map& newer, const Map& older, NamespaceOf namespace_of, std::set<std::string>& out) {
+  for (const auto& [key, value] : newer) {
+    auto it = older.find(key);
+    if (it == older.end() || !(it->second == value)) out.insert(namespace_of(key, value));
+  }
+  for (const auto& [key, value] : older) {
+    if (!newer.count(key)) out.insert(namespace_of(key, value));
+  }
+}
+
+}  // namespace
+
+std::optional<std::set<std::string>> ContextSnapshot::NamespacesChangedSince(const ContextSnapshot& older) const {
+  if (!(config_ == older.config_) || !(roles_ == older.roles_) || !(bindings_ == older.bindings_)) return std::nullopt;
+  std::set<std::string> changed;
+  auto by_key = [](const std::string& ns, const auto&) { return ns; };
+  AddChangedNamespaces(profiles_, older.profiles_, by_key, changed);
+  AddChangedNamespaces(namespace_labels_, older.namespace_labels_, by_key, changed);
+  AddChangedNamespaces(
+      service_accounts_, older.service_accounts_,
+      [](const std::string&, const ServiceAccountInfo& account) { return account.namespace_; }, changed);
+  return changed;
+}
+
 ContextSnapshotBuilder::ContextSnapshotBuilder(Config config) : snapshot_(std::make_unique<ContextSnapshot>()) {
   snapshot_->config_ = std::move(config);
 }

@@ -64,6 +64,8 @@ PIPEGUARD_RESOURCE(Jobs, "batch", "v1", "jobs", "Job", true)
 PIPEGUARD_RESOURCE(CronJobs, "batch", "v1", "cronjobs", "CronJob", true)
 PIPEGUARD_RESOURCE(SparkApplications, "sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication", true)
 PIPEGUARD_RESOURCE(PolicyReports, "wgpolicyk8s.io", "v1alpha2", "policyreports", "PolicyReport", true)
+PIPEGUARD_RESOURCE(ClusterPolicyReports, "wgpolicyk8s.io", "v1alpha2", "clusterpolicyreports", "ClusterPolicyReport",
+                   false)
 #undef PIPEGUARD_RESOURCE
 }  // namespace resources
 

@@ -120,6 +120,14 @@ check_eq "the clean CronJob passes" pass \
   "$(report | jq -r '.results[] | select(.resources[0].name == "nightly") | .result')"
 check_no_match "no secret value in the stored report" "$secret_value" "$(report)"
 
+pipeguard=$build/cli/pipeguard
+if [[ -x $pipeguard ]]; then
+  evidence=$("$pipeguard" report --kubeconfig "$KUBECONFIG" -o json 2>"$tmp/report.err")
+  check_eq "pipeguard report --kubeconfig lists the namespace's current violations from the cluster" 2 \
+    "$(jq --arg ns "$ns" '.currentViolations[] | select(.namespace == $ns) | .fail' <<<"$evidence" 2>&1)$(cat "$tmp/report.err")"
+  check_no_match "the evidence holds no secret value" "$secret_value" "$evidence"
+fi
+
 port=$(cat "$tmp/replica-a.port")
 metrics() { curl -sk "https://127.0.0.1:$1/metrics"; }
 check_match "the metrics count the namespace's violations by rule" \

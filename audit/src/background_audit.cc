@@ -85,9 +85,10 @@ void BackgroundAudit::Start() {
     if ((*object)["metadata"].value("name", "") != kReportName) return;
     const std::string ns = NamespaceOf(*object);
     {
+      // Our own write comes back as a watch event, possibly before the write's reply: compare what a reader sees.
       std::lock_guard lock(mu_);
-      auto written = written_versions_.find(ns);
-      if (written != written_versions_.end() && written->second == kube::ResourceVersionOf(*object)) return;
+      auto written = written_reports_.find(ns);
+      if (written != written_reports_.end() && !report::NeedsWrite(written->second, *object)) return;
     }
     MarkDirty(ns);
   };
@@ -293,6 +294,11 @@ void BackgroundAudit::TakeWriteToken(std::stop_token stop) {
   if (next_token_ > now) cv_.wait_until(lock, stop, next_token_, [] { return false; });
 }
 
+void BackgroundAudit::Expect(const std::string& namespace_, const json& report) {
+  std::lock_guard lock(mu_);
+  written_reports_[namespace_] = report;
+}
+
 std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::optional<json> desired,
                                                  std::stop_token stop) {
   const kube::ObjectPtr current = reports_->Get(kube::ObjectKey(ns, kReportName));
@@ -314,7 +320,7 @@ std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::opt
   };
   auto remember = [&](const json& stored, std::uint64_t AuditStats::*counter) {
     std::lock_guard lock(mu_);
-    written_versions_[ns] = kube::ResourceVersionOf(stored);
+    written_reports_[ns] = stored;
     ++(stats_.*counter);
   };
 
@@ -327,7 +333,7 @@ std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::opt
     if (deleted.ok() || kube::IsNotFound(deleted)) {
       if (options_.metrics != nullptr) options_.metrics->RecordWrite("delete", "ok");
       std::lock_guard lock(mu_);
-      written_versions_.erase(ns);
+      written_reports_.erase(ns);
       ++stats_.deletes;
       return std::nullopt;
     }
@@ -339,6 +345,7 @@ std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::opt
     if (!report::NeedsWrite(*current, *desired)) return *current;
     (*desired)["metadata"]["resourceVersion"] = kube::ResourceVersionOf(*current);
     TakeWriteToken(stop);
+    Expect(ns, *desired);
     StatusOr<json> updated = client_.Update(resource, ns, *desired);
     record("update", updated.status());
     if (!updated.ok()) return *current;
@@ -346,6 +353,7 @@ std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::opt
     return std::move(updated).value();
   }
   TakeWriteToken(stop);
+  Expect(ns, *desired);
   StatusOr<json> created = client_.Create(resource, ns, *desired);
   record("create", created.status());
   if (!created.ok()) return std::nullopt;

@@ -96,6 +96,7 @@ class BackgroundAudit {
   std::optional<nlohmann::json> WriteReport(const std::string& namespace_, std::optional<nlohmann::json> desired,
                                             std::stop_token stop);
   void TakeWriteToken(std::stop_token stop);
+  void Expect(const std::string& namespace_, const nlohmann::json& report);
 
   kube::KubeClient& client_;
   const policy::ContextProvider& context_;
@@ -115,7 +116,9 @@ class BackgroundAudit {
   std::uint64_t pass_generation_ = 0;
   AuditStats stats_;
   std::chrono::steady_clock::time_point next_token_{};
-  std::map<std::string, std::string> written_versions_;  // namespace -> resourceVersion of our last write
+  // namespace -> the report this audit last wrote (set before the write is sent, so its watch event, which may
+  // arrive before the reply, is recognised as ours and does not wake the audit again).
+  std::map<std::string, nlohmann::json> written_reports_;
   std::jthread thread_;
 };
 

@@ -1,5 +1,7 @@
-# Grype's JSON report -> cosign's vulnerability predicate (predicate type https://cosign.sigstore.dev/vuln/v1), the
-# attestation pipeguard's admission can require (`cosign attest --type vuln --predicate vuln.json`).
+# Grype's JSON report -> cosign's vulnerability predicate (predicate type
+# https://cosign.sigstore.dev/attestation/vuln/v1), the attestation pipeguard's admission can require
+# (`cosign attest --type vuln --predicate vuln.json`). scanner.result keeps Grype's own report shape (matches[] with
+# vulnerability.{id,severity} and artifact.{name,version}), trimmed to what a policy reads.
 # Usage: jq --arg started 2026-12-06T10:00:00Z --arg finished 2026-12-06T10:01:00Z -f grype-to-vuln-predicate.jq grype.json
 {
   invocation: {parameters: [], uri: "", event_id: "", "builder.id": ""},
@@ -9,11 +11,9 @@
     db: {uri: "", version: ((.descriptor.db.schemaVersion // "") | tostring)},
     result: {
       matches: [(.matches // [])[] | {
-        id: .vulnerability.id,
-        severity: .vulnerability.severity,
-        package: .artifact.name,
-        version: .artifact.version,
-        fixedIn: (.vulnerability.fix.versions // [])
+        vulnerability: {id: .vulnerability.id, severity: .vulnerability.severity,
+                        fix: {versions: (.vulnerability.fix.versions // [])}},
+        artifact: {name: .artifact.name, version: .artifact.version}
       }]
     }
   },

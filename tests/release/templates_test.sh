@@ -66,7 +66,7 @@ predicate=$(jq --arg started 2026-12-06T10:00:00Z --arg finished 2026-12-06T10:0
   -f "$repo/examples/release/grype-to-vuln-predicate.jq" "$tmp/grype.json")
 check_eq "the vuln predicate names the scanner, each finding and when the scan ended" \
   "https://github.com/anchore/grype CVE-2026-0001 High 2026-12-06T10:01:00Z" \
-  "$(jq -r '[.scanner.uri, .scanner.result.matches[0].id, .scanner.result.matches[0].severity, .metadata.scanFinishedOn] | join(" ")' <<<"$predicate")"
+  "$(jq -r '[.scanner.uri, .scanner.result.matches[0].vulnerability.id, .scanner.result.matches[0].vulnerability.severity, .metadata.scanFinishedOn] | join(" ")' <<<"$predicate")"
 
 if out=$(bash "$repo/scripts/release/local-release.sh" --build "${PIPEGUARD_BUILD_DIR:-$repo/build}" 2>&1); then
   e2e_pass "the release steps run locally (real registry, cosign and pipeguard)"

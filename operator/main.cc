@@ -31,10 +31,10 @@
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/controller.h"
 #include "pipeguard/operator/counting_kube_client.h"
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
+#include "pipeguard/operator/profile_controller.h"
 #include "pipeguard/operator/reconciler.h"
 #include "pipeguard/operator/webhook_guard.h"
 #include "pipeguard/operator/webhook_tamper.h"
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
   reconciler_options.metrics = &metrics;
   ProfileReconciler reconciler(kube, iam, reconciler_options);
 
-  ControllerOptions controller_options;
+  ProfileControllerOptions controller_options;
   controller_options.workers = workers;
   controller_options.resync_period = resync;
   controller_options.metrics = &metrics;
@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
       controller_options.leader_election->on_stopped_leading = [g] { g->SetLeader(false); };
     }
   }
-  Controller controller(kube, reconciler, controller_options);
+  ProfileController controller(kube, reconciler, controller_options);
 
   MetricsServer server(metrics, [&controller, &guard] { return controller.Ready() && (!guard || guard->Ready()); });
   if (Status s = server.Start(flags["--metrics-listen"]); !s.ok()) return UsageError(s.message());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <map>
 #include <set>
@@ -25,6 +26,11 @@ using Json = nlohmann::json;
 namespace res = kube::resources;
 
 constexpr size_t kMaxConditionMessage = 32768;
+
+// The status conditions, in the order they are written: one per owned part, then Ready.
+constexpr std::array<const char*, 3> kPartConditions = {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady"};
+constexpr std::array<const char*, 4> kConditions = {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady",
+                                                    "Ready"};
 
 struct Condition {
   std::string type;
@@ -141,22 +147,10 @@ void ProfileReconciler::DriftReverted(Pass& pass, std::string_view kind, const s
   Audit(pass, "drift_reverted", kind, detail);
 }
 
-StatusOr<std::optional<Json>> ProfileReconciler::Read(const kube::Resource& resource, const std::string& ns,
-                                                      const std::string& name, bool allow_cache, bool* from_cache) {
-  *from_cache = false;
-  if (const ObjectCache* cache = cache_.load(); allow_cache && cache != nullptr) {
-    // A cache miss is confirmed with the API server: the object may be new, or outside the informer's selector.
-    if (auto cached = cache->Lookup(resource, ns, name); cached.has_value() && *cached != nullptr) {
-      *from_cache = true;
-      return std::optional<Json>(**cached);
-    }
-  }
-  auto got = kube_.Get(resource, ns, name);
-  if (!got.ok()) {
-    if (kube::IsNotFound(got.status())) return std::optional<Json>();
-    return got.status();
-  }
-  return std::optional<Json>(std::move(got).value());
+StatusOr<controller::Observed> ProfileReconciler::Read(const kube::Resource& resource, const std::string& ns,
+                                                       const std::string& name,
+                                                       const controller::NeedsWrite& needs_write) {
+  return controller::ReadForDiff(kube_, cache_.load(), resource, ns, name, needs_write);
 }
 
 namespace {
@@ -178,17 +172,14 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
   pass.ns = namespace_;
   pass.name = name;
   // Only a converged, finalized, live profile is taken from the cache: anything that will be written is read fresh.
-  for (bool allow_cache : {true, false}) {
-    auto got = Read(res::PipelineSecurityProfiles(), namespace_, name, allow_cache, &pass.from_cache);
-    if (!got.ok()) return got.status();
-    if (!got->has_value()) return ReconcileResult::Done();
-    pass.object = std::move(**got);
-    if (!pass.from_cache) break;
-    if (IsConverged(pass.object) && HasFinalizer(pass.object) &&
-        !pass.object["metadata"].contains("deletionTimestamp")) {
-      break;
-    }
-  }
+  auto got = Read(res::PipelineSecurityProfiles(), namespace_, name, [](const std::optional<Json>& profile) {
+    return !profile || !IsConverged(*profile) || !HasFinalizer(*profile) ||
+           (*profile)["metadata"].contains("deletionTimestamp");
+  });
+  if (!got.ok()) return got.status();
+  if (!got->object) return ReconcileResult::Done();
+  pass.object = std::move(*got->object);
+  pass.from_cache = got->from_cache;
 
   const Json& status = pass.object.value("status", Json::object());
   const int64_t generation = pass.object["metadata"].value("generation", int64_t{0});
@@ -203,7 +194,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
     std::vector<api::GuardrailViolation> problems = std::move(review.grammar);
     problems.insert(problems.end(), review.guardrails.begin(), review.guardrails.end());
     const std::string message = "the profile is invalid: " + api::JoinViolations(problems);
-    for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
+    for (const char* type : kConditions) {
       pass.Set(type, false, "InvalidSpec", message);
     }
     if (!pass.converged && status.value("observedGeneration", int64_t{-1}) != generation) {
@@ -233,7 +224,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
   // Guardrails and IAM limits: nothing is written (to AWS or to owned objects) for a profile that breaks them.
   if (!review.guardrails.empty()) {
     const std::string message = "the profile breaks the platform guardrails: " + api::JoinViolations(review.guardrails);
-    for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
+    for (const char* type : kConditions) {
       pass.Set(type, false, "GuardrailViolation", message);
     }
     const Json* old_conditions = status.contains("conditions") ? &status["conditions"] : nullptr;
@@ -275,7 +266,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
 
   bool all_ready = true;
   std::string not_ready;
-  for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady"}) {
+  for (const char* type : kPartConditions) {
     auto it = pass.conditions.find(type);
     if (it == pass.conditions.end() || it->second.status != "True") {
       all_ready = false;
@@ -467,17 +458,13 @@ Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optiona
   auto desired = DesiredServiceAccount(pass.profile, role_arn);
   if (!desired.ok()) return desired.status();
   const std::string& sa = pass.profile.service_account;
-  std::optional<Json> observed;
-  bool differs = true;
-  for (bool allow_cache : {true, false}) {  // a difference seen in the cache is confirmed with the API server
-    bool from_cache = false;
-    auto got = Read(res::ServiceAccounts(), pass.ns, sa, allow_cache, &from_cache);
-    if (!got.ok()) return got.status();
-    observed = std::move(got).value();
-    differs = !observed || PlanServiceAccountUpdate(*desired, *observed).has_value();
-    if (!differs || !from_cache) break;
-  }
-  if (differs) {
+  auto differs = [&](const std::optional<Json>& sa_object) {
+    return !sa_object || PlanServiceAccountUpdate(*desired, *sa_object).has_value();
+  };
+  auto got = Read(res::ServiceAccounts(), pass.ns, sa, differs);
+  if (!got.ok()) return got.status();
+  const std::optional<Json>& observed = got->object;
+  if (differs(observed)) {
     const std::vector<Drift> drifts = ClassifyServiceAccountDrift(*desired, observed);
     auto applied = kube_.Apply(res::ServiceAccounts(), pass.ns, sa, *desired,
                                {.field_manager = std::string(kFieldManager), .force = true});
@@ -500,13 +487,12 @@ Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optiona
 
 Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
   // Services come from the cache when one covers them: a stale Service can only make a NetworkPolicy briefly wrong,
-  // and its change arrives as an informer event that enqueues every profile naming it (Controller).
+  // and its change arrives as an informer event that enqueues every profile naming it (ProfileController).
   ServiceResolver resolver = [this](const std::string& ns, const std::string& name) -> StatusOr<ResolvedService> {
-    bool from_cache = false;
-    auto got = Read(res::Services(), ns, name, /*allow_cache=*/true, &from_cache);
+    auto got = Read(res::Services(), ns, name, [](const std::optional<Json>&) { return false; });  // never written
     if (!got.ok()) return got.status();
-    if (!got->has_value()) return Status::NotFound("Service " + ns + "/" + name + " not found");
-    const Json& service = **got;
+    if (!got->object) return Status::NotFound("Service " + ns + "/" + name + " not found");
+    const Json& service = *got->object;
     ResolvedService out;
     const Json spec = service.value("spec", Json::object());
     // Named, not iterated as a temporary: items() of a temporary dangles in a range-for (C++20).
@@ -544,22 +530,14 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
   for (const Json& want : desired) {
     const std::string name = want["metadata"]["name"].get<std::string>();
     pass.network_policies.push_back(name);
-    std::optional<Json> observed;
-    Status read_error;
-    for (bool allow_cache : {true, false}) {  // a difference seen in the cache is confirmed with the API server
-      bool from_cache = false;
-      auto got = Read(res::NetworkPolicies(), pass.ns, name, allow_cache, &from_cache);
-      if (!got.ok()) {
-        read_error = got.status();
-        break;
-      }
-      observed = std::move(got).value();
-      if (!from_cache || (observed && !PlanNetworkPolicyUpdate(want, *observed).has_value())) break;
-    }
-    if (!read_error.ok()) {
-      if (first_error.ok()) first_error = read_error;
+    auto got = Read(res::NetworkPolicies(), pass.ns, name, [&](const std::optional<Json>& np) {
+      return !np || PlanNetworkPolicyUpdate(want, *np).has_value();
+    });
+    if (!got.ok()) {
+      if (first_error.ok()) first_error = got.status();
       continue;
     }
+    const std::optional<Json>& observed = got->object;
     const std::vector<Drift> drifts = ClassifyNetworkPolicyDrift(want, observed);
     if (!observed) {
       auto created = kube_.Create(res::NetworkPolicies(), pass.ns, want);
@@ -595,54 +573,59 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
 }
 
 Status ProfileReconciler::WriteStatus(Pass& pass) {
-  const Json old = pass.object.value("status", Json::object());
-  const Json old_conditions = old.is_object() ? old.value("conditions", Json::array()) : Json::array();
   const std::string now = FormatTime(clock_.Now());
-  const int64_t generation = pass.generation;
-
-  Json conditions = Json::array();
-  for (const char* type : {"ServiceAccountReady", "IAMRoleReady", "NetworkPolicyReady", "Ready"}) {
-    auto it = pass.conditions.find(type);
-    if (it == pass.conditions.end()) continue;
-    const Condition& c = it->second;
-    std::string transition = now;
-    for (const auto& o : old_conditions) {
-      if (o.value("type", "") == c.type && o.value("status", "") == c.status && o.contains("lastTransitionTime")) {
-        transition = o["lastTransitionTime"].get<std::string>();
+  // The merge patch that takes `profile`'s status to this pass's, or nullopt when it already matches.
+  auto patch_for = [&](const Json& profile) -> std::optional<Json> {
+    const Json old = profile.value("status", Json::object());
+    const Json old_conditions = old.is_object() ? old.value("conditions", Json::array()) : Json::array();
+    Json conditions = Json::array();
+    for (const char* type : kConditions) {
+      auto it = pass.conditions.find(type);
+      if (it == pass.conditions.end()) continue;
+      const Condition& c = it->second;
+      std::string transition = now;
+      for (const auto& o : old_conditions) {
+        if (o.value("type", "") == c.type && o.value("status", "") == c.status && o.contains("lastTransitionTime")) {
+          transition = o["lastTransitionTime"].get<std::string>();
+        }
       }
+      conditions.push_back({{"type", c.type},
+                            {"status", c.status},
+                            {"observedGeneration", pass.generation},
+                            {"lastTransitionTime", transition},
+                            {"reason", c.reason},
+                            {"message", c.message}});
     }
-    conditions.push_back({{"type", c.type},
-                          {"status", c.status},
-                          {"observedGeneration", generation},
-                          {"lastTransitionTime", transition},
-                          {"reason", c.reason},
-                          {"message", c.message}});
-  }
-  Json desired = {{"observedGeneration", generation}, {"conditions", conditions}};
-  if (pass.role_arn) desired["roleArn"] = *pass.role_arn;
-  if (pass.role_name && pass.role_arn) desired["roleName"] = *pass.role_name;
-  if (!pass.service_account.empty()) desired["serviceAccount"] = pass.service_account;
-  if (!pass.network_policies.empty()) desired["networkPolicies"] = pass.network_policies;
+    Json desired = {{"observedGeneration", pass.generation}, {"conditions", conditions}};
+    if (pass.role_arn) desired["roleArn"] = *pass.role_arn;
+    if (pass.role_name && pass.role_arn) desired["roleName"] = *pass.role_name;
+    if (!pass.service_account.empty()) desired["serviceAccount"] = pass.service_account;
+    if (!pass.network_policies.empty()) desired["networkPolicies"] = pass.network_policies;
 
-  Json patch = desired;
-  bool changed = false;
-  for (const char* key :
-       {"observedGeneration", "conditions", "roleArn", "roleName", "serviceAccount", "networkPolicies"}) {
-    const bool want = desired.contains(key);
-    const bool have = old.is_object() && old.contains(key);
-    if (want != have || (want && desired[key] != old[key])) changed = true;
-    if (!want && have) patch[key] = nullptr;
-  }
-  if (!changed) return Status::Ok();
-  if (pass.from_cache) {  // the cached status may be stale: diff against the API server's before writing
-    auto live = kube_.Get(res::PipelineSecurityProfiles(), pass.ns, pass.name);
-    if (!live.ok()) return live.status();
-    pass.object = std::move(live).value();
-    pass.from_cache = false;
-    return WriteStatus(pass);
-  }
+    Json patch = desired;
+    bool changed = false;
+    for (const char* key :
+         {"observedGeneration", "conditions", "roleArn", "roleName", "serviceAccount", "networkPolicies"}) {
+      const bool want = desired.contains(key);
+      const bool have = old.is_object() && old.contains(key);
+      if (want != have || (want && desired[key] != old[key])) changed = true;
+      if (!want && have) patch[key] = nullptr;
+    }
+    if (!changed) return std::nullopt;
+    return patch;
+  };
+  // The cached status may be stale: a difference is diffed again against the API server's before writing.
+  auto live = controller::ConfirmLive(
+      kube_, {.object = pass.object, .from_cache = pass.from_cache}, res::PipelineSecurityProfiles(), pass.ns,
+      pass.name, [&](const std::optional<Json>& profile) { return !profile || patch_for(*profile).has_value(); });
+  if (!live.ok()) return live.status();
+  if (!live->object) return Status::NotFound("PipelineSecurityProfile " + pass.ns + "/" + pass.name + " not found");
+  pass.object = std::move(*live->object);
+  pass.from_cache = live->from_cache;
+  const std::optional<Json> patch = patch_for(pass.object);
+  if (!patch) return Status::Ok();
   auto written = kube_.Patch(res::PipelineSecurityProfiles(), pass.ns, pass.name, kube::PatchType::kMerge,
-                             {{"status", patch}}, "status", kFieldManager);
+                             {{"status", *patch}}, "status", kFieldManager);
   if (!written.ok()) return written.status();
   pass.object = std::move(written).value();
   return Status::Ok();

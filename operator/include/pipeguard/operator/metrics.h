@@ -28,6 +28,7 @@
 
 #include "pipeguard/aws/service_client.h"
 #include "pipeguard/base/status.h"
+#include "pipeguard/controller/controller.h"
 
 namespace httplib {
 class Server;
@@ -35,14 +36,15 @@ class Server;
 
 namespace pipeguard::reconcilers {
 
-class OperatorMetrics {
+// The profile controller's controller::Metrics (reconciles and leadership) plus the operator's own.
+class OperatorMetrics final : public controller::Metrics {
  public:
   OperatorMetrics();
 
-  void RecordReconcile(std::string_view result, double seconds);
+  void RecordReconcile(std::string_view result, double seconds) override;
   void RecordDriftReverted(std::string_view kind);
   void RecordAwsCall(std::string_view action, std::string_view result);
-  void SetLeader(bool leader);
+  void SetLeader(bool leader) override;
   // resource: kube::Resource::DisplayName(), e.g. "serviceaccounts", "pipelinesecurityprofiles.pipeguard.io".
   void RecordKubeRequest(std::string_view verb, std::string_view resource);
   void RecordTamper(std::string_view kind, std::string_view change);

@@ -23,12 +23,12 @@
 //
 // A second reconcile of an unchanged, converged profile makes no write at all (Kubernetes or IAM).
 //
-// Reads: with an ObjectCache attached (UseCache; the Controller attaches its informers), a converged profile (Ready
-// at its generation, finalizer present, not deleting) and its ServiceAccount and NetworkPolicies are read from the
-// cache, so a steady-state reconcile makes no Kubernetes API call at all (IAM is always read: it has no watch).
+// Reads: with an ObjectCache attached (UseCache; the ProfileController attaches its informers), a converged profile
+// (Ready at its generation, finalizer present, not deleting) and its ServiceAccount and NetworkPolicies are read from
+// the cache, so a steady-state reconcile makes no Kubernetes API call at all (IAM is always read: it has no watch).
 // Anything else is read from the API server, and every write is preceded by a fresh read from the API server and a
-// second diff (object_cache.h), so a stale cache never causes a write; it can only delay a fix until the informer
-// event that enqueues the profile again. Services resolved for egress are always read from the API server.
+// second diff (controller::ReadForDiff / ConfirmLive), so a stale cache never causes a write; it can only delay a fix
+// until the informer event that enqueues the profile again. Services resolved for egress come from the cache too.
 // Thread-safe: Reconcile may run concurrently for different keys (the controller never runs one key twice at once).
 #pragma once
 
@@ -40,35 +40,21 @@
 #include <string>
 
 #include "pipeguard/aws/iam_limits.h"
+#include "pipeguard/controller/controller.h"
+#include "pipeguard/controller/object_cache.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/operator/iam_api.h"
 #include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/object_cache.h"
 
 namespace pipeguard::reconcilers {
 
 inline constexpr std::string_view kFinalizer = "pipeguard.io/iam-role";
 inline constexpr std::string_view kFieldManager = "pipeguard-operator";
 
-// What the controller does with the key after a reconcile.
-struct ReconcileResult {
-  enum class Action {
-    kDone,          // converged (or nothing to do); forget the key's backoff
-    kRequeueAfter,  // come back after `after` (forget the backoff)
-    kRequeue,       // come back after the key's exponential backoff (transient: throttling, conflicts)
-  };
-  Action action = Action::kDone;
-  std::chrono::milliseconds after{0};
-  std::string reason;  // for logs: why a requeue
-
-  static ReconcileResult Done() { return {}; }
-  static ReconcileResult RequeueAfter(std::chrono::milliseconds d, std::string why = {}) {
-    return {Action::kRequeueAfter, d, std::move(why)};
-  }
-  static ReconcileResult Requeue(std::string why) { return {Action::kRequeue, {}, std::move(why)}; }
-};
+// What the controller does with the key after a reconcile (controller.h).
+using ReconcileResult = controller::Result;
 
 // The reconcile contract the controller drives. An error Status is retried with backoff.
 class Reconciler {
@@ -77,7 +63,7 @@ class Reconciler {
   virtual StatusOr<ReconcileResult> Reconcile(const std::string& namespace_, const std::string& name) = 0;
   // Offers the controller's informer caches for reads (nullptr withdraws them). `cache` must stay valid until it
   // is withdrawn; may be called while reconciles run. The default ignores it.
-  virtual void UseCache(const ObjectCache* cache) { (void)cache; }
+  virtual void UseCache(const controller::ObjectCache* cache) { (void)cache; }
 };
 
 // One structured audit record (drift reverted, adoption refused, role deleted): a JSON object with "audit" (the
@@ -100,7 +86,7 @@ class ProfileReconciler final : public Reconciler {
   ProfileReconciler(kube::KubeClient& kube, IamApi& iam, ProfileReconcilerOptions options,
                     const kube::Clock& clock = kube::SystemClock());
   StatusOr<ReconcileResult> Reconcile(const std::string& namespace_, const std::string& name) override;
-  void UseCache(const ObjectCache* cache) override { cache_.store(cache); }
+  void UseCache(const controller::ObjectCache* cache) override { cache_.store(cache); }
 
  private:
   struct Pass;
@@ -112,17 +98,16 @@ class ProfileReconciler final : public Reconciler {
   void Emit(Pass& pass, std::string_view type, std::string_view reason, std::string note);
   void DriftReverted(Pass& pass, std::string_view kind, const std::string& detail);
   void Audit(Pass& pass, std::string_view event, std::string_view kind, const std::string& detail);
-  // The object for a diff: from the cache when `allow_cache` and the cache holds it (*from_cache = true), else from
-  // the API server; std::nullopt when it does not exist.
-  StatusOr<std::optional<nlohmann::json>> Read(const kube::Resource& resource, const std::string& ns,
-                                               const std::string& name, bool allow_cache, bool* from_cache);
+  // The object for a diff, through controller::ReadForDiff with this reconciler's cache (object_cache.h).
+  StatusOr<controller::Observed> Read(const kube::Resource& resource, const std::string& ns, const std::string& name,
+                                      const controller::NeedsWrite& needs_write);
 
   kube::KubeClient& kube_;
   IamApi& iam_;
   const ProfileReconcilerOptions options_;
   const kube::Clock& clock_;
   AuditSink audit_;
-  std::atomic<const ObjectCache*> cache_{nullptr};
+  std::atomic<const controller::ObjectCache*> cache_{nullptr};
 };
 
 }  // namespace pipeguard::reconcilers

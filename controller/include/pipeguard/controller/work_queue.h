@@ -1,4 +1,4 @@
-// WorkQueue: the controller's queue of reconcile requests ("namespace/name"), modelled on client-go's
+// WorkQueue: the controller's queue of reconcile keys (e.g. "namespace/name"), modelled on client-go's
 // RateLimitingQueue.
 //
 // Guarantees:
@@ -26,7 +26,7 @@
 
 #include "pipeguard/kube/clock.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::controller {
 
 struct RateLimiterOptions {
   std::chrono::milliseconds base_delay{5};
@@ -93,4 +93,4 @@ class WorkQueue {
   bool shutting_down_ = false;
 };
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::controller

@@ -1,9 +1,9 @@
-#include "pipeguard/operator/work_queue.h"
+#include "pipeguard/controller/work_queue.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::controller {
 
 WorkQueue::WorkQueue(const kube::Clock& clock, RateLimiterOptions options, std::chrono::milliseconds poll_interval)
     : clock_(clock),
@@ -148,4 +148,4 @@ std::optional<std::chrono::system_clock::time_point> WorkQueue::NextDelayedAt() 
   return delayed_.begin()->first;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::controller

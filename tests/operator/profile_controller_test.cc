@@ -1,104 +1,18 @@
-// WorkQueue (dedup, processing exclusivity, delays on an injected clock, per-item backoff) and the controller's
-// owner mapping and event-driven reconciles against FakeKubeClient.
-#include "pipeguard/operator/work_queue.h"
+// ProfileController: profile and owned-object events reconcile the owner, errors retry with backoff, only the
+// leader reconciles (the generic loop underneath, against FakeKubeClient).
+#include "pipeguard/operator/profile_controller.h"
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "pipeguard/kube/fake_client.h"
-#include "pipeguard/operator/controller.h"
 
 namespace pipeguard::reconcilers {
 namespace {
 
 using namespace std::chrono_literals;
-
-TEST(WorkQueue, DeduplicatesQueuedKeys) {
-  kube::FakeClock clock;
-  WorkQueue q(clock);
-  q.Add("a/x");
-  q.Add("a/x");
-  q.Add("a/y");
-  EXPECT_EQ(q.Len(), 2u);
-  EXPECT_EQ(q.TryGet(), "a/x");
-  EXPECT_EQ(q.TryGet(), "a/y");
-  EXPECT_EQ(q.TryGet(), std::nullopt);
-}
-
-TEST(WorkQueue, KeyAddedWhileProcessingIsRequeuedOnDone) {
-  kube::FakeClock clock;
-  WorkQueue q(clock);
-  q.Add("k");
-  auto k = q.TryGet();
-  ASSERT_EQ(k, "k");
-  q.Add("k");
-  EXPECT_EQ(q.TryGet(), std::nullopt) << "never handed out twice at once";
-  q.Done("k");
-  EXPECT_EQ(q.TryGet(), "k");
-}
-
-TEST(WorkQueue, AddAfterWaitsForTheClock) {
-  kube::FakeClock clock;
-  WorkQueue q(clock);
-  q.AddAfter("k", 10s);
-  EXPECT_EQ(q.TryGet(), std::nullopt);
-  clock.Advance(9s);
-  EXPECT_EQ(q.TryGet(), std::nullopt);
-  clock.Advance(1s);
-  EXPECT_EQ(q.TryGet(), "k");
-}
-
-TEST(WorkQueue, EarlierAddAfterWins) {
-  kube::FakeClock clock;
-  WorkQueue q(clock);
-  q.AddAfter("k", 60s);
-  q.AddAfter("k", 5s);
-  EXPECT_EQ(q.DelayedLen(), 1u);
-  clock.Advance(5s);
-  EXPECT_EQ(q.TryGet(), "k");
-}
-
-TEST(WorkQueue, RateLimitedBackoffGrowsWithJitterAndForgetResets) {
-  kube::FakeClock clock;
-  WorkQueue q(clock, {.base_delay = 100ms, .max_delay = 1000ms, .jitter = 0.2, .seed = 7});
-  std::vector<std::chrono::milliseconds> delays;
-  for (int i = 0; i < 6; ++i) delays.push_back(q.AddRateLimited("k"));
-  EXPECT_GE(delays[0], 100ms);
-  EXPECT_LE(delays[0], 120ms);
-  EXPECT_GE(delays[1], 200ms);
-  EXPECT_LE(delays[1], 240ms);
-  EXPECT_GE(delays[2], 400ms);
-  EXPECT_EQ(delays[5], 1000ms) << "capped";
-  EXPECT_EQ(q.NumRequeues("k"), 6);
-  q.Forget("k");
-  EXPECT_EQ(q.NumRequeues("k"), 0);
-  EXPECT_LE(q.AddRateLimited("k"), 120ms);
-}
-
-TEST(WorkQueue, ShutDownWakesGet) {
-  kube::FakeClock clock;
-  WorkQueue q(clock);
-  std::optional<std::string> got = "unset";
-  std::thread t([&] { got = q.Get(); });
-  q.ShutDown();
-  t.join();
-  EXPECT_EQ(got, std::nullopt);
-}
-
-TEST(OwnerProfileKey, FollowsTheControllerOwnerReference) {
-  nlohmann::json np = {{"metadata",
-                        {{"namespace", "data"},
-                         {"ownerReferences",
-                          {{{"apiVersion", "pipeguard.io/v1alpha1"},
-                            {"kind", "PipelineSecurityProfile"},
-                            {"name", "etl"},
-                            {"controller", true}}}}}}};
-  EXPECT_EQ(OwnerProfileKey(np), "data/etl");
-  np["metadata"]["ownerReferences"][0]["kind"] = "Deployment";
-  EXPECT_EQ(OwnerProfileKey(np), "");
-  EXPECT_EQ(OwnerProfileKey(nlohmann::json::object()), "");
-}
 
 class RecordingReconciler final : public Reconciler {
  public:
@@ -125,11 +39,11 @@ bool Eventually(Pred pred) {
   return pred();
 }
 
-TEST(Controller, ProfileAndOwnedObjectEventsReconcileTheOwner) {
+TEST(ProfileController, ProfileAndOwnedObjectEventsReconcileTheOwner) {
   kube::FakeKubeClient kube;
   RecordingReconciler reconciler;
   OperatorMetrics metrics;
-  Controller controller(kube, reconciler, {.workers = 2, .owned_label_selector = "", .metrics = &metrics});
+  ProfileController controller(kube, reconciler, {.workers = 2, .owned_label_selector = "", .metrics = &metrics});
   controller.Start();
   ASSERT_TRUE(Eventually([&] { return controller.Ready(); }));
   EXPECT_TRUE(controller.IsLeader());
@@ -159,12 +73,12 @@ TEST(Controller, ProfileAndOwnedObjectEventsReconcileTheOwner) {
   EXPECT_EQ(metrics.ReconcileCount("success"), 2);
 }
 
-TEST(Controller, ErrorsAreRetriedWithBackoff) {
+TEST(ProfileController, ErrorsAreRetriedWithBackoff) {
   kube::FakeKubeClient kube;
   RecordingReconciler reconciler;
   reconciler.fail_first_ = true;
   OperatorMetrics metrics;
-  Controller controller(
+  ProfileController controller(
       kube, reconciler,
       {.workers = 1, .owned_label_selector = "", .rate_limiter = {.base_delay = 1ms}, .metrics = &metrics});
   ASSERT_TRUE(kube.Create(kube::resources::PipelineSecurityProfiles(), "data",
@@ -179,7 +93,7 @@ TEST(Controller, ErrorsAreRetriedWithBackoff) {
   EXPECT_GE(metrics.ReconcileCount("success"), 1);
 }
 
-TEST(Controller, OnlyTheLeaderReconciles) {
+TEST(ProfileController, OnlyTheLeaderReconciles) {
   kube::FakeKubeClient kube;
   RecordingReconciler a_reconciler, b_reconciler;
   ASSERT_TRUE(kube.Create(kube::resources::PipelineSecurityProfiles(), "data",
@@ -197,10 +111,10 @@ TEST(Controller, OnlyTheLeaderReconciles) {
     c.retry_period = 50ms;
     return c;
   };
-  Controller a(kube, a_reconciler, {.owned_label_selector = "", .leader_election = le("a")});
+  ProfileController a(kube, a_reconciler, {.owned_label_selector = "", .leader_election = le("a")});
   a.Start();
   ASSERT_TRUE(Eventually([&] { return a.IsLeader(); }));
-  Controller b(kube, b_reconciler, {.owned_label_selector = "", .leader_election = le("b")});
+  ProfileController b(kube, b_reconciler, {.owned_label_selector = "", .leader_election = le("b")});
   b.Start();
   ASSERT_TRUE(Eventually([&] { return !a_reconciler.Keys().empty() && b.Ready(); }));
   std::this_thread::sleep_for(200ms);  // b runs several election rounds

@@ -7,8 +7,9 @@
 // --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
 // ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h), with Warning Events in
 // the namespace "default" (the only one, besides kube-system, the API accepts for cluster-scoped objects).
-// --webhook-configurations-configmap: the ConfigMap that file is mounted from (key webhook-configurations.yaml); read
-// on every pass so that helm upgrade is followed and helm uninstall (which deletes it) is not undone.
+// --webhook-configurations-configmap: the ConfigMap that file is mounted from (key webhook-configurations.yaml);
+// watched, and read again before every restore, so that helm upgrade is followed and helm uninstall (which deletes
+// it) is not undone.
 // Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
 // AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
 // SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.

@@ -38,6 +38,10 @@ KeysFor ConstantKey(std::string key) {
   return [key = std::move(key)](const kube::ObjectPtr&, const InformerCache&) { return std::vector<std::string>{key}; };
 }
 
+KeysFor NoKeys() {
+  return [](const kube::ObjectPtr&, const InformerCache&) { return std::vector<std::string>(); };
+}
+
 Controller::Controller(kube::KubeClient& client, std::vector<Watch> watches, ReconcileFunc reconcile, Options options,
                        const kube::Clock& clock)
     : client_(client),

@@ -1,4 +1,4 @@
-// The generic Controller: key functions (own key, controller owner, constant), standing keys, results
+// The generic Controller: key functions (own key, controller owner, constant, none), standing keys, results
 // (RequeueAfter, errors with backoff), leadership followed from outside, and Ready, against FakeKubeClient.
 #include "pipeguard/controller/controller.h"
 
@@ -71,6 +71,7 @@ TEST(KeysForTest, OwnKeyControllerOwnerAndConstant) {
   EXPECT_TRUE(owner(std::make_shared<const Json>(Json::object()), cache).empty());
   EXPECT_TRUE(owner(std::make_shared<const Json>(Json("garbage")), cache).empty());
   EXPECT_EQ(ConstantKey("all")(object, cache), std::vector<std::string>{"all"});
+  EXPECT_TRUE(NoKeys()(object, cache).empty());
 }
 
 TEST(ControllerTest, EventsBecomeKeysAndStandingKeysRunWithoutEvents) {

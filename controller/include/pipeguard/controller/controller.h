@@ -72,6 +72,8 @@ KeysFor ObjectKeys();
 KeysFor ControllerOwnerKeys(std::string group, std::string kind);
 // Always `key`, whatever the object (for a loop that reconciles one thing from several sources).
 KeysFor ConstantKey(std::string key);
+// No key: a watch that only feeds cache() (objects the loop reads but whose changes need no reconcile).
+KeysFor NoKeys();
 
 struct Watch {
   kube::InformerOptions informer;  // resource, namespace, selectors; transform defaults to StripManagedFields

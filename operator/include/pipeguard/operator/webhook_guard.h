@@ -1,16 +1,22 @@
 // WebhookGuard: keeps pipeguard's own Validating/MutatingWebhookConfigurations at their desired state (the chart's
-// rendering, see webhook_tamper.h for where it comes from and what counts as tampering).
+// rendering, see webhook_tamper.h for where it comes from and what counts as tampering). It runs on the generic
+// controller (controller.h) with one standing key: each reconcile is one pass over every desired configuration.
 //
-// One informer per desired object, restricted by fieldSelector metadata.name=<name> (so RBAC can restrict list and
-// watch by resourceNames), wakes the guard on any add, update or delete; a periodic pass (resync_period) covers a
-// missed event. While this replica leads, each pass reads every desired object with a GET (authoritative, not the
-// cache) and, when it is missing or differs: Create (deleted) or Update with the observed resourceVersion (changed;
-// a Conflict retries after retry_delay). Each restore produces one Warning Event "WebhookConfigurationTampered"
-// (in event_namespace, regarding the configuration), pipeguard_operator_tamper_total{kind,change} once per finding,
-// and one JSON log line at error level. The caBundle is never logged.
+// Watches: one informer per desired object, restricted by fieldSelector metadata.name=<name> (so RBAC can restrict
+// list and watch by resourceNames), whose events start a pass, and one on the desired-state ConfigMap likewise, which
+// only feeds the cache: Helm writes the configurations right after it, and a pass started by the ConfigMap alone
+// would "restore" them to the new state first, a false alarm. Every pass schedules the next after resync_period,
+// which covers a missed event. A pass reads the ConfigMap and the
+// configurations from the informer caches; a configuration that is missing or differs is read again from the API
+// server, and so is the ConfigMap (controller::ReadForDiff / ConfirmLive), before anything is written: Create
+// (deleted) or Update with the observed resourceVersion (changed; a Conflict retries). So a converged cluster costs
+// no API call, and a write is never decided on a stale cache. Each restore produces one Warning Event
+// "WebhookConfigurationTampered" (in event_namespace, regarding the configuration),
+// pipeguard_operator_tamper_total{kind,change} once per finding, and one JSON log line at error level. The caBundle
+// is never logged. A failed pass is retried after retry_delay, doubling per consecutive failure up to resync_period.
 //
 // Helm upgrade and uninstall are not tampering. With a desired-state ConfigMap configured (the one the chart renders
-// and mounts as the file), each pass first GETs it:
+// and mounts as the file):
 //   - its content becomes the desired state (an upgrade that changes the configurations is followed at once instead
 //     of being reverted; Helm writes ConfigMaps before webhook configurations);
 //   - while it is missing or being deleted, nothing is written: `helm uninstall` deletes the webhook configurations
@@ -25,21 +31,21 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pipeguard/base/status.h"
+#include "pipeguard/controller/controller.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/kube/informer.h"
 #include "pipeguard/operator/metrics.h"
+#include "pipeguard/operator/webhook_tamper.h"
 
 namespace pipeguard::reconcilers {
 
@@ -69,43 +75,46 @@ class WebhookGuard {
   WebhookGuard(const WebhookGuard&) = delete;
   WebhookGuard& operator=(const WebhookGuard&) = delete;
 
-  void Start();
-  void Stop();
-  void SetLeader(bool leader);
-  bool IsLeader() const { return leader_.load(); }
+  void Start() { loop_->Start(); }
+  void Stop() { loop_->Stop(); }
+  void SetLeader(bool leader) { loop_->SetLeader(leader); }
+  bool IsLeader() const { return loop_->IsLeader(); }
   // True once every informer has synced.
-  bool Ready() const;
+  bool Ready() const { return loop_->Ready(); }
 
-  // One pass over every desired configuration, whatever the leadership (the worker calls it only while leading).
+  // One pass over every desired configuration, whatever the leadership (the loop calls it only while leading).
   // Returns how many objects were restored; the first error after trying all of them. Serialised internally.
   StatusOr<int> CheckOnce();
   // Restores counted since construction (for tests).
   int restores() const { return restores_.load(); }
 
  private:
-  void Run(std::stop_token stop);
-  void Wake();
-  Status CheckOne(const nlohmann::json& desired, bool* restored);
-  // Reads the desired-state ConfigMap into desired_. False when it is missing or being deleted (write nothing).
-  StatusOr<bool> RefreshDesired();
+  // One desired configuration as a pass sees it.
+  struct Check {
+    const nlohmann::json* desired = nullptr;
+    std::optional<nlohmann::json> observed;
+    std::vector<WebhookFinding> findings;  // empty: nothing to write (intact, or a deletion inside its grace)
+    Status error;
+  };
+  // Reads the desired-state ConfigMap into desired_ (from the cache, or `live`). False when it is missing or being
+  // deleted (write nothing).
+  StatusOr<bool> RefreshDesired(bool live);
+  // Reads every desired configuration for a diff (a difference is confirmed live). Requires check_mu_.
+  std::vector<Check> Observe();
+  Status Restore(const Check& check);
 
   kube::KubeClient& client_;
   const WebhookGuardOptions options_;
   const kube::Clock& clock_;
-  std::atomic<bool> leader_;
   std::atomic<int> restores_{0};
-  std::atomic<bool> started_{false};
-  std::vector<std::unique_ptr<kube::Informer>> informers_;
 
   std::mutex check_mu_;  // serialises CheckOnce; guards the fields below
   std::vector<nlohmann::json> desired_;
+  bool desired_from_cache_ = false;  // desired_ was last read from the informer cache
   std::map<std::string, std::chrono::system_clock::time_point> missing_since_;  // "Kind/name" -> first seen missing
   std::optional<std::chrono::milliseconds> recheck_after_;  // a deletion inside its grace: look again then
 
-  std::mutex mu_;  // guards pending_
-  std::condition_variable_any cv_;
-  bool pending_ = true;
-  std::jthread thread_;
+  std::unique_ptr<controller::Controller> loop_;  // last: its workers call CheckOnce
 };
 
 }  // namespace pipeguard::reconcilers

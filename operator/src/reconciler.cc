@@ -288,6 +288,117 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
   return ReconcileResult::Done();
 }
 
+namespace {
+
+// A failed IAM call while reconciling a role: which call, and AWS's error.
+struct IamCallError {
+  const char* call;
+  aws::AwsError error;
+};
+
+// The role's inline policies (name -> document) and attached managed policies, into `observed`.
+std::optional<IamCallError> ReadRolePolicies(IamApi& iam, const std::string& name, RoleState* observed) {
+  auto names = iam.ListRolePolicies(name);
+  if (!names.ok()) return IamCallError{"ListRolePolicies", names.error()};
+  for (const auto& n : *names) {
+    auto doc = iam.GetRolePolicy(name, n);
+    if (!doc.ok()) return IamCallError{"GetRolePolicy", doc.error()};
+    observed->inline_policies[n] = *doc;
+  }
+  auto attached = iam.ListAttachedRolePolicies(name);
+  if (!attached.ok()) return IamCallError{"ListAttachedRolePolicies", attached.error()};
+  for (const auto& a : *attached) observed->managed_policy_arns.push_back(a.arn);
+  return std::nullopt;
+}
+
+// The IAM calls that take role `name` from `observed` to `wanted` for one kind of drift. NoSuchEntity on a delete
+// or detach is success (already gone).
+std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, DriftKind kind, const RoleState& wanted,
+                                         const RoleState& observed) {
+  auto failed = [](const char* call, const auto& result, bool gone_is_ok = false) -> std::optional<IamCallError> {
+    if (result.ok() || (gone_is_ok && result.error().Is(aws::errc::kNoSuchEntity))) return std::nullopt;
+    return IamCallError{call, result.error()};
+  };
+  switch (kind) {
+    case DriftKind::kRoleTrustPolicy:
+      return failed("UpdateAssumeRolePolicy", iam.UpdateAssumeRolePolicy(name, wanted.trust_policy));
+    case DriftKind::kRoleInlinePolicy: {
+      const std::string policy_name(kInlinePolicyName);
+      const std::string& inline_policy = wanted.inline_policies.at(policy_name);
+      auto ours = observed.inline_policies.find(policy_name);
+      if (ours == observed.inline_policies.end() || !aws::PoliciesEquivalent(ours->second, inline_policy)) {
+        if (auto e = failed("PutRolePolicy", iam.PutRolePolicy(name, policy_name, inline_policy))) return e;
+      }
+      for (const auto& [other, doc] : observed.inline_policies) {
+        if (other == policy_name) continue;
+        if (auto e = failed("DeleteRolePolicy", iam.DeleteRolePolicy(name, other), true)) return e;
+      }
+      return std::nullopt;
+    }
+    case DriftKind::kRoleManagedPolicies:
+      for (const auto& arn : observed.managed_policy_arns) {
+        if (auto e = failed("DetachRolePolicy", iam.DetachRolePolicy(name, arn), true)) return e;
+      }
+      return std::nullopt;
+    case DriftKind::kRolePermissionsBoundary:
+      return failed("PutRolePermissionsBoundary",
+                    iam.PutRolePermissionsBoundary(name, wanted.permissions_boundary_arn));
+    case DriftKind::kRoleTags: {
+      std::map<std::string, std::string> have;
+      for (const auto& t : observed.tags) have[t.key] = t.value;
+      std::vector<aws::Tag> missing;
+      for (const auto& t : wanted.tags) {
+        auto it = have.find(t.key);
+        if (it == have.end() || it->second != t.value) missing.push_back(t);
+      }
+      if (missing.empty()) return std::nullopt;
+      return failed("TagRole", iam.TagRole(name, missing));
+    }
+    case DriftKind::kRoleMaxSessionDuration:
+      return failed("UpdateRole", iam.UpdateRoleMaxSessionDuration(name, wanted.max_session_duration.value_or(3600)));
+    default:
+      return std::nullopt;
+  }
+}
+
+bool IsRoleDrift(DriftKind kind) {
+  switch (kind) {
+    case DriftKind::kRoleTrustPolicy:
+    case DriftKind::kRoleInlinePolicy:
+    case DriftKind::kRoleManagedPolicies:
+    case DriftKind::kRolePermissionsBoundary:
+    case DriftKind::kRoleTags:
+    case DriftKind::kRoleMaxSessionDuration:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool HasUidTag(const std::vector<aws::Tag>& tags) {
+  return std::any_of(tags.begin(), tags.end(), [](const aws::Tag& t) { return t.key == kTagProfileUid; });
+}
+
+}  // namespace
+
+void ProfileReconciler::RefuseAdoption(Pass& pass, const aws::Role& role, RoleOwnership ownership) {
+  const std::string message =
+      "IAM role " + role.arn +
+      (ownership == RoleOwnership::kForeign ? " exists without pipeguard's ownership tags"
+                                            : " belongs to another pipeguard profile or cluster") +
+      "; refusing to adopt it. Delete or rename that role, or rename this profile.";
+  pass.Set("IAMRoleReady", false, "AdoptionRefused", message);
+  const Json& old_status = pass.object.value("status", Json::object());
+  bool reported = false;
+  for (const auto& c : old_status.value("conditions", Json::array())) {
+    if (c.value("type", "") == "IAMRoleReady" && c.value("reason", "") == "AdoptionRefused") reported = true;
+  }
+  if (!reported) {
+    Emit(pass, "Warning", "AdoptionRefused", message);
+    Audit(pass, "adoption_refused", "iam_role", message);
+  }
+}
+
 StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::optional<std::string>* role_arn) {
   const api::ParsedProfile& profile = pass.profile;
   const OperatorConfig& config = options_.config;
@@ -297,22 +408,22 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
   const std::string inline_policy = CanonicalInlinePolicy(profile, config.aws_partition);
   const std::string policy_name(kInlinePolicyName);
 
-  auto transient_or_error = [&](const aws::AwsError& e, const char* what) -> StatusOr<ReconcileResult> {
-    pass.Set("IAMRoleReady", false, "AwsError", std::string(what) + ": " + e.ToString());
-    if (IsTransientIam(e) || e.Is(aws::errc::kNoSuchEntity)) {
-      return ReconcileResult::Requeue(std::string(what) + ": " + e.code);
+  auto transient_or_error = [&](const IamCallError& e) -> StatusOr<ReconcileResult> {
+    pass.Set("IAMRoleReady", false, "AwsError", std::string(e.call) + ": " + e.error.ToString());
+    if (IsTransientIam(e.error) || e.error.Is(aws::errc::kNoSuchEntity)) {
+      return ReconcileResult::Requeue(std::string(e.call) + ": " + e.error.code);
     }
-    return e.ToStatus();
+    return e.error.ToStatus();
   };
 
   auto got = iam_.GetRole(name);
   if (!got.ok()) {
-    if (!got.error().Is(aws::errc::kNoSuchEntity)) return transient_or_error(got.error(), "GetRole");
+    if (!got.error().Is(aws::errc::kNoSuchEntity)) return transient_or_error({"GetRole", got.error()});
     auto created = iam_.CreateRole(desired);
-    if (!created.ok()) return transient_or_error(created.error(), "CreateRole");
+    if (!created.ok()) return transient_or_error({"CreateRole", created.error()});
     // A new role can be briefly invisible to other IAM calls (eventual consistency): NoSuchEntity requeues.
     auto put = iam_.PutRolePolicy(name, policy_name, inline_policy);
-    if (!put.ok()) return transient_or_error(put.error(), "PutRolePolicy");
+    if (!put.ok()) return transient_or_error({"PutRolePolicy", put.error()});
     *role_arn = created->arn;
     Emit(pass, "Normal", "RoleCreated", "created IAM role " + created->arn + " with inline policy " + policy_name);
     pass.Set("IAMRoleReady", true, "RoleReady", "IAM role " + created->arn + " matches the profile");
@@ -320,53 +431,28 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
   }
   const aws::Role& role = *got;
 
-  std::vector<aws::Tag> observed_tags = role.tags;
-  if (observed_tags.empty()) {
-    auto tags = iam_.ListRoleTags(name);
-    if (!tags.ok()) return transient_or_error(tags.error(), "ListRoleTags");
-    observed_tags = *tags;
-  }
-  const RoleOwnership ownership = ClassifyRoleOwnership(observed_tags, config, profile);
-  if (ownership == RoleOwnership::kForeign || ownership == RoleOwnership::kOtherProfile) {
-    const std::string message =
-        "IAM role " + role.arn +
-        (ownership == RoleOwnership::kForeign ? " exists without pipeguard's ownership tags"
-                                              : " belongs to another pipeguard profile or cluster") +
-        "; refusing to adopt it. Delete or rename that role, or rename this profile.";
-    pass.Set("IAMRoleReady", false, "AdoptionRefused", message);
-    const Json& old_status = pass.object.value("status", Json::object());
-    bool reported = false;
-    for (const auto& c : old_status.value("conditions", Json::array())) {
-      if (c.value("type", "") == "IAMRoleReady" && c.value("reason", "") == "AdoptionRefused") reported = true;
-    }
-    if (!reported) {
-      Emit(pass, "Warning", "AdoptionRefused", message);
-      Audit(pass, "adoption_refused", "iam_role", message);
-    }
-    return ReconcileResult::Done();
-  }
-  const bool uid_tag_present = std::any_of(observed_tags.begin(), observed_tags.end(),
-                                           [](const aws::Tag& t) { return t.key == kTagProfileUid; });
-  if (ownership == RoleOwnership::kOursEarlierUid && uid_tag_present) {
-    Emit(pass, "Normal", "RoleAdopted",
-         "taking over IAM role " + role.arn + " retained from an earlier profile of the same name");
-  }
-
   RoleState observed;
   observed.trust_policy = role.assume_role_policy_document;
   observed.permissions_boundary_arn = role.permissions_boundary_arn;
-  observed.tags = observed_tags;
+  observed.tags = role.tags;
   observed.max_session_duration = role.max_session_duration;
-  auto names = iam_.ListRolePolicies(name);
-  if (!names.ok()) return transient_or_error(names.error(), "ListRolePolicies");
-  for (const auto& n : *names) {
-    auto doc = iam_.GetRolePolicy(name, n);
-    if (!doc.ok()) return transient_or_error(doc.error(), "GetRolePolicy");
-    observed.inline_policies[n] = *doc;
+  if (observed.tags.empty()) {
+    auto tags = iam_.ListRoleTags(name);
+    if (!tags.ok()) return transient_or_error({"ListRoleTags", tags.error()});
+    observed.tags = *tags;
   }
-  auto attached = iam_.ListAttachedRolePolicies(name);
-  if (!attached.ok()) return transient_or_error(attached.error(), "ListAttachedRolePolicies");
-  for (const auto& a : *attached) observed.managed_policy_arns.push_back(a.arn);
+  const RoleOwnership ownership = ClassifyRoleOwnership(observed.tags, config, profile);
+  if (ownership == RoleOwnership::kForeign || ownership == RoleOwnership::kOtherProfile) {
+    RefuseAdoption(pass, role, ownership);
+    return ReconcileResult::Done();
+  }
+  // A different profile-uid tag is a takeover of a role retained from an earlier profile; a removed one is drift.
+  const bool takeover = ownership == RoleOwnership::kOursEarlierUid && HasUidTag(observed.tags);
+  if (takeover) {
+    Emit(pass, "Normal", "RoleAdopted",
+         "taking over IAM role " + role.arn + " retained from an earlier profile of the same name");
+  }
+  if (auto e = ReadRolePolicies(iam_, name, &observed)) return transient_or_error(*e);
 
   RoleState wanted;
   wanted.trust_policy = desired.assume_role_policy_document;
@@ -378,72 +464,13 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
   const std::vector<Drift> drifts = ClassifyRoleDrift(wanted, observed);
   std::set<DriftKind> fixed;
   for (const Drift& drift : drifts) {
-    if (!fixed.insert(drift.kind).second) continue;
+    if (!IsRoleDrift(drift.kind) || !fixed.insert(drift.kind).second) continue;
+    if (auto e = FixRoleDrift(iam_, name, drift.kind, wanted, observed)) return transient_or_error(*e);
     std::vector<Drift> same_kind;
     std::copy_if(drifts.begin(), drifts.end(), std::back_inserter(same_kind),
                  [&](const Drift& d) { return d.kind == drift.kind; });
     const std::string detail = JoinDrifts(same_kind);
-    switch (drift.kind) {
-      case DriftKind::kRoleTrustPolicy: {
-        auto r = iam_.UpdateAssumeRolePolicy(name, wanted.trust_policy);
-        if (!r.ok()) return transient_or_error(r.error(), "UpdateAssumeRolePolicy");
-        break;
-      }
-      case DriftKind::kRoleInlinePolicy: {
-        auto ours = observed.inline_policies.find(policy_name);
-        if (ours == observed.inline_policies.end() || !aws::PoliciesEquivalent(ours->second, inline_policy)) {
-          auto r = iam_.PutRolePolicy(name, policy_name, inline_policy);
-          if (!r.ok()) return transient_or_error(r.error(), "PutRolePolicy");
-        }
-        for (const auto& [other, doc] : observed.inline_policies) {
-          if (other == policy_name) continue;
-          auto r = iam_.DeleteRolePolicy(name, other);
-          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) {
-            return transient_or_error(r.error(), "DeleteRolePolicy");
-          }
-        }
-        break;
-      }
-      case DriftKind::kRoleManagedPolicies:
-        for (const auto& arn : observed.managed_policy_arns) {
-          auto r = iam_.DetachRolePolicy(name, arn);
-          if (!r.ok() && !r.error().Is(aws::errc::kNoSuchEntity)) {
-            return transient_or_error(r.error(), "DetachRolePolicy");
-          }
-        }
-        break;
-      case DriftKind::kRolePermissionsBoundary: {
-        auto r = iam_.PutRolePermissionsBoundary(name, wanted.permissions_boundary_arn);
-        if (!r.ok()) return transient_or_error(r.error(), "PutRolePermissionsBoundary");
-        break;
-      }
-      case DriftKind::kRoleTags: {
-        std::map<std::string, std::string> have;
-        for (const auto& t : observed.tags) have[t.key] = t.value;
-        std::vector<aws::Tag> missing;
-        for (const auto& t : wanted.tags) {
-          auto it = have.find(t.key);
-          if (it == have.end() || it->second != t.value) missing.push_back(t);
-        }
-        if (!missing.empty()) {
-          auto r = iam_.TagRole(name, missing);
-          if (!r.ok()) return transient_or_error(r.error(), "TagRole");
-        }
-        break;
-      }
-      case DriftKind::kRoleMaxSessionDuration: {
-        auto r = iam_.UpdateRoleMaxSessionDuration(name, wanted.max_session_duration.value_or(3600));
-        if (!r.ok()) return transient_or_error(r.error(), "UpdateRole");
-        break;
-      }
-      default:
-        continue;
-    }
-    // A different profile-uid tag is a takeover of a role retained from an earlier profile; a removed one is drift.
-    const bool takeover = ownership == RoleOwnership::kOursEarlierUid && drift.kind == DriftKind::kRoleTags &&
-                          std::any_of(observed_tags.begin(), observed_tags.end(),
-                                      [](const aws::Tag& t) { return t.key == kTagProfileUid; });
-    if (pass.converged && !takeover) {
+    if (pass.converged && !(takeover && drift.kind == DriftKind::kRoleTags)) {
       DriftReverted(pass, DriftKindLabel(drift.kind), detail);
     } else {
       Emit(pass, "Normal", "RoleUpdated", "IAM role " + role.arn + " updated: " + detail);

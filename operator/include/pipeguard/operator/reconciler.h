@@ -46,6 +46,7 @@
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/operator/iam_api.h"
+#include "pipeguard/operator/iam_role.h"
 #include "pipeguard/operator/metrics.h"
 
 namespace pipeguard::reconcilers {
@@ -92,6 +93,8 @@ class ProfileReconciler final : public Reconciler {
   struct Pass;
   StatusOr<ReconcileResult> ReconcileDeletion(Pass& pass);
   StatusOr<ReconcileResult> ReconcileRole(Pass& pass, std::optional<std::string>* role_arn);
+  // A role that exists but is not this profile's: IAMRoleReady=False, and a Warning Event the first time.
+  void RefuseAdoption(Pass& pass, const aws::Role& role, RoleOwnership ownership);
   Status ReconcileServiceAccount(Pass& pass, const std::optional<std::string>& role_arn);
   Status ReconcileNetworkPolicies(Pass& pass);
   Status WriteStatus(Pass& pass);

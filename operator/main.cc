@@ -1,5 +1,5 @@
 // pipeguard-operator: reconciles PipelineSecurityProfiles into ServiceAccounts, IAM roles and NetworkPolicies, and
-// guards pipeguard's own webhook configurations. Flags: operator/include/pipeguard/operator/flags.h.
+// guards pipeguard's own webhook configurations. Flags: operator/reconcilers/include/pipeguard/reconcilers/flags.h.
 // --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
 // ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h), with Warning Events in
 // the namespace "default" (the only one, besides kube-system, the API accepts for cluster-scoped objects).
@@ -24,17 +24,17 @@
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/service_client.h"
 #include "pipeguard/aws/sts.h"
+#include "pipeguard/desired/webhook_tamper.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/counting_kube_client.h"
-#include "pipeguard/operator/flags.h"
-#include "pipeguard/operator/iam_api.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/profile_controller.h"
-#include "pipeguard/operator/reconciler.h"
-#include "pipeguard/operator/webhook_guard.h"
-#include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/reconcilers/counting_kube_client.h"
+#include "pipeguard/reconcilers/flags.h"
+#include "pipeguard/reconcilers/iam_api.h"
+#include "pipeguard/reconcilers/metrics.h"
+#include "pipeguard/reconcilers/profile_controller.h"
+#include "pipeguard/reconcilers/reconciler.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // ParseOperatorFlags: both value forms, defaults, and a clear error for every wrong flag; ParseDuration.
-#include "pipeguard/operator/flags.h"
+#include "pipeguard/reconcilers/flags.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -10,9 +10,9 @@
 
 #include "fake_iam.h"
 #include "pipeguard/kube/fake_client.h"
-#include "pipeguard/operator/counting_kube_client.h"
-#include "pipeguard/operator/profile_controller.h"
-#include "pipeguard/operator/reconciler.h"
+#include "pipeguard/reconcilers/counting_kube_client.h"
+#include "pipeguard/reconcilers/profile_controller.h"
+#include "pipeguard/reconcilers/reconciler.h"
 #include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {

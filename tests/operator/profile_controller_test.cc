@@ -1,6 +1,6 @@
 // ProfileController: profile and owned-object events reconcile the owner, errors retry with backoff, only the
 // leader reconciles (the generic loop underneath, against FakeKubeClient).
-#include "pipeguard/operator/profile_controller.h"
+#include "pipeguard/reconcilers/profile_controller.h"
 
 #include <gtest/gtest.h>
 

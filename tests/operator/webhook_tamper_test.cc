@@ -1,6 +1,6 @@
 // webhook_tamper.h (pure: the desired-state file, what counts as tampering, what a restore writes) and
 // WebhookGuard::CheckOnce against the in-memory FakeKubeClient (restore, Event, metric, leadership, cache reads).
-#include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/desired/webhook_tamper.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 
 #include "pipeguard/kube/fake_client.h"
 #include "pipeguard/kube/resource.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/webhook_guard.h"
+#include "pipeguard/reconcilers/metrics.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 
 namespace pipeguard::reconcilers {
 namespace {

@@ -1,4 +1,4 @@
-#include "pipeguard/operator/profile_controller.h"
+#include "pipeguard/reconcilers/profile_controller.h"
 
 #include "pipeguard/kube/resource.h"
 #include "pipeguard/profile/profile.h"

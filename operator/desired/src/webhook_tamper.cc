@@ -1,4 +1,4 @@
-#include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/desired/webhook_tamper.h"
 
 #include <algorithm>
 #include <set>

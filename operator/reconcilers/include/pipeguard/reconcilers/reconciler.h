@@ -1,6 +1,6 @@
 // The PipelineSecurityProfile reconciler: level-based and idempotent (DESIGN.md, controller-runtime model). Given
-// namespace/name it reads the profile, computes the desired state with the pure functions of this library and applies
-// the difference:
+// namespace/name it reads the profile, computes the desired state with the pure functions of pipeguard::desired and
+// applies the difference:
 //
 //   1. NotFound: done. Deleting (deletionTimestamp) with our finalizer: delete the IAM role (inline policies, managed
 //      policies detached, boundary, then DeleteRole; DeleteConflict requeues) or, with deletionPolicy Retain, tag it
@@ -42,12 +42,12 @@
 #include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/controller/controller.h"
 #include "pipeguard/controller/object_cache.h"
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
-#include "pipeguard/operator/iam_api.h"
-#include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/metrics.h"
+#include "pipeguard/reconcilers/iam_api.h"
+#include "pipeguard/reconcilers/metrics.h"
 
 namespace pipeguard::reconcilers {
 

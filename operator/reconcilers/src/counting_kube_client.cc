@@ -1,4 +1,4 @@
-#include "pipeguard/operator/counting_kube_client.h"
+#include "pipeguard/reconcilers/counting_kube_client.h"
 
 namespace pipeguard::reconcilers {
 

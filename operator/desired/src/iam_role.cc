@@ -1,4 +1,4 @@
-#include "pipeguard/operator/iam_role.h"
+#include "pipeguard/desired/iam_role.h"
 
 #include <algorithm>
 #include <map>

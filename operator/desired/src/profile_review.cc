@@ -1,7 +1,7 @@
-#include "pipeguard/operator/profile_review.h"
+#include "pipeguard/desired/profile_review.h"
 
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/guardrails/guardrails.h"
-#include "pipeguard/operator/iam_role.h"
 
 namespace pipeguard::reconcilers {
 

@@ -1,10 +1,10 @@
-#include "pipeguard/operator/network_policy.h"
+#include "pipeguard/desired/network_policy.h"
 
 #include <algorithm>
 #include <set>
 
 #include "owned_metadata.h"
-#include "pipeguard/operator/service_account.h"
+#include "pipeguard/desired/service_account.h"
 #include "short_hash.h"
 
 namespace pipeguard::reconcilers {

@@ -1,10 +1,10 @@
-#include "pipeguard/operator/drift.h"
+#include "pipeguard/desired/drift.h"
 
 #include <algorithm>
 
 #include "pipeguard/aws/policy_document.h"
-#include "pipeguard/operator/network_policy.h"
-#include "pipeguard/operator/service_account.h"
+#include "pipeguard/desired/network_policy.h"
+#include "pipeguard/desired/service_account.h"
 
 namespace pipeguard::reconcilers {
 

@@ -1,4 +1,4 @@
-#include "pipeguard/operator/metrics.h"
+#include "pipeguard/reconcilers/metrics.h"
 
 #include <httplib.h>
 #include <prometheus/text_serializer.h>

@@ -1,12 +1,12 @@
-#include "pipeguard/operator/webhook_guard.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "pipeguard/desired/webhook_tamper.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/resource.h"
-#include "pipeguard/operator/webhook_tamper.h"
 
 namespace pipeguard::reconcilers {
 

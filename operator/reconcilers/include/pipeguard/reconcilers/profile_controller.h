@@ -20,8 +20,8 @@
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/kube/leader_election.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/reconciler.h"
+#include "pipeguard/reconcilers/metrics.h"
+#include "pipeguard/reconcilers/reconciler.h"
 
 namespace pipeguard::reconcilers {
 

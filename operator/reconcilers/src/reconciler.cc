@@ -1,4 +1,4 @@
-#include "pipeguard/operator/reconciler.h"
+#include "pipeguard/reconcilers/reconciler.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,14 +9,14 @@
 #include <set>
 
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/desired/drift.h"
+#include "pipeguard/desired/iam_role.h"
+#include "pipeguard/desired/network_policy.h"
+#include "pipeguard/desired/profile_review.h"
+#include "pipeguard/desired/service_account.h"
 #include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/errors.h"
-#include "pipeguard/operator/drift.h"
-#include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/network_policy.h"
-#include "pipeguard/operator/profile_review.h"
-#include "pipeguard/operator/service_account.h"
 #include "pipeguard/profile/profile.h"
 
 namespace pipeguard::reconcilers {

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "pipeguard/kube/client.h"
-#include "pipeguard/operator/metrics.h"
+#include "pipeguard/reconcilers/metrics.h"
 
 namespace pipeguard::reconcilers {
 

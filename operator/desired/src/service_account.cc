@@ -1,4 +1,4 @@
-#include "pipeguard/operator/service_account.h"
+#include "pipeguard/desired/service_account.h"
 
 #include "owned_metadata.h"
 #include "short_hash.h"

@@ -41,11 +41,11 @@
 
 #include "pipeguard/base/status.h"
 #include "pipeguard/controller/controller.h"
+#include "pipeguard/desired/webhook_tamper.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/clock.h"
 #include "pipeguard/kube/informer.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/reconcilers/metrics.h"
 
 namespace pipeguard::reconcilers {
 

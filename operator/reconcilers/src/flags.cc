@@ -1,4 +1,4 @@
-#include "pipeguard/operator/flags.h"
+#include "pipeguard/reconcilers/flags.h"
 
 #include <algorithm>
 #include <array>

@@ -361,20 +361,6 @@ std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, D
   }
 }
 
-bool IsRoleDrift(DriftKind kind) {
-  switch (kind) {
-    case DriftKind::kRoleTrustPolicy:
-    case DriftKind::kRoleInlinePolicy:
-    case DriftKind::kRoleManagedPolicies:
-    case DriftKind::kRolePermissionsBoundary:
-    case DriftKind::kRoleTags:
-    case DriftKind::kRoleMaxSessionDuration:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool HasUidTag(const std::vector<aws::Tag>& tags) {
   return std::any_of(tags.begin(), tags.end(), [](const aws::Tag& t) { return t.key == kTagProfileUid; });
 }
@@ -464,7 +450,7 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
   const std::vector<Drift> drifts = ClassifyRoleDrift(wanted, observed);
   std::set<DriftKind> fixed;
   for (const Drift& drift : drifts) {
-    if (!IsRoleDrift(drift.kind) || !fixed.insert(drift.kind).second) continue;
+    if (!fixed.insert(drift.kind).second) continue;  // ClassifyRoleDrift reports role kinds only
     if (auto e = FixRoleDrift(iam_, name, drift.kind, wanted, observed)) return transient_or_error(*e);
     std::vector<Drift> same_kind;
     std::copy_if(drifts.begin(), drifts.end(), std::back_inserter(same_kind),

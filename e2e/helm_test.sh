@@ -167,7 +167,7 @@ if check "helm template (ServiceMonitor, PrometheusRule, dashboard)" render "$mo
   # Every pipeguard_* metric the alerts and dashboard use is declared in the sources.
   sources=$(cat "$repo/webhook/src/metrics.cc" "$repo/webhook/src/image_verification.cc" \
     "$repo/imageverify/include/pipeguard/imageverify/metrics.h" "$repo/audit/include/pipeguard/audit/metrics.h" \
-    "$repo"/operator/include/pipeguard/operator/*.h "$repo"/operator/src/*.cc 2>/dev/null)
+    "$repo"/operator/*/include/pipeguard/*/*.h "$repo"/operator/*/src/*.cc 2>/dev/null)
   mapfile -t metrics < <(grep -Eo 'pipeguard_[a-z_]+' <<<"$rendered" | sed -E 's/_(bucket|sum|count)$//' | sort -u)
   for metric in "${metrics[@]}"; do
     check_match "metric $metric is declared in the sources" "\"?$metric" "$sources"

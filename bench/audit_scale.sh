@@ -3,8 +3,9 @@
 # pods in S namespaces (default 5,000 in 50, one in ten with a literal password), then pipeguard-webhook
 # --background-audit started against it. Reports:
 #   - the first full pass: seconds from start until every namespace's PolicyReport holds all of its objects (target
-#     <= 30 s on 2 cores), the audit's own pass duration, objects judged, and the API requests it made (its report
-#     writes by verb, plus one list and one watch per informer: all other reads come from its caches);
+#     <= 30 s on 2 cores), the audit's own judging time, objects judged, and the API requests it made (its report
+#     writes by verb, each after one live read, plus one list and one watch per informer: all other reads come from
+#     its caches);
 #   - a change to one profile: how many objects were judged again (target: only the objects of that profile's
 #     namespace) and the seconds until that namespace's report shows the change;
 #   - a quiet period: report writes while nothing changes (target 0).
@@ -120,8 +121,9 @@ cat <<EOF
 background audit, $total governed pods in $namespaces namespaces (one in ten with a literal password)
   first full pass: every report complete after $first_pass s (target <= 30 s); audit pass time $pass_seconds s,
                    $judged objects judged, $fails failing results
-  API requests by the audit: $writes report writes ($creates creates), plus one list and one watch for each of its
-                   6 informers; every other read came from its caches
+  API requests by the audit: $writes report writes ($creates creates), each after one live read of that report
+                   (the controller's read-before-write rule), plus one list and one watch for each of its 6
+                   informers; every other read came from its caches
   one profile changed: $rejudged objects judged again (its namespace holds $per_namespace; all: $total),
                    its report showed the change after $profile_change s
   quiet 5 s: $quiet_writes report writes (target 0)

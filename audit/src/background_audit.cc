@@ -40,6 +40,29 @@ std::int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The controller's view of leadership and reconciles, into the audit's metrics.
+class ControllerMetrics final : public controller::Metrics {
+ public:
+  explicit ControllerMetrics(AuditMetrics* metrics) : metrics_(metrics) {}
+  void RecordReconcile(std::string_view, double) override {}
+  void SetLeader(bool leader) override {
+    if (metrics_ != nullptr) metrics_->SetLeader(leader);
+  }
+
+ private:
+  AuditMetrics* metrics_;
+};
+
+// The API server refuses new objects in a namespace being deleted (403, "... because it is being terminated").
+bool NamespaceTerminating(const Status& status) {
+  return kube::IsForbidden(status) && status.message().find("because it is being terminated") != std::string::npos;
+}
+
+bool IsOurReport(const json& object) {
+  const auto metadata = object.find("metadata");
+  return metadata != object.end() && metadata->is_object() && metadata->value("name", "") == kReportName;
+}
+
 }  // namespace
 
 BackgroundAudit::BackgroundAudit(kube::KubeClient& client, const policy::ContextProvider& context,
@@ -49,96 +72,85 @@ BackgroundAudit::BackgroundAudit(kube::KubeClient& client, const policy::Context
 
 BackgroundAudit::~BackgroundAudit() { Stop(); }
 
+std::vector<std::string> BackgroundAudit::NoteChange(const json& object) {
+  std::string ns = NamespaceOf(object);
+  if (ns.empty()) return {};
+  std::lock_guard lock(mu_);
+  changed_.emplace(ns, SteadyClock::now());  // keeps the first unjudged change's time
+  return {std::move(ns)};
+}
+
 void BackgroundAudit::Start() {
-  std::vector<kube::Resource> kinds = {kube::resources::Pods(), kube::resources::Jobs(), kube::resources::CronJobs(),
-                                       kube::resources::Deployments()};
+  judged_kinds_ = {kube::resources::Pods(), kube::resources::Jobs(), kube::resources::CronJobs(),
+                   kube::resources::Deployments()};
   if (options_.spark_applications) {
     const std::string crd =
         kube::resources::SparkApplications().resource + "." + kube::resources::SparkApplications().group;
     if (client_.Get(kube::resources::CustomResourceDefinitions(), "", crd).ok()) {
-      kinds.push_back(kube::resources::SparkApplications());
+      judged_kinds_.push_back(kube::resources::SparkApplications());
     } else {
       spdlog::info("background audit: CRD {} not found, SparkApplications are not audited", crd);
     }
   }
-  for (const kube::Resource& kind : kinds) {
-    kube::InformerOptions informer;
-    informer.resource = kind;
-    informer.watch_timeout_seconds = options_.watch_timeout_seconds;
-    informer.transform = kube::StripManagedFields;
-    kube::InformerHandlers handlers;
-    handlers.on_add = [this](const kube::ObjectPtr& object) { MarkDirty(NamespaceOf(*object)); };
-    handlers.on_update = [this](const kube::ObjectPtr& older, const kube::ObjectPtr& newer) {
-      if (JudgedPartsDiffer(*older, *newer)) MarkDirty(NamespaceOf(*newer));
+  std::vector<controller::Watch> watches;
+  for (const kube::Resource& kind : judged_kinds_) {
+    controller::Watch watch;
+    watch.informer.resource = kind;
+    watch.informer.watch_timeout_seconds = options_.watch_timeout_seconds;
+    watch.keys = [this](const kube::ObjectPtr& object, const controller::InformerCache&) {
+      return NoteChange(*object);
     };
-    handlers.on_delete = [this](const kube::ObjectPtr& object) { MarkDirty(NamespaceOf(*object)); };
-    sources_.push_back(std::make_unique<kube::Informer>(client_, std::move(informer), std::move(handlers)));
+    watch.update_matters = JudgedPartsDiffer;
+    watch.primary = true;  // resynced every period: every namespace judged again
+    watches.push_back(std::move(watch));
   }
-  kube::InformerOptions reports;
-  reports.resource = kube::resources::PolicyReports();
-  reports.label_selector = options_.report_label_selector;
-  reports.watch_timeout_seconds = options_.watch_timeout_seconds;
-  reports.transform = kube::StripManagedFields;
-  kube::InformerHandlers report_handlers;
-  // A report changed or deleted by anyone but this audit is re-judged (and so restored).
-  auto foreign_change = [this](const kube::ObjectPtr& object) {
-    if ((*object)["metadata"].value("name", "") != kReportName) return;
-    const std::string ns = NamespaceOf(*object);
-    {
-      // Our own write comes back as a watch event, possibly before the write's reply: compare what a reader sees.
+  controller::Watch reports;
+  reports.primary = true;  // offered again on resync and leadership, so a report left in an empty namespace goes
+  reports.informer.resource = kube::resources::PolicyReports();
+  reports.informer.label_selector = options_.report_label_selector;
+  reports.informer.watch_timeout_seconds = options_.watch_timeout_seconds;
+  // A report changed or deleted by anyone but this audit is judged again (and so restored); our own write's event
+  // is recognised by its content, since it may arrive before the write's reply.
+  reports.keys = [this](const kube::ObjectPtr& object,
+                        const controller::InformerCache& cache) -> std::vector<std::string> {
+    if (!IsOurReport(*object)) return {};
+    // The store is updated before handlers run: a report no longer cached was deleted.
+    const auto cached = cache.Lookup(kube::resources::PolicyReports(), NamespaceOf(*object), kReportName);
+    const bool deleted = cached.has_value() && *cached == nullptr;
+    if (!deleted) {
       std::lock_guard lock(mu_);
-      auto written = written_reports_.find(ns);
-      if (written != written_reports_.end() && !report::NeedsWrite(written->second, *object)) return;
+      auto written = written_reports_.find(NamespaceOf(*object));
+      if (written != written_reports_.end() && !report::NeedsWrite(written->second, *object)) return {};
     }
-    MarkDirty(ns);
+    return NoteChange(*object);
   };
-  report_handlers.on_update = [foreign_change](const kube::ObjectPtr&, const kube::ObjectPtr& newer) {
-    foreign_change(newer);
-  };
-  report_handlers.on_delete = [this](const kube::ObjectPtr& object) {
-    if ((*object)["metadata"].value("name", "") == kReportName) MarkDirty(NamespaceOf(*object));
-  };
-  reports_ = std::make_unique<kube::Informer>(client_, std::move(reports), std::move(report_handlers));
+  watches.push_back(std::move(reports));
 
-  if (options_.leader_election) {
-    kube::LeaderElectionConfig election = *options_.leader_election;
-    election.on_started_leading = [this, started = election.on_started_leading] {
-      leader_.store(true);
-      if (options_.metrics != nullptr) options_.metrics->SetLeader(true);
-      MarkAllDirty();  // the previous leader's view may be older than this replica's caches
-      if (started) started();
-    };
-    election.on_stopped_leading = [this, stopped = election.on_stopped_leading] {
-      leader_.store(false);
-      if (options_.metrics != nullptr) options_.metrics->SetLeader(false);
-      if (stopped) stopped();
-    };
-    elector_ = std::make_unique<kube::LeaderElector>(client_, std::move(election));
-  } else {
-    leader_.store(true);
-    if (options_.metrics != nullptr) options_.metrics->SetLeader(true);
-  }
-  for (auto& source : sources_) source->Start();
-  reports_->Start();
-  if (elector_) elector_->Start();
-  thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+  controller::Options controller_options;
+  controller_options.name = "background audit";
+  controller_options.workers = 1;  // one namespace at a time: bounded CPU and registry calls
+  controller_options.resync_period = options_.period;
+  controller_options.leader_election = options_.leader_election;
+  controller_metrics_ = std::make_unique<ControllerMetrics>(options_.metrics);
+  controller_options.metrics = controller_metrics_.get();
+  controller_ = std::make_unique<controller::Controller>(
+      client_, std::move(watches), [this](const std::string& ns) { return Reconcile(ns); },
+      std::move(controller_options));
+  controller_->Start();
+  context_thread_ = std::jthread([this](std::stop_token stop) { WatchContext(stop); });
 }
 
 void BackgroundAudit::Stop() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
+  if (context_thread_.joinable()) {
+    context_thread_.request_stop();
     cv_.notify_all();
-    thread_.join();
+    context_thread_.join();
   }
-  if (elector_) elector_->Stop();
-  for (auto& source : sources_) source->Stop();
-  if (reports_) reports_->Stop();
+  if (controller_) controller_->Stop();
 }
 
-bool BackgroundAudit::Synced() const {
-  if (reports_ == nullptr || !reports_->HasSynced()) return false;
-  return std::all_of(sources_.begin(), sources_.end(), [](const auto& source) { return source->HasSynced(); });
-}
+bool BackgroundAudit::Synced() const { return controller_ != nullptr && controller_->Ready(); }
+bool BackgroundAudit::IsLeader() const { return controller_ != nullptr && controller_->IsLeader(); }
 
 AuditStats BackgroundAudit::Stats() const {
   std::lock_guard lock(mu_);
@@ -146,116 +158,89 @@ AuditStats BackgroundAudit::Stats() const {
 }
 
 bool BackgroundAudit::WaitIdle(std::chrono::milliseconds timeout) const {
+  const auto until = SteadyClock::now() + timeout;
   std::unique_lock lock(mu_);
-  const std::uint64_t after = pass_generation_;
-  return cv_.wait_for(lock, timeout, [&] { return pass_generation_ > after && dirty_.empty() && !all_dirty_; });
-}
-
-void BackgroundAudit::MarkDirty(const std::string& namespace_) {
-  if (namespace_.empty()) return;
-  {
-    std::lock_guard lock(mu_);
-    dirty_.emplace(namespace_, SteadyClock::now());  // keeps the first, unjudged change's time
+  while (true) {
+    if (changed_.empty() && judging_ == 0 && controller_ != nullptr && controller_->queue().Len() == 0) return true;
+    if (SteadyClock::now() >= until) return false;
+    cv_.wait_for(lock, std::chrono::milliseconds(20));  // the queue does not notify: look again shortly
   }
-  cv_.notify_all();
 }
 
-void BackgroundAudit::MarkAllDirty() {
-  {
-    std::lock_guard lock(mu_);
-    all_dirty_ = true;
+void BackgroundAudit::EnqueueAllNamespaces() {
+  std::set<std::string> namespaces;
+  for (const kube::Resource& kind : judged_kinds_) {
+    for (const kube::ObjectPtr& object : controller_->cache().List(kind)) namespaces.insert(NamespaceOf(*object));
   }
-  cv_.notify_all();
+  for (const kube::ObjectPtr& report : controller_->cache().List(kube::resources::PolicyReports())) {
+    if (IsOurReport(*report)) namespaces.insert(NamespaceOf(*report));
+  }
+  namespaces.erase("");
+  for (const std::string& ns : namespaces) {
+    {
+      std::lock_guard lock(mu_);
+      changed_.emplace(ns, SteadyClock::now());
+    }
+    controller_->queue().Add(ns);
+  }
 }
 
-void BackgroundAudit::Loop(std::stop_token stop) {
-  std::shared_ptr<const policy::ContextSnapshot> judged_snapshot;
-  SteadyClock::time_point last_full = SteadyClock::now();
-  std::chrono::milliseconds wait = options_.settle;
+// Polls the context for a new snapshot (an atomic load) and enqueues what it can change.
+void BackgroundAudit::WatchContext(std::stop_token stop) {
+  const auto interval = std::max(std::chrono::milliseconds(20), options_.settle / 2);
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, stop, wait, [] { return false; });
+      cv_.wait_for(lock, stop, interval, [] { return false; });
     }
-    wait = options_.settle;
     if (stop.stop_requested()) return;
     const std::shared_ptr<const policy::ContextSnapshot> snapshot = context_.Current();
-    if (snapshot == nullptr || !context_.Ready() || !Synced()) continue;
-    if (snapshot != judged_snapshot) {
-      std::optional<std::set<std::string>> changed;
-      if (judged_snapshot != nullptr) changed = snapshot->NamespacesChangedSince(*judged_snapshot);
-      if (!changed) {
-        MarkAllDirty();
-      } else {
-        for (const std::string& ns : *changed) MarkDirty(ns);
+    if (snapshot == nullptr || !context_.Ready() || !Synced() || snapshot == judged_snapshot_) continue;
+    std::optional<std::set<std::string>> changed;
+    if (judged_snapshot_ != nullptr) changed = snapshot->NamespacesChangedSince(*judged_snapshot_);
+    judged_snapshot_ = snapshot;
+    if (!changed) {
+      EnqueueAllNamespaces();
+      continue;
+    }
+    for (const std::string& ns : *changed) {
+      {
+        std::lock_guard lock(mu_);
+        changed_.emplace(ns, SteadyClock::now());
       }
-      judged_snapshot = snapshot;
+      controller_->queue().Add(ns);
     }
-    if (SteadyClock::now() - last_full >= options_.period) {
-      MarkAllDirty();
-      last_full = SteadyClock::now();
-    }
-    if (!leader_.load()) continue;
-
-    // Take the namespaces whose first change has settled; the rest wait for the next round.
-    std::set<std::string> namespaces;
-    std::map<std::string, SteadyClock::time_point> changed_at;
-    {
-      std::lock_guard lock(mu_);
-      const SteadyClock::time_point settled = SteadyClock::now() - options_.settle;
-      if (all_dirty_) {
-        all_dirty_ = false;
-        for (const auto& source : sources_) {
-          for (const kube::ObjectPtr& object : source->List()) namespaces.insert(NamespaceOf(*object));
-        }
-        for (const kube::ObjectPtr& report : reports_->List()) {
-          if ((*report)["metadata"].value("name", "") == kReportName) namespaces.insert(NamespaceOf(*report));
-        }
-        namespaces.erase("");
-        changed_at = std::move(dirty_);
-        dirty_.clear();
-      } else {
-        for (auto it = dirty_.begin(); it != dirty_.end();) {
-          if (it->second <= settled) {
-            namespaces.insert(it->first);
-            changed_at.insert(*it);
-            it = dirty_.erase(it);
-          } else {
-            ++it;
-          }
-        }
-      }
-    }
-    if (!namespaces.empty()) {
-      Pass(namespaces, snapshot);
-      const SteadyClock::time_point done = SteadyClock::now();
-      if (options_.metrics != nullptr && !changed_at.empty()) {
-        SteadyClock::time_point first = done;
-        for (const auto& [ns, at] : changed_at) first = std::min(first, at);
-        options_.metrics->RecordLag(done - first);
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      ++pass_generation_;
-      if (!dirty_.empty()) wait = std::chrono::milliseconds(std::max<std::int64_t>(1, options_.settle.count() / 4));
-    }
-    cv_.notify_all();
   }
 }
 
-void BackgroundAudit::Pass(const std::set<std::string>& namespaces,
-                           const std::shared_ptr<const policy::ContextSnapshot>& snapshot) {
+StatusOr<controller::Result> BackgroundAudit::Reconcile(const std::string& ns) {
+  const std::shared_ptr<const policy::ContextSnapshot> snapshot = context_.Current();
+  if (snapshot == nullptr || !context_.Ready() || !Synced()) {
+    return controller::Result::RequeueAfter(options_.settle, "the context or the caches are not ready");
+  }
+  SteadyClock::time_point changed_at = SteadyClock::now();
+  {
+    std::lock_guard lock(mu_);
+    ++judging_;
+    if (auto it = changed_.find(ns); it != changed_.end()) {
+      const auto settled_at = it->second + options_.settle;
+      if (settled_at > SteadyClock::now()) {
+        --judging_;
+        return controller::Result::RequeueAfter(
+            std::chrono::ceil<std::chrono::milliseconds>(settled_at - SteadyClock::now()), "settling");
+      }
+      changed_at = it->second;
+      changed_.erase(it);
+    }
+  }
   const SteadyClock::time_point started = SteadyClock::now();
   const std::int64_t now = UnixNow();
-  // One read of the caches per pass: the objects of the namespaces to judge, held alive by `held`.
   std::vector<kube::ObjectPtr> held;
-  std::map<std::string, std::vector<const json*>> by_namespace;
-  for (const auto& source : sources_) {
-    for (kube::ObjectPtr& object : source->List()) {
-      const std::string ns = NamespaceOf(*object);
-      if (!namespaces.count(ns)) continue;
-      by_namespace[ns].push_back(object.get());
+  std::vector<const json*> objects;
+  for (const kube::Resource& kind : judged_kinds_) {
+    for (kube::ObjectPtr& object : controller_->cache().List(kind)) {
+      if (NamespaceOf(*object) != ns) continue;
+      objects.push_back(object.get());
       held.push_back(std::move(object));
     }
   }
@@ -263,102 +248,117 @@ void BackgroundAudit::Pass(const std::set<std::string>& namespaces,
   report::ReportOptions report_options;
   report_options.now_unix_seconds = now;
   report_options.max_results = options_.max_results;
-  std::size_t objects = 0;
-  for (const std::string& ns : namespaces) {
-    const std::vector<const json*>& stored = by_namespace[ns];
-    objects += stored.size();
-    std::vector<json> reports =
-        report::BuildPolicyReports(EvaluateStoredObjects(stored, *snapshot, engine_, images, now), report_options);
-    std::optional<json> desired;
-    for (json& built : reports) {
-      if (built["kind"] == "PolicyReport" && NamespaceOf(built) == ns) desired = std::move(built);
-    }
-    const std::optional<json> stored_report = WriteReport(ns, std::move(desired), thread_.get_stop_token());
-    if (options_.metrics != nullptr) options_.metrics->RecordReport(ns, stored_report ? &*stored_report : nullptr, now);
+  std::optional<json> desired;
+  for (json& built :
+       report::BuildPolicyReports(EvaluateStoredObjects(objects, *snapshot, engine_, images, now), report_options)) {
+    if (built["kind"] == "PolicyReport" && NamespaceOf(built) == ns) desired = std::move(built);
   }
-  if (options_.metrics != nullptr) options_.metrics->RecordPass(SteadyClock::now() - started, objects, UnixNow());
-  std::lock_guard lock(mu_);
-  ++stats_.passes;
-  stats_.namespaces_evaluated += namespaces.size();
-  stats_.objects_evaluated += objects;
+  auto stored = WriteReport(ns, std::move(desired));
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.passes;
+    ++stats_.namespaces_evaluated;
+    stats_.objects_evaluated += objects.size();
+    --judging_;
+  }
+  cv_.notify_all();
+  if (options_.metrics != nullptr) {
+    options_.metrics->RecordPass(SteadyClock::now() - started, objects.size(), UnixNow());
+    if (stored.ok()) {
+      options_.metrics->RecordReport(ns, stored->has_value() ? &**stored : nullptr, now);
+      options_.metrics->RecordLag(SteadyClock::now() - changed_at);
+    }
+  }
+  if (!stored.ok()) {
+    if (kube::IsConflict(stored.status()) || kube::IsAlreadyExists(stored.status())) {
+      return controller::Result::Requeue("the stored report changed meanwhile");
+    }
+    if (NamespaceTerminating(stored.status())) {
+      spdlog::info("background audit: namespace {} is being deleted; no report", ns);
+      return controller::Result::Done();  // its objects' deletions will come as events
+    }
+    spdlog::warn("background audit: PolicyReport {}/{}: {}", ns, kReportName, stored.status().message());
+    return stored.status();
+  }
+  return controller::Result::Done();
 }
 
-void BackgroundAudit::TakeWriteToken(std::stop_token stop) {
+void BackgroundAudit::TakeWriteToken() {
   if (options_.writes_per_second <= 0) return;
   const auto interval = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(1.0 / options_.writes_per_second));
-  std::unique_lock lock(mu_);
-  const SteadyClock::time_point now = SteadyClock::now();
-  // A bucket of one second's worth: idle time earns at most that many immediate writes.
-  next_token_ = std::max(next_token_, now - std::chrono::seconds(1)) + interval;
-  if (next_token_ > now) cv_.wait_until(lock, stop, next_token_, [] { return false; });
+  SteadyClock::time_point wait_until;
+  {
+    std::lock_guard lock(mu_);
+    const SteadyClock::time_point now = SteadyClock::now();
+    // A bucket of one second's worth: idle time earns at most that many immediate writes.
+    next_token_ = std::max(next_token_, now - std::chrono::seconds(1)) + interval;
+    wait_until = next_token_;
+  }
+  std::this_thread::sleep_until(wait_until);  // the one worker waits; bounded by the bucket
 }
 
-void BackgroundAudit::Expect(const std::string& namespace_, const json& report) {
+void BackgroundAudit::Expect(const std::string& ns, const json& report) {
   std::lock_guard lock(mu_);
-  written_reports_[namespace_] = report;
+  written_reports_[ns] = report;
 }
 
-std::optional<json> BackgroundAudit::WriteReport(const std::string& ns, std::optional<json> desired,
-                                                 std::stop_token stop) {
-  const kube::ObjectPtr current = reports_->Get(kube::ObjectKey(ns, kReportName));
+StatusOr<std::optional<json>> BackgroundAudit::WriteReport(const std::string& ns, std::optional<json> desired) {
   const kube::Resource& resource = kube::resources::PolicyReports();
+  const controller::NeedsWrite needs_write = [&](const std::optional<json>& observed) {
+    if (!desired) return observed.has_value();
+    if (!observed) return true;
+    json carried = *desired;
+    report::CarryTimestamps(*observed, carried);
+    return report::NeedsWrite(*observed, carried);
+  };
+  auto observed = controller::ReadForDiff(client_, &controller_->cache(), resource, ns, kReportName, needs_write);
+  if (!observed.ok()) return observed.status();
   auto record = [&](std::string_view verb, const Status& status) {
-    std::string_view result = status.ok()                                                 ? "ok"
-                              : kube::IsConflict(status) || kube::IsAlreadyExists(status) ? "conflict"
-                                                                                          : "error";
+    const std::string_view result = status.ok()                                                 ? "ok"
+                                    : kube::IsConflict(status) || kube::IsAlreadyExists(status) ? "conflict"
+                                                                                                : "error";
     if (options_.metrics != nullptr) options_.metrics->RecordWrite(verb, result);
     std::lock_guard lock(mu_);
-    if (result == "conflict") {
-      ++stats_.conflicts;
-      dirty_.emplace(ns, SteadyClock::now());  // the cache was behind: judge again once it has caught up
-    } else if (result == "error") {
-      ++stats_.write_errors;
-      dirty_.emplace(ns, SteadyClock::now());
-      spdlog::warn("background audit: {} PolicyReport {}/{}: {}", verb, ns, kReportName, status.message());
-    }
+    if (result == "conflict") ++stats_.conflicts;
+    if (result == "error") ++stats_.write_errors;
   };
-  auto remember = [&](const json& stored, std::uint64_t AuditStats::*counter) {
-    std::lock_guard lock(mu_);
-    written_reports_[ns] = stored;
-    ++(stats_.*counter);
-  };
+  if (!needs_write(observed->object)) return observed->object;
 
   if (!desired) {
-    if (current == nullptr) return std::nullopt;
-    TakeWriteToken(stop);
+    TakeWriteToken();
     kube::DeleteOptions precondition;
-    precondition.precondition_uid = (*current)["metadata"].value("uid", "");
+    precondition.precondition_uid = (*observed->object)["metadata"].value("uid", "");
     const Status deleted = client_.Delete(resource, ns, kReportName, precondition);
-    if (deleted.ok() || kube::IsNotFound(deleted)) {
-      if (options_.metrics != nullptr) options_.metrics->RecordWrite("delete", "ok");
-      std::lock_guard lock(mu_);
-      written_reports_.erase(ns);
-      ++stats_.deletes;
-      return std::nullopt;
+    if (!deleted.ok() && !kube::IsNotFound(deleted)) {
+      record("delete", deleted);
+      return deleted;
     }
-    record("delete", deleted);
-    return *current;
+    record("delete", Status::Ok());
+    std::lock_guard lock(mu_);
+    written_reports_.erase(ns);
+    ++stats_.deletes;
+    return std::optional<json>();
   }
-  if (current != nullptr) {
-    report::CarryTimestamps(*current, *desired);
-    if (!report::NeedsWrite(*current, *desired)) return *current;
-    (*desired)["metadata"]["resourceVersion"] = kube::ResourceVersionOf(*current);
-    TakeWriteToken(stop);
+  TakeWriteToken();
+  if (observed->object) {
+    report::CarryTimestamps(*observed->object, *desired);
+    (*desired)["metadata"]["resourceVersion"] = kube::ResourceVersionOf(*observed->object);
     Expect(ns, *desired);
     StatusOr<json> updated = client_.Update(resource, ns, *desired);
     record("update", updated.status());
-    if (!updated.ok()) return *current;
-    remember(*updated, &AuditStats::updates);
-    return std::move(updated).value();
+    if (!updated.ok()) return updated.status();
+    std::lock_guard lock(mu_);
+    ++stats_.updates;
+    return std::optional<json>(std::move(updated).value());
   }
-  TakeWriteToken(stop);
   Expect(ns, *desired);
   StatusOr<json> created = client_.Create(resource, ns, *desired);
   record("create", created.status());
-  if (!created.ok()) return std::nullopt;
-  remember(*created, &AuditStats::creates);
-  return std::move(created).value();
+  if (!created.ok()) return created.status();
+  std::lock_guard lock(mu_);
+  ++stats_.creates;
+  return std::optional<json>(std::move(created).value());
 }
 
 }  // namespace pipeguard::audit

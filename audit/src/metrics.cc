@@ -21,12 +21,12 @@ AuditMetrics::AuditMetrics(prometheus::Registry& registry)
                 .Add({})),
       last_pass_(&prometheus::BuildGauge()
                       .Name("pipeguard_audit_last_pass_timestamp_seconds")
-                      .Help("Unix time the last background audit pass finished")
+                      .Help("Unix time the background audit last judged a namespace")
                       .Register(registry)
                       .Add({})),
       pass_duration_(&prometheus::BuildHistogram()
                           .Name("pipeguard_audit_pass_duration_seconds")
-                          .Help("Duration of background audit passes")
+                          .Help("Duration of one namespace judged by the background audit")
                           .Register(registry)
                           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60})),
       objects_(&prometheus::BuildCounter()

@@ -54,7 +54,9 @@ Controller::Controller(kube::KubeClient& client, std::vector<Watch> watches, Rec
     kube::InformerHandlers handlers;
     auto offer = [this, &watch](const kube::ObjectPtr& o) { Offer(watch, o); };
     handlers.on_add = offer;
-    handlers.on_update = [offer](const kube::ObjectPtr&, const kube::ObjectPtr& o) { offer(o); };
+    handlers.on_update = [offer, &watch](const kube::ObjectPtr& old_object, const kube::ObjectPtr& o) {
+      if (!watch.update_matters || watch.update_matters(*old_object, *o)) offer(o);
+    };
     handlers.on_delete = offer;
     kube::InformerOptions informer = watch.informer;
     if (watch.primary) {

@@ -1,18 +1,20 @@
 // The background audit: what is already running in the cluster, judged by the same engine and context snapshot as
 // admission and written as wgpolicyk8s.io/v1alpha2 PolicyReports (one named "pipeguard" per namespace).
 //
-// Sources: informers on Pods, Jobs, CronJobs, Deployments and (when its CRD is installed) SparkApplications, and on
-// the PolicyReports it writes; the policy::ContextProvider of the webhook (profiles, namespaces, service accounts,
-// RBAC, configuration). A namespace is re-evaluated when one of its objects changes, when the context changes in a
-// way that can change its decisions (policy::ContextSnapshot::NamespacesChangedSince: a profile or namespace label
-// there; the configuration or RBAC: every namespace), when its report is edited or deleted by someone else, and at
-// least once per `period`. Changes are collected for `settle` before a pass, so a rollout of 50 pods is one pass.
+// A loop on the generic controller (controller/controller.h) whose key is a namespace. Watches: Pods, Jobs,
+// CronJobs, Deployments and (when its CRD is installed) SparkApplications, each object enqueueing its namespace on
+// add, delete and on updates that can change a verdict (spec, labels, annotations; not a Pod's status), and every
+// `period` (resync); and the PolicyReports it writes, where a change by anyone else enqueues the namespace (the
+// report is restored). The context (policy::ContextProvider of the webhook: profiles, namespaces, service accounts,
+// RBAC, configuration) is watched for new snapshots, and ContextSnapshot::NamespacesChangedSince enqueues only the
+// namespaces a change can affect (the configuration or RBAC: every namespace). A namespace is judged once its first
+// unjudged change is `settle` old, so a rollout of 50 pods is one judgement.
 //
-// Writes: a report is created, updated or deleted only when what a reader sees would change (report::NeedsWrite;
-// result timestamps are carried over, so they say since when a result holds), at most `writes_per_second` (a token
-// bucket of one second's worth), updates with the cached resourceVersion (a Conflict re-queues the namespace).
-// Reads come from the informers' caches only, so the audit's load on the API server is its watches plus its writes.
-// With leader election only the leader writes; every replica keeps its caches warm.
+// Reconcile(namespace): judge its objects from the informer caches, build its report, and write it only when what a
+// reader sees would change (report::NeedsWrite; result timestamps are carried over, so they say since when a result
+// holds). The stored report is read through controller::ReadForDiff (cache, then live before a write), writes are
+// at most `writes_per_second` (a token bucket of one second's worth) with optimistic concurrency (a Conflict
+// requeues). With leader election only the leader writes; every replica keeps its caches warm.
 //
 // Lifecycle: Start() once, Stop() (idempotent; the destructor too). Thread-safe.
 #pragma once
@@ -32,6 +34,7 @@
 
 #include "pipeguard/audit/evaluate.h"
 #include "pipeguard/audit/metrics.h"
+#include "pipeguard/controller/controller.h"
 #include "pipeguard/kube/client.h"
 #include "pipeguard/kube/informer.h"
 #include "pipeguard/kube/leader_election.h"
@@ -56,7 +59,7 @@ struct BackgroundAuditOptions {
 
 // Counters for tests and the bench: passes run, objects evaluated, reports written by verb.
 struct AuditStats {
-  std::uint64_t passes = 0;
+  std::uint64_t passes = 0;  // namespace judgements
   std::uint64_t namespaces_evaluated = 0;
   std::uint64_t objects_evaluated = 0;
   std::uint64_t creates = 0, updates = 0, deletes = 0, conflicts = 0, write_errors = 0;
@@ -80,22 +83,22 @@ class BackgroundAudit {
 
   // True once every informer has synced.
   bool Synced() const;
-  bool IsLeader() const { return leader_.load(); }
+  bool IsLeader() const;
   AuditStats Stats() const;
-  // Waits (real time) until a pass has finished after this call and no namespace is waiting; for tests.
+  // Waits (real time) until no namespace is waiting to be judged or being judged; false on timeout. For tests.
   bool WaitIdle(std::chrono::milliseconds timeout) const;
 
  private:
-  void MarkDirty(const std::string& namespace_);
-  void MarkAllDirty();
-  void Loop(std::stop_token stop);
-  // Re-evaluates `namespaces` and writes their reports.
-  void Pass(const std::set<std::string>& namespaces, const std::shared_ptr<const policy::ContextSnapshot>& snapshot);
+  // The namespace's objects judged and its report written; the controller's reconcile function.
+  StatusOr<controller::Result> Reconcile(const std::string& namespace_);
+  std::vector<std::string> NoteChange(const kube::Json& object);
+  void EnqueueAllNamespaces();
+  void WatchContext(std::stop_token stop);
   // Makes the stored report of `namespace_` equal `desired` (none: deleted), writing only when NeedsWrite. Returns
-  // the report as stored (for the metrics), or none.
-  std::optional<nlohmann::json> WriteReport(const std::string& namespace_, std::optional<nlohmann::json> desired,
-                                            std::stop_token stop);
-  void TakeWriteToken(std::stop_token stop);
+  // the report as stored (for the metrics), or none; a Conflict or an API error as a Status.
+  StatusOr<std::optional<nlohmann::json>> WriteReport(const std::string& namespace_,
+                                                      std::optional<nlohmann::json> desired);
+  void TakeWriteToken();
   void Expect(const std::string& namespace_, const nlohmann::json& report);
 
   kube::KubeClient& client_;
@@ -104,22 +107,21 @@ class BackgroundAudit {
   ImageVerdictsForSnapshot images_;
   BackgroundAuditOptions options_;
 
-  std::vector<std::unique_ptr<kube::Informer>> sources_;  // the governed kinds
-  std::unique_ptr<kube::Informer> reports_;               // the PolicyReports this audit writes
-  std::unique_ptr<kube::LeaderElector> elector_;
-  std::atomic<bool> leader_{false};
+  std::vector<kube::Resource> judged_kinds_;  // the informers' resources, in watch order
+  std::unique_ptr<controller::Metrics> controller_metrics_;
+  std::unique_ptr<controller::Controller> controller_;
+  std::shared_ptr<const policy::ContextSnapshot> judged_snapshot_;  // WatchContext's last snapshot
 
   mutable std::mutex mu_;
   mutable std::condition_variable_any cv_;
-  std::map<std::string, std::chrono::steady_clock::time_point> dirty_;  // namespace -> first change not yet judged
-  bool all_dirty_ = false;
-  std::uint64_t pass_generation_ = 0;
+  std::map<std::string, std::chrono::steady_clock::time_point> changed_;  // namespace -> first unjudged change
+  int judging_ = 0;                                                       // Reconcile calls in progress
   AuditStats stats_;
   std::chrono::steady_clock::time_point next_token_{};
   // namespace -> the report this audit last wrote (set before the write is sent, so its watch event, which may
   // arrive before the reply, is recognised as ours and does not wake the audit again).
   std::map<std::string, nlohmann::json> written_reports_;
-  std::jthread thread_;
+  std::jthread context_thread_;
 };
 
 }  // namespace pipeguard::audit

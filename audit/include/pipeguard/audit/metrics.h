@@ -4,8 +4,9 @@
 //                                                          denied: the namespace enforces) or warn
 //   pipeguard_audit_oldest_violation_age_seconds{namespace} since when the oldest fail/warn result has held
 //   pipeguard_audit_lag_seconds                             from a change to the report that reflects it (last pass)
-//   pipeguard_audit_last_pass_timestamp_seconds             Unix time the last pass finished (alert when it stops)
-//   pipeguard_audit_pass_duration_seconds                   histogram
+//   pipeguard_audit_last_pass_timestamp_seconds             Unix time a namespace was last judged (alert when it stops:
+//                                                          every namespace is judged at least once per period)
+//   pipeguard_audit_pass_duration_seconds                   histogram, one namespace judged
 //   pipeguard_audit_objects_evaluated_total                 objects judged
 //   pipeguard_audit_report_writes_total{verb,result}        verb: create|update|delete, result: ok|conflict|error
 //   pipeguard_audit_leader                                  1 while this replica writes reports

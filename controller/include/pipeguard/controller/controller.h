@@ -81,6 +81,9 @@ struct Watch {
   // The reconciled resource itself: every cached object is offered again every resync_period and when this
   // replica starts leading.
   bool primary = false;
+  // Optional: whether an update can matter to the loop (e.g. not a Pod's status update); empty: every update is
+  // offered. Runs on the informer's thread; must be cheap.
+  std::function<bool(const kube::Json& older, const kube::Json& newer)> update_matters;
 };
 
 // Observes the loop (e.g. Prometheus). Thread-safe; must outlive the controller.

@@ -89,6 +89,29 @@ TEST(ControllerTest, EventsBecomeKeysAndStandingKeysRunWithoutEvents) {
   loop.Stop();
 }
 
+TEST(ControllerTest, UpdatesThatDoNotMatterAreNotOffered) {
+  kube::FakeKubeClient kube;
+  Recorder recorder;
+  Watch watch{.informer = {.resource = res::ConfigMaps()}, .keys = ObjectKeys(), .primary = true};
+  watch.update_matters = [](const Json& older, const Json& newer) {
+    return older.value("data", Json::object()) != newer.value("data", Json::object());  // labels do not matter here
+  };
+  Controller loop(kube, {watch}, recorder.Func(), {.workers = 1});
+  loop.Start();
+  ASSERT_TRUE(kube.Create(res::ConfigMaps(), "data", ConfigMap("a")).ok());
+  ASSERT_TRUE(Eventually([&] { return recorder.Keys().size() == 1; }));
+  Json relabelled = *kube.Get(res::ConfigMaps(), "data", "a");
+  relabelled["metadata"]["labels"] = {{"team", "payments"}};
+  ASSERT_TRUE(kube.Update(res::ConfigMaps(), "data", relabelled).ok());
+  Json changed = *kube.Get(res::ConfigMaps(), "data", "a");
+  changed["data"] = {{"k", "v"}};
+  ASSERT_TRUE(kube.Update(res::ConfigMaps(), "data", changed).ok());
+  ASSERT_TRUE(Eventually([&] { return recorder.Keys().size() == 2; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(recorder.Keys().size(), 2u) << "the label-only update was offered";
+  loop.Stop();
+}
+
 TEST(ControllerTest, RequeueAfterComesBackAndErrorsBackOff) {
   kube::FakeKubeClient kube;
   Recorder recorder;

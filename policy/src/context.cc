@@ -139,6 +139,25 @@ size_t ContextSnapshot::profile_count() const {
   return n;
 }
 
+std::shared_ptr<const json> ContextSnapshot::ConfigMap(const std::string& ns, const std::string& name) const {
+  auto it = config_maps_.find(RoleKey(ns, name));
+  return it == config_maps_.end() ? nullptr : it->second;
+}
+
+bool ContextSnapshotBuilder::AddConfigMap(const json& object) {
+  if (!object.is_object() || StringAt(object, "kind") != "ConfigMap") return false;
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return false;
+  const auto name = meta->find("name");
+  if (name == meta->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) return false;
+  const auto ns = meta->find("namespace");
+  const std::string namespace_ = ns != meta->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty()
+                                     ? ns->get<std::string>()
+                                     : "default";
+  snapshot_->config_maps_[RoleKey(namespace_, name->get<std::string>())] = std::make_shared<const json>(object);
+  return true;
+}
+
 ContextSnapshotBuilder::ContextSnapshotBuilder(Config config) : snapshot_(std::make_unique<ContextSnapshot>()) {
   snapshot_->config_ = std::move(config);
 }

@@ -124,7 +124,8 @@ bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<c
     case UnitKind::kSparkRole:
       return config.governance.spark_applications;
     case UnitKind::kSparkConfigMap:
-      return true;
+      if (unit.pipeline_config) return true;
+      break;  // a ConfigMap the pipeline's label or profile selects, like a pod
     case UnitKind::kPodSpec:
       break;
   }
@@ -263,6 +264,24 @@ void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vec
     v.severity = f.severity;
     v.path = std::move(f.path);
     v.message = std::move(f.message);
+    v.detector = std::move(f.detector);
+    out.push_back(std::move(v));
+  }
+}
+
+// The findings in the files of ConfigMap `mounted`, which the unit reads: each at the unit's field that names the
+// ConfigMap, its message naming the ConfigMap (the file and the field inside it come from the entry's label).
+void AddMountedConfigMapFindings(const std::string& name, const std::string& reference_path, const Workload* mounted,
+                                 const std::string& namespace_, const Detector& detector, std::vector<Violation>& out) {
+  if (mounted == nullptr || mounted->units.empty()) return;
+  const PodUnit& files = mounted->units.front();
+  if (files.scan.entries.empty() && files.scan.command_lines.empty()) return;
+  for (auto& f : detector.Scan(files.scan)) {
+    Violation v;
+    v.rule = std::move(f.rule);
+    v.severity = f.severity;
+    v.path = reference_path;
+    v.message = "ConfigMap " + namespace_ + "/" + name + ", " + f.message;
     v.detector = std::move(f.detector);
     out.push_back(std::move(v));
   }
@@ -409,7 +428,8 @@ Engine::Engine(const Detector& detector, ProfileCheck profile_check)
 
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
-Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
+Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+                     const ConfigMapLookup& config_maps) {
   Review review;
   review.object_ = &object;
   review.context_ = &context;
@@ -417,17 +437,41 @@ Review PrepareReview(const json& object, const RequestInfo& request, const Conte
   if (request.operation == "DELETE" || request.operation == "CONNECT") return review;
   std::optional<Workload> extracted = ExtractWorkload(object, request.namespace_, request.kind);
   if (!extracted) return review;
+  const Config& config = context.config();
+  review.governed_ = extracted->is_profile || !extracted->unreadable.empty();
+  review.units_.reserve(extracted->units.size());
+  for (PodUnit& unit : extracted->units) {
+    Review::Unit& u = review.units_.emplace_back();
+    const std::vector<const Profile*> selecting = context.ProfilesSelecting(extracted->namespace_, unit.labels);
+    u.governed = UnitGoverned(unit, config, selecting);
+    review.governed_ = review.governed_ || u.governed;
+    if (unit.kind == UnitKind::kSparkConfigMap) {
+      // Selected like a pod: its files are pipeline configuration. Its profiles do not apply to it as to a pod.
+      if (u.governed && !unit.pipeline_config) ReadConfigMapFiles(object, unit);
+      continue;
+    }
+    u.profiles = selecting;
+    if (!u.governed || !unit.readable || !extracted->unreadable.empty()) continue;
+    for (const ConfigMapRef& ref : unit.config_maps) {
+      std::shared_ptr<const json> found = config_maps ? config_maps(extracted->namespace_, ref.name)
+                                                      : context.ConfigMap(extracted->namespace_, ref.name);
+      if (found == nullptr) {
+        review.unresolved_config_maps_.push_back(extracted->namespace_ + "/" + ref.name);
+        continue;
+      }
+      Review::MountedConfigMap& mounted = u.config_maps.emplace_back();
+      mounted.name = ref.name;
+      mounted.reference_path = ref.path;
+      if (std::optional<PodUnit> files = MountedConfigMapUnit(*found)) {
+        auto holder = std::make_shared<Workload>();
+        holder->units.push_back(std::move(*files));
+        mounted.files = std::move(holder);
+      }
+      mounted.object = std::move(found);
+    }
+  }
   auto w = std::make_shared<const Workload>(std::move(*extracted));
   review.workload_ = w;
-  const Config& config = context.config();
-  review.governed_ = w->is_profile || !w->unreadable.empty();
-  review.units_.reserve(w->units.size());
-  for (const PodUnit& unit : w->units) {
-    Review::Unit& u = review.units_.emplace_back();
-    if (unit.kind != UnitKind::kSparkConfigMap) u.profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
-    u.governed = UnitGoverned(unit, config, u.profiles);
-    review.governed_ = review.governed_ || u.governed;
-  }
   // Images are checked only on governed, readable pods of a readable object (see Engine::Evaluate).
   if (!w->unreadable.empty()) return review;
   for (size_t i = 0; i < w->units.size(); ++i) {
@@ -512,6 +556,10 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images)
       }
     }
     AddDetectorFindings(unit, detector_, verdict.violations);
+    for (const auto& mounted : reviewed.config_maps) {
+      AddMountedConfigMapFindings(mounted.name, mounted.reference_path, mounted.files.get(), w.namespace_, detector_,
+                                  verdict.violations);
+    }
   }
   if (!verdict.governed) return verdict;
   AddMalformed(w.malformed, verdict.violations);

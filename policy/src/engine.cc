@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "workload.h"
@@ -269,21 +271,21 @@ void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vec
   }
 }
 
-// The findings in the files of ConfigMap `mounted`, which the unit reads: each at the unit's field that names the
-// ConfigMap, its message naming the ConfigMap (the file and the field inside it come from the entry's label).
-void AddMountedConfigMapFindings(const std::string& name, const std::string& reference_path, const Workload* mounted,
-                                 const std::string& namespace_, const Detector& detector, std::vector<Violation>& out) {
-  if (mounted == nullptr || mounted->units.empty()) return;
-  const PodUnit& files = mounted->units.front();
-  if (files.scan.entries.empty() && files.scan.command_lines.empty()) return;
-  for (auto& f : detector.Scan(files.scan)) {
-    Violation v;
-    v.rule = std::move(f.rule);
-    v.severity = f.severity;
-    v.path = reference_path;
-    v.message = "ConfigMap " + namespace_ + "/" + name + ", " + f.message;
-    v.detector = std::move(f.detector);
-    out.push_back(std::move(v));
+// The detectors' findings in the files of one ConfigMap (read as pipeline configuration, whatever its labels).
+std::vector<Finding> JudgeConfigMapFiles(const json& config_map, const Detector& detector) {
+  std::optional<PodUnit> files = MountedConfigMapUnit(config_map);
+  if (!files || (files->scan.entries.empty() && files->scan.command_lines.empty())) return {};
+  return detector.Scan(files->scan);
+}
+
+// The findings of a mounted ConfigMap, each at the unit's field that names the ConfigMap, its message naming the
+// ConfigMap (the file and the field inside it come from the finding).
+void AddMountedConfigMapFindings(const std::string& name, const std::string& reference_path,
+                                 const std::vector<Finding>& findings, const std::string& namespace_,
+                                 std::vector<Violation>& out) {
+  for (const Finding& f : findings) {
+    out.push_back(Make(f.rule, f.severity, reference_path, "ConfigMap " + namespace_ + "/" + name + ", " + f.message,
+                       f.detector));
   }
 }
 
@@ -421,10 +423,36 @@ void Finalize(const Config& config, Verdict& verdict) {
 
 }  // namespace
 
-Engine::Engine(const Detector& detector) : detector_(detector) {}
+struct Engine::ConfigMapMemo {
+  static constexpr std::size_t kCapacity = 4096;  // ConfigMaps; emptied when full
+  struct Entry {
+    std::weak_ptr<const json> object;  // expired: the object is gone and its address may be reused
+    std::shared_ptr<const std::vector<Finding>> findings;
+  };
+  std::mutex mu;
+  std::unordered_map<const json*, Entry> entries;
+
+  std::shared_ptr<const std::vector<Finding>> Get(const std::shared_ptr<const json>& object, const Detector& detector) {
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(object.get());
+      if (it != entries.end() && it->second.object.lock() == object) return it->second.findings;
+    }
+    // Judged outside the lock: two requests may both judge a new ConfigMap; they compute the same findings.
+    auto findings = std::make_shared<const std::vector<Finding>>(JudgeConfigMapFiles(*object, detector));
+    std::lock_guard lock(mu);
+    if (entries.size() >= kCapacity) entries.clear();
+    entries[object.get()] = Entry{object, findings};
+    return findings;
+  }
+};
+
+Engine::Engine(const Detector& detector) : Engine(detector, ProfileCheck()) {}
 
 Engine::Engine(const Detector& detector, ProfileCheck profile_check)
-    : detector_(detector), profile_check_(std::move(profile_check)) {}
+    : detector_(detector),
+      profile_check_(std::move(profile_check)),
+      config_map_memo_(std::make_shared<ConfigMapMemo>()) {}
 
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
@@ -459,15 +487,7 @@ Review PrepareReview(const json& object, const RequestInfo& request, const Conte
         review.unresolved_config_maps_.push_back(extracted->namespace_ + "/" + ref.name);
         continue;
       }
-      Review::MountedConfigMap& mounted = u.config_maps.emplace_back();
-      mounted.name = ref.name;
-      mounted.reference_path = ref.path;
-      if (std::optional<PodUnit> files = MountedConfigMapUnit(*found)) {
-        auto holder = std::make_shared<Workload>();
-        holder->units.push_back(std::move(*files));
-        mounted.files = std::move(holder);
-      }
-      mounted.object = std::move(found);
+      u.config_maps.push_back({ref.name, ref.path, std::move(found)});
     }
   }
   auto w = std::make_shared<const Workload>(std::move(*extracted));
@@ -557,8 +577,8 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images)
     }
     AddDetectorFindings(unit, detector_, verdict.violations);
     for (const auto& mounted : reviewed.config_maps) {
-      AddMountedConfigMapFindings(mounted.name, mounted.reference_path, mounted.files.get(), w.namespace_, detector_,
-                                  verdict.violations);
+      AddMountedConfigMapFindings(mounted.name, mounted.reference_path,
+                                  *config_map_memo_->Get(mounted.object, detector_), w.namespace_, verdict.violations);
     }
   }
   if (!verdict.governed) return verdict;

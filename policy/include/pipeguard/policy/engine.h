@@ -114,12 +114,11 @@ class Review {
   friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&,
                               const ConfigMapLookup&);
 
-  // A ConfigMap that a governed pod reads, judged as part of that pod's pipeline.
+  // A ConfigMap that a governed pod reads, judged as part of that pod's pipeline (Engine::Evaluate).
   struct MountedConfigMap {
     std::string name;
     std::string reference_path;                    // the pod's field naming it
-    std::shared_ptr<const nlohmann::json> object;  // the ConfigMap: `files` views into it
-    std::shared_ptr<const Workload> files;         // one unit: its files as the detectors see them
+    std::shared_ptr<const nlohmann::json> object;  // the ConfigMap, from the lookup
   };
   struct Unit {
     bool governed = false;
@@ -162,9 +161,16 @@ class Engine {
   Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
                    const ImageVerdictLookup& images = {}) const;
 
+  // The memo of mounted ConfigMaps' findings (engine.cc): a ConfigMap's files are read and judged once per
+  // ConfigMap object (the lookup's shared_ptr: one informer version, one snapshot's copy), not once per pod that
+  // mounts it. Findings depend on the ConfigMap's contents only, so the memo never changes a verdict. Bounded;
+  // thread-safe; copies of an Engine share it.
+  struct ConfigMapMemo;
+
  private:
   const Detector& detector_;
   ProfileCheck profile_check_;
+  std::shared_ptr<ConfigMapMemo> config_map_memo_;
 };
 
 // Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication

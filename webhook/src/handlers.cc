@@ -168,8 +168,9 @@ policy::ConfigMapLookup ConfigMapsOf(const policy::ContextProvider& context) {
 AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review) {
   for (const auto& name : review.unresolved_config_maps()) {
     reply.warnings.push_back("pipeguard: ConfigMap " + name +
-                             ", which the pod reads, does not exist yet, so its files were not checked; the pod "
-                             "cannot start until it exists");
+                             ", which the pod reads, does not exist yet, so its files were not checked with the pod "
+                             "(the pod cannot start until it exists; label it pipeguard.io/pipeline so that its own "
+                             "admission checks them)");
   }
   return reply;
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "pipeguard/base/time.h"
 #include "workload.h"
 
 namespace pipeguard::policy {
@@ -25,57 +26,6 @@ bool Contains(const std::vector<std::string>& values, std::string_view v) {
 
 std::string Describe(const Workload& w) {
   return w.kind + " " + w.namespace_ + "/" + (w.name.empty() ? "(unnamed)" : w.name);
-}
-
-// --- time -------------------------------------------------------------------------------------------------------
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-// Parses RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" to Unix seconds.
-std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
-  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
-    if (pos + n > s.size()) return std::nullopt;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
-    return std::nullopt;
-  }
-  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
-  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
-    return std::nullopt;
-  }
-  size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-  }
-  std::int64_t offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
-    offset = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    auto oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
-    if (!oh || !om) return std::nullopt;
-    offset = (*oh * 3600 + *om * 60) * (s[pos] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  return DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 + *hour * 3600 +
-         *minute * 60 + *second - offset;
 }
 
 // --- registries -------------------------------------------------------------------------------------------------
@@ -366,7 +316,7 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
                std::string_view("-_.:/#").find(c) != std::string_view::npos;
       });
   if (!ticket_ok) return refuse("pipeguard.io/break-glass-ticket must be a ticket reference such as INC-1234");
-  const auto expiry = ParseRfc3339(expires->get_ref<const std::string&>());
+  const auto expiry = base::ParseTimestamp(expires->get_ref<const std::string&>());
   if (!expiry) return refuse("pipeguard.io/break-glass-expires must be an RFC 3339 time such as 2026-11-30T18:00:00Z");
   if (*expiry <= request.now_unix_seconds) return refuse("the waiver has expired");
   const auto max_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.break_glass.max_duration).count();

@@ -19,6 +19,8 @@ struct TrustedKey {
   std::string name;
   std::string path;  // PEM file; exactly one of path / public_key_pem is set
   std::string public_key_pem;
+
+  friend bool operator==(const TrustedKey&, const TrustedKey&) = default;
 };
 
 struct RegistryConfig {
@@ -26,6 +28,8 @@ struct RegistryConfig {
   std::string ca_file;           // extra CA bundle for this registry's TLS
   bool insecure = false;         // plain HTTP; for loopback test registries only
   std::string credentials_file;  // dockerconfigjson
+
+  friend bool operator==(const RegistryConfig&, const RegistryConfig&) = default;
 };
 
 // Trust in the Rekor transparency log (images.rekor): offline checks of the signed entry timestamp (SET) that Rekor
@@ -42,6 +46,8 @@ struct RekorConfig {
   bool required = false;                // reject signatures without a verified entry (needs a log key)
 
   bool configured() const { return !public_keys.empty() || !trusted_root_file.empty(); }
+
+  friend bool operator==(const RekorConfig&, const RekorConfig&) = default;
 };
 
 struct ImagesConfig {
@@ -52,6 +58,8 @@ struct ImagesConfig {
   std::vector<RegistryConfig> registries;
   bool pin_digests = true;                   // /mutate rewrites verified tags to digests
   std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission
+
+  friend bool operator==(const ImagesConfig&, const ImagesConfig&) = default;
 };
 
 // Which pods are governed: any selector matching a pod's labels makes it governed.
@@ -59,16 +67,22 @@ struct GovernanceConfig {
   std::vector<LabelSelector> selectors;  // defaults: KPO label, spark-role exists, pipeguard.io/pipeline exists
   bool spark_applications = true;        // every SparkApplication is governed
   bool profile_selected = true;          // pods selected by any profile in their namespace are governed
+
+  friend bool operator==(const GovernanceConfig&, const GovernanceConfig&) = default;
 };
 
 struct BreakGlassConfig {
   std::vector<std::string> groups;              // requesters in one of these groups may use break-glass
   std::vector<std::string> trusted_requesters;  // controllers that create pods from an approved template
   std::chrono::hours max_duration{24 * 7};
+
+  friend bool operator==(const BreakGlassConfig&, const BreakGlassConfig&) = default;
 };
 
 struct ServiceAccountConfig {
   std::vector<std::string> forbidden_roles{"cluster-admin", "admin", "edit"};
+
+  friend bool operator==(const ServiceAccountConfig&, const ServiceAccountConfig&) = default;
 };
 
 struct Config {
@@ -78,6 +92,8 @@ struct Config {
   GovernanceConfig governance;
   BreakGlassConfig break_glass;
   ServiceAccountConfig service_accounts;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // The configuration used when no file is given: enforce, verify images, default governance selectors.

@@ -249,6 +249,9 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
   can() { k auth can-i "$@" 2>/dev/null; }
   check_eq "webhook SA may list profiles, serviceaccounts, clusterrolebindings" "yes yes yes" \
     "$(can list pipelinesecurityprofiles.pipeguard.io --as="$sa_webhook" -A) $(can list serviceaccounts --as="$sa_webhook" -A) $(can watch clusterrolebindings --as="$sa_webhook")"
+  check_eq "webhook SA may list and watch ConfigMaps (mounted by governed pods), not get or write them" \
+    "yes yes no no" \
+    "$(can list configmaps --as="$sa_webhook" -A) $(can watch configmaps --as="$sa_webhook" -A) $(can get configmaps --as="$sa_webhook" -n default) $(can update configmaps --as="$sa_webhook" -n default)"
   check_eq "webhook SA (background audit) may watch pods and jobs, write PolicyReports, hold its Lease" \
     "yes yes yes yes no" \
     "$(can watch pods --as="$sa_webhook" -A) $(can list jobs.batch --as="$sa_webhook" -A) $(can update policyreports.wgpolicyk8s.io --as="$sa_webhook" -n default) $(can update leases.coordination.k8s.io --as="$sa_webhook" -n "$ns") $(can update leases.coordination.k8s.io --as="$sa_webhook" -n default)"

@@ -249,8 +249,11 @@ StatusOr<controller::Result> BackgroundAudit::Reconcile(const std::string& ns) {
   report_options.now_unix_seconds = now;
   report_options.max_results = options_.max_results;
   std::optional<json> desired;
-  for (json& built :
-       report::BuildPolicyReports(EvaluateStoredObjects(objects, *snapshot, engine_, images, now), report_options)) {
+  const auto config_maps = [this](const std::string& config_map_namespace, const std::string& name) {
+    return context_.ConfigMap(config_map_namespace, name);
+  };
+  for (json& built : report::BuildPolicyReports(
+           EvaluateStoredObjects(objects, *snapshot, engine_, images, now, config_maps), report_options)) {
     if (built["kind"] == "PolicyReport" && NamespaceOf(built) == ns) desired = std::move(built);
   }
   auto stored = WriteReport(ns, std::move(desired));

@@ -44,7 +44,8 @@ bool JudgedThroughItsOwner(const json& object) {
 std::vector<report::EvaluatedObject> EvaluateStoredObjects(const std::vector<const json*>& objects,
                                                            const policy::ContextSnapshot& snapshot,
                                                            const policy::Engine& engine, const ImageVerdictsFor& images,
-                                                           std::int64_t now_unix_seconds) {
+                                                           std::int64_t now_unix_seconds,
+                                                           const policy::ConfigMapLookup& config_maps) {
   std::vector<report::EvaluatedObject> evaluated;
   evaluated.reserve(objects.size());
   for (const json* object : objects) {
@@ -55,7 +56,7 @@ std::vector<report::EvaluatedObject> EvaluateStoredObjects(const std::vector<con
     request.namespace_ = StringAt(metadata, "namespace");
     request.kind = StringAt(*object, "kind");
     request.now_unix_seconds = now_unix_seconds;
-    const policy::Review review = policy::PrepareReview(*object, request, snapshot);
+    const policy::Review review = policy::PrepareReview(*object, request, snapshot, config_maps);
     const policy::ImageVerdictLookup lookup = review.governed() && images ? images(review) : nullptr;
     evaluated.push_back({StringAt(*object, "apiVersion"), request.kind, request.namespace_, StringAt(metadata, "name"),
                          StringAt(metadata, "uid"), engine.Evaluate(review, lookup)});

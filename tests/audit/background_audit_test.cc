@@ -212,5 +212,31 @@ TEST(JudgedThroughItsOwner, ControlledPodsAndJobsAreJudgedOnTheirOwners) {
   EXPECT_FALSE(JudgedThroughItsOwner(json::array()));
 }
 
+// A stored pod is judged with the ConfigMaps it mounts, as at admission: from the lookup the audit passes (its
+// context provider's ConfigMaps), else from the snapshot's.
+TEST(EvaluateStoredObjects, APodIsJudgedWithTheConfigMapItMounts) {
+  json pod = PipelinePod("etl", "dbt", "");
+  pod["spec"]["volumes"] = json::array({{{"name", "p"}, {"configMap", {{"name", "dbt-profiles"}}}}});
+  const auto config_map = std::make_shared<const json>(
+      json{{"apiVersion", "v1"},
+           {"kind", "ConfigMap"},
+           {"metadata", {{"name", "dbt-profiles"}, {"namespace", "etl"}}},
+           {"data", {{"profiles.yml", "etl:\n  outputs:\n    prod: {password: Wh4reh0useDbt2026}\n"}}}});
+  const policy::Engine engine;
+  const auto snapshot = Snapshot();
+  auto mounted_denial = [](const std::vector<report::EvaluatedObject>& evaluated) {
+    if (evaluated.size() != 1) return false;
+    for (const auto& v : evaluated[0].verdict.violations) {
+      if (v.rule == "plaintext-secret" && v.path == "/spec/volumes/0/configMap/name") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(mounted_denial(EvaluateStoredObjects({&pod}, *snapshot, engine, {}, 0)));  // no ConfigMap known
+  const policy::ConfigMapLookup lookup = [&](const std::string& ns, const std::string& name) {
+    return ns == "etl" && name == "dbt-profiles" ? config_map : nullptr;
+  };
+  EXPECT_TRUE(mounted_denial(EvaluateStoredObjects({&pod}, *snapshot, engine, {}, 0, lookup)));
+}
+
 }  // namespace
 }  // namespace pipeguard::audit

@@ -61,5 +61,30 @@ TEST(NamespacesChangedSince, AConfigurationChangeMeansEveryNamespace) {
             std::nullopt);
 }
 
+// ConfigMaps from context files decide the verdicts of the pods that mount them: compared by content, so a reload
+// that builds new copies of unchanged ConfigMaps names no namespace.
+TEST(NamespacesChangedSince, NamesTheNamespacesWhoseConfigMapsChanged) {
+  auto config_map = [](const std::string& ns, const std::string& password) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata", {{"name", "dbt-profiles"}, {"namespace", ns}}},
+                {"data", {{"profiles.yml", "x: {password: " + password + "}"}}}};
+  };
+  auto build = [](const std::vector<json>& config_maps) {
+    ContextSnapshotBuilder builder(DefaultConfig());
+    for (const json& object : config_maps) EXPECT_TRUE(builder.AddConfigMap(object));
+    return std::move(builder).Build();
+  };
+  const auto older = build({config_map("etl", "a"), config_map("ingest", "a")});
+  EXPECT_EQ(build({config_map("etl", "a"), config_map("ingest", "a")})->NamespacesChangedSince(*older),
+            std::set<std::string>{});
+  EXPECT_EQ(build({config_map("etl", "b"), config_map("ingest", "a")})->NamespacesChangedSince(*older),
+            std::set<std::string>{"etl"});
+  EXPECT_EQ(build({config_map("etl", "a")})->NamespacesChangedSince(*older), std::set<std::string>{"ingest"});
+  EXPECT_EQ(build({config_map("etl", "a"), config_map("ingest", "a"), config_map("web", "a")})
+                ->NamespacesChangedSince(*older),
+            std::set<std::string>{"web"});
+}
+
 }  // namespace
 }  // namespace pipeguard::policy

@@ -28,10 +28,12 @@ bool JudgedThroughItsOwner(const nlohmann::json& object);
 // Evaluates every object that is not JudgedThroughItsOwner under `snapshot`, as a CREATE at `now_unix_seconds` by
 // an unknown requester (so a break-glass waiver, which depends on who asked, is not honoured: the audit reports
 // what breaks the policy, waived or not). Objects the engine does not govern come back with verdict.governed false
-// (BuildPolicyReports leaves them out). Pure apart from `images`; thread-safe.
+// (BuildPolicyReports leaves them out). Pure apart from `images`; thread-safe. `config_maps` finds the ConfigMaps
+// governed pods mount (policy::PrepareReview; empty: the snapshot's).
 std::vector<report::EvaluatedObject> EvaluateStoredObjects(const std::vector<const nlohmann::json*>& objects,
                                                            const policy::ContextSnapshot& snapshot,
                                                            const policy::Engine& engine, const ImageVerdictsFor& images,
-                                                           std::int64_t now_unix_seconds);
+                                                           std::int64_t now_unix_seconds,
+                                                           const policy::ConfigMapLookup& config_maps = {});
 
 }  // namespace pipeguard::audit

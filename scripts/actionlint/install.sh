@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once) and caches actionlint, the GitHub Actions workflow linter that checks the release workflow templates
-# in examples/release/ (tests/release/templates_test.sh): `go install` of github.com/rhysd/actionlint/cmd/actionlint
+# in templates/release/ (tests/release/templates_test.sh): `go install` of github.com/rhysd/actionlint/cmd/actionlint
 # from the Go module proxy with the local Go toolchain. Nothing is written into the repository.
 #
 # Usage: install.sh                 build if missing, then print "actionlint: using <path> (<version>)" on stderr

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The release workflow of examples/release/ (GitHub Actions and GitLab CI templates) run on this machine: against a
+# The release workflow of templates/release/ (GitHub Actions and GitLab CI templates) run on this machine: against a
 # real local registry (scripts/registry, TLS) with the real cosign and pipeguard binaries, step by step, so a
 # platform team can see what each step leaves behind before copying the templates.
 #
@@ -10,7 +10,7 @@
 #   2. SBOM            no SBOM generator is built here: a CycloneDX 1.5 document naming the image by digest,
 #                      written to the documented schema, stands in for syft's
 #   3. scan            no vulnerability database is reachable from this machine: a Grype report written to its
-#                      documented schema (no matches) stands in; examples/release/grype-to-vuln-predicate.jq turns
+#                      documented schema (no matches) stands in; templates/release/grype-to-vuln-predicate.jq turns
 #                      it into cosign's vulnerability predicate exactly as the templates do
 #   4. sign + attest   the real cosign 3 signs and attests (cyclonedx, vuln, slsaprovenance1) into the registry;
 #                      with a key pair, because keyless needs the CI's OIDC token (GitHub, GitLab), not reachable
@@ -62,7 +62,7 @@ step sbom "stood in" "no SBOM generator built here; CycloneDX 1.5 document of th
 
 # 3. scan -> cosign's vulnerability predicate, with the templates' jq program
 jq -n '{descriptor: {name: "grype", version: "0.86.1", db: {schemaVersion: 6}}, matches: []}' >"$dir/grype.json"
-jq --arg started "$now" --arg finished "$now" -f "$repo/examples/release/grype-to-vuln-predicate.jq" \
+jq --arg started "$now" --arg finished "$now" -f "$repo/templates/release/grype-to-vuln-predicate.jq" \
   "$dir/grype.json" >"$dir/vuln.json"
 if jq -e '.scanner.uri and .metadata.scanFinishedOn and (.scanner.result.matches | type == "array")' \
   "$dir/vuln.json" >/dev/null; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The release workflow templates (examples/release/): the GitHub Actions workflow passes actionlint (built from its
+# The release workflow templates (templates/release/): the GitHub Actions workflow passes actionlint (built from its
 # Go module; it runs shellcheck on every run: block) and a broken copy does not; the GitLab CI include is a
 # consistent pipeline (stages, needs, the keyless id_token, the gate before deploy); the jq program that turns a
 # Grype report into cosign's vulnerability predicate gives the documented fields; and the local run of the same
@@ -11,8 +11,8 @@ repo=$(cd "$here/../.." && pwd)
 . "$repo/e2e/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-workflow=$repo/examples/release/github/release.yml
-include=$repo/examples/release/gitlab/pipeguard-release.gitlab-ci.yml
+workflow=$repo/templates/release/github/release.yml
+include=$repo/templates/release/gitlab/pipeguard-release.gitlab-ci.yml
 
 actionlint=$(bash "$repo/scripts/actionlint/install.sh" --print-path 2>"$tmp/actionlint-install.log") ||
   { cat "$tmp/actionlint-install.log" >&2; e2e_fail "build actionlint" "see above"; e2e_summary release_templates; exit 1; }
@@ -63,7 +63,7 @@ jq -n '{descriptor: {version: "0.86.1", db: {schemaVersion: 6}}, matches: [
   {vulnerability: {id: "CVE-2026-0001", severity: "High", fix: {versions: ["3.0.16"]}},
    artifact: {name: "openssl", version: "3.0.15"}}]}' >"$tmp/grype.json"
 predicate=$(jq --arg started 2026-12-06T10:00:00Z --arg finished 2026-12-06T10:01:00Z \
-  -f "$repo/examples/release/grype-to-vuln-predicate.jq" "$tmp/grype.json")
+  -f "$repo/templates/release/grype-to-vuln-predicate.jq" "$tmp/grype.json")
 check_eq "the vuln predicate names the scanner, each finding and when the scan ended" \
   "https://github.com/anchore/grype CVE-2026-0001 High 2026-12-06T10:01:00Z" \
   "$(jq -r '[.scanner.uri, .scanner.result.matches[0].vulnerability.id, .scanner.result.matches[0].vulnerability.severity, .metadata.scanFinishedOn] | join(" ")' <<<"$predicate")"

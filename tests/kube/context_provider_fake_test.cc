@@ -106,7 +106,13 @@ TEST(KubeContextProviderFake, ConfigMapsComeFromTheInformerWithoutRebuildingTheS
   EXPECT_EQ(provider.ConfigMap("etl", "other"), nullptr);
   EXPECT_EQ(provider.ConfigMap("marketing", "dbt-profiles"), nullptr);
 
-  const uint64_t builds = provider.builds();
+  // The initial sync may still trigger a build or two (each informer's list): wait until builds stop first.
+  uint64_t builds = provider.builds();
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(20ms);
+    if (provider.builds() == builds) break;
+    builds = provider.builds();
+  }
   Json later = dbt;
   later["metadata"]["name"] = "later";
   ASSERT_TRUE(client.Create(resources::ConfigMaps(), "etl", later).ok());

@@ -103,11 +103,11 @@ if check "helm template (in-cluster values)" render "$default_out" -f "$values";
   check_match "webhook anti-affinity by hostname" 'topologyKey: kubernetes.io/hostname' "$deployments"
   check_match "operator leader election args" '--leader-election-namespace=pipeguard-system' "$deployments"
   check_no_match "the webhook is not given --context in kubernetes mode" '--context' "$deployments"
-  # Every flag the chart passes is one the binary parses (webhook/src/flags.cc, operator/main.cc).
+  # Every flag the chart passes is one the binary parses (webhook/src/flags.cc, operator/reconcilers/src/flags.cc).
   for component in webhook operator; do
     case $component in
       webhook) parser=$repo/webhook/src/flags.cc ;;
-      operator) parser=$repo/operator/main.cc ;;
+      operator) parser=$repo/operator/reconcilers/src/flags.cc ;;
     esac
     [[ -f $parser ]] || continue
     mapfile -t flags < <(awk -v bin="pipeguard-$component]" 'index($0, bin) { on = 1; next } on && /^ *- --/ { sub(/^ *- /, ""); sub(/=.*/, ""); print; next } on && !/^ *args:/ { on = 0 }' <<<"$deployments")

@@ -1,0 +1,65 @@
+// Keyless (Sigstore/Fulcio) signature verification, offline: everything is proven from the signature material and
+// a pinned trusted_root.json (keyless-and-attestations.md §1, cosign-signatures.md §8).
+//
+// A keyless signature verifies when, in this order:
+//   bundle       the material parses (bundle v0.1-v0.3 with a certificate or x509CertificateChain; no root
+//                certificate in the chain);
+//   certificate  the leaf is a code-signing (EKU), non-CA certificate;
+//   signature    the DSSE envelope (exactly one signature, over PAE) or message signature verifies with the leaf key;
+//   artifact     the signed content names the artifact: the in-toto statement subject (DSSE, with an accepted
+//                predicate type) or the message digest equals `artifact_digest`;
+//   tlog         at least one entry of a trusted Rekor v1 log verifies: its SET (inclusion promise) under the log
+//                key valid at the integrated time, its inclusion proof and signed checkpoint when present (required
+//                for bundle v0.2 and later), and its body records this signature, content hash and certificate;
+//   signing-time the verified integrated time lies within the certificate's validity and is not in the future;
+//   certificate-chain  the leaf chains to a trusted Fulcio CA at that time (only trusted-root certificates are used
+//                as issuers);
+//   sct          an embedded SCT from a trusted CT log verifies (unless disabled);
+//   identity     the certificate matches an allowed identity (IdentityPolicy).
+// The first failing check is reported in SignatureCheck::failed_check with a detail; the reason maps as: bundle ->
+// kMalformed, certificate/signing-time/certificate-chain/sct -> kUntrustedCertificate, signature/tlog ->
+// kInvalidSignature, artifact -> kDigestMismatch (or kNotAnImageSignature for another predicate type),
+// identity -> kIdentityNotAllowed, unsupported -> kKeylessUnsupported.
+//
+// Not supported (reported as "unsupported"): Rekor v2 entries and RFC 3161 timestamps as the only time source.
+// RFC 3161 timestamps carried next to a verified Rekor v1 entry are not checked; the Rekor time is used.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pipeguard/signatures/checks.h"
+#include "pipeguard/signatures/identity.h"
+#include "pipeguard/signatures/trusted_root.h"
+
+namespace pipeguard::signatures {
+
+// The trust configuration of keyless verification. The pointers must outlive the call.
+struct KeylessTrust {
+  const TrustedRoot* root = nullptr;
+  const IdentityPolicy* identities = nullptr;
+  bool require_sct = true;
+  // The current time (Unix seconds) for the "integrated time not in the future" check; nullopt = system clock.
+  std::optional<int64_t> now;
+  // Allowed clock skew for that check.
+  int64_t max_future_skew_seconds = 300;
+};
+
+// Verifies a Sigstore bundle signed keylessly over `artifact_digest` ("sha256:<hex>": an image manifest digest,
+// or the SHA-256 of a blob). Uses options.image_signature_predicate_types (empty = any), max_statement_subjects and
+// max_tlog_entries; options.rekor and require_tlog are ignored (the trusted root's logs are used, and a verified
+// entry is always required). On success key_name is "keyless identity '<name>'" and tlog_verified is true.
+// A bundle with a public key instead of a certificate yields kUntrustedKey (failed_check "certificate").
+SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view artifact_digest,
+                                  const KeylessTrust& trust, const CheckOptions& options);
+
+// The legacy `.sig` form: the simple-signing payload signed with the certificate in the layer's
+// dev.sigstore.cosign/certificate annotation (PEM; `chain` PEM intermediates are ignored: issuers come from the
+// trusted root), with the Rekor entry of the dev.sigstore.cosign/bundle annotation (SET required) as time source.
+// The payload must be a cosign container image signature for `image_digest`.
+SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::string_view image_digest,
+                                         const KeylessTrust& trust, const CheckOptions& options);
+
+}  // namespace pipeguard::signatures

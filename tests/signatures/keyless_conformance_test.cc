@@ -1,0 +1,205 @@
+// Runs every bundle case of the sigstore-conformance suite (data/sigstore-conformance, see its README) through the
+// offline verifier: a case named *_fail must fail, any other must verify. For each failing case the test also
+// asserts which check rejects it, so a case cannot pass "for the wrong reason". Cases that need Rekor v2 or RFC
+// 3161 timestamps as the only time source, which pipeguard does not support yet, are listed explicitly and must be
+// refused as unsupported (never accepted).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "pipeguard/signatures/checks.h"
+#include "pipeguard/signatures/crypto.h"
+#include "pipeguard/signatures/identity.h"
+#include "pipeguard/signatures/keyless.h"
+#include "pipeguard/signatures/rekor.h"
+#include "pipeguard/signatures/trusted_keys.h"
+#include "pipeguard/signatures/trusted_root.h"
+
+namespace pipeguard::signatures {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSuite = fs::path(PIPEGUARD_TEST_DATA) / "signatures/data/sigstore-conformance/bundle-verify";
+const fs::path kPublicGoodRoot = fs::path(PIPEGUARD_TEST_DATA) / "signatures/data/trusted_root_pgi_2026.json";
+constexpr std::string_view kDefaultIdentity =
+    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/"
+    "extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+constexpr std::string_view kDefaultIssuer = "https://token.actions.githubusercontent.com";
+
+std::string Read(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+std::vector<std::string> CaseNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(kSuite)) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+struct Outcome {
+  SignatureCheck check;
+  std::string setup_error;  // the case could not even be set up (e.g. its trusted root is rejected)
+};
+
+// Verifies one case the way the conformance CLI protocol describes (verify-bundle with --certificate-identity and
+// --certificate-oidc-issuer, or --key; --trusted-root when the case has one).
+Outcome RunCase(const std::string& name) {
+  const fs::path dir = kSuite / name;
+  Outcome outcome;
+  const fs::path root_path = fs::exists(dir / "trusted_root.json") ? dir / "trusted_root.json" : kPublicGoodRoot;
+  auto root = TrustedRoot::Parse(Read(root_path));
+  if (!root.ok()) {
+    outcome.setup_error = root.status().message();
+    return outcome;
+  }
+  const std::string artifact = Read(fs::exists(dir / "artifact") ? dir / "artifact" : kSuite / "a.txt");
+  const std::string digest = "sha256:" + Sha256Hex(artifact);
+  const std::string bundle = Read(dir / "bundle.sigstore.json");
+  CheckOptions options;
+  options.image_signature_predicate_types.clear();  // a blob's statement: any predicate type
+
+  if (fs::exists(dir / "key.pub")) {
+    auto keys = TrustedKeySet::Load({policy::TrustedKey{"conformance", "", Read(dir / "key.pub")}});
+    auto logs = RekorKeySet::FromTrustedRoot(Read(root_path));
+    if (!keys.ok() || !logs.ok()) {
+      outcome.setup_error = !keys.ok() ? keys.status().message() : logs.status().message();
+      return outcome;
+    }
+    options.rekor = &*logs;
+    options.require_tlog = true;
+    outcome.check = CheckBundle(bundle, digest, *keys, options);
+    return outcome;
+  }
+  KeylessIdentity identity;
+  identity.name = "conformance";
+  identity.subject.exact = fs::exists(dir / "identity") ? Trimmed(Read(dir / "identity")) : kDefaultIdentity;
+  identity.issuer.exact = fs::exists(dir / "issuer") ? Trimmed(Read(dir / "issuer")) : kDefaultIssuer;
+  auto identities = IdentityPolicy::Create({identity});
+  if (!identities.ok()) {
+    outcome.setup_error = identities.status().message();
+    return outcome;
+  }
+  KeylessTrust trust;
+  trust.root = &*root;
+  trust.identities = &*identities;
+  outcome.check = CheckKeylessBundle(bundle, digest, trust, options);
+  return outcome;
+}
+
+// The check that must reject each *_fail case ("setup": the case's trusted root or key is itself refused).
+const std::map<std::string, std::string>& ExpectedFailures() {
+  static const std::map<std::string, std::string> kExpected = {
+      {"bundle-empty-certificate-chain_fail", "bundle"},
+      {"bundle-from-wrong-instance_fail", "tlog"},
+      {"bundle-invalid-base64-signature_fail", "bundle"},
+      {"bundle-malformed-json_fail", "bundle"},
+      {"bundle-negative-log-index_fail", "tlog"},  // the altered index breaks the SET
+      {"bundle-unknown-version_fail", "bundle"},
+      {"bundle-with-root-cert_fail", "bundle"},
+      {"checkpoint-bad-keyhint_fail", "tlog"},
+      {"checkpoint-wrong-roothash_fail", "tlog"},
+      {"dsse-invalid-sig_fail", "signature"},
+      {"dsse-mismatch-envelope_fail", "tlog"},
+      {"dsse-mismatch-sig_fail", "tlog"},
+      {"inclusion-proof-corrupted-hash_fail", "tlog"},
+      {"incorrect-public-key_fail", "tlog"},
+      {"integrated-time-in-future_fail", "signing-time"},
+      {"intoto-expired-certificate_fail", "signing-time"},
+      {"intoto-log-entry-mismatch_fail", "tlog"},
+      {"intoto-missing-inclusion-proof_fail", "tlog"},
+      {"intoto-set-outside-signing-cert-validity_fail", "signing-time"},
+      {"invalid-checkpoint-signature_fail", "tlog"},
+      {"invalid-ct-key_fail", "sct"},
+      {"invalid-inclusion-proof_fail", "tlog"},
+      {"managed-key-no-key_fail", "certificate"},
+      {"managed-key-wrong-key_fail", "setup"},  // its key.pub is not a valid key
+      {"message-digest-mismatch_fail", "artifact"},
+      {"set-invalid-signature_fail", "tlog"},
+      {"signature-mismatch_fail", "signature"},
+      {"trust-root-tlog-missing-validity-start_fail", "setup"},
+      {"wrong-hashedrekord-artifact_fail", "tlog"},
+      {"wrong-hashedrekord-cert-and-sig_fail", "tlog"},
+      {"wrong-hashedrekord-entry_fail", "tlog"},
+      {"wrong-material_fail", "artifact"},
+  };
+  return kExpected;
+}
+
+// Cases whose only time source is an RFC 3161 timestamp or a Rekor v2 entry: refused as unsupported, whatever
+// the suite expects. A "_fail" case among them may also be rejected earlier by a supported check.
+bool NeedsUnsupportedTimeSource(const std::string& name) {
+  return name.rfind("rekor2-", 0) == 0 || name == "bundle-with-sct-with-extensions" ||
+         name == "trust-root-tsa-validity-end-inclusive";
+}
+
+// RFC 3161 timestamps next to a verified Rekor v1 entry are not checked (keyless.h), so this case, whose only
+// defect is its timestamp, verifies. It is the one known deviation from the suite.
+constexpr std::string_view kKnownDeviation = "intoto-tsa-timestamp-outside-cert-validity_fail";
+
+bool ShouldFail(const std::string& name) { return name.size() >= 5 && name.substr(name.size() - 5) == "_fail"; }
+
+class ConformanceCase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
+  const std::string& name = GetParam();
+  const Outcome outcome = RunCase(name);
+  const std::string failed = outcome.setup_error.empty() ? outcome.check.failed_check : "setup";
+  const std::string why = outcome.setup_error.empty() ? outcome.check.detail : outcome.setup_error;
+  if (name == kKnownDeviation) {
+    EXPECT_TRUE(outcome.check.verified()) << "the deviation is gone: move this case to ExpectedFailures (" << why
+                                          << ")";
+    return;
+  }
+  if (NeedsUnsupportedTimeSource(name)) {
+    EXPECT_FALSE(outcome.check.verified());
+    if (!ShouldFail(name)) {
+      EXPECT_EQ(failed, "unsupported") << why;
+      EXPECT_EQ(outcome.check.reason, Reason::kKeylessUnsupported);
+    } else {
+      EXPECT_TRUE(failed == "unsupported" || failed == "signature" || failed == "setup") << failed << ": " << why;
+    }
+    return;
+  }
+  if (!ShouldFail(name)) {
+    EXPECT_TRUE(outcome.setup_error.empty()) << outcome.setup_error;
+    EXPECT_TRUE(outcome.check.verified()) << ReasonId(outcome.check.reason) << " at " << failed << ": " << why;
+    return;
+  }
+  EXPECT_FALSE(outcome.setup_error.empty() && outcome.check.verified()) << "accepted a case that must fail";
+  const auto expected = ExpectedFailures().find(name);
+  ASSERT_NE(expected, ExpectedFailures().end()) << "new failing case; add its expected check (got " << failed
+                                                << ": " << why << ")";
+  EXPECT_EQ(failed, expected->second) << why;
+}
+
+TEST(SigstoreConformanceSuite, HasAllSeventyCases) {
+  const auto names = CaseNames();
+  EXPECT_EQ(names.size(), 70u);
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), ShouldFail), 49);
+}
+
+INSTANTIATE_TEST_SUITE_P(SigstoreConformance, ConformanceCase, ::testing::ValuesIn(CaseNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace pipeguard::signatures

@@ -297,8 +297,7 @@ Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer
     signed_data += tbs_der;
     PutUint(signed_data, extensions_length, 2);
     signed_data.append(reinterpret_cast<char*>(extensions), extensions_length);
-    if (!log->key.Verify(signed_data,
-                         std::string_view(reinterpret_cast<char*>(signature), signature_length))) {
+    if (!log->key.Verify(signed_data, std::string_view(reinterpret_cast<char*>(signature), signature_length))) {
       return Status::InvalidArgument("the SCT from CT log " + log->base_url + " does not verify");
     }
     verified = true;

@@ -108,8 +108,8 @@ IdentityMatch IdentityPolicy::Match(const CertificateIdentity& certificate) cons
       return result;
     }
     if (!reasons.empty()) reasons += "; ";
-    reasons += "identity " + (identity.name.empty() ? "#" + std::to_string(i + 1) : Quoted(identity.name)) + ": " +
-               failure;
+    reasons +=
+        "identity " + (identity.name.empty() ? "#" + std::to_string(i + 1) : Quoted(identity.name)) + ": " + failure;
   }
   result.detail = "certificate subject " + Quoted(subjects.empty() ? "" : subjects.front()) + " issuer " +
                   Quoted(certificate.issuer) + " is not an allowed signer (" + reasons + ")";

@@ -36,8 +36,7 @@ int BundleVersion(std::string_view media_type) {
 
 int64_t Now(const KeylessTrust& trust) {
   if (trust.now) return *trust.now;
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 const TransparencyLog* FindLog(const TrustedRoot& root, std::string_view log_id_hex) {
@@ -57,8 +56,8 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
   }
   if (entries.size() > options.max_tlog_entries) {
     return Failed(Reason::kMalformed, "bundle",
-                  "it carries " + std::to_string(entries.size()) + " transparency log entries, more than the limit of " +
-                      std::to_string(options.max_tlog_entries));
+                  "it carries " + std::to_string(entries.size()) +
+                      " transparency log entries, more than the limit of " + std::to_string(options.max_tlog_entries));
   }
   std::optional<int64_t> signing_time;
   std::string unsupported;
@@ -67,8 +66,9 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
     if (log == nullptr) continue;  // another log instance: not trusted, not held against the signature
     if (log->key.type() == KeyType::kEd25519 || entry.signed_entry_timestamp.empty()) {
       if (log->key.type() == KeyType::kEd25519 || bundle_version >= 2) {
-        unsupported = "its transparency log entry comes from a Rekor v2 log or carries no signed entry timestamp; "
-                      "Rekor v2 entries and RFC 3161 timestamps as the time source are not supported yet";
+        unsupported =
+            "its transparency log entry comes from a Rekor v2 log or carries no signed entry timestamp; "
+            "Rekor v2 entries and RFC 3161 timestamps as the time source are not supported yet";
         continue;
       }
       return Failed(Reason::kInvalidSignature, "tlog",
@@ -157,8 +157,9 @@ StatusOr<FulcioCertificate> SigningCertificate(const nlohmann::json& material) {
     }
     // Signers must not ship a root; verifiers must not trust one that comes with the signature.
     if (cert->self_signed()) {
-      return Status::InvalidArgument("the certificate chain contains a self-signed root certificate; trust anchors "
-                                     "come only from the trusted root");
+      return Status::InvalidArgument(
+          "the certificate chain contains a self-signed root certificate; trust anchors "
+          "come only from the trusted root");
     }
     if (i == 0) leaf = std::move(cert).value();
   }
@@ -212,7 +213,8 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
   const nlohmann::json* envelope = Member(*bundle, "dsseEnvelope", "dsse_envelope");
   const nlohmann::json* message_signature = Member(*bundle, "messageSignature", "message_signature");
   if ((envelope == nullptr) == (message_signature == nullptr)) {
-    return Failed(Reason::kMalformed, "bundle", "the bundle must hold exactly one of dsseEnvelope and messageSignature");
+    return Failed(Reason::kMalformed, "bundle",
+                  "the bundle must hold exactly one of dsseEnvelope and messageSignature");
   }
   if (envelope != nullptr) {
     const auto payload_type = StringMember(*envelope, "payloadType", "payload_type");
@@ -222,8 +224,9 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
       return Failed(Reason::kMalformed, "bundle", "the DSSE envelope lacks payloadType, payload or signatures");
     }
     if (signatures->size() != 1) {
-      return Failed(Reason::kMalformed, "bundle",
-                    "the DSSE envelope has " + std::to_string(signatures->size()) + " signatures; exactly one is allowed");
+      return Failed(
+          Reason::kMalformed, "bundle",
+          "the DSSE envelope has " + std::to_string(signatures->size()) + " signatures; exactly one is allowed");
     }
     const auto payload = Base64Decode(*payload_b64);
     const auto sig_b64 = StringMember((*signatures)[0], "sig");
@@ -242,9 +245,9 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
     }
     SignatureCheck claims = CheckStatement(*payload, artifact_digest, "", options);
     if (!claims.verified()) return WithCheck(std::move(claims), "artifact");
-    return CheckCertificateAndLog(
-        *leaf, *entries, SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der()}, version,
-        trust, options);
+    return CheckCertificateAndLog(*leaf, *entries,
+                                  SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der()},
+                                  version, trust, options);
   }
 
   const nlohmann::json* message_digest = Member(*message_signature, "messageDigest", "message_digest");
@@ -298,7 +301,8 @@ SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::s
   if (SignatureCheck usable = CheckLeaf(*leaf); !usable.verified()) return usable;
   const auto signature = layer.signature ? Base64Decode(*layer.signature) : std::nullopt;
   if (!signature || signature->empty()) {
-    return Failed(Reason::kMalformed, "bundle", "the dev.cosignproject.cosign/signature annotation is missing or invalid");
+    return Failed(Reason::kMalformed, "bundle",
+                  "the dev.cosignproject.cosign/signature annotation is missing or invalid");
   }
   if (!leaf->public_key().Verify(layer.payload, *signature)) {
     return Failed(Reason::kInvalidSignature, "signature",
@@ -315,6 +319,36 @@ SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::s
   return CheckCertificateAndLog(
       *leaf, entries, SignatureBinding{Sha256Hex(layer.payload), *signature, &leaf->public_key(), leaf->der()}, 1,
       trust, options);
+}
+
+StatusOr<KeylessVerification> KeylessVerification::Load(const policy::KeylessConfig& config) {
+  auto root = TrustedRoot::Load(config.trusted_root_file);
+  if (!root.ok()) return Status(root.status().code(), "images.keyless.trustedRootFile: " + root.status().message());
+  std::vector<KeylessIdentity> identities;
+  for (const policy::KeylessIdentityConfig& entry : config.identities) {
+    KeylessIdentity identity;
+    identity.name = entry.name;
+    identity.subject = ValueMatcher{entry.subject, entry.subject_regexp};
+    identity.issuer = ValueMatcher{entry.issuer, entry.issuer_regexp};
+    identity.extensions = entry.extensions;
+    identities.push_back(std::move(identity));
+  }
+  auto policy = IdentityPolicy::Create(std::move(identities));
+  if (!policy.ok()) return Status::InvalidArgument("images.keyless.identities: " + policy.status().message());
+  return KeylessVerification{std::move(root).value(), std::move(policy).value(), config.require_sct};
+}
+
+KeylessTrust KeylessVerification::Trust() const {
+  KeylessTrust trust;
+  trust.root = &root;
+  trust.identities = &identities;
+  trust.require_sct = require_sct;
+  return trust;
+}
+
+std::string KeylessVerification::Fingerprint() const {
+  return Sha256Hex("keyless-v1\nroot " + root.fingerprint() + "\nidentities " + identities.fingerprint() +
+                   "\nrequire_sct " + std::to_string(require_sct) + "\n");
 }
 
 }  // namespace pipeguard::signatures

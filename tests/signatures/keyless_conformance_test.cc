@@ -161,8 +161,8 @@ TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
   const std::string failed = outcome.setup_error.empty() ? outcome.check.failed_check : "setup";
   const std::string why = outcome.setup_error.empty() ? outcome.check.detail : outcome.setup_error;
   if (name == kKnownDeviation) {
-    EXPECT_TRUE(outcome.check.verified()) << "the deviation is gone: move this case to ExpectedFailures (" << why
-                                          << ")";
+    EXPECT_TRUE(outcome.check.verified())
+        << "the deviation is gone: move this case to ExpectedFailures (" << why << ")";
     return;
   }
   if (NeedsUnsupportedTimeSource(name)) {
@@ -182,8 +182,8 @@ TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
   }
   EXPECT_FALSE(outcome.setup_error.empty() && outcome.check.verified()) << "accepted a case that must fail";
   const auto expected = ExpectedFailures().find(name);
-  ASSERT_NE(expected, ExpectedFailures().end()) << "new failing case; add its expected check (got " << failed
-                                                << ": " << why << ")";
+  ASSERT_NE(expected, ExpectedFailures().end())
+      << "new failing case; add its expected check (got " << failed << ": " << why << ")";
   EXPECT_EQ(failed, expected->second) << why;
 }
 

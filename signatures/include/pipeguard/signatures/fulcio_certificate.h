@@ -32,10 +32,10 @@ const std::vector<FulcioExtension>& FulcioExtensions();
 
 // The identity claims of a signing certificate.
 struct CertificateIdentity {
-  std::vector<std::string> san_uris;     // e.g. https://github.com/org/repo/.github/workflows/release.yml@refs/...
-  std::vector<std::string> san_emails;   // rfc822Name
-  std::vector<std::string> san_others;   // otherName 1.3.6.1.4.1.57264.1.7 (username identities)
-  std::string issuer;                    // OIDC issuer: extension .8, else the deprecated .1; empty if neither
+  std::vector<std::string> san_uris;    // e.g. https://github.com/org/repo/.github/workflows/release.yml@refs/...
+  std::vector<std::string> san_emails;  // rfc822Name
+  std::vector<std::string> san_others;  // otherName 1.3.6.1.4.1.57264.1.7 (username identities)
+  std::string issuer;                   // OIDC issuer: extension .8, else the deprecated .1; empty if neither
   std::map<std::string, std::string, std::less<>> extensions;  // FulcioExtension name -> value (present ones)
 
   // Every SAN value, URIs first, then e-mails, then otherNames.

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeguard/policy/config.h"
 #include "pipeguard/signatures/checks.h"
 #include "pipeguard/signatures/identity.h"
 #include "pipeguard/signatures/trusted_root.h"
@@ -45,6 +46,22 @@ struct KeylessTrust {
   std::optional<int64_t> now;
   // Allowed clock skew for that check.
   int64_t max_future_skew_seconds = 300;
+};
+
+// The keyless trust of a configuration (images.keyless), loaded once; immutable and shareable between threads.
+struct KeylessVerification {
+  TrustedRoot root;
+  IdentityPolicy identities;
+  bool require_sct = true;
+
+  // Reads trustedRootFile (the only I/O) and compiles the identities. Errors name the setting, the identity and
+  // the file: NotFound for a missing file, InvalidArgument otherwise.
+  static StatusOr<KeylessVerification> Load(const policy::KeylessConfig& config);
+
+  // The KeylessTrust to pass to the checks (pointers into this object).
+  KeylessTrust Trust() const;
+  // Hex SHA-256 over the root, the identities and require_sct, for verification cache keys.
+  std::string Fingerprint() const;
 };
 
 // Verifies a Sigstore bundle signed keylessly over `artifact_digest` ("sha256:<hex>": an image manifest digest,

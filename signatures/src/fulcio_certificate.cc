@@ -157,12 +157,18 @@ StatusOr<FulcioCertificate> FulcioCertificate::FromDer(std::string_view der) {
   X509Ptr parsed = ParseDer(der);
   if (parsed == nullptr) return Status::InvalidArgument("the signing certificate is not a DER X.509 certificate");
   X509* cert = parsed.get();
+  // The SPKI as encoded in the certificate, and the key OpenSSL decoded while parsing it (decoding is slow).
   unsigned char* spki = nullptr;
-  const int spki_length = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
-  if (spki_length <= 0) return Status::InvalidArgument("the signing certificate has no usable public key");
+  const int spki_length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+  EVP_PKEY* decoded = X509_get_pubkey(cert);  // a new reference
+  if (spki_length <= 0 || decoded == nullptr) {
+    OPENSSL_free(spki);
+    EVP_PKEY_free(decoded);
+    return Status::InvalidArgument("the signing certificate has no usable public key");
+  }
   std::string spki_der(reinterpret_cast<char*>(spki), static_cast<size_t>(spki_length));
   OPENSSL_free(spki);
-  auto key = PublicKey::FromDer(spki_der);
+  auto key = PublicKey::FromDecoded(std::shared_ptr<evp_pkey_st>(decoded, EVP_PKEY_free), std::move(spki_der));
   if (!key.ok()) return Status::InvalidArgument("the signing certificate's public key: " + key.status().message());
   const auto not_before = ToUnix(X509_get0_notBefore(cert));
   const auto not_after = ToUnix(X509_get0_notAfter(cert));
@@ -199,8 +205,7 @@ StatusOr<ChainVerification> VerifyCertificateChain(const FulcioCertificate& leaf
   std::string last_error = "no certificate authority of the trusted root valid at the signing time issued it";
   for (const CertificateAuthority& authority : root.certificate_authorities()) {
     if (!authority.valid_for.Contains(at_time)) continue;
-    std::vector<X509Ptr> chain;
-    for (const std::string& der : authority.chain_der) chain.push_back(ParseDer(der));
+    const auto& chain = authority.certificates;
     for (size_t i = 0; i < chain.size(); ++i) {
       // The configured certificate that issued the leaf (names and key identifiers; the signature is checked
       // below) becomes the only trust anchor.
@@ -232,28 +237,19 @@ StatusOr<ChainVerification> VerifyCertificateChain(const FulcioCertificate& leaf
       }
       ChainVerification verified;
       verified.authority = &authority;
-      verified.issuer_der = authority.chain_der[i];
+      verified.issuer_key_hash = authority.spki_sha256[i];
       return verified;
     }
   }
   return Status::InvalidArgument(last_error);
 }
 
-Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer_der, const TrustedRoot& root) {
+Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer_key_hash, const TrustedRoot& root) {
   std::unique_ptr<STACK_OF(SCT), SctListDeleter> scts(
       static_cast<STACK_OF(SCT)*>(X509_get_ext_d2i(leaf.x509(), NID_ct_precert_scts, nullptr, nullptr)));
   if (scts == nullptr || sk_SCT_num(scts.get()) == 0) {
     return Status::InvalidArgument("the certificate carries no embedded SCT (certificate transparency proof)");
   }
-  X509Ptr issuer = ParseDer(issuer_der);
-  if (issuer == nullptr) return Status::Internal("cannot parse the issuing certificate");
-  unsigned char* issuer_spki = nullptr;
-  const int issuer_spki_length = i2d_PUBKEY(X509_get0_pubkey(issuer.get()), &issuer_spki);
-  if (issuer_spki_length <= 0) return Status::InvalidArgument("the issuing certificate has no usable public key");
-  const std::string issuer_key_hash =
-      Sha256(std::string_view(reinterpret_cast<char*>(issuer_spki), static_cast<size_t>(issuer_spki_length)));
-  OPENSSL_free(issuer_spki);
-
   // The precertificate TBS: the leaf's TBSCertificate without the SCT list extension (RFC 6962 §3.2).
   X509Ptr precert(X509_dup(leaf.x509()));
   if (precert == nullptr) return Status::Internal("cannot copy the certificate");
@@ -292,7 +288,7 @@ Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer
     PutUint(signed_data, 0, 1);  // signature_type certificate_timestamp
     PutUint(signed_data, timestamp_ms, 8);
     PutUint(signed_data, 1, 2);  // entry_type precert_entry
-    signed_data += issuer_key_hash;
+    signed_data.append(issuer_key_hash);
     PutUint(signed_data, tbs_der.size(), 3);
     signed_data += tbs_der;
     PutUint(signed_data, extensions_length, 2);

@@ -114,7 +114,7 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
   auto chain = VerifyCertificateChain(leaf, *trust.root, *signing_time);
   if (!chain.ok()) return Failed(Reason::kUntrustedCertificate, "certificate-chain", chain.status().message());
   if (trust.require_sct) {
-    if (const Status sct = VerifyEmbeddedScts(leaf, chain->issuer_der, *trust.root); !sct.ok()) {
+    if (const Status sct = VerifyEmbeddedScts(leaf, chain->issuer_key_hash, *trust.root); !sct.ok()) {
       return Failed(Reason::kUntrustedCertificate, "sct", sct.message());
     }
   }

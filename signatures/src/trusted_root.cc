@@ -1,5 +1,8 @@
 #include "pipeguard/signatures/trusted_root.h"
 
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <charconv>
 #include <fstream>
 
@@ -113,6 +116,20 @@ StatusOr<std::vector<CertificateAuthority>> ParseAuthorities(const nlohmann::jso
         return Status::InvalidArgument(where + ".certChain.certificates[" + std::to_string(j) +
                                        "].rawBytes is missing or not base64");
       }
+      const unsigned char* cursor = reinterpret_cast<const unsigned char*>(der->data());
+      X509* parsed = d2i_X509(nullptr, &cursor, static_cast<long>(der->size()));
+      unsigned char* spki = nullptr;
+      const int spki_length = parsed ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(parsed), &spki) : 0;
+      if (parsed == nullptr || spki_length <= 0 || X509_get0_pubkey(parsed) == nullptr) {
+        X509_free(parsed);
+        return Status::InvalidArgument(where + ".certChain.certificates[" + std::to_string(j) +
+                                       "] is not a usable DER X.509 certificate");
+      }
+      X509_check_purpose(parsed, -1, 0);  // caches the extensions now, so shared use later only reads
+      authority.spki_sha256.push_back(
+          Sha256(std::string_view(reinterpret_cast<char*>(spki), static_cast<size_t>(spki_length))));
+      OPENSSL_free(spki);
+      authority.certificates.emplace_back(parsed, X509_free);
       authority.chain_der.push_back(*der);
     }
     auto window = ParseWindow(Member(item, "validFor", "valid_for"), where);

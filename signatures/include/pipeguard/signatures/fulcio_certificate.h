@@ -78,7 +78,7 @@ class FulcioCertificate {
 // The result of chaining a leaf to a trusted certificate authority.
 struct ChainVerification {
   const CertificateAuthority* authority = nullptr;  // the CA the leaf chains to
-  std::string issuer_der;                           // the leaf's direct issuer (for the SCT issuer key hash)
+  std::string issuer_key_hash;                      // SHA-256 of the direct issuer's SPKI (for the SCT check)
 };
 
 // Verifies that `leaf` chains to one of the root's certificate authorities whose validFor contains `at_time`,
@@ -92,8 +92,9 @@ StatusOr<ChainVerification> VerifyCertificateChain(const FulcioCertificate& leaf
 
 // Verifies the leaf's embedded SCT list (extension 1.3.6.1.4.1.11129.2.4.2): at least one SCT must come from a
 // trusted CT log (root.ctlogs(), valid at the SCT time) and verify over the reconstructed precertificate (TBS
-// without the SCT extension, bound to SHA-256 of `issuer_der`'s public key). An SCT from a trusted log that does
-// not verify is an error even when another one does. SCTs from unknown logs are ignored.
-Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer_der, const TrustedRoot& root);
+// without the SCT extension, bound to `issuer_key_hash`, the SHA-256 of the issuer's SPKI: ChainVerification).
+// An SCT from a trusted log that does not verify is an error even when another one does. SCTs from unknown logs
+// are ignored.
+Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer_key_hash, const TrustedRoot& root);
 
 }  // namespace pipeguard::signatures

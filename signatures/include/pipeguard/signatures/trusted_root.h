@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 
 #include "pipeguard/base/status.h"
 #include "pipeguard/signatures/crypto.h"
+
+struct x509_st;  // OpenSSL's X509, kept out of this header.
 
 namespace pipeguard::signatures {
 
@@ -31,6 +34,10 @@ struct CertificateAuthority {
   std::string uri;
   std::vector<std::string> chain_der;
   ValidityWindow valid_for;
+  // Filled by TrustedRoot::Parse, in chain_der order: the parsed certificates (immutable, shared between
+  // verifications so that each one does not decode them again) and the raw SHA-256 of each one's SPKI.
+  std::vector<std::shared_ptr<x509_st>> certificates;
+  std::vector<std::string> spki_sha256;
 };
 
 // A Rekor log or a CT log.

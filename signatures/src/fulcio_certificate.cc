@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <optional>
 
 #include "openssl_util.h"
 
@@ -113,6 +114,77 @@ Status ReadIdentity(X509* cert, CertificateIdentity& identity) {
 
 void PutUint(std::string& out, uint64_t value, int bytes) {
   for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+// One DER element at `pos` of `der`: its tag, header length and content length. False when malformed (long-form
+// lengths up to 4 bytes, no indefinite length).
+bool ReadElement(std::string_view der, size_t pos, unsigned char& tag, size_t& header, size_t& length) {
+  if (pos + 2 > der.size()) return false;
+  tag = static_cast<unsigned char>(der[pos]);
+  const unsigned char first = static_cast<unsigned char>(der[pos + 1]);
+  header = 2;
+  length = first;
+  if (first & 0x80) {
+    const size_t octets = first & 0x7f;
+    if (octets == 0 || octets > 4 || pos + 2 + octets > der.size()) return false;
+    length = 0;
+    for (size_t i = 0; i < octets; ++i) length = (length << 8) | static_cast<unsigned char>(der[pos + 2 + i]);
+    header += octets;
+  }
+  return pos + header + length <= der.size();
+}
+
+std::string Element(unsigned char tag, std::string_view content) {
+  std::string out(1, static_cast<char>(tag));
+  if (content.size() < 0x80) {
+    out.push_back(static_cast<char>(content.size()));
+  } else {
+    std::string octets;
+    for (size_t rest = content.size(); rest > 0; rest >>= 8)
+      octets.insert(octets.begin(), static_cast<char>(rest & 0xff));
+    out.push_back(static_cast<char>(0x80 | octets.size()));
+    out += octets;
+  }
+  out.append(content);
+  return out;
+}
+
+// The precertificate TBS of RFC 6962 §3.2: the certificate's TBSCertificate bytes with the SCT list extension
+// (1.3.6.1.4.1.11129.2.4.2) removed, cut from the original DER (no re-encoding). nullopt when malformed.
+std::optional<std::string> PrecertificateTbs(std::string_view certificate_der) {
+  static constexpr std::string_view kSctOid("\x06\x0a\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02", 12);
+  unsigned char tag = 0;
+  size_t header = 0, length = 0;
+  if (!ReadElement(certificate_der, 0, tag, header, length) || tag != 0x30) return std::nullopt;
+  const size_t tbs_pos = header;
+  if (!ReadElement(certificate_der, tbs_pos, tag, header, length) || tag != 0x30) return std::nullopt;
+  const std::string_view tbs = certificate_der.substr(tbs_pos + header, length);
+  std::string rebuilt;
+  for (size_t pos = 0; pos < tbs.size();) {
+    if (!ReadElement(tbs, pos, tag, header, length)) return std::nullopt;
+    const std::string_view element = tbs.substr(pos, header + length);
+    if (tag != 0xa3) {
+      rebuilt.append(element);
+    } else {
+      const std::string_view wrapper = tbs.substr(pos + header, length);
+      unsigned char list_tag = 0;
+      size_t list_header = 0, list_length = 0;
+      if (!ReadElement(wrapper, 0, list_tag, list_header, list_length) || list_tag != 0x30) return std::nullopt;
+      const std::string_view list = wrapper.substr(list_header, list_length);
+      std::string kept;
+      for (size_t at = 0; at < list.size();) {
+        unsigned char ext_tag = 0;
+        size_t ext_header = 0, ext_length = 0;
+        if (!ReadElement(list, at, ext_tag, ext_header, ext_length) || ext_tag != 0x30) return std::nullopt;
+        const std::string_view extension = list.substr(at, ext_header + ext_length);
+        if (extension.substr(ext_header, kSctOid.size()) != kSctOid) kept.append(extension);
+        at += ext_header + ext_length;
+      }
+      if (!kept.empty()) rebuilt += Element(0xa3, Element(0x30, kept));
+    }
+    pos += header + length;
+  }
+  return Element(0x30, rebuilt);
 }
 
 }  // namespace
@@ -250,17 +322,8 @@ Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer
   if (scts == nullptr || sk_SCT_num(scts.get()) == 0) {
     return Status::InvalidArgument("the certificate carries no embedded SCT (certificate transparency proof)");
   }
-  // The precertificate TBS: the leaf's TBSCertificate without the SCT list extension (RFC 6962 §3.2).
-  X509Ptr precert(X509_dup(leaf.x509()));
-  if (precert == nullptr) return Status::Internal("cannot copy the certificate");
-  const int sct_index = X509_get_ext_by_NID(precert.get(), NID_ct_precert_scts, -1);
-  X509_EXTENSION_free(X509_delete_ext(precert.get(), sct_index));
-  unsigned char* tbs = nullptr;
-  const int tbs_length = i2d_re_X509_tbs(precert.get(), &tbs);
-  if (tbs_length <= 0) return Status::Internal("cannot encode the precertificate");
-  const std::string tbs_der(reinterpret_cast<char*>(tbs), static_cast<size_t>(tbs_length));
-  OPENSSL_free(tbs);
-
+  const auto tbs_der = PrecertificateTbs(leaf.der());
+  if (!tbs_der) return Status::InvalidArgument("the certificate's DER cannot be split into its TBSCertificate");
   bool verified = false;
   for (int i = 0; i < sk_SCT_num(scts.get()); ++i) {
     SCT* sct = sk_SCT_value(scts.get(), i);
@@ -289,8 +352,8 @@ Status VerifyEmbeddedScts(const FulcioCertificate& leaf, std::string_view issuer
     PutUint(signed_data, timestamp_ms, 8);
     PutUint(signed_data, 1, 2);  // entry_type precert_entry
     signed_data.append(issuer_key_hash);
-    PutUint(signed_data, tbs_der.size(), 3);
-    signed_data += tbs_der;
+    PutUint(signed_data, tbs_der->size(), 3);
+    signed_data += *tbs_der;
     PutUint(signed_data, extensions_length, 2);
     signed_data.append(reinterpret_cast<char*>(extensions), extensions_length);
     if (!log->key.Verify(signed_data, std::string_view(reinterpret_cast<char*>(signature), signature_length))) {

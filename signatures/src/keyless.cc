@@ -13,14 +13,18 @@ namespace {
 
 constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
 
+// A keyless failure: the detail starts with the check that failed ("keyless identity check: ...").
 SignatureCheck Failed(Reason reason, std::string_view check, std::string detail, std::string name = {}) {
-  SignatureCheck result = Fail(reason, std::move(detail), std::move(name));
+  SignatureCheck result = Fail(reason, "keyless " + std::string(check) + " check: " + detail, std::move(name));
   result.failed_check = std::string(check);
   return result;
 }
 
 SignatureCheck WithCheck(SignatureCheck result, std::string_view check) {
-  if (!result.verified()) result.failed_check = std::string(check);
+  if (!result.verified()) {
+    result.failed_check = std::string(check);
+    result.detail = "keyless " + std::string(check) + " check: " + result.detail;
+  }
   return result;
 }
 

@@ -711,6 +711,10 @@ TEST_F(ServiceTest, KeylessOnlyConfigurationVerifiesAnAllowedIdentityButNotUnder
   EXPECT_FALSE(denied.verdict.verified);
   EXPECT_EQ(denied.reason, Reason::kIdentityNotAllowed) << denied.message;
   EXPECT_TRUE(Contains(denied.message, "signer identity not allowed")) << denied.message;
+  EXPECT_TRUE(Contains(denied.message,
+                       "keyless identity check: certificate subject "
+                       "'https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main'"))
+      << denied.message;
 }
 
 TEST_F(ServiceTest, BadKeylessConfigurationIsRefusedAtCreation) {

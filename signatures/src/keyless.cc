@@ -7,6 +7,7 @@
 #include "check_util.h"
 #include "json_util.h"
 #include "pipeguard/signatures/fulcio_certificate.h"
+#include "pipeguard/signatures/timestamp.h"
 
 namespace pipeguard::signatures {
 namespace {
@@ -52,8 +53,8 @@ const TransparencyLog* FindLog(const TrustedRoot& root, std::string_view log_id_
 
 // The checks after the signature over the content has verified: tlog, signing time, chain, SCT, identity.
 SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::vector<RekorEntry>& entries,
-                                      const SignatureBinding& binding, int bundle_version, const KeylessTrust& trust,
-                                      const CheckOptions& options) {
+                                      const std::vector<std::string>& timestamps, const SignatureBinding& binding,
+                                      int bundle_version, const KeylessTrust& trust, const CheckOptions& options) {
   if (entries.empty()) {
     return Failed(Reason::kInvalidSignature, "tlog",
                   "it has no transparency log entry, so its signing time cannot be proven");
@@ -115,6 +116,21 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
   if (*signing_time > Now(trust) + trust.max_future_skew_seconds) {
     return Failed(Reason::kUntrustedCertificate, "signing-time", "its log entry's integrated time is in the future");
   }
+  // RFC 3161 timestamps are further evidence of the signing time: every one must verify and fall inside the
+  // certificate's validity.
+  for (size_t i = 0; i < timestamps.size(); ++i) {
+    auto time = VerifyRfc3161Timestamp(timestamps[i], binding.signature, *trust.root);
+    if (!time.ok()) {
+      return Failed(Reason::kInvalidSignature, "timestamp",
+                    "RFC 3161 timestamp " + std::to_string(i) + ": " + time.status().message());
+    }
+    if (*time < leaf.not_before() || *time > leaf.not_after()) {
+      return Failed(Reason::kUntrustedCertificate, "signing-time",
+                    "its RFC 3161 timestamp " + std::to_string(i) + " (" + std::to_string(*time) +
+                        ", Unix time) is outside its certificate's validity [" + std::to_string(leaf.not_before()) +
+                        ", " + std::to_string(leaf.not_after()) + "]");
+    }
+  }
   auto chain = VerifyCertificateChain(leaf, *trust.root, *signing_time);
   if (!chain.ok()) return Failed(Reason::kUntrustedCertificate, "certificate-chain", chain.status().message());
   if (trust.require_sct) {
@@ -129,6 +145,26 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
   ok.key_name = "keyless identity '" + match.identity_name + "'";
   ok.tlog_verified = true;
   return ok;
+}
+
+// verificationMaterial.timestampVerificationData.rfc3161Timestamps[].signedTimestamp, decoded.
+StatusOr<std::vector<std::string>> Rfc3161Timestamps(const nlohmann::json& material) {
+  std::vector<std::string> timestamps;
+  const nlohmann::json* data = Member(material, "timestampVerificationData", "timestamp_verification_data");
+  const nlohmann::json* list = data ? Member(*data, "rfc3161Timestamps", "rfc3161_timestamps") : nullptr;
+  if (list == nullptr) return timestamps;
+  if (!list->is_array() || list->size() > 8) {
+    return Status::InvalidArgument("timestampVerificationData.rfc3161Timestamps is not an array of at most 8");
+  }
+  for (const auto& item : *list) {
+    const auto encoded = StringMember(item, "signedTimestamp", "signed_timestamp");
+    const auto der = encoded ? Base64Decode(*encoded) : std::nullopt;
+    if (!der || der->empty()) {
+      return Status::InvalidArgument("an rfc3161Timestamps[].signedTimestamp is missing or not base64");
+    }
+    timestamps.push_back(*der);
+  }
+  return timestamps;
 }
 
 StatusOr<FulcioCertificate> SigningCertificate(const nlohmann::json& material) {
@@ -213,6 +249,8 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
   if (SignatureCheck usable = CheckLeaf(*leaf); !usable.verified()) return usable;
   auto entries = ParseTlogEntries(*material);
   if (!entries.ok()) return Failed(Reason::kMalformed, "bundle", entries.status().message());
+  auto timestamps = Rfc3161Timestamps(*material);
+  if (!timestamps.ok()) return Failed(Reason::kMalformed, "bundle", timestamps.status().message());
 
   const nlohmann::json* envelope = Member(*bundle, "dsseEnvelope", "dsse_envelope");
   const nlohmann::json* message_signature = Member(*bundle, "messageSignature", "message_signature");
@@ -249,7 +287,7 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
     }
     SignatureCheck claims = CheckStatement(*payload, artifact_digest, "", options);
     if (!claims.verified()) return WithCheck(std::move(claims), "artifact");
-    return CheckCertificateAndLog(*leaf, *entries,
+    return CheckCertificateAndLog(*leaf, *entries, *timestamps,
                                   SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der()},
                                   version, trust, options);
   }
@@ -284,7 +322,7 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
     return Failed(Reason::kInvalidSignature, "signature",
                   "the message signature does not verify over the artifact with the signing certificate's key");
   }
-  return CheckCertificateAndLog(*leaf, *entries,
+  return CheckCertificateAndLog(*leaf, *entries, *timestamps,
                                 SignatureBinding{artifact_hex, *signature, &leaf->public_key(), leaf->der()}, version,
                                 trust, options);
 }
@@ -321,7 +359,7 @@ SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::s
     entries.push_back(std::move(entry).value());
   }
   return CheckCertificateAndLog(
-      *leaf, entries, SignatureBinding{Sha256Hex(layer.payload), *signature, &leaf->public_key(), leaf->der()}, 1,
+      *leaf, entries, {}, SignatureBinding{Sha256Hex(layer.payload), *signature, &leaf->public_key(), leaf->der()}, 1,
       trust, options);
 }
 

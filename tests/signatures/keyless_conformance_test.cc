@@ -3,11 +3,15 @@
 // asserts which check rejects it, so a case cannot pass "for the wrong reason". Cases that need Rekor v2 or RFC
 // 3161 timestamps as the only time source, which pipeguard does not support yet, are listed explicitly and must be
 // refused as unsupported (never accepted).
+//
+// RFC 3161 timestamps carried next to a Rekor v1 entry are verified (intoto-with-custom-trust-root passes with
+// one, intoto-tsa-timestamp-outside-cert-validity_fail fails on it).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "pipeguard/signatures/checks.h"
@@ -123,6 +127,7 @@ const std::map<std::string, std::string>& ExpectedFailures() {
       {"intoto-log-entry-mismatch_fail", "tlog"},
       {"intoto-missing-inclusion-proof_fail", "tlog"},
       {"intoto-set-outside-signing-cert-validity_fail", "signing-time"},
+      {"intoto-tsa-timestamp-outside-cert-validity_fail", "signing-time"},  // its RFC 3161 timestamp
       {"invalid-checkpoint-signature_fail", "tlog"},
       {"invalid-ct-key_fail", "sct"},
       {"invalid-inclusion-proof_fail", "tlog"},
@@ -147,10 +152,6 @@ bool NeedsUnsupportedTimeSource(const std::string& name) {
          name == "trust-root-tsa-validity-end-inclusive";
 }
 
-// RFC 3161 timestamps next to a verified Rekor v1 entry are not checked (keyless.h), so this case, whose only
-// defect is its timestamp, verifies. It is the one known deviation from the suite.
-constexpr std::string_view kKnownDeviation = "intoto-tsa-timestamp-outside-cert-validity_fail";
-
 bool ShouldFail(const std::string& name) { return name.size() >= 5 && name.substr(name.size() - 5) == "_fail"; }
 
 class ConformanceCase : public ::testing::TestWithParam<std::string> {};
@@ -160,18 +161,14 @@ TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
   const Outcome outcome = RunCase(name);
   const std::string failed = outcome.setup_error.empty() ? outcome.check.failed_check : "setup";
   const std::string why = outcome.setup_error.empty() ? outcome.check.detail : outcome.setup_error;
-  if (name == kKnownDeviation) {
-    EXPECT_TRUE(outcome.check.verified())
-        << "the deviation is gone: move this case to ExpectedFailures (" << why << ")";
-    return;
-  }
   if (NeedsUnsupportedTimeSource(name)) {
     EXPECT_FALSE(outcome.check.verified());
     if (!ShouldFail(name)) {
       EXPECT_EQ(failed, "unsupported") << why;
       EXPECT_EQ(outcome.check.reason, Reason::kKeylessUnsupported);
     } else {
-      EXPECT_TRUE(failed == "unsupported" || failed == "signature" || failed == "setup") << failed << ": " << why;
+      // Rejected before the time source is looked at: a bad signature, or a timestamp that is not even DER.
+      EXPECT_TRUE(failed == "unsupported" || failed == "signature" || failed == "bundle") << failed << ": " << why;
     }
     return;
   }
@@ -185,6 +182,31 @@ TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
   ASSERT_NE(expected, ExpectedFailures().end())
       << "new failing case; add its expected check (got " << failed << ": " << why << ")";
   EXPECT_EQ(failed, expected->second) << why;
+}
+
+TEST(SigstoreConformanceSuite, AlteredRfc3161TimestampIsRejected) {
+  const fs::path dir = kSuite / "intoto-with-custom-trust-root";
+  auto root = TrustedRoot::Parse(Read(dir / "trusted_root.json"));
+  ASSERT_TRUE(root.ok());
+  auto bundle = nlohmann::json::parse(Read(dir / "bundle.sigstore.json"));
+  auto& timestamp = bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0];
+  std::string der = *Base64Decode(timestamp["signedTimestamp"].get<std::string>());
+  der[der.size() - 10] ^= 0x01;  // inside the TSA's signature
+  timestamp["signedTimestamp"] = Base64Encode(der);
+  KeylessIdentity identity;
+  identity.name = "conformance";
+  identity.subject.exact = std::string(kDefaultIdentity);
+  identity.issuer.exact = std::string(kDefaultIssuer);
+  auto identities = IdentityPolicy::Create({identity});
+  ASSERT_TRUE(identities.ok());
+  CheckOptions options;
+  options.image_signature_predicate_types.clear();
+  const KeylessTrust trust{&*root, &*identities};
+  const std::string digest = "sha256:" + Sha256Hex(Read(dir / "artifact"));
+  ASSERT_TRUE(CheckKeylessBundle(Read(dir / "bundle.sigstore.json"), digest, trust, options).verified());
+  const SignatureCheck check = CheckKeylessBundle(bundle.dump(), digest, trust, options);
+  EXPECT_EQ(check.failed_check, "timestamp") << check.detail;
+  EXPECT_EQ(check.reason, Reason::kInvalidSignature);
 }
 
 TEST(SigstoreConformanceSuite, HasAllSeventyCases) {

@@ -74,7 +74,8 @@ struct SignatureCheck {
   std::string key_name;        // the trusted key whose signature verified (also set when a later claim check failed)
   bool tlog_verified = false;  // a trusted transparency-log entry vouches for the signature
   // Keyless checks: which check failed, a stable id ("bundle", "certificate", "signature", "artifact", "tlog",
-  // "signing-time", "certificate-chain", "sct", "identity", "unsupported"); empty when verified or key-based.
+  // "signing-time", "timestamp", "certificate-chain", "sct", "identity", "unsupported"); empty when verified or
+  // key-based.
   std::string failed_check;
 
   bool verified() const { return reason == Reason::kVerified; }

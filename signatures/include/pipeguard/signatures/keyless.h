@@ -12,17 +12,19 @@
 //                key valid at the integrated time, its inclusion proof and signed checkpoint when present (required
 //                for bundle v0.2 and later), and its body records this signature, content hash and certificate;
 //   signing-time the verified integrated time lies within the certificate's validity and is not in the future;
+//   timestamp    every RFC 3161 timestamp in timestampVerificationData verifies against a timestamp authority of the
+//                trusted root (over the signature bytes) and its time also lies within the certificate's validity;
 //   certificate-chain  the leaf chains to a trusted Fulcio CA at that time (only trusted-root certificates are used
 //                as issuers);
 //   sct          an embedded SCT from a trusted CT log verifies (unless disabled);
 //   identity     the certificate matches an allowed identity (IdentityPolicy).
 // The first failing check is reported in SignatureCheck::failed_check with a detail; the reason maps as: bundle ->
-// kMalformed, certificate/signing-time/certificate-chain/sct -> kUntrustedCertificate, signature/tlog ->
+// kMalformed, certificate/signing-time/certificate-chain/sct -> kUntrustedCertificate, signature/tlog/timestamp ->
 // kInvalidSignature, artifact -> kDigestMismatch (or kNotAnImageSignature for another predicate type),
 // identity -> kIdentityNotAllowed, unsupported -> kKeylessUnsupported.
 //
-// Not supported (reported as "unsupported"): Rekor v2 entries and RFC 3161 timestamps as the only time source.
-// RFC 3161 timestamps carried next to a verified Rekor v1 entry are not checked; the Rekor time is used.
+// Not supported (reported as "unsupported"): Rekor v2 entries, so RFC 3161 timestamps cannot be the only proof of
+// the signing time (a verified Rekor v1 entry is always required).
 #pragma once
 
 #include <cstdint>

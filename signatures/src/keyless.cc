@@ -64,32 +64,31 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
                   "it carries " + std::to_string(entries.size()) +
                       " transparency log entries, more than the limit of " + std::to_string(options.max_tlog_entries));
   }
-  std::optional<int64_t> signing_time;
-  std::string unsupported;
+  std::optional<int64_t> set_time;  // the earliest integrated time proven by a SET
+  bool logged = false;              // an entry of a trusted log verified (with or without a SET)
   for (const RekorEntry& entry : entries) {
     const TransparencyLog* log = FindLog(*trust.root, entry.log_id_hex);
     if (log == nullptr) continue;  // another log instance: not trusted, not held against the signature
-    if (log->key.type() == KeyType::kEd25519 || entry.signed_entry_timestamp.empty()) {
-      if (log->key.type() == KeyType::kEd25519 || bundle_version >= 2) {
-        unsupported =
-            "its transparency log entry comes from a Rekor v2 log or carries no signed entry timestamp; "
-            "Rekor v2 entries and RFC 3161 timestamps as the time source are not supported yet";
-        continue;
-      }
+    // Rekor v2 logs (Ed25519 checkpoints) issue no SET and no integrated time: the entry proves inclusion only.
+    const bool rekor_v2 = log->key.type() == KeyType::kEd25519;
+    if (!rekor_v2 && entry.signed_entry_timestamp.empty() && bundle_version < 2) {
       return Failed(Reason::kInvalidSignature, "tlog",
                     "its transparency log entry has no signed entry timestamp (required for bundle v0.1)");
     }
-    if (!log->key.Verify(SignedEntryTimestampPayload(entry), entry.signed_entry_timestamp)) {
-      return Failed(Reason::kInvalidSignature, "tlog",
-                    "the signed entry timestamp of its " + log->base_url + " entry does not verify");
-    }
-    if (!log->valid_for.Contains(entry.integrated_time)) {
-      return Failed(Reason::kInvalidSignature, "tlog",
-                    "its entry's integrated time is outside the trusted validity of log " + log->base_url);
+    if (!entry.signed_entry_timestamp.empty()) {
+      if (!log->key.Verify(SignedEntryTimestampPayload(entry), entry.signed_entry_timestamp)) {
+        return Failed(Reason::kInvalidSignature, "tlog",
+                      "the signed entry timestamp of its " + log->base_url + " entry does not verify");
+      }
+      if (!log->valid_for.Contains(entry.integrated_time)) {
+        return Failed(Reason::kInvalidSignature, "tlog",
+                      "its entry's integrated time is outside the trusted validity of log " + log->base_url);
+      }
     }
     if (entry.log_index < 0) return Failed(Reason::kMalformed, "bundle", "its log entry has a negative logIndex");
-    if (entry.inclusion_proof || bundle_version >= 2) {
-      const Status proof = VerifyInclusionProof(entry, log->key, log->log_id_hex, bundle_version >= 2);
+    if (entry.inclusion_proof || bundle_version >= 2 || entry.signed_entry_timestamp.empty()) {
+      const Status proof = VerifyInclusionProof(entry, log->key, log->log_id_hex,
+                                                bundle_version >= 2 || entry.signed_entry_timestamp.empty());
       if (!proof.ok()) {
         return Failed(Reason::kInvalidSignature, "tlog",
                       proof.code() == StatusCode::kFailedPrecondition
@@ -100,24 +99,18 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
     if (const Status body = CheckEntryBody(entry, binding); !body.ok()) {
       return Failed(Reason::kInvalidSignature, "tlog", body.message());
     }
-    if (!signing_time || entry.integrated_time < *signing_time) signing_time = entry.integrated_time;
+    logged = true;
+    if (!entry.signed_entry_timestamp.empty() && (!set_time || entry.integrated_time < *set_time)) {
+      set_time = entry.integrated_time;
+    }
   }
-  if (!signing_time) {
-    if (!unsupported.empty()) return Failed(Reason::kKeylessUnsupported, "unsupported", unsupported);
+  if (!logged) {
     return Failed(Reason::kInvalidSignature, "tlog", "it has no entry from a transparency log of the trusted root");
   }
 
-  if (*signing_time < leaf.not_before() || *signing_time > leaf.not_after()) {
-    return Failed(Reason::kUntrustedCertificate, "signing-time",
-                  "it was logged at " + std::to_string(*signing_time) +
-                      " (Unix time), outside its certificate's validity [" + std::to_string(leaf.not_before()) + ", " +
-                      std::to_string(leaf.not_after()) + "]");
-  }
-  if (*signing_time > Now(trust) + trust.max_future_skew_seconds) {
-    return Failed(Reason::kUntrustedCertificate, "signing-time", "its log entry's integrated time is in the future");
-  }
-  // RFC 3161 timestamps are further evidence of the signing time: every one must verify and fall inside the
-  // certificate's validity.
+  // RFC 3161 timestamps: every one must verify and fall inside the certificate's validity. They are the signing
+  // time when no SET provides one (Rekor v2).
+  std::optional<int64_t> timestamp_time;
   for (size_t i = 0; i < timestamps.size(); ++i) {
     auto time = VerifyRfc3161Timestamp(timestamps[i], binding.signature, *trust.root);
     if (!time.ok()) {
@@ -130,6 +123,23 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
                         ", Unix time) is outside its certificate's validity [" + std::to_string(leaf.not_before()) +
                         ", " + std::to_string(leaf.not_after()) + "]");
     }
+    if (!timestamp_time || *time < *timestamp_time) timestamp_time = *time;
+  }
+  if (!set_time && !timestamp_time) {
+    return Failed(Reason::kUntrustedCertificate, "signing-time",
+                  "nothing proves when it was signed: its log entry has no signed entry timestamp (Rekor v2) and it "
+                  "carries no RFC 3161 timestamp");
+  }
+  const int64_t signing_time_value = set_time ? *set_time : *timestamp_time;
+  const std::optional<int64_t> signing_time = signing_time_value;
+  if (*signing_time < leaf.not_before() || *signing_time > leaf.not_after()) {
+    return Failed(Reason::kUntrustedCertificate, "signing-time",
+                  "it was logged at " + std::to_string(*signing_time) +
+                      " (Unix time), outside its certificate's validity [" + std::to_string(leaf.not_before()) + ", " +
+                      std::to_string(leaf.not_after()) + "]");
+  }
+  if (*signing_time > Now(trust) + trust.max_future_skew_seconds) {
+    return Failed(Reason::kUntrustedCertificate, "signing-time", "its signing time is in the future");
   }
   auto chain = VerifyCertificateChain(leaf, *trust.root, *signing_time);
   if (!chain.ok()) return Failed(Reason::kUntrustedCertificate, "certificate-chain", chain.status().message());
@@ -157,7 +167,9 @@ StatusOr<std::vector<std::string>> Rfc3161Timestamps(const nlohmann::json& mater
     return Status::InvalidArgument("timestampVerificationData.rfc3161Timestamps is not an array of at most 8");
   }
   for (const auto& item : *list) {
-    const auto encoded = StringMember(item, "signedTimestamp", "signed_timestamp");
+    auto encoded = StringMember(item, "signedTimestamp", "signed_timestamp");
+    // Line breaks are ignored, as Go's decoder (and so sigstore's tools) ignores them (`base64` wraps at 76).
+    if (encoded) std::erase_if(*encoded, [](char c) { return c == '\n' || c == '\r'; });
     const auto der = encoded ? Base64Decode(*encoded) : std::nullopt;
     if (!der || der->empty()) {
       return Status::InvalidArgument("an rfc3161Timestamps[].signedTimestamp is missing or not base64");
@@ -288,7 +300,8 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
     SignatureCheck claims = CheckStatement(*payload, artifact_digest, "", options);
     if (!claims.verified()) return WithCheck(std::move(claims), "artifact");
     return CheckCertificateAndLog(*leaf, *entries, *timestamps,
-                                  SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der()},
+                                  SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der(),
+                                                   Sha256Hex(DssePae(*payload_type, *payload))},
                                   version, trust, options);
   }
 

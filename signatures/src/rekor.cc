@@ -190,6 +190,80 @@ Status VerifySignedEntryTimestamp(const RekorKeySet& logs, const RekorEntry& ent
   return Status::Ok();
 }
 
+namespace {
+
+// A Rekor v2 verifier: {x509Certificate: {rawBytes}} or {publicKey: {rawBytes}} (DER, base64).
+Status CheckV2Verifier(const nlohmann::json* verifier, const SignatureBinding& binding) {
+  if (verifier == nullptr) return Status::InvalidArgument("the transparency log entry records no verifier");
+  const nlohmann::json* certificate = Member(*verifier, "x509Certificate", "x509_certificate");
+  const nlohmann::json* public_key = Member(*verifier, "publicKey", "public_key");
+  const nlohmann::json* holder = certificate != nullptr ? certificate : public_key;
+  const auto raw = holder ? StringMember(*holder, "rawBytes", "raw_bytes") : std::nullopt;
+  const auto der = raw ? Base64Decode(*raw) : std::nullopt;
+  if (!der) return Status::InvalidArgument("the transparency log entry's verifier is not valid base64 DER");
+  if (!binding.certificate_der.empty()) {
+    if (certificate == nullptr || *der != binding.certificate_der) {
+      return Status::InvalidArgument("the log entry records a different signing certificate");
+    }
+    return Status::Ok();
+  }
+  if (public_key == nullptr || *der != binding.signer->spki_der()) {
+    return Status::InvalidArgument("the log entry records a different public key than the one that verified");
+  }
+  return Status::Ok();
+}
+
+Status CheckV2Digest(const nlohmann::json* digest, const std::string& expected_hex) {
+  const auto algorithm = digest ? StringMember(*digest, "algorithm") : std::nullopt;
+  const auto value = digest ? StringMember(*digest, "digest") : std::nullopt;
+  const auto bytes = value ? Base64Decode(*value) : std::nullopt;
+  if (!algorithm || *algorithm != "SHA2_256" || !bytes) {
+    return Status::InvalidArgument("the log entry's content hash is not a SHA2_256 digest");
+  }
+  if (HexEncode(*bytes) != expected_hex)
+    return Status::InvalidArgument("the log entry records the hash of different content");
+  return Status::Ok();
+}
+
+// Rekor v2 (apiVersion 0.0.2) hashedrekord and dsse bodies.
+Status CheckV2EntryBody(const std::string& kind, const nlohmann::json& spec, const SignatureBinding& binding) {
+  if (kind == "hashedrekord") {
+    const nlohmann::json* entry = Member(spec, "hashedRekordV002", "hashed_rekord_v002");
+    if (entry == nullptr) return Status::InvalidArgument("the hashedrekord 0.0.2 entry has no hashedRekordV002");
+    const std::string& expected =
+        binding.dsse_pae_sha256_hex.empty() ? binding.signed_sha256_hex : binding.dsse_pae_sha256_hex;
+    if (Status digest = CheckV2Digest(Member(*entry, "data"), expected); !digest.ok()) return digest;
+    const nlohmann::json* signature = Member(*entry, "signature");
+    const auto content = signature ? StringMember(*signature, "content") : std::nullopt;
+    const auto bytes = content ? Base64Decode(*content) : std::nullopt;
+    if (!bytes || *bytes != binding.signature) {
+      return Status::InvalidArgument("the transparency log entry records a different signature");
+    }
+    return CheckV2Verifier(Member(*signature, "verifier"), binding);
+  }
+  if (kind == "dsse") {
+    const nlohmann::json* entry = Member(spec, "dsseV002", "dsse_v002");
+    if (entry == nullptr) return Status::InvalidArgument("the dsse 0.0.2 entry has no dsseV002");
+    if (Status digest = CheckV2Digest(Member(*entry, "payloadHash", "payload_hash"), binding.signed_sha256_hex);
+        !digest.ok()) {
+      return digest;
+    }
+    const nlohmann::json* signatures = Member(*entry, "signatures");
+    if (signatures == nullptr || !signatures->is_array()) {
+      return Status::InvalidArgument("the transparency log entry records no signatures");
+    }
+    for (const auto& recorded : *signatures) {
+      const auto content = StringMember(recorded, "content");
+      const auto bytes = content ? Base64Decode(*content) : std::nullopt;
+      if (bytes && *bytes == binding.signature) return CheckV2Verifier(Member(recorded, "verifier"), binding);
+    }
+    return Status::InvalidArgument("the transparency log entry records a different signature");
+  }
+  return Status::InvalidArgument("unsupported transparency log entry kind '" + kind + "' (apiVersion 0.0.2)");
+}
+
+}  // namespace
+
 Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) {
   const auto decoded = Base64Decode(entry.body_base64);
   if (!decoded) return Status::InvalidArgument("the transparency log entry body is not valid base64");
@@ -198,6 +272,9 @@ Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) 
   const auto kind = StringMember(*body, "kind");
   const auto api_version = StringMember(*body, "apiVersion");
   const nlohmann::json* spec = Member(*body, "spec");
+  if (kind && api_version && spec != nullptr && *api_version == "0.0.2" && *kind != "intoto") {
+    return CheckV2EntryBody(*kind, *spec, binding);
+  }
   if (kind && api_version && spec != nullptr && *kind == "intoto" && *api_version == "0.0.2") {
     // The deprecated intoto kind (cosign attest before DSSE entries): content.payloadHash and the envelope's
     // signatures, each base64 of the base64 signature, with the verifier's PEM.

@@ -1,11 +1,7 @@
 // Runs every bundle case of the sigstore-conformance suite (data/sigstore-conformance, see its README) through the
 // offline verifier: a case named *_fail must fail, any other must verify. For each failing case the test also
-// asserts which check rejects it, so a case cannot pass "for the wrong reason". Cases that need Rekor v2 or RFC
-// 3161 timestamps as the only time source, which pipeguard does not support yet, are listed explicitly and must be
-// refused as unsupported (never accepted).
-//
-// RFC 3161 timestamps carried next to a Rekor v1 entry are verified (intoto-with-custom-trust-root passes with
-// one, intoto-tsa-timestamp-outside-cert-validity_fail fails on it).
+// asserts which check rejects it, so a case cannot pass "for the wrong reason".
+// Rekor v1 (SET) and Rekor v2 (inclusion proof + RFC 3161 timestamp) entries are both covered.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -132,7 +128,23 @@ const std::map<std::string, std::string>& ExpectedFailures() {
       {"invalid-ct-key_fail", "sct"},
       {"invalid-inclusion-proof_fail", "tlog"},
       {"managed-key-no-key_fail", "certificate"},
-      {"managed-key-wrong-key_fail", "setup"},  // its key.pub is not a valid key
+      {"rekor2-checkpoint-missing-log-signature_fail", "tlog"},
+      {"rekor2-checkpoint-missing-origin_fail", "tlog"},
+      {"rekor2-checkpoint-missing-root-hash_fail", "tlog"},
+      {"rekor2-checkpoint-missing-size_fail", "tlog"},
+      {"rekor2-checkpoint-no-matching-signature_fail", "tlog"},
+      {"rekor2-dsse-invalid-sig_fail", "signature"},
+      {"rekor2-dsse-mismatch-envelope_fail", "tlog"},
+      {"rekor2-dsse-mismatch-sig_fail", "tlog"},
+      {"rekor2-no-inclusion-proof_fail", "tlog"},
+      {"rekor2-no-timestamp_fail", "signing-time"},  // nothing proves the signing time
+      {"rekor2-timestamp-outside-trust-root-tsa-validity_fail", "timestamp"},
+      {"rekor2-timestamp-outside-tsa-cert-validity_fail", "timestamp"},
+      {"rekor2-timestamp-payload-mismatch_fail", "timestamp"},
+      {"rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail", "timestamp"},
+      {"rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail", "timestamp"},
+      {"rekor2-timestamp-with-incorrect-time_fail", "signing-time"},  // the timestamp is after the certificate
+      {"managed-key-wrong-key_fail", "setup"},                        // its key.pub is not a valid key
       {"message-digest-mismatch_fail", "artifact"},
       {"set-invalid-signature_fail", "tlog"},
       {"signature-mismatch_fail", "signature"},
@@ -145,13 +157,6 @@ const std::map<std::string, std::string>& ExpectedFailures() {
   return kExpected;
 }
 
-// Cases whose only time source is an RFC 3161 timestamp or a Rekor v2 entry: refused as unsupported, whatever
-// the suite expects. A "_fail" case among them may also be rejected earlier by a supported check.
-bool NeedsUnsupportedTimeSource(const std::string& name) {
-  return name.rfind("rekor2-", 0) == 0 || name == "bundle-with-sct-with-extensions" ||
-         name == "trust-root-tsa-validity-end-inclusive";
-}
-
 bool ShouldFail(const std::string& name) { return name.size() >= 5 && name.substr(name.size() - 5) == "_fail"; }
 
 class ConformanceCase : public ::testing::TestWithParam<std::string> {};
@@ -161,17 +166,6 @@ TEST_P(ConformanceCase, MatchesTheSuiteExpectation) {
   const Outcome outcome = RunCase(name);
   const std::string failed = outcome.setup_error.empty() ? outcome.check.failed_check : "setup";
   const std::string why = outcome.setup_error.empty() ? outcome.check.detail : outcome.setup_error;
-  if (NeedsUnsupportedTimeSource(name)) {
-    EXPECT_FALSE(outcome.check.verified());
-    if (!ShouldFail(name)) {
-      EXPECT_EQ(failed, "unsupported") << why;
-      EXPECT_EQ(outcome.check.reason, Reason::kKeylessUnsupported);
-    } else {
-      // Rejected before the time source is looked at: a bad signature, or a timestamp that is not even DER.
-      EXPECT_TRUE(failed == "unsupported" || failed == "signature" || failed == "bundle") << failed << ": " << why;
-    }
-    return;
-  }
   if (!ShouldFail(name)) {
     EXPECT_TRUE(outcome.setup_error.empty()) << outcome.setup_error;
     EXPECT_TRUE(outcome.check.verified()) << ReasonId(outcome.check.reason) << " at " << failed << ": " << why;

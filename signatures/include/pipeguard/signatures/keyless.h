@@ -8,12 +8,14 @@
 //   signature    the DSSE envelope (exactly one signature, over PAE) or message signature verifies with the leaf key;
 //   artifact     the signed content names the artifact: the in-toto statement subject (DSSE, with an accepted
 //                predicate type) or the message digest equals `artifact_digest`;
-//   tlog         at least one entry of a trusted Rekor v1 log verifies: its SET (inclusion promise) under the log
-//                key valid at the integrated time, its inclusion proof and signed checkpoint when present (required
-//                for bundle v0.2 and later), and its body records this signature, content hash and certificate;
-//   signing-time the verified integrated time lies within the certificate's validity and is not in the future;
+//   tlog         at least one entry of a trusted log verifies: for Rekor v1 its SET (inclusion promise) under the
+//                log key valid at the integrated time; its inclusion proof and signed checkpoint (required for
+//                bundle v0.2 and later and for Rekor v2, whose Ed25519 checkpoints are the only proof); and its body
+//                (hashedrekord/dsse/intoto 0.0.1-0.0.2) records this signature, content hash and certificate;
 //   timestamp    every RFC 3161 timestamp in timestampVerificationData verifies against a timestamp authority of the
-//                trusted root (over the signature bytes) and its time also lies within the certificate's validity;
+//                trusted root (over the signature bytes);
+//   signing-time the signing time (the SET's integrated time, else the earliest RFC 3161 time: Rekor v2) exists,
+//                lies within the certificate's validity, is not in the future, and so does every timestamp;
 //   certificate-chain  the leaf chains to a trusted Fulcio CA at that time (only trusted-root certificates are used
 //                as issuers);
 //   sct          an embedded SCT from a trusted CT log verifies (unless disabled);
@@ -23,8 +25,7 @@
 // kInvalidSignature, artifact -> kDigestMismatch (or kNotAnImageSignature for another predicate type),
 // identity -> kIdentityNotAllowed, unsupported -> kKeylessUnsupported.
 //
-// Not supported (reported as "unsupported"): Rekor v2 entries, so RFC 3161 timestamps cannot be the only proof of
-// the signing time (a verified Rekor v1 entry is always required).
+// A verified transparency-log entry is always required (an RFC 3161 timestamp alone does not suffice).
 #pragma once
 
 #include <cstdint>

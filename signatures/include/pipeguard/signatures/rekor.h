@@ -83,6 +83,9 @@ struct SignatureBinding {
   const PublicKey* signer;        // the trusted key that verified the signature
   // Keyless: the DER signing certificate, which the entry must record (as PEM) instead of a bare key.
   std::string_view certificate_der = {};
+  // DSSE signatures: hex SHA-256 of the PAE, which a Rekor v2 hashedrekord entry records for an envelope
+  // ("hashedrekord over DSSE") instead of the payload hash.
+  std::string dsse_pae_sha256_hex = {};
 };
 
 // Checks that the decoded entry body (Rekor v1 kinds hashedrekord/rekord for simple signing and message

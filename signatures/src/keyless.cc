@@ -64,8 +64,9 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
                   "it carries " + std::to_string(entries.size()) +
                       " transparency log entries, more than the limit of " + std::to_string(options.max_tlog_entries));
   }
-  std::optional<int64_t> set_time;  // the earliest integrated time proven by a SET
-  bool logged = false;              // an entry of a trusted log verified (with or without a SET)
+  std::optional<int64_t> set_time;                   // the earliest integrated time proven by a SET
+  bool logged = false;                               // an entry of a trusted log verified (with or without a SET)
+  std::vector<const TransparencyLog*> untimed_logs;  // logs of verified entries without a SET (Rekor v2)
   for (const RekorEntry& entry : entries) {
     const TransparencyLog* log = FindLog(*trust.root, entry.log_id_hex);
     if (log == nullptr) continue;  // another log instance: not trusted, not held against the signature
@@ -100,6 +101,7 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
       return Failed(Reason::kInvalidSignature, "tlog", body.message());
     }
     logged = true;
+    if (entry.signed_entry_timestamp.empty()) untimed_logs.push_back(log);
     if (!entry.signed_entry_timestamp.empty() && (!set_time || entry.integrated_time < *set_time)) {
       set_time = entry.integrated_time;
     }
@@ -140,6 +142,12 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
   }
   if (*signing_time > Now(trust) + trust.max_future_skew_seconds) {
     return Failed(Reason::kUntrustedCertificate, "signing-time", "its signing time is in the future");
+  }
+  for (const TransparencyLog* log : untimed_logs) {
+    if (!log->valid_for.Contains(*signing_time)) {
+      return Failed(Reason::kInvalidSignature, "tlog",
+                    "its entry's signing time is outside the trusted validity of log " + log->base_url);
+    }
   }
   auto chain = VerifyCertificateChain(leaf, *trust.root, *signing_time);
   if (!chain.ok()) return Failed(Reason::kUntrustedCertificate, "certificate-chain", chain.status().message());

@@ -203,6 +203,27 @@ TEST(SigstoreConformanceSuite, AlteredRfc3161TimestampIsRejected) {
   EXPECT_EQ(check.reason, Reason::kInvalidSignature);
 }
 
+TEST(SigstoreConformanceSuite, RekorV2LogMustBeValidAtTheTimestamp) {
+  const fs::path dir = kSuite / "rekor2-happy-path";
+  auto root_json = nlohmann::json::parse(Read(dir / "trusted_root.json"));
+  for (auto& log : root_json["tlogs"]) {
+    if (log["publicKey"]["keyDetails"] == "PKIX_ED25519") log["publicKey"]["validFor"]["end"] = "2025-05-01T00:00:00Z";
+  }
+  auto root = TrustedRoot::Parse(root_json.dump());
+  ASSERT_TRUE(root.ok()) << root.status().message();
+  KeylessIdentity identity;
+  identity.name = "conformance";
+  identity.subject.exact = std::string(kDefaultIdentity);
+  identity.issuer.exact = std::string(kDefaultIssuer);
+  auto identities = IdentityPolicy::Create({identity});
+  ASSERT_TRUE(identities.ok());
+  const KeylessTrust trust{&*root, &*identities};
+  const SignatureCheck check = CheckKeylessBundle(Read(dir / "bundle.sigstore.json"),
+                                                  "sha256:" + Sha256Hex(Read(kSuite / "a.txt")), trust, CheckOptions{});
+  EXPECT_EQ(check.failed_check, "tlog") << check.detail;
+  EXPECT_NE(check.detail.find("outside the trusted validity of log"), std::string::npos) << check.detail;
+}
+
 TEST(SigstoreConformanceSuite, HasAllSeventyCases) {
   const auto names = CaseNames();
   EXPECT_EQ(names.size(), 70u);

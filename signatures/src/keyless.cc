@@ -44,6 +44,13 @@ int64_t Now(const KeylessTrust& trust) {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The name a log signs its checkpoints with: the host of its base URL ("" when it has none: names not checked).
+std::string_view LogName(const TransparencyLog& log) {
+  std::string_view url = log.base_url;
+  if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return url.substr(0, url.find('/'));
+}
+
 const TransparencyLog* FindLog(const TrustedRoot& root, std::string_view log_id_hex) {
   for (const TransparencyLog& log : root.tlogs()) {
     if (log.log_id_hex == log_id_hex) return &log;
@@ -88,7 +95,7 @@ SignatureCheck CheckCertificateAndLog(const FulcioCertificate& leaf, const std::
     }
     if (entry.log_index < 0) return Failed(Reason::kMalformed, "bundle", "its log entry has a negative logIndex");
     if (entry.inclusion_proof || bundle_version >= 2 || entry.signed_entry_timestamp.empty()) {
-      const Status proof = VerifyInclusionProof(entry, log->key, log->log_id_hex,
+      const Status proof = VerifyInclusionProof(entry, log->key, log->log_id_hex, LogName(*log),
                                                 bundle_version >= 2 || entry.signed_entry_timestamp.empty());
       if (!proof.ok()) {
         return Failed(Reason::kInvalidSignature, "tlog",

@@ -373,7 +373,7 @@ std::optional<std::string> RootFromInclusionProof(uint64_t index, uint64_t size,
 
 // Verifies a signed note (https://c2sp.org/signed-note) from the log and returns its text lines.
 StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const PublicKey& log_key,
-                                                    std::string_view log_id_hex) {
+                                                    std::string_view log_id_hex, std::string_view log_name) {
   const size_t split = note.find("\n\n");
   if (split == std::string_view::npos) return Status::InvalidArgument("the checkpoint has no signature block");
   const std::string_view text = note.substr(0, split + 1);
@@ -394,7 +394,8 @@ StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const
     if (space <= kDash.size() || !blob || blob->size() < 5) {
       return Status::InvalidArgument("the checkpoint has a malformed signature line");
     }
-    if (HexEncode(blob->substr(0, 4)) != hint) continue;
+    const std::string_view name = line.substr(kDash.size(), space - kDash.size());
+    if ((!log_name.empty() && name != log_name) || HexEncode(blob->substr(0, 4)) != hint) continue;
     hint_seen = true;
     if (log_key.Verify(text, blob->substr(4))) signed_by_log = true;
   }
@@ -413,7 +414,7 @@ StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const
 }  // namespace
 
 Status VerifyInclusionProof(const RekorEntry& entry, const PublicKey& log_key, std::string_view log_id_hex,
-                            bool require_checkpoint) {
+                            std::string_view log_name, bool require_checkpoint) {
   if (!entry.inclusion_proof) return Status::FailedPrecondition("the transparency log entry has no inclusion proof");
   const InclusionProof& proof = *entry.inclusion_proof;
   const auto body = Base64Decode(entry.body_base64);
@@ -431,7 +432,7 @@ Status VerifyInclusionProof(const RekorEntry& entry, const PublicKey& log_key, s
     if (require_checkpoint) return Status::InvalidArgument("the inclusion proof has no signed checkpoint");
     return Status::Ok();
   }
-  auto lines = VerifyCheckpoint(proof.checkpoint, log_key, log_id_hex);
+  auto lines = VerifyCheckpoint(proof.checkpoint, log_key, log_id_hex, log_name);
   if (!lines.ok()) return lines.status();
   if (lines->size() < 3) return Status::InvalidArgument("the checkpoint lacks an origin, tree size or root hash");
   if ((*lines)[1] != std::to_string(proof.tree_size)) {

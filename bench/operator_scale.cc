@@ -43,11 +43,11 @@
 #include "pipeguard/aws/http.h"
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/service_client.h"
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/iam_role.h"
 #include "pipeguard/profile/profile.h"
 
 namespace {

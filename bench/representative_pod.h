@@ -62,6 +62,76 @@ inline json RepresentativeKpoPod() {
           {"spec", {{"serviceAccountName", "payments-etl"}, {"containers", {container, sidecar}}}}};
 }
 
+// The ConfigMaps a representative dbt/Kafka task mounts (issue 14, item 1), all clean: a dbt profiles.yml with two
+// targets reading credentials through env_var(), a Kafka client.properties, a Hadoop core-site.xml.
+inline std::vector<json> RepresentativeMountedConfigMaps() {
+  const std::string profiles_yml = R"(payments:
+  target: prod
+  outputs:
+    prod:
+      type: postgres
+      host: warehouse.internal
+      port: 5432
+      user: "{{ env_var('DBT_USER') }}"
+      password: "{{ env_var('DBT_ENV_SECRET_PASSWORD') }}"
+      dbname: analytics
+      schema: payments
+      sslmode: verify-full
+      threads: 8
+    snowflake:
+      type: snowflake
+      account: xy12345.eu-west-1
+      user: "{{ env_var('SNOWFLAKE_USER') }}"
+      authenticator: snowflake_jwt
+      private_key_path: /var/run/secrets/dbt/rsa_key.p8
+      private_key_passphrase: "{{ env_var('DBT_ENV_SECRET_KEY_PASSPHRASE') }}"
+      role: transformer
+      warehouse: transforming
+      database: analytics
+      schema: payments
+)";
+  const std::string client_properties = R"(bootstrap.servers=kafka-0.internal:9093,kafka-1.internal:9093
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${file:/etc/kafka/creds.properties:user}" password="${file:/etc/kafka/creds.properties:password}";
+ssl.truststore.location=/etc/kafka/truststore.jks
+ssl.truststore.type=PKCS12
+client.id=payments-load
+acks=all
+compression.type=zstd
+linger.ms=20
+)";
+  const std::string core_site = R"(<?xml version="1.0"?>
+<configuration>
+  <property><name>fs.s3a.endpoint</name><value>https://s3.eu-west-1.amazonaws.com</value></property>
+  <property><name>fs.s3a.aws.credentials.provider</name><value>com.amazonaws.auth.WebIdentityTokenCredentialsProvider</value></property>
+  <property><name>fs.s3a.connection.ssl.enabled</name><value>true</value></property>
+  <property><name>fs.s3a.fast.upload</name><value>true</value></property>
+</configuration>
+)";
+  auto config_map = [](const std::string& name, json data) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata", {{"name", name}, {"namespace", "etl"}}},
+                {"data", std::move(data)}};
+  };
+  return {config_map("dbt-profiles", {{"profiles.yml", profiles_yml}}),
+          config_map("kafka-client", {{"client.properties", client_properties}}),
+          config_map("hadoop-conf", {{"core-site.xml", core_site}})};
+}
+
+// The representative pod mounting RepresentativeMountedConfigMaps() as volumes.
+inline json RepresentativeKpoPodWithMounts() {
+  json pod = RepresentativeKpoPod();
+  json volumes = json::array();
+  for (const json& config_map : RepresentativeMountedConfigMaps()) {
+    const std::string name = config_map["metadata"]["name"];
+    volumes.push_back({{"name", name}, {"configMap", {{"name", name}}}});
+  }
+  pod["spec"]["volumes"] = std::move(volumes);
+  return pod;
+}
+
 // `n` env vars that each hold a credentialed URI: one plaintext-secret finding each (bench/findings_scale and the
 // findings-bound tests).
 inline json CredentialedUriEnv(int n) {
@@ -123,6 +193,7 @@ inline std::shared_ptr<const policy::ContextSnapshot> RepresentativeSnapshot() {
     std::fprintf(stderr, "bench profile: %s\n", added.status().message().c_str());
     std::exit(1);
   }
+  for (const json& config_map : RepresentativeMountedConfigMaps()) builder.AddConfigMap(config_map);
   return std::move(builder).Build();
 }
 

@@ -166,7 +166,8 @@ if check "helm template (ServiceMonitor, PrometheusRule, dashboard)" render "$mo
   check_eq "2 ServiceMonitors (webhook over HTTPS, operator)" 2 "$(grep -c '^kind: ServiceMonitor$' <<<"$rendered")"
   # Every pipeguard_* metric the alerts and dashboard use is declared in the sources.
   sources=$(cat "$repo/webhook/src/metrics.cc" "$repo/webhook/src/image_verification.cc" \
-    "$repo/imageverify/include/pipeguard/imageverify/metrics.h" "$repo"/operator/include/pipeguard/operator/*.h "$repo"/operator/src/*.cc 2>/dev/null)
+    "$repo/imageverify/include/pipeguard/imageverify/metrics.h" "$repo/audit/include/pipeguard/audit/metrics.h" \
+    "$repo"/operator/*/include/pipeguard/*/*.h "$repo"/operator/*/src/*.cc 2>/dev/null)
   mapfile -t metrics < <(grep -Eo 'pipeguard_[a-z_]+' <<<"$rendered" | sed -E 's/_(bucket|sum|count)$//' | sort -u)
   for metric in "${metrics[@]}"; do
     check_match "metric $metric is declared in the sources" "\"?$metric" "$sources"
@@ -248,7 +249,13 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
   can() { k auth can-i "$@" 2>/dev/null; }
   check_eq "webhook SA may list profiles, serviceaccounts, clusterrolebindings" "yes yes yes" \
     "$(can list pipelinesecurityprofiles.pipeguard.io --as="$sa_webhook" -A) $(can list serviceaccounts --as="$sa_webhook" -A) $(can watch clusterrolebindings --as="$sa_webhook")"
-  check_eq "webhook SA may not read Secrets, nor write anything" "no no no" \
+  check_eq "webhook SA may list and watch ConfigMaps (mounted by governed pods), not get or write them" \
+    "yes yes no no" \
+    "$(can list configmaps --as="$sa_webhook" -A) $(can watch configmaps --as="$sa_webhook" -A) $(can get configmaps --as="$sa_webhook" -n default) $(can update configmaps --as="$sa_webhook" -n default)"
+  check_eq "webhook SA (background audit) may watch pods and jobs, write PolicyReports, hold its Lease" \
+    "yes yes yes yes no" \
+    "$(can watch pods --as="$sa_webhook" -A) $(can list jobs.batch --as="$sa_webhook" -A) $(can update policyreports.wgpolicyk8s.io --as="$sa_webhook" -n default) $(can update leases.coordination.k8s.io --as="$sa_webhook" -n "$ns") $(can update leases.coordination.k8s.io --as="$sa_webhook" -n default)"
+  check_eq "webhook SA may not read Secrets, nor write anything but its PolicyReports and Lease" "no no no" \
     "$(can get secrets --as="$sa_webhook" -n "$ns") $(can create serviceaccounts --as="$sa_webhook" -n default) $(can update pipelinesecurityprofiles.pipeguard.io --as="$sa_webhook" -n default)"
   check_eq "operator SA may create ServiceAccounts and NetworkPolicies, update profile status and finalizers" \
     "yes yes yes yes" \

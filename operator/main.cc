@@ -1,14 +1,11 @@
-// pipeguard-operator: reconciles PipelineSecurityProfiles into ServiceAccounts, IAM roles and NetworkPolicies.
-//
-//   pipeguard-operator --config operator.yaml [--kubeconfig PATH] [--aws-endpoint URL] [--metrics-listen HOST:PORT]
-//                      [--leader-election-namespace NS --leader-election-id NAME] [--identity ID]
-//                      [--workers N] [--resync DURATION] [--namespace NS] [--webhook-configurations FILE
-//                      [--webhook-configurations-configmap NS/NAME]]
+// pipeguard-operator: reconciles PipelineSecurityProfiles into ServiceAccounts, IAM roles and NetworkPolicies, and
+// guards pipeguard's own webhook configurations. Flags: operator/reconcilers/include/pipeguard/reconcilers/flags.h.
 // --webhook-configurations: the desired Validating/MutatingWebhookConfigurations (the chart renders them into a
 // ConfigMap); the operator restores them when they are deleted or changed (webhook_guard.h), with Warning Events in
 // the namespace "default" (the only one, besides kube-system, the API accepts for cluster-scoped objects).
-// --webhook-configurations-configmap: the ConfigMap that file is mounted from (key webhook-configurations.yaml); read
-// on every pass so that helm upgrade is followed and helm uninstall (which deletes it) is not undone.
+// --webhook-configurations-configmap: the ConfigMap that file is mounted from (key webhook-configurations.yaml);
+// watched, and read again before every restore, so that helm upgrade is followed and helm uninstall (which deletes
+// it) is not undone.
 // Without --kubeconfig: in-cluster configuration when KUBERNETES_SERVICE_HOST is set, else the default kubeconfig.
 // AWS credentials: the environment (AWS_ACCESS_KEY_ID, ...) or IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).
 // SIGTERM/SIGINT: stop reconciling, release the leader lease, exit 0. Exit 2 on a usage or configuration error.
@@ -19,7 +16,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -28,137 +24,61 @@
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/service_client.h"
 #include "pipeguard/aws/sts.h"
+#include "pipeguard/desired/webhook_tamper.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/http_client.h"
-#include "pipeguard/operator/controller.h"
-#include "pipeguard/operator/counting_kube_client.h"
-#include "pipeguard/operator/iam_api.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/reconciler.h"
-#include "pipeguard/operator/webhook_guard.h"
-#include "pipeguard/operator/webhook_tamper.h"
+#include "pipeguard/reconcilers/counting_kube_client.h"
+#include "pipeguard/reconcilers/flags.h"
+#include "pipeguard/reconcilers/iam_api.h"
+#include "pipeguard/reconcilers/metrics.h"
+#include "pipeguard/reconcilers/profile_controller.h"
+#include "pipeguard/reconcilers/reconciler.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 
 namespace {
 
 using namespace pipeguard;
 using namespace pipeguard::reconcilers;
 
-constexpr const char* kUsage =
-    "usage: pipeguard-operator --config FILE [--kubeconfig PATH] [--aws-endpoint URL]\n"
-    "         [--metrics-listen HOST:PORT] [--leader-election-namespace NS] [--leader-election-id NAME]\n"
-    "         [--identity ID] [--workers N] [--resync DURATION] [--namespace NS]\n"
-    "         [--webhook-configurations FILE [--webhook-configurations-configmap NS/NAME]]\n";
-
 int UsageError(const std::string& message) {
-  std::cerr << "pipeguard-operator: " << message << "\n" << kUsage;
+  std::cerr << "pipeguard-operator: " << message << "\n" << OperatorUsage();
   return 2;
 }
 
-// "90s", "10m", "1h", "500ms".
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  size_t used = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string unit = text.substr(used);
-  if (n <= 0) return std::nullopt;
-  if (unit == "ms") return std::chrono::milliseconds(n);
-  if (unit == "s") return std::chrono::seconds(n);
-  if (unit == "m") return std::chrono::minutes(n);
-  if (unit == "h") return std::chrono::hours(n);
-  return std::nullopt;
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return std::nullopt;
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {{"--metrics-listen", "0.0.0.0:8080"}, {"--workers", "2"}};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    std::string value;
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return UsageError(arg + " needs a value");
-    }
-    static const char* const kKnown[] = {"--kubeconfig",
-                                         "--config",
-                                         "--aws-endpoint",
-                                         "--metrics-listen",
-                                         "--leader-election-namespace",
-                                         "--leader-election-id",
-                                         "--identity",
-                                         "--workers",
-                                         "--resync",
-                                         "--namespace",
-                                         "--webhook-configurations",
-                                         "--webhook-configurations-configmap"};
-    if (std::find(std::begin(kKnown), std::end(kKnown), arg) == std::end(kKnown)) {
-      return UsageError("unknown flag " + arg);
-    }
-    flags[arg] = value;
+  auto flags = ParseOperatorFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags.ok()) return UsageError(flags.status().message());
+  if (flags->help) {
+    std::cout << OperatorUsage();
+    return 0;
   }
-  if (flags.count("--config") == 0) return UsageError("--config FILE (the OperatorConfig YAML) is required");
-
-  std::ifstream config_file(flags["--config"]);
-  if (!config_file) return UsageError("cannot read --config " + flags["--config"]);
-  std::stringstream config_text;
-  config_text << config_file.rdbuf();
-  auto config = ParseOperatorConfig(config_text.str(), flags["--config"]);
+  const auto config_text = ReadFile(flags->config);
+  if (!config_text) return UsageError("cannot read --config " + flags->config);
+  auto config = ParseOperatorConfig(*config_text, flags->config);
   if (!config.ok()) return UsageError(config.status().message());
 
   std::vector<nlohmann::json> desired_webhooks;
-  if (flags.count("--webhook-configurations") != 0) {
-    std::ifstream file(flags["--webhook-configurations"]);
-    if (!file) return UsageError("cannot read --webhook-configurations " + flags["--webhook-configurations"]);
-    std::stringstream text;
-    text << file.rdbuf();
-    auto parsed = ParseDesiredWebhookConfigurations(text.str(), flags["--webhook-configurations"]);
+  if (flags->webhook_configurations) {
+    const auto text = ReadFile(*flags->webhook_configurations);
+    if (!text) return UsageError("cannot read --webhook-configurations " + *flags->webhook_configurations);
+    auto parsed = ParseDesiredWebhookConfigurations(*text, *flags->webhook_configurations);
     if (!parsed.ok()) return UsageError(parsed.status().message());
     desired_webhooks = std::move(parsed).value();
   }
-  std::string desired_configmap_namespace, desired_configmap_name;
-  if (flags.count("--webhook-configurations-configmap") != 0) {
-    const std::string& ref = flags["--webhook-configurations-configmap"];
-    const size_t slash = ref.find('/');
-    if (desired_webhooks.empty() || slash == std::string::npos || slash == 0 || slash + 1 == ref.size() ||
-        ref.find('/', slash + 1) != std::string::npos) {
-      return UsageError("--webhook-configurations-configmap \"" + ref +
-                        "\": expected NAMESPACE/NAME, together with --webhook-configurations");
-    }
-    desired_configmap_namespace = ref.substr(0, slash);
-    desired_configmap_name = ref.substr(slash + 1);
-  }
-
-  int workers = 0;
-  try {
-    workers = std::stoi(flags["--workers"]);
-  } catch (const std::exception&) {
-  }
-  if (workers < 1 || workers > 64) return UsageError("--workers must be a number in 1..64");
-  std::chrono::milliseconds resync = config->resync_period;
-  if (flags.count("--resync") != 0) {
-    auto d = ParseDuration(flags["--resync"]);
-    if (!d) return UsageError("--resync \"" + flags["--resync"] + "\": expected a duration such as 30s, 10m or 1h");
-    resync = *d;
-  }
-  const bool leader_election = flags.count("--leader-election-namespace") != 0 || flags.count("--leader-election-id");
-  if (leader_election &&
-      (flags.count("--leader-election-namespace") == 0 || flags.count("--leader-election-id") == 0)) {
-    return UsageError("--leader-election-namespace and --leader-election-id go together");
-  }
+  const int workers = flags->workers;
+  const std::chrono::milliseconds resync = flags->resync.value_or(config->resync_period);
+  const bool leader_election = flags->leader_election;
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -168,9 +88,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   kube::KubeconfigOptions kube_options;
-  if (flags.count("--kubeconfig") != 0) kube_options.path = flags["--kubeconfig"];
-  auto kube_config =
-      flags.count("--kubeconfig") != 0 ? kube::LoadKubeconfig(kube_options) : kube::LoadDefaultConfig(kube_options);
+  if (flags->kubeconfig) kube_options.path = *flags->kubeconfig;
+  auto kube_config = flags->kubeconfig ? kube::LoadKubeconfig(kube_options) : kube::LoadDefaultConfig(kube_options);
   if (!kube_config.ok()) return UsageError(kube_config.status().message());
   auto kube_client = kube::NewHttpKubeClient(*kube_config);
   if (!kube_client.ok()) return UsageError(kube_client.status().message());
@@ -182,8 +101,8 @@ int main(int argc, char** argv) {
   const char* region_env = std::getenv("AWS_REGION");
   aws::ServiceConfig sts_config = aws::StsServiceConfig(region_env != nullptr ? region_env : "us-east-1");
   aws::ServiceConfig iam_config = aws::IamServiceConfig();
-  if (flags.count("--aws-endpoint") != 0) {
-    auto endpoint = aws::Endpoint::Parse(flags["--aws-endpoint"]);
+  if (flags->aws_endpoint) {
+    auto endpoint = aws::Endpoint::Parse(*flags->aws_endpoint);
     if (!endpoint.ok()) return UsageError("--aws-endpoint: " + endpoint.error().message);
     iam_config.endpoint = *endpoint;
     sts_config.endpoint = *endpoint;
@@ -198,8 +117,7 @@ int main(int argc, char** argv) {
 
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  const std::string identity =
-      flags.count("--identity") != 0 ? flags["--identity"] : std::string(host) + "_" + std::to_string(getpid());
+  const std::string identity = flags->identity.value_or(std::string(host) + "_" + std::to_string(getpid()));
 
   ProfileReconcilerOptions reconciler_options;
   reconciler_options.config = *config;
@@ -207,15 +125,15 @@ int main(int argc, char** argv) {
   reconciler_options.metrics = &metrics;
   ProfileReconciler reconciler(kube, iam, reconciler_options);
 
-  ControllerOptions controller_options;
+  ProfileControllerOptions controller_options;
   controller_options.workers = workers;
   controller_options.resync_period = resync;
   controller_options.metrics = &metrics;
-  if (flags.count("--namespace") != 0) controller_options.namespace_ = flags["--namespace"];
+  controller_options.namespace_ = flags->namespace_;
   if (leader_election) {
     kube::LeaderElectionConfig le;
-    le.lease_namespace = flags["--leader-election-namespace"];
-    le.lease_name = flags["--leader-election-id"];
+    le.lease_namespace = flags->leader_election_namespace;
+    le.lease_name = flags->leader_election_id;
     le.identity = identity;
     if (Status s = kube::ValidateLeaderElectionConfig(le); !s.ok()) return UsageError(s.message());
     controller_options.leader_election = le;
@@ -227,8 +145,8 @@ int main(int argc, char** argv) {
     guard_options.reporting_instance = identity;
     guard_options.leader = !leader_election;
     guard_options.metrics = &metrics;
-    guard_options.desired_configmap_namespace = desired_configmap_namespace;
-    guard_options.desired_configmap_name = desired_configmap_name;
+    guard_options.desired_configmap_namespace = flags->webhook_configmap_namespace;
+    guard_options.desired_configmap_name = flags->webhook_configmap_name;
     guard = std::make_unique<WebhookGuard>(kube, guard_options);
     if (controller_options.leader_election) {
       WebhookGuard* g = guard.get();
@@ -236,10 +154,10 @@ int main(int argc, char** argv) {
       controller_options.leader_election->on_stopped_leading = [g] { g->SetLeader(false); };
     }
   }
-  Controller controller(kube, reconciler, controller_options);
+  ProfileController controller(kube, reconciler, controller_options);
 
   MetricsServer server(metrics, [&controller, &guard] { return controller.Ready() && (!guard || guard->Ready()); });
-  if (Status s = server.Start(flags["--metrics-listen"]); !s.ok()) return UsageError(s.message());
+  if (Status s = server.Start(flags->metrics_listen); !s.ok()) return UsageError(s.message());
   spdlog::info(
       "pipeguard-operator {} starting: cluster {}, {} workers, resync {} s, metrics on port {}{}, guarding {} "
       "webhook configurations",

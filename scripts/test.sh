@@ -66,6 +66,8 @@ if ((quick == 0)); then
   bash tests/integration/run.sh
   step "webhook: rolling restart of two replicas under 500 AdmissionReviews/s, 0 failed (bench/graceful_restart.py)"
   python3 bench/graceful_restart.py --build build --seconds 14
+  step "release workflow templates: actionlint, the GitLab include, the steps run locally (real registry + cosign)"
+  bash tests/release/templates_test.sh
   step "end-to-end: helm chart against a real kube-apiserver"
   bash e2e/helm_test.sh
   step "end-to-end: kubectl, signed images and the operator on the real stack (docs/e2e.md)"

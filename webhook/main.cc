@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeguard/audit/background_audit.h"
 #include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/context_provider.h"
@@ -136,6 +138,47 @@ StatusOr<std::unique_ptr<ContextSource>> StartKubernetesContext(const WebhookFla
   return source;
 }
 
+// The background audit's image verdicts: the verification service of the snapshot's configuration (the webhook's
+// cache, so a pass over images admission has seen costs no registry call), one review at a time.
+audit::ImageVerdictsForSnapshot BackgroundImageVerdicts(const ImageVerifiers& verifiers) {
+  return [&verifiers](const policy::ContextSnapshot& snapshot) -> audit::ImageVerdictsFor {
+    std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(snapshot);
+    if (service == nullptr) return {};
+    return [service](const policy::Review& review) {
+      const registry::Deadline deadline = std::chrono::steady_clock::now() + service->config().deadline;
+      return imageverify::MakeLookup(service->VerifyChecks(review.image_checks(), deadline));
+    };
+  };
+}
+
+// Starts the background audit on the Kubernetes context's client (--background-audit).
+std::unique_ptr<audit::BackgroundAudit> StartBackgroundAudit(const WebhookFlags& flags, ContextSource& context,
+                                                             const policy::Engine& engine,
+                                                             const ImageVerifiers& verifiers,
+                                                             audit::AuditMetrics& metrics) {
+  audit::BackgroundAuditOptions options;
+  options.period = std::chrono::seconds(flags.audit_period_seconds);
+  options.writes_per_second = flags.audit_writes_per_second;
+  options.metrics = &metrics;
+  if (!flags.audit_lease.empty()) {
+    kube::LeaderElectionConfig election;
+    const size_t slash = flags.audit_lease.find('/');
+    election.lease_namespace = flags.audit_lease.substr(0, slash);
+    election.lease_name = flags.audit_lease.substr(slash + 1);
+    const char* pod = std::getenv("POD_NAME");
+    char host[256] = {};
+    if (pod == nullptr || *pod == '\0') gethostname(host, sizeof host - 1);
+    election.identity = pod != nullptr && *pod != '\0' ? pod : host;
+    options.leader_election = std::move(election);
+  }
+  auto audit = std::make_unique<audit::BackgroundAudit>(*context.client, context.provider(), engine,
+                                                        BackgroundImageVerdicts(verifiers), std::move(options));
+  audit->Start();
+  spdlog::info("background audit on: PolicyReports per namespace, every {} s and on every change{}",
+               flags.audit_period_seconds, flags.audit_lease.empty() ? "" : ", leader-elected on " + flags.audit_lease);
+  return audit;
+}
+
 int Run(const WebhookFlags& flags) {
   // Signals are taken synchronously by this thread; block them before any other thread starts.
   sigset_t stop_signals;
@@ -209,6 +252,12 @@ int Run(const WebhookFlags& flags) {
     }
   }
   (*watcher)->Start();
+  std::unique_ptr<audit::AuditMetrics> audit_metrics;
+  std::unique_ptr<audit::BackgroundAudit> background_audit;
+  if (flags.background_audit) {
+    audit_metrics = std::make_unique<audit::AuditMetrics>(metrics.registry());
+    background_audit = StartBackgroundAudit(flags, *context_source, engine, verifiers, *audit_metrics);
+  }
   spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes, {} max connections)", flags.host,
                server.port(), flags.max_body_bytes, options.max_connections);
 
@@ -222,6 +271,7 @@ int Run(const WebhookFlags& flags) {
   server.StartDraining();
   const bool drained = server.Shutdown(kDrainTimeout);
   (*watcher)->Stop();
+  if (background_audit != nullptr) background_audit->Stop();
   context_source.reset();
   if (!drained) {
     spdlog::warn("drain timeout reached with requests still running; exiting anyway");

@@ -7,6 +7,9 @@
 #include "flag_reader.h"
 #include "pipeguard/cli/commands.h"
 #include "pipeguard/cli/scan.h"
+#include "pipeguard/kube/config.h"
+#include "pipeguard/kube/errors.h"
+#include "pipeguard/kube/http_client.h"
 #include "pipeguard/manifest/documents.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/report/evidence.h"
@@ -46,6 +49,41 @@ Status LoadLogLines(const std::string& path, std::istream& standard_input, std::
   return Status::Ok();
 }
 
+// Appends what the cluster of `kubeconfig_path` holds (read-only): PolicyReports and ClusterPolicyReports (none when
+// their CRDs are absent), PipelineSecurityProfiles (none when the CRD is absent) and Events. Errors name the
+// kubeconfig and the resource.
+Status LoadFromCluster(const std::string& kubeconfig_path, report::EvidenceInputs& inputs) {
+  kube::KubeconfigOptions options;
+  options.path = kubeconfig_path;
+  auto config = kube::LoadKubeconfig(options);
+  if (!config.ok()) return Status(config.status().code(), "--kubeconfig: " + config.status().message());
+  auto client = kube::NewHttpKubeClient(*config);
+  if (!client.ok()) return Status(client.status().code(), "--kubeconfig: " + client.status().message());
+  struct Source {
+    const kube::Resource& resource;
+    std::vector<nlohmann::json>& into;
+    bool may_be_absent;          // a CRD that may not be installed
+    std::string label_selector;  // reports: pipeguard's own, not those of other tools
+  };
+  const std::string ours = "app.kubernetes.io/managed-by=pipeguard";
+  const Source sources[] = {{kube::resources::PolicyReports(), inputs.policy_reports, true, ours},
+                            {kube::resources::ClusterPolicyReports(), inputs.policy_reports, true, ours},
+                            {kube::resources::PipelineSecurityProfiles(), inputs.profiles, true, ""},
+                            {kube::resources::Events(), inputs.events, false, ""}};
+  for (const Source& source : sources) {
+    kube::ListOptions list;
+    list.label_selector = source.label_selector;
+    auto listed = (*client)->ListAll(source.resource, "", list);
+    if (!listed.ok()) {
+      if (source.may_be_absent && kube::IsNotFound(listed.status())) continue;
+      return Status(listed.status().code(), "--kubeconfig: listing " + source.resource.DisplayName() + " in " +
+                                                config->server + ": " + listed.status().message());
+    }
+    std::move(listed->items.begin(), listed->items.end(), std::back_inserter(source.into));
+  }
+  return Status::Ok();
+}
+
 std::string NotATime(const std::string& text) {
   return "not an RFC 3339 UTC time: \"" + text + "\" (write it like 2026-10-01T00:00:00Z)";
 }
@@ -64,6 +102,8 @@ Flags:
   --events FILE           Kubernetes Events (kubectl get events -A -o json): DriftReverted, WebhookConfigurationTampered
   --policy-reports PATH   PolicyReports (kubectl get polr,cpolr -A -o json, or pipeguard scan -o policyreport)
   --profiles PATH         PipelineSecurityProfiles (kubectl get pipelinesecurityprofiles -A -o json)
+  --kubeconfig PATH       also read PolicyReports, ClusterPolicyReports, PipelineSecurityProfiles and Events from
+                          that cluster (read-only; list on those kinds), instead of exporting them to files
   --since TIME, --until TIME
                           the period, RFC 3339 UTC (2026-10-01T00:00:00Z); records outside it are left out
   -o, --output FMT        markdown (default) or json
@@ -91,6 +131,8 @@ int RunReportCommand(const std::vector<std::string>& args, CommandIo& io) {
       loaded = LoadObjects(flags.value(), inputs.policy_reports);
     } else if (flags.Take({"--profiles"})) {
       loaded = LoadObjects(flags.value(), inputs.profiles);
+    } else if (flags.Take({"--kubeconfig"})) {
+      loaded = LoadFromCluster(flags.value(), inputs);
     } else if (flags.Take({"--since"})) {
       inputs.since = report::ParseTimestamp(flags.value());
       if (!inputs.since) return Fail(io, "--since: " + NotATime(flags.value()));

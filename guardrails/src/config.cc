@@ -7,92 +7,15 @@
 #include <map>
 #include <set>
 
+#include "pipeguard/base/yaml_reader.h"
 #include "pipeguard/profile/cidr.h"
 #include "pipeguard/profile/text_checks.h"
 
 namespace pipeguard::reconcilers {
 namespace {
 
-// Reads YAML nodes into values; every error is "SOURCE:LINE: KEY: problem".
-class Reader {
- public:
-  explicit Reader(const std::string& source) : source_(source) {}
-
-  Status Error(const YAML::Node& node, const std::string& key, const std::string& problem) const {
-    std::string message = source_;
-    const auto mark = node.Mark();
-    if (mark.line >= 0) message.append(":").append(std::to_string(mark.line + 1));
-    message.append(": ").append(key).append(": ").append(problem);
-    return Status::InvalidArgument(std::move(message));
-  }
-
-  Status CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return Error(map, where.empty() ? "(top level)" : where, "must be a mapping");
-    for (const auto& kv : map) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      if (!allowed.count(key)) {
-        std::string accepted;
-        for (const auto& a : allowed) accepted.append(accepted.empty() ? "" : ", ").append(a);
-        return Error(kv.first, Join(where, key), "unknown setting (accepted here: " + accepted + ")");
-      }
-    }
-    return Status::Ok();
-  }
-
-  Status String(const YAML::Node& node, const std::string& key, std::string& out) const {
-    if (!node.IsScalar()) return Error(node, key, "must be a string");
-    out = node.Scalar();
-    return Status::Ok();
-  }
-
-  Status StringList(const YAML::Node& node, const std::string& key, std::vector<std::string>& out) const {
-    out.clear();
-    if (node.IsNull()) return Status::Ok();
-    if (!node.IsSequence()) return Error(node, key, "must be a list of strings");
-    for (const auto& item : node) {
-      if (!item.IsScalar()) return Error(item, key, "must be a list of strings");
-      out.push_back(item.Scalar());
-    }
-    return Status::Ok();
-  }
-
-  Status Int(const YAML::Node& node, const std::string& key, int min, int max, int& out) const {
-    const std::string problem = "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    if (!node.IsScalar()) return Error(node, key, problem);
-    const std::string& s = node.Scalar();
-    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return Error(node, key, problem);
-    }
-    const int n = std::stoi(s);
-    if (n < min || n > max) return Error(node, key, problem);
-    out = n;
-    return Status::Ok();
-  }
-
-  // Durations like "90s", "15m", "10h".
-  Status Duration(const YAML::Node& node, const std::string& key, std::chrono::seconds& out) const {
-    const std::string problem = "must be a duration such as 90s, 15m or 10h";
-    if (!node.IsScalar()) return Error(node, key, problem);
-    const std::string& s = node.Scalar();
-    size_t digits = 0;
-    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-    if (digits == 0 || digits > 7) return Error(node, key, problem);
-    static const std::map<std::string, long long> kUnitSeconds = {{"s", 1}, {"m", 60}, {"h", 3600}};
-    auto it = kUnitSeconds.find(s.substr(digits));
-    if (it == kUnitSeconds.end()) return Error(node, key, problem);
-    out = std::chrono::seconds(std::stoll(s.substr(0, digits)) * it->second);
-    return Status::Ok();
-  }
-
-  static std::string Join(const std::string& where, const std::string& key) {
-    return where.empty() ? key : where + "." + key;
-  }
-
- private:
-  const std::string& source_;
-};
-
-Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::string& where, GuardrailsConfig& out) {
+Status ParseGuardrailsNode(const base::YamlReader& r, const YAML::Node& node, const std::string& where,
+                           GuardrailsConfig& out) {
   if (node.IsNull()) return Status::Ok();
   if (auto s = r.CheckKeys(node, where,
                            {"allowedBucketPatterns", "forbiddenActions", "forbiddenEgressCidrs", "maxStatements"});
@@ -100,7 +23,7 @@ Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::s
     return s;
   }
   if (const auto n = node["allowedBucketPatterns"]) {
-    const std::string key = Reader::Join(where, "allowedBucketPatterns");
+    const std::string key = base::YamlReader::Join(where, "allowedBucketPatterns");
     if (auto s = r.StringList(n, key, out.allowed_bucket_patterns); !s.ok()) return s;
     for (size_t i = 0; i < out.allowed_bucket_patterns.size(); ++i) {
       const auto& p = out.allowed_bucket_patterns[i];
@@ -111,7 +34,7 @@ Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::s
     }
   }
   if (const auto n = node["forbiddenActions"]) {
-    const std::string key = Reader::Join(where, "forbiddenActions");
+    const std::string key = base::YamlReader::Join(where, "forbiddenActions");
     if (auto s = r.StringList(n, key, out.forbidden_actions); !s.ok()) return s;
     for (size_t i = 0; i < out.forbidden_actions.size(); ++i) {
       const auto& a = out.forbidden_actions[i];
@@ -122,7 +45,7 @@ Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::s
     }
   }
   if (const auto n = node["forbiddenEgressCidrs"]) {
-    const std::string key = Reader::Join(where, "forbiddenEgressCidrs");
+    const std::string key = base::YamlReader::Join(where, "forbiddenEgressCidrs");
     std::vector<std::string> cidrs;
     if (auto s = r.StringList(n, key, cidrs); !s.ok()) return s;
     out.forbidden_egress_cidrs.clear();
@@ -134,12 +57,13 @@ Status ParseGuardrailsNode(const Reader& r, const YAML::Node& node, const std::s
     }
   }
   if (const auto n = node["maxStatements"]) {
-    if (auto s = r.Int(n, Reader::Join(where, "maxStatements"), 0, 10000, out.max_statements); !s.ok()) return s;
+    if (auto s = r.Int(n, base::YamlReader::Join(where, "maxStatements"), 0, 10000, out.max_statements); !s.ok())
+      return s;
   }
   return Status::Ok();
 }
 
-Status ValidateIssuer(const Reader& r, const YAML::Node& node, std::string& issuer) {
+Status ValidateIssuer(const base::YamlReader& r, const YAML::Node& node, std::string& issuer) {
   const std::string problem =
       "must be the cluster's OIDC issuer URL, https://<host>[/<path>] without query or fragment (EKS: `aws eks "
       "describe-cluster --query cluster.identity.oidc.issuer`)";
@@ -160,7 +84,7 @@ std::string OperatorConfig::OidcProviderHostPath() const {
 }
 
 StatusOr<OperatorConfig> ParseOperatorConfig(std::string_view yaml_text, const std::string& source) {
-  Reader r(source);
+  base::YamlReader r(source);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -251,7 +175,7 @@ StatusOr<OperatorConfig> ParseOperatorConfig(std::string_view yaml_text, const s
 }
 
 StatusOr<GuardrailsConfig> ParseGuardrailsConfig(std::string_view yaml_text, const std::string& source) {
-  Reader r(source);
+  base::YamlReader r(source);
   GuardrailsConfig out;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));

@@ -51,12 +51,30 @@ void KubeContextProvider::Start() {
     io.transform = StripManagedFields;  // the snapshot builder never reads it; keeps the webhook's caches small
     informers_.push_back(std::make_unique<Informer>(client_, io, handlers));
   }
+  InformerOptions cm;
+  cm.resource = resources::ConfigMaps();
+  cm.watch_timeout_seconds = options_.watch_timeout_seconds;
+  cm.transform = [](Json& object) {
+    StripManagedFields(object);
+    object.erase("binaryData");  // no rule reads binary files
+  };
+  InformerHandlers cm_handlers;
+  cm_handlers.on_synced = [this] { MarkDirty(); };  // readiness waits for it; its changes need no new snapshot
+  config_maps_ = std::make_unique<Informer>(client_, cm, cm_handlers);
   build_thread_ = std::jthread([this](std::stop_token stop) { BuildLoop(stop); });
   for (auto& informer : informers_) informer->Start();
+  config_maps_->Start();
+}
+
+std::shared_ptr<const nlohmann::json> KubeContextProvider::ConfigMap(const std::string& ns,
+                                                                     const std::string& name) const {
+  if (config_maps_ == nullptr) return nullptr;
+  return config_maps_->Get(ns + "/" + name);
 }
 
 void KubeContextProvider::Stop() {
   for (auto& informer : informers_) informer->Stop();
+  if (config_maps_ != nullptr) config_maps_->Stop();
   if (build_thread_.joinable()) {
     build_thread_.request_stop();
     {
@@ -90,7 +108,8 @@ void KubeContextProvider::BuildLoop(std::stop_token stop) {
     last_build = std::chrono::steady_clock::now();
 
     const bool all_synced =
-        std::all_of(informers_.begin(), informers_.end(), [](const auto& i) { return i->HasSynced(); });
+        std::all_of(informers_.begin(), informers_.end(), [](const auto& i) { return i->HasSynced(); }) &&
+        config_maps_->HasSynced();
     policy::ContextSnapshotBuilder builder(options_.config);
     std::set<std::string> errors;
     for (const auto& informer : informers_) {

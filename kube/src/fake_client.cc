@@ -31,9 +31,20 @@ Json SpecPart(Json object) {
   return object;
 }
 
-Status SelectorsUnsupported(const std::string& label, const std::string& field, const std::string& context) {
-  if (label.empty() && field.empty()) return Status::Ok();
-  return Status::InvalidArgument(context + ": FakeKubeClient does not support label or field selectors");
+// The one selector the fake understands, "metadata.name=NAME" (what RBAC by resourceNames needs): the name, "" for
+// no selector. Any other selector, and every label selector, is an InvalidArgument error.
+StatusOr<std::string> NameSelector(const std::string& label, const std::string& field, const std::string& context) {
+  constexpr std::string_view kName = "metadata.name=";
+  if (label.empty() && (field.empty() || (field.starts_with(kName) && field.size() > kName.size() &&
+                                          field.find(',') == std::string::npos))) {
+    return field.empty() ? std::string() : field.substr(kName.size());
+  }
+  return Status::InvalidArgument(
+      context + ": FakeKubeClient supports no label selector and no field selector but metadata.name=");
+}
+
+bool Selected(const std::string& name, const Json& object) {
+  return name.empty() || (object.contains("metadata") && object["metadata"].value("name", "") == name);
 }
 
 }  // namespace
@@ -68,7 +79,8 @@ StatusOr<ListPage> FakeKubeClient::List(const Resource& resource, std::string_vi
   std::lock_guard lock(mu_);
   if (auto f = TakeFailure(Verb::kList)) return *f;
   const std::string context = "LIST " + resource.CollectionPath(ns);
-  if (Status s = SelectorsUnsupported(options.label_selector, options.field_selector, context); !s.ok()) return s;
+  auto name = NameSelector(options.label_selector, options.field_selector, context);
+  if (!name.ok()) return name.status();
   ListPage page;
   page.resource_version = std::to_string(rv_);
   const std::string prefix = Prefix(resource, ns);
@@ -79,7 +91,7 @@ StatusOr<ListPage> FakeKubeClient::List(const Resource& resource, std::string_vi
       page.continue_token = std::prev(it)->first;
       break;
     }
-    page.items.push_back(it->second);
+    if (Selected(*name, it->second)) page.items.push_back(it->second);
   }
   return page;
 }
@@ -90,13 +102,14 @@ Status FakeKubeClient::Watch(const Resource& resource, std::string_view ns_view,
   if (auto f = TakeFailure(Verb::kWatch)) return *f;
   const std::string ns(ns_view);
   const std::string context = "WATCH " + resource.CollectionPath(ns);
-  if (Status s = SelectorsUnsupported(options.label_selector, options.field_selector, context); !s.ok()) return s;
+  auto name = NameSelector(options.label_selector, options.field_selector, context);
+  if (!name.ok()) return name.status();
   int64_t from = rv_;
   std::vector<WatchEvent> pending;
   if (options.resource_version.empty()) {
     const std::string prefix = Prefix(resource, ns);
     for (auto it = objects_.lower_bound(prefix); it != objects_.end() && it->first.starts_with(prefix); ++it) {
-      pending.push_back({WatchEventType::kAdded, it->second});
+      if (Selected(*name, it->second)) pending.push_back({WatchEventType::kAdded, it->second});
     }
   } else {
     try {
@@ -121,7 +134,8 @@ Status FakeKubeClient::Watch(const Resource& resource, std::string_view ns_view,
   while (keep_going) {
     for (const auto& h : history_) {
       if (h.rv > from && h.resource == display &&
-          (!resource.namespaced || ns.empty() || h.ns == ns || h.type == WatchEventType::kBookmark)) {
+          (!resource.namespaced || ns.empty() || h.ns == ns || h.type == WatchEventType::kBookmark) &&
+          (h.type == WatchEventType::kBookmark || Selected(*name, h.object))) {
         pending.push_back({h.type, h.object});
       }
     }

@@ -59,6 +59,13 @@ PIPEGUARD_RESOURCE(CustomResourceDefinitions, "apiextensions.k8s.io", "v1", "cus
                    "CustomResourceDefinition", false)
 PIPEGUARD_RESOURCE(PipelineSecurityProfiles, "pipeguard.io", "v1alpha1", "pipelinesecurityprofiles",
                    "PipelineSecurityProfile", true)
+PIPEGUARD_RESOURCE(Deployments, "apps", "v1", "deployments", "Deployment", true)
+PIPEGUARD_RESOURCE(Jobs, "batch", "v1", "jobs", "Job", true)
+PIPEGUARD_RESOURCE(CronJobs, "batch", "v1", "cronjobs", "CronJob", true)
+PIPEGUARD_RESOURCE(SparkApplications, "sparkoperator.k8s.io", "v1beta2", "sparkapplications", "SparkApplication", true)
+PIPEGUARD_RESOURCE(PolicyReports, "wgpolicyk8s.io", "v1alpha2", "policyreports", "PolicyReport", true)
+PIPEGUARD_RESOURCE(ClusterPolicyReports, "wgpolicyk8s.io", "v1alpha2", "clusterpolicyreports", "ClusterPolicyReport",
+                   false)
 #undef PIPEGUARD_RESOURCE
 }  // namespace resources
 

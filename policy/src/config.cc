@@ -7,85 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "pipeguard/base/yaml_reader.h"
+
 namespace pipeguard::policy {
 namespace {
-
-// Error helper: "SOURCE:LINE: KEY: problem".
-class ConfigReader {
- public:
-  explicit ConfigReader(const std::string& source) : source_(source) {}
-
-  Status Error(const YAML::Node& node, const std::string& key, const std::string& problem) const {
-    const auto mark = node.Mark();
-    std::string message = source_;
-    if (mark.line >= 0) message.append(":").append(std::to_string(mark.line + 1));
-    message.append(": ").append(key).append(": ").append(problem);
-    return Status::InvalidArgument(std::move(message));
-  }
-
-  // Rejects keys not in `allowed` so that typos in security settings are caught.
-  Status CheckKeys(const YAML::Node& map, const std::string& prefix, const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return Error(map, prefix.empty() ? "(top level)" : prefix, "must be a mapping");
-    for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string accepted;
-        for (const auto& a : allowed) accepted += (accepted.empty() ? "" : ", ") + a;
-        return Error(kv.first, Join(prefix, key), "unknown setting (accepted here: " + accepted + ")");
-      }
-    }
-    return Status::Ok();
-  }
-
-  Status Bool(const YAML::Node& node, const std::string& key, bool& out) const {
-    bool value = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      return Error(node, key, "must be true or false");
-    }
-    out = value;
-    return Status::Ok();
-  }
-
-  Status String(const YAML::Node& node, const std::string& key, std::string& out) const {
-    if (!node.IsScalar()) return Error(node, key, "must be a string");
-    out = node.Scalar();
-    return Status::Ok();
-  }
-
-  Status StringList(const YAML::Node& node, const std::string& key, std::vector<std::string>& out) const {
-    if (node.IsNull()) return Status::Ok();
-    if (!node.IsSequence()) return Error(node, key, "must be a list of strings");
-    out.clear();
-    for (const auto& item : node) {
-      if (!item.IsScalar()) return Error(item, key, "must be a list of strings");
-      out.push_back(item.Scalar());
-    }
-    return Status::Ok();
-  }
-
-  // Durations like "90s", "15m", "168h", "4000ms".
-  Status Duration(const YAML::Node& node, const std::string& key, std::chrono::milliseconds& out) const {
-    if (!node.IsScalar()) return Error(node, key, "must be a duration such as 500ms, 4s, 15m or 168h");
-    const std::string& s = node.Scalar();
-    size_t digits = 0;
-    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-    const std::string unit = s.substr(digits);
-    if (digits == 0 || digits > 9) return Error(node, key, "must be a duration such as 500ms, 4s, 15m or 168h");
-    const long long n = std::stoll(s.substr(0, digits));
-    static const std::map<std::string, long long> kUnitMs = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-    auto it = kUnitMs.find(unit);
-    if (it == kUnitMs.end()) return Error(node, key, "unit must be ms, s, m or h (e.g. 4s)");
-    out = std::chrono::milliseconds(n * it->second);
-    return Status::Ok();
-  }
-
-  static std::string Join(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "." + key;
-  }
-
- private:
-  const std::string& source_;
-};
 
 nlohmann::json YamlToJson(const YAML::Node& node) {
   switch (node.Type()) {
@@ -107,7 +32,7 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
 }
 
 // A list of {name, path | publicKey} PEM public keys (images.keys, images.rekor.publicKeys). Names are unique.
-Status ParseKeyList(const ConfigReader& r, const YAML::Node& node, const std::string& key_path,
+Status ParseKeyList(const base::YamlReader& r, const YAML::Node& node, const std::string& key_path,
                     std::vector<TrustedKey>& out) {
   if (!node.IsSequence()) return r.Error(node, key_path, "must be a list of {name, path | publicKey}");
   const std::string item = key_path + "[]";
@@ -137,7 +62,7 @@ Status ParseKeyList(const ConfigReader& r, const YAML::Node& node, const std::st
   return Status::Ok();
 }
 
-Status ParseRekor(const ConfigReader& r, const YAML::Node& node, RekorConfig& out) {
+Status ParseRekor(const base::YamlReader& r, const YAML::Node& node, RekorConfig& out) {
   if (auto s = r.CheckKeys(node, "images.rekor", {"publicKeys", "trustedRootFile", "required"}); !s.ok()) return s;
   if (node["publicKeys"]) {
     if (auto s = ParseKeyList(r, node["publicKeys"], "images.rekor.publicKeys", out.public_keys); !s.ok()) return s;
@@ -161,7 +86,7 @@ Status ParseRekor(const ConfigReader& r, const YAML::Node& node, RekorConfig& ou
   return Status::Ok();
 }
 
-Status ParseKeyless(const ConfigReader& r, const YAML::Node& node, KeylessConfig& out) {
+Status ParseKeyless(const base::YamlReader& r, const YAML::Node& node, KeylessConfig& out) {
   if (auto s = r.CheckKeys(node, "images.keyless", {"trustedRootFile", "identities", "requireSct"}); !s.ok()) return s;
   if (!node["trustedRootFile"]) {
     return r.Error(node, "images.keyless.trustedRootFile", "is required (a Sigstore trusted_root.json file)");
@@ -225,7 +150,7 @@ Status ParseKeyless(const ConfigReader& r, const YAML::Node& node, KeylessConfig
   return Status::Ok();
 }
 
-Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& out) {
+Status ParseImages(const base::YamlReader& r, const YAML::Node& node, ImagesConfig& out) {
   if (auto s = r.CheckKeys(
           node, "images",
           {"verify", "allowedRegistries", "keys", "rekor", "keyless", "registries", "pinDigests", "deadline"});
@@ -293,7 +218,7 @@ Status ParseImages(const ConfigReader& r, const YAML::Node& node, ImagesConfig& 
   return Status::Ok();
 }
 
-Status ParseGovernance(const ConfigReader& r, const YAML::Node& node, GovernanceConfig& out) {
+Status ParseGovernance(const base::YamlReader& r, const YAML::Node& node, GovernanceConfig& out) {
   if (auto s = r.CheckKeys(node, "governance", {"selectors", "sparkApplications", "profileSelected"}); !s.ok()) {
     return s;
   }
@@ -326,7 +251,7 @@ Status ParseGovernance(const ConfigReader& r, const YAML::Node& node, Governance
   return Status::Ok();
 }
 
-Status ParseBreakGlass(const ConfigReader& r, const YAML::Node& node, BreakGlassConfig& out) {
+Status ParseBreakGlass(const base::YamlReader& r, const YAML::Node& node, BreakGlassConfig& out) {
   if (auto s = r.CheckKeys(node, "breakGlass", {"groups", "trustedRequesters", "maxDuration"}); !s.ok()) return s;
   if (node["groups"]) {
     if (auto s = r.StringList(node["groups"], "breakGlass.groups", out.groups); !s.ok()) return s;
@@ -374,7 +299,7 @@ Config DefaultConfig() {
 }
 
 StatusOr<Config> ParseConfig(std::string_view yaml_text, const std::string& source) {
-  ConfigReader r(source);
+  base::YamlReader r(source);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));

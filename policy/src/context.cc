@@ -139,6 +139,62 @@ size_t ContextSnapshot::profile_count() const {
   return n;
 }
 
+std::shared_ptr<const json> ContextSnapshot::ConfigMap(const std::string& ns, const std::string& name) const {
+  auto it = config_maps_.find(RoleKey(ns, name));
+  return it == config_maps_.end() ? nullptr : it->second;
+}
+
+bool ContextSnapshotBuilder::AddConfigMap(const json& object) {
+  if (!object.is_object() || StringAt(object, "kind") != "ConfigMap") return false;
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return false;
+  const auto name = meta->find("name");
+  if (name == meta->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) return false;
+  const auto ns = meta->find("namespace");
+  const std::string namespace_ = ns != meta->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty()
+                                     ? ns->get<std::string>()
+                                     : "default";
+  snapshot_->config_maps_[RoleKey(namespace_, name->get<std::string>())] = std::make_shared<const json>(object);
+  return true;
+}
+
+namespace {
+
+// Adds to `out` the namespace (what `namespace_of` returns for an entry) of every entry that is in one map and not
+// equal in the other.
+template <typename Map, typename NamespaceOf>
+void AddChangedNamespaces(const Map& newer, const Map& older, NamespaceOf namespace_of, std::set<std::string>& out) {
+  for (const auto& [key, value] : newer) {
+    auto it = older.find(key);
+    if (it == older.end() || !(it->second == value)) out.insert(namespace_of(key, value));
+  }
+  for (const auto& [key, value] : older) {
+    if (!newer.count(key)) out.insert(namespace_of(key, value));
+  }
+}
+
+}  // namespace
+
+std::optional<std::set<std::string>> ContextSnapshot::NamespacesChangedSince(const ContextSnapshot& older) const {
+  if (!(config_ == older.config_) || !(roles_ == older.roles_) || !(bindings_ == older.bindings_)) return std::nullopt;
+  std::set<std::string> changed;
+  auto by_key = [](const std::string& ns, const auto&) { return ns; };
+  AddChangedNamespaces(profiles_, older.profiles_, by_key, changed);
+  AddChangedNamespaces(namespace_labels_, older.namespace_labels_, by_key, changed);
+  AddChangedNamespaces(
+      service_accounts_, older.service_accounts_,
+      [](const std::string&, const ServiceAccountInfo& account) { return account.namespace_; }, changed);
+  // ConfigMaps (from context files) by content: a changed one changes the verdicts of the pods that mount it.
+  for (const auto* maps : {&config_maps_, &older.config_maps_}) {
+    const auto& other = maps == &config_maps_ ? older.config_maps_ : config_maps_;
+    for (const auto& [key, object] : *maps) {
+      auto it = other.find(key);
+      if (it == other.end() || !(*it->second == *object)) changed.insert(key.substr(0, key.find('/')));
+    }
+  }
+  return changed;
+}
+
 ContextSnapshotBuilder::ContextSnapshotBuilder(Config config) : snapshot_(std::make_unique<ContextSnapshot>()) {
   snapshot_->config_ = std::move(config);
 }

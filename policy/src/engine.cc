@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
+#include "pipeguard/base/time.h"
 #include "workload.h"
 
 namespace pipeguard::policy {
@@ -23,57 +26,6 @@ bool Contains(const std::vector<std::string>& values, std::string_view v) {
 
 std::string Describe(const Workload& w) {
   return w.kind + " " + w.namespace_ + "/" + (w.name.empty() ? "(unnamed)" : w.name);
-}
-
-// --- time -------------------------------------------------------------------------------------------------------
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-// Parses RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" to Unix seconds.
-std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
-  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
-    if (pos + n > s.size()) return std::nullopt;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
-    return std::nullopt;
-  }
-  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
-  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
-    return std::nullopt;
-  }
-  size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-  }
-  std::int64_t offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
-    offset = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
-    auto oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
-    if (!oh || !om) return std::nullopt;
-    offset = (*oh * 3600 + *om * 60) * (s[pos] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  return DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 + *hour * 3600 +
-         *minute * 60 + *second - offset;
 }
 
 // --- registries -------------------------------------------------------------------------------------------------
@@ -124,7 +76,8 @@ bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<c
     case UnitKind::kSparkRole:
       return config.governance.spark_applications;
     case UnitKind::kSparkConfigMap:
-      return true;
+      if (unit.pipeline_config) return true;
+      break;  // a ConfigMap the pipeline's label or profile selects, like a pod
     case UnitKind::kPodSpec:
       break;
   }
@@ -268,6 +221,24 @@ void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vec
   }
 }
 
+// The detectors' findings in the files of one ConfigMap (read as pipeline configuration, whatever its labels).
+std::vector<Finding> JudgeConfigMapFiles(const json& config_map, const Detector& detector) {
+  std::optional<PodUnit> files = MountedConfigMapUnit(config_map);
+  if (!files || (files->scan.entries.empty() && files->scan.command_lines.empty())) return {};
+  return detector.Scan(files->scan);
+}
+
+// The findings of a mounted ConfigMap, each at the unit's field that names the ConfigMap, its message naming the
+// ConfigMap (the file and the field inside it come from the finding).
+void AddMountedConfigMapFindings(const std::string& name, const std::string& reference_path,
+                                 const std::vector<Finding>& findings, const std::string& namespace_,
+                                 std::vector<Violation>& out) {
+  for (const Finding& f : findings) {
+    out.push_back(Make(f.rule, f.severity, reference_path, "ConfigMap " + namespace_ + "/" + name + ", " + f.message,
+                       f.detector));
+  }
+}
+
 // Effective mode: profile (enforce wins when several disagree) > namespace label > configuration.
 void ResolveMode(const Workload& w, const std::vector<const Profile*>& profiles, const ContextSnapshot& ctx,
                  Verdict& verdict) {
@@ -345,7 +316,7 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
                std::string_view("-_.:/#").find(c) != std::string_view::npos;
       });
   if (!ticket_ok) return refuse("pipeguard.io/break-glass-ticket must be a ticket reference such as INC-1234");
-  const auto expiry = ParseRfc3339(expires->get_ref<const std::string&>());
+  const auto expiry = base::ParseTimestamp(expires->get_ref<const std::string&>());
   if (!expiry) return refuse("pipeguard.io/break-glass-expires must be an RFC 3339 time such as 2026-11-30T18:00:00Z");
   if (*expiry <= request.now_unix_seconds) return refuse("the waiver has expired");
   const auto max_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.break_glass.max_duration).count();
@@ -402,14 +373,41 @@ void Finalize(const Config& config, Verdict& verdict) {
 
 }  // namespace
 
-Engine::Engine(const Detector& detector) : detector_(detector) {}
+struct Engine::ConfigMapMemo {
+  static constexpr std::size_t kCapacity = 4096;  // ConfigMaps; emptied when full
+  struct Entry {
+    std::weak_ptr<const json> object;  // expired: the object is gone and its address may be reused
+    std::shared_ptr<const std::vector<Finding>> findings;
+  };
+  std::mutex mu;
+  std::unordered_map<const json*, Entry> entries;
+
+  std::shared_ptr<const std::vector<Finding>> Get(const std::shared_ptr<const json>& object, const Detector& detector) {
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(object.get());
+      if (it != entries.end() && it->second.object.lock() == object) return it->second.findings;
+    }
+    // Judged outside the lock: two requests may both judge a new ConfigMap; they compute the same findings.
+    auto findings = std::make_shared<const std::vector<Finding>>(JudgeConfigMapFiles(*object, detector));
+    std::lock_guard lock(mu);
+    if (entries.size() >= kCapacity) entries.clear();
+    entries[object.get()] = Entry{object, findings};
+    return findings;
+  }
+};
+
+Engine::Engine(const Detector& detector) : Engine(detector, ProfileCheck()) {}
 
 Engine::Engine(const Detector& detector, ProfileCheck profile_check)
-    : detector_(detector), profile_check_(std::move(profile_check)) {}
+    : detector_(detector),
+      profile_check_(std::move(profile_check)),
+      config_map_memo_(std::make_shared<ConfigMapMemo>()) {}
 
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
-Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context) {
+Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+                     const ConfigMapLookup& config_maps) {
   Review review;
   review.object_ = &object;
   review.context_ = &context;
@@ -417,17 +415,33 @@ Review PrepareReview(const json& object, const RequestInfo& request, const Conte
   if (request.operation == "DELETE" || request.operation == "CONNECT") return review;
   std::optional<Workload> extracted = ExtractWorkload(object, request.namespace_, request.kind);
   if (!extracted) return review;
+  const Config& config = context.config();
+  review.governed_ = extracted->is_profile || !extracted->unreadable.empty();
+  review.units_.reserve(extracted->units.size());
+  for (PodUnit& unit : extracted->units) {
+    Review::Unit& u = review.units_.emplace_back();
+    const std::vector<const Profile*> selecting = context.ProfilesSelecting(extracted->namespace_, unit.labels);
+    u.governed = UnitGoverned(unit, config, selecting);
+    review.governed_ = review.governed_ || u.governed;
+    if (unit.kind == UnitKind::kSparkConfigMap) {
+      // Selected like a pod: its files are pipeline configuration. Its profiles do not apply to it as to a pod.
+      if (u.governed && !unit.pipeline_config) ReadConfigMapFiles(object, unit);
+      continue;
+    }
+    u.profiles = selecting;
+    if (!u.governed || !unit.readable || !extracted->unreadable.empty()) continue;
+    for (const ConfigMapRef& ref : unit.config_maps) {
+      std::shared_ptr<const json> found = config_maps ? config_maps(extracted->namespace_, ref.name)
+                                                      : context.ConfigMap(extracted->namespace_, ref.name);
+      if (found == nullptr) {
+        review.unresolved_config_maps_.push_back(extracted->namespace_ + "/" + ref.name);
+        continue;
+      }
+      u.config_maps.push_back({ref.name, ref.path, std::move(found)});
+    }
+  }
   auto w = std::make_shared<const Workload>(std::move(*extracted));
   review.workload_ = w;
-  const Config& config = context.config();
-  review.governed_ = w->is_profile || !w->unreadable.empty();
-  review.units_.reserve(w->units.size());
-  for (const PodUnit& unit : w->units) {
-    Review::Unit& u = review.units_.emplace_back();
-    if (unit.kind != UnitKind::kSparkConfigMap) u.profiles = context.ProfilesSelecting(w->namespace_, unit.labels);
-    u.governed = UnitGoverned(unit, config, u.profiles);
-    review.governed_ = review.governed_ || u.governed;
-  }
   // Images are checked only on governed, readable pods of a readable object (see Engine::Evaluate).
   if (!w->unreadable.empty()) return review;
   for (size_t i = 0; i < w->units.size(); ++i) {
@@ -512,6 +526,10 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images)
       }
     }
     AddDetectorFindings(unit, detector_, verdict.violations);
+    for (const auto& mounted : reviewed.config_maps) {
+      AddMountedConfigMapFindings(mounted.name, mounted.reference_path,
+                                  *config_map_memo_->Get(mounted.object, detector_), w.namespace_, verdict.violations);
+    }
   }
   if (!verdict.governed) return verdict;
   AddMalformed(w.malformed, verdict.violations);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "config_files.h"
 #include "pipeguard/policy/json_pointer.h"
 
 namespace pipeguard::policy {
@@ -178,8 +179,62 @@ void AddCommandLine(const json& container, const std::string& container_path, Sc
   if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
 }
 
+// Records that the unit reads ConfigMap `name` (a string field at `path`), once per name.
+void AddConfigMapRef(const json* name, const std::string& path, PodUnit& unit) {
+  if (name == nullptr || !name->is_string() || name->get_ref<const std::string&>().empty()) return;
+  const std::string& n = name->get_ref<const std::string&>();
+  for (const auto& ref : unit.config_maps) {
+    if (ref.name == n) return;
+  }
+  unit.config_maps.push_back({n, path});
+}
+
+// The ConfigMaps a container reads through envFrom[].configMapRef and env[].valueFrom.configMapKeyRef. Malformed
+// fields are recorded by AddEnvList (env) or left to the API server (envFrom is not otherwise read).
+void AddContainerConfigMapRefs(const json& c, const std::string& path, PodUnit& unit) {
+  if (const json* env_from = Child(c, "envFrom"); env_from != nullptr && env_from->is_array()) {
+    for (size_t i = 0; i < env_from->size(); ++i) {
+      if (const json* ref = Child((*env_from)[i], "configMapRef")) {
+        AddConfigMapRef(Child(*ref, "name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
+      }
+    }
+  }
+  if (const json* env = Child(c, "env"); env != nullptr && env->is_array()) {
+    for (size_t i = 0; i < env->size(); ++i) {
+      const json* from = Child((*env)[i], "valueFrom");
+      const json* ref = from != nullptr ? Child(*from, "configMapKeyRef") : nullptr;
+      if (ref != nullptr) {
+        AddConfigMapRef(Child(*ref, "name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name",
+                        unit);
+      }
+    }
+  }
+}
+
+// The ConfigMaps a pod spec mounts: volumes[].configMap and volumes[].projected.sources[].configMap.
+void AddVolumeConfigMapRefs(const json& pod_spec, const std::string& spec_path, PodUnit& unit) {
+  const json* volumes = Child(pod_spec, "volumes");
+  if (volumes == nullptr || !volumes->is_array()) return;
+  for (size_t i = 0; i < volumes->size(); ++i) {
+    const json& volume = (*volumes)[i];
+    const std::string volume_path = spec_path + "/volumes/" + std::to_string(i);
+    if (const json* cm = Child(volume, "configMap"))
+      AddConfigMapRef(Child(*cm, "name"), volume_path + "/configMap/name", unit);
+    const json* projected = Child(volume, "projected");
+    const json* sources = projected != nullptr ? Child(*projected, "sources") : nullptr;
+    if (sources == nullptr || !sources->is_array()) continue;
+    for (size_t j = 0; j < sources->size(); ++j) {
+      if (const json* cm = Child((*sources)[j], "configMap")) {
+        AddConfigMapRef(Child(*cm, "name"), volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name",
+                        unit);
+      }
+    }
+  }
+}
+
 // One container (or Spark init container / sidecar) at `path`: its image, env and command line.
 void AddContainer(const json& c, const std::string& path, PodUnit& unit) {
+  AddContainerConfigMapRefs(c, path, unit);
   if (const json* image = Field(c, path, "image", Shape::kString, unit.malformed)) {
     unit.images.push_back({image->get<std::string>(), path + "/image"});
   }
@@ -233,6 +288,7 @@ std::optional<PodUnit> PodSpecUnit(const json* metadata, const std::string& meta
   if (const json* am = Field(*pod_spec, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
     unit.automount_token = am->get<bool>();
   }
+  AddVolumeConfigMapRefs(*pod_spec, spec_path, unit);
   for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
     AddContainerList(*pod_spec, spec_path, list_name, unit);
   }
@@ -313,11 +369,6 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
   }
 }
 
-bool IsSparkConfFile(std::string_view key) {
-  return key == "spark.properties" || key == "spark-defaults.conf" ||
-         (key.size() > 11 && key.substr(key.size() - 11) == ".properties");
-}
-
 // The ConfigMap key under which spark-submit stores the executor pod template (spark.kubernetes.executor.
 // podTemplateFile), verbatim, in <app>-driver-podspec-conf-map.
 constexpr std::string_view kSparkPodTemplateKey = "podspec-configmap-key";
@@ -354,15 +405,9 @@ bool BoundedYamlToJson(const YAML::Node& node, int depth, size_t& budget, json& 
 }
 
 std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
-  try {
-    const YAML::Node root = YAML::Load(text);
-    json out;
-    size_t budget = 20000;
-    if (!BoundedYamlToJson(root, 0, budget, out) || !out.is_object()) return nullptr;
-    return std::make_shared<const json>(std::move(out));
-  } catch (const YAML::Exception&) {
-    return nullptr;
-  }
+  std::optional<json> out = ParseBoundedYaml(text);
+  if (!out || !out->is_object()) return nullptr;
+  return std::make_shared<const json>(std::move(*out));
 }
 
 // Adds the env and command-line entries of the pod template in `text` to `unit` (all at `path`, the ConfigMap key:
@@ -392,60 +437,45 @@ bool AddPodTemplateEntries(const std::string& text, const std::string& path, Pod
   return true;
 }
 
-void AddConfigMapUnit(const json& object, const Labels& labels, Workload& w) {
-  const bool spark_labelled =
-      labels.count("spark-app-selector") || labels.count("spark-role") || labels.count(std::string(kPipelineLabel));
+// Spark's own ConfigMaps, recognised by what spark-submit writes: the driver's conf map (spark.properties, with the
+// submitting machine's SPARK_CONF_DIR files), the executor pod template map, and the spark-app-selector /
+// spark-role labels it sets; spark-defaults.conf is how users mount Spark configuration themselves. A file name
+// alone (`app.properties`) says nothing: an unrelated application's ConfigMap is not Spark's.
+bool IsSparkOwnConfigMap(const json* data, const Labels& labels) {
+  if (labels.count("spark-app-selector") != 0 || labels.count("spark-role") != 0) return true;
+  if (data == nullptr) return false;
+  if (Child(*data, "spark.properties") != nullptr || Child(*data, "spark-defaults.conf") != nullptr) return true;
+  // The executor pod template map carries no label: its key counts when it holds a pod template (or is malformed).
+  const json* tmpl = Child(*data, kSparkPodTemplateKey);
+  if (tmpl == nullptr || tmpl->is_null()) return false;
+  PodUnit scratch;
+  return !tmpl->is_string() || AddPodTemplateEntries(tmpl->get_ref<const std::string&>(),
+                                                     PointerChild("/data", kSparkPodTemplateKey), scratch);
+}
+
+// A ConfigMap's unit. Its files are read now when it is pipeline configuration by itself (`pipeline`, Spark's own,
+// or labelled pipeguard.io/pipeline); otherwise later, if the governance selects it (PrepareReview). A ConfigMap
+// without data has nothing to judge; one whose data is unreadable is reported only when it is pipeline
+// configuration.
+void AddConfigMapUnit(const json& object, const Labels& labels, Workload& w, bool pipeline) {
   PodUnit unit;
   unit.kind = UnitKind::kSparkConfigMap;
   unit.owned_text = std::make_shared<std::deque<std::string>>();
   unit.base_path = "/data";
   unit.labels = labels;
   const json* data = Field(object, "", "data", Shape::kObject, unit.malformed);
+  unit.pipeline_config =
+      pipeline || labels.count(std::string(kPipelineLabel)) != 0 || IsSparkOwnConfigMap(data, labels);
   if (data == nullptr) {
-    // A pipeline ConfigMap whose data cannot be read is reported; any other is none of the engine's business.
-    if (spark_labelled && !unit.malformed.empty()) {
+    if (unit.pipeline_config && !unit.malformed.empty()) {
       unit.readable = false;
       w.units.push_back(std::move(unit));
     }
     return;
   }
-  bool carries_spark_conf = false;
-  for (const auto& item : data->items()) {
-    if (!IsSparkConfFile(item.key())) continue;
-    carries_spark_conf = true;
-    if (!item.value().is_string()) continue;  // recorded below
-    ParseProperties(item.value().get_ref<const std::string&>(), PointerChild("/data", item.key()), Surface::kProperties,
-                    unit.scan.entries, *unit.owned_text);
-  }
-  if (carries_spark_conf) {
-    // spark-submit ships every file of the submitting machine's SPARK_CONF_DIR (bar spark-defaults.conf, which it
-    // merges into spark.properties) in the same ConfigMap, mounted at the driver's /opt/spark/conf.
-    for (const auto& item : data->items()) {
-      if (!item.value().is_string()) continue;
-      const std::string& key = item.key();
-      const std::string& text = item.value().get_ref<const std::string&>();
-      if (key.size() > 9 && key.compare(key.size() - 9, 9, "-site.xml") == 0) {
-        ParseHadoopXml(text, PointerChild("/data", key), unit.scan.entries, *unit.owned_text);
-      } else if (key == "spark-env.sh") {
-        ParseShellAssignments(text, PointerChild("/data", key), unit.scan.entries, *unit.owned_text);
-      }
-    }
-  }
-  bool carries_pod_template = false;
-  if (const json* tmpl = Child(*data, kSparkPodTemplateKey); tmpl != nullptr && !tmpl->is_null()) {
-    carries_pod_template =
-        !tmpl->is_string() ||
-        AddPodTemplateEntries(tmpl->get_ref<const std::string&>(), PointerChild("/data", kSparkPodTemplateKey), unit);
-  }
-  if (carries_spark_conf || carries_pod_template || (spark_labelled && !data->empty())) {
-    if (!carries_spark_conf && !carries_pod_template) {
-      // A labelled pipeline ConfigMap: its keys are configuration keys (e.g. env-style KEY: value).
-      AddStringMap(*data, "/data", Surface::kProperties, unit.scan.entries, unit.malformed);
-    } else {
-      CheckStringValues(*data, "/data", unit.malformed);  // ConfigMap data holds strings only
-    }
-    w.units.push_back(std::move(unit));
-  }
+  if (data->empty()) return;
+  if (unit.pipeline_config) ReadConfigMapFiles(object, unit);
+  w.units.push_back(std::move(unit));
 }
 
 std::string_view Trim(std::string_view s) {
@@ -680,6 +710,45 @@ void ParseShellAssignments(std::string_view text, const std::string& path, std::
   }
 }
 
+void ReadConfigMapFiles(const json& object, PodUnit& unit) {
+  const json* data = Child(object, "data");
+  if (data == nullptr || !data->is_object()) return;
+  if (unit.owned_text == nullptr) unit.owned_text = std::make_shared<std::deque<std::string>>();
+  for (const auto& item : data->items()) {
+    if (!item.value().is_string()) continue;  // recorded below
+    const std::string& key = item.key();
+    const std::string& text = item.value().get_ref<const std::string&>();
+    const std::string path = PointerChild("/data", key);
+    if (key == kSparkPodTemplateKey && AddPodTemplateEntries(text, path, unit)) continue;
+    if (ParseConfigFile(ConfigFileTypeOf(key), key, text, path, unit.scan.entries, *unit.owned_text)) continue;
+    // A setting of its own (env-style `KEY: value` read with envFrom), or a file of no type pipeguard reads.
+    unit.scan.entries.push_back({key, text, path, Surface::kProperties, ValueSource::kLiteral});
+  }
+  CheckStringValues(*data, "/data", unit.malformed);  // ConfigMap data holds strings only
+}
+
+std::optional<PodUnit> MountedConfigMapUnit(const json& object) {
+  Workload w;
+  const json* meta = Child(object, "metadata");
+  std::vector<Malformation> ignored;
+  AddConfigMapUnit(object, CheckedLabels(meta != nullptr && meta->is_object() ? meta : nullptr, "/metadata", ignored),
+                   w, /*pipeline=*/true);
+  if (w.units.empty() || !w.units.front().readable) return std::nullopt;
+  return std::move(w.units.front());
+}
+
+std::optional<json> ParseBoundedYaml(const std::string& text) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    json out;
+    size_t budget = 20000;
+    if (!BoundedYamlToJson(root, 0, budget, out)) return std::nullopt;
+    return out;
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
+}
+
 namespace {
 
 bool IsEvaluatedKind(std::string_view kind) {
@@ -751,7 +820,7 @@ std::optional<Workload> ExtractWorkload(const json& object, const std::string& r
     return w;
   }
   w.is_config_map = true;
-  AddConfigMapUnit(object, labels, w);
+  AddConfigMapUnit(object, labels, w, /*pipeline=*/false);
   return w;
 }
 

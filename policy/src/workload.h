@@ -30,6 +30,12 @@ struct Malformation {
   std::string found;     // "an object", "a number", "missing", ...
 };
 
+// A ConfigMap that a pod spec mounts or reads: a volume, a projected volume source, envFrom or configMapKeyRef.
+struct ConfigMapRef {
+  std::string name;
+  std::string path;  // JSON pointer of the first field naming it, e.g. /spec/volumes/0/configMap/name
+};
+
 struct PodUnit {
   UnitKind kind = UnitKind::kPodSpec;
   std::string base_path;        // JSON pointer of the pod spec ("/spec", "/spec/template/spec", ...) or role
@@ -50,6 +56,12 @@ struct PodUnit {
   std::vector<Malformation> malformed;
   // False when the unit's pod spec (or Spark role) itself is not an object: the other rules are not run on it.
   bool readable = true;
+  // Pod specs: the ConfigMaps the pod reads, one per name, in document order.
+  std::vector<ConfigMapRef> config_maps;
+  // ConfigMaps: true when the ConfigMap is pipeline configuration by itself (Spark's own, or labelled
+  // pipeguard.io/pipeline); its files are then read. Otherwise `scan` is empty until ReadConfigMapFiles, called when
+  // the governance selects the ConfigMap or a governed pod mounts it.
+  bool pipeline_config = false;
 };
 
 // How the engine sees an object.
@@ -72,6 +84,19 @@ struct Workload {
 // or differs is extracted as `request_kind` and marked unreadable.
 std::optional<Workload> ExtractWorkload(const nlohmann::json& object, const std::string& request_namespace,
                                         std::string_view request_kind = {});
+
+// Reads every file of the ConfigMap `object` into `unit` (a kSparkConfigMap unit of it) by type (config_files.h):
+// Spark's pod template, properties, Hadoop XML, INI, env, JSON and YAML; data keys of no known type are one setting
+// each, named by the key. Non-string data values are recorded as malformed.
+void ReadConfigMapFiles(const nlohmann::json& object, PodUnit& unit);
+
+// The unit of ConfigMap `object` with its files read, whatever its labels: the ConfigMap is configuration of the
+// governed pod that mounts it. nullopt when it holds no data.
+std::optional<PodUnit> MountedConfigMapUnit(const nlohmann::json& object);
+
+// YAML text as JSON (scalars as strings), within a budget of nodes and depth: aliases could otherwise make a small
+// document expand without limit. nullopt when it does not parse or exceeds the budget.
+std::optional<nlohmann::json> ParseBoundedYaml(const std::string& text);
 
 // Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "pipeguard/base/json.h"
+#include "pipeguard/base/time.h"
 
 namespace pipeguard::report {
 
@@ -159,33 +160,7 @@ json Strings(const std::set<std::string>& values) {
 }  // namespace
 
 std::optional<std::int64_t> ParseTimestamp(std::string_view text) {
-  // YYYY-mm-dd[T ]HH:MM:SS[.fff][Z]
-  if (text.size() < 19) return std::nullopt;
-  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
-    int value = 0;
-    for (size_t i = at; i < at + n; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-      value = value * 10 + (text[i] - '0');
-    }
-    return value;
-  };
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' || text[16] != ':') {
-    return std::nullopt;
-  }
-  const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
-             s = digits(17, 2);
-  if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 ||
-      *s > 60) {
-    return std::nullopt;
-  }
-  // Days from 1970-01-01 to the civil date (H. Hinnant's algorithm).
-  const int year = *y - (*mo <= 2 ? 1 : 0);
-  const int era = year / 400;
-  const int yoe = year - era * 400;
-  const int doy = (153 * (*mo + (*mo > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
-  return days * 86400 + *h * 3600 + *mi * 60 + *s;
+  return base::ParseTimestamp(text, base::TimestampForm::kRfc3339OrUtcWithoutZone);
 }
 
 json BuildEvidence(const EvidenceInputs& inputs) {

@@ -14,6 +14,12 @@
 #                                                         registry without the referrers API: the sha256-<hex> tag)
 #                                             v3-legacy   cosign 3.x with --new-bundle-format=false
 #   artifacts.sh verify DIR REPO@DIGEST NAME FORMAT   `cosign verify --key` (for cross-checks and benchmarks)
+#   artifacts.sh attest DIR REPO@DIGEST NAME FORMAT TYPE PREDICATE
+#                                           `cosign attest --key NAME --type TYPE --predicate PREDICATE` (an in-toto
+#                                           statement in a DSSE envelope): v2-legacy writes the `sha256-<hex>.att`
+#                                           tag, v3-bundle a Sigstore bundle as an OCI 1.1 referrer
+#   artifacts.sh verify-attestation DIR REPO@DIGEST NAME FORMAT TYPE
+#                                           `cosign verify-attestation --key --type TYPE`; prints the statements
 #
 # Contract: REPO is a repository path in DIR's registry (no host). Credentials, TLS trust and plain-HTTP flags
 # come from DIR/env (start.sh): DOCKER_CONFIG for cosign, --dest-creds for skopeo, the test CA through
@@ -24,7 +30,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-usage() { reg_die "usage: artifacts.sh keygen DIR NAME | push DIR REPO:TAG [SEED] | sign|verify DIR REPO@DIGEST NAME v2-legacy|v3-bundle|v3-legacy"; }
+usage() { reg_die "usage: artifacts.sh keygen DIR NAME | push DIR REPO:TAG [SEED] | sign|verify DIR REPO@DIGEST NAME v2-legacy|v3-bundle|v3-legacy | attest DIR REPO@DIGEST NAME v2-legacy|v3-bundle TYPE PREDICATE | verify-attestation DIR REPO@DIGEST NAME v2-legacy|v3-bundle TYPE"; }
 (($# >= 3)) || usage
 cmd=$1
 dir=$(cd "$2" && pwd -P)
@@ -97,6 +103,32 @@ case $cmd in
     "${cosign_env[@]}" "$bin" "${args[@]}" "${transport[@]}" "$REGISTRY_HOST/$ref" >"$tmp/log" 2>&1 ||
       { cat "$tmp/log" >&2; reg_die "cosign $cmd ($format) of $REGISTRY_HOST/$ref failed"; }
     [[ $cmd == verify ]] && cat "$tmp/log"
+    true
+    ;;
+  attest | verify-attestation)
+    ref=$3 name=$4 format=$5 type=$6
+    [[ $ref == *@sha256:* ]] || reg_die "$cmd wants REPO@sha256:..., got '$ref'"
+    case $format in
+      v2-legacy) bin=$COSIGN_V2 fmt=() ;;
+      v3-bundle) bin=$COSIGN_V3 fmt=(--new-bundle-format=true) ;;
+      *) usage ;;
+    esac
+    mkdir -p "$dir/home"
+    # shellcheck disable=SC2207
+    transport=($(cosign_flags))
+    if [[ $cmd == attest ]]; then
+      (($# == 7)) || usage
+      [[ -f $7 ]] || reg_die "attest: predicate file '$7' is missing"
+      args=(attest --key "$dir/keys/$name.key" --type "$type" --predicate "$7" --tlog-upload=false -y)
+      [[ $format == v2-legacy ]] || args+=(--use-signing-config=false)
+    else
+      (($# == 6)) || usage
+      args=(verify-attestation --key "$dir/keys/$name.pub" --type "$type" --insecure-ignore-tlog=true)
+    fi
+    args+=("${fmt[@]}")
+    "${cosign_env[@]}" "$bin" "${args[@]}" "${transport[@]}" "$REGISTRY_HOST/$ref" >"$tmp/log" 2>&1 ||
+      { cat "$tmp/log" >&2; reg_die "cosign $cmd ($format, $type) of $REGISTRY_HOST/$ref failed"; }
+    [[ $cmd == verify-attestation ]] && cat "$tmp/log"
     true
     ;;
   *) usage ;;

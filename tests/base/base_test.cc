@@ -6,6 +6,7 @@
 #include "pipeguard/base/base64.h"
 #include "pipeguard/base/json.h"
 #include "pipeguard/base/status.h"
+#include "pipeguard/base/time.h"
 
 namespace pipeguard::base {
 namespace {
@@ -71,6 +72,31 @@ TEST(ReturnIfError, ReturnsTheFirstErrorAndContinuesOnOk) {
   EXPECT_EQ(reached, 0);
   EXPECT_TRUE(FailsWhen(false, reached).ok());
   EXPECT_EQ(reached, 1);
+}
+
+TEST(ParseTimestamp, ReadsRfc3339WithZonesAndFractions) {
+  EXPECT_EQ(ParseTimestamp("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseTimestamp("2024-02-29T00:00:00Z"), 1709164800);
+  EXPECT_EQ(ParseTimestamp("2026-12-01T10:00:00.123456z"), 1796119200);
+  EXPECT_EQ(ParseTimestamp("2026-12-01T12:00:00+02:00"), 1796119200);
+  EXPECT_EQ(ParseTimestamp("2026-12-01T05:30:00-04:30"), 1796119200);
+  EXPECT_EQ(ParseTimestamp("1969-12-31T23:59:59Z"), -1);
+}
+
+TEST(ParseTimestamp, RefusesOutOfRangeFieldsTrailingTextAndMissingZones) {
+  for (const char* text :
+       {"2026-13-01T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T10:00:00Zjunk", "2026-12-01T10:00:00",
+        "2026-12-01 10:00:00Z", "2026-12-01T10:00:00+0200", "yesterday", ""}) {
+    EXPECT_EQ(ParseTimestamp(text), std::nullopt) << text;
+  }
+}
+
+TEST(ParseTimestamp, TheLenientFormAlsoReadsLogLinesAsUtc) {
+  constexpr auto kLenient = TimestampForm::kRfc3339OrUtcWithoutZone;
+  EXPECT_EQ(ParseTimestamp("2026-12-01 10:00:00", kLenient), 1796119200);
+  EXPECT_EQ(ParseTimestamp("2026-12-01 10:00:00.123", kLenient), 1796119200);
+  EXPECT_EQ(ParseTimestamp("2026-12-01T12:00:00+02:00", kLenient), 1796119200);
+  EXPECT_EQ(ParseTimestamp("2026-12-01 10:00:00 junk", kLenient), std::nullopt);
 }
 
 }  // namespace

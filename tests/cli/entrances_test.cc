@@ -108,6 +108,64 @@ TEST(Entrances, BothRecordWhereTheModeCameFrom) {
   EXPECT_THAT(Scan(file, "jane@ledgerline.example", "text").out, HasSubstr("(mode audit from " + source));
 }
 
+// Issue 14, item 1: the mounted-ConfigMap cases of the engine table (tests/policy/data/engine/mounted_config.yaml)
+// through both entrances. The webhook finds the ConfigMaps in its context files (as it would in its informer);
+// `pipeguard scan` among its inputs, after the object. Same decision, same findings (rule and path), and every
+// finding the table expects at a ConfigMap reference.
+TEST(Entrances, MountedConfigMapCasesGetTheSameVerdictFromScanAndTheWebhook) {
+  const std::filesystem::path dir = ::testing::TempDir() + "/entrances-cm-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path table =
+      std::filesystem::path(PIPEGUARD_TEST_DATA) / "policy/data/engine/mounted_config.yaml";
+  size_t cases = 0, denied = 0;
+  for (const YAML::Node& c : YAML::LoadFile(table.string())["cases"]) {
+    if (!c["configMaps"]) continue;
+    const std::string id = c["name"].as<std::string>();
+    const std::string object_file = (dir / "object.yaml").string();
+    const std::string config_maps_file = (dir / "configmaps.yaml").string();
+    {
+      std::ofstream(object_file, std::ios::trunc) << YAML::Dump(c["object"]) << "\n";
+      std::ofstream out(config_maps_file, std::ios::trunc);
+      for (const YAML::Node& config_map : c["configMaps"]) out << "---\n" << YAML::Dump(config_map) << "\n";
+    }
+    const CommandOutput review = RunInProcess({"admission-review", "--user", "jane@ledgerline.example", object_file});
+    ASSERT_EQ(review.exit_code, 0) << id << review.err;
+    auto request = webhook::ParseAdmissionReview(review.out.substr(0, review.out.find('\n')));
+    ASSERT_TRUE(request.ok()) << id << request.status().message();
+    auto context = webhook::FileContextProvider::Create({kConfig, {kContext, config_maps_file}, {}});
+    ASSERT_TRUE(context.ok()) << id << context.status().message();
+    const policy::Engine engine;
+    const webhook::AdmissionReply reply =
+        webhook::MakeValidatingHandler(engine, **context, [] { return static_cast<std::int64_t>(kNow); })(*request);
+    std::set<std::string> webhook_findings;
+    for (const auto& finding : reply.findings) webhook_findings.insert(finding.rule + " " + finding.path);
+
+    const CommandOutput scan = RunInProcess({"scan", "--config", kConfig, "--profiles", kContext, "--user",
+                                             "jane@ledgerline.example", "-o", "json", object_file, config_maps_file});
+    ASSERT_TRUE(scan.exit_code == 0 || scan.exit_code == 1) << id << scan.err;
+    const json report = json::parse(scan.out);
+    const json& result = report["results"][0];  // the object: the first input
+    ASSERT_EQ(result["name"], c["object"]["metadata"]["name"].as<std::string>()) << id;
+    std::set<std::string> scan_findings;
+    for (const auto& v : result["violations"]) {
+      scan_findings.insert(v["rule"].get<std::string>() + " " + v["path"].get<std::string>());
+    }
+
+    EXPECT_EQ(reply.allowed, result["allowed"].get<bool>()) << id;
+    EXPECT_EQ(webhook_findings, scan_findings) << id;
+    for (const YAML::Node& expected : c["expect"]["violations"]) {
+      const std::string finding = expected.as<std::string>();
+      if (finding.find("/configMap") == std::string::npos) continue;
+      EXPECT_EQ(scan_findings.count(finding), 1u) << id << ": " << finding;
+    }
+    ++cases;
+    denied += reply.allowed ? 0 : 1;
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_GE(cases, 5u);
+  EXPECT_GE(denied, 2u);
+}
+
 // Issue 14, item 4: one table drives both entrances. Every literal env and command row of the detector tables
 // (tests/policy/data/detect) goes into the good KubernetesPodOperator example, and `pipeguard scan` and the
 // webhook's /validate handler must reach the same decision with the same rules, which include the row's own.

@@ -17,10 +17,10 @@
 
 #include "cli_test_support.h"
 #include "pipeguard/cli/scan.h"
+#include "pipeguard/desired/profile_review.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/guardrails/guardrails.h"
 #include "pipeguard/manifest/documents.h"
-#include "pipeguard/operator/profile_review.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/engine.h"
 

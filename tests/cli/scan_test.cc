@@ -287,5 +287,70 @@ TEST(RunScan, ClusterScopedObjectsHaveNoNamespaceOthersDefaultToDefault) {
   EXPECT_EQ(report->results[1].ObjectName(), "ConfigMap default/settings");
 }
 
+// Issue 14, item 1: a governed pod and the ConfigMap it mounts, in one stream, in either order.
+constexpr const char* kDbtProfile = R"(apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata: {name: dbt, namespace: analytics}
+spec:
+  podSelector: {matchLabels: {pipeguard.io/pipeline: dbt}}
+  serviceAccount: {name: dbt-runner}
+)";
+constexpr const char* kDbtPod = R"(apiVersion: v1
+kind: Pod
+metadata: {name: dbt-run, namespace: analytics, labels: {pipeguard.io/pipeline: dbt}}
+spec:
+  serviceAccountName: dbt-runner
+  automountServiceAccountToken: false
+  containers: [{name: dbt, image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dbt:1.8"}]
+  volumes: [{name: profiles, configMap: {name: dbt-profiles}}]
+)";
+constexpr const char* kDbtConfigMap = R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: dbt-profiles, namespace: analytics}
+data:
+  profiles.yml: |
+    analytics:
+      outputs:
+        prod: {type: postgres, host: wh.internal, user: dbt, password: Wh4reh0useDbt2026, sslmode: verify-full}
+)";
+
+TEST(RunScan, AMountedConfigMapIsJudgedWithItsPodInEitherDocumentOrder) {
+  const std::string sep = "---\n";
+  for (const std::string& stream : {std::string(kDbtProfile) + sep + kDbtPod + sep + kDbtConfigMap,
+                                    std::string(kDbtConfigMap) + sep + kDbtProfile + sep + kDbtPod}) {
+    const ScanReport report = MustScan({.inputs = {"-"}}, stream);
+    const ScanResult* pod = Find(report, "dbt-run");
+    ASSERT_NE(pod, nullptr);
+    EXPECT_FALSE(pod->verdict.allowed);
+    ASSERT_THAT(RulesOf(*pod), ElementsAre("plaintext-secret"));
+    const policy::Violation& v = pod->verdict.violations[0];
+    EXPECT_EQ(v.path, "/spec/volumes/0/configMap/name");
+    EXPECT_THAT(v.message, HasSubstr("ConfigMap analytics/dbt-profiles"));
+    EXPECT_THAT(v.message, HasSubstr(R"(data["profiles.yml"]: analytics.outputs.prod.password)"));
+    EXPECT_THAT(v.message, Not(HasSubstr("Wh4reh0useDbt2026")));
+    // The ConfigMap is still a result of its own; unlabelled, it is judged through the pod only.
+    const ScanResult* config_map = Find(report, "dbt-profiles");
+    ASSERT_NE(config_map, nullptr);
+    EXPECT_FALSE(config_map->verdict.governed);
+  }
+  // Without the ConfigMap in the input the pod is allowed: the ConfigMap really was what denied it.
+  const ScanReport alone = MustScan({.inputs = {"-"}}, std::string(kDbtProfile) + "---\n" + kDbtPod);
+  ASSERT_NE(Find(alone, "dbt-run"), nullptr);
+  EXPECT_TRUE(Find(alone, "dbt-run")->verdict.allowed);
+}
+
+TEST(RunScan, AnUnrelatedConfigMapWithAPropertiesFileIsNotGoverned) {
+  const ScanReport report = MustScan({.inputs = {"-"}}, R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: shop, namespace: web}
+data:
+  app.properties: |
+    db.password=Sh0pDbPassw0rd77
+)");
+  ASSERT_EQ(report.results.size(), 1u);
+  EXPECT_FALSE(report.results[0].verdict.governed);
+  EXPECT_TRUE(report.results[0].verdict.allowed);
+}
+
 }  // namespace
 }  // namespace pipeguard::cli

@@ -83,5 +83,38 @@ TEST(KubeContextProviderFake, PreparesEverySnapshotAndKeepsThePreviousOneWhenPre
   provider.Stop();
 }
 
+// ConfigMaps come from their own informer (not the snapshot): a ConfigMap created after start is found without a
+// snapshot rebuild, without binaryData, and an unknown one is null.
+TEST(KubeContextProviderFake, ConfigMapsComeFromTheInformerWithoutRebuildingTheSnapshot) {
+  FakeKubeClient client;
+  const Json dbt = {{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
+                    {"metadata", {{"name", "dbt-profiles"}, {"namespace", "etl"}}},
+                    {"data", {{"profiles.yml", "x: {password: \"{{ env_var('P') }}\"}"}}},
+                    {"binaryData", {{"blob", "AAAA"}}}};
+  ASSERT_TRUE(client.Create(resources::ConfigMaps(), "etl", dbt).ok());
+  auto created = KubeContextProvider::Create(client, Options());
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  KubeContextProvider& provider = **created;
+  EXPECT_EQ(provider.ConfigMap("etl", "dbt-profiles"), nullptr);  // not started
+  provider.Start();
+  ASSERT_TRUE(provider.WaitReady(10s));  // readiness waits for the ConfigMap informer too
+  const auto found = provider.ConfigMap("etl", "dbt-profiles");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->at("data").at("profiles.yml"), dbt["data"]["profiles.yml"]);
+  EXPECT_FALSE(found->contains("binaryData"));
+  EXPECT_EQ(provider.ConfigMap("etl", "other"), nullptr);
+  EXPECT_EQ(provider.ConfigMap("marketing", "dbt-profiles"), nullptr);
+
+  const uint64_t builds = provider.builds();
+  Json later = dbt;
+  later["metadata"]["name"] = "later";
+  ASSERT_TRUE(client.Create(resources::ConfigMaps(), "etl", later).ok());
+  ASSERT_TRUE(Eventually([&] { return provider.ConfigMap("etl", "later") != nullptr; }));
+  std::this_thread::sleep_for(20ms);  // a rebuild would have run by now (debounce 1ms)
+  EXPECT_EQ(provider.builds(), builds);
+  provider.Stop();
+}
+
 }  // namespace
 }  // namespace pipeguard::kube

@@ -120,6 +120,29 @@ TEST(InformerFakeTest, SyncsWatchesAndRelistsAfterGone) {
   EXPECT_EQ(client.ActiveWatches(), 0);
 }
 
+TEST(InformerFakeTest, ANameFieldSelectorSeesOnlyThatObject) {
+  FakeKubeClient kube;
+  ASSERT_TRUE(kube.Create(resources::ConfigMaps(), "ns", ConfigMap("a", "1")).ok());
+  ASSERT_TRUE(kube.Create(resources::ConfigMaps(), "ns", ConfigMap("b", "1")).ok());
+  Recorder recorder;
+  InformerOptions o = Options();
+  o.field_selector = "metadata.name=b";
+  Informer informer(kube, o, recorder.Handlers());
+  informer.Start();
+  ASSERT_TRUE(recorder.WaitFor("add ns/b"));
+  ASSERT_TRUE(kube.Update(resources::ConfigMaps(), "ns", ConfigMap("a", "2")).ok());
+  ASSERT_TRUE(kube.Update(resources::ConfigMaps(), "ns", ConfigMap("b", "2")).ok());
+  ASSERT_TRUE(recorder.WaitFor("update ns/b"));
+  ASSERT_TRUE(kube.Delete(resources::ConfigMaps(), "ns", "b").ok());
+  ASSERT_TRUE(recorder.WaitFor("delete ns/b"));
+  EXPECT_EQ(recorder.Count(), 3) << "nothing of ns/a";
+  EXPECT_EQ(informer.Get("ns/a"), nullptr);
+  informer.Stop();
+  ListOptions labels;
+  labels.label_selector = "app=x";
+  EXPECT_FALSE(kube.List(resources::ConfigMaps(), "ns", labels).ok()) << "label selectors stay unsupported";
+}
+
 TEST(InformerFakeTest, RetriesListErrorsWithBackoff) {
   FakeKubeClient client;
   ASSERT_TRUE(client.Create(resources::ConfigMaps(), "ns", ConfigMap("a", "1")).ok());

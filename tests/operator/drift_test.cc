@@ -1,12 +1,12 @@
-#include "pipeguard/operator/drift.h"
+#include "pipeguard/desired/drift.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pipeguard/desired/iam_role.h"
+#include "pipeguard/desired/network_policy.h"
+#include "pipeguard/desired/service_account.h"
 #include "pipeguard/guardrails/iam_policy.h"
-#include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/network_policy.h"
-#include "pipeguard/operator/service_account.h"
 #include "test_data.h"
 
 namespace pipeguard::reconcilers {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeguard/operator/iam_api.h"
+#include "pipeguard/reconcilers/iam_api.h"
 
 namespace pipeguard::reconcilers::testing {
 

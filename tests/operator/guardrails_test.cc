@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeguard/operator/iam_role.h"
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/profile/cidr.h"
 #include "pipeguard/profile/glob.h"
 #include "test_data.h"

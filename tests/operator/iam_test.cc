@@ -5,8 +5,8 @@
 
 #include "pipeguard/aws/iam_limits.h"
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/guardrails/iam_policy.h"
-#include "pipeguard/operator/iam_role.h"
 #include "test_data.h"
 
 namespace pipeguard::reconcilers {

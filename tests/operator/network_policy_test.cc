@@ -1,4 +1,4 @@
-#include "pipeguard/operator/network_policy.h"
+#include "pipeguard/desired/network_policy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
-// Reads from informer caches: InformerCache lookups (synced, missing, not covered), the reconciler's cache contract
-// (a converged profile reconciles with zero Kubernetes API calls; a difference seen in a stale cache is confirmed
-// with the API server before any write), the Controller attaching its caches, and CountingKubeClient's counts.
-#include "pipeguard/operator/object_cache.h"
+// Reads from informer caches: the reconciler's cache contract (a converged profile reconciles with zero Kubernetes
+// API calls; a difference seen in a stale cache is confirmed with the API server before any write), the
+// ProfileController attaching its caches, and CountingKubeClient's counts.
+#include "pipeguard/controller/object_cache.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 
 #include "fake_iam.h"
 #include "pipeguard/kube/fake_client.h"
-#include "pipeguard/operator/controller.h"
-#include "pipeguard/operator/counting_kube_client.h"
-#include "pipeguard/operator/reconciler.h"
+#include "pipeguard/reconcilers/counting_kube_client.h"
+#include "pipeguard/reconcilers/profile_controller.h"
+#include "pipeguard/reconcilers/reconciler.h"
 #include "reconciler_fixtures.h"
 
 namespace pipeguard::reconcilers {
@@ -26,7 +26,7 @@ using testing::ProfileObject;
 using testing::TestConfig;
 
 // A cache the test fills by hand: it covers every resource it holds an entry for.
-class MapCache final : public ObjectCache {
+class MapCache final : public controller::ObjectCache {
  public:
   void Put(const kube::Resource& r, const Json& object) {
     objects_[Key(r, object["metadata"].value("namespace", ""), object["metadata"]["name"].get<std::string>())] =
@@ -179,76 +179,14 @@ TEST_F(CachedReconcileTest, DeletedProfileMissingFromTheCacheIsConfirmedAndDone)
   EXPECT_EQ(iam_.Calls("GetRole"), get_roles);
 }
 
-TEST(InformerCacheTest, CoversSyncedInformersByResourceAndNamespace) {
-  kube::FakeKubeClient kube;
-  Json sa = {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "a"}, {"namespace", "data"}}}};
-  ASSERT_TRUE(kube.Create(res::ServiceAccounts(), "data", sa).ok());
-  kube::Informer all(kube, {.resource = res::ServiceAccounts()});
-  kube::Informer only_data(kube, {.resource = res::NetworkPolicies(), .namespace_ = "data"});
-  InformerCache cache;
-  cache.Add(&all);
-  cache.Add(&only_data);
-
-  EXPECT_FALSE(cache.Lookup(res::ServiceAccounts(), "data", "a").has_value()) << "not synced yet";
-  all.Start();
-  only_data.Start();
-  ASSERT_TRUE(all.WaitForSync(10s));
-  ASSERT_TRUE(only_data.WaitForSync(10s));
-
-  auto hit = cache.Lookup(res::ServiceAccounts(), "data", "a");
-  ASSERT_TRUE(hit.has_value());
-  ASSERT_NE(*hit, nullptr);
-  EXPECT_EQ((**hit)["metadata"]["name"], "a");
-  auto miss = cache.Lookup(res::ServiceAccounts(), "data", "b");
-  ASSERT_TRUE(miss.has_value());
-  EXPECT_EQ(*miss, nullptr);
-  EXPECT_TRUE(cache.Lookup(res::NetworkPolicies(), "data", "x").has_value());
-  EXPECT_FALSE(cache.Lookup(res::NetworkPolicies(), "other", "x").has_value()) << "namespace not watched";
-  EXPECT_FALSE(cache.Lookup(res::ConfigMaps(), "data", "a").has_value()) << "no informer for the resource";
-  all.Stop();
-  only_data.Stop();
-}
-
-TEST(InformerCacheTest, TransformStripsManagedFieldsBeforeStoring) {
-  kube::FakeKubeClient kube;
-  Json sa = {{"apiVersion", "v1"},
-             {"kind", "ServiceAccount"},
-             {"metadata",
-              {{"name", "a"},
-               {"namespace", "data"},
-               {"labels", {{"app", "x"}}},
-               {"managedFields", Json::array({{{"manager", "pipeguard-operator"}, {"operation", "Apply"}}})}}}};
-  ASSERT_TRUE(kube.Create(res::ServiceAccounts(), "data", sa).ok());
-  ASSERT_TRUE(kube.Get(res::ServiceAccounts(), "data", "a")->at("metadata").contains("managedFields"));
-  kube::Informer informer(kube, {.resource = res::ServiceAccounts(), .transform = kube::StripManagedFields});
-  informer.Start();
-  ASSERT_TRUE(informer.WaitForSync(10s));
-  auto listed = informer.Get("data/a");
-  ASSERT_NE(listed, nullptr);
-  EXPECT_FALSE((*listed)["metadata"].contains("managedFields"));
-  EXPECT_EQ((*listed)["metadata"]["labels"]["app"], "x") << "nothing else is touched";
-
-  Json changed = *kube.Get(res::ServiceAccounts(), "data", "a");
-  changed["metadata"]["labels"]["app"] = "y";
-  ASSERT_TRUE(kube.Update(res::ServiceAccounts(), "data", changed).ok());
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline && (*informer.Get("data/a"))["metadata"]["labels"]["app"] != "y") {
-    std::this_thread::sleep_for(10ms);
-  }
-  auto watched = informer.Get("data/a");
-  EXPECT_EQ((*watched)["metadata"]["labels"]["app"], "y");
-  EXPECT_FALSE((*watched)["metadata"].contains("managedFields")) << "watch events are transformed too";
-  informer.Stop();
-}
-
 // Records what the controller offers.
 class CacheRecordingReconciler final : public Reconciler {
  public:
   StatusOr<ReconcileResult> Reconcile(const std::string&, const std::string&) override {
     return ReconcileResult::Done();
   }
-  void UseCache(const ObjectCache* cache) override { cache_ = cache; }
-  const ObjectCache* cache_ = nullptr;
+  void UseCache(const controller::ObjectCache* cache) override { cache_ = cache; }
+  const controller::ObjectCache* cache_ = nullptr;
 };
 
 TEST(ControllerCacheTest, OffersItsInformersUntilStopped) {
@@ -257,7 +195,7 @@ TEST(ControllerCacheTest, OffersItsInformersUntilStopped) {
   ASSERT_TRUE(kube.Create(res::PipelineSecurityProfiles(), "data", profile).ok());
   ASSERT_TRUE(kube.Create(res::Services(), "streaming", Service("streaming", "kafka")).ok());
   CacheRecordingReconciler reconciler;
-  Controller controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""});
+  ProfileController controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""});
   ASSERT_NE(reconciler.cache_, nullptr);
   controller.Start();
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -309,7 +247,7 @@ TEST(ControllerServiceCacheTest, ServiceChangesReReconcileProfilesThatNameThem) 
   o.config = TestConfig();
   o.audit = [](const Json&) {};
   ProfileReconciler reconciler(kube, iam, o, clock);
-  Controller controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""}, clock);
+  ProfileController controller(kube, reconciler, {.workers = 1, .owned_label_selector = ""}, clock);
   controller.Start();
   auto allow_ports = [&] {
     auto np = kube.Get(res::NetworkPolicies(), "data", "pipeguard-etl-allow");

@@ -16,17 +16,17 @@
 #include "pipeguard/aws/iam.h"
 #include "pipeguard/aws/policy_document.h"
 #include "pipeguard/aws/service_client.h"
+#include "pipeguard/desired/iam_role.h"
+#include "pipeguard/desired/webhook_tamper.h"
 #include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/config.h"
 #include "pipeguard/kube/errors.h"
 #include "pipeguard/kube/http_client.h"
 #include "pipeguard/manifest/documents.h"
-#include "pipeguard/operator/controller.h"
-#include "pipeguard/operator/iam_role.h"
-#include "pipeguard/operator/reconciler.h"
-#include "pipeguard/operator/webhook_guard.h"
-#include "pipeguard/operator/webhook_tamper.h"
 #include "pipeguard/profile/profile.h"
+#include "pipeguard/reconcilers/profile_controller.h"
+#include "pipeguard/reconcilers/reconciler.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 #include "real_control_plane.h"
 #include "reconciler_fixtures.h"
 
@@ -82,11 +82,12 @@ class OperatorIntegrationTest : public ::testing::Test {
     options.config = config_;
     options.metrics = &metrics_;
     reconciler_ = std::make_unique<ProfileReconciler>(*kube_, *iam_api_, options);
-    controller_ = std::make_unique<Controller>(*kube_, *reconciler_,
-                                               ControllerOptions{.workers = 2,
-                                                                 .resync_period = 2s,
-                                                                 .rate_limiter = {.base_delay = 50ms, .max_delay = 2s},
-                                                                 .metrics = &metrics_});
+    controller_ = std::make_unique<ProfileController>(
+        *kube_, *reconciler_,
+        ProfileControllerOptions{.workers = 2,
+                                 .resync_period = 2s,
+                                 .rate_limiter = {.base_delay = 50ms, .max_delay = 2s},
+                                 .metrics = &metrics_});
     controller_->Start();
     ASSERT_TRUE(Eventually([&] { return controller_->Ready(); }, 30s));
   }
@@ -108,7 +109,7 @@ class OperatorIntegrationTest : public ::testing::Test {
     std::unique_ptr<aws::IamClient> iam_client;
     std::unique_ptr<IamClientApi> iam_api;
     std::unique_ptr<ProfileReconciler> reconciler;
-    std::unique_ptr<Controller> controller;
+    std::unique_ptr<ProfileController> controller;
   };
   std::unique_ptr<Replica> StartReplica(const std::string& identity, bool leader_election) {
     auto r = std::make_unique<Replica>();
@@ -124,10 +125,10 @@ class OperatorIntegrationTest : public ::testing::Test {
     options.metrics = &r->metrics;
     options.reporting_instance = identity;
     r->reconciler = std::make_unique<ProfileReconciler>(*kube_, *r->iam_api, options);
-    ControllerOptions controller_options{.workers = 2,
-                                         .resync_period = 2s,
-                                         .rate_limiter = {.base_delay = 50ms, .max_delay = 2s},
-                                         .metrics = &r->metrics};
+    ProfileControllerOptions controller_options{.workers = 2,
+                                                .resync_period = 2s,
+                                                .rate_limiter = {.base_delay = 50ms, .max_delay = 2s},
+                                                .metrics = &r->metrics};
     if (leader_election) {
       kube::LeaderElectionConfig le;
       le.lease_namespace = "default";
@@ -138,7 +139,7 @@ class OperatorIntegrationTest : public ::testing::Test {
       le.retry_period = 300ms;
       controller_options.leader_election = le;
     }
-    r->controller = std::make_unique<Controller>(*kube_, *r->reconciler, controller_options);
+    r->controller = std::make_unique<ProfileController>(*kube_, *r->reconciler, controller_options);
     r->controller->Start();
     return r;
   }
@@ -325,7 +326,7 @@ class OperatorIntegrationTest : public ::testing::Test {
   std::unique_ptr<IamClientApi> iam_api_;
   OperatorConfig config_;
   std::unique_ptr<ProfileReconciler> reconciler_;
-  std::unique_ptr<Controller> controller_;
+  std::unique_ptr<ProfileController> controller_;
 };
 
 TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {

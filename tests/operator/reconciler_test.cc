@@ -1,15 +1,15 @@
 // ProfileReconciler against FakeKubeClient and an in-memory IAM (fake_iam.h): create path, zero-write second pass,
 // drift reverted per part, foreign roles refused, guardrails, throttling, deletion order and Retain.
-#include "pipeguard/operator/reconciler.h"
+#include "pipeguard/reconcilers/reconciler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fake_iam.h"
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/desired/iam_role.h"
 #include "pipeguard/guardrails/iam_policy.h"
 #include "pipeguard/kube/fake_client.h"
-#include "pipeguard/operator/iam_role.h"
 #include "pipeguard/profile/profile.h"
 #include "reconciler_fixtures.h"
 

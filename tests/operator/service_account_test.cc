@@ -1,4 +1,4 @@
-#include "pipeguard/operator/service_account.h"
+#include "pipeguard/desired/service_account.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // webhook_tamper.h (pure: the desired-state file, what counts as tampering, what a restore writes) and
-// WebhookGuard::CheckOnce against the in-memory FakeKubeClient (restore, Event, metric, leadership).
-#include "pipeguard/operator/webhook_tamper.h"
+// WebhookGuard::CheckOnce against the in-memory FakeKubeClient (restore, Event, metric, leadership, cache reads).
+#include "pipeguard/desired/webhook_tamper.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 
 #include "pipeguard/kube/fake_client.h"
 #include "pipeguard/kube/resource.h"
-#include "pipeguard/operator/metrics.h"
-#include "pipeguard/operator/webhook_guard.h"
+#include "pipeguard/reconcilers/metrics.h"
+#include "pipeguard/reconcilers/webhook_guard.h"
 
 namespace pipeguard::reconcilers {
 namespace {
@@ -409,6 +409,37 @@ TEST_F(WebhookGuardTest, AFollowerNeverWrites) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(guard.restores(), 2);
+  guard.Stop();
+}
+
+// Steady state: a pass over intact configurations reads only the informer caches. A tampered configuration is read
+// live before it is restored, and so is the desired-state ConfigMap.
+TEST_F(WebhookGuardTest, SteadyStateReadsTheCachesAndConfirmsLiveBeforeWriting) {
+  PutConfigMap(kDesiredYaml);
+  WebhookGuard guard(kube_, WithConfigMap(Options(false)));  // a follower: only this test runs passes
+  guard.Start();
+  ASSERT_EQ(*guard.CheckOnce(), 2);
+  auto gets_of_a_pass = [&] {
+    const int before = kube_.Calls(kube::Verb::kGet);
+    EXPECT_TRUE(guard.CheckOnce().ok());
+    return kube_.Calls(kube::Verb::kGet) - before;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(guard.Ready() && gets_of_a_pass() == 0) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // until the informers have seen the restores
+  }
+  const int writes = kube_.Calls(kube::Verb::kUpdate) + kube_.Calls(kube::Verb::kCreate);
+  EXPECT_EQ(gets_of_a_pass(), 0) << "intact: the ConfigMap and both configurations come from the caches";
+  EXPECT_EQ(kube_.Calls(kube::Verb::kUpdate) + kube_.Calls(kube::Verb::kCreate), writes);
+
+  json live = *kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard");
+  live["webhooks"][0]["failurePolicy"] = "Ignore";
+  ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
+  int gets = 0;
+  while (guard.restores() < 3 && std::chrono::steady_clock::now() < deadline) gets = gets_of_a_pass();
+  ASSERT_EQ(guard.restores(), 3);
+  EXPECT_EQ(gets, 2) << "the restoring pass read the tampered configuration and the ConfigMap live";
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "failure_policy"), 1);
   guard.Stop();
 }
 

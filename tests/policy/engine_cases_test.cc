@@ -77,6 +77,10 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
       ASSERT_TRUE(added.ok()) << added.status().message();
     }
   }
+  // ConfigMaps the cluster holds besides the object (mounted by governed pods).
+  if (body.contains("configMaps")) {
+    for (const auto& config_map : body["configMaps"]) ASSERT_TRUE(builder.AddConfigMap(config_map));
+  }
   auto snapshot = std::move(builder).Build();
 
   RequestInfo request;
@@ -115,6 +119,10 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
   EXPECT_EQ(verdict.governed, expect.at("governed").get<bool>());
   EXPECT_EQ(verdict.allowed, expect.at("allowed").get<bool>());
   EXPECT_EQ(PrepareReview(body.at("object"), request, *snapshot).governed(), verdict.governed);
+  if (expect.contains("unresolvedConfigMaps")) {
+    EXPECT_EQ(PrepareReview(body.at("object"), request, *snapshot).unresolved_config_maps(),
+              expect["unresolvedConfigMaps"].get<std::vector<std::string>>());
+  }
   if (expect.contains("mode")) {
     EXPECT_EQ(ToString(verdict.mode), expect["mode"].get<std::string>());
   }

@@ -1,6 +1,7 @@
 // Review::image_checks: the (image, key scope) pairs the webhook fetches signatures for before evaluating an object.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -103,6 +104,50 @@ TEST(ReviewImageChecks, EvaluatingAPreparedReviewEqualsEvaluatingTheObject) {
     EXPECT_EQ(prepared.violations[i].path, direct.violations[i].path);
   }
   EXPECT_FALSE(prepared.violations.empty());
+}
+
+// Mounted ConfigMaps: one Engine judges each ConfigMap object once and reuses the findings; a new version of the
+// ConfigMap (a new object, as an informer update or a reloaded snapshot gives) is judged again, so the memo never
+// keeps a stale verdict. The lookup is what PrepareReview uses when one is given.
+TEST(MountedConfigMaps, ANewVersionOfAConfigMapIsJudgedAgainByTheSameEngine) {
+  auto config = ParseConfig("images: {verify: false}\n", "test");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const auto snapshot = ContextSnapshotBuilder(*config).Build();
+  json pod = Pod({"123456789012.dkr.ecr.eu-west-1.amazonaws.com/etl:1"});
+  pod["spec"]["volumes"] = json::array({{{"name", "v"}, {"configMap", {{"name", "conf"}}}}});
+  auto version = [](const std::string& password) {
+    return std::make_shared<const json>(json{{"apiVersion", "v1"},
+                                             {"kind", "ConfigMap"},
+                                             {"metadata", {{"name", "conf"}, {"namespace", "etl"}}},
+                                             {"data", {{"db.ini", "[db]\npassword = " + password + "\n"}}}});
+  };
+  std::shared_ptr<const json> current = version("Lit3ralDbPassw0rd");
+  const ConfigMapLookup lookup = [&](const std::string& ns, const std::string& name) {
+    return ns == "etl" && name == "conf" ? current : nullptr;
+  };
+  RequestInfo request;
+  const Engine engine;
+  auto judge = [&] { return engine.Evaluate(PrepareReview(pod, request, *snapshot, lookup)); };
+
+  Verdict first = judge();
+  ASSERT_TRUE(first.governed);
+  auto has_mounted_secret = [](const Verdict& v) {
+    for (const auto& violation : v.violations) {
+      if (violation.rule == rules::kPlaintextSecret && violation.path == "/spec/volumes/0/configMap/name") return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_mounted_secret(first));
+  EXPECT_TRUE(has_mounted_secret(judge()));  // the same object again: the memo's findings
+
+  current = version("${file:/run/secrets/db:password}");
+  EXPECT_FALSE(has_mounted_secret(judge()));
+  current = version("An0therLit3ralPw");
+  EXPECT_TRUE(has_mounted_secret(judge()));
+  current = nullptr;  // deleted: nothing to judge, and reported as unresolved
+  EXPECT_FALSE(has_mounted_secret(judge()));
+  EXPECT_EQ(PrepareReview(pod, request, *snapshot, lookup).unresolved_config_maps(),
+            std::vector<std::string>{"etl/conf"});
 }
 
 }  // namespace

@@ -53,22 +53,48 @@ TEST_P(ParseWebhookFlagsRejects, WithAMessageNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ParseWebhookFlagsRejects,
-    ::testing::Values(BadFlags{{}, "--tls-cert and --tls-key are required"},
-                      BadFlags{{"--tls-cert", "c"}, "--tls-cert and --tls-key are required"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--port", "1"}, "unknown flag --port"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "extra"}, "unexpected argument"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key"}, "--tls-key needs a value"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "8443"}, "HOST:PORT"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "h:70000"}, "0 to 65535"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", ":80"}, "needs a host"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "ten"}, "byte count"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "10"}, "byte count"},
-                      BadFlags{{"--tls-cert=", "--tls-key", "k"}, "non-empty"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--kubeconfig", "kc", "--in-cluster"},
-                               "give one (--in-cluster inside a pod)"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--context", "dir"},
-                               "give one source"},
-                      BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster=yes"}, "takes no value"}));
+    ::testing::Values(
+        BadFlags{{}, "--tls-cert and --tls-key are required"},
+        BadFlags{{"--tls-cert", "c"}, "--tls-cert and --tls-key are required"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--port", "1"}, "unknown flag --port"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "extra"}, "unexpected argument"},
+        BadFlags{{"--tls-cert", "c", "--tls-key"}, "--tls-key needs a value"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "8443"}, "HOST:PORT"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", "h:70000"}, "0 to 65535"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--listen", ":80"}, "needs a host"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "ten"}, "byte count"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--max-body-bytes", "10"}, "byte count"},
+        BadFlags{{"--tls-cert=", "--tls-key", "k"}, "non-empty"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--kubeconfig", "kc", "--in-cluster"},
+                 "give one (--in-cluster inside a pod)"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--context", "dir"}, "give one source"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster=yes"}, "takes no value"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--background-audit"}, "needs --kubeconfig or --in-cluster"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--audit-lease", "ns/x"},
+                 "add --background-audit"},
+        BadFlags{
+            {"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--background-audit", "--audit-lease", "just-a-name"},
+            "NAMESPACE/NAME"},
+        BadFlags{
+            {"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--background-audit", "--audit-period-seconds", "5"},
+            "from 10 to 86400"},
+        BadFlags{{"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--background-audit",
+                  "--audit-writes-per-second", "0"},
+                 "from 1 to 1000"}));
+
+TEST(ParseWebhookFlags, BackgroundAuditFlags) {
+  auto off = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--in-cluster"});
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->background_audit);
+  auto on = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--in-cluster", "--background-audit",
+                               "--audit-period-seconds=60", "--audit-writes-per-second", "5", "--audit-lease",
+                               "pipeguard/pipeguard-audit"});
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->background_audit);
+  EXPECT_EQ(on->audit_period_seconds, 60);
+  EXPECT_EQ(on->audit_writes_per_second, 5);
+  EXPECT_EQ(on->audit_lease, "pipeguard/pipeguard-audit");
+}
 
 TEST(ParseWebhookFlags, KubernetesContextFlags) {
   auto files = ParseWebhookFlags({"--tls-cert", "c", "--tls-key", "k", "--context", "dir"});

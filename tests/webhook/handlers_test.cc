@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeguard/webhook/audit_log.h"
+#include "pipeguard/webhook/file_context_provider.h"
 #include "test_support.h"
 
 namespace pipeguard::webhook {
@@ -420,6 +421,93 @@ TEST(ReplyFromVerdict, DenialMessageListsAtMostTheCap) {
   EXPECT_NE(reply.message.find("... and 5 more"), std::string::npos);
   EXPECT_EQ(reply.message.find("/env/20/"), std::string::npos);  // the 21st is not listed
   EXPECT_TRUE(reply.warnings.empty());                           // all findings are in the denial message
+}
+
+// Issue 14, item 1: ConfigMaps at admission. The file provider holds a ConfigMap next to the test context (as the
+// informer would); a governed pod mounting it is judged with it.
+constexpr const char* kDbtConfigMaps = R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: dbt-profiles, namespace: etl}
+data:
+  profiles.yml: |
+    sales:
+      target: prod
+      outputs:
+        prod: {type: postgres, host: wh.internal, user: dbt, password: Wh4reh0useDbt2026, sslmode: verify-full}
+)";
+
+class MountedConfigMapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteText(dir_.File("configmaps.yaml"), kDbtConfigMaps);
+    FileContextOptions options = testing::TestContextOptions();
+    options.context_paths.push_back(dir_.File("configmaps.yaml"));
+    auto provider = FileContextProvider::Create(std::move(options));
+    ASSERT_TRUE(provider.ok()) << provider.status().message();
+    context_ = std::move(provider).value();
+    handler_ = MakeValidatingHandler(engine_, *context_, [] { return kNow; });
+  }
+
+  AdmissionReply Review(const json& object) {
+    auto request = ParseAdmissionReview(MakeReview(object, "etl", "uid-cm", "CREATE", "alice", {}).dump());
+    EXPECT_TRUE(request.ok()) << request.status().message();
+    return handler_(*request);
+  }
+
+  static json PodMounting(const std::string& config_map) {
+    json pod = ReadJson(DataPath("pods/clean_kpo_pod.json"));
+    pod["spec"]["volumes"] = json::array({{{"name", "profiles"}, {"configMap", {{"name", config_map}}}}});
+    return pod;
+  }
+
+  static json ConfigMap(const json& labels, const json& data) {
+    return {{"apiVersion", "v1"},
+            {"kind", "ConfigMap"},
+            {"metadata", {{"name", "settings"}, {"namespace", "etl"}, {"labels", labels}}},
+            {"data", data}};
+  }
+
+  testing::TempDir dir_;
+  policy::Engine engine_;
+  std::unique_ptr<FileContextProvider> context_;
+  AdmissionHandler handler_;
+};
+
+TEST_F(MountedConfigMapTest, APodMountingAProfilesYmlWithALiteralPasswordIsDeniedNamingConfigMapFileAndField) {
+  const AdmissionReply reply = Review(PodMounting("dbt-profiles"));
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasFinding(reply, "plaintext-secret", "/spec/volumes/0/configMap/name"));
+  EXPECT_THAT(reply.message, ::testing::HasSubstr("ConfigMap etl/dbt-profiles"));
+  EXPECT_THAT(reply.message, ::testing::HasSubstr(R"(data["profiles.yml"]: sales.outputs.prod.password)"));
+  EXPECT_THAT(reply.message, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026")));
+  for (const auto& [key, value] : reply.audit_annotations) {
+    EXPECT_THAT(value, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026"))) << key;
+  }
+}
+
+TEST_F(MountedConfigMapTest, AMissingConfigMapIsNotAnErrorButAWarning) {
+  const AdmissionReply reply = Review(PodMounting("not-created-yet"));
+  EXPECT_TRUE(reply.allowed);
+  ASSERT_EQ(reply.warnings.size(), 1u);
+  EXPECT_THAT(reply.warnings[0], ::testing::HasSubstr("ConfigMap etl/not-created-yet"));
+  EXPECT_THAT(reply.warnings[0], ::testing::HasSubstr("does not exist yet"));
+}
+
+TEST_F(MountedConfigMapTest, AnUnrelatedConfigMapWithAPropertiesPasswordIsAllowedUngoverned) {
+  const AdmissionReply reply = Review(
+      ConfigMap({{"app", "shop"}}, {{"app.properties", "db.url=jdbc:postgresql://db/shop\npassword=Sh0pPw77\n"}}));
+  EXPECT_TRUE(reply.allowed);
+  EXPECT_FALSE(reply.governed);
+  EXPECT_TRUE(reply.findings.empty());
+}
+
+TEST_F(MountedConfigMapTest, APipelineLabelledConfigMapAdmittedOnItsOwnIsJudgedByItsFiles) {
+  const json data = {{"profiles.yml", "sales:\n  outputs:\n    prod: {password: Wh4reh0useDbt2026}\n"}};
+  const AdmissionReply reply = Review(ConfigMap({{"pipeguard.io/pipeline", "nightly-sales"}}, data));
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(HasFinding(reply, "plaintext-secret", "/data/profiles.yml"));
+  EXPECT_THAT(reply.message, ::testing::HasSubstr(R"(data["profiles.yml"]: sales.outputs.prod.password)"));
+  EXPECT_THAT(reply.message, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026")));
 }
 
 }  // namespace

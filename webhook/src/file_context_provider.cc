@@ -27,7 +27,7 @@ StatusOr<std::shared_ptr<const policy::ContextSnapshot>> LoadContextSnapshot(con
     for (const auto& document : *documents) {
       Status status;
       policy::ForEachItem(document.object, [&](const nlohmann::json& item, int index) {
-        if (!status.ok()) return;
+        if (!status.ok() || builder.AddConfigMap(item)) return;  // ConfigMaps that governed pods may mount
         auto added = builder.Add(item);
         if (added.ok()) return;
         std::string where = document.file + ":" + std::to_string(document.line);

@@ -44,6 +44,17 @@ Options:
   --port-file FILE       write the bound port to FILE once listening (atomically)
   --max-body-bytes N     largest accepted request body (default 3145728 = 3 MiB); larger bodies get 413
   --log-level LEVEL      trace, debug, info, warn, error, critical or off (default info)
+  --background-audit     also judge what is already stored (Pods, Jobs, CronJobs, Deployments, SparkApplications)
+                         with the same engine and context, and keep one wgpolicyk8s.io PolicyReport per namespace
+                         (needs --kubeconfig or --in-cluster, list/watch on those kinds, write on policyreports)
+  --audit-period-seconds N
+                         re-judge every namespace at least every N seconds (default 600; changes are judged
+                         within a second)
+  --audit-writes-per-second N
+                         at most N PolicyReport writes per second (default 10)
+  --audit-lease NAMESPACE/NAME
+                         with several replicas: only the holder of this Lease writes reports (default: this
+                         process always writes; the identity is $POD_NAME, else the host name)
   --help                 print this help
 
 Audit lines (one JSON object per admission decision) go to standard output; application logs (JSON lines) to
@@ -91,9 +102,24 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.in_cluster = true;
       continue;
     }
-    static constexpr std::string_view kValued[] = {
-        "--config",    "--context",        "--tls-cert",  "--tls-key",           "--listen",
-        "--port-file", "--max-body-bytes", "--log-level", "--guardrails-config", "--kubeconfig"};
+    if (arg == "--background-audit") {
+      if (inline_value) return Status::InvalidArgument("--background-audit takes no value");
+      flags.background_audit = true;
+      continue;
+    }
+    static constexpr std::string_view kValued[] = {"--config",
+                                                   "--context",
+                                                   "--tls-cert",
+                                                   "--tls-key",
+                                                   "--listen",
+                                                   "--port-file",
+                                                   "--max-body-bytes",
+                                                   "--log-level",
+                                                   "--guardrails-config",
+                                                   "--kubeconfig",
+                                                   "--audit-period-seconds",
+                                                   "--audit-writes-per-second",
+                                                   "--audit-lease"};
     bool known = false;
     for (auto name : kValued) known |= arg == name;
     if (!known) {
@@ -133,6 +159,28 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
       flags.max_body_bytes = static_cast<size_t>(*n);
     } else if (arg == "--log-level") {
       flags.log_level = value;
+    } else if (arg == "--audit-period-seconds") {
+      const auto n = ParseUnsigned(value);
+      if (!n || *n < 10 || *n > 86400) {
+        return Status::InvalidArgument("--audit-period-seconds must be a number of seconds from 10 to 86400 (got \"" +
+                                       value + "\")");
+      }
+      flags.audit_period_seconds = static_cast<int>(*n);
+    } else if (arg == "--audit-writes-per-second") {
+      const auto n = ParseUnsigned(value);
+      if (!n || *n < 1 || *n > 1000) {
+        return Status::InvalidArgument("--audit-writes-per-second must be a whole number from 1 to 1000 (got \"" +
+                                       value + "\")");
+      }
+      flags.audit_writes_per_second = static_cast<double>(*n);
+    } else if (arg == "--audit-lease") {
+      const size_t slash = value.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == value.size() ||
+          value.find('/', slash + 1) != std::string::npos) {
+        return Status::InvalidArgument("--audit-lease must be NAMESPACE/NAME, e.g. pipeguard/pipeguard-audit (got \"" +
+                                       value + "\")");
+      }
+      flags.audit_lease = value;
     }
   }
   if (flags.help) return flags;
@@ -144,6 +192,14 @@ StatusOr<WebhookFlags> ParseWebhookFlags(const std::vector<std::string>& args) {
     return Status::InvalidArgument(
         "--context reads profiles and RBAC from files, --kubeconfig/--in-cluster from the API server; give one "
         "source (the Helm value context.source chooses it)");
+  }
+  if (flags.background_audit && !flags.UsesKubernetesContext()) {
+    return Status::InvalidArgument(
+        "--background-audit judges what is stored in a cluster: it needs --kubeconfig or --in-cluster");
+  }
+  if (!flags.audit_lease.empty() && !flags.background_audit) {
+    return Status::InvalidArgument(
+        "--audit-lease elects the replica that writes audit reports: add --background-audit");
   }
   if (flags.tls_cert_path.empty() || flags.tls_key_path.empty()) {
     return Status::InvalidArgument(

@@ -157,6 +157,26 @@ UnixClock SystemUnixClock() {
   };
 }
 
+namespace {
+
+// The provider's ConfigMaps, for the ConfigMaps that governed pods mount (informer cache or context files).
+policy::ConfigMapLookup ConfigMapsOf(const policy::ContextProvider& context) {
+  return [&context](const std::string& ns, const std::string& name) { return context.ConfigMap(ns, name); };
+}
+
+// A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged.
+AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review) {
+  for (const auto& name : review.unresolved_config_maps()) {
+    reply.warnings.push_back("pipeguard: ConfigMap " + name +
+                             ", which the pod reads, does not exist yet, so its files were not checked with the pod "
+                             "(the pod cannot start until it exists; label it pipeguard.io/pipeline so that its own "
+                             "admission checks them)");
+  }
+  return reply;
+}
+
+}  // namespace
+
 bool IsEvaluated(const AdmissionRequest& request) {
   if (request.operation != "CREATE" && request.operation != "UPDATE") return false;
   return request.sub_resource.empty() || request.sub_resource == "ephemeralcontainers";
@@ -213,9 +233,10 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::RequestInfo info = RequestInfoOf(request, clock);
-    const policy::Verdict verdict = engine.Evaluate(request.object, info, *snapshot, images);
-    return ReplyFromVerdict(request, verdict);
+    const policy::Review review =
+        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
+    const policy::Verdict verdict = engine.Evaluate(review, images);
+    return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
   };
 }
 
@@ -234,7 +255,8 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot);
+    const policy::Review review =
+        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
     if (service != nullptr && snapshot->config().images.verify && review.governed()) {
@@ -244,7 +266,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     // fails closed for any image it would check.
     const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
     const policy::Verdict verdict = engine.Evaluate(review, lookup);
-    AdmissionReply reply = ReplyFromVerdict(request, verdict);
+    AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
     if (images) reply.images = std::move(images->audit);
     return reply;
   };

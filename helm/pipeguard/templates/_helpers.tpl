@@ -115,6 +115,12 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 - --context=/etc/pipeguard/context
 {{- else }}
 - --in-cluster
+{{- if .Values.backgroundAudit.enabled }}
+- --background-audit
+- --audit-period-seconds={{ int64 .Values.backgroundAudit.periodSeconds }}
+- --audit-writes-per-second={{ int64 .Values.backgroundAudit.writesPerSecond }}
+- --audit-lease={{ .Release.Namespace }}/{{ include "pipeguard.webhook.fullname" . }}-audit
+{{- end }}
 {{- end }}
 {{- end -}}
 

@@ -405,7 +405,7 @@ void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
 
 void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spark_executor, FindingSink& sink) const {
   const bool env = e.surface == Surface::kEnv;
-  Location where{e.path, e.key, SurfaceWord(e.surface), {}, order};
+  Location where{e.path, e.label.empty() ? e.key : e.label, SurfaceWord(e.surface), {}, order};
   switch (e.source) {
     case ValueSource::kSecretRef:  // the remediation itself; SEC-110 is deliberately not reported (D10)
     case ValueSource::kOtherRef:
@@ -437,7 +437,7 @@ void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spa
   p.where = where;
   ScanPair(p, sink);
   if (env && e.value.size() <= kMaxScanBytes && CarriesJvmOptions(e.key)) {
-    ScanOptionString(e.value, e.key, e.path, order, sink);
+    ScanOptionString(e.value, where.key, e.path, order, sink);
   }
 }
 

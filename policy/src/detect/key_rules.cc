@@ -206,6 +206,10 @@ KeyRules::KeyRules() {
 
   // Keyed transport settings.
   transport("pgsslmode", TransportCheck::kSslMode, true);
+  // libpq's own option name, as configuration files write it (dbt profiles.yml `sslmode: disable`, a JSON
+  // connection's `sslmode`, `x.sslmode` properties).
+  last_component_.emplace(
+      "sslmode", Rule{DetectorId::kCount, Severity::kInfo, ValueCheck::kTransport, TransportCheck::kSslMode, false});
   transport("node_tls_reject_unauthorized", TransportCheck::kZeroDisablesVerify, true);
   transport("pythonhttpsverify", TransportCheck::kZeroDisablesVerify, true);
   transport("git_ssl_no_verify", TransportCheck::kTrueDisablesVerify, true);

@@ -64,38 +64,18 @@ StatusCode ClassifyAwsErrorCode(std::string_view code, int http_status);
 // Builds an AwsError for a failure detected by this library (not returned by AWS).
 AwsError LocalError(std::string_view code, StatusCode status_code, std::string message, bool retryable = false);
 
-// Holds a T or an AwsError. Accessing value() on an error is a programming bug (asserts in debug builds).
+// Holds a T or an AwsError. Accessing value() on an error, or error() on a value, is a programming bug (asserts in
+// debug builds).
 template <typename T>
-class [[nodiscard]] AwsResult {
+class [[nodiscard]] AwsResult : public ValueOrError<T, AwsError> {
  public:
-  AwsResult(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
-  AwsResult(AwsError error) : error_(std::move(error)) {}  // NOLINT
-  bool ok() const { return value_.has_value(); }
+  AwsResult(T value) : ValueOrError<T, AwsError>(std::move(value)) {}         // NOLINT: implicit by design
+  AwsResult(AwsError error) : ValueOrError<T, AwsError>(std::move(error)) {}  // NOLINT
   const AwsError& error() const {
-    assert(!ok());
-    return error_;
+    assert(!this->ok());
+    return this->stored_error();
   }
-  pipeguard::Status status() const { return ok() ? pipeguard::Status::Ok() : error_.ToStatus(); }
-  T& value() & {
-    assert(ok());
-    return *value_;
-  }
-  const T& value() const& {
-    assert(ok());
-    return *value_;
-  }
-  T&& value() && {
-    assert(ok());
-    return std::move(*value_);
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
- private:
-  std::optional<T> value_;
-  AwsError error_;
+  pipeguard::Status status() const { return this->ok() ? pipeguard::Status::Ok() : error().ToStatus(); }
 };
 
 // Success or an AwsError, for calls that return nothing.

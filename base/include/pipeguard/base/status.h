@@ -47,15 +47,16 @@ class Status {
   std::string message_;
 };
 
-// Holds a value or an error. Accessing value() on an error is a programming bug (asserts in debug builds).
-template <typename T>
-class StatusOr {
+// Holds a value or an error of type `Error` (default-constructible; the default-constructed error is what an
+// accessor of a success returns). Accessing value() on an error is a programming bug (asserts in debug builds).
+// StatusOr and aws::AwsResult are this with their own error type.
+template <typename T, typename Error>
+class ValueOrError {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr
-  StatusOr(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
+  ValueOrError(T value) : value_(std::move(value)) {}      // NOLINT: implicit by design, like absl::StatusOr
+  ValueOrError(Error error) : error_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
-  const Status& status() const { return status_; }
   T& value() & {
     assert(ok());
     return *value_;
@@ -73,9 +74,22 @@ class StatusOr {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
+ protected:
+  const Error& stored_error() const { return error_; }
+
  private:
-  Status status_;
   std::optional<T> value_;
+  Error error_;
+};
+
+// Holds a value or a Status that is not OK; status() is OK when it holds a value.
+template <typename T>
+class StatusOr : public ValueOrError<T, Status> {
+ public:
+  StatusOr(T value) : ValueOrError<T, Status>(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(Status status) : ValueOrError<T, Status>(std::move(status)) { assert(!this->status().ok()); }  // NOLINT
+
+  const Status& status() const { return this->stored_error(); }
 };
 
 }  // namespace pipeguard

@@ -3,6 +3,10 @@
 // immutable ContextSnapshot is built from the informer stores (debounced: at most one build per `debounce`) and
 // swapped in atomically. The request path (Current()) reads an atomic shared_ptr and never calls the API.
 //
+// ConfigMaps (for the ConfigMaps governed pods mount, policy::PrepareReview) come from one more informer, read
+// directly by ConfigMap(): they are not part of the snapshot, so a ConfigMap change never rebuilds it. Its cache
+// drops managedFields and binaryData, which no rule reads. Needs list/watch on configmaps (the chart's ClusterRole).
+//
 // Before Ready(), Current() returns a snapshot with the configuration and no cluster objects; callers that must not
 // decide on partial data check Ready() (e.g. in a readiness probe).
 // A malformed object (e.g. an invalid profile) is left out of the snapshot and reported through on_error with its
@@ -58,6 +62,8 @@ class KubeContextProvider final : public policy::ContextProvider {
   std::shared_ptr<const policy::ContextSnapshot> Current() const override { return current_.load(); }
   // True once every informer has synced and a snapshot including their objects has been swapped in.
   bool Ready() const override { return ready_.load(); }
+  // From the ConfigMap informer's store; null before it synced or when the ConfigMap does not exist.
+  std::shared_ptr<const nlohmann::json> ConfigMap(const std::string& ns, const std::string& name) const override;
   bool WaitReady(std::chrono::milliseconds timeout) const;
   uint64_t builds() const { return builds_.load(); }
 
@@ -70,6 +76,7 @@ class KubeContextProvider final : public policy::ContextProvider {
   KubeClient& client_;
   KubeContextOptions options_;
   std::vector<std::unique_ptr<Informer>> informers_;
+  std::unique_ptr<Informer> config_maps_;  // not part of the snapshot
   std::atomic<std::shared_ptr<const policy::ContextSnapshot>> current_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> builds_{0};

@@ -7,7 +7,8 @@
 // ADDED for the current state, and from a version older than the compaction point sends an ERROR event with a
 // 410 Status (like the real server). Simplifications: Apply merges the applied object into the stored one (RFC 7386)
 // without field ownership, and leaves the resourceVersion unchanged when nothing changed; strategic merge patch is
-// treated as a merge patch; label and field selectors are not supported (an InvalidArgument error).
+// treated as a merge patch; of selectors only the field selector metadata.name=NAME is supported (others are an
+// InvalidArgument error).
 //
 // Thread-safe. Watches block until stopped, the callback returns false, or CloseWatches() is called.
 #pragma once

@@ -49,6 +49,12 @@ const Resource& ValidatingWebhookConfigurations();
 const Resource& MutatingWebhookConfigurations();
 const Resource& CustomResourceDefinitions();
 const Resource& PipelineSecurityProfiles();  // pipeguard.io/v1alpha1
+const Resource& Deployments();               // apps/v1
+const Resource& Jobs();                      // batch/v1
+const Resource& CronJobs();                  // batch/v1
+const Resource& SparkApplications();         // sparkoperator.k8s.io/v1beta2 (a CRD that may be absent)
+const Resource& PolicyReports();             // wgpolicyk8s.io/v1alpha2
+const Resource& ClusterPolicyReports();      // wgpolicyk8s.io/v1alpha2, cluster-scoped
 }  // namespace resources
 
 }  // namespace pipeguard::kube

@@ -20,6 +20,8 @@ struct TrustedKey {
   std::string name;
   std::string path;  // PEM file; exactly one of path / public_key_pem is set
   std::string public_key_pem;
+
+  friend bool operator==(const TrustedKey&, const TrustedKey&) = default;
 };
 
 struct RegistryConfig {
@@ -27,6 +29,8 @@ struct RegistryConfig {
   std::string ca_file;           // extra CA bundle for this registry's TLS
   bool insecure = false;         // plain HTTP; for loopback test registries only
   std::string credentials_file;  // dockerconfigjson
+
+  friend bool operator==(const RegistryConfig&, const RegistryConfig&) = default;
 };
 
 // Trust in the Rekor transparency log (images.rekor): offline checks of the signed entry timestamp (SET) that Rekor
@@ -43,6 +47,8 @@ struct RekorConfig {
   bool required = false;                // reject signatures without a verified entry (needs a log key)
 
   bool configured() const { return !public_keys.empty() || !trusted_root_file.empty(); }
+
+  friend bool operator==(const RekorConfig&, const RekorConfig&) = default;
 };
 
 // An allowed keyless (Fulcio certificate) signer: exactly one of subject / subject_regexp and of issuer /
@@ -55,6 +61,8 @@ struct KeylessIdentityConfig {
   std::string issuer;
   std::string issuer_regexp;
   std::map<std::string, std::string> extensions;
+
+  friend bool operator==(const KeylessIdentityConfig&, const KeylessIdentityConfig&) = default;
 };
 
 // images.keyless: keyless verification against a pinned Sigstore trusted_root.json. Off when trusted_root_file is
@@ -65,6 +73,8 @@ struct KeylessConfig {
   bool require_sct = true;  // false only for private Fulcio deployments without certificate transparency
 
   bool configured() const { return !trusted_root_file.empty(); }
+
+  friend bool operator==(const KeylessConfig&, const KeylessConfig&) = default;
 };
 
 struct ImagesConfig {
@@ -76,6 +86,8 @@ struct ImagesConfig {
   std::vector<RegistryConfig> registries;
   bool pin_digests = true;                   // /mutate rewrites verified tags to digests
   std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission
+
+  friend bool operator==(const ImagesConfig&, const ImagesConfig&) = default;
 };
 
 // Which pods are governed: any selector matching a pod's labels makes it governed.
@@ -83,16 +95,22 @@ struct GovernanceConfig {
   std::vector<LabelSelector> selectors;  // defaults: KPO label, spark-role exists, pipeguard.io/pipeline exists
   bool spark_applications = true;        // every SparkApplication is governed
   bool profile_selected = true;          // pods selected by any profile in their namespace are governed
+
+  friend bool operator==(const GovernanceConfig&, const GovernanceConfig&) = default;
 };
 
 struct BreakGlassConfig {
   std::vector<std::string> groups;              // requesters in one of these groups may use break-glass
   std::vector<std::string> trusted_requesters;  // controllers that create pods from an approved template
   std::chrono::hours max_duration{24 * 7};
+
+  friend bool operator==(const BreakGlassConfig&, const BreakGlassConfig&) = default;
 };
 
 struct ServiceAccountConfig {
   std::vector<std::string> forbidden_roles{"cluster-admin", "admin", "edit"};
+
+  friend bool operator==(const ServiceAccountConfig&, const ServiceAccountConfig&) = default;
 };
 
 struct Config {
@@ -102,6 +120,8 @@ struct Config {
   GovernanceConfig governance;
   BreakGlassConfig break_glass;
   ServiceAccountConfig service_accounts;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // The configuration used when no file is given: enforce, verify images, default governance selectors.

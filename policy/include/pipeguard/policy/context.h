@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct Profile {
   std::optional<std::vector<std::string>> trusted_keys;
 
   std::string Id() const { return namespace_ + "/" + name; }
+
+  friend bool operator==(const Profile&, const Profile&) = default;
 };
 
 // The engine's view of a valid parsed profile.
@@ -47,18 +50,24 @@ StatusOr<Profile> ParseProfile(const nlohmann::json& object);
 
 struct RbacRule {
   std::vector<std::string> api_groups, resources, verbs, resource_names;
+
+  friend bool operator==(const RbacRule&, const RbacRule&) = default;
 };
 
 struct RbacRole {
   std::string namespace_;  // empty for a ClusterRole
   std::string name;
   std::vector<RbacRule> rules;
+
+  friend bool operator==(const RbacRole&, const RbacRole&) = default;
 };
 
 struct RbacSubject {
   std::string kind;  // ServiceAccount, User, Group
   std::string name;
   std::string namespace_;
+
+  friend bool operator==(const RbacSubject&, const RbacSubject&) = default;
 };
 
 struct RbacBinding {
@@ -67,11 +76,15 @@ struct RbacBinding {
   std::string role_kind;  // Role or ClusterRole
   std::string role_name;
   std::vector<RbacSubject> subjects;
+
+  friend bool operator==(const RbacBinding&, const RbacBinding&) = default;
 };
 
 struct ServiceAccountInfo {
   std::string namespace_, name;
   std::optional<bool> automount_token;
+
+  friend bool operator==(const ServiceAccountInfo&, const ServiceAccountInfo&) = default;
 };
 
 // Why a service account's RBAC is broader than a pipeline pod may have.
@@ -95,6 +108,13 @@ class ContextSnapshot {
   std::vector<RiskyGrant> RiskyGrantsFor(const std::string& ns, const std::string& name) const;
 
   size_t profile_count() const;
+  // The ConfigMap namespace/name among the snapshot's sources (context files, the documents of a scan), or null.
+  std::shared_ptr<const nlohmann::json> ConfigMap(const std::string& ns, const std::string& name) const;
+
+  // The namespaces whose decisions may differ between `older` and this snapshot: those whose profiles, labels or
+  // service accounts differ (present in either snapshot). nullopt means every namespace: the configuration or RBAC
+  // changed, which can change a decision anywhere. Lets a background audit re-evaluate only what a change selects.
+  std::optional<std::set<std::string>> NamespacesChangedSince(const ContextSnapshot& older) const;
 
  private:
   friend class ContextSnapshotBuilder;
@@ -104,6 +124,7 @@ class ContextSnapshot {
   std::map<std::string, ServiceAccountInfo, std::less<>> service_accounts_;  // key "ns/name"
   std::map<std::string, RbacRole, std::less<>> roles_;                       // key "ns/name" or "/name"
   std::vector<RbacBinding> bindings_;
+  std::map<std::string, std::shared_ptr<const nlohmann::json>, std::less<>> config_maps_;  // key "ns/name"
 };
 
 // Collects context objects (profiles, namespaces, service accounts, RBAC) and builds an immutable snapshot.
@@ -116,6 +137,10 @@ class ContextSnapshotBuilder {
   // A malformed context object is an error that names the object and field.
   StatusOr<bool> Add(const nlohmann::json& object);
   void AddProfile(Profile profile);
+  // Keeps a ConfigMap for ContextSnapshot::ConfigMap (governed pods that mount it are judged with it). Not a context
+  // kind: IsContextKind stays false for ConfigMaps, which are also reviewed objects. Returns false for other
+  // objects and ConfigMaps without a name.
+  bool AddConfigMap(const nlohmann::json& object);
 
   std::shared_ptr<const ContextSnapshot> Build() &&;
 
@@ -132,6 +157,12 @@ class ContextProvider {
   // True once Current() reflects the provider's sources (files loaded; informers synced). The webhook's readiness
   // probe reports it: before then a decision would see only the configuration (e.g. no profiles).
   virtual bool Ready() const { return Current() != nullptr; }
+  // The ConfigMap namespace/name for PrepareReview (policy::ConfigMapLookup), or null when unknown. Default: the
+  // current snapshot's. Thread-safe, cheap, never blocks on the network.
+  virtual std::shared_ptr<const nlohmann::json> ConfigMap(const std::string& ns, const std::string& name) const {
+    const auto snapshot = Current();
+    return snapshot == nullptr ? nullptr : snapshot->ConfigMap(ns, name);
+  }
 };
 
 // True for the kinds ContextSnapshotBuilder::Add consumes.

@@ -37,6 +37,10 @@ struct ConfigEntry {
   std::string path;  // JSON pointer of the field holding the value
   Surface surface = Surface::kEnv;
   ValueSource source = ValueSource::kLiteral;
+  // How findings name the value when `key` alone does not say where it is: a field inside a configuration file,
+  // e.g. `data["profiles.yml"]: outputs.prod.password` (then `key` is the field's own name, `password`, which the
+  // key rules judge). Empty: findings name `key`.
+  std::string_view label;
 };
 
 // The command and args of one container (or a SparkApplication's arguments), in execution order.

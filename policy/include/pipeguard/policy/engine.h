@@ -84,6 +84,11 @@ using ProfileCheck = std::function<std::vector<ProfileProblem>(const api::Parsed
 
 struct Workload;  // how the engine sees an object (internal: policy/src/workload.h)
 
+// The ConfigMap `name` in namespace `ns` as the caller knows it (the webhook's informer cache, the files of a scan),
+// or null when it does not exist there. Called by PrepareReview only; must not block on the network.
+using ConfigMapLookup =
+    std::function<std::shared_ptr<const nlohmann::json>(const std::string& ns, const std::string& name)>;
+
 // One object under one context snapshot, computed once per request by PrepareReview: the object's pods (or Spark
 // roles, or Spark configuration) as the rules see them, whether each is governed, the profiles selecting each, and
 // the images to verify. Engine::Evaluate, the signature verification before it and digest pinning all read this
@@ -100,14 +105,25 @@ class Review {
   // images.allowedRegistries are left out: they are denied by untrusted-registry without a registry call.
   const std::vector<ImageCheck>& image_checks() const { return image_checks_; }
   const RequestInfo& request() const { return request_; }
+  // "namespace/name" of the ConfigMaps that governed pods of the object read but the lookup does not have (not
+  // created yet: the pod cannot start until they exist). Their contents were not judged.
+  const std::vector<std::string>& unresolved_config_maps() const { return unresolved_config_maps_; }
 
  private:
   friend class Engine;
-  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&);
+  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&,
+                              const ConfigMapLookup&);
 
+  // A ConfigMap that a governed pod reads, judged as part of that pod's pipeline (Engine::Evaluate).
+  struct MountedConfigMap {
+    std::string name;
+    std::string reference_path;                    // the pod's field naming it
+    std::shared_ptr<const nlohmann::json> object;  // the ConfigMap, from the lookup
+  };
   struct Unit {
     bool governed = false;
     std::vector<const Profile*> profiles;  // the profiles selecting the unit's labels in its namespace
+    std::vector<MountedConfigMap> config_maps;
   };
   const nlohmann::json* object_ = nullptr;
   const ContextSnapshot* context_ = nullptr;
@@ -116,10 +132,18 @@ class Review {
   std::vector<Unit> units_;                   // parallel to workload_->units
   bool governed_ = false;
   std::vector<ImageCheck> image_checks_;
+  std::vector<std::string> unresolved_config_maps_;
 };
 
 // Computes the Review of `object` (not a List: see ForEachItem) for `request` under `context`. Pure; thread-safe.
-Review PrepareReview(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context);
+//
+// ConfigMaps: a ConfigMap that a governed pod mounts (volume, projected source) or reads (envFrom,
+// configMapKeyRef) is judged with the pod: its files are read by type and every finding names the ConfigMap, the
+// file and the field, at the pod's field that references it. `config_maps` finds them; when empty, the snapshot's
+// ConfigMaps (ContextSnapshot::ConfigMap) are used. A ConfigMap itself is governed when it is Spark's own, labelled
+// pipeguard.io/pipeline, or selected by the governance selectors or a profile's podSelector.
+Review PrepareReview(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
+                     const ConfigMapLookup& config_maps = {});
 
 class Engine {
  public:
@@ -137,9 +161,16 @@ class Engine {
   Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
                    const ImageVerdictLookup& images = {}) const;
 
+  // The memo of mounted ConfigMaps' findings (engine.cc): a ConfigMap's files are read and judged once per
+  // ConfigMap object (the lookup's shared_ptr: one informer version, one snapshot's copy), not once per pod that
+  // mounts it. Findings depend on the ConfigMap's contents only, so the memo never changes a verdict. Bounded;
+  // thread-safe; copies of an Engine share it.
+  struct ConfigMapMemo;
+
  private:
   const Detector& detector_;
   ProfileCheck profile_check_;
+  std::shared_ptr<ConfigMapMemo> config_map_memo_;
 };
 
 // Every image named by a governed-kind object (containers, init and ephemeral containers, SparkApplication

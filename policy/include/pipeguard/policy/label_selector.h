@@ -18,6 +18,8 @@ struct LabelRequirement {
   std::string key;
   Op op = Op::kExists;
   std::vector<std::string> values;
+
+  friend bool operator==(const LabelRequirement&, const LabelRequirement&) = default;
 };
 
 class LabelSelector {
@@ -32,6 +34,8 @@ class LabelSelector {
  private:
   Labels match_labels_;
   std::vector<LabelRequirement> requirements_;
+
+  friend bool operator==(const LabelSelector&, const LabelSelector&) = default;
 };
 
 // Reads metadata.labels (or any string map) into Labels; non-string values are ignored.

@@ -33,7 +33,8 @@ nlohmann::json BuildEvidence(const EvidenceInputs& inputs);
 // The same report as a Markdown page for people.
 std::string RenderEvidenceMarkdown(const nlohmann::json& evidence);
 
-// "2026-12-06T18:00:00.123Z" (or without fraction or zone, read as UTC) to Unix seconds; nullopt when not that.
+// Unix seconds of a timestamp in an input: RFC 3339, or log-line and command-line forms without a zone (read as
+// UTC); see base::TimestampForm::kRfc3339OrUtcWithoutZone. nullopt when not that.
 std::optional<std::int64_t> ParseTimestamp(std::string_view text);
 
 }  // namespace pipeguard::report

@@ -1,5 +1,6 @@
 // A policy::ContextProvider backed by files: the configuration (YAML) and context objects (PipelineSecurityProfiles,
-// Namespaces, ServiceAccounts, RBAC) from files or directories, reloaded when they change.
+// Namespaces, ServiceAccounts, RBAC, and ConfigMaps that governed pods mount) from files or directories, reloaded
+// when they change.
 //
 // Every load builds a complete new snapshot and swaps it in atomically; a load that fails (unreadable file,
 // malformed YAML, invalid profile) keeps the previous snapshot, logs the error with file and line, and reports it

@@ -23,6 +23,10 @@ struct WebhookFlags {
   std::string port_file;                         // --port-file FILE
   size_t max_body_bytes = kDefaultMaxBodyBytes;  // --max-body-bytes N
   std::string log_level = "info";                // --log-level LEVEL
+  bool background_audit = false;                 // --background-audit (needs --kubeconfig or --in-cluster)
+  int audit_period_seconds = 600;                // --audit-period-seconds N
+  double audit_writes_per_second = 10;           // --audit-writes-per-second N
+  std::string audit_lease;                       // --audit-lease NAMESPACE/NAME: leader election among replicas
   bool help = false;                             // --help
 
   // True when the context comes from the Kubernetes API (--kubeconfig or --in-cluster) instead of files.

@@ -1,0 +1,158 @@
+#include "config_files.h"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "pipeguard/base/json.h"
+#include "workload.h"
+
+namespace pipeguard::policy {
+
+using nlohmann::json;
+
+namespace {
+
+// Files nest shallowly; a deeper or larger one is scanned as one value instead (nothing goes unread).
+constexpr int kMaxFileDepth = 64;
+constexpr std::size_t kMaxFileValues = 20000;
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (std::size_t i = 0; i < suffix.size(); ++i) {
+    const char c = s[s.size() - suffix.size() + i];
+    if (std::tolower(static_cast<unsigned char>(c)) != suffix[i]) return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string FileLabel(std::string_view file_key) { return "data[\"" + std::string(file_key) + "\"]: "; }
+
+// Labels the entries from `first` on with the file and their own key (readers whose keys are already full paths).
+void LabelEntries(std::string_view file_key, std::size_t first, std::vector<ConfigEntry>& out,
+                  std::deque<std::string>& storage) {
+  const std::string prefix = FileLabel(file_key);
+  for (std::size_t i = first; i < out.size(); ++i) {
+    storage.push_back(prefix + std::string(out[i].key));
+    out[i].label = storage.back();
+  }
+}
+
+// `[section]` headers and `key = value` / `key: value` lines; `#` and `;` start comments.
+void ParseIni(std::string_view file_key, std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+              std::deque<std::string>& storage) {
+  const std::string prefix = FileLabel(file_key);
+  std::string_view section;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = Trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = Trim(line.substr(1, line.size() - 2));
+      continue;
+    }
+    const std::size_t sep = line.find_first_of("=:");
+    if (sep == std::string_view::npos || sep == 0) continue;
+    const std::string_view key = Trim(line.substr(0, sep));
+    std::string_view value = Trim(line.substr(sep + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key.empty()) continue;
+    storage.push_back(prefix + (section.empty() ? "" : std::string(section) + ".") + std::string(key));
+    out.push_back({key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+  }
+}
+
+// One entry per scalar of a JSON document (YAML is read into the same shape): key = the member name holding it
+// (for list items, the list's), label = its path. Null values hold nothing and are skipped.
+void Flatten(const json& node, const std::string& label, std::string_view key, const std::string& path,
+             std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
+  if (node.is_object()) {
+    for (const auto& item : node.items()) {
+      storage.push_back(item.key());
+      const std::string_view member = storage.back();
+      Flatten(item.value(), label.empty() || label.back() == ' ' ? label + item.key() : label + "." + item.key(),
+              member, path, out, storage);
+    }
+    return;
+  }
+  if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      Flatten(node[i], label + "[" + std::to_string(i) + "]", key, path, out, storage);
+    }
+    return;
+  }
+  if (node.is_null()) return;
+  storage.push_back(node.is_string() ? node.get<std::string>() : node.dump());
+  const std::string_view value = storage.back();
+  storage.push_back(label);
+  out.push_back({key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+}
+
+std::optional<json> ParseJsonFile(std::string_view text) {
+  const base::JsonShape shape = base::MeasureJson(text, kMaxFileDepth);
+  if (shape.max_depth > kMaxFileDepth || shape.values > kMaxFileValues) return std::nullopt;
+  auto parsed = base::ParseJson(text, "file", kMaxFileDepth);
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(parsed).value();
+}
+
+}  // namespace
+
+ConfigFileType ConfigFileTypeOf(std::string_view file_key) {
+  if (EndsWith(file_key, ".properties") || file_key == "spark-defaults.conf") return ConfigFileType::kProperties;
+  if (EndsWith(file_key, ".xml")) return ConfigFileType::kHadoopXml;
+  if (EndsWith(file_key, ".ini") || EndsWith(file_key, ".cfg") || EndsWith(file_key, ".conf")) {
+    return ConfigFileType::kIni;
+  }
+  if (EndsWith(file_key, ".env") || EndsWith(file_key, ".sh")) return ConfigFileType::kEnv;
+  if (EndsWith(file_key, ".json")) return ConfigFileType::kJson;
+  if (EndsWith(file_key, ".yml") || EndsWith(file_key, ".yaml")) return ConfigFileType::kYaml;
+  return ConfigFileType::kUnknown;
+}
+
+bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string_view text, const std::string& path,
+                     std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
+  const std::size_t first = out.size();
+  switch (type) {
+    case ConfigFileType::kUnknown:
+      return false;
+    case ConfigFileType::kProperties:
+      ParseProperties(text, path, Surface::kProperties, out, storage);
+      LabelEntries(file_key, first, out, storage);
+      return true;
+    case ConfigFileType::kHadoopXml:
+      ParseHadoopXml(text, path, out, storage);
+      LabelEntries(file_key, first, out, storage);
+      return true;
+    case ConfigFileType::kIni:
+      ParseIni(file_key, text, path, out, storage);
+      return true;
+    case ConfigFileType::kEnv:
+      ParseShellAssignments(text, path, out, storage);
+      LabelEntries(file_key, first, out, storage);
+      return true;
+    case ConfigFileType::kJson:
+    case ConfigFileType::kYaml: {
+      std::optional<json> document =
+          type == ConfigFileType::kJson ? ParseJsonFile(text) : ParseBoundedYaml(std::string(text));
+      if (!document || (!document->is_object() && !document->is_array())) return false;
+      Flatten(*document, FileLabel(file_key), file_key, path, out, storage);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace pipeguard::policy

@@ -3,32 +3,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <charconv>
 #include <fstream>
 
 #include "json_util.h"
+#include "pipeguard/base/time.h"
 
 namespace pipeguard::signatures {
 namespace {
 
 constexpr std::streamsize kMaxTrustedRootBytes = 4 << 20;
-
-bool ParseDigits(std::string_view text, size_t pos, size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  const char* begin = text.data() + pos;
-  const auto [end, error] = std::from_chars(begin, begin + count, out);
-  return error == std::errc() && end == begin + count;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil algorithm).
-int64_t DaysFromCivil(int64_t year, int month, int day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t year_of_era = year - era * 400;
-  const int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
 
 // DER length octets.
 std::string DerLength(size_t length) {
@@ -53,11 +36,11 @@ StatusOr<ValidityWindow> ParseWindow(const nlohmann::json* valid_for, const std:
   const auto start = StringMember(*valid_for, "start");
   if (!start) return Status::InvalidArgument(where + ".validFor.start is missing");
   ValidityWindow window;
-  const auto start_time = ParseRfc3339(*start);
+  const auto start_time = base::ParseTimestamp(*start);
   if (!start_time) return Status::InvalidArgument(where + ".validFor.start '" + *start + "' is not an RFC 3339 time");
   window.start = *start_time;
   if (const auto end = StringMember(*valid_for, "end")) {
-    const auto end_time = ParseRfc3339(*end);
+    const auto end_time = base::ParseTimestamp(*end);
     if (!end_time) return Status::InvalidArgument(where + ".validFor.end '" + *end + "' is not an RFC 3339 time");
     if (*end_time < window.start) return Status::InvalidArgument(where + ".validFor ends before it starts");
     window.end = *end_time;
@@ -141,41 +124,6 @@ StatusOr<std::vector<CertificateAuthority>> ParseAuthorities(const nlohmann::jso
 }
 
 }  // namespace
-
-std::optional<int64_t> ParseRfc3339(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (text.size() < 20 || !ParseDigits(text, 0, 4, year) || text[4] != '-' || !ParseDigits(text, 5, 2, month) ||
-      text[7] != '-' || !ParseDigits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't') ||
-      !ParseDigits(text, 11, 2, hour) || text[13] != ':' || !ParseDigits(text, 14, 2, minute) || text[16] != ':' ||
-      !ParseDigits(text, 17, 2, second)) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  size_t pos = 19;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    const size_t digits_start = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
-    if (pos == digits_start) return std::nullopt;
-  }
-  int64_t offset_seconds = 0;
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    int offset_hours = 0, offset_minutes = 0;
-    if (!ParseDigits(text, pos + 1, 2, offset_hours) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-        !ParseDigits(text, pos + 4, 2, offset_minutes)) {
-      return std::nullopt;
-    }
-    offset_seconds = (offset_hours * 3600 + offset_minutes * 60) * (text[pos] == '+' ? 1 : -1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-}
 
 StatusOr<TrustedRoot> TrustedRoot::Parse(std::string_view json) {
   auto root = ParseJson(json, "the trusted root");

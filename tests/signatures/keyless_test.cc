@@ -393,16 +393,6 @@ TEST(TrustedRootTest, ValidityEndsAreInclusive) {
   EXPECT_TRUE((ValidityWindow{100, std::nullopt}.Contains(1LL << 40)));
 }
 
-TEST(TrustedRootTest, Rfc3339) {
-  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), 0);
-  EXPECT_EQ(ParseRfc3339("2021-01-12T11:53:27Z"), 1610452407);
-  EXPECT_EQ(ParseRfc3339("2022-12-31T23:59:59.999Z"), 1672531199);
-  EXPECT_EQ(ParseRfc3339("2022-12-31T23:59:59+01:00"), 1672527599);
-  EXPECT_FALSE(ParseRfc3339("2022-12-31 23:59:59Z").has_value());
-  EXPECT_FALSE(ParseRfc3339("2022-13-01T00:00:00Z").has_value());
-  EXPECT_FALSE(ParseRfc3339("2022-12-31T23:59:59").has_value());
-}
-
 TEST(TrustedRootTest, ErrorsNameTheEntryAndField) {
   auto json = nlohmann::json::parse(ReadData("trusted_root_pgi_2026.json"));
   json["tlogs"][1]["publicKey"]["validFor"].erase("start");

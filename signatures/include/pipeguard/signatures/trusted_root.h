@@ -74,8 +74,4 @@ class TrustedRoot {
   std::string fingerprint_;
 };
 
-// Parses an RFC 3339 UTC timestamp as protojson writes it ("2022-12-31T23:59:59.999Z", fraction optional, "Z" or
-// a numeric offset) to Unix seconds, fraction dropped. nullopt when malformed.
-std::optional<int64_t> ParseRfc3339(std::string_view text);
-
 }  // namespace pipeguard::signatures

@@ -2,11 +2,14 @@
 //   1. cold verification (fresh cache each time; tag resolution + signature discovery + crypto) per cosign format,
 //   2. cached verdict (the admission path once the digest was verified),
 //   3. 100 concurrent admissions of one new digest -> exactly one verification (asserted: exit 1 otherwise),
-//   4. the same images verified by `cosign verify --key` (what a CI job would script), as a ratio to (1).
+//   4. the same images verified by `cosign verify --key` (what a CI job would script), as a ratio to (1),
+//   5. in-process (no registry I/O: the library's cold cost): a keyless bundle (Fulcio chain, SCT, Rekor SET,
+//      inclusion proof, checkpoint, identity policy) against a key-based one through the same signatures::Verifier,
+//      as a ratio (target <= 3x), plus the real public-good keyless bundle checked on its own.
 // Everything runs against a real docker-registry started with scripts/registry/start.sh in a temp dir, images
 // pushed by skopeo and signed by the real cosign 2.x / 3.x CLIs. Loopback only; about a minute.
 //
-// Usage: image_verify_bench [--cold N] [--cached N] [--cosign N]
+// Usage: image_verify_bench [--cold N] [--cached N] [--cosign N] [--keyless N] [--keyless-only 1]
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -16,13 +19,20 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cosign_artifacts.h"
+#include "fake_registry.h"
 #include "pipeguard/imageverify/service.h"
+#include "pipeguard/signatures/keyless.h"
+#include "pipeguard/signatures/verifier.h"
+#include "test_fulcio.h"
 #include "test_registries.h"
 
 namespace {
@@ -62,10 +72,99 @@ std::string EnvValue(const std::string& env_lines, const std::string& key) {
   return env_lines.substr(at + prefix.size(), end == std::string::npos ? std::string::npos : end - at - prefix.size());
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+// Section 5. Cold = a full Verifier::Verify (discovery through the in-process registry, parsing, every check) with
+// nothing cached; the Verifier keeps no state between calls. Returns whether the ratio target was met.
+bool KeylessVersusKeyBased(int runs) {
+  namespace sig = pipeguard::signatures;
+  namespace fake = pipeguard::signatures::testing;
+  const fake::SigningKey key = fake::SigningKey::Generate(fake::KeyKind::kP256);
+  const fake::TestFulcio fulcio;
+  fake::FakeRegistry registry;
+  const std::string key_digest = registry.PutManifest(R"({"schemaVersion":2,"layers":[],"n":"key"})", "key");
+  fake::PushBundle(registry, fake::DsseBundle(key, fake::InTotoStatement(key_digest)), key_digest);
+  const std::string keyless_digest = registry.PutManifest(R"({"schemaVersion":2,"layers":[],"n":"keyless"})", "kl");
+  fake::PushBundle(registry, fulcio.DsseBundle(fulcio.Issue(), keyless_digest, 1785412560), keyless_digest);
+
+  auto keys = sig::TrustedKeySet::Load({{"bench", "", key.public_pem()}});
+  auto root = sig::TrustedRoot::Parse(fulcio.TrustedRootJson());
+  sig::KeylessIdentity identity;
+  identity.name = "release";
+  identity.subject.regex = R"(https://github\.com/acme/pipelines/\.github/workflows/release\.yml@refs/heads/.*)";
+  identity.issuer.exact = "https://token.actions.githubusercontent.com";
+  identity.extensions = {{"sourceRepositoryUri", "https://github.com/acme/pipelines"}};
+  auto identities = sig::IdentityPolicy::Create({identity});
+  if (!keys.ok() || !root.ok() || !identities.ok()) Die("keyless bench setup failed");
+  sig::VerifierOptions options;
+  options.keyless = std::make_shared<const sig::KeylessVerification>(
+      sig::KeylessVerification{std::move(root).value(), std::move(identities).value(), true});
+  auto verifier = sig::Verifier::Create(std::move(options));
+  if (!verifier.ok()) Die(verifier.status().message());
+
+  const auto measure = [&](const std::string& tag) {
+    const pipeguard::registry::ImageReference image{"registry.example.com", "bench/app", tag, ""};
+    for (int i = 0; i < 20; ++i) (void)verifier->Verify(registry, image, *keys, Clock::now() + std::chrono::hours(1));
+    std::vector<double> samples;
+    for (int i = 0; i < runs; ++i) {
+      const auto start = Clock::now();
+      const auto result = verifier->Verify(registry, image, *keys, Clock::now() + std::chrono::hours(1));
+      samples.push_back(Micros(Clock::now() - start));
+      if (!result.verified) Die("in-process verification failed: " + result.message);
+    }
+    return Summarise(samples);
+  };
+  // Interleave the two measurements' order effects away: key, keyless, key again, keep the better key run.
+  const Stats key_first = measure("key");
+  const Stats keyless = measure("kl");
+  const Stats key_second = measure("key");
+  const Stats key_based = key_first.median_us <= key_second.median_us ? key_first : key_second;
+  const double ratio = keyless.median_us / key_based.median_us;
+  std::printf("\nin-process cold verification (signatures::Verifier, in-memory registry, no cache)\n\n");
+  std::printf("%-44s %12s %12s %8s\n", "measurement", "median", "p99", "runs");
+  std::printf("%-44s %9.1f us %9.1f us %8d\n", "key-based: v3 DSSE bundle, P-256 key", key_based.median_us,
+              key_based.p99_us, runs);
+  std::printf("%-44s %9.1f us %9.1f us %8d\n", "keyless: v3 DSSE bundle, Fulcio P-384 CA", keyless.median_us,
+              keyless.p99_us, runs);
+  std::printf("%-44s %9.2fx %25s(target <= 3x)\n", "ratio keyless / key-based", ratio, "");
+
+  // The real public-good bundle (sigstore-vectors), CheckKeylessBundle alone: parsing + all checks.
+  const std::string data = std::string(PIPEGUARD_SOURCE_DIR) + "/tests/signatures/data/";
+  auto pgi = sig::TrustedRoot::Parse(ReadFile(data + "trusted_root_pgi_2026.json"));
+  sig::KeylessIdentity cody;
+  cody.name = "cody";
+  cody.subject.exact = "cody@soyland.com";
+  cody.issuer.exact = "https://github.com/login/oauth";
+  auto cody_policy = sig::IdentityPolicy::Create({cody});
+  if (!pgi.ok() || !cody_policy.ok()) Die("cannot load the public-good vectors");
+  const std::string bundle = ReadFile(data + "real_v03_dsse_fulcio_rekorv1.sigstore.json");
+  const std::string subject = "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+  sig::KeylessTrust trust{&*pgi, &*cody_policy};
+  sig::CheckOptions check_options;
+  check_options.image_signature_predicate_types.clear();
+  std::vector<double> samples;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = Clock::now();
+    const auto check = sig::CheckKeylessBundle(bundle, subject, trust, check_options);
+    samples.push_back(Micros(Clock::now() - start));
+    if (!check.verified()) Die("the real keyless bundle did not verify: " + check.detail);
+  }
+  const Stats real = Summarise(samples);
+  std::printf("%-44s %9.1f us %9.1f us %8d\n", "real PGI keyless bundle, CheckKeylessBundle", real.median_us,
+              real.p99_us, runs);
+  return ratio <= 3.0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int cold_runs = 30, cached_runs = 20000, cosign_runs = 5;
+  int cold_runs = 30, cached_runs = 20000, cosign_runs = 5, keyless_runs = 300;
+  bool keyless_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const int value = std::atoi(argv[i + 1]);
@@ -76,10 +175,15 @@ int main(int argc, char** argv) {
       cached_runs = value;
     } else if (flag == "--cosign") {
       cosign_runs = value;
+    } else if (flag == "--keyless") {
+      keyless_runs = value;
+    } else if (flag == "--keyless-only") {
+      keyless_only = true;
     } else {
-      Die("unknown flag " + flag + " (use --cold N, --cached N, --cosign N)");
+      Die("unknown flag " + flag + " (use --cold N, --cached N, --cosign N, --keyless N, --keyless-only 1)");
     }
   }
+  if (keyless_only) return KeylessVersusKeyBased(keyless_runs) ? 0 : 1;
 
   // The registry client's warnings (plain-HTTP registry) go to stderr; stdout is the table.
   spdlog::set_default_logger(
@@ -222,6 +326,8 @@ int main(int argc, char** argv) {
                 cold_median_us[subject.format] / stats.median_us, cold_median_us[subject.format] / 1000,
                 stats.median_us / cold_median_us[subject.format]);
   }
+
+  targets_met &= KeylessVersusKeyBased(keyless_runs);
 
   std::printf("\nburst singleflight: %s; latency targets: %s\n", burst_verifications == 1 ? "PASS" : "FAIL",
               targets_met ? "met" : "NOT met");

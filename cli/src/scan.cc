@@ -259,7 +259,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
            std::any_of(r.verdict.violations.begin(), r.verdict.violations.end(),
                        [](const policy::Violation& v) { return v.rule == policy::rules::kUnsignedImage; });
   });
-  if (verify_images && images_config.keys.empty() && any_unsigned) {
+  if (verify_images && images_config.keys.empty() && !images_config.keyless.configured() && any_unsigned) {
     report.notes.push_back(
         "images.verify is on, but `pipeguard scan` cannot check signatures offline, so every governed image is "
         "reported as unsigned-image; for offline scans pass --config with images.verify: false");

@@ -151,8 +151,9 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
     }
     config.images.rekor.required = true;
   }
-  if (config.images.keys.empty()) {
-    return InputError(io, "no trusted keys: give --key FILE (a cosign.pub) or images.keys in --config");
+  if (config.images.keys.empty() && !config.images.keyless.configured()) {
+    return InputError(io,
+                      "no trusted keys: give --key FILE (a cosign.pub), or images.keys or images.keyless in --config");
   }
   if (auto ref = registry::ImageReference::Parse(image); !ref.ok()) {
     return InputError(io, "malformed image reference \"" + image + "\": " + ref.status().message());
@@ -183,7 +184,7 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
 StatusOr<policy::ImageVerdictLookup> VerifyScanImages(const policy::ContextSnapshot& context,
                                                       const std::vector<policy::Review>& reviews) {
   const policy::ImagesConfig& config = context.config().images;
-  if (!config.verify || config.keys.empty()) return policy::ImageVerdictLookup{};
+  if (!config.verify || (config.keys.empty() && !config.keyless.configured())) return policy::ImageVerdictLookup{};
   RouteLogsToStandardError();
   auto service = imageverify::ImageVerificationService::Create(config);
   if (!service.ok()) return service.status();

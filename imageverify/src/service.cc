@@ -65,14 +65,17 @@ Reason ReasonForResolveError(StatusCode code) {
 }
 
 // A trusted key set (all of images.keys, or a profile's subset) and the cache fingerprint of verifying with it.
+// A profile's subset excludes keyless signers (images.keyless): a profile narrows trust, it never widens it.
 struct KeyContext {
   signatures::TrustedKeySet keys;
-  std::string fingerprint;  // over the key set and the verifier options
+  std::string fingerprint;  // over the key set, keyless on/off and the verifier options
+  bool keyless = true;
 };
 
-std::string ServiceFingerprint(const signatures::TrustedKeySet& keys, const signatures::Verifier& verifier) {
+std::string ServiceFingerprint(const signatures::TrustedKeySet& keys, const signatures::Verifier& verifier,
+                               bool keyless) {
   return signatures::Sha256Hex("imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
-                               "\n");
+                               (keyless ? "\n" : "\nkeyless off\n"));
 }
 
 // One image of one request while it is being decided.
@@ -109,7 +112,8 @@ class ImageVerificationService::Impl {
         options_(std::move(options)),
         verifier_(std::move(verifier)),
         registry_(std::move(registry)),
-        all_keys_(std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_)})) {}
+        all_keys_(
+            std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_, true), true})) {}
 
   const std::string& fingerprint() const { return all_keys_->fingerprint; }
   const signatures::TrustedKeySet& keys() const { return all_keys_->keys; }
@@ -136,8 +140,8 @@ class ImageVerificationService::Impl {
   // Resolves work.ref to a digest (tag cache, singleflight). On failure fills `failure` and returns nullopt.
   std::optional<std::string> ResolveDigest(Work& work, const Budget& budget, ImageOutcome& failure);
   // Verifies one digest (singleflight), caching definitive results.
-  DigestVerdict VerifyDigest(const registry::ImageReference& at_digest, const signatures::TrustedKeySet& keys,
-                             const std::string& key, const Budget& budget, VerdictSource& source);
+  DigestVerdict VerifyDigest(const registry::ImageReference& at_digest, const KeyContext& keys, const std::string& key,
+                             const Budget& budget, VerdictSource& source);
 
   // Repository, digest and the fingerprint of the key set and verifier options: every input to the verdict.
   static std::string VerdictKey(const Work& work, const std::string& digest) {
@@ -291,9 +295,8 @@ std::optional<std::string> ImageVerificationService::Impl::ResolveDigest(Work& w
 }
 
 DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::ImageReference& at_digest,
-                                                           const signatures::TrustedKeySet& keys,
-                                                           const std::string& key, const Budget& budget,
-                                                           VerdictSource& source) {
+                                                           const KeyContext& keys, const std::string& key,
+                                                           const Budget& budget, VerdictSource& source) {
   const auto expired = [&] { return Now() >= budget.deadline; };
   const auto probe = [&]() -> std::optional<DigestVerdict> {
     if (auto hit = cache().FindVerdict(key, Now()); hit && hit->fresh) return hit->value;
@@ -301,7 +304,8 @@ DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::Image
   };
   const auto compute = [&]() -> DigestVerdict {
     const auto start = std::chrono::steady_clock::now();
-    const signatures::VerificationResult result = verifier_.Verify(*registry_, at_digest, keys, budget.deadline);
+    const signatures::VerificationResult result =
+        verifier_.Verify(*registry_, at_digest, keys.keys, budget.deadline, keys.keyless);
     DigestVerdict verdict;
     verdict.reason = result.reason;
     verdict.digest = at_digest.digest;
@@ -367,7 +371,7 @@ ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& bu
   options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kMiss);
 
   VerdictSource source = VerdictSource::kVerification;
-  DigestVerdict verdict = VerifyDigest(at_digest, work.keys->keys, key, budget, source);
+  DigestVerdict verdict = VerifyDigest(at_digest, *work.keys, key, budget, source);
   if (IsTransient(verdict.reason) && stale) {
     options_.metrics->OnCacheLookup(CacheKind::kVerdict, CacheResult::kStaleHit);
     return Outcome(work, *stale, VerdictSource::kStaleCache);
@@ -382,8 +386,9 @@ StatusOr<std::shared_ptr<const KeyContext>> ImageVerificationService::Impl::Keys
   if (auto it = scopes_.find(id); it != scopes_.end()) return it->second;
   auto subset = all_keys_->keys.Subset(*scope.keys);
   if (!subset.ok()) return subset.status();
-  std::string fingerprint = ServiceFingerprint(*subset, verifier_);
-  auto context = std::make_shared<const KeyContext>(KeyContext{std::move(subset).value(), std::move(fingerprint)});
+  std::string fingerprint = ServiceFingerprint(*subset, verifier_, false);
+  auto context =
+      std::make_shared<const KeyContext>(KeyContext{std::move(subset).value(), std::move(fingerprint), false});
   scopes_.emplace(id, context);
   return context;
 }
@@ -467,8 +472,14 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
   if (policy.negative_ttl > policy.positive_ttl) {
     return Status::InvalidArgument("the negative-result cache TTL must not exceed the positive-result TTL");
   }
-  auto keys = signatures::TrustedKeySet::Load(config.keys);
+  auto keys = config.keys.empty() && config.keyless.configured() ? signatures::TrustedKeySet::None()
+                                                                 : signatures::TrustedKeySet::Load(config.keys);
   if (!keys.ok()) return keys.status();
+  if (config.keyless.configured()) {
+    auto keyless = signatures::KeylessVerification::Load(config.keyless);
+    if (!keyless.ok()) return keyless.status();
+    options.verifier.keyless = std::make_shared<const signatures::KeylessVerification>(std::move(keyless).value());
+  }
   if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
   if (!options.metrics) options.metrics = std::make_shared<NoopMetricsSink>();
   if (!options.cache) options.cache = std::make_shared<VerificationCache>();

@@ -86,9 +86,74 @@ Status ParseRekor(const base::YamlReader& r, const YAML::Node& node, RekorConfig
   return Status::Ok();
 }
 
+Status ParseKeyless(const base::YamlReader& r, const YAML::Node& node, KeylessConfig& out) {
+  if (auto s = r.CheckKeys(node, "images.keyless", {"trustedRootFile", "identities", "requireSct"}); !s.ok()) return s;
+  if (!node["trustedRootFile"]) {
+    return r.Error(node, "images.keyless.trustedRootFile", "is required (a Sigstore trusted_root.json file)");
+  }
+  if (auto s = r.String(node["trustedRootFile"], "images.keyless.trustedRootFile", out.trusted_root_file); !s.ok()) {
+    return s;
+  }
+  if (out.trusted_root_file.empty()) {
+    return r.Error(node["trustedRootFile"], "images.keyless.trustedRootFile", "must name a trusted_root.json file");
+  }
+  if (node["requireSct"]) {
+    if (auto s = r.Bool(node["requireSct"], "images.keyless.requireSct", out.require_sct); !s.ok()) return s;
+  }
+  const YAML::Node identities = node["identities"];
+  if (!identities || !identities.IsSequence() || identities.size() == 0) {
+    return r.Error(node, "images.keyless.identities",
+                   "must list at least one {name, issuer | issuerRegExp, subject | subjectRegExp} signer identity");
+  }
+  const std::string item = "images.keyless.identities[]";
+  for (const auto& i : identities) {
+    if (auto s = r.CheckKeys(i, item, {"name", "subject", "subjectRegExp", "issuer", "issuerRegExp", "extensions"});
+        !s.ok()) {
+      return s;
+    }
+    KeylessIdentityConfig identity;
+    const std::pair<const char*, std::string*> fields[] = {{"name", &identity.name},
+                                                           {"subject", &identity.subject},
+                                                           {"subjectRegExp", &identity.subject_regexp},
+                                                           {"issuer", &identity.issuer},
+                                                           {"issuerRegExp", &identity.issuer_regexp}};
+    for (const auto& [field, target] : fields) {
+      if (i[field]) {
+        if (auto s = r.String(i[field], item + "." + field, *target); !s.ok()) return s;
+      }
+    }
+    if (identity.subject.empty() == identity.subject_regexp.empty()) {
+      return r.Error(i, item, "set exactly one of subject (exact) or subjectRegExp (RE2, whole value)");
+    }
+    if (identity.issuer.empty() == identity.issuer_regexp.empty()) {
+      return r.Error(i, item, "set exactly one of issuer (exact) or issuerRegExp (RE2, whole value)");
+    }
+    if (const YAML::Node extensions = i["extensions"]) {
+      if (!extensions.IsMap()) {
+        return r.Error(extensions, item + ".extensions", "must map certificate claim names to exact values");
+      }
+      for (const auto& entry : extensions) {
+        const std::string claim = entry.first.as<std::string>("");
+        std::string value;
+        if (auto s = r.String(entry.second, item + ".extensions." + claim, value); !s.ok()) return s;
+        identity.extensions[claim] = value;
+      }
+    }
+    if (identity.name.empty()) identity.name = "identity-" + std::to_string(out.identities.size());
+    for (const auto& existing : out.identities) {
+      if (existing.name == identity.name) {
+        return r.Error(i, item + ".name", "\"" + identity.name + "\" is used twice; give every identity a unique name");
+      }
+    }
+    out.identities.push_back(std::move(identity));
+  }
+  return Status::Ok();
+}
+
 Status ParseImages(const base::YamlReader& r, const YAML::Node& node, ImagesConfig& out) {
-  if (auto s = r.CheckKeys(node, "images",
-                           {"verify", "allowedRegistries", "keys", "rekor", "registries", "pinDigests", "deadline"});
+  if (auto s = r.CheckKeys(
+          node, "images",
+          {"verify", "allowedRegistries", "keys", "rekor", "keyless", "registries", "pinDigests", "deadline"});
       !s.ok()) {
     return s;
   }
@@ -117,6 +182,9 @@ Status ParseImages(const base::YamlReader& r, const YAML::Node& node, ImagesConf
   }
   if (const auto rekor = node["rekor"]) {
     if (auto s = ParseRekor(r, rekor, out.rekor); !s.ok()) return s;
+  }
+  if (const auto keyless = node["keyless"]) {
+    if (auto s = ParseKeyless(r, keyless, out.keyless); !s.ok()) return s;
   }
   if (const auto regs = node["registries"]) {
     if (!regs.IsSequence()) {

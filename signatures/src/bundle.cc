@@ -29,6 +29,22 @@ std::string ToLower(std::string text) {
   return text;
 }
 
+SignatureCheck UnverifiedBundleFailure(const std::optional<std::string>& hint,
+                                       const std::vector<const TrustedPublicKey*>& hinted, const TrustedKeySet& keys) {
+  if (!hinted.empty()) {
+    return Fail(Reason::kInvalidSignature, "its key hint names trusted key '" + hinted.front()->name +
+                                               "' but the signature does not verify (altered after signing)");
+  }
+  if (hint) {
+    return Fail(Reason::kUntrustedKey, "it was made by a key that is not trusted (key hint " + Truncated(*hint, 64) +
+                                           "; trusted: " + keys.Names() + ")");
+  }
+  return Fail(Reason::kUntrustedKey, "it does not verify with any trusted key (" + keys.Names() +
+                                         "): it was made by another key, or altered after signing");
+}
+
+}  // namespace
+
 // verificationMaterial.tlogEntries[] as RekorEntry values.
 StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& material) {
   std::vector<RekorEntry> entries;
@@ -62,6 +78,32 @@ StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& materia
         return Status::InvalidArgument(where + ".inclusionPromise.signedEntryTimestamp is not valid base64");
       entry.signed_entry_timestamp = *set_bytes;
     }
+    if (const nlohmann::json* proof = Member(item, "inclusionProof", "inclusion_proof")) {
+      InclusionProof parsed;
+      const auto proof_index = Int64Member(*proof, "logIndex", "log_index");
+      const auto tree_size = Int64Member(*proof, "treeSize", "tree_size");
+      const auto root_hash = StringMember(*proof, "rootHash", "root_hash");
+      const auto root_bytes = root_hash ? Base64Decode(*root_hash) : std::nullopt;
+      const nlohmann::json* hashes = Member(*proof, "hashes");
+      if (!proof_index || !tree_size || !root_bytes || (hashes != nullptr && !hashes->is_array())) {
+        return Status::InvalidArgument(where + ".inclusionProof lacks a valid logIndex, treeSize or rootHash");
+      }
+      parsed.log_index = *proof_index;
+      parsed.tree_size = *tree_size;
+      parsed.root_hash = *root_bytes;
+      if (hashes != nullptr) {
+        if (hashes->size() > 64) return Status::InvalidArgument(where + ".inclusionProof has too many hashes");
+        for (const auto& hash : *hashes) {
+          const auto bytes = hash.is_string() ? Base64Decode(hash.get<std::string>()) : std::nullopt;
+          if (!bytes) return Status::InvalidArgument(where + ".inclusionProof.hashes has an invalid element");
+          parsed.hashes.push_back(*bytes);
+        }
+      }
+      if (const nlohmann::json* checkpoint = Member(*proof, "checkpoint")) {
+        parsed.checkpoint = StringMember(*checkpoint, "envelope").value_or("");
+      }
+      entry.inclusion_proof = std::move(parsed);
+    }
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -80,7 +122,8 @@ SignatureCheck CheckStatement(std::string_view statement_bytes, std::string_view
   }
   const auto predicate_type = StringMember(*statement, "predicateType", "predicate_type");
   const auto& accepted = options.image_signature_predicate_types;
-  if (!predicate_type || std::find(accepted.begin(), accepted.end(), *predicate_type) == accepted.end()) {
+  if (!predicate_type ||
+      (!accepted.empty() && std::find(accepted.begin(), accepted.end(), *predicate_type) == accepted.end())) {
     return Fail(Reason::kNotAnImageSignature,
                 "it is an attestation (predicateType '" + Truncated(predicate_type.value_or("")) +
                     "'), not an image signature (predicateType '" + std::string(kCosignSignPredicateType) + "')",
@@ -115,22 +158,6 @@ SignatureCheck CheckStatement(std::string_view statement_bytes, std::string_view
                                  : "it signs digest " + first_seen + ", not " + std::string(image_digest),
               key_name);
 }
-
-SignatureCheck UnverifiedBundleFailure(const std::optional<std::string>& hint,
-                                       const std::vector<const TrustedPublicKey*>& hinted, const TrustedKeySet& keys) {
-  if (!hinted.empty()) {
-    return Fail(Reason::kInvalidSignature, "its key hint names trusted key '" + hinted.front()->name +
-                                               "' but the signature does not verify (altered after signing)");
-  }
-  if (hint) {
-    return Fail(Reason::kUntrustedKey, "it was made by a key that is not trusted (key hint " + Truncated(*hint, 64) +
-                                           "; trusted: " + keys.Names() + ")");
-  }
-  return Fail(Reason::kUntrustedKey, "it does not verify with any trusted key (" + keys.Names() +
-                                         "): it was made by another key, or altered after signing");
-}
-
-}  // namespace
 
 SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_digest, const TrustedKeySet& keys,
                            const CheckOptions& options) {

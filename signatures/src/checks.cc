@@ -16,6 +16,10 @@ std::string_view ReasonText(Reason reason) {
       return "signature invalid";
     case Reason::kUntrustedKey:
       return "not signed by a trusted key";
+    case Reason::kIdentityNotAllowed:
+      return "signer identity not allowed";
+    case Reason::kUntrustedCertificate:
+      return "signing certificate not trusted";
     case Reason::kKeylessUnsupported:
       return "keyless signature not supported";
     case Reason::kMalformed:
@@ -46,6 +50,10 @@ std::string_view ReasonId(Reason reason) {
       return "invalid_signature";
     case Reason::kUntrustedKey:
       return "untrusted_key";
+    case Reason::kIdentityNotAllowed:
+      return "identity_not_allowed";
+    case Reason::kUntrustedCertificate:
+      return "untrusted_certificate";
     case Reason::kKeylessUnsupported:
       return "keyless_unsupported";
     case Reason::kMalformed:

@@ -112,7 +112,12 @@ std::string_view KeyTypeName(KeyType type) {
 PublicKey::PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type, std::string spki_der)
     : key_(std::move(key)), type_(type), spki_der_(std::move(spki_der)) {}
 
-StatusOr<PublicKey> PublicKey::FromPkey(std::shared_ptr<evp_pkey_st> key) {
+StatusOr<PublicKey> PublicKey::FromDecoded(std::shared_ptr<evp_pkey_st> key, std::string spki_der) {
+  if (key == nullptr || spki_der.empty()) return Status::InvalidArgument("no public key");
+  return FromPkey(std::move(key), std::move(spki_der));
+}
+
+StatusOr<PublicKey> PublicKey::FromPkey(std::shared_ptr<evp_pkey_st> key, std::string spki_der) {
   KeyType type;
   switch (EVP_PKEY_get_base_id(key.get())) {
     case EVP_PKEY_EC: {
@@ -153,6 +158,7 @@ StatusOr<PublicKey> PublicKey::FromPkey(std::shared_ptr<evp_pkey_st> key) {
           "unsupported public key algorithm; use ECDSA (P-256, P-384, P-521), RSA (>= 2048 bits) or Ed25519");
   }
   unsigned char* der = nullptr;
+  if (!spki_der.empty()) return PublicKey(std::move(key), type, std::move(spki_der));
   const int der_length = i2d_PUBKEY(key.get(), &der);
   if (der_length <= 0) {
     ERR_clear_error();

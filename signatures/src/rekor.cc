@@ -1,6 +1,7 @@
 #include "pipeguard/signatures/rekor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "json_util.h"
@@ -13,10 +14,33 @@ std::string ToLower(std::string text) {
   return text;
 }
 
+// The DER of the first PEM CERTIFICATE block, or "" when there is none.
+std::string CertificatePemToDer(const std::string& pem) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  const size_t begin = pem.find(kBegin);
+  const size_t end = begin == std::string::npos ? begin : pem.find(kEnd, begin);
+  if (end == std::string::npos) return "";
+  std::string body;
+  for (size_t i = begin + kBegin.size(); i < end; ++i) {
+    if (!std::isspace(static_cast<unsigned char>(pem[i]))) body.push_back(pem[i]);
+  }
+  return Base64Decode(body).value_or("");
+}
+
 // The verifier recorded in an entry body: base64 of a PEM public key (or certificate, for keyless signing).
-Status CheckRecordedKey(const std::string& encoded, const PublicKey& signer) {
+Status CheckRecordedKey(const std::string& encoded, const SignatureBinding& binding) {
+  const PublicKey& signer = *binding.signer;
   const auto pem = Base64Decode(encoded);
   if (!pem) return Status::InvalidArgument("the log entry's public key is not valid base64");
+  if (!binding.certificate_der.empty()) {
+    const std::string recorded = CertificatePemToDer(*pem);
+    if (recorded.empty()) return Status::InvalidArgument("the log entry records no signing certificate");
+    if (recorded != binding.certificate_der) {
+      return Status::InvalidArgument("the log entry records a different signing certificate");
+    }
+    return Status::Ok();
+  }
   if (pem->find("CERTIFICATE-----") != std::string::npos) {
     return Status::InvalidArgument("the log entry records a certificate (keyless signing), not the trusted key");
   }
@@ -166,6 +190,80 @@ Status VerifySignedEntryTimestamp(const RekorKeySet& logs, const RekorEntry& ent
   return Status::Ok();
 }
 
+namespace {
+
+// A Rekor v2 verifier: {x509Certificate: {rawBytes}} or {publicKey: {rawBytes}} (DER, base64).
+Status CheckV2Verifier(const nlohmann::json* verifier, const SignatureBinding& binding) {
+  if (verifier == nullptr) return Status::InvalidArgument("the transparency log entry records no verifier");
+  const nlohmann::json* certificate = Member(*verifier, "x509Certificate", "x509_certificate");
+  const nlohmann::json* public_key = Member(*verifier, "publicKey", "public_key");
+  const nlohmann::json* holder = certificate != nullptr ? certificate : public_key;
+  const auto raw = holder ? StringMember(*holder, "rawBytes", "raw_bytes") : std::nullopt;
+  const auto der = raw ? Base64Decode(*raw) : std::nullopt;
+  if (!der) return Status::InvalidArgument("the transparency log entry's verifier is not valid base64 DER");
+  if (!binding.certificate_der.empty()) {
+    if (certificate == nullptr || *der != binding.certificate_der) {
+      return Status::InvalidArgument("the log entry records a different signing certificate");
+    }
+    return Status::Ok();
+  }
+  if (public_key == nullptr || *der != binding.signer->spki_der()) {
+    return Status::InvalidArgument("the log entry records a different public key than the one that verified");
+  }
+  return Status::Ok();
+}
+
+Status CheckV2Digest(const nlohmann::json* digest, const std::string& expected_hex) {
+  const auto algorithm = digest ? StringMember(*digest, "algorithm") : std::nullopt;
+  const auto value = digest ? StringMember(*digest, "digest") : std::nullopt;
+  const auto bytes = value ? Base64Decode(*value) : std::nullopt;
+  if (!algorithm || *algorithm != "SHA2_256" || !bytes) {
+    return Status::InvalidArgument("the log entry's content hash is not a SHA2_256 digest");
+  }
+  if (HexEncode(*bytes) != expected_hex)
+    return Status::InvalidArgument("the log entry records the hash of different content");
+  return Status::Ok();
+}
+
+// Rekor v2 (apiVersion 0.0.2) hashedrekord and dsse bodies.
+Status CheckV2EntryBody(const std::string& kind, const nlohmann::json& spec, const SignatureBinding& binding) {
+  if (kind == "hashedrekord") {
+    const nlohmann::json* entry = Member(spec, "hashedRekordV002", "hashed_rekord_v002");
+    if (entry == nullptr) return Status::InvalidArgument("the hashedrekord 0.0.2 entry has no hashedRekordV002");
+    const std::string& expected =
+        binding.dsse_pae_sha256_hex.empty() ? binding.signed_sha256_hex : binding.dsse_pae_sha256_hex;
+    if (Status digest = CheckV2Digest(Member(*entry, "data"), expected); !digest.ok()) return digest;
+    const nlohmann::json* signature = Member(*entry, "signature");
+    const auto content = signature ? StringMember(*signature, "content") : std::nullopt;
+    const auto bytes = content ? Base64Decode(*content) : std::nullopt;
+    if (!bytes || *bytes != binding.signature) {
+      return Status::InvalidArgument("the transparency log entry records a different signature");
+    }
+    return CheckV2Verifier(Member(*signature, "verifier"), binding);
+  }
+  if (kind == "dsse") {
+    const nlohmann::json* entry = Member(spec, "dsseV002", "dsse_v002");
+    if (entry == nullptr) return Status::InvalidArgument("the dsse 0.0.2 entry has no dsseV002");
+    if (Status digest = CheckV2Digest(Member(*entry, "payloadHash", "payload_hash"), binding.signed_sha256_hex);
+        !digest.ok()) {
+      return digest;
+    }
+    const nlohmann::json* signatures = Member(*entry, "signatures");
+    if (signatures == nullptr || !signatures->is_array()) {
+      return Status::InvalidArgument("the transparency log entry records no signatures");
+    }
+    for (const auto& recorded : *signatures) {
+      const auto content = StringMember(recorded, "content");
+      const auto bytes = content ? Base64Decode(*content) : std::nullopt;
+      if (bytes && *bytes == binding.signature) return CheckV2Verifier(Member(recorded, "verifier"), binding);
+    }
+    return Status::InvalidArgument("the transparency log entry records a different signature");
+  }
+  return Status::InvalidArgument("unsupported transparency log entry kind '" + kind + "' (apiVersion 0.0.2)");
+}
+
+}  // namespace
+
 Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) {
   const auto decoded = Base64Decode(entry.body_base64);
   if (!decoded) return Status::InvalidArgument("the transparency log entry body is not valid base64");
@@ -174,6 +272,33 @@ Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) 
   const auto kind = StringMember(*body, "kind");
   const auto api_version = StringMember(*body, "apiVersion");
   const nlohmann::json* spec = Member(*body, "spec");
+  if (kind && api_version && spec != nullptr && *api_version == "0.0.2" && *kind != "intoto") {
+    return CheckV2EntryBody(*kind, *spec, binding);
+  }
+  if (kind && api_version && spec != nullptr && *kind == "intoto" && *api_version == "0.0.2") {
+    // The deprecated intoto kind (cosign attest before DSSE entries): content.payloadHash and the envelope's
+    // signatures, each base64 of the base64 signature, with the verifier's PEM.
+    const nlohmann::json* content = Member(*spec, "content");
+    if (content == nullptr) return Status::InvalidArgument("the intoto log entry has no content");
+    if (Status hash = CheckHash(Member(*content, "payloadHash"), binding.signed_sha256_hex); !hash.ok()) return hash;
+    const nlohmann::json* envelope = Member(*content, "envelope");
+    const nlohmann::json* signatures = envelope ? Member(*envelope, "signatures") : nullptr;
+    if (signatures == nullptr || !signatures->is_array()) {
+      return Status::InvalidArgument("the transparency log entry records no signatures");
+    }
+    Status last = Status::InvalidArgument("the transparency log entry records a different signature");
+    for (const auto& recorded : *signatures) {
+      const auto sig = StringMember(recorded, "sig");
+      const auto inner = sig ? Base64Decode(*sig) : std::nullopt;
+      const auto signature_bytes = inner ? Base64Decode(*inner) : std::nullopt;
+      if (!signature_bytes || *signature_bytes != binding.signature) continue;
+      const auto verifier = StringMember(recorded, "publicKey");
+      if (!verifier) return Status::InvalidArgument("the transparency log entry records no verifier");
+      last = CheckRecordedKey(*verifier, binding);
+      if (last.ok()) return last;
+    }
+    return last;
+  }
   if (!kind || !api_version || spec == nullptr || *api_version != "0.0.1") {
     return Status::InvalidArgument("the transparency log entry body is not a Rekor v1 (apiVersion 0.0.1) entry");
   }
@@ -190,7 +315,7 @@ Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) 
     const nlohmann::json* public_key = Member(*signature, "publicKey");
     const auto key_content = public_key ? StringMember(*public_key, "content") : std::nullopt;
     if (!key_content) return Status::InvalidArgument("the transparency log entry records no public key");
-    return CheckRecordedKey(*key_content, *binding.signer);
+    return CheckRecordedKey(*key_content, binding);
   }
   if (*kind == "dsse") {
     if (Status hash = CheckHash(Member(*spec, "payloadHash"), binding.signed_sha256_hex); !hash.ok()) return hash;
@@ -205,12 +330,119 @@ Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding) 
       if (!signature_bytes || *signature_bytes != binding.signature) continue;
       const auto verifier = StringMember(recorded, "verifier");
       if (!verifier) return Status::InvalidArgument("the transparency log entry records no verifier");
-      last = CheckRecordedKey(*verifier, *binding.signer);
+      last = CheckRecordedKey(*verifier, binding);
       if (last.ok()) return last;
     }
     return last;
   }
   return Status::InvalidArgument("unsupported transparency log entry kind '" + *kind + "'");
+}
+
+namespace {
+
+std::string HashChildren(std::string_view left, std::string_view right) {
+  return Sha256(std::string(1, '\x01') + std::string(left) + std::string(right));
+}
+
+// RFC 9162 §2.1.3.2: the root hash implied by `leaf_hash` at `index` in a tree of `size` with `path`.
+std::optional<std::string> RootFromInclusionProof(uint64_t index, uint64_t size, std::string leaf_hash,
+                                                  const std::vector<std::string>& path) {
+  if (index >= size) return std::nullopt;
+  uint64_t fn = index;
+  uint64_t sn = size - 1;
+  std::string r = std::move(leaf_hash);
+  for (const std::string& p : path) {
+    if (sn == 0 || p.size() != 32) return std::nullopt;
+    if ((fn & 1) == 1 || fn == sn) {
+      r = HashChildren(p, r);
+      if ((fn & 1) == 0) {
+        while ((fn & 1) == 0 && fn != 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      r = HashChildren(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  if (sn != 0) return std::nullopt;
+  return r;
+}
+
+// Verifies a signed note (https://c2sp.org/signed-note) from the log and returns its text lines.
+StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const PublicKey& log_key,
+                                                    std::string_view log_id_hex, std::string_view log_name) {
+  const size_t split = note.find("\n\n");
+  if (split == std::string_view::npos) return Status::InvalidArgument("the checkpoint has no signature block");
+  const std::string_view text = note.substr(0, split + 1);
+  std::string_view signatures = note.substr(split + 2);
+  const std::string hint(log_id_hex.substr(0, 8));  // Rekor v1 key hint: the first 4 bytes of the key ID
+  bool signed_by_log = false;
+  bool hint_seen = false;
+  constexpr std::string_view kDash = "\xe2\x80\x94 ";  // U+2014 EM DASH and a space
+  while (!signatures.empty()) {
+    const size_t end = signatures.find('\n');
+    const std::string_view line = signatures.substr(0, end);
+    signatures = end == std::string_view::npos ? std::string_view() : signatures.substr(end + 1);
+    if (line.empty()) continue;
+    if (line.substr(0, kDash.size()) != kDash)
+      return Status::InvalidArgument("the checkpoint has a malformed signature line");
+    const size_t space = line.rfind(' ');
+    const auto blob = Base64Decode(line.substr(space + 1));
+    if (space <= kDash.size() || !blob || blob->size() < 5) {
+      return Status::InvalidArgument("the checkpoint has a malformed signature line");
+    }
+    const std::string_view name = line.substr(kDash.size(), space - kDash.size());
+    if ((!log_name.empty() && name != log_name) || HexEncode(blob->substr(0, 4)) != hint) continue;
+    hint_seen = true;
+    if (log_key.Verify(text, blob->substr(4))) signed_by_log = true;
+  }
+  if (!hint_seen) return Status::InvalidArgument("the checkpoint carries no signature from the transparency log");
+  if (!signed_by_log) return Status::InvalidArgument("the checkpoint's signature does not verify");
+  std::vector<std::string> lines;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    lines.emplace_back(rest.substr(0, end));
+    rest = rest.substr(end + 1);
+  }
+  return lines;
+}
+
+}  // namespace
+
+Status VerifyInclusionProof(const RekorEntry& entry, const PublicKey& log_key, std::string_view log_id_hex,
+                            std::string_view log_name, bool require_checkpoint) {
+  if (!entry.inclusion_proof) return Status::FailedPrecondition("the transparency log entry has no inclusion proof");
+  const InclusionProof& proof = *entry.inclusion_proof;
+  const auto body = Base64Decode(entry.body_base64);
+  if (!body) return Status::InvalidArgument("the transparency log entry body is not valid base64");
+  if (proof.log_index < 0 || proof.tree_size <= 0 || proof.root_hash.size() != 32) {
+    return Status::InvalidArgument("the inclusion proof has an invalid index, tree size or root hash");
+  }
+  const auto root =
+      RootFromInclusionProof(static_cast<uint64_t>(proof.log_index), static_cast<uint64_t>(proof.tree_size),
+                             Sha256(std::string(1, '\0') + *body), proof.hashes);
+  if (!root || *root != proof.root_hash) {
+    return Status::InvalidArgument("the inclusion proof does not lead to its root hash (entry not proven in the log)");
+  }
+  if (proof.checkpoint.empty()) {
+    if (require_checkpoint) return Status::InvalidArgument("the inclusion proof has no signed checkpoint");
+    return Status::Ok();
+  }
+  auto lines = VerifyCheckpoint(proof.checkpoint, log_key, log_id_hex, log_name);
+  if (!lines.ok()) return lines.status();
+  if (lines->size() < 3) return Status::InvalidArgument("the checkpoint lacks an origin, tree size or root hash");
+  if ((*lines)[1] != std::to_string(proof.tree_size)) {
+    return Status::InvalidArgument("the checkpoint's tree size differs from the inclusion proof's");
+  }
+  const auto checkpoint_root = Base64Decode((*lines)[2]);
+  if (!checkpoint_root || *checkpoint_root != proof.root_hash) {
+    return Status::InvalidArgument("the checkpoint's root hash differs from the inclusion proof's");
+  }
+  return Status::Ok();
 }
 
 }  // namespace pipeguard::signatures

@@ -7,6 +7,25 @@ namespace {
 
 constexpr std::string_view kSimpleSigningType = "cosign container image signature";
 
+// The public key a Rekor entry body records (unauthenticated: used only to explain a failure), as SPKI DER.
+std::optional<std::string> RecordedSpki(const RekorEntry& entry) {
+  const auto decoded = Base64Decode(entry.body_base64);
+  if (!decoded) return std::nullopt;
+  auto body = ParseJson(*decoded, "log entry body");
+  if (!body.ok()) return std::nullopt;
+  const nlohmann::json* spec = Member(*body, "spec");
+  const nlohmann::json* signature = spec ? Member(*spec, "signature") : nullptr;
+  const nlohmann::json* public_key = signature ? Member(*signature, "publicKey") : nullptr;
+  const auto content = public_key ? StringMember(*public_key, "content") : std::nullopt;
+  const auto pem = content ? Base64Decode(*content) : std::nullopt;
+  if (!pem) return std::nullopt;
+  auto key = PublicKey::FromPem(*pem);
+  if (!key.ok()) return std::nullopt;
+  return key->spki_der();
+}
+
+}  // namespace
+
 // Parses the `dev.sigstore.cosign/bundle` annotation: {"SignedEntryTimestamp": b64, "Payload": {"body": b64,
 // "integratedTime": n, "logIndex": n, "logID": hex}}.
 StatusOr<RekorEntry> ParseRekorAnnotation(const std::string& annotation) {
@@ -36,24 +55,36 @@ StatusOr<RekorEntry> ParseRekorAnnotation(const std::string& annotation) {
   return entry;
 }
 
-// The public key a Rekor entry body records (unauthenticated: used only to explain a failure), as SPKI DER.
-std::optional<std::string> RecordedSpki(const RekorEntry& entry) {
-  const auto decoded = Base64Decode(entry.body_base64);
-  if (!decoded) return std::nullopt;
-  auto body = ParseJson(*decoded, "log entry body");
-  if (!body.ok()) return std::nullopt;
-  const nlohmann::json* spec = Member(*body, "spec");
-  const nlohmann::json* signature = spec ? Member(*spec, "signature") : nullptr;
-  const nlohmann::json* public_key = signature ? Member(*signature, "publicKey") : nullptr;
-  const auto content = public_key ? StringMember(*public_key, "content") : std::nullopt;
-  const auto pem = content ? Base64Decode(*content) : std::nullopt;
-  if (!pem) return std::nullopt;
-  auto key = PublicKey::FromPem(*pem);
-  if (!key.ok()) return std::nullopt;
-  return key->spki_der();
-}
+SignatureCheck CheckSimpleSigningClaims(std::string_view payload_bytes, std::string_view image_digest,
+                                        const std::string& signer_name) {
+  auto payload = ParseJson(payload_bytes, "the simple-signing payload");
+  if (!payload.ok()) return Fail(Reason::kMalformed, payload.status().message(), signer_name);
+  const nlohmann::json* critical = Member(*payload, "critical");
+  if (critical == nullptr || !critical->is_object()) {
+    return Fail(Reason::kMalformed, "the simple-signing payload has no 'critical' object", signer_name);
+  }
+  const auto type = StringMember(*critical, "type");
+  if (!type || *type != kSimpleSigningType) {
+    return Fail(
+        Reason::kNotAnImageSignature,
+        "its payload's critical.type is '" + type.value_or("") + "', not '" + std::string(kSimpleSigningType) + "'",
+        signer_name);
+  }
+  const nlohmann::json* image = Member(*critical, "image");
+  const auto signed_digest = image ? StringMember(*image, "docker-manifest-digest") : std::nullopt;
+  if (!signed_digest) {
+    return Fail(Reason::kMalformed, "the payload has no critical.image.docker-manifest-digest", signer_name);
+  }
+  if (*signed_digest != image_digest) {
+    return Fail(Reason::kDigestMismatch,
+                "it signs digest " + signed_digest->substr(0, 80) + ", not " + std::string(image_digest), signer_name);
+  }
 
-}  // namespace
+  SignatureCheck ok;
+  ok.reason = Reason::kVerified;
+  ok.key_name = signer_name;
+  return ok;
+}
 
 SignatureCheck CheckSimpleSigning(const SimpleSigningLayer& layer, std::string_view image_digest,
                                   const TrustedKeySet& keys, const CheckOptions& options) {
@@ -96,28 +127,8 @@ SignatureCheck CheckSimpleSigning(const SimpleSigningLayer& layer, std::string_v
                                            "): it was made by another key, or the payload was altered after signing");
   }
 
-  auto payload = ParseJson(layer.payload, "the simple-signing payload");
-  if (!payload.ok()) return Fail(Reason::kMalformed, payload.status().message(), signer->name);
-  const nlohmann::json* critical = Member(*payload, "critical");
-  if (critical == nullptr || !critical->is_object()) {
-    return Fail(Reason::kMalformed, "the simple-signing payload has no 'critical' object", signer->name);
-  }
-  const auto type = StringMember(*critical, "type");
-  if (!type || *type != kSimpleSigningType) {
-    return Fail(
-        Reason::kNotAnImageSignature,
-        "its payload's critical.type is '" + type.value_or("") + "', not '" + std::string(kSimpleSigningType) + "'",
-        signer->name);
-  }
-  const nlohmann::json* image = Member(*critical, "image");
-  const auto signed_digest = image ? StringMember(*image, "docker-manifest-digest") : std::nullopt;
-  if (!signed_digest) {
-    return Fail(Reason::kMalformed, "the payload has no critical.image.docker-manifest-digest", signer->name);
-  }
-  if (*signed_digest != image_digest) {
-    return Fail(Reason::kDigestMismatch,
-                "it signs digest " + signed_digest->substr(0, 80) + ", not " + std::string(image_digest), signer->name);
-  }
+  SignatureCheck claims = CheckSimpleSigningClaims(layer.payload, image_digest, signer->name);
+  if (!claims.verified()) return claims;
 
   std::vector<RekorEntry> entries;
   if (rekor_entry) entries.push_back(*rekor_entry);

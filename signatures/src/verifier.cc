@@ -77,8 +77,8 @@ std::optional<std::string> Annotation(const Descriptor& descriptor, std::string_
 class Run {
  public:
   Run(const VerifierOptions& options, const CheckOptions& checks, registry::Registry& registry,
-      const TrustedKeySet& keys, Deadline deadline)
-      : options_(options), checks_(checks), registry_(registry), keys_(keys), deadline_(deadline) {}
+      const TrustedKeySet& keys, Deadline deadline, const KeylessTrust* keyless)
+      : options_(options), checks_(checks), registry_(registry), keys_(keys), keyless_(keyless), deadline_(deadline) {}
 
   VerificationResult Execute(const ImageReference& image);
 
@@ -108,6 +108,7 @@ class Run {
   const CheckOptions& checks_;
   registry::Registry& registry_;
   const TrustedKeySet& keys_;
+  const KeylessTrust* keyless_;  // null: keyless signatures are refused
   const Deadline deadline_;
 
   ImageReference at_digest_;
@@ -248,7 +249,11 @@ bool Run::CheckSimpleSigningManifest(const nlohmann::json& manifest, const std::
     if (!payload) continue;
     SimpleSigningLayer input{*payload, Annotation(*layer, kSignatureAnnotation),
                              Annotation(*layer, kCertificateAnnotation), Annotation(*layer, kRekorBundleAnnotation)};
-    AddFinding(SignatureFormat::kSimpleSigning, location, CheckSimpleSigning(input, digest_, keys_, checks_));
+    SignatureCheck check = CheckSimpleSigning(input, digest_, keys_, checks_);
+    if (check.reason == Reason::kKeylessUnsupported && keyless_ != nullptr) {
+      check = CheckKeylessSimpleSigning(input, digest_, *keyless_, checks_);
+    }
+    AddFinding(SignatureFormat::kSimpleSigning, location, std::move(check));
   }
   return true;
 }
@@ -320,8 +325,13 @@ void Run::DiscoverBundles() {
         const auto bundle =
             FetchBlob(*layer, options_.max_bundle_bytes, SignatureFormat::kSigstoreBundle, location, aborted);
         if (aborted) return;
-        if (bundle)
-          AddFinding(SignatureFormat::kSigstoreBundle, location, CheckBundle(*bundle, digest_, keys_, checks_));
+        if (bundle) {
+          SignatureCheck check = CheckBundle(*bundle, digest_, keys_, checks_);
+          if (check.reason == Reason::kKeylessUnsupported && keyless_ != nullptr) {
+            check = CheckKeylessBundle(*bundle, digest_, *keyless_, checks_);
+          }
+          AddFinding(SignatureFormat::kSigstoreBundle, location, std::move(check));
+        }
         continue;
       }
     }
@@ -474,6 +484,7 @@ Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
   std::sort(logs.begin(), logs.end());
   for (const auto& log : logs) canonical += "rekor " + log + "\n";
   canonical += "require_tlog " + std::to_string(options_.require_tlog) + "\n";
+  if (options_.keyless) canonical += "keyless " + options_.keyless->Fingerprint() + "\n";
   canonical += "limits " + std::to_string(options_.max_signature_layers) + " " +
                std::to_string(options_.max_referrers) + " " + std::to_string(options_.max_payload_bytes) + " " +
                std::to_string(options_.max_bundle_bytes) + "\n";
@@ -481,12 +492,14 @@ Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
 }
 
 VerificationResult Verifier::Verify(registry::Registry& registry, const registry::ImageReference& image,
-                                    const TrustedKeySet& keys, registry::Deadline deadline) const {
+                                    const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless) const {
   CheckOptions checks;
   checks.rekor = &options_.rekor;
   checks.require_tlog = options_.require_tlog;
   checks.image_signature_predicate_types = options_.image_signature_predicate_types;
-  Run run(options_, checks, registry, keys, deadline);
+  std::optional<KeylessTrust> keyless;
+  if (allow_keyless && options_.keyless) keyless = options_.keyless->Trust();
+  Run run(options_, checks, registry, keys, deadline, keyless ? &*keyless : nullptr);
   return run.Execute(image);
 }
 

@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "cosign_artifacts.h"
 #include "counting_registry.h"
 #include "fake_registry.h"
+#include "test_fulcio.h"
 
 namespace pipeguard::imageverify {
 namespace {
@@ -662,6 +664,69 @@ TEST_F(ServiceTest, AKeyScopeVerifiesWithOnlyThoseKeysAndHasItsOwnCacheEntry) {
   ASSERT_TRUE(lookup(image, rel).has_value());
   EXPECT_FALSE(lookup(image, rel)->verified);
   EXPECT_FALSE(lookup(image, {}).has_value());
+}
+
+// --- keyless signers (images.keyless) ----------------------------------------------------------------------------
+
+TEST_F(ServiceTest, KeylessOnlyConfigurationVerifiesAnAllowedIdentityButNotUnderAKeyScope) {
+  const signatures::testing::TestFulcio fulcio;
+  const std::string root_path = ::testing::TempDir() + "/pipeguard-service-keyless-root.json";
+  std::ofstream(root_path) << fulcio.TrustedRootJson();
+  policy::ImagesConfig config;
+  config.deadline = 4s;
+  config.keyless.trusted_root_file = root_path;
+  config.keyless.identities = {{"release",
+                                "",
+                                R"(https://github\.com/acme/pipelines/.*)",
+                                "https://token.actions.githubusercontent.com",
+                                "",
+                                {}}};
+  auto service = Service(config);
+  ASSERT_NE(service, nullptr);
+  const std::string digest = PushImage("1.0");
+  PushBundle(fake_, fulcio.DsseBundle(fulcio.Issue(), digest, 1785412560), digest);
+  const std::string image = "registry.example.com/team/app@" + digest;
+
+  const ImageOutcome outcome = Verify(*service, image);
+  EXPECT_TRUE(outcome.verdict.verified) << outcome.message;
+  EXPECT_EQ(outcome.key_name, "keyless identity 'release'");
+
+  // A profile that names trusted keys narrows trust to those keys: keyless signers do not count for it.
+  config.keys = {{"ci", "", signer_.public_pem()}};
+  auto with_key = Service(config);
+  policy::KeyScope scope;
+  scope.keys = std::vector<std::string>{"ci"};
+  EXPECT_TRUE(Verify(*with_key, image).verdict.verified);
+  const ImageOutcome scoped = with_key->Verify(image, clock_.Now() + 1h, scope);
+  EXPECT_FALSE(scoped.verdict.verified);
+  EXPECT_EQ(scoped.reason, Reason::kKeylessUnsupported) << scoped.message;
+  EXPECT_EQ(scoped.source, VerdictSource::kVerification) << "a scope is a different cache key";
+
+  // Another identity is denied with the reason named.
+  const std::string other = PushImage("2.0");
+  signatures::testing::LeafOptions mallory;
+  mallory.san_uri = "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main";
+  PushBundle(fake_, fulcio.DsseBundle(fulcio.Issue(mallory), other, 1785412560), other);
+  const ImageOutcome denied = Verify(*service, "registry.example.com/team/app@" + other);
+  EXPECT_FALSE(denied.verdict.verified);
+  EXPECT_EQ(denied.reason, Reason::kIdentityNotAllowed) << denied.message;
+  EXPECT_TRUE(Contains(denied.message, "signer identity not allowed")) << denied.message;
+  EXPECT_TRUE(Contains(denied.message,
+                       "keyless identity check: certificate subject "
+                       "'https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main'"))
+      << denied.message;
+}
+
+TEST_F(ServiceTest, BadKeylessConfigurationIsRefusedAtCreation) {
+  policy::ImagesConfig config;
+  config.deadline = 4s;
+  config.keyless.trusted_root_file = "/nonexistent/trusted_root.json";
+  config.keyless.identities = {{"release", "x", "", "y", "", {}}};
+  ServiceOptions options;
+  options.registry = registry_;
+  auto service = ImageVerificationService::Create(config, std::move(options));
+  ASSERT_FALSE(service.ok());
+  EXPECT_TRUE(Contains(service.status().message(), "images.keyless.trustedRootFile")) << service.status().message();
 }
 
 }  // namespace

@@ -64,6 +64,41 @@ serviceAccounts: {forbiddenRoles: [cluster-admin]}
   EXPECT_EQ(config->service_accounts.forbidden_roles, std::vector<std::string>{"cluster-admin"});
 }
 
+TEST(ConfigTest, KeylessIdentitiesAreParsed) {
+  auto config = ParseConfig(R"(
+images:
+  keyless:
+    trustedRootFile: /etc/pipeguard/trusted_root.json
+    requireSct: false
+    identities:
+      - name: release
+        issuer: https://token.actions.githubusercontent.com
+        subjectRegExp: '^https://github\.com/acme/pipelines/\.github/workflows/release\.yml@refs/tags/v.*$'
+        extensions:
+          sourceRepositoryUri: https://github.com/acme/pipelines
+          buildTrigger: push
+      - subject: https://gitlab.com/acme/etl//.gitlab-ci.yml@refs/heads/main
+        issuerRegExp: 'https://gitlab\.com'
+)",
+                            "pipeguard.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const policy::KeylessConfig& keyless = config->images.keyless;
+  EXPECT_TRUE(keyless.configured());
+  EXPECT_EQ(keyless.trusted_root_file, "/etc/pipeguard/trusted_root.json");
+  EXPECT_FALSE(keyless.require_sct);
+  ASSERT_EQ(keyless.identities.size(), 2u);
+  EXPECT_EQ(keyless.identities[0].name, "release");
+  EXPECT_EQ(keyless.identities[0].issuer, "https://token.actions.githubusercontent.com");
+  EXPECT_TRUE(keyless.identities[0].subject.empty());
+  EXPECT_EQ(keyless.identities[0].subject_regexp.substr(0, 20), "^https://github\\.com");
+  EXPECT_EQ(keyless.identities[0].extensions.at("buildTrigger"), "push");
+  EXPECT_EQ(keyless.identities[1].name, "identity-1");
+  EXPECT_EQ(keyless.identities[1].issuer_regexp, "https://gitlab\\.com");
+  EXPECT_TRUE(config->images.keys.empty());
+  EXPECT_TRUE(ParseConfig("", "x.yaml")->images.keyless.require_sct);
+  EXPECT_FALSE(ParseConfig("", "x.yaml")->images.keyless.configured());
+}
+
 struct BadConfig {
   const char* text;
   const char* expected;  // substring of the error
@@ -81,31 +116,48 @@ TEST_P(BadConfigTest, IsRejectedWithFileLineAndHint) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadConfigTest,
-    ::testing::Values(BadConfig{"mode: relaxed", "enforce or audit"}, BadConfig{"mdoe: audit", "unknown setting"},
-                      BadConfig{"images:\n  verfy: false", "images.verfy: unknown setting"},
-                      BadConfig{"images:\n  verify: maybe", "true or false"},
-                      BadConfig{"images:\n  allowedRegistries: [\"\"]", "empty prefix"},
-                      BadConfig{"images:\n  keys: [{name: k}]", "exactly one of path"},
-                      BadConfig{"images:\n  registries: [{host: h, insecure: true, caFile: c}]", "exclude each other"},
-                      BadConfig{"images:\n  deadline: soon", "duration"},
-                      BadConfig{"breakGlass: {maxDuration: 200h}", "168h"},
-                      BadConfig{"governance:\n  selectors: [{}]", "every pod"},
-                      BadConfig{"blockingSeverity: info", "low, medium, high or critical"},
-                      BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"},
-                      BadConfig{"images:\n  keys: [{name: k, path: a}, {name: k, path: b}]", "\"k\" is used twice"},
-                      BadConfig{"images:\n  rekor: {publicKey: x}", "images.rekor.publicKey: unknown setting"},
-                      BadConfig{"images:\n  rekor: {required: true}",
-                                "conf.yaml:2: images.rekor.required: requires a "
-                                "Rekor log key"},
-                      BadConfig{"images:\n  rekor: {required: yes-please, publicKeys: [{path: r.pub}]}",
-                                "images.rekor.required: must be true or false"},
-                      BadConfig{"images:\n  rekor: {publicKeys: [{name: r}]}",
-                                "images.rekor.publicKeys[]: set exactly one of path"},
-                      BadConfig{"images:\n  rekor: {publicKeys: [{name: r, path: a, url: u}]}",
-                                "images.rekor.publicKeys[].url: unknown setting"},
-                      BadConfig{"images:\n  rekor: {publicKeys: {name: r}}", "images.rekor.publicKeys: must be a list"},
-                      BadConfig{"images:\n  rekor: {trustedRootFile: \"\"}", "trusted_root.json"},
-                      BadConfig{"images:\n  rekor: [a]", "images.rekor: must be a mapping"}));
+    ::testing::Values(
+        BadConfig{"mode: relaxed", "enforce or audit"}, BadConfig{"mdoe: audit", "unknown setting"},
+        BadConfig{"images:\n  verfy: false", "images.verfy: unknown setting"},
+        BadConfig{"images:\n  verify: maybe", "true or false"},
+        BadConfig{"images:\n  allowedRegistries: [\"\"]", "empty prefix"},
+        BadConfig{"images:\n  keys: [{name: k}]", "exactly one of path"},
+        BadConfig{"images:\n  registries: [{host: h, insecure: true, caFile: c}]", "exclude each other"},
+        BadConfig{"images:\n  deadline: soon", "duration"}, BadConfig{"breakGlass: {maxDuration: 200h}", "168h"},
+        BadConfig{"governance:\n  selectors: [{}]", "every pod"},
+        BadConfig{"blockingSeverity: info", "low, medium, high or critical"},
+        BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"},
+        BadConfig{"images:\n  keys: [{name: k, path: a}, {name: k, path: b}]", "\"k\" is used twice"},
+        BadConfig{"images:\n  rekor: {publicKey: x}", "images.rekor.publicKey: unknown setting"},
+        BadConfig{"images:\n  keyless: {identities: [{subject: s, issuer: i}]}",
+                  "images.keyless.trustedRootFile: is required"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json}", "images.keyless.identities: must list"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identities: [{issuer: i}]}",
+                  "set exactly one of subject (exact) or subjectRegExp"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identities: [{subject: s, subjectRegExp: "
+                  "s, issuer: i}]}",
+                  "set exactly one of subject"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identities: [{subject: s}]}",
+                  "set exactly one of issuer (exact) or issuerRegExp"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identities: [{subject: s, issuer: i, "
+                  "extensions: [a]}]}",
+                  "must map certificate claim names"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identities: [{name: a, subject: s, "
+                  "issuer: i}, {name: a, subject: t, issuer: i}]}",
+                  "\"a\" is used twice"},
+        BadConfig{"images:\n  keyless: {trustedRootFile: r.json, identites: []}",
+                  "images.keyless.identites: unknown setting"},
+        BadConfig{"images:\n  rekor: {required: true}",
+                  "conf.yaml:2: images.rekor.required: requires a "
+                  "Rekor log key"},
+        BadConfig{"images:\n  rekor: {required: yes-please, publicKeys: [{path: r.pub}]}",
+                  "images.rekor.required: must be true or false"},
+        BadConfig{"images:\n  rekor: {publicKeys: [{name: r}]}", "images.rekor.publicKeys[]: set exactly one of path"},
+        BadConfig{"images:\n  rekor: {publicKeys: [{name: r, path: a, url: u}]}",
+                  "images.rekor.publicKeys[].url: unknown setting"},
+        BadConfig{"images:\n  rekor: {publicKeys: {name: r}}", "images.rekor.publicKeys: must be a list"},
+        BadConfig{"images:\n  rekor: {trustedRootFile: \"\"}", "trusted_root.json"},
+        BadConfig{"images:\n  rekor: [a]", "images.rekor: must be a mapping"}));
 
 TEST(ConfigTest, ParsesRekorLogKeysAndTrustedRoot) {
   auto config = ParseConfig(R"(

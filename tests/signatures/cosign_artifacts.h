@@ -29,6 +29,8 @@ class SigningKey {
   std::string SignDigest(const std::string& digest) const;
   // base64(SHA-256(SPKI DER)), cosign's publicKey.hint.
   std::string Hint() const;
+  // The OpenSSL key, for building test certificates (test_fulcio.h).
+  evp_pkey_st* pkey() const { return key_.get(); }
 
  private:
   std::shared_ptr<evp_pkey_st> key_;

@@ -61,11 +61,21 @@ bool SameRegistries(const std::vector<policy::RegistryConfig>& a, const std::vec
 
 }  // namespace
 
+bool SameKeylessIdentities(const std::vector<policy::KeylessIdentityConfig>& a,
+                           const std::vector<policy::KeylessIdentityConfig>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.subject == y.subject && x.subject_regexp == y.subject_regexp && x.issuer == y.issuer &&
+           x.issuer_regexp == y.issuer_regexp && x.extensions == y.extensions;
+  });
+}
+
 bool SameImagesConfig(const policy::ImagesConfig& a, const policy::ImagesConfig& b) {
   return a.verify == b.verify && a.allowed_registries == b.allowed_registries && SameKeys(a.keys, b.keys) &&
          SameKeys(a.rekor.public_keys, b.rekor.public_keys) && a.rekor.trusted_root_file == b.rekor.trusted_root_file &&
          a.rekor.required == b.rekor.required && SameRegistries(a.registries, b.registries) &&
-         a.pin_digests == b.pin_digests && a.deadline == b.deadline;
+         a.pin_digests == b.pin_digests && a.deadline == b.deadline &&
+         a.keyless.trusted_root_file == b.keyless.trusted_root_file && a.keyless.require_sct == b.keyless.require_sct &&
+         SameKeylessIdentities(a.keyless.identities, b.keyless.identities);
 }
 
 PrometheusImageMetrics::PrometheusImageMetrics(prometheus::Registry& registry) {
@@ -166,11 +176,14 @@ Status ImageVerifiers::Prepare(const std::shared_ptr<const policy::ContextSnapsh
       return Status(created.status().code(), "image verification (images.*): " + created.status().message());
     }
     service = std::move(created).value();
-    spdlog::info("image signature verification on: {} trusted keys, deadline {} ms, digest pinning {}, Rekor {}",
-                 images.keys.size(), images.deadline.count(), images.pin_digests ? "on" : "off",
-                 !images.rekor.configured() ? "not checked"
-                 : images.rekor.required    ? "required"
-                                            : "checked if present");
+    spdlog::info(
+        "image signature verification on: {} trusted keys, {} keyless identities, deadline {} ms, digest pinning {}, "
+        "Rekor {}",
+        images.keys.size(), images.keyless.identities.size(), images.deadline.count(),
+        images.pin_digests ? "on" : "off",
+        !images.rekor.configured() ? "not checked"
+        : images.rekor.required    ? "required"
+                                   : "checked if present");
   }
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,11 +51,38 @@ struct RekorConfig {
   friend bool operator==(const RekorConfig&, const RekorConfig&) = default;
 };
 
+// An allowed keyless (Fulcio certificate) signer: exactly one of subject / subject_regexp and of issuer /
+// issuer_regexp (regular expressions are RE2, matched against the whole value); `extensions` are exact matches on
+// Fulcio certificate claims by name (e.g. sourceRepositoryUri, sourceRepositoryRef, buildTrigger).
+struct KeylessIdentityConfig {
+  std::string name;
+  std::string subject;
+  std::string subject_regexp;
+  std::string issuer;
+  std::string issuer_regexp;
+  std::map<std::string, std::string> extensions;
+
+  friend bool operator==(const KeylessIdentityConfig&, const KeylessIdentityConfig&) = default;
+};
+
+// images.keyless: keyless verification against a pinned Sigstore trusted_root.json. Off when trusted_root_file is
+// empty.
+struct KeylessConfig {
+  std::string trusted_root_file;
+  std::vector<KeylessIdentityConfig> identities;
+  bool require_sct = true;  // false only for private Fulcio deployments without certificate transparency
+
+  bool configured() const { return !trusted_root_file.empty(); }
+
+  friend bool operator==(const KeylessConfig&, const KeylessConfig&) = default;
+};
+
 struct ImagesConfig {
   bool verify = true;                           // unsigned-image rule on/off (off for offline scans)
   std::vector<std::string> allowed_registries;  // prefixes such as "123.dkr.ecr.eu-west-1.amazonaws.com/"; empty = any
   std::vector<TrustedKey> keys;
   RekorConfig rekor;
+  KeylessConfig keyless;
   std::vector<RegistryConfig> registries;
   bool pin_digests = true;                   // /mutate rewrites verified tags to digests
   std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission

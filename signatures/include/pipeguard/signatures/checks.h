@@ -20,18 +20,21 @@ namespace pipeguard::signatures {
 // signature-level reasons; environment reasons (registry, time) come last.
 enum class Reason {
   kVerified,
-  kDigestMismatch,       // a trusted key signed a different image digest
-  kNotAnImageSignature,  // a trusted key signed something else: an attestation, another payload type
-  kInvalidSignature,     // the signature names a trusted key (hint, log entry) but does not verify, or its
-                         // transparency-log proof fails
-  kUntrustedKey,         // no trusted key verifies the signature: made by another key, or altered after signing
-  kKeylessUnsupported,   // signed with a Fulcio certificate (keyless); only configured keys are supported
-  kMalformed,            // the signature material cannot be parsed or breaks a limit
-  kNoSignature,          // no signature of either format exists for the digest
-  kImageNotFound,        // the image (tag or digest) does not exist in the registry
-  kRegistryDenied,       // the registry refused our credentials
-  kRegistryUnreachable,  // the registry could not be reached or failed (5xx, connection refused)
-  kTimedOut,             // the verification deadline passed
+  kDigestMismatch,        // a trusted key signed a different image digest
+  kNotAnImageSignature,   // a trusted key signed something else: an attestation, another payload type
+  kInvalidSignature,      // the signature names a trusted key (hint, log entry) but does not verify, or its
+                          // transparency-log proof fails
+  kUntrustedKey,          // no trusted key verifies the signature: made by another key, or altered after signing
+  kIdentityNotAllowed,    // keyless: a valid certificate, but its subject/issuer/claims match no allowed identity
+  kUntrustedCertificate,  // keyless: the certificate does not chain to a trusted Fulcio CA at the signing time, was
+                          // not valid then, or its certificate-transparency proof (SCT) fails
+  kKeylessUnsupported,    // signed with a Fulcio certificate (keyless); only configured keys are supported
+  kMalformed,             // the signature material cannot be parsed or breaks a limit
+  kNoSignature,           // no signature of either format exists for the digest
+  kImageNotFound,         // the image (tag or digest) does not exist in the registry
+  kRegistryDenied,        // the registry refused our credentials
+  kRegistryUnreachable,   // the registry could not be reached or failed (5xx, connection refused)
+  kTimedOut,              // the verification deadline passed
 };
 
 // Short human phrase: "verified", "signature for a different digest", "no signature found", ...
@@ -57,7 +60,8 @@ struct CheckOptions {
   // Demand at least one verified entry from a trusted log (needs a non-empty `rekor`).
   bool require_tlog = false;
   // In-toto predicate types that make a DSSE statement an image signature. Anything else (SLSA provenance,
-  // SBOMs, cosign attestations) is rejected as kNotAnImageSignature.
+  // SBOMs, cosign attestations) is rejected as kNotAnImageSignature. Empty accepts any predicate type (verifying
+  // a blob's attestation rather than an image signature).
   std::vector<std::string> image_signature_predicate_types{std::string(kCosignSignPredicateType)};
   size_t max_statement_subjects = 1024;
   size_t max_tlog_entries = 8;
@@ -69,6 +73,10 @@ struct SignatureCheck {
   std::string detail;          // why, in words; empty when verified
   std::string key_name;        // the trusted key whose signature verified (also set when a later claim check failed)
   bool tlog_verified = false;  // a trusted transparency-log entry vouches for the signature
+  // Keyless checks: which check failed, a stable id ("bundle", "certificate", "signature", "artifact", "tlog",
+  // "signing-time", "timestamp", "certificate-chain", "sct", "identity", "unsupported"); empty when verified or
+  // key-based.
+  std::string failed_check;
 
   bool verified() const { return reason == Reason::kVerified; }
 };

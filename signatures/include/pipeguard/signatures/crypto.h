@@ -58,6 +58,9 @@ class PublicKey {
   static StatusOr<PublicKey> FromPem(std::string_view pem);
   // Parses DER SubjectPublicKeyInfo (e.g. trusted_root.json rawBytes). Same checks as FromPem.
   static StatusOr<PublicKey> FromDer(std::string_view der);
+  // Wraps a key OpenSSL already decoded (e.g. a certificate's, via X509_get1_pubkey) with its SPKI DER, skipping a
+  // second decode (slow in OpenSSL 3). Same checks as FromPem; `spki_der` must be the key's encoding.
+  static StatusOr<PublicKey> FromDecoded(std::shared_ptr<evp_pkey_st> key, std::string spki_der);
 
   KeyType type() const { return type_; }
   // DER SubjectPublicKeyInfo; equal keys have equal SPKI.
@@ -77,7 +80,7 @@ class PublicKey {
 
  private:
   PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type, std::string spki_der);
-  static StatusOr<PublicKey> FromPkey(std::shared_ptr<evp_pkey_st> key);
+  static StatusOr<PublicKey> FromPkey(std::shared_ptr<evp_pkey_st> key, std::string spki_der = {});
 
   std::shared_ptr<evp_pkey_st> key_;
   KeyType type_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,16 @@ class RekorKeySet {
   std::vector<RekorLogKey> keys_;
 };
 
+// A Merkle inclusion proof (RFC 6962/9162) with the log's signed checkpoint, as a bundle's tlogEntries[].inclusionProof
+// carries it.
+struct InclusionProof {
+  int64_t log_index = 0;  // the tree-local leaf index
+  int64_t tree_size = 0;
+  std::string root_hash;            // raw 32 bytes
+  std::vector<std::string> hashes;  // raw 32-byte audit path, leaf to root
+  std::string checkpoint;           // signed note text ("" when absent)
+};
+
 // A Rekor v1 entry as both cosign formats carry it (legacy `dev.sigstore.cosign/bundle` annotation, or a bundle's
 // verificationMaterial.tlogEntries[]), normalised.
 struct RekorEntry {
@@ -54,6 +65,7 @@ struct RekorEntry {
   int64_t log_index = 0;               // the global log index (not the inclusion proof's tree-local index)
   std::string log_id_hex;              // lowercase hex
   std::string signed_entry_timestamp;  // raw DER ECDSA signature bytes; empty when the entry has no SET
+  std::optional<InclusionProof> inclusion_proof;
 };
 
 // The RFC 8785 canonical JSON that a SET signs: {"body","integratedTime","logID","logIndex"} in that order.
@@ -69,11 +81,25 @@ struct SignatureBinding {
                                   // or a messageSignature's message digest
   std::string_view signature;     // raw signature bytes
   const PublicKey* signer;        // the trusted key that verified the signature
+  // Keyless: the DER signing certificate, which the entry must record (as PEM) instead of a bare key.
+  std::string_view certificate_der = {};
+  // DSSE signatures: hex SHA-256 of the PAE, which a Rekor v2 hashedrekord entry records for an envelope
+  // ("hashedrekord over DSSE") instead of the payload hash.
+  std::string dsse_pae_sha256_hex = {};
 };
 
 // Checks that the decoded entry body (Rekor v1 kinds hashedrekord/rekord for simple signing and message
 // signatures, dsse for DSSE envelopes) records `signed_sha256_hex`, the same signature bytes and the same public
-// key. InvalidArgument with the mismatch otherwise (e.g. the entry records a certificate: keyless, or another key).
+// key (or, for keyless signatures, the same certificate). InvalidArgument with the mismatch otherwise (e.g. the entry
+// records a certificate where a key was expected, or another key).
 Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding);
+
+// Verifies the entry's inclusion proof: the RFC 6962 leaf hash of the entry body, through the audit path, gives the
+// proof's root hash, and when a checkpoint is present it is a signed note carrying a signature line named
+// `log_name` (the log's host, e.g. "rekor.sigstore.dev"; lines with other names, e.g. witnesses' cosignatures, are
+// ignored) with key hint = the first 4 bytes of `log_id_hex`, made by `log_key`, naming the same tree size and
+// root hash. InvalidArgument saying which part failed; FailedPrecondition when the entry has no inclusion proof.
+Status VerifyInclusionProof(const RekorEntry& entry, const PublicKey& log_key, std::string_view log_id_hex,
+                            std::string_view log_name, bool require_checkpoint);
 
 }  // namespace pipeguard::signatures

@@ -28,6 +28,9 @@ class TrustedKeySet {
   // quote file contents. An empty list and duplicate names are errors.
   static StatusOr<TrustedKeySet> Load(const std::vector<policy::TrustedKey>& entries);
 
+  // The empty set, for configurations that trust only keyless signers (images.keyless without images.keys).
+  static TrustedKeySet None() { return TrustedKeySet({}); }
+
   const std::vector<TrustedPublicKey>& keys() const { return keys_; }
 
   // The keys named in `names` (a PipelineSecurityProfile's spec.images.trustedKeys), with their own fingerprint.

@@ -11,12 +11,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "pipeguard/base/status.h"
 #include "pipeguard/registry/registry.h"
 #include "pipeguard/signatures/checks.h"
+#include "pipeguard/signatures/keyless.h"
 #include "pipeguard/signatures/rekor.h"
 #include "pipeguard/signatures/trusted_keys.h"
 
@@ -29,6 +31,9 @@ struct VerifierOptions {
   RekorKeySet rekor;
   // Require a verified transparency-log entry for every accepted signature (needs `rekor`).
   bool require_tlog = false;
+  // Keyless (Fulcio certificate) signers, checked against their own trusted root and identities (keyless.h).
+  // Null: keyless signatures are refused with kKeylessUnsupported.
+  std::shared_ptr<const KeylessVerification> keyless;
 
   // Limits on hostile registry content. Beyond max_signature_layers the legacy manifest is rejected as malformed;
   // beyond max_referrers only the first ones (signature-typed first) are opened.
@@ -70,11 +75,14 @@ class Verifier {
 
   // Resolves `image` to a digest (ResolveDigest when it has only a tag), then looks for signatures until one
   // verifies or the candidates are exhausted. Registry calls get `deadline`; the deadline is also checked before
-  // each call. Never throws.
+  // each call. Keyless signatures are accepted when options().keyless is set and `allow_keyless` (false when the
+  // caller narrowed the trusted keys, e.g. to a profile's subset, so that keyless signers cannot widen it).
+  // Never throws.
   VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
-                            const TrustedKeySet& keys, registry::Deadline deadline) const;
+                            const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless = true) const;
 
-  // Hex SHA-256 over every option that can change a verdict (predicate types, Rekor keys, require_tlog, limits):
+  // Hex SHA-256 over every option that can change a verdict (predicate types, Rekor keys, require_tlog, limits,
+  // keyless trust):
   // with the digest and TrustedKeySet::fingerprint() it forms a complete verification cache key.
   const std::string& fingerprint() const { return fingerprint_; }
 

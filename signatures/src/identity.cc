@@ -58,7 +58,9 @@ StatusOr<IdentityPolicy> IdentityPolicy::Create(std::vector<KeylessIdentity> ide
     if (!issuer.ok()) return issuer.status();
     for (const auto& [name, value] : identity.extensions) {
       const auto& known = FulcioExtensions();
-      if (std::none_of(known.begin(), known.end(), [&](const FulcioExtension& e) { return e.name == name; })) {
+      const std::string& extension_name = name;  // clang 14 cannot capture a structured binding
+      if (std::none_of(known.begin(), known.end(),
+                       [&](const FulcioExtension& e) { return e.name == extension_name; })) {
         return Status::InvalidArgument(where + ": unknown certificate extension " + Quoted(name) +
                                        " (known: " + ExtensionNames() + ")");
       }

@@ -325,11 +325,11 @@ else
 fi
 
 scenario "spark: --conf spark.hadoop.fs.s3a.secret.key=<literal>" "denied: plaintext-secret (ConfigMap)"
-spark_denied sp-s3a-key '/data/spark\.properties: property spark\.hadoop\.fs\.s3a\.secret\.key' "ConfigMap" -- \
+spark_denied sp-s3a-key '/data/spark\.properties: property data\[\\?"spark\.properties\\?"\]: spark\.hadoop\.fs\.s3a\.secret\.key' "ConfigMap" -- \
   --conf "spark.hadoop.fs.s3a.secret.key=$s3a_secret" "$examples_jar" 100
 
 scenario "spark: --conf with a JDBC URL holding a password" "denied: plaintext-secret (ConfigMap)"
-spark_denied sp-jdbc-url '/data/spark\.properties: property spark\.ledger\.jdbc\.url' "ConfigMap" -- \
+spark_denied sp-jdbc-url '/data/spark\.properties: property data\[\\?"spark\.properties\\?"\]: spark\.ledger\.jdbc\.url' "ConfigMap" -- \
   --conf "spark.ledger.jdbc.url=jdbc:postgresql://db.internal:5432/ledger?user=etl&password=$jdbc_secret&sslmode=verify-full" \
   "$examples_jar" 100
 

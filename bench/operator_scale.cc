@@ -58,7 +58,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace kube = pipeguard::kube;
 namespace aws = pipeguard::aws;
-namespace rec = pipeguard::reconcilers;
 
 const std::string kSource = PIPEGUARD_SOURCE_DIR;
 const std::string kClusterName = "bench";
@@ -461,7 +460,7 @@ int main(int argc, char** argv) {
   StopOperator();
 
   // --- baseline B: the raw IAM calls ---------------------------------------------------------------------------------
-  auto operator_config = rec::ParseOperatorConfig(OperatorConfigYaml(), "operator.yaml");
+  auto operator_config = pipeguard::guardrails::ParseOperatorConfig(OperatorConfigYaml(), "operator.yaml");
   if (!operator_config.ok()) Die(operator_config.status().message());
   auto http = aws::MakeHttplibAwsHttpClient();
   aws::StaticCredentialsProvider credentials(
@@ -478,8 +477,8 @@ int main(int argc, char** argv) {
     object["metadata"]["uid"] = "00000000-0000-0000-0000-" + std::to_string(100000000000 + i);
     auto parsed = pipeguard::api::ParseProfile(object);
     if (!parsed.ok()) Die(parsed.status().message());
-    requests.emplace_back(rec::DesiredCreateRole(*operator_config, *parsed),
-                          rec::CanonicalInlinePolicy(*parsed, operator_config->aws_partition));
+    requests.emplace_back(pipeguard::desired::DesiredCreateRole(*operator_config, *parsed),
+                          pipeguard::guardrails::CanonicalInlinePolicy(*parsed, operator_config->aws_partition));
   }
   std::atomic<int> next{0}, failures{0};
   const auto iam_start = Clock::now();
@@ -490,7 +489,8 @@ int main(int argc, char** argv) {
         for (int i = next++; i < n; i = next++) {
           auto created = iam.CreateRole(requests[i].first);
           if (!created.ok() ||
-              !iam.PutRolePolicy(requests[i].first.role_name, rec::kInlinePolicyName, requests[i].second).ok()) {
+              !iam.PutRolePolicy(requests[i].first.role_name, pipeguard::desired::kInlinePolicyName, requests[i].second)
+                   .ok()) {
             ++failures;
           }
         }

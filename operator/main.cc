@@ -65,14 +65,14 @@ int main(int argc, char** argv) {
   }
   const auto config_text = ReadFile(flags->config);
   if (!config_text) return UsageError("cannot read --config " + flags->config);
-  auto config = ParseOperatorConfig(*config_text, flags->config);
+  auto config = guardrails::ParseOperatorConfig(*config_text, flags->config);
   if (!config.ok()) return UsageError(config.status().message());
 
   std::vector<nlohmann::json> desired_webhooks;
   if (flags->webhook_configurations) {
     const auto text = ReadFile(*flags->webhook_configurations);
     if (!text) return UsageError("cannot read --webhook-configurations " + *flags->webhook_configurations);
-    auto parsed = ParseDesiredWebhookConfigurations(*text, *flags->webhook_configurations);
+    auto parsed = desired::ParseDesiredWebhookConfigurations(*text, *flags->webhook_configurations);
     if (!parsed.ok()) return UsageError(parsed.status().message());
     desired_webhooks = std::move(parsed).value();
   }

@@ -196,7 +196,7 @@ int Run(const WebhookFlags& flags) {
       spdlog::critical("cannot load --guardrails-config: {}", guardrails.status().message());
       return 2;
     }
-    profile_check = reconcilers::GuardrailsProfileCheck(std::move(guardrails).value());
+    profile_check = guardrails::GuardrailsProfileCheck(std::move(guardrails).value());
   }
 
   WebhookMetrics metrics;

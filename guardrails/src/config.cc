@@ -11,7 +11,7 @@
 #include "pipeguard/profile/cidr.h"
 #include "pipeguard/profile/text_checks.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 namespace {
 
 Status ParseGuardrailsNode(const base::YamlReader& r, const YAML::Node& node, const std::string& where,
@@ -186,4 +186,4 @@ StatusOr<GuardrailsConfig> ParseGuardrailsConfig(std::string_view yaml_text, con
   return out;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

@@ -13,7 +13,7 @@
 #include "pipeguard/profile/glob.h"
 #include "pipeguard/profile/text_checks.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 
 using nlohmann::json;
 using policy::PointerChild;
@@ -199,4 +199,4 @@ policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails) {
   };
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

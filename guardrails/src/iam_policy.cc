@@ -3,7 +3,7 @@
 #include "pipeguard/aws/policy_document.h"
 #include "pipeguard/profile/text_checks.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 
 using nlohmann::json;
 
@@ -174,4 +174,4 @@ std::string CanonicalInlinePolicy(const api::ParsedProfile& profile, std::string
   return canonical.ok() ? canonical.value() : document.dump();
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

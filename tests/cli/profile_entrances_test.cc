@@ -2,7 +2,7 @@
 // kind in examples/, tests/ and e2e/data, and every case of the operator's grammar table) goes through
 //  - admission: policy::Engine::Evaluate of the profile object, as the webhook calls it;
 //  - `pipeguard scan` (cli::Main in-process, the profile on standard input);
-//  - the operator: reconcilers::ReviewProfile, which its reconciler runs before any write;
+//  - the operator: desired::ReviewProfile, which its reconciler runs before any write;
 // once without guardrails (the grammar alone) and once with the same guardrails file for all three. They must
 // accept and reject the same profiles, at the same fields.
 #include <gmock/gmock.h>
@@ -124,7 +124,7 @@ Answer FromScan(const json& object, bool with_guardrails) {
   return a;
 }
 
-Answer FromOperator(const reconcilers::ProfileReview& review, bool with_guardrails) {
+Answer FromOperator(const desired::ProfileReview& review, bool with_guardrails) {
   Answer a;
   for (const auto& p : review.grammar) a.paths.insert(p.path);
   if (with_guardrails) {
@@ -137,17 +137,17 @@ Answer FromOperator(const reconcilers::ProfileReview& review, bool with_guardrai
 TEST(ProfileEntrances, EveryFixtureGetsTheSameAnswerFromAdmissionScanAndTheOperator) {
   auto config = policy::ParseConfig(testing::ReadText(kOfflineConfig), kOfflineConfig);
   ASSERT_TRUE(config.ok()) << config.status().message();
-  auto operator_config = reconcilers::ParseOperatorConfig(testing::ReadText(kOperatorConfig), kOperatorConfig);
+  auto operator_config = guardrails::ParseOperatorConfig(testing::ReadText(kOperatorConfig), kOperatorConfig);
   ASSERT_TRUE(operator_config.ok()) << operator_config.status().message();
   const policy::Engine grammar_only;
-  const policy::Engine with_guardrails(reconcilers::GuardrailsProfileCheck(operator_config->guardrails));
+  const policy::Engine with_guardrails(guardrails::GuardrailsProfileCheck(operator_config->guardrails));
 
   const std::vector<Fixture> fixtures = AllProfileFixtures();
   ASSERT_GE(fixtures.size(), 40u);  // the grammar table alone has more; a lower count means the walk broke
   int accepted = 0, rejected = 0;
   for (const auto& f : fixtures) {
     SCOPED_TRACE(f.source + ": " + f.object.dump().substr(0, 300));
-    const reconcilers::ProfileReview review = ReviewProfile(f.object, *operator_config);
+    const desired::ProfileReview review = desired::ReviewProfile(f.object, *operator_config);
 
     const Answer admission = FromEngine(grammar_only, *config, f.object);
     EXPECT_EQ(Describe(admission), Describe(FromScan(f.object, false)));
@@ -173,17 +173,17 @@ TEST(ProfileEntrances, AProfileIsRefusedOnceForEveryProblem) {
     "spec": {"podSelector": {}, "serviceAccount": {"name": "greedy"},
              "aws": {"additionalStatements": [{"sid": "All", "effect": "Allow", "actions": ["s3:*"],
                                                "resources": ["*"]}]}}})");
-  auto operator_config = reconcilers::ParseOperatorConfig(testing::ReadText(kOperatorConfig), kOperatorConfig);
+  auto operator_config = guardrails::ParseOperatorConfig(testing::ReadText(kOperatorConfig), kOperatorConfig);
   ASSERT_TRUE(operator_config.ok()) << operator_config.status().message();
   auto config = policy::ParseConfig(testing::ReadText(kOfflineConfig), kOfflineConfig);
   ASSERT_TRUE(config.ok()) << config.status().message();
 
   const Answer expected{false,
                         {"/spec/aws/additionalStatements/0/actions/0", "/spec/aws/additionalStatements/0/resources/0"}};
-  const policy::Engine engine(reconcilers::GuardrailsProfileCheck(operator_config->guardrails));
+  const policy::Engine engine(guardrails::GuardrailsProfileCheck(operator_config->guardrails));
   EXPECT_EQ(Describe(FromEngine(engine, *config, profile)), Describe(expected));
   EXPECT_EQ(Describe(FromScan(profile, true)), Describe(expected));
-  const reconcilers::ProfileReview review = ReviewProfile(profile, *operator_config);
+  const desired::ProfileReview review = desired::ReviewProfile(profile, *operator_config);
   EXPECT_EQ(Describe(FromOperator(review, true)), Describe(expected));
   ASSERT_EQ(review.grammar.size(), 1u);
   EXPECT_THAT(review.grammar[0].message, ::testing::HasSubstr("s3WriteKmsKeyArn"));

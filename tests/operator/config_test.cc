@@ -14,7 +14,7 @@ using ::testing::StartsWith;
 TEST(ParseOperatorConfigTable, EveryCase) {
   for (const auto& c : testing::LoadCases("operator_config.yaml")) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    auto config = ParseOperatorConfig(c["yaml"].get<std::string>(), "operator.yaml");
+    auto config = guardrails::ParseOperatorConfig(c["yaml"].get<std::string>(), "operator.yaml");
     if (c.value("ok", false)) {
       EXPECT_TRUE(config.ok()) << config.status().message();
     } else {
@@ -29,7 +29,7 @@ TEST(ParseOperatorConfig, FullConfigurationValues) {
   for (const auto& c : testing::LoadCases("operator_config.yaml")) {
     if (c["name"] == "full configuration") full = c;
   }
-  auto config = ParseOperatorConfig(full["yaml"].get<std::string>(), "operator.yaml");
+  auto config = guardrails::ParseOperatorConfig(full["yaml"].get<std::string>(), "operator.yaml");
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->cluster_name, "prod-eu-1");
   EXPECT_EQ(config->aws_account_id, "123456789012");
@@ -46,7 +46,7 @@ TEST(ParseOperatorConfig, FullConfigurationValues) {
 }
 
 TEST(ParseOperatorConfig, Defaults) {
-  auto config = ParseOperatorConfig(
+  auto config = guardrails::ParseOperatorConfig(
       "clusterName: dev\nawsAccountId: \"000000000000\"\noidcIssuerUrl: https://issuer.example.com\n"
       "permissionsBoundaryArn: arn:aws:iam::000000000000:policy/b\n",
       "operator.yaml");
@@ -55,32 +55,34 @@ TEST(ParseOperatorConfig, Defaults) {
   EXPECT_EQ(config->role_path_prefix, "/pipeguard/");
   EXPECT_TRUE(config->sts_egress_cidrs.empty());
   EXPECT_EQ(config->resync_period, std::chrono::minutes(10));
-  const GuardrailsConfig defaults;
+  const guardrails::GuardrailsConfig defaults;
   EXPECT_EQ(config->guardrails.forbidden_actions, defaults.forbidden_actions);
   EXPECT_EQ(defaults.forbidden_egress_cidrs,
             (std::vector<std::string>{"0.0.0.0/0", "::/0", "169.254.169.254/32", "fd00:ec2::254/128"}));
 }
 
 TEST(ParseGuardrailsConfig, StandaloneDocument) {
-  auto g = ParseGuardrailsConfig("allowedBucketPatterns: [acme-data-*]\nmaxStatements: 0\n", "guardrails.yaml");
+  auto g =
+      guardrails::ParseGuardrailsConfig("allowedBucketPatterns: [acme-data-*]\nmaxStatements: 0\n", "guardrails.yaml");
   ASSERT_TRUE(g.ok()) << g.status().message();
   EXPECT_EQ(g->allowed_bucket_patterns, std::vector<std::string>{"acme-data-*"});
   EXPECT_EQ(g->max_statements, 0);
-  EXPECT_EQ(g->forbidden_actions, GuardrailsConfig().forbidden_actions);  // untouched keys keep their defaults
+  EXPECT_EQ(g->forbidden_actions,
+            guardrails::GuardrailsConfig().forbidden_actions);  // untouched keys keep their defaults
 
-  auto bad = ParseGuardrailsConfig("forbiddenActions: [iam]\n", "guardrails.yaml");
+  auto bad = guardrails::ParseGuardrailsConfig("forbiddenActions: [iam]\n", "guardrails.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), StartsWith("guardrails.yaml:1: forbiddenActions: \"iam\" is not an IAM action"));
 
-  auto bucket = ParseGuardrailsConfig("allowedBucketPatterns:\n  - ok-*\n  - Bad_Name\n", "g.yaml");
+  auto bucket = guardrails::ParseGuardrailsConfig("allowedBucketPatterns:\n  - ok-*\n  - Bad_Name\n", "g.yaml");
   ASSERT_FALSE(bucket.ok());
   EXPECT_THAT(bucket.status().message(), StartsWith("g.yaml:3: allowedBucketPatterns:"));
 
-  auto cidr = ParseGuardrailsConfig("forbiddenEgressCidrs: [0.0.0.0]\n", "g.yaml");
+  auto cidr = guardrails::ParseGuardrailsConfig("forbiddenEgressCidrs: [0.0.0.0]\n", "g.yaml");
   ASSERT_FALSE(cidr.ok());
   EXPECT_THAT(cidr.status().message(), HasSubstr("prefix length"));
 
-  auto negative = ParseGuardrailsConfig("maxStatements: -1\n", "g.yaml");
+  auto negative = guardrails::ParseGuardrailsConfig("maxStatements: -1\n", "g.yaml");
   ASSERT_FALSE(negative.ok());
   EXPECT_THAT(negative.status().message(), HasSubstr("integer from 0"));
 }

@@ -16,8 +16,8 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-OperatorConfig Config() {
-  OperatorConfig c;
+guardrails::OperatorConfig Config() {
+  guardrails::OperatorConfig c;
   c.cluster_name = "prod";
   c.aws_account_id = "123456789012";
   c.oidc_issuer_url = "https://oidc.example.com/id/X";
@@ -32,25 +32,25 @@ api::ParsedProfile Profile() {
   return p.ok() ? *p : api::ParsedProfile{};
 }
 
-RoleState Desired() {
+desired::RoleState Desired() {
   const api::ParsedProfile profile = Profile();
-  RoleState s;
-  s.trust_policy = TrustPolicy(Config(), profile.namespace_, profile.service_account);
-  s.inline_policies[std::string(kInlinePolicyName)] = CanonicalInlinePolicy(profile);
+  desired::RoleState s;
+  s.trust_policy = desired::TrustPolicy(Config(), profile.namespace_, profile.service_account);
+  s.inline_policies[std::string(desired::kInlinePolicyName)] = guardrails::CanonicalInlinePolicy(profile);
   s.permissions_boundary_arn = Config().permissions_boundary_arn;
-  s.tags = OwnershipTags(Config(), profile);
+  s.tags = desired::OwnershipTags(Config(), profile);
   s.max_session_duration = 3600;
   return s;
 }
 
-std::vector<DriftKind> Kinds(const std::vector<Drift>& drifts) {
-  std::vector<DriftKind> out;
+std::vector<desired::DriftKind> Kinds(const std::vector<desired::Drift>& drifts) {
+  std::vector<desired::DriftKind> out;
   for (const auto& d : drifts) out.push_back(d.kind);
   return out;
 }
 
 TEST(ClassifyRoleDrift, IamRewritingIsNotDrift) {
-  RoleState observed = Desired();
+  desired::RoleState observed = Desired();
   // IAM returns documents re-serialised: one-element lists as strings, keys reordered, whitespace.
   json trust = json::parse(observed.trust_policy);
   observed.trust_policy = trust.dump(2);
@@ -58,111 +58,121 @@ TEST(ClassifyRoleDrift, IamRewritingIsNotDrift) {
   policy["Statement"][1]["Action"] = json::array({"s3:GetBucketLocation", "s3:ListBucket"});
   observed.inline_policies.begin()->second = policy.dump(4);
   observed.tags.push_back({"cost-center", "42"});
-  EXPECT_THAT(ClassifyRoleDrift(Desired(), observed), IsEmpty());
+  EXPECT_THAT(desired::ClassifyRoleDrift(Desired(), observed), IsEmpty());
 }
 
 TEST(ClassifyRoleDrift, EachPart) {
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     json trust = json::parse(observed.trust_policy);
     trust["Statement"][0]["Condition"]["StringEquals"]["oidc.example.com/id/X:sub"] = "system:serviceaccount:etl:*";
     observed.trust_policy = trust.dump();
-    EXPECT_THAT(Kinds(ClassifyRoleDrift(Desired(), observed)), ElementsAre(DriftKind::kRoleTrustPolicy));
+    EXPECT_THAT(Kinds(desired::ClassifyRoleDrift(Desired(), observed)),
+                ElementsAre(desired::DriftKind::kRoleTrustPolicy));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     json policy = json::parse(observed.inline_policies.begin()->second);
     policy["Statement"].push_back({{"Effect", "Allow"}, {"Action", "*"}, {"Resource", "*"}});
     observed.inline_policies.begin()->second = policy.dump();
     observed.inline_policies["backdoor"] = R"({"Version":"2012-10-17","Statement":[]})";
-    const auto drifts = ClassifyRoleDrift(Desired(), observed);
-    EXPECT_THAT(Kinds(drifts), ElementsAre(DriftKind::kRoleInlinePolicy, DriftKind::kRoleInlinePolicy));
+    const auto drifts = desired::ClassifyRoleDrift(Desired(), observed);
+    EXPECT_THAT(Kinds(drifts),
+                ElementsAre(desired::DriftKind::kRoleInlinePolicy, desired::DriftKind::kRoleInlinePolicy));
     EXPECT_EQ(drifts[0].detail, "inline policy pipeguard-profile changed");
     EXPECT_EQ(drifts[1].detail, "inline policy backdoor added");
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.inline_policies.clear();
-    EXPECT_THAT(ClassifyRoleDrift(Desired(), observed),
-                ElementsAre(Drift{DriftKind::kRoleInlinePolicy, "inline policy pipeguard-profile deleted"}));
+    EXPECT_THAT(
+        desired::ClassifyRoleDrift(Desired(), observed),
+        ElementsAre(desired::Drift{desired::DriftKind::kRoleInlinePolicy, "inline policy pipeguard-profile deleted"}));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.managed_policy_arns = {"arn:aws:iam::aws:policy/AdministratorAccess"};
-    EXPECT_THAT(Kinds(ClassifyRoleDrift(Desired(), observed)), ElementsAre(DriftKind::kRoleManagedPolicies));
+    EXPECT_THAT(Kinds(desired::ClassifyRoleDrift(Desired(), observed)),
+                ElementsAre(desired::DriftKind::kRoleManagedPolicies));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.permissions_boundary_arn.clear();
-    EXPECT_THAT(ClassifyRoleDrift(Desired(), observed),
-                ElementsAre(Drift{DriftKind::kRolePermissionsBoundary, "permissions boundary removed"}));
+    EXPECT_THAT(
+        desired::ClassifyRoleDrift(Desired(), observed),
+        ElementsAre(desired::Drift{desired::DriftKind::kRolePermissionsBoundary, "permissions boundary removed"}));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.tags.erase(observed.tags.begin());  // pipeguard.io/cluster
     observed.tags[0].value = "terraform";        // pipeguard.io/managed-by
-    EXPECT_THAT(ClassifyRoleDrift(Desired(), observed),
-                ElementsAre(Drift{DriftKind::kRoleTags, "tag pipeguard.io/cluster removed"},
-                            Drift{DriftKind::kRoleTags, "tag pipeguard.io/managed-by changed"}));
+    EXPECT_THAT(desired::ClassifyRoleDrift(Desired(), observed),
+                ElementsAre(desired::Drift{desired::DriftKind::kRoleTags, "tag pipeguard.io/cluster removed"},
+                            desired::Drift{desired::DriftKind::kRoleTags, "tag pipeguard.io/managed-by changed"}));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.max_session_duration = 43200;
-    EXPECT_THAT(Kinds(ClassifyRoleDrift(Desired(), observed)), ElementsAre(DriftKind::kRoleMaxSessionDuration));
+    EXPECT_THAT(Kinds(desired::ClassifyRoleDrift(Desired(), observed)),
+                ElementsAre(desired::DriftKind::kRoleMaxSessionDuration));
   }
   {
-    RoleState observed = Desired();
+    desired::RoleState observed = Desired();
     observed.trust_policy = "not json";  // unparseable never equals
-    EXPECT_THAT(Kinds(ClassifyRoleDrift(Desired(), observed)), ElementsAre(DriftKind::kRoleTrustPolicy));
+    EXPECT_THAT(Kinds(desired::ClassifyRoleDrift(Desired(), observed)),
+                ElementsAre(desired::DriftKind::kRoleTrustPolicy));
   }
 }
 
 TEST(ClassifyServiceAccountDrift, AnnotationAutomountLabelsDeletion) {
-  const json desired = DesiredServiceAccount(Profile(), ProfileRoleArn(Config(), Profile())).value();
-  EXPECT_THAT(ClassifyServiceAccountDrift(desired, desired), IsEmpty());
+  const json desired = desired::DesiredServiceAccount(Profile(), desired::ProfileRoleArn(Config(), Profile())).value();
+  EXPECT_THAT(desired::ClassifyServiceAccountDrift(desired, desired), IsEmpty());
 
   json observed = desired;
   observed["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] = "arn:aws:iam::1:role/other";
-  auto drifts = ClassifyServiceAccountDrift(desired, observed);
+  auto drifts = desired::ClassifyServiceAccountDrift(desired, observed);
   ASSERT_EQ(drifts.size(), 1u);
   EXPECT_EQ(drifts[0].detail, "ServiceAccount etl/nightly-etl: annotation eks.amazonaws.com/role-arn changed");
 
   observed = desired;
   observed.erase("automountServiceAccountToken");
-  EXPECT_THAT(Kinds(ClassifyServiceAccountDrift(desired, observed)), ElementsAre(DriftKind::kServiceAccount));
+  EXPECT_THAT(Kinds(desired::ClassifyServiceAccountDrift(desired, observed)),
+              ElementsAre(desired::DriftKind::kServiceAccount));
 
   observed = desired;
   observed["metadata"]["labels"].erase("app.kubernetes.io/managed-by");
   observed["metadata"]["annotations"].erase("eks.amazonaws.com/sts-regional-endpoints");
-  EXPECT_EQ(ClassifyServiceAccountDrift(desired, observed).size(), 2u);
+  EXPECT_EQ(desired::ClassifyServiceAccountDrift(desired, observed).size(), 2u);
 
-  EXPECT_THAT(ClassifyServiceAccountDrift(desired, std::nullopt),
-              ElementsAre(Drift{DriftKind::kServiceAccount, "ServiceAccount etl/nightly-etl deleted"}));
+  EXPECT_THAT(
+      desired::ClassifyServiceAccountDrift(desired, std::nullopt),
+      ElementsAre(desired::Drift{desired::DriftKind::kServiceAccount, "ServiceAccount etl/nightly-etl deleted"}));
 }
 
 TEST(ClassifyNetworkPolicyDrift, SpecLabelsDeletionButNotReordering) {
-  const json desired = DesiredAllowNetworkPolicy(Profile(), Config(), nullptr).value();
+  const json desired = desired::DesiredAllowNetworkPolicy(Profile(), Config(), nullptr).value();
   json observed = desired;
   std::reverse(observed["spec"]["egress"].begin(), observed["spec"]["egress"].end());
   observed["metadata"]["resourceVersion"] = "9";
-  EXPECT_THAT(ClassifyNetworkPolicyDrift(desired, observed), IsEmpty());
+  EXPECT_THAT(desired::ClassifyNetworkPolicyDrift(desired, observed), IsEmpty());
 
   observed["spec"]["egress"].push_back({{"ports", json::array({{{"port", 22}}})}});
-  EXPECT_THAT(
-      ClassifyNetworkPolicyDrift(desired, observed),
-      ElementsAre(Drift{DriftKind::kNetworkPolicy, "NetworkPolicy etl/pipeguard-nightly-etl-allow: spec changed"}));
-  EXPECT_THAT(Kinds(ClassifyNetworkPolicyDrift(desired, std::nullopt)), ElementsAre(DriftKind::kNetworkPolicy));
+  EXPECT_THAT(desired::ClassifyNetworkPolicyDrift(desired, observed),
+              ElementsAre(desired::Drift{desired::DriftKind::kNetworkPolicy,
+                                         "NetworkPolicy etl/pipeguard-nightly-etl-allow: spec changed"}));
+  EXPECT_THAT(Kinds(desired::ClassifyNetworkPolicyDrift(desired, std::nullopt)),
+              ElementsAre(desired::DriftKind::kNetworkPolicy));
 }
 
 TEST(DriftKindLabel, MetricLabels) {
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRoleTrustPolicy), "iam_trust_policy");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRoleInlinePolicy), "iam_inline_policy");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRoleManagedPolicies), "iam_managed_policies");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRolePermissionsBoundary), "iam_permissions_boundary");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRoleTags), "iam_tags");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kRoleMaxSessionDuration), "iam_max_session_duration");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kServiceAccount), "service_account");
-  EXPECT_EQ(DriftKindLabel(DriftKind::kNetworkPolicy), "network_policy");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRoleTrustPolicy), "iam_trust_policy");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRoleInlinePolicy), "iam_inline_policy");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRoleManagedPolicies), "iam_managed_policies");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRolePermissionsBoundary), "iam_permissions_boundary");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRoleTags), "iam_tags");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kRoleMaxSessionDuration), "iam_max_session_duration");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kServiceAccount), "service_account");
+  EXPECT_EQ(desired::DriftKindLabel(desired::DriftKind::kNetworkPolicy), "network_policy");
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ TEST(ParseOperatorFlags, WrongFlagsSayWhatIsExpected) {
     std::vector<std::string> args;
     std::string error;
   } cases[] = {
-      {{}, "--config FILE (the OperatorConfig YAML) is required"},
+      {{}, "--config FILE (the guardrails::OperatorConfig YAML) is required"},
       {{"--config"}, "--config needs a value"},
       {{"--config", "c", "--verbose", "1"}, "unknown flag --verbose"},
       {{"--config", "c", "--workers", "0"}, "--workers must be a number in 1..64"},

@@ -17,9 +17,9 @@ using ::testing::HasSubstr;
 TEST(CheckProfileGuardrailsTable, ExactPaths) {
   for (const auto& c : testing::LoadCases("guardrails.yaml")) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    auto guardrails = ParseGuardrailsConfig(c["guardrails"].dump(), "case");  // JSON is YAML
+    auto guardrails = guardrails::ParseGuardrailsConfig(c["guardrails"].dump(), "case");  // JSON is YAML
     ASSERT_TRUE(guardrails.ok()) << guardrails.status().message();
-    const auto violations = CheckProfileGuardrails(testing::ProfileWith(c["spec"]), *guardrails);
+    const auto violations = guardrails::CheckProfileGuardrails(testing::ProfileWith(c["spec"]), *guardrails);
     const json& expected = c["violations"];
     ASSERT_EQ(violations.size(), expected.size()) << api::JoinViolations(violations);
     for (size_t i = 0; i < violations.size(); ++i) {
@@ -32,7 +32,7 @@ TEST(CheckProfileGuardrailsTable, ExactPaths) {
 TEST(ActionForbiddenTable, WildcardsThatExpandToForbiddenActions) {
   for (const auto& c : testing::LoadCases("actions.yaml")) {
     const std::string action = c[0], forbidden = c[1];
-    EXPECT_EQ(ActionForbidden(action, forbidden), c[2].get<bool>()) << action << " vs " << forbidden;
+    EXPECT_EQ(guardrails::ActionForbidden(action, forbidden), c[2].get<bool>()) << action << " vs " << forbidden;
   }
 }
 
@@ -85,8 +85,8 @@ TEST(Glob, MatchAndIntersect) {
   EXPECT_FALSE(api::GlobsIntersect(std::string(300, '*') + "b", std::string(300, '*') + "c"));
 }
 
-OperatorConfig Config() {
-  OperatorConfig c;
+guardrails::OperatorConfig Config() {
+  guardrails::OperatorConfig c;
   c.cluster_name = "prod-eu-1";
   c.aws_account_id = "123456789012";
   c.oidc_issuer_url = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF";
@@ -98,7 +98,7 @@ TEST(CheckIamLimits, CleanProfilePasses) {
   auto profile =
       api::ParseProfile(testing::ProfileWith({{"aws", {{"s3", {{{"bucket", "acme"}, {"access", "read"}}}}}}}));
   ASSERT_TRUE(profile.ok());
-  EXPECT_THAT(CheckIamLimits(*profile, Config()), ::testing::IsEmpty());
+  EXPECT_THAT(desired::CheckIamLimits(*profile, Config()), ::testing::IsEmpty());
 }
 
 TEST(CheckIamLimits, SizeLimitsReportedAsViolations) {
@@ -111,12 +111,13 @@ TEST(CheckIamLimits, SizeLimitsReportedAsViolations) {
   }
   auto profile = api::ParseProfile(testing::ProfileWith({{"aws", {{"s3", buckets}}}}));
   ASSERT_TRUE(profile.ok()) << profile.status().message();
-  auto violations = CheckIamLimits(*profile, Config());
+  auto violations = desired::CheckIamLimits(*profile, Config());
   ASSERT_EQ(violations.size(), 1u) << api::JoinViolations(violations);
   EXPECT_EQ(violations[0].path, "/spec/aws");
   EXPECT_THAT(violations[0].message, HasSubstr("split"));
   // The webhook's check reports the same at admission.
-  auto at_admission = CheckProfileGuardrails(testing::ProfileWith({{"aws", {{"s3", buckets}}}}), GuardrailsConfig{});
+  auto at_admission = guardrails::CheckProfileGuardrails(testing::ProfileWith({{"aws", {{"s3", buckets}}}}),
+                                                         guardrails::GuardrailsConfig{});
   ASSERT_FALSE(at_admission.empty());
   EXPECT_THAT(at_admission.back().message, HasSubstr("inline policy quota (10240)"));
 
@@ -124,7 +125,7 @@ TEST(CheckIamLimits, SizeLimitsReportedAsViolations) {
   tight.trust_policy_max = 100;
   auto small = api::ParseProfile(testing::ProfileWith({{"aws", json::object()}}));
   ASSERT_TRUE(small.ok());
-  violations = CheckIamLimits(*small, Config(), tight);
+  violations = desired::CheckIamLimits(*small, Config(), tight);
   ASSERT_EQ(violations.size(), 1u) << api::JoinViolations(violations);
   EXPECT_EQ(violations[0].path, "/spec/serviceAccount/name");
 }
@@ -134,7 +135,7 @@ TEST(CheckIamLimits, ProfileWithoutAwsHasNoRole) {
   ASSERT_TRUE(profile.ok());
   aws::IamLimits tight;
   tight.trust_policy_max = 1;
-  EXPECT_THAT(CheckIamLimits(*profile, Config(), tight), ::testing::IsEmpty());
+  EXPECT_THAT(desired::CheckIamLimits(*profile, Config(), tight), ::testing::IsEmpty());
 }
 
 }  // namespace

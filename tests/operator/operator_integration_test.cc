@@ -186,18 +186,19 @@ class OperatorIntegrationTest : public ::testing::Test {
     const Json stored = *Get(res::PipelineSecurityProfiles(), name);
     auto parsed = api::ParseProfile(stored);
     ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-    const std::string role_name = RoleName("it", "data", name);
+    const std::string role_name = desired::RoleName("it", "data", name);
     auto role = iam_client_->GetRole(role_name);
     ASSERT_TRUE(role.ok()) << role.error().ToString();
     EXPECT_EQ(stored["status"]["roleArn"], role->arn);
-    EXPECT_TRUE(aws::PoliciesEquivalent(role->assume_role_policy_document, TrustPolicy(config_, "data", name + "-sa")));
+    EXPECT_TRUE(aws::PoliciesEquivalent(role->assume_role_policy_document,
+                                        desired::TrustPolicy(config_, "data", name + "-sa")));
     EXPECT_EQ(role->permissions_boundary_arn, config_.permissions_boundary_arn);
     auto tags = iam_client_->ListRoleTags(role_name);
     ASSERT_TRUE(tags.ok());
-    EXPECT_EQ(ClassifyRoleOwnership(*tags, config_, *parsed), RoleOwnership::kOurs);
+    EXPECT_EQ(desired::ClassifyRoleOwnership(*tags, config_, *parsed), desired::RoleOwnership::kOurs);
     auto inline_policy = iam_client_->GetRolePolicy(role_name, "pipeguard-profile");
     ASSERT_TRUE(inline_policy.ok()) << inline_policy.error().ToString();
-    EXPECT_TRUE(aws::PoliciesEquivalent(*inline_policy, CanonicalInlinePolicy(*parsed)));
+    EXPECT_TRUE(aws::PoliciesEquivalent(*inline_policy, guardrails::CanonicalInlinePolicy(*parsed)));
     auto sa = Get(res::ServiceAccounts(), name + "-sa");
     ASSERT_TRUE(sa);
     EXPECT_EQ((*sa)["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], role->arn);
@@ -243,7 +244,7 @@ class OperatorIntegrationTest : public ::testing::Test {
       }
     }
     ASSERT_FALSE(desired_text->empty()) << rendered;
-    auto desired = ParseDesiredWebhookConfigurations(*desired_text, "webhook-configurations.yaml");
+    auto desired = desired::ParseDesiredWebhookConfigurations(*desired_text, "webhook-configurations.yaml");
     ASSERT_TRUE(desired.ok()) << desired.status().message() << "\n" << *desired_text;
     ASSERT_EQ(desired->size(), 2u);
     for (const Json& object : *desired) {
@@ -324,7 +325,7 @@ class OperatorIntegrationTest : public ::testing::Test {
   std::unique_ptr<aws::ServiceClient> iam_service_;
   std::unique_ptr<aws::IamClient> iam_client_;
   std::unique_ptr<IamClientApi> iam_api_;
-  OperatorConfig config_;
+  guardrails::OperatorConfig config_;
   std::unique_ptr<ProfileReconciler> reconciler_;
   std::unique_ptr<ProfileController> controller_;
 };
@@ -338,19 +339,20 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
   const Json stored = *Get(res::PipelineSecurityProfiles(), "etl");
   auto parsed = api::ParseProfile(stored);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-  const std::string role_name = RoleName("it", "data", "etl");
+  const std::string role_name = desired::RoleName("it", "data", "etl");
   auto role = iam_client_->GetRole(role_name);
   ASSERT_TRUE(role.ok()) << role.error().ToString();
   EXPECT_EQ(stored["status"]["roleArn"], role->arn);
   EXPECT_THAT(stored["metadata"]["finalizers"], ::testing::Contains("pipeguard.io/iam-role"));
-  EXPECT_TRUE(aws::PoliciesEquivalent(role->assume_role_policy_document, TrustPolicy(config_, "data", "etl-sa")));
+  EXPECT_TRUE(
+      aws::PoliciesEquivalent(role->assume_role_policy_document, desired::TrustPolicy(config_, "data", "etl-sa")));
   EXPECT_EQ(role->permissions_boundary_arn, config_.permissions_boundary_arn);
   auto tags = iam_client_->ListRoleTags(role_name);
   ASSERT_TRUE(tags.ok());
-  EXPECT_EQ(ClassifyRoleOwnership(*tags, config_, *parsed), RoleOwnership::kOurs);
+  EXPECT_EQ(desired::ClassifyRoleOwnership(*tags, config_, *parsed), desired::RoleOwnership::kOurs);
   auto inline_policy = iam_client_->GetRolePolicy(role_name, "pipeguard-profile");
   ASSERT_TRUE(inline_policy.ok()) << inline_policy.error().ToString();
-  EXPECT_TRUE(aws::PoliciesEquivalent(*inline_policy, CanonicalInlinePolicy(*parsed)));
+  EXPECT_TRUE(aws::PoliciesEquivalent(*inline_policy, guardrails::CanonicalInlinePolicy(*parsed)));
 
   auto sa = Get(res::ServiceAccounts(), "etl-sa");
   ASSERT_TRUE(sa);
@@ -422,7 +424,7 @@ TEST_F(OperatorIntegrationTest, ProfileLifecycleDriftAndDeletion) {
 TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) {
   std::string desired_text;
   ASSERT_NO_FATAL_FAILURE(InstallChartWebhookConfigurations(&desired_text));
-  auto desired = ParseDesiredWebhookConfigurations(desired_text, "webhook-configurations.yaml");
+  auto desired = desired::ParseDesiredWebhookConfigurations(desired_text, "webhook-configurations.yaml");
   ASSERT_TRUE(desired.ok()) << desired.status().message();
 
   OperatorMetrics metrics;
@@ -485,7 +487,7 @@ TEST_F(OperatorIntegrationTest, WebhookConfigurationsAreRestoredAfterTampering) 
       [&] {
         auto now = kube_->Get(res::MutatingWebhookConfigurations(), "", "pg-pipeguard");
         return now.ok() &&
-               CompareWebhookConfiguration(
+               desired::CompareWebhookConfiguration(
                    (*desired)[0]["kind"] == "MutatingWebhookConfiguration" ? (*desired)[0] : (*desired)[1], *now)
                    .empty();
       },
@@ -567,7 +569,7 @@ TEST_F(OperatorIntegrationTest, RestartMidReconcileConverges) {
   std::cout << "[ restart  ] " << ready_at_stop << "/" << kProfiles << " Ready at stop; the rest converged in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s\n";
   for (int i = 0; i < kProfiles; ++i) ExpectRoleMatchesProfile("batch-" + std::to_string(i));
-  auto roles = iam_client_->ListRoles(RolePath(config_));
+  auto roles = iam_client_->ListRoles(desired::RolePath(config_));
   ASSERT_TRUE(roles.ok()) << roles.error().ToString();
   EXPECT_EQ(roles->size(), static_cast<size_t>(kProfiles)) << "no duplicate or stray roles";
   EXPECT_EQ(second->metrics.AwsCallCount("CreateRole", "EntityAlreadyExists"), 0)
@@ -661,7 +663,7 @@ TEST_F(OperatorIntegrationTest, OperatorKilledMidBatchConvergesAfterRestart) {
   constexpr int kProfiles = 12;
   ASSERT_NO_FATAL_FAILURE(CreateProfiles("crash-", "acme-c", kProfiles));
   auto count_roles = [&] {
-    auto roles = iam_client_->ListRoles(RolePath(config_));
+    auto roles = iam_client_->ListRoles(desired::RolePath(config_));
     return roles.ok() ? static_cast<int>(roles->size()) : -1;
   };
   int ready_at_kill = 0;

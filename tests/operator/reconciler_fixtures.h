@@ -8,8 +8,8 @@
 
 namespace pipeguard::reconcilers::testing {
 
-inline OperatorConfig TestConfig() {
-  OperatorConfig c;
+inline guardrails::OperatorConfig TestConfig() {
+  guardrails::OperatorConfig c;
   c.cluster_name = "test";
   c.aws_account_id = "123456789012";
   c.oidc_issuer_url = "https://oidc.example.com/id/ABC";

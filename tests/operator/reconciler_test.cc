@@ -66,7 +66,7 @@ class ReconcilerTest : public ::testing::Test {
     return kube_.Calls(kube::Verb::kCreate) + kube_.Calls(kube::Verb::kUpdate) + kube_.Calls(kube::Verb::kApply) +
            kube_.Calls(kube::Verb::kPatch) + kube_.Calls(kube::Verb::kDelete);
   }
-  std::string RoleName() { return reconcilers::RoleName("test", "data", "etl"); }
+  std::string TestRoleName() { return desired::RoleName("test", "data", "etl"); }
 
   kube::FakeKubeClient kube_;
   testing::FakeIam iam_;
@@ -89,17 +89,18 @@ TEST_F(ReconcilerTest, CreatePathMakesRoleServiceAccountPoliciesAndStatus) {
   const Json profile = Profile();
   EXPECT_THAT(profile["metadata"]["finalizers"], Contains("pipeguard.io/iam-role"));
 
-  ASSERT_TRUE(iam_.Has(RoleName()));
-  auto& role = iam_.Stored(RoleName());
+  ASSERT_TRUE(iam_.Has(TestRoleName()));
+  auto& role = iam_.Stored(TestRoleName());
   auto parsed = api::ParseProfile(profile);
   ASSERT_TRUE(parsed.ok());
-  EXPECT_TRUE(
-      aws::PoliciesEquivalent(role.role.assume_role_policy_document, TrustPolicy(TestConfig(), "data", "etl-sa")));
+  EXPECT_TRUE(aws::PoliciesEquivalent(role.role.assume_role_policy_document,
+                                      desired::TrustPolicy(TestConfig(), "data", "etl-sa")));
   EXPECT_THAT(role.role.assume_role_policy_document, HasSubstr("system:serviceaccount:data:etl-sa"));
   ASSERT_EQ(role.inline_policies.count("pipeguard-profile"), 1u);
-  EXPECT_TRUE(aws::PoliciesEquivalent(role.inline_policies["pipeguard-profile"], CanonicalInlinePolicy(*parsed)));
+  EXPECT_TRUE(
+      aws::PoliciesEquivalent(role.inline_policies["pipeguard-profile"], guardrails::CanonicalInlinePolicy(*parsed)));
   EXPECT_EQ(role.role.permissions_boundary_arn, TestConfig().permissions_boundary_arn);
-  EXPECT_EQ(role.role.tags, OwnershipTags(TestConfig(), *parsed));
+  EXPECT_EQ(role.role.tags, desired::OwnershipTags(TestConfig(), *parsed));
   EXPECT_EQ(role.role.path, "/pipeguard/test/");
 
   auto sa = kube_.Get(res::ServiceAccounts(), "data", "etl-sa");
@@ -141,7 +142,7 @@ TEST_F(ReconcilerTest, DriftInEveryPartIsRevertedWithWarningMetricAndAudit) {
   CreateProfile();
   Reconcile();
   Reconcile();
-  auto& role = iam_.Stored(RoleName());
+  auto& role = iam_.Stored(TestRoleName());
   const std::string trust = role.role.assume_role_policy_document;
   const std::string inline_policy = role.inline_policies["pipeguard-profile"];
   role.role.assume_role_policy_document = R"({"Version":"2012-10-17","Statement":[]})";
@@ -167,7 +168,8 @@ TEST_F(ReconcilerTest, DriftInEveryPartIsRevertedWithWarningMetricAndAudit) {
   EXPECT_EQ(role.inline_policies.count("backdoor"), 0u);
   EXPECT_TRUE(role.attached.empty());
   EXPECT_EQ(role.role.permissions_boundary_arn, TestConfig().permissions_boundary_arn);
-  EXPECT_EQ(ClassifyRoleOwnership(role.role.tags, TestConfig(), *api::ParseProfile(Profile())), RoleOwnership::kOurs);
+  EXPECT_EQ(desired::ClassifyRoleOwnership(role.role.tags, TestConfig(), *api::ParseProfile(Profile())),
+            desired::RoleOwnership::kOurs);
   EXPECT_EQ(
       kube_.Get(res::ServiceAccounts(), "data", "etl-sa")->at("metadata")["annotations"]["eks.amazonaws.com/role-arn"],
       role.role.arn);
@@ -195,7 +197,7 @@ TEST_F(ReconcilerTest, MaxSessionDurationDriftIsReverted) {
   CreateProfile();
   Reconcile();
   Reconcile();
-  auto& role = iam_.Stored(RoleName());
+  auto& role = iam_.Stored(TestRoleName());
   ASSERT_EQ(role.role.max_session_duration, 3600);
   role.role.max_session_duration = 43200;  // longer-lived stolen credentials
   Reconcile();
@@ -217,7 +219,7 @@ TEST_F(ReconcilerTest, ProfileChangeIsAnUpdateNotDrift) {
   p["spec"]["aws"]["s3"][0]["bucket"] = "acme-curated";
   ASSERT_TRUE(kube_.Update(res::PipelineSecurityProfiles(), "data", p).ok());
   Reconcile();
-  EXPECT_THAT(iam_.Stored(RoleName()).inline_policies["pipeguard-profile"], HasSubstr("acme-curated"));
+  EXPECT_THAT(iam_.Stored(TestRoleName()).inline_policies["pipeguard-profile"], HasSubstr("acme-curated"));
   EXPECT_EQ(metrics_.DriftRevertedCount("iam_inline_policy"), 0);
   EXPECT_EQ(ConditionOf("Ready")["status"], "True");
   EXPECT_EQ(Profile()["status"]["observedGeneration"], Profile()["metadata"]["generation"]);
@@ -225,13 +227,13 @@ TEST_F(ReconcilerTest, ProfileChangeIsAnUpdateNotDrift) {
 
 TEST_F(ReconcilerTest, ForeignRoleIsRefusedAndLeftUntouched) {
   CreateProfile();
-  ASSERT_TRUE(iam_.CreateRole({RoleName(), "/pipeguard/test/", R"({"Version":"2012-10-17","Statement":[]})"}).ok());
+  ASSERT_TRUE(iam_.CreateRole({TestRoleName(), "/pipeguard/test/", R"({"Version":"2012-10-17","Statement":[]})"}).ok());
   const int writes = iam_.Writes();
   Reconcile();
   EXPECT_EQ(iam_.Writes(), writes);
   EXPECT_EQ(ConditionOf("IAMRoleReady")["reason"], "AdoptionRefused");
   EXPECT_EQ(ConditionOf("Ready")["status"], "False");
-  EXPECT_TRUE(iam_.Stored(RoleName()).inline_policies.empty());
+  EXPECT_TRUE(iam_.Stored(TestRoleName()).inline_policies.empty());
   bool refused = false;
   for (const auto& e : Events("Warning")) refused |= e["reason"] == "AdoptionRefused";
   EXPECT_TRUE(refused);
@@ -267,7 +269,7 @@ TEST_F(ReconcilerTest, ThrottlingRequeuesWithBackoff) {
   EXPECT_EQ(Reconcile().action, ReconcileResult::Action::kRequeue);
   EXPECT_EQ(ConditionOf("IAMRoleReady")["status"], "False");
   EXPECT_EQ(Reconcile().action, ReconcileResult::Action::kDone);
-  EXPECT_TRUE(iam_.Has(RoleName()));
+  EXPECT_TRUE(iam_.Has(TestRoleName()));
 }
 
 TEST_F(ReconcilerTest, EntityAlreadyExistsRaceRequeues) {
@@ -279,7 +281,7 @@ TEST_F(ReconcilerTest, EntityAlreadyExistsRaceRequeues) {
 TEST_F(ReconcilerTest, DeletionRemovesPoliciesThenRoleThenFinalizer) {
   CreateProfile();
   Reconcile();
-  iam_.Stored(RoleName()).attached.push_back({"x", "arn:aws:iam::123456789012:policy/x"});
+  iam_.Stored(TestRoleName()).attached.push_back({"x", "arn:aws:iam::123456789012:policy/x"});
   Json p = Profile();
   p["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z";
   ASSERT_TRUE(kube_.Update(res::PipelineSecurityProfiles(), "data", p).ok());
@@ -293,9 +295,9 @@ TEST_F(ReconcilerTest, DeletionRemovesPoliciesThenRoleThenFinalizer) {
   }
   EXPECT_THAT(writes,
               ElementsAre("DeleteRolePolicy", "DetachRolePolicy", "DeleteRolePermissionsBoundary", "DeleteRole"));
-  EXPECT_TRUE(iam_.Has(RoleName()));
+  EXPECT_TRUE(iam_.Has(TestRoleName()));
   EXPECT_EQ(Reconcile().action, ReconcileResult::Action::kDone);
-  EXPECT_FALSE(iam_.Has(RoleName()));
+  EXPECT_FALSE(iam_.Has(TestRoleName()));
   EXPECT_THAT(Profile()["metadata"]["finalizers"], ::testing::Not(Contains("pipeguard.io/iam-role")));
 }
 
@@ -308,8 +310,8 @@ TEST_F(ReconcilerTest, RetainTagsTheRoleOrphanedAndKeepsIt) {
   p["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z";
   ASSERT_TRUE(kube_.Update(res::PipelineSecurityProfiles(), "data", p).ok());
   Reconcile();
-  ASSERT_TRUE(iam_.Has(RoleName()));
-  EXPECT_THAT(iam_.Stored(RoleName()).role.tags, Contains(aws::Tag{"pipeguard.io/orphaned", "true"}));
+  ASSERT_TRUE(iam_.Has(TestRoleName()));
+  EXPECT_THAT(iam_.Stored(TestRoleName()).role.tags, Contains(aws::Tag{"pipeguard.io/orphaned", "true"}));
   EXPECT_EQ(iam_.Calls("DeleteRole"), 0);
   EXPECT_THAT(Profile()["metadata"]["finalizers"], ::testing::Not(Contains("pipeguard.io/iam-role")));
 }
@@ -320,9 +322,9 @@ TEST_F(ReconcilerTest, DeletionLeavesAForeignRoleAlone) {
   p["metadata"]["finalizers"] = {"pipeguard.io/iam-role"};
   p["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z";
   ASSERT_TRUE(kube_.Update(res::PipelineSecurityProfiles(), "data", p).ok());
-  ASSERT_TRUE(iam_.CreateRole({RoleName(), "/", R"({"Version":"2012-10-17","Statement":[]})"}).ok());
+  ASSERT_TRUE(iam_.CreateRole({TestRoleName(), "/", R"({"Version":"2012-10-17","Statement":[]})"}).ok());
   Reconcile();
-  EXPECT_TRUE(iam_.Has(RoleName()));
+  EXPECT_TRUE(iam_.Has(TestRoleName()));
   EXPECT_EQ(iam_.Calls("DeleteRole"), 0);
 }
 

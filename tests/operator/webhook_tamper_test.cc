@@ -61,7 +61,7 @@ webhooks:
 )";
 
 std::vector<json> Desired() {
-  auto parsed = ParseDesiredWebhookConfigurations(kDesiredYaml, "webhooks.yaml");
+  auto parsed = desired::ParseDesiredWebhookConfigurations(kDesiredYaml, "webhooks.yaml");
   EXPECT_TRUE(parsed.ok()) << parsed.status().message();
   return parsed.ok() ? *parsed : std::vector<json>{};
 }
@@ -88,9 +88,9 @@ json AsStored(json object) {
   return object;
 }
 
-std::vector<std::string> Labels(const std::vector<WebhookFinding>& findings) {
+std::vector<std::string> Labels(const std::vector<desired::WebhookFinding>& findings) {
   std::vector<std::string> out;
-  for (const auto& f : findings) out.emplace_back(WebhookTamperLabel(f.change));
+  for (const auto& f : findings) out.emplace_back(desired::WebhookTamperLabel(f.change));
   return out;
 }
 
@@ -102,7 +102,7 @@ TEST(WebhookTamperTest, ParsesTheChartRenderingAndDropsServerMetadata) {
   EXPECT_FALSE(desired[0]["metadata"].contains("resourceVersion"));
   EXPECT_EQ(desired[0]["webhooks"][0]["timeoutSeconds"], 10);
 
-  auto list = ParseDesiredWebhookConfigurations(
+  auto list = desired::ParseDesiredWebhookConfigurations(
       R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"admissionregistration.k8s.io/v1",
           "kind":"ValidatingWebhookConfiguration","metadata":{"name":"a"},"webhooks":[{"name":"w.io"}]}]})",
       "list.json");
@@ -132,7 +132,7 @@ TEST(WebhookTamperTest, RejectsFilesThatCannotBeTheDesiredState) {
       {"webhooks: [unclosed\n", "webhooks.yaml"},
   };
   for (const auto& [text, want] : cases) {
-    auto parsed = ParseDesiredWebhookConfigurations(text, "webhooks.yaml");
+    auto parsed = desired::ParseDesiredWebhookConfigurations(text, "webhooks.yaml");
     ASSERT_FALSE(parsed.ok()) << text;
     EXPECT_THAT(parsed.status().message(), ::testing::HasSubstr(want)) << text;
     EXPECT_THAT(parsed.status().message(), ::testing::HasSubstr("webhooks.yaml")) << text;
@@ -141,7 +141,8 @@ TEST(WebhookTamperTest, RejectsFilesThatCannotBeTheDesiredState) {
 
 TEST(WebhookTamperTest, TheStoredFormWithApiDefaultsIsIntact) {
   for (const auto& desired : Desired()) {
-    EXPECT_THAT(CompareWebhookConfiguration(desired, AsStored(desired)), ::testing::IsEmpty()) << desired.dump();
+    EXPECT_THAT(desired::CompareWebhookConfiguration(desired, AsStored(desired)), ::testing::IsEmpty())
+        << desired.dump();
   }
 }
 
@@ -211,31 +212,33 @@ TEST(WebhookTamperTest, EveryWeakeningIsFoundAndNamed) {
   for (const auto& c : cases) {
     json observed = AsStored(desired[c.object]);
     c.tamper(observed);
-    const auto findings = CompareWebhookConfiguration(desired[c.object], observed);
+    const auto findings = desired::CompareWebhookConfiguration(desired[c.object], observed);
     EXPECT_THAT(Labels(findings), ::testing::Contains(c.change)) << c.name;
     for (const auto& f : findings) {
       EXPECT_EQ(f.detail.find("Q0EtQlVORExF"), std::string::npos) << c.name << ": the caBundle is never printed";
     }
     // Restoring fixes it, and keeps the server's metadata.
-    const json restored = RestoredWebhookConfiguration(desired[c.object], observed);
-    EXPECT_THAT(CompareWebhookConfiguration(desired[c.object], AsStored(restored)), ::testing::IsEmpty()) << c.name;
+    const json restored = desired::RestoredWebhookConfiguration(desired[c.object], observed);
+    EXPECT_THAT(desired::CompareWebhookConfiguration(desired[c.object], AsStored(restored)), ::testing::IsEmpty())
+        << c.name;
     EXPECT_EQ(restored["metadata"]["resourceVersion"], "42") << c.name;
   }
-  EXPECT_EQ(Labels(CompareWebhookConfiguration(desired[0], std::nullopt)), std::vector<std::string>{"deleted"});
+  EXPECT_EQ(Labels(desired::CompareWebhookConfiguration(desired[0], std::nullopt)),
+            std::vector<std::string>{"deleted"});
 }
 
 TEST(WebhookTamperTest, RestoreKeepsAnInjectedCaBundleAndForeignMetadata) {
   const auto desired = Desired();
   json observed = AsStored(desired[1]);  // desired has no caBundle: cert-manager injects it
   observed["webhooks"][0]["failurePolicy"] = "Ignore";
-  const json restored = RestoredWebhookConfiguration(desired[1], observed);
+  const json restored = desired::RestoredWebhookConfiguration(desired[1], observed);
   EXPECT_EQ(restored["webhooks"][0]["clientConfig"]["caBundle"], "SU5KRUNURUQ=");
   EXPECT_FALSE(restored["webhooks"][0].contains("failurePolicy")) << "the desired webhook as rendered (defaults apply)";
   EXPECT_EQ(restored["metadata"]["uid"], "0b8a-uid");
   EXPECT_EQ(restored["metadata"]["labels"]["extra"], "kept");
   EXPECT_EQ(restored["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
             "pipeguard-system/pg-pipeguard-webhook-tls");
-  EXPECT_EQ(RestoredWebhookConfiguration(desired[1], std::nullopt), desired[1]);
+  EXPECT_EQ(desired::RestoredWebhookConfiguration(desired[1], std::nullopt), desired[1]);
 }
 
 class WebhookGuardTest : public ::testing::Test {

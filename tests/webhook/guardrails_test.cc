@@ -33,16 +33,16 @@ TEST(GuardrailsFile, ReadsABareGuardrailsDocument) {
 
 TEST(GuardrailsFile, ErrorsNameTheFile) {
   // An operator configuration is validated whole, as the operator does: mandatory keys missing is an error.
-  auto incomplete = reconcilers::ParseGuardrailsDocument("clusterName: dev\nguardrails: {}\n", "operator.yaml");
+  auto incomplete = guardrails::ParseGuardrailsDocument("clusterName: dev\nguardrails: {}\n", "operator.yaml");
   ASSERT_FALSE(incomplete.ok());
   EXPECT_NE(incomplete.status().message().find("operator.yaml"), std::string::npos) << incomplete.status().message();
 
-  auto typo = reconcilers::ParseGuardrailsDocument("forbidenActions: [\"iam:*\"]\n", "guardrails.yaml");
+  auto typo = guardrails::ParseGuardrailsDocument("forbidenActions: [\"iam:*\"]\n", "guardrails.yaml");
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().message().find("guardrails.yaml"), std::string::npos) << typo.status().message();
   EXPECT_NE(typo.status().message().find("forbidenActions"), std::string::npos) << typo.status().message();
 
-  auto not_yaml = reconcilers::ParseGuardrailsDocument("{[", "broken.yaml");
+  auto not_yaml = guardrails::ParseGuardrailsDocument("{[", "broken.yaml");
   ASSERT_FALSE(not_yaml.ok());
   EXPECT_NE(not_yaml.status().message().find("broken.yaml"), std::string::npos) << not_yaml.status().message();
 
@@ -54,7 +54,7 @@ TEST(GuardrailsFile, ErrorsNameTheFile) {
 TEST(GuardrailsCheck, EngineDeniesBreakingProfilesAtTheFieldAndAllowsCompliantOnes) {
   auto guardrails = LoadGuardrailsFile(DataPath("guardrails/operator.yaml"));
   ASSERT_TRUE(guardrails.ok()) << guardrails.status().message();
-  const policy::Engine engine(reconcilers::GuardrailsProfileCheck(std::move(guardrails).value()));
+  const policy::Engine engine(guardrails::GuardrailsProfileCheck(std::move(guardrails).value()));
   const auto context = policy::ContextSnapshotBuilder(policy::DefaultConfig()).Build();
   policy::RequestInfo request;
   request.namespace_ = "etl";

@@ -5,10 +5,10 @@
 
 namespace pipeguard::webhook {
 
-StatusOr<reconcilers::GuardrailsConfig> LoadGuardrailsFile(const std::string& path) {
+StatusOr<guardrails::GuardrailsConfig> LoadGuardrailsFile(const std::string& path) {
   auto text = manifest::ReadFile(path);
   if (!text.ok()) return text.status();
-  return reconcilers::ParseGuardrailsDocument(*text, path);
+  return guardrails::ParseGuardrailsDocument(*text, path);
 }
 
 }  // namespace pipeguard::webhook

@@ -6,7 +6,7 @@
 #include "pipeguard/desired/network_policy.h"
 #include "pipeguard/desired/service_account.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 using nlohmann::json;
 
@@ -154,4 +154,4 @@ std::vector<Drift> ClassifyNetworkPolicyDrift(const json& desired, const std::op
   return out;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

@@ -10,7 +10,7 @@
 #include "pipeguard/profile/text_checks.h"
 #include "short_hash.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 using nlohmann::json;
 
@@ -30,24 +30,24 @@ std::string RoleName(std::string_view cluster, std::string_view namespace_, std:
   return out;
 }
 
-std::string RolePath(const OperatorConfig& config) {
+std::string RolePath(const guardrails::OperatorConfig& config) {
   std::string path = config.role_path_prefix;
   path.append(config.cluster_name).append("/");
   return path;
 }
 
-std::string RoleArn(const OperatorConfig& config, std::string_view role_path, std::string_view role_name) {
+std::string RoleArn(const guardrails::OperatorConfig& config, std::string_view role_path, std::string_view role_name) {
   std::string arn = "arn:";
   arn.append(config.aws_partition).append(":iam::").append(config.aws_account_id).append(":role");
   arn.append(role_path).append(role_name);
   return arn;
 }
 
-std::string ProfileRoleArn(const OperatorConfig& config, const api::ParsedProfile& profile) {
+std::string ProfileRoleArn(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile) {
   return RoleArn(config, RolePath(config), RoleName(config.cluster_name, profile.namespace_, profile.name));
 }
 
-std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const api::ParsedProfile& profile) {
+std::vector<aws::Tag> OwnershipTags(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile) {
   std::vector<aws::Tag> tags = {
       {std::string(kTagCluster), config.cluster_name},  {std::string(kTagManagedBy), std::string(kTagManagedByValue)},
       {std::string(kTagNamespace), profile.namespace_}, {std::string(kTagProfile), profile.name},
@@ -57,8 +57,8 @@ std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const api::Par
   return tags;
 }
 
-RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags, const OperatorConfig& config,
-                                    const api::ParsedProfile& profile) {
+RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags,
+                                    const guardrails::OperatorConfig& config, const api::ParsedProfile& profile) {
   // IAM tag keys are case-insensitive for uniqueness but returned as written; compare keys exactly (we write them).
   std::map<std::string, std::string, std::less<>> tags;
   for (const auto& t : observed_tags) tags[t.key] = t.value;
@@ -80,7 +80,8 @@ RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags, 
   return RoleOwnership::kOurs;
 }
 
-std::string TrustPolicy(const OperatorConfig& config, std::string_view namespace_, std::string_view service_account) {
+std::string TrustPolicy(const guardrails::OperatorConfig& config, std::string_view namespace_,
+                        std::string_view service_account) {
   const std::string provider = config.OidcProviderHostPath();
   std::string subject = "system:serviceaccount:";
   subject.append(namespace_).append(":").append(service_account);
@@ -102,7 +103,7 @@ std::string TrustPolicy(const OperatorConfig& config, std::string_view namespace
   return canonical.ok() ? canonical.value() : document.dump();
 }
 
-aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const api::ParsedProfile& profile) {
+aws::CreateRoleRequest DesiredCreateRole(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile) {
   aws::CreateRoleRequest request;
   request.role_name = RoleName(config.cluster_name, profile.namespace_, profile.name);
   request.path = RolePath(config);
@@ -120,7 +121,8 @@ aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const api
   return request;
 }
 
-std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile, const OperatorConfig& config,
+std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile,
+                                                    const guardrails::OperatorConfig& config,
                                                     const aws::IamLimits& limits) {
   std::vector<api::GuardrailViolation> out;
   if (!profile.aws) return out;
@@ -142,7 +144,7 @@ std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& pr
     out.push_back({"/metadata", "the ownership tags do not fit IAM's limits: " + s.message()});
   }
   std::map<std::string, std::string> inline_policies = {
-      {std::string(kInlinePolicyName), CanonicalInlinePolicy(profile, config.aws_partition)}};
+      {std::string(kInlinePolicyName), guardrails::CanonicalInlinePolicy(profile, config.aws_partition)}};
   if (auto s = aws::ValidateInlinePolicies(inline_policies, limits); !s.ok()) {
     out.push_back({"/spec/aws", "the compiled IAM policy does not fit IAM's limits: " + s.message() +
                                     "; use fewer prefixes, topics or statements, or split the pipeline"});
@@ -155,4 +157,4 @@ std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& pr
   return out;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

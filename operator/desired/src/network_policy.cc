@@ -7,7 +7,7 @@
 #include "pipeguard/desired/service_account.h"
 #include "short_hash.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 using nlohmann::json;
 
@@ -184,7 +184,7 @@ StatusOr<json> DesiredDenyNetworkPolicy(const api::ParsedProfile& profile) {
               {"spec", {{"podSelector", profile.pod_selector}, {"policyTypes", {"Ingress", "Egress"}}}}};
 }
 
-StatusOr<json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile, const OperatorConfig& config,
+StatusOr<json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile, const guardrails::OperatorConfig& config,
                                          const ServiceResolver& resolve_service) {
   if (auto s = NeedsUid(profile); !s.ok()) return s;
   json egress = json::array();
@@ -277,4 +277,4 @@ std::optional<json> PlanNetworkPolicyUpdate(const json& desired, const json& obs
   return updated;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

@@ -3,7 +3,7 @@
 #include "owned_metadata.h"
 #include "short_hash.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 using nlohmann::json;
 
@@ -133,4 +133,4 @@ std::optional<json> PlanServiceAccountUpdate(const json& desired, const json& ob
   return updated;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

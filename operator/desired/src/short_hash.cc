@@ -2,7 +2,7 @@
 
 #include <openssl/sha.h>
 
-namespace pipeguard::reconcilers::internal {
+namespace pipeguard::desired::internal {
 
 std::string ShortHash(std::string_view s) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -16,4 +16,4 @@ std::string ShortHash(std::string_view s) {
   return out;
 }
 
-}  // namespace pipeguard::reconcilers::internal
+}  // namespace pipeguard::desired::internal

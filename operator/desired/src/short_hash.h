@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace pipeguard::reconcilers::internal {
+namespace pipeguard::desired::internal {
 
 // The first 12 lowercase hex digits of SHA-256(s).
 std::string ShortHash(std::string_view s);
 
-}  // namespace pipeguard::reconcilers::internal
+}  // namespace pipeguard::desired::internal

@@ -5,7 +5,7 @@
 
 #include "pipeguard/manifest/documents.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 using nlohmann::json;
 
@@ -290,4 +290,4 @@ json RestoredWebhookConfiguration(const json& desired, const std::optional<json>
   return out;
 }
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

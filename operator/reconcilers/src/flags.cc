@@ -65,7 +65,7 @@ StatusOr<OperatorFlags> ParseOperatorFlags(const std::vector<std::string>& args)
 
   OperatorFlags flags;
   const auto config = take("--config");
-  if (!config) return Status::InvalidArgument("--config FILE (the OperatorConfig YAML) is required");
+  if (!config) return Status::InvalidArgument("--config FILE (the guardrails::OperatorConfig YAML) is required");
   flags.config = *config;
   flags.kubeconfig = take("--kubeconfig");
   flags.aws_endpoint = take("--aws-endpoint");

@@ -64,7 +64,7 @@ bool HasFinalizer(const Json& object) {
   return std::any_of(f->begin(), f->end(), [](const Json& v) { return v.is_string() && v == kFinalizer; });
 }
 
-std::string JoinDrifts(const std::vector<Drift>& drifts) {
+std::string JoinDrifts(const std::vector<desired::Drift>& drifts) {
   std::string out;
   for (const auto& d : drifts) {
     if (!out.empty()) out += "; ";
@@ -188,7 +188,7 @@ StatusOr<ReconcileResult> ProfileReconciler::Reconcile(const std::string& namesp
 
   if (pass.object["metadata"].contains("deletionTimestamp")) return ReconcileDeletion(pass);
 
-  ProfileReview review = ReviewProfile(pass.object, options_.config, options_.limits);
+  desired::ProfileReview review = desired::ReviewProfile(pass.object, options_.config, options_.limits);
   if (!review.grammar.empty()) {
     // One answer: the grammar's problems and the guardrails' findings on what could be read, together.
     std::vector<api::GuardrailViolation> problems = std::move(review.grammar);
@@ -297,7 +297,7 @@ struct IamCallError {
 };
 
 // The role's inline policies (name -> document) and attached managed policies, into `observed`.
-std::optional<IamCallError> ReadRolePolicies(IamApi& iam, const std::string& name, RoleState* observed) {
+std::optional<IamCallError> ReadRolePolicies(IamApi& iam, const std::string& name, desired::RoleState* observed) {
   auto names = iam.ListRolePolicies(name);
   if (!names.ok()) return IamCallError{"ListRolePolicies", names.error()};
   for (const auto& n : *names) {
@@ -313,17 +313,17 @@ std::optional<IamCallError> ReadRolePolicies(IamApi& iam, const std::string& nam
 
 // The IAM calls that take role `name` from `observed` to `wanted` for one kind of drift. NoSuchEntity on a delete
 // or detach is success (already gone).
-std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, DriftKind kind, const RoleState& wanted,
-                                         const RoleState& observed) {
+std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, desired::DriftKind kind,
+                                         const desired::RoleState& wanted, const desired::RoleState& observed) {
   auto failed = [](const char* call, const auto& result, bool gone_is_ok = false) -> std::optional<IamCallError> {
     if (result.ok() || (gone_is_ok && result.error().Is(aws::errc::kNoSuchEntity))) return std::nullopt;
     return IamCallError{call, result.error()};
   };
   switch (kind) {
-    case DriftKind::kRoleTrustPolicy:
+    case desired::DriftKind::kRoleTrustPolicy:
       return failed("UpdateAssumeRolePolicy", iam.UpdateAssumeRolePolicy(name, wanted.trust_policy));
-    case DriftKind::kRoleInlinePolicy: {
-      const std::string policy_name(kInlinePolicyName);
+    case desired::DriftKind::kRoleInlinePolicy: {
+      const std::string policy_name(desired::kInlinePolicyName);
       const std::string& inline_policy = wanted.inline_policies.at(policy_name);
       auto ours = observed.inline_policies.find(policy_name);
       if (ours == observed.inline_policies.end() || !aws::PoliciesEquivalent(ours->second, inline_policy)) {
@@ -335,15 +335,15 @@ std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, D
       }
       return std::nullopt;
     }
-    case DriftKind::kRoleManagedPolicies:
+    case desired::DriftKind::kRoleManagedPolicies:
       for (const auto& arn : observed.managed_policy_arns) {
         if (auto e = failed("DetachRolePolicy", iam.DetachRolePolicy(name, arn), true)) return e;
       }
       return std::nullopt;
-    case DriftKind::kRolePermissionsBoundary:
+    case desired::DriftKind::kRolePermissionsBoundary:
       return failed("PutRolePermissionsBoundary",
                     iam.PutRolePermissionsBoundary(name, wanted.permissions_boundary_arn));
-    case DriftKind::kRoleTags: {
+    case desired::DriftKind::kRoleTags: {
       std::map<std::string, std::string> have;
       for (const auto& t : observed.tags) have[t.key] = t.value;
       std::vector<aws::Tag> missing;
@@ -354,7 +354,7 @@ std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, D
       if (missing.empty()) return std::nullopt;
       return failed("TagRole", iam.TagRole(name, missing));
     }
-    case DriftKind::kRoleMaxSessionDuration:
+    case desired::DriftKind::kRoleMaxSessionDuration:
       return failed("UpdateRole", iam.UpdateRoleMaxSessionDuration(name, wanted.max_session_duration.value_or(3600)));
     default:
       return std::nullopt;
@@ -362,16 +362,16 @@ std::optional<IamCallError> FixRoleDrift(IamApi& iam, const std::string& name, D
 }
 
 bool HasUidTag(const std::vector<aws::Tag>& tags) {
-  return std::any_of(tags.begin(), tags.end(), [](const aws::Tag& t) { return t.key == kTagProfileUid; });
+  return std::any_of(tags.begin(), tags.end(), [](const aws::Tag& t) { return t.key == desired::kTagProfileUid; });
 }
 
 }  // namespace
 
-void ProfileReconciler::RefuseAdoption(Pass& pass, const aws::Role& role, RoleOwnership ownership) {
+void ProfileReconciler::RefuseAdoption(Pass& pass, const aws::Role& role, desired::RoleOwnership ownership) {
   const std::string message =
       "IAM role " + role.arn +
-      (ownership == RoleOwnership::kForeign ? " exists without pipeguard's ownership tags"
-                                            : " belongs to another pipeguard profile or cluster") +
+      (ownership == desired::RoleOwnership::kForeign ? " exists without pipeguard's ownership tags"
+                                                     : " belongs to another pipeguard profile or cluster") +
       "; refusing to adopt it. Delete or rename that role, or rename this profile.";
   pass.Set("IAMRoleReady", false, "AdoptionRefused", message);
   const Json& old_status = pass.object.value("status", Json::object());
@@ -387,12 +387,12 @@ void ProfileReconciler::RefuseAdoption(Pass& pass, const aws::Role& role, RoleOw
 
 StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::optional<std::string>* role_arn) {
   const api::ParsedProfile& profile = pass.profile;
-  const OperatorConfig& config = options_.config;
-  const std::string name = RoleName(config.cluster_name, profile.namespace_, profile.name);
+  const guardrails::OperatorConfig& config = options_.config;
+  const std::string name = desired::RoleName(config.cluster_name, profile.namespace_, profile.name);
   pass.role_name = name;
-  const aws::CreateRoleRequest desired = DesiredCreateRole(config, profile);
-  const std::string inline_policy = CanonicalInlinePolicy(profile, config.aws_partition);
-  const std::string policy_name(kInlinePolicyName);
+  const aws::CreateRoleRequest desired = desired::DesiredCreateRole(config, profile);
+  const std::string inline_policy = guardrails::CanonicalInlinePolicy(profile, config.aws_partition);
+  const std::string policy_name(desired::kInlinePolicyName);
 
   auto transient_or_error = [&](const IamCallError& e) -> StatusOr<ReconcileResult> {
     pass.Set("IAMRoleReady", false, "AwsError", std::string(e.call) + ": " + e.error.ToString());
@@ -417,7 +417,7 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
   }
   const aws::Role& role = *got;
 
-  RoleState observed;
+  desired::RoleState observed;
   observed.trust_policy = role.assume_role_policy_document;
   observed.permissions_boundary_arn = role.permissions_boundary_arn;
   observed.tags = role.tags;
@@ -427,37 +427,37 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
     if (!tags.ok()) return transient_or_error({"ListRoleTags", tags.error()});
     observed.tags = *tags;
   }
-  const RoleOwnership ownership = ClassifyRoleOwnership(observed.tags, config, profile);
-  if (ownership == RoleOwnership::kForeign || ownership == RoleOwnership::kOtherProfile) {
+  const desired::RoleOwnership ownership = desired::ClassifyRoleOwnership(observed.tags, config, profile);
+  if (ownership == desired::RoleOwnership::kForeign || ownership == desired::RoleOwnership::kOtherProfile) {
     RefuseAdoption(pass, role, ownership);
     return ReconcileResult::Done();
   }
   // A different profile-uid tag is a takeover of a role retained from an earlier profile; a removed one is drift.
-  const bool takeover = ownership == RoleOwnership::kOursEarlierUid && HasUidTag(observed.tags);
+  const bool takeover = ownership == desired::RoleOwnership::kOursEarlierUid && HasUidTag(observed.tags);
   if (takeover) {
     Emit(pass, "Normal", "RoleAdopted",
          "taking over IAM role " + role.arn + " retained from an earlier profile of the same name");
   }
   if (auto e = ReadRolePolicies(iam_, name, &observed)) return transient_or_error(*e);
 
-  RoleState wanted;
+  desired::RoleState wanted;
   wanted.trust_policy = desired.assume_role_policy_document;
   wanted.inline_policies[policy_name] = inline_policy;
   wanted.permissions_boundary_arn = desired.permissions_boundary_arn;
   wanted.tags = desired.tags;
   wanted.max_session_duration = desired.max_session_duration;
 
-  const std::vector<Drift> drifts = ClassifyRoleDrift(wanted, observed);
-  std::set<DriftKind> fixed;
-  for (const Drift& drift : drifts) {
-    if (!fixed.insert(drift.kind).second) continue;  // ClassifyRoleDrift reports role kinds only
+  const std::vector<desired::Drift> drifts = desired::ClassifyRoleDrift(wanted, observed);
+  std::set<desired::DriftKind> fixed;
+  for (const desired::Drift& drift : drifts) {
+    if (!fixed.insert(drift.kind).second) continue;  // desired::ClassifyRoleDrift reports role kinds only
     if (auto e = FixRoleDrift(iam_, name, drift.kind, wanted, observed)) return transient_or_error(*e);
-    std::vector<Drift> same_kind;
+    std::vector<desired::Drift> same_kind;
     std::copy_if(drifts.begin(), drifts.end(), std::back_inserter(same_kind),
-                 [&](const Drift& d) { return d.kind == drift.kind; });
+                 [&](const desired::Drift& d) { return d.kind == drift.kind; });
     const std::string detail = JoinDrifts(same_kind);
-    if (pass.converged && !(takeover && drift.kind == DriftKind::kRoleTags)) {
-      DriftReverted(pass, DriftKindLabel(drift.kind), detail);
+    if (pass.converged && !(takeover && drift.kind == desired::DriftKind::kRoleTags)) {
+      DriftReverted(pass, desired::DriftKindLabel(drift.kind), detail);
     } else {
       Emit(pass, "Normal", "RoleUpdated", "IAM role " + role.arn + " updated: " + detail);
     }
@@ -468,22 +468,22 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileRole(Pass& pass, std::opti
 }
 
 Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optional<std::string>& role_arn) {
-  auto desired = DesiredServiceAccount(pass.profile, role_arn);
+  auto desired = desired::DesiredServiceAccount(pass.profile, role_arn);
   if (!desired.ok()) return desired.status();
   const std::string& sa = pass.profile.service_account;
   auto differs = [&](const std::optional<Json>& sa_object) {
-    return !sa_object || PlanServiceAccountUpdate(*desired, *sa_object).has_value();
+    return !sa_object || desired::PlanServiceAccountUpdate(*desired, *sa_object).has_value();
   };
   auto got = Read(res::ServiceAccounts(), pass.ns, sa, differs);
   if (!got.ok()) return got.status();
   const std::optional<Json>& observed = got->object;
   if (differs(observed)) {
-    const std::vector<Drift> drifts = ClassifyServiceAccountDrift(*desired, observed);
+    const std::vector<desired::Drift> drifts = desired::ClassifyServiceAccountDrift(*desired, observed);
     auto applied = kube_.Apply(res::ServiceAccounts(), pass.ns, sa, *desired,
                                {.field_manager = std::string(kFieldManager), .force = true});
     if (!applied.ok()) return applied.status();
     if (pass.converged && !drifts.empty()) {
-      DriftReverted(pass, DriftKindLabel(DriftKind::kServiceAccount), JoinDrifts(drifts));
+      DriftReverted(pass, desired::DriftKindLabel(desired::DriftKind::kServiceAccount), JoinDrifts(drifts));
     } else {
       Emit(pass, "Normal", observed ? "ServiceAccountUpdated" : "ServiceAccountCreated",
            "ServiceAccount " + sa + (role_arn ? " bound to IAM role " + *role_arn : std::string()));
@@ -501,12 +501,13 @@ Status ProfileReconciler::ReconcileServiceAccount(Pass& pass, const std::optiona
 Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
   // Services come from the cache when one covers them: a stale Service can only make a NetworkPolicy briefly wrong,
   // and its change arrives as an informer event that enqueues every profile naming it (ProfileController).
-  ServiceResolver resolver = [this](const std::string& ns, const std::string& name) -> StatusOr<ResolvedService> {
+  desired::ServiceResolver resolver = [this](const std::string& ns,
+                                             const std::string& name) -> StatusOr<desired::ResolvedService> {
     auto got = Read(res::Services(), ns, name, [](const std::optional<Json>&) { return false; });  // never written
     if (!got.ok()) return got.status();
     if (!got->object) return Status::NotFound("Service " + ns + "/" + name + " not found");
     const Json& service = *got->object;
-    ResolvedService out;
+    desired::ResolvedService out;
     const Json spec = service.value("spec", Json::object());
     // Named, not iterated as a temporary: items() of a temporary dangles in a range-for (C++20).
     const Json selector = spec.value("selector", Json::object());
@@ -514,7 +515,7 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
       if (v.is_string()) out.selector[k] = v.get<std::string>();
     }
     for (const auto& p : spec.value("ports", Json::array())) {
-      ResolvedServicePort port;
+      desired::ResolvedServicePort port;
       port.port = p.value("port", 0);
       port.protocol = p.value("protocol", "TCP");
       if (p.contains("targetPort") && p["targetPort"].is_string()) {
@@ -528,10 +529,10 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
   };
 
   std::vector<Json> desired;
-  auto deny = DesiredDenyNetworkPolicy(pass.profile);
+  auto deny = desired::DesiredDenyNetworkPolicy(pass.profile);
   if (!deny.ok()) return deny.status();
   desired.push_back(*deny);
-  auto allow = DesiredAllowNetworkPolicy(pass.profile, options_.config, resolver);
+  auto allow = desired::DesiredAllowNetworkPolicy(pass.profile, options_.config, resolver);
   std::string allow_problem;
   if (allow.ok()) {
     desired.push_back(*allow);
@@ -544,21 +545,21 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
     const std::string name = want["metadata"]["name"].get<std::string>();
     pass.network_policies.push_back(name);
     auto got = Read(res::NetworkPolicies(), pass.ns, name, [&](const std::optional<Json>& np) {
-      return !np || PlanNetworkPolicyUpdate(want, *np).has_value();
+      return !np || desired::PlanNetworkPolicyUpdate(want, *np).has_value();
     });
     if (!got.ok()) {
       if (first_error.ok()) first_error = got.status();
       continue;
     }
     const std::optional<Json>& observed = got->object;
-    const std::vector<Drift> drifts = ClassifyNetworkPolicyDrift(want, observed);
+    const std::vector<desired::Drift> drifts = desired::ClassifyNetworkPolicyDrift(want, observed);
     if (!observed) {
       auto created = kube_.Create(res::NetworkPolicies(), pass.ns, want);
       if (!created.ok()) {
         if (first_error.ok()) first_error = created.status();
         continue;
       }
-    } else if (auto plan = PlanNetworkPolicyUpdate(want, *observed)) {
+    } else if (auto plan = desired::PlanNetworkPolicyUpdate(want, *observed)) {
       auto updated = kube_.Update(res::NetworkPolicies(), pass.ns, *plan);  // in place, never delete+create
       if (!updated.ok()) {
         if (first_error.ok()) first_error = updated.status();
@@ -568,7 +569,7 @@ Status ProfileReconciler::ReconcileNetworkPolicies(Pass& pass) {
       continue;
     }
     if (pass.converged && !drifts.empty()) {
-      DriftReverted(pass, DriftKindLabel(DriftKind::kNetworkPolicy),
+      DriftReverted(pass, desired::DriftKindLabel(desired::DriftKind::kNetworkPolicy),
                     "NetworkPolicy " + name + ": " + JoinDrifts(drifts));
     } else {
       Emit(pass, "Normal", observed ? "NetworkPolicyUpdated" : "NetworkPolicyCreated", "NetworkPolicy " + name);
@@ -653,7 +654,7 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileDeletion(Pass& pass) {
     identity.name = pass.name;
     identity.uid = StringAt(pass.object, "/metadata/uid"_json_pointer);
     const bool retain = spec.value("deletionPolicy", "Delete") == "Retain";
-    const std::string name = RoleName(options_.config.cluster_name, pass.ns, pass.name);
+    const std::string name = desired::RoleName(options_.config.cluster_name, pass.ns, pass.name);
     auto transient_or_error = [&](const aws::AwsError& e, const char* what) -> StatusOr<ReconcileResult> {
       if (IsTransientIam(e) || e.Is(aws::errc::kDeleteConflict)) {
         return ReconcileResult::Requeue(std::string(what) + ": " + e.code);
@@ -669,12 +670,12 @@ StatusOr<ReconcileResult> ProfileReconciler::ReconcileDeletion(Pass& pass) {
         if (!listed.ok()) return transient_or_error(listed.error(), "ListRoleTags");
         tags = *listed;
       }
-      if (ClassifyRoleOwnership(tags, options_.config, identity) != RoleOwnership::kOurs) {
+      if (desired::ClassifyRoleOwnership(tags, options_.config, identity) != desired::RoleOwnership::kOurs) {
         const std::string message = "IAM role " + got->arn + " is not this profile's; left as it is";
         Emit(pass, "Warning", "RoleNotOwned", message);
         Audit(pass, "role_left_alone", "iam_role", message);
       } else if (retain) {
-        auto r = iam_.TagRole(name, {{std::string(kTagOrphaned), "true"}});
+        auto r = iam_.TagRole(name, {{std::string(desired::kTagOrphaned), "true"}});
         if (!r.ok()) return transient_or_error(r.error(), "TagRole");
         Emit(pass, "Normal", "RoleRetained", "deletionPolicy Retain: IAM role " + got->arn + " kept, tagged orphaned");
         Audit(pass, "role_retained", "iam_role", got->arn);

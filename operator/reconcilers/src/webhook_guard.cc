@@ -15,7 +15,7 @@ using nlohmann::json;
 namespace {
 
 const kube::Resource& ResourceOf(const json& object) {
-  return object.value("kind", "") == kMutatingWebhookConfigurationKind
+  return object.value("kind", "") == desired::kMutatingWebhookConfigurationKind
              ? kube::resources::MutatingWebhookConfigurations()
              : kube::resources::ValidatingWebhookConfigurations();
 }
@@ -78,8 +78,8 @@ StatusOr<bool> WebhookGuard::RefreshDesired(bool live) {
   }
   desired_from_cache_ = cm->from_cache;
   const json data = cm->object->value("data", json::object());
-  auto parsed = ParseDesiredWebhookConfigurations(data.value(options_.desired_configmap_key, ""),
-                                                  "ConfigMap " + where + " key " + options_.desired_configmap_key);
+  auto parsed = desired::ParseDesiredWebhookConfigurations(
+      data.value(options_.desired_configmap_key, ""), "ConfigMap " + where + " key " + options_.desired_configmap_key);
   if (!parsed.ok()) {  // keep guarding what we had: a broken ConfigMap must not switch the guard off
     spdlog::error("webhook guard: {}; keeping the previous desired state", parsed.status().message());
     return true;
@@ -124,9 +124,10 @@ std::vector<WebhookGuard::Check> WebhookGuard::Observe() {
   for (const json& desired : desired_) {
     Check check{.desired = &desired};
     const std::string name = NameOf(desired);
-    auto got = controller::ReadForDiff(
-        client_, &loop_->cache(), ResourceOf(desired), "", name,
-        [&](const std::optional<json>& observed) { return !CompareWebhookConfiguration(desired, observed).empty(); });
+    auto got = controller::ReadForDiff(client_, &loop_->cache(), ResourceOf(desired), "", name,
+                                       [&](const std::optional<json>& observed) {
+                                         return !desired::CompareWebhookConfiguration(desired, observed).empty();
+                                       });
     if (!got.ok()) {
       check.error = got.status();
       checks.push_back(std::move(check));
@@ -147,7 +148,7 @@ std::vector<WebhookGuard::Check> WebhookGuard::Observe() {
         continue;
       }
     }
-    check.findings = CompareWebhookConfiguration(desired, check.observed);
+    check.findings = desired::CompareWebhookConfiguration(desired, check.observed);
     checks.push_back(std::move(check));
   }
   return checks;
@@ -156,12 +157,12 @@ std::vector<WebhookGuard::Check> WebhookGuard::Observe() {
 Status WebhookGuard::Restore(const Check& check) {
   const json& desired = *check.desired;
   const std::optional<json>& observed = check.observed;
-  const std::vector<WebhookFinding>& findings = check.findings;
+  const std::vector<desired::WebhookFinding>& findings = check.findings;
   const kube::Resource& resource = ResourceOf(desired);
   const std::string kind = desired.value("kind", "");
   const std::string name = NameOf(desired);
   const std::string key = kind + "/" + name;
-  const json restore = RestoredWebhookConfiguration(desired, observed);
+  const json restore = desired::RestoredWebhookConfiguration(desired, observed);
   auto written = observed ? client_.Update(resource, "", restore) : client_.Create(resource, "", restore);
   if (!written.ok()) {
     // AlreadyExists (recreated meanwhile) and Conflict (changed meanwhile): the informer event brings us back.
@@ -172,8 +173,9 @@ Status WebhookGuard::Restore(const Check& check) {
   std::string summary;
   json changes = json::array();
   for (const auto& f : findings) {
-    if (options_.metrics != nullptr) options_.metrics->RecordTamper(kind, WebhookTamperLabel(f.change));
-    changes.push_back({{"change", WebhookTamperLabel(f.change)}, {"webhook", f.webhook}, {"detail", f.detail}});
+    if (options_.metrics != nullptr) options_.metrics->RecordTamper(kind, desired::WebhookTamperLabel(f.change));
+    changes.push_back(
+        {{"change", desired::WebhookTamperLabel(f.change)}, {"webhook", f.webhook}, {"detail", f.detail}});
     if (!summary.empty()) summary += "; ";
     summary += f.detail;
   }

@@ -21,7 +21,7 @@
 
 #include "pipeguard/base/status.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 
 // Platform guardrails that profiles must respect; checked by the webhook at admission (rule profile-guardrail)
 // and by the operator before reconciling (guardrails.h).
@@ -61,4 +61,4 @@ StatusOr<OperatorConfig> ParseOperatorConfig(std::string_view yaml_text, const s
 // Parses a guardrails document on its own (the mapping shown above, without the `guardrails:` key), for the webhook.
 StatusOr<GuardrailsConfig> ParseGuardrailsConfig(std::string_view yaml_text, const std::string& source);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

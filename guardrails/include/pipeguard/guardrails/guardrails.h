@@ -33,7 +33,7 @@
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 
 // Every problem of `profile_object`: the grammar's (api::ReadProfile) and the guardrails' on what could be read.
 // Empty result = allowed. The inline policy size is estimated for partition "aws".
@@ -60,4 +60,4 @@ StatusOr<GuardrailsConfig> ParseGuardrailsDocument(std::string_view yaml_text, c
 // The engine's profile check (rule profile-guardrail): CheckGuardrails against `guardrails`.
 policy::ProfileCheck GuardrailsProfileCheck(GuardrailsConfig guardrails);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

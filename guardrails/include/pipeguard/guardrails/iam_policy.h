@@ -38,7 +38,7 @@
 
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::guardrails {
 
 // The policy document (not yet canonical). `partition` is "aws", "aws-cn" or "aws-us-gov" (S3 ARNs carry no
 // account or region, so they take it from here). A profile without spec.aws gives the transport deny alone.
@@ -47,4 +47,4 @@ nlohmann::json CompileInlinePolicy(const api::ParsedProfile& profile, std::strin
 // The same, in canonical text form (aws::CanonicalPolicyString): what is sent to IAM and compared with it.
 std::string CanonicalInlinePolicy(const api::ParsedProfile& profile, std::string_view partition = "aws");
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::guardrails

@@ -12,6 +12,6 @@ namespace pipeguard::webhook {
 
 // Reads FILE and parses it with reconcilers::ParseGuardrailsDocument (a whole operator configuration or a bare
 // guardrails document); errors name the file.
-StatusOr<reconcilers::GuardrailsConfig> LoadGuardrailsFile(const std::string& path);
+StatusOr<guardrails::GuardrailsConfig> LoadGuardrailsFile(const std::string& path);
 
 }  // namespace pipeguard::webhook

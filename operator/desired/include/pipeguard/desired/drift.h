@@ -12,7 +12,7 @@
 
 #include "pipeguard/aws/iam.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 enum class DriftKind {
   kRoleTrustPolicy,
@@ -58,4 +58,4 @@ std::vector<Drift> ClassifyServiceAccountDrift(const nlohmann::json& desired,
 std::vector<Drift> ClassifyNetworkPolicyDrift(const nlohmann::json& desired,
                                               const std::optional<nlohmann::json>& observed);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

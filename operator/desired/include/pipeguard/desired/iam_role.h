@@ -23,7 +23,7 @@
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 inline constexpr std::string_view kTagManagedBy = "pipeguard.io/managed-by";
 inline constexpr std::string_view kTagManagedByValue = "pipeguard";
@@ -42,16 +42,16 @@ inline constexpr std::string_view kInlinePolicyName = "pipeguard-profile";
 std::string RoleName(std::string_view cluster, std::string_view namespace_, std::string_view profile_name);
 
 // "<rolePathPrefix><cluster>/", e.g. "/pipeguard/prod-eu-1/".
-std::string RolePath(const OperatorConfig& config);
+std::string RolePath(const guardrails::OperatorConfig& config);
 
 // "arn:<partition>:iam::<account>:role<path><name>".
-std::string RoleArn(const OperatorConfig& config, std::string_view role_path, std::string_view role_name);
+std::string RoleArn(const guardrails::OperatorConfig& config, std::string_view role_path, std::string_view role_name);
 
 // The profile's role ARN as the operator will create it (RoleArn of RolePath and RoleName).
-std::string ProfileRoleArn(const OperatorConfig& config, const api::ParsedProfile& profile);
+std::string ProfileRoleArn(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile);
 
 // The ownership tags, sorted by key: managed-by, cluster, namespace, profile, profile-uid.
-std::vector<aws::Tag> OwnershipTags(const OperatorConfig& config, const api::ParsedProfile& profile);
+std::vector<aws::Tag> OwnershipTags(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile);
 
 enum class RoleOwnership {
   kOurs,            // our tags, this profile (same UID): manage it
@@ -60,21 +60,23 @@ enum class RoleOwnership {
   kOtherProfile,    // pipeguard's, but for another cluster, namespace or profile: refuse (name collision)
   kForeign,         // no pipeguard.io/managed-by=pipeguard tag: never adopt (Event AdoptionRefused)
 };
-RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags, const OperatorConfig& config,
-                                    const api::ParsedProfile& profile);
+RoleOwnership ClassifyRoleOwnership(const std::vector<aws::Tag>& observed_tags,
+                                    const guardrails::OperatorConfig& config, const api::ParsedProfile& profile);
 
 // The trust policy: only system:serviceaccount:<ns>:<sa> with audience sts.amazonaws.com may assume the role with
 // a web identity from the cluster's OIDC provider. Canonical JSON text (aws::CanonicalPolicyString).
-std::string TrustPolicy(const OperatorConfig& config, std::string_view namespace_, std::string_view service_account);
+std::string TrustPolicy(const guardrails::OperatorConfig& config, std::string_view namespace_,
+                        std::string_view service_account);
 
 // Everything CreateRole needs for this profile (name, path, trust policy, boundary, session duration, tags,
 // description). Precondition: profile.aws is set.
-aws::CreateRoleRequest DesiredCreateRole(const OperatorConfig& config, const api::ParsedProfile& profile);
+aws::CreateRoleRequest DesiredCreateRole(const guardrails::OperatorConfig& config, const api::ParsedProfile& profile);
 
 // IAM's limits for everything the operator will send for this profile, exactly (with the operator's partition,
 // account, issuer and names): role name and path, trust policy size, inline policy size, tags, session duration,
 // boundary ARN. No-op (empty) for a profile without spec.aws.
-std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile, const OperatorConfig& config,
+std::vector<api::GuardrailViolation> CheckIamLimits(const api::ParsedProfile& profile,
+                                                    const guardrails::OperatorConfig& config,
                                                     const aws::IamLimits& limits = {});
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

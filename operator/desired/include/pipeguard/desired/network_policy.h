@@ -33,7 +33,7 @@
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 // A Service as the resolver reports it.
 struct ResolvedServicePort {
@@ -58,7 +58,8 @@ StatusOr<nlohmann::json> DesiredDenyNetworkPolicy(const api::ParsedProfile& prof
 
 // The allow NetworkPolicy (see above). Errors: no UID; a Service that cannot be resolved, has no selector or lacks a
 // port the profile names; STS needed but not configured.
-StatusOr<nlohmann::json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile, const OperatorConfig& config,
+StatusOr<nlohmann::json> DesiredAllowNetworkPolicy(const api::ParsedProfile& profile,
+                                                   const guardrails::OperatorConfig& config,
                                                    const ServiceResolver& resolve_service);
 
 // A NetworkPolicy spec in canonical form: API-server defaults applied (protocol TCP; policyTypes inferred when
@@ -75,4 +76,4 @@ bool NetworkPolicySpecEquivalent(const nlohmann::json& a, const nlohmann::json& 
 // (PUT). A NetworkPolicy is never deleted and recreated.
 std::optional<nlohmann::json> PlanNetworkPolicyUpdate(const nlohmann::json& desired, const nlohmann::json& observed);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

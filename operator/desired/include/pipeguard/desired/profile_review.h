@@ -14,17 +14,17 @@
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 struct ProfileReview {
   api::ParsedProfile profile;                       // as far as the grammar could read it
   std::vector<api::GuardrailViolation> grammar;     // api::ReadProfile's problems
-  std::vector<api::GuardrailViolation> guardrails;  // CheckGuardrails on what could be read; CheckIamLimits when
-                                                    // the grammar found nothing
+  std::vector<api::GuardrailViolation> guardrails;  // guardrails::CheckGuardrails on what could be read; CheckIamLimits
+                                                    // when the grammar found nothing
   bool ok() const { return grammar.empty() && guardrails.empty(); }
 };
 
-ProfileReview ReviewProfile(const nlohmann::json& object, const OperatorConfig& config,
+ProfileReview ReviewProfile(const nlohmann::json& object, const guardrails::OperatorConfig& config,
                             const aws::IamLimits& limits = {});
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

@@ -9,7 +9,7 @@
 #include "pipeguard/base/status.h"
 #include "pipeguard/profile/profile.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 inline constexpr std::string_view kRoleArnAnnotation = "eks.amazonaws.com/role-arn";
 inline constexpr std::string_view kStsRegionalAnnotation = "eks.amazonaws.com/sts-regional-endpoints";
@@ -40,4 +40,4 @@ StatusOr<nlohmann::json> DesiredServiceAccount(const api::ParsedProfile& profile
 // annotations, secrets, imagePullSecrets and metadata.resourceVersion, kept) for an in-place update.
 std::optional<nlohmann::json> PlanServiceAccountUpdate(const nlohmann::json& desired, const nlohmann::json& observed);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

@@ -25,7 +25,7 @@
 
 #include "pipeguard/base/status.h"
 
-namespace pipeguard::reconcilers {
+namespace pipeguard::desired {
 
 inline constexpr std::string_view kValidatingWebhookConfigurationKind = "ValidatingWebhookConfiguration";
 inline constexpr std::string_view kMutatingWebhookConfigurationKind = "MutatingWebhookConfiguration";
@@ -81,4 +81,4 @@ std::vector<WebhookFinding> CompareWebhookConfiguration(const nlohmann::json& de
 nlohmann::json RestoredWebhookConfiguration(const nlohmann::json& desired,
                                             const std::optional<nlohmann::json>& observed);
 
-}  // namespace pipeguard::reconcilers
+}  // namespace pipeguard::desired

@@ -20,7 +20,7 @@ namespace pipeguard::reconcilers {
 
 struct OperatorFlags {
   bool help = false;                      // --help or -h: print OperatorUsage(), nothing else is checked
-  std::string config;                     // the OperatorConfig YAML (required)
+  std::string config;                     // the guardrails::OperatorConfig YAML (required)
   std::optional<std::string> kubeconfig;  // absent: in-cluster when KUBERNETES_SERVICE_HOST is set, else the default
   std::optional<std::string> aws_endpoint;
   std::string metrics_listen = "0.0.0.0:8080";

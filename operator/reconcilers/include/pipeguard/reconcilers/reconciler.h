@@ -74,7 +74,7 @@ using AuditSink = std::function<void(const nlohmann::json& record)>;
 AuditSink SpdlogAuditSink();
 
 struct ProfileReconcilerOptions {
-  OperatorConfig config;
+  guardrails::OperatorConfig config;
   aws::IamLimits limits;
   std::string reporting_instance = "pipeguard-operator";  // Event reportingInstance (the pod name)
   OperatorMetrics* metrics = nullptr;                     // optional; must outlive the reconciler
@@ -94,7 +94,7 @@ class ProfileReconciler final : public Reconciler {
   StatusOr<ReconcileResult> ReconcileDeletion(Pass& pass);
   StatusOr<ReconcileResult> ReconcileRole(Pass& pass, std::optional<std::string>* role_arn);
   // A role that exists but is not this profile's: IAMRoleReady=False, and a Warning Event the first time.
-  void RefuseAdoption(Pass& pass, const aws::Role& role, RoleOwnership ownership);
+  void RefuseAdoption(Pass& pass, const aws::Role& role, desired::RoleOwnership ownership);
   Status ReconcileServiceAccount(Pass& pass, const std::optional<std::string>& role_arn);
   Status ReconcileNetworkPolicies(Pass& pass);
   Status WriteStatus(Pass& pass);

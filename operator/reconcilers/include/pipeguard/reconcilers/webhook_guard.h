@@ -50,7 +50,7 @@
 namespace pipeguard::reconcilers {
 
 struct WebhookGuardOptions {
-  std::vector<nlohmann::json> desired;  // from ParseDesiredWebhookConfigurations; at least one
+  std::vector<nlohmann::json> desired;  // from desired::ParseDesiredWebhookConfigurations; at least one
   std::string reporting_instance;       // the Event's reportingInstance (the pod name)
   // Where the Events live. The API server accepts only "default" or "kube-system" for Events about cluster-scoped
   // objects such as webhook configurations.
@@ -93,7 +93,7 @@ class WebhookGuard {
   struct Check {
     const nlohmann::json* desired = nullptr;
     std::optional<nlohmann::json> observed;
-    std::vector<WebhookFinding> findings;  // empty: nothing to write (intact, or a deletion inside its grace)
+    std::vector<desired::WebhookFinding> findings;  // empty: nothing to write (intact, or a deletion inside its grace)
     Status error;
   };
   // Reads the desired-state ConfigMap into desired_ (from the cache, or `live`). False when it is missing or being

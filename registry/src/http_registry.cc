@@ -24,6 +24,7 @@
 
 #include "pipeguard/base/json.h"
 #include "pipeguard/http/client.h"
+#include "pipeguard/http/redirect.h"
 #include "pipeguard/registry/auth.h"
 
 namespace pipeguard::registry {
@@ -108,78 +109,9 @@ std::string HeaderValue(const httplib::Headers& headers, const char* name) {
   return it == headers.end() ? std::string() : it->second;
 }
 
-bool IsRedirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
 bool IsRetryable(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
 using http::Url;
-
-// cpp-httplib 0.11.4 percent-decodes every response header value while parsing (detail::parse_header), so the
-// Location we see is not the one the server sent: "sig=a%2Fb%3D" arrives as "sig=a/b=". The raw bytes are lost;
-// this re-encodes the decoded URL the way presigned URLs are written (S3/SigV4, GCS, Azure SAS and CloudFront
-// percent-encode every byte outside the RFC 3986 unreserved set in query keys and values), which restores them
-// exactly. Path bytes outside unreserved, sub-delims, ':', '@' and '/' are encoded too. A query value whose
-// original held a raw reserved character (e.g. a literal '+') is sent percent-encoded instead: equivalent for
-// servers that decode, but not byte-exact. See the report on the redirect test.
-std::string ReencodeDecodedUrl(std::string_view decoded) {
-  std::string out;
-  size_t scheme_end = decoded.find("://");
-  size_t path_start = 0;
-  if (scheme_end != std::string_view::npos) {
-    path_start = decoded.find('/', scheme_end + 3);
-    if (path_start == std::string_view::npos) path_start = decoded.find('?', scheme_end + 3);
-    if (path_start == std::string_view::npos) return std::string(decoded);
-  } else if (decoded.substr(0, 2) == "//") {
-    path_start = decoded.find_first_of("/?", 2);
-    if (path_start == std::string_view::npos) return std::string(decoded);
-  }
-  out.append(decoded.substr(0, path_start));  // scheme://authority, never percent-encoded
-  std::string_view rest = decoded.substr(path_start);
-  size_t query = rest.find('?');
-  out += http::PercentEncode(rest.substr(0, query), "/!$&'()*+,;=:@");
-  if (query == std::string_view::npos) return out;
-  out.push_back('?');
-  std::string_view q = rest.substr(query + 1);
-  while (true) {
-    size_t amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    size_t eq = pair.find('=');
-    out += http::PercentEncode(pair.substr(0, eq));
-    if (eq != std::string_view::npos) out += "=" + http::PercentEncode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    out.push_back('&');
-    q = q.substr(amp + 1);
-  }
-  return out;
-}
-
-// Resolves a Location header (as httplib delivers it, see ReencodeDecodedUrl) against the URL that produced it
-// (RFC 3986 §5, the forms registries use).
-StatusOr<Url> ResolveLocation(const Url& base, std::string_view decoded_location) {
-  std::string reencoded = ReencodeDecodedUrl(decoded_location.substr(0, decoded_location.find('#')));
-  std::string_view loc = reencoded;
-  for (char c : loc) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return Status::InvalidArgument("redirect Location contains spaces or control characters");
-    }
-  }
-  if (loc.empty()) return Status::InvalidArgument("redirect has an empty Location");
-  if (loc.find("://") != std::string_view::npos && loc.find("://") < loc.find_first_of("/?")) {
-    return Url::Parse(loc);
-  }
-  if (loc.substr(0, 2) == "//") return Url::Parse(base.scheme + ":" + std::string(loc));
-  Url url = base;
-  if (loc.front() == '/') {
-    url.target = std::string(loc);
-  } else if (loc.front() == '?') {
-    url.target = base.target.substr(0, base.target.find('?')) + std::string(loc);
-  } else {
-    std::string path = base.target.substr(0, base.target.find('?'));
-    url.target = path.substr(0, path.rfind('/') + 1) + std::string(loc);
-  }
-  return url;
-}
 
 // The next-page URL of an RFC 8288 Link header (`<url>; rel="next"`), or "" when there is none.
 std::string NextLink(const httplib::Headers& headers) {
@@ -747,7 +679,7 @@ class HttpRegistry::Impl {
         ++attempt;
         continue;
       }
-      if (spec.follow_redirects && IsRedirect(result->status)) {
+      if (spec.follow_redirects && http::IsRedirect(result->status)) {
         return FollowRedirects(ep, spec, std::move(*result), *authorization, deadline);
       }
       return result;
@@ -780,42 +712,35 @@ class HttpRegistry::Impl {
     const std::string registry_origin = current.Origin();
     HttpResult result = std::move(first);
     for (int hop = 0; hop < options_.limits.max_redirects; ++hop) {
-      std::string location = HeaderValue(result.headers, "Location");
-      auto next = ResolveLocation(current, location);
-      if (!next.ok()) {
-        return Status::InvalidArgument(spec.what + ": registry " + ep.host +
-                                       " sent a bad redirect: " + next.status().message());
-      }
-      if (current.scheme == "https" && next->scheme == "http") {
-        return Status::InvalidArgument(spec.what + ": redirect from " + current.Display() + " to plain-HTTP " +
-                                       next->Display() + " refused (TLS downgrade)");
-      }
-      std::string method = result.status == 303 ? "GET" : spec.method;
+      auto step = http::PlanRedirect(current, result.status, HeaderValue(result.headers, "Location"), spec.method,
+                                     authorization.empty() ? std::string_view() : registry_origin);
+      if (!step.ok())
+        return Status::InvalidArgument(spec.what + ": registry " + ep.host + ": " + step.status().message());
       httplib::Headers headers{
           {"Accept", spec.accept}, {"User-Agent", options_.user_agent}, {"Accept-Encoding", "identity"}};
       StatusOr<HttpResult> answer = Status::Internal("unset");
-      if (next->Origin() == registry_origin) {
-        if (!authorization.empty()) headers.emplace("Authorization", authorization);
-        answer = SendToEndpoint(ep, method, next->target, headers, spec.body_limit, deadline, spec.what);
+      if (step->next.Origin() == registry_origin) {
+        if (step->credentials_allowed) headers.emplace("Authorization", authorization);
+        answer = SendToEndpoint(ep, step->method, step->next.target, headers, spec.body_limit, deadline, spec.what);
       } else {
-        auto client = MakeClient(*next, ep.trust, /*warn_insecure=*/false);
+        auto client = MakeClient(step->next, ep.trust, /*warn_insecure=*/false);
         bool clean = false;
-        answer = Exchange(*client, *next, method, headers, spec.body_limit, deadline, spec.what, &clean);
+        answer = Exchange(*client, step->next, step->method, headers, spec.body_limit, deadline, spec.what, &clean);
       }
       if (!answer.ok()) return answer.status();
-      if (!IsRedirect(answer->status)) {
+      if (!http::IsRedirect(answer->status)) {
         if (answer->status < 200 || answer->status >= 300) {
           return Status(answer->status == 404 ? StatusCode::kNotFound : StatusCode::kUnavailable,
-                        spec.what + ": the redirect target " + next->Display() + " answered HTTP " +
+                        spec.what + ": the redirect target " + step->next.Display() + " answered HTTP " +
                             std::to_string(answer->status) + " " + DecodeRegistryErrors(answer->body));
         }
         return answer;
       }
       result = std::move(*answer);
-      current = *next;
+      current = std::move(step->next);
     }
-    return Status::InvalidArgument(spec.what + ": more than " + std::to_string(options_.limits.max_redirects) +
-                                   " redirects");
+    return Status::InvalidArgument(spec.what + ": " +
+                                   http::RedirectLimitError(options_.limits.max_redirects).message());
   }
 
   // The Status for a non-2xx answer.
@@ -1033,7 +958,7 @@ StatusOr<std::optional<std::string>> HttpRegistry::GetReferrers(const ImageRefer
       return Status::InvalidArgument(what + ": registry " + ep.host + " returns more than " +
                                      std::to_string(limits.max_referrer_pages) + " pages of referrers");
     }
-    auto next_url = ResolveLocation(base, next);
+    auto next_url = http::ResolveLocation(base, next);
     if (!next_url.ok() || next_url->Origin() != origin) {
       return Status::InvalidArgument(what + ": the next-page Link of registry " + ep.host +
                                      " is malformed or points to another host");

@@ -305,6 +305,25 @@ std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind)
   return std::nullopt;
 }
 
+// The ConfigMaps one Spark role reads (spark-on-k8s-operator v1beta2): configMaps[].name (mounted at their path),
+// envFrom[].configMapRef and env[].valueFrom.configMapKeyRef.
+void AddSparkRoleConfigMapRefs(const json& role_spec, const std::string& role_path, PodUnit& unit) {
+  if (const json* maps = Child(role_spec, "configMaps"); maps != nullptr && maps->is_array()) {
+    for (size_t i = 0; i < maps->size(); ++i) {
+      AddConfigMapRef(Child((*maps)[i], "name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
+    }
+  }
+  AddContainerConfigMapRefs(role_spec, role_path, unit);
+}
+
+// The ConfigMaps the whole application reads, judged once with the driver (like sparkConf): spec.sparkConfigMap
+// (SPARK_CONF_DIR), spec.hadoopConfigMap (HADOOP_CONF_DIR) and spec.volumes[] (configMap and projected sources).
+void AddSparkApplicationConfigMapRefs(const json& spec, PodUnit& driver) {
+  AddConfigMapRef(Child(spec, "sparkConfigMap"), "/spec/sparkConfigMap", driver);
+  AddConfigMapRef(Child(spec, "hadoopConfigMap"), "/spec/hadoopConfigMap", driver);
+  AddVolumeConfigMapRefs(spec, "/spec", driver);
+}
+
 void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Workload& w) {
   const json* spec_value = Child(object, "spec");
   if (spec_value == nullptr || spec_value->is_null()) return;
@@ -351,8 +370,10 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     for (const char* list_name : {"initContainers", "sidecars"}) {
       AddContainerList(r, unit.base_path, list_name, unit);
     }
+    AddSparkRoleConfigMapRefs(r, unit.base_path, unit);
     // Application-wide configuration is scanned once, with the driver, which receives all of it.
     if (is_driver) {
+      AddSparkApplicationConfigMapRefs(spec, unit);
       if (const json* conf = Field(spec, "/spec", "sparkConf", Shape::kObject, unit.malformed)) {
         AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries, unit.malformed);
       }

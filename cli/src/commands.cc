@@ -50,7 +50,8 @@ Flags:
   --guardrails-config FILE
                       platform guardrails for PipelineSecurityProfiles (rule profile-guardrail), as the webhook's
                       flag: the operator's configuration file (its guardrails: key) or a bare guardrails document
-  --profiles PATH     file or directory with context objects (repeatable)
+  --profiles PATH     file or directory with context objects (repeatable): profiles, Namespaces,
+                      ServiceAccounts, RBAC, and ConfigMaps that the scanned pods mount (judged with them)
   -o, --output FMT    text (default), json, sarif (SARIF 2.1.0), junit (JUnit XML) or policyreport
                       (wgpolicyk8s.io/v1alpha2 PolicyReports as a List for kubectl apply)
   --user NAME         requesting user, for break-glass annotations (default: none)

@@ -81,16 +81,23 @@ class ContextCollector {
  public:
   explicit ContextCollector(policy::Config config) : builder_(std::move(config)) {}
 
-  // Adds the context objects of documents read with --profiles; anything else there is ignored with a note.
+  // Adds the context objects of documents read with --profiles: profiles, Namespaces, ServiceAccounts, RBAC, and
+  // the cluster's ConfigMaps (`kubectl get configmaps -o yaml`), which governed pods among the scanned documents
+  // are judged with. ConfigMaps read here are context only, not results. Anything else is ignored with a note.
   Status AddProfileDocuments(const std::vector<manifest::Document>& documents, ScanReport& report) {
     Status status;
     for (const auto& document : documents) {
       policy::ForEachItem(document.object, [&](const json& item, int index) {
         if (!status.ok()) return;
+        if (builder_.AddConfigMap(item)) {
+          ++report.context_objects;
+          return;
+        }
         if (!policy::IsContextKind(item)) {
-          report.notes.push_back(Where(document, index) + ": " +
-                                 (NotAnObjectReason(item).empty() ? StringField(item, "kind") : "document") +
-                                 " ignored: --profiles reads only profiles, namespaces, service accounts and RBAC");
+          report.notes.push_back(
+              Where(document, index) + ": " +
+              (NotAnObjectReason(item).empty() ? StringField(item, "kind") : "document") +
+              " ignored: --profiles reads only profiles, namespaces, service accounts, RBAC and ConfigMaps");
           return;
         }
         status = Add(item, document, index, report);
@@ -143,10 +150,10 @@ class ContextCollector {
 
 // Reads --guardrails-config FILE: a whole operator configuration or a bare guardrails document (the same file the
 // operator and the webhook read).
-StatusOr<reconcilers::GuardrailsConfig> LoadGuardrails(const std::string& path) {
+StatusOr<guardrails::GuardrailsConfig> LoadGuardrails(const std::string& path) {
   auto text = manifest::ReadFile(path);
   if (!text.ok()) return text.status();
-  return reconcilers::ParseGuardrailsDocument(*text, path);
+  return guardrails::ParseGuardrailsDocument(*text, path);
 }
 
 }  // namespace
@@ -183,7 +190,7 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
   if (!options.guardrails_config_path.empty()) {
     auto guardrails = LoadGuardrails(options.guardrails_config_path);
     if (!guardrails.ok()) return guardrails.status();
-    profile_check = reconcilers::GuardrailsProfileCheck(std::move(guardrails).value());
+    profile_check = guardrails::GuardrailsProfileCheck(std::move(guardrails).value());
   }
   const bool verify_images = config.images.verify;
   const policy::ImagesConfig images_config = config.images;

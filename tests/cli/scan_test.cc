@@ -102,6 +102,27 @@ TEST(RunScan, ContextFromProfilesFlagAndFromScannedDocumentsIsEquivalent) {
   EXPECT_THAT(RulesOf(without_context.results[0]), ElementsAre("missing-profile"));
 }
 
+TEST(RunScan, ClusterConfigMapsFromProfilesFlagAreJudgedWithThePodsThatMountThem) {
+  const std::string config_maps = kCliData + "/mounted/cluster-configmaps.yaml";
+  const std::string pod = kCliData + "/mounted/dbt-pod.yaml";
+  const ScanReport with_config_maps = MustScan({.profile_paths = {config_maps}, .inputs = {pod}});
+  ASSERT_EQ(with_config_maps.results.size(), 1u);  // the ConfigMap is context, not a result
+  EXPECT_EQ(with_config_maps.context_objects, 1u);
+  const ScanResult& judged = with_config_maps.results[0];
+  EXPECT_FALSE(judged.verdict.allowed);
+  bool at_volume = false;
+  for (const auto& v : judged.verdict.violations) {
+    at_volume |= v.rule == "plaintext-secret" && v.path == "/spec/volumes/0/configMap/name";
+    EXPECT_THAT(v.message, Not(HasSubstr("Wh4reh0useCliScan")));
+  }
+  EXPECT_TRUE(at_volume);
+  for (const auto& note : with_config_maps.notes) EXPECT_THAT(note, Not(HasSubstr("ignored")));
+  // Without them the ConfigMap is unknown and its file goes unjudged: the context really was used.
+  const ScanReport without = MustScan({.inputs = {pod}});
+  ASSERT_EQ(without.results.size(), 1u);
+  for (const auto& v : without.results[0].verdict.violations) EXPECT_NE(v.path, "/spec/volumes/0/configMap/name");
+}
+
 TEST(RunScan, TheSameContextGivenTwiceIsCountedOnce) {
   const ScanReport report =
       MustScan({.profile_paths = {kContext}, .inputs = {kContext, kExamples + "/bad/wrong-service-account.yaml"}});

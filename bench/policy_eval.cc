@@ -3,12 +3,17 @@
 // --conf options. Single-threaded (one core). Reported as evaluations/s and as a ratio against a baseline measured
 // in the same run: parsing the same pod's JSON, work every admission request pays anyway.
 //
-//   bench/policy_eval [--seconds N]      (default 3 seconds per measurement)
+// The machines are shared and noisy, so the measurements are interleaved: each of 5 rounds measures every variant
+// for a fifth of the time, ratios are taken within a round, and the medians over the rounds are reported.
+//
+//   bench/policy_eval [--seconds N]      (default 3 seconds per measurement, spread over the rounds)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "pipeguard/policy/engine.h"
 #include "representative_pod.h"
@@ -30,6 +35,11 @@ double OpsPerSecond(double seconds, Fn&& fn) {
     ops += 256;
   }
   return static_cast<double>(ops) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
 
 }  // namespace
@@ -70,14 +80,26 @@ int main(int argc, char** argv) {
   }
 
   size_t sink = 0;
-  const double parse_rate = OpsPerSecond(seconds, [&] { sink += json::parse(pod_text).size(); });
-  const double eval_rate = OpsPerSecond(seconds, [&] { sink += engine.Evaluate(pod, request, *snapshot).allowed; });
-  // Steady state: the same ConfigMap versions for every pod (one informer object each), judged once.
-  const double mounted_rate =
-      OpsPerSecond(seconds, [&] { sink += engine.Evaluate(mounting, request, *snapshot).allowed; });
-  // First sight: every evaluation reads and judges the three ConfigMaps again (a fresh engine, an empty memo).
-  const double cold_rate =
-      OpsPerSecond(seconds, [&] { sink += Engine().Evaluate(mounting, request, *snapshot).allowed; });
+  constexpr int kRounds = 5;
+  std::vector<double> parse_rates, eval_rates, mounted_rates, cold_rates, mounted_ratios, cold_ratios;
+  for (int round = 0; round < kRounds; ++round) {
+    const double slice = seconds / kRounds;
+    parse_rates.push_back(OpsPerSecond(slice, [&] { sink += json::parse(pod_text).size(); }));
+    eval_rates.push_back(OpsPerSecond(slice, [&] { sink += engine.Evaluate(pod, request, *snapshot).allowed; }));
+    // Steady state: the same ConfigMap versions for every pod (one informer object each), judged once.
+    mounted_rates.push_back(
+        OpsPerSecond(slice, [&] { sink += engine.Evaluate(mounting, request, *snapshot).allowed; }));
+    // First sight: every evaluation reads and judges the three ConfigMaps again (a fresh engine, an empty memo).
+    cold_rates.push_back(OpsPerSecond(slice, [&] { sink += Engine().Evaluate(mounting, request, *snapshot).allowed; }));
+    mounted_ratios.push_back(eval_rates.back() / mounted_rates.back());
+    cold_ratios.push_back(eval_rates.back() / cold_rates.back());
+  }
+  const double parse_rate = Median(parse_rates);
+  const double eval_rate = Median(eval_rates);
+  const double mounted_rate = Median(mounted_rates);
+  const double cold_rate = Median(cold_rates);
+  const double mounted_ratio = Median(mounted_ratios);
+  const double cold_ratio = Median(cold_ratios);
 
   std::printf("policy_eval: pod JSON %zu bytes, 2 containers x 30 env vars\n", pod_text.size());
   std::printf("  baseline  json parse          %10.0f ops/s  (%6.2f us/op)\n", parse_rate, 1e6 / parse_rate);
@@ -91,9 +113,9 @@ int main(int argc, char** argv) {
   std::printf(
       "  first     Evaluate + 3 new ConfigMaps %6.0f ops/s  (%6.2f us/op; each ConfigMap version's first pod)\n",
       cold_rate, 1e6 / cold_rate);
-  std::printf("  ratio     pod+ConfigMaps/pod  %10.2f x  (first sight %.2f x)\n", eval_rate / mounted_rate,
-              eval_rate / cold_rate);
-  std::printf("  target    pod+ConfigMaps within 2x of the pod alone: %s\n",
-              eval_rate / mounted_rate <= 2.0 ? "met" : "NOT met");
+  std::printf("  ratio     pod+ConfigMaps/pod  %10.2f x  (first sight %.2f x; medians of per-round ratios)\n",
+              mounted_ratio, cold_ratio);
+  std::printf("  target    pod+ConfigMaps within 2x of the pod alone: %s in steady state, %s on first sight\n",
+              mounted_ratio <= 2.0 ? "met" : "NOT met", cold_ratio <= 2.0 ? "met" : "NOT met");
   return sink == 0 ? 1 : 0;
 }

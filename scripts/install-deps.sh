@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libcpp-httplib-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev
+  libcpp-httplib-dev libssl-dev openssl nlohmann-json3-dev libyaml-cpp-dev libyaml-dev
   prometheus-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libre2-dev libexpat1-dev
   libboost1.81-dev libjemalloc-dev libsimdjson-dev
   clang clang-format libclang-rt-14-dev python3 curl ccache

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "bounded_yaml.h"
 #include "pipeguard/base/json.h"
 #include "workload.h"
 
@@ -145,8 +146,7 @@ bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string
       return true;
     case ConfigFileType::kJson:
     case ConfigFileType::kYaml: {
-      std::optional<json> document =
-          type == ConfigFileType::kJson ? ParseJsonFile(text) : ParseBoundedYaml(std::string(text));
+      std::optional<json> document = type == ConfigFileType::kJson ? ParseJsonFile(text) : ParseBoundedYaml(text);
       if (!document || (!document->is_object() && !document->is_array())) return false;
       Flatten(*document, FileLabel(file_key), file_key, path, out, storage);
       return true;

@@ -1,10 +1,9 @@
 #include "workload.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 
+#include "bounded_yaml.h"
 #include "config_files.h"
 #include "pipeguard/policy/json_pointer.h"
 
@@ -394,37 +393,6 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
 // podTemplateFile), verbatim, in <app>-driver-podspec-conf-map.
 constexpr std::string_view kSparkPodTemplateKey = "podspec-configmap-key";
 
-// YAML to JSON with a budget of nodes and depth: aliases could otherwise make a small document expand without limit.
-bool BoundedYamlToJson(const YAML::Node& node, int depth, size_t& budget, json& out) {
-  if (depth > 64 || budget == 0) return false;
-  --budget;
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      out = json::object();
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) return false;
-        json child;
-        if (!BoundedYamlToJson(kv.second, depth + 1, budget, child)) return false;
-        out[kv.first.Scalar()] = std::move(child);
-      }
-      return true;
-    case YAML::NodeType::Sequence:
-      out = json::array();
-      for (const auto& item : node) {
-        json child;
-        if (!BoundedYamlToJson(item, depth + 1, budget, child)) return false;
-        out.push_back(std::move(child));
-      }
-      return true;
-    case YAML::NodeType::Scalar:
-      out = node.Scalar();
-      return true;
-    default:
-      out = nullptr;
-      return true;
-  }
-}
-
 std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
   std::optional<json> out = ParseBoundedYaml(text);
   if (!out || !out->is_object()) return nullptr;
@@ -756,18 +724,6 @@ std::optional<PodUnit> MountedConfigMapUnit(const json& object) {
                    w, /*pipeline=*/true);
   if (w.units.empty() || !w.units.front().readable) return std::nullopt;
   return std::move(w.units.front());
-}
-
-std::optional<json> ParseBoundedYaml(const std::string& text) {
-  try {
-    const YAML::Node root = YAML::Load(text);
-    json out;
-    size_t budget = 20000;
-    if (!BoundedYamlToJson(root, 0, budget, out)) return std::nullopt;
-    return out;
-  } catch (const YAML::Exception&) {
-    return std::nullopt;
-  }
 }
 
 namespace {

@@ -94,9 +94,6 @@ void ReadConfigMapFiles(const nlohmann::json& object, PodUnit& unit);
 // governed pod that mounts it. nullopt when it holds no data.
 std::optional<PodUnit> MountedConfigMapUnit(const nlohmann::json& object);
 
-// YAML text as JSON (scalars as strings), within a budget of nodes and depth: aliases could otherwise make a small
-// document expand without limit. nullopt when it does not parse or exceeds the budget.
-std::optional<nlohmann::json> ParseBoundedYaml(const std::string& text);
 
 // Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so

@@ -1,0 +1,106 @@
+// ParseBoundedYaml (policy/src/bounded_yaml.h): the libyaml reader of YAML files inside ConfigMaps. Checked against
+// yaml-cpp (which it replaced on this path) on ordinary configuration files, and on the limits that keep hostile
+// files cheap.
+#include "bounded_yaml.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+namespace pipeguard::policy {
+namespace {
+
+using nlohmann::json;
+
+// The reference: yaml-cpp's tree with the same conventions (scalars as strings, null as null).
+json ViaYamlCpp(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.Scalar()] = ViaYamlCpp(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(ViaYamlCpp(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      return node.Scalar();
+    default:
+      return nullptr;
+  }
+}
+
+TEST(BoundedYaml, ReadsConfigurationFilesAsYamlCppDid) {
+  const std::string documents[] = {
+      // dbt profiles.yml
+      "payments:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n      port: 5432\n"
+      "      password: \"{{ env_var('DBT_PASSWORD') }}\"\n      threads: 8\n      keepalives: true\n",
+      // flow and block styles, quoting, multi-line scalars, comments
+      "a: {b: [1, 2, {c: d}], 'e f': \"g\\th\"}\nlist:\n  - x\n  - - nested\n    - seq\n"
+      "folded: >\n  one\n  two\nliteral: |\n  line 1\n  line 2\n# comment\nempty:\ntilde: ~\nquoted_null: 'null'\n",
+      // anchors and aliases
+      "base: &b {user: etl, host: db.internal}\nprod: *b\nlist: [&x one, *x, *x]\n",
+      // a repeated key keeps its last value
+      "k: first\nk: second\n",
+      // only the first document is read
+      "first: 1\n---\nsecond: 2\n",
+      // scalars and empty documents
+      "just a scalar\n",
+      "",
+      "---\n",
+      "[]\n",
+  };
+  for (const std::string& text : documents) {
+    auto ours = ParseBoundedYaml(text);
+    ASSERT_TRUE(ours.has_value()) << text;
+    EXPECT_EQ(*ours, ViaYamlCpp(YAML::Load(text))) << text;
+  }
+}
+
+TEST(BoundedYaml, NullsAreOnlyPlainNullSpellings) {
+  auto parsed = ParseBoundedYaml("a: ~\nb: null\nc: NULL\nd:\ne: 'null'\nf: \"~\"\ng: nil\n");
+  ASSERT_TRUE(parsed.has_value());
+  for (const char* key : {"a", "b", "c", "d"}) EXPECT_TRUE((*parsed)[key].is_null()) << key;
+  EXPECT_EQ((*parsed)["e"], "null");
+  EXPECT_EQ((*parsed)["f"], "~");
+  EXPECT_EQ((*parsed)["g"], "nil");
+}
+
+TEST(BoundedYaml, TextThatIsNotYamlOrHasComplexKeysIsRefused) {
+  for (const std::string text : {"a: [unclosed\n", "a: b: c\n", "? [complex, key]\n: value\n", "*undefined\n",
+                                 "key: \"unterminated\n", "\t- tab indent\n"}) {
+    EXPECT_FALSE(ParseBoundedYaml(text).has_value()) << text;
+  }
+}
+
+TEST(BoundedYaml, AliasExpansionIsBoundedByTheNodeBudget) {
+  // "Billion laughs": each level doubles the previous one nine times; fully expanded that is 10^9 nodes.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string previous = "a";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    bomb += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + previous;
+    bomb += "]\n";
+    previous = std::string(1, level);
+  }
+  EXPECT_FALSE(ParseBoundedYaml(bomb).has_value());
+  // The same shape within the budget expands fine, and every copy counts.
+  auto small = ParseBoundedYaml("a: &a [x, x]\nb: [*a, *a, *a]\n", /*max_nodes=*/20);
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ((*small)["b"].size(), 3u);
+  EXPECT_FALSE(ParseBoundedYaml("a: &a [x, x]\nb: [*a, *a, *a]\n", /*max_nodes=*/12).has_value());
+}
+
+TEST(BoundedYaml, NestingIsBoundedByTheDepthLimit) {
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  EXPECT_FALSE(ParseBoundedYaml(deep).has_value());
+  const std::string fits = std::string(10, '[') + std::string(10, ']');
+  EXPECT_TRUE(ParseBoundedYaml(fits).has_value());
+  EXPECT_FALSE(ParseBoundedYaml(fits, kYamlMaxNodes, /*max_depth=*/5).has_value());
+}
+
+}  // namespace
+}  // namespace pipeguard::policy

@@ -31,9 +31,12 @@ export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 step "dependencies"
 bash scripts/install-deps.sh
 # Real servers the component tests talk to, built or installed once and cached under ~/.cache/pipeguard:
-# docker-registry, skopeo and cosign v2/v3 (registry tests), moto (AWS tests).
+# docker-registry, skopeo and cosign v2/v3 (registry tests), moto (AWS tests), and the control plane
+# (kube-apiserver, etcd, kubectl, helm), which the kube and operator component tests start too, so it must exist
+# before the unit tests run, not only before the integration tests (a fresh machine failed 16 tests without it).
 bash scripts/registry/install.sh
 bash scripts/moto/install.sh
+bash scripts/controlplane/install.sh
 
 if ((quick == 0)); then
   step "clang-format"
@@ -62,7 +65,7 @@ if ((quick == 0)); then
 fi
 
 if ((quick == 0)); then
-  step "integration tests (real kube-apiserver + etcd; first run builds them, ~5 min)"
+  step "integration tests (real kube-apiserver + etcd, built in the dependencies step)"
   bash tests/integration/run.sh
   step "webhook: rolling restart of two replicas under 500 AdmissionReviews/s, 0 failed (bench/graceful_restart.py)"
   python3 bench/graceful_restart.py --build build --seconds 14

@@ -41,6 +41,8 @@ std::string_view FixHint(std::string_view rule) {
       {rules::kMalformedObject,
        "give the field the JSON type Kubernetes defines (a list of {name, value} for env, strings for label and env "
        "values); `kubectl apply --dry-run=server` shows the API's own error"},
+      {rules::kReviewBudget,
+       "split the object into smaller ones, or raise reviewBudget in the configuration if such objects are expected"},
       {rules::kBreakGlass,
        "a waiver needs all three pipeguard.io/break-glass-* annotations, an expiry at most 7 days ahead and a "
        "requester in a break-glass group"},

@@ -44,6 +44,9 @@ constexpr RuleInfo kRules[] = {
      "A PipelineSecurityProfile is malformed or breaks a platform guardrail.", Severity::kHigh},
     {policy::rules::kMalformedObject, "MalformedObject",
      "A field the rules read has the wrong JSON type, so the object cannot be evaluated.", Severity::kCritical},
+    {policy::rules::kReviewBudget, "ReviewBudget",
+     "Judging the object took more than its work budget, so it was not fully judged and is not admitted.",
+     Severity::kCritical},
     {policy::rules::kBreakGlass, "BreakGlass", "A break-glass waiver was requested but not honoured.", Severity::kLow},
 };
 

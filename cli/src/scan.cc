@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "kinds.h"
+#include "pipeguard/base/thread_cpu.h"
 #include "pipeguard/cli/verify_image.h"
 #include "pipeguard/guardrails/config.h"
 #include "pipeguard/guardrails/guardrails.h"
@@ -254,7 +255,10 @@ StatusOr<ScanReport> RunScan(const ScanOptions& options, std::istream& standard_
 
   const policy::Engine engine(std::move(profile_check));
   for (size_t i = 0; i < pending.size(); ++i) {
-    pending[i].verdict = engine.Evaluate(reviews[i], *image_verdicts);
+    // The same work budget as the webhook's (reviewBudget of CPU per object), so both give the same answer.
+    const std::chrono::milliseconds cpu = snapshot->config().review_budget;
+    pending[i].verdict = engine.Evaluate(reviews[i], *image_verdicts,
+                                         {base::CpuBudgetExhausted(cpu), std::to_string(cpu.count()) + " ms of CPU"});
     report.results.push_back(std::move(pending[i]));
   }
 

@@ -310,8 +310,9 @@ StatusOr<Config> ParseConfig(std::string_view yaml_text, const std::string& sour
   Config config = DefaultConfig();
   if (root.IsNull()) return config;
   try {
-    if (auto s = r.CheckKeys(root, "",
-                             {"mode", "blockingSeverity", "images", "governance", "breakGlass", "serviceAccounts"});
+    if (auto s = r.CheckKeys(
+            root, "",
+            {"mode", "blockingSeverity", "images", "governance", "breakGlass", "serviceAccounts", "reviewBudget"});
         !s.ok()) {
       return s;
     }
@@ -329,6 +330,12 @@ StatusOr<Config> ParseConfig(std::string_view yaml_text, const std::string& sour
     }
     if (root["images"]) {
       if (auto s = ParseImages(r, root["images"], config.images); !s.ok()) return s;
+    }
+    if (root["reviewBudget"]) {
+      if (auto s = r.Duration(root["reviewBudget"], "reviewBudget", config.review_budget); !s.ok()) return s;
+      if (config.review_budget < std::chrono::milliseconds(10) || config.review_budget > std::chrono::seconds(60)) {
+        return r.Error(root["reviewBudget"], "reviewBudget", "must be between 10ms and 60s");
+      }
     }
     if (root["governance"]) {
       if (auto s = ParseGovernance(r, root["governance"], config.governance); !s.ok()) return s;

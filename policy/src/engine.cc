@@ -206,9 +206,12 @@ void AddMalformed(const std::vector<Malformation>& malformed, std::vector<Violat
   }
 }
 
-void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vector<Violation>& out) {
-  if (unit.scan.entries.empty() && unit.scan.command_lines.empty()) return;
-  std::vector<Finding> findings = detector.Scan(unit.scan);
+// The detectors' findings on one unit. Returns false when `budget` ran out before the unit was fully scanned.
+bool AddDetectorFindings(const PodUnit& unit, const Detector& detector, const WorkBudget& budget,
+                         std::vector<Violation>& out) {
+  if (unit.scan.entries.empty() && unit.scan.command_lines.empty()) return true;
+  bool stopped = false;
+  std::vector<Finding> findings = detector.Scan(unit.scan, budget.exhausted, &stopped);
   out.reserve(out.size() + findings.size());
   for (auto& f : findings) {
     Violation v;
@@ -219,6 +222,16 @@ void AddDetectorFindings(const PodUnit& unit, const Detector& detector, std::vec
     v.detector = std::move(f.detector);
     out.push_back(std::move(v));
   }
+  return !stopped;
+}
+
+// The denial of an object whose evaluation ran out of budget at `path` (the unit being judged).
+Violation BudgetExhausted(const std::string& path, const WorkBudget& budget) {
+  return Make(rules::kReviewBudget, Severity::kCritical, path,
+              "pipeguard stopped judging this object after " +
+                  (budget.description.empty() ? std::string("its work budget") : budget.description) +
+                  " (reviewBudget in the configuration); what was not judged is unknown, so the object is not "
+                  "admitted. Split it into smaller objects, or raise reviewBudget if such objects are expected");
 }
 
 // The detectors' findings in the files of one ConfigMap (read as pipeline configuration, whatever its labels).
@@ -299,6 +312,9 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
     if (!item.empty()) {
       if (item == rules::kMalformedObject) {
         return refuse("malformed-object cannot be waived: fix the malformed fields instead");
+      }
+      if (item == rules::kReviewBudget) {
+        return refuse("review-budget cannot be waived: an object that was not fully judged is never admitted");
       }
       if (std::find(std::begin(kKnownRules), std::end(kKnownRules), item) == std::end(kKnownRules)) {
         return refuse("\"" + std::string(item) + "\" is not a rule ID (list rule IDs such as plaintext-secret)");
@@ -463,7 +479,7 @@ Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const C
   return Evaluate(PrepareReview(object, request, context), images);
 }
 
-Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images) const {
+Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images, const WorkBudget& budget) const {
   const ContextSnapshot& context = *review.context_;
   const RequestInfo& request = review.request_;
   Verdict verdict;
@@ -525,10 +541,19 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images)
         if (std::find(all_profiles.begin(), all_profiles.end(), p) == all_profiles.end()) all_profiles.push_back(p);
       }
     }
-    AddDetectorFindings(unit, detector_, verdict.violations);
-    for (const auto& mounted : reviewed.config_maps) {
+    bool finished = AddDetectorFindings(unit, detector_, budget, verdict.violations);
+    for (size_t m = 0; finished && m < reviewed.config_maps.size(); ++m) {
+      const auto& mounted = reviewed.config_maps[m];
+      if (budget.exhausted && budget.exhausted()) {
+        finished = false;
+        break;
+      }
       AddMountedConfigMapFindings(mounted.name, mounted.reference_path,
                                   *config_map_memo_->Get(mounted.object, detector_), w.namespace_, verdict.violations);
+    }
+    if (!finished) {
+      verdict.violations.push_back(BudgetExhausted(unit.base_path, budget));
+      break;
     }
   }
   if (!verdict.governed) return verdict;

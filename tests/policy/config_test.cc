@@ -96,6 +96,8 @@ images:
   EXPECT_EQ(keyless.identities[1].issuer_regexp, "https://gitlab\\.com");
   EXPECT_TRUE(config->images.keys.empty());
   EXPECT_TRUE(ParseConfig("", "x.yaml")->images.keyless.require_sct);
+  EXPECT_EQ(ParseConfig("", "x.yaml")->review_budget, std::chrono::milliseconds(1000));
+  EXPECT_EQ(ParseConfig("reviewBudget: 250ms", "x.yaml")->review_budget, std::chrono::milliseconds(250));
   EXPECT_FALSE(ParseConfig("", "x.yaml")->images.keyless.configured());
 }
 
@@ -124,7 +126,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"images:\n  keys: [{name: k}]", "exactly one of path"},
         BadConfig{"images:\n  registries: [{host: h, insecure: true, caFile: c}]", "exclude each other"},
         BadConfig{"images:\n  deadline: soon", "duration"}, BadConfig{"breakGlass: {maxDuration: 200h}", "168h"},
-        BadConfig{"governance:\n  selectors: [{}]", "every pod"},
+        BadConfig{"reviewBudget: 1ms", "reviewBudget: must be between 10ms and 60s"},
+        BadConfig{"reviewBudget: forever", "reviewBudget"}, BadConfig{"governance:\n  selectors: [{}]", "every pod"},
         BadConfig{"blockingSeverity: info", "low, medium, high or critical"},
         BadConfig{"images: [1, 2", "invalid YAML"}, BadConfig{"- a\n- b", "must be a mapping"},
         BadConfig{"images:\n  keys: [{name: k, path: a}, {name: k, path: b}]", "\"k\" is used twice"},

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pipeguard/base/thread_cpu.h"
 #include "pipeguard/policy/config.h"
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
@@ -106,6 +107,63 @@ TEST(EngineBounds, UpToTheCapEverythingIsListed) {
   EXPECT_EQ(verdict.violations.size(), kMaxReportedViolations);
   EXPECT_EQ(verdict.unlisted.count, 0u);
   EXPECT_TRUE(verdict.unlisted.by_rule.empty());
+}
+
+// The work budget (issue 9 item 3): once it is exhausted the engine stops judging and denies, whatever the mode of
+// the findings so far; a budget that never runs out changes nothing.
+TEST(EngineBounds, AnExhaustedBudgetStopsJudgingAndDenies) {
+  const auto context = Context(kEnforce);
+  const json pod = PodWithCredentialedUris(kFindings);  // the review points into it
+  const Review review = PrepareReview(pod, Create(), *context);
+  int calls = 0;
+  const WorkBudget budget{[&calls] { return ++calls > 10; }, "a test budget"};
+  const Verdict verdict = Engine().Evaluate(review, {}, budget);
+  EXPECT_FALSE(verdict.allowed);
+  EXPECT_LT(verdict.ViolationCount(), static_cast<size_t>(kFindings));  // it stopped early
+  EXPECT_LE(calls, 12);  // checked every Detector::kBudgetCheckInterval settings, not per setting
+  bool reported = false;
+  for (const Violation& v : verdict.violations) {
+    if (v.rule != rules::kReviewBudget) continue;
+    reported = true;
+    EXPECT_EQ(v.severity, Severity::kCritical);
+    EXPECT_TRUE(v.blocking);
+    EXPECT_EQ(v.path, "/spec");
+    EXPECT_NE(v.message.find("after a test budget"), std::string::npos) << v.message;
+  }
+  EXPECT_TRUE(reported);
+
+  const Verdict unbounded = Engine().Evaluate(review);
+  const Verdict generous = Engine().Evaluate(review, {}, WorkBudget{[] { return false; }, "never"});
+  EXPECT_EQ(generous.ViolationCount(), unbounded.ViolationCount());
+  EXPECT_EQ(generous.ViolationCount(), static_cast<size_t>(kFindings));
+}
+
+TEST(EngineBounds, TheThreadCpuBudgetStopsThirtyThousandFindings) {
+  // Judging 30,000 findings costs tens of ms of CPU (bench/findings_scale); 1 ms of it cannot finish.
+  const auto context = Context(kEnforce);
+  const json pod = PodWithCredentialedUris(kFindings);  // the review points into it
+  const Review review = PrepareReview(pod, Create(), *context);
+  const Verdict verdict =
+      Engine().Evaluate(review, {}, {base::CpuBudgetExhausted(std::chrono::milliseconds(1)), "1 ms of CPU"});
+  EXPECT_FALSE(verdict.allowed);
+  EXPECT_EQ(verdict.unlisted.by_rule.count(std::string(rules::kReviewBudget)), 0u);
+  bool reported = false;
+  for (const Violation& v : verdict.violations) reported |= v.rule == rules::kReviewBudget;
+  EXPECT_TRUE(reported);
+  // The representative pod fits easily in the default budget.
+  const Verdict ordinary = Engine().Evaluate(bench::RepresentativeKpoPod(), Create(), *context);
+  for (const Violation& v : ordinary.violations) EXPECT_NE(v.rule, rules::kReviewBudget);
+}
+
+TEST(EngineBounds, InAuditModeAnExhaustedBudgetIsReportedNotDenied) {
+  const auto context = Context("mode: audit\nimages: {verify: false}");
+  const json pod = PodWithCredentialedUris(500);
+  const Review review = PrepareReview(pod, Create(), *context);
+  const Verdict verdict = Engine().Evaluate(review, {}, WorkBudget{[] { return true; }, "nothing"});
+  EXPECT_TRUE(verdict.allowed);
+  bool reported = false;
+  for (const Violation& v : verdict.violations) reported |= v.rule == rules::kReviewBudget && v.blocking;
+  EXPECT_TRUE(reported);
 }
 
 }  // namespace

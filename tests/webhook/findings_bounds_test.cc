@@ -24,8 +24,8 @@ constexpr int kFindings = 30000;
 
 json PodWithCredentialedUris(int n) { return bench::GovernedPodWithEnv(bench::CredentialedUriEnv(n)); }
 
-std::shared_ptr<const policy::ContextSnapshot> Context() {
-  auto config = policy::ParseConfig("images: {verify: false}", "test");
+std::shared_ptr<const policy::ContextSnapshot> Context(const std::string& config_yaml = "images: {verify: false}") {
+  auto config = policy::ParseConfig(config_yaml, "test");
   EXPECT_TRUE(config.ok()) << config.status().message();
   policy::ContextSnapshotBuilder builder(std::move(config).value());
   const auto added = builder.Add(json::parse(R"({"apiVersion": "pipeguard.io/v1alpha1",
@@ -146,6 +146,43 @@ TEST(FindingsBounds, AuditModeWarningSummaryCountsUnlistedFindings) {
                                      "transport\",webhook=\"validate\"} 1"),
             std::string::npos)
       << metrics.Serialize();
+}
+
+class StaticContext final : public policy::ContextProvider {
+ public:
+  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
+  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
+
+ private:
+  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
+};
+
+bool DeniedForBudget(const AdmissionReply& reply) {
+  return !reply.allowed && reply.message.find("review-budget") != std::string::npos &&
+         reply.message.find("Xq7-vR93pLm") == std::string::npos;
+}
+
+// The handler gives the engine a work budget: the configuration's reviewBudget of CPU, and the API server's deadline.
+TEST(FindingsBounds, TheHandlerDeniesAnObjectItCouldNotJudgeWithinTheBudget) {
+  const policy::Engine engine;
+  AdmissionRequest request = PodRequest();
+  request.object = PodWithCredentialedUris(kFindings);  // tens of ms of CPU to judge
+
+  StaticContext tight(Context("images: {verify: false}\nreviewBudget: 10ms"));
+  const AdmissionReply over_cpu = MakeValidatingHandler(engine, tight)(request);
+  EXPECT_TRUE(DeniedForBudget(over_cpu)) << over_cpu.message.substr(0, 600);
+  EXPECT_NE(over_cpu.message.find("after 10 ms of CPU"), std::string::npos) << over_cpu.message.substr(0, 600);
+
+  StaticContext generous(Context("images: {verify: false}\nreviewBudget: 60s"));
+  const AdmissionReply judged = MakeValidatingHandler(engine, generous)(request);
+  EXPECT_FALSE(judged.allowed);
+  EXPECT_EQ(judged.message.find("review-budget"), std::string::npos) << judged.message.substr(0, 600);
+
+  // The API server's deadline has passed: the verdict would not be read, so judging stops at the first check.
+  request.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const AdmissionReply late = MakeValidatingHandler(engine, generous)(request);
+  EXPECT_TRUE(DeniedForBudget(late)) << late.message.substr(0, 600);
+  EXPECT_NE(late.message.find("or the API server's timeout"), std::string::npos) << late.message.substr(0, 600);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "pipeguard/base/text.h"
+#include "pipeguard/base/thread_cpu.h"
 #include "pipeguard/imageverify/pinning.h"
 #include "pipeguard/policy/verdict_text.h"
 
@@ -164,6 +165,15 @@ policy::ConfigMapLookup ConfigMapsOf(const policy::ContextProvider& context) {
   return [&context](const std::string& ns, const std::string& name) { return context.ConfigMap(ns, name); };
 }
 
+// The engine's work budget for one request: reviewBudget of this thread's CPU time, and the API server's deadline
+// (a verdict after it would not be read).
+policy::WorkBudget BudgetFor(const policy::ContextSnapshot& snapshot, const AdmissionRequest& request) {
+  const std::chrono::milliseconds cpu = snapshot.config().review_budget;
+  std::string description = std::to_string(cpu.count()) + " ms of CPU";
+  if (request.deadline != std::chrono::steady_clock::time_point{}) description += " or the API server's timeout";
+  return {base::CpuBudgetExhausted(cpu, request.deadline), std::move(description)};
+}
+
 // A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged.
 AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review) {
   for (const auto& name : review.unresolved_config_maps()) {
@@ -235,7 +245,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     }
     const policy::Review review =
         policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
-    const policy::Verdict verdict = engine.Evaluate(review, images);
+    const policy::Verdict verdict = engine.Evaluate(review, images, BudgetFor(*snapshot, request));
     return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
   };
 }
@@ -265,7 +275,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     // Without a verification (images.verify off, or not governed) the engine gets no lookup: with verify on it
     // fails closed for any image it would check.
     const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
-    const policy::Verdict verdict = engine.Evaluate(review, lookup);
+    const policy::Verdict verdict = engine.Evaluate(review, lookup, BudgetFor(*snapshot, request));
     AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
     if (images) reply.images = std::move(images->audit);
     return reply;

@@ -811,10 +811,18 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
 Detector::Detector() : impl_(std::make_unique<Impl>()) {}
 Detector::~Detector() = default;
 
-std::vector<Finding> Detector::Scan(const ScanInput& input) const {
+std::vector<Finding> Detector::Scan(const ScanInput& input, const std::function<bool()>& exhausted,
+                                    bool* stopped) const {
   FindingSink sink;
   SmtpState smtp;
+  std::size_t work = 0;
+  auto out_of_budget = [&] {
+    if (!exhausted || ++work % kBudgetCheckInterval != 0 || !exhausted()) return false;
+    if (stopped != nullptr) *stopped = true;
+    return true;
+  };
   for (std::size_t i = 0; i < input.entries.size(); ++i) {
+    if (out_of_budget()) return sink.Take();
     const ConfigEntry& e = input.entries[i];
     if (e.surface == Surface::kEnv) smtp.Observe(e, i);
     impl_->ScanEntry(e, i, input.spark_executor, sink);
@@ -825,6 +833,7 @@ std::vector<Finding> Detector::Scan(const ScanInput& input) const {
   }
   std::size_t order = input.entries.size();
   for (const CommandLine& cl : input.command_lines) {
+    if (out_of_budget()) return sink.Take();
     impl_->ScanCommandLine(cl, order, sink);
     order += cl.argv.size();
   }

@@ -6,6 +6,7 @@
 // the secret value: only the rule, the detector, the JSON-pointer path, the key and a message.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -79,7 +80,12 @@ class Detector {
   // JAVA_OPTS, the assignments of a script), so two secrets in one field are both named. Competing findings on
   // the same value or pair are de-duplicated: specific detectors win over the generic name heuristic (D3).
   // Linear in the number of findings.
-  std::vector<Finding> Scan(const ScanInput& input) const;
+  //
+  // `exhausted` (optional) is called every kBudgetCheckInterval settings or command lines; once it returns true
+  // the scan stops, sets `*stopped` (when given) and returns the findings so far.
+  std::vector<Finding> Scan(const ScanInput& input, const std::function<bool()>& exhausted = {},
+                            bool* stopped = nullptr) const;
+  static constexpr std::size_t kBudgetCheckInterval = 32;
 
  private:
   struct Impl;

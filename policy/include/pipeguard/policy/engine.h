@@ -66,6 +66,16 @@ KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesCo
 // `scope`. nullopt when there is none: the engine then reports the image as not checked (fail closed).
 using ImageVerdictLookup = std::function<std::optional<ImageVerdict>(const std::string& image, const KeyScope& scope)>;
 
+// A bound on the work of one evaluation. The engine reads no clock: it calls `exhausted` between units of work
+// (every few settings or command lines, before each ConfigMap's files) and, once it returns true, stops judging and
+// denies the object with rule review-budget, naming `description` ("1000 ms of CPU"). An empty `exhausted` never
+// stops. The webhook and `pipeguard scan` measure the evaluating thread's CPU time against Config::review_budget
+// (base/thread_cpu.h), and the webhook also the API server's deadline.
+struct WorkBudget {
+  std::function<bool()> exhausted;
+  std::string description;
+};
+
 // An image to verify before evaluating an object, with the keys it must be signed with.
 struct ImageCheck {
   std::string image;
@@ -155,7 +165,8 @@ class Engine {
 
   // The verdict on a prepared review. `images` may be empty when image verification is off or unavailable; with
   // config images.verify=true and no verdict for an image, the image is reported unverified (fail closed).
-  Verdict Evaluate(const Review& review, const ImageVerdictLookup& images = {}) const;
+  // `budget` bounds the work (WorkBudget).
+  Verdict Evaluate(const Review& review, const ImageVerdictLookup& images = {}, const WorkBudget& budget = {}) const;
 
   // Evaluate(PrepareReview(object, request, context), images), for callers that need nothing else of the review.
   Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,

@@ -24,6 +24,9 @@ inline constexpr std::string_view kBreakGlass = "break-glass";  // a malformed o
 // A field the rules read has the wrong JSON type: the object cannot be evaluated, so it is denied (severity
 // critical, never waived by break-glass).
 inline constexpr std::string_view kMalformedObject = "malformed-object";
+// The evaluation stopped when its work budget (Config::review_budget, or the caller's deadline) ran out: what was
+// not judged is unknown, so the object is denied (severity critical, never waived by break-glass).
+inline constexpr std::string_view kReviewBudget = "review-budget";
 }  // namespace rules
 
 enum class Severity : std::uint8_t { kInfo = 0, kLow, kMedium, kHigh, kCritical };

@@ -351,8 +351,23 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     for (const char* list_name : {"initContainers", "sidecars"}) {
       AddContainerList(r, unit.base_path, list_name, unit);
     }
+    // The ConfigMaps the role reads: its own envFrom / configMapKeyRef and configMaps[].name (mounted by the
+    // operator); malformed fields here are left to the API server (they are not otherwise read).
+    AddContainerConfigMapRefs(r, unit.base_path, unit);
+    if (const json* maps = Child(r, "configMaps"); maps != nullptr && maps->is_array()) {
+      for (size_t i = 0; i < maps->size(); ++i) {
+        AddConfigMapRef(Child((*maps)[i], "name"), unit.base_path + "/configMaps/" + std::to_string(i) + "/name",
+                        unit);
+      }
+    }
     // Application-wide configuration is scanned once, with the driver, which receives all of it.
     if (is_driver) {
+      // ConfigMaps mounted into every pod of the application: spec.volumes, sparkConfigMap (SPARK_CONF_DIR),
+      // hadoopConfigMap (HADOOP_CONF_DIR).
+      AddVolumeConfigMapRefs(spec, "/spec", unit);
+      for (const char* field : {"sparkConfigMap", "hadoopConfigMap"}) {
+        AddConfigMapRef(Child(spec, field), std::string("/spec/") + field, unit);
+      }
       if (const json* conf = Field(spec, "/spec", "sparkConf", Shape::kObject, unit.malformed)) {
         AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries, unit.malformed);
       }

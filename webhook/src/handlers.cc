@@ -164,13 +164,24 @@ policy::ConfigMapLookup ConfigMapsOf(const policy::ContextProvider& context) {
   return [&context](const std::string& ns, const std::string& name) { return context.ConfigMap(ns, name); };
 }
 
-// A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged.
-AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review) {
+// The objects the provider knows to read a ConfigMap (the background audit's index), for a ConfigMap's own review.
+policy::ConfigMapReaders ConfigMapReadersOf(const policy::ContextProvider& context) {
+  return [&context](const std::string& ns, const std::string& name) { return context.ConfigMapReaders(ns, name); };
+}
+
+// A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged with the pod.
+// With an index of ConfigMap readers (the background audit) the ConfigMap's own admission judges them as read by
+// this pod; without one, only a pipeline label (or a selector) makes it governed.
+AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review,
+                                        const policy::ContextProvider& context) {
   for (const auto& name : review.unresolved_config_maps()) {
-    reply.warnings.push_back("pipeguard: ConfigMap " + name +
-                             ", which the pod reads, does not exist yet, so its files were not checked with the pod "
-                             "(the pod cannot start until it exists; label it pipeguard.io/pipeline so that its own "
-                             "admission checks them)");
+    reply.warnings.push_back(
+        "pipeguard: ConfigMap " + name + ", which the pod reads, does not exist yet, so its files were not checked " +
+        (context.TracksConfigMapReaders()
+             ? std::string("with the pod (the pod cannot start until it exists; its own admission checks them as "
+                           "read by this pod)")
+             : std::string("with the pod (the pod cannot start until it exists; label it pipeguard.io/pipeline so "
+                           "that its own admission checks them)")));
   }
   return reply;
 }
@@ -233,10 +244,10 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::Review review =
-        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
+    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot,
+                                                        ConfigMapsOf(context), ConfigMapReadersOf(context));
     const policy::Verdict verdict = engine.Evaluate(review, images);
-    return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
+    return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review, context);
   };
 }
 
@@ -255,8 +266,8 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::Review review =
-        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
+    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot,
+                                                        ConfigMapsOf(context), ConfigMapReadersOf(context));
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
     if (service != nullptr && snapshot->config().images.verify && review.governed()) {
@@ -266,7 +277,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     // fails closed for any image it would check.
     const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
     const policy::Verdict verdict = engine.Evaluate(review, lookup);
-    AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
+    AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review, context);
     if (images) reply.images = std::move(images->audit);
     return reply;
   };

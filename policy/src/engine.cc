@@ -101,16 +101,32 @@ bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<c
 std::vector<ConfigMapReader> GovernedReaders(const std::string& ns, const std::string& name,
                                              const ContextSnapshot& context, const ConfigMapReaders& readers,
                                              std::vector<const Profile*>& profiles) {
+  std::vector<ConfigMapReader> all = readers ? readers(ns, name) : context.ConfigMapReaders(ns, name);
+  // Readers with the same labels (the pods of one controller) are decided once: by the first such reader's index.
+  const auto by_labels = [&all](std::size_t a, std::size_t b) {
+    return std::tie(all[a].spark_role, all[a].labels) < std::tie(all[b].spark_role, all[b].labels);
+  };
+  std::set<std::size_t, decltype(by_labels)> decided(by_labels);
+  std::vector<bool> governs(all.size(), false);
   std::vector<ConfigMapReader> governed;
-  for (ConfigMapReader& reader : readers ? readers(ns, name) : context.ConfigMapReaders(ns, name)) {
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const ConfigMapReader& reader = all[i];
     if (reader.namespace_ != ns) continue;
-    const std::vector<const Profile*> selecting = context.ProfilesSelecting(ns, reader.labels);
-    const UnitKind kind = reader.spark_role ? UnitKind::kSparkRole : UnitKind::kPodSpec;
-    if (!Governed(kind, false, reader.labels, context.config(), selecting)) continue;
-    for (const Profile* p : selecting) {
-      if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
+    const auto same = decided.find(i);
+    if (same != decided.end()) {
+      governs[i] = governs[*same];
+    } else {
+      decided.insert(i);
+      const std::vector<const Profile*> selecting = context.ProfilesSelecting(ns, reader.labels);
+      const UnitKind kind = reader.spark_role ? UnitKind::kSparkRole : UnitKind::kPodSpec;
+      governs[i] = Governed(kind, false, reader.labels, context.config(), selecting);
+      for (const Profile* p : governs[i] ? selecting : std::vector<const Profile*>()) {
+        if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
+      }
     }
-    governed.push_back(std::move(reader));
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (governs[i]) governed.push_back(std::move(all[i]));
   }
   std::sort(governed.begin(), governed.end(), [](const ConfigMapReader& a, const ConfigMapReader& b) {
     return std::tie(a.kind, a.name, a.path) < std::tie(b.kind, b.name, b.path);

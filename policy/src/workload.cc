@@ -356,8 +356,7 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     AddContainerConfigMapRefs(r, unit.base_path, unit);
     if (const json* maps = Child(r, "configMaps"); maps != nullptr && maps->is_array()) {
       for (size_t i = 0; i < maps->size(); ++i) {
-        AddConfigMapRef(Child((*maps)[i], "name"), unit.base_path + "/configMaps/" + std::to_string(i) + "/name",
-                        unit);
+        AddConfigMapRef(Child((*maps)[i], "name"), unit.base_path + "/configMaps/" + std::to_string(i) + "/name", unit);
       }
     }
     // Application-wide configuration is scanned once, with the driver, which receives all of it.

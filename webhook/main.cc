@@ -151,11 +151,11 @@ audit::ImageVerdictsForSnapshot BackgroundImageVerdicts(const ImageVerifiers& ve
   };
 }
 
-// Starts the background audit on the Kubernetes context's client (--background-audit).
-std::unique_ptr<audit::BackgroundAudit> StartBackgroundAudit(const WebhookFlags& flags, ContextSource& context,
-                                                             const policy::Engine& engine,
-                                                             const ImageVerifiers& verifiers,
-                                                             audit::AuditMetrics& metrics) {
+// The background audit on the Kubernetes context's client (--background-audit); Start() it once serving.
+std::unique_ptr<audit::BackgroundAudit> MakeBackgroundAudit(const WebhookFlags& flags, ContextSource& context,
+                                                            const policy::Engine& engine,
+                                                            const ImageVerifiers& verifiers,
+                                                            audit::AuditMetrics& metrics) {
   audit::BackgroundAuditOptions options;
   options.period = std::chrono::seconds(flags.audit_period_seconds);
   options.writes_per_second = flags.audit_writes_per_second;
@@ -171,12 +171,8 @@ std::unique_ptr<audit::BackgroundAudit> StartBackgroundAudit(const WebhookFlags&
     election.identity = pod != nullptr && *pod != '\0' ? pod : host;
     options.leader_election = std::move(election);
   }
-  auto audit = std::make_unique<audit::BackgroundAudit>(*context.client, context.provider(), engine,
-                                                        BackgroundImageVerdicts(verifiers), std::move(options));
-  audit->Start();
-  spdlog::info("background audit on: PolicyReports per namespace, every {} s and on every change{}",
-               flags.audit_period_seconds, flags.audit_lease.empty() ? "" : ", leader-elected on " + flags.audit_lease);
-  return audit;
+  return std::make_unique<audit::BackgroundAudit>(*context.client, context.provider(), engine,
+                                                  BackgroundImageVerdicts(verifiers), std::move(options));
 }
 
 int Run(const WebhookFlags& flags) {
@@ -223,7 +219,21 @@ int Run(const WebhookFlags& flags) {
 
   const policy::Engine engine(std::move(profile_check));
   std::unique_ptr<ContextSource> context_source = std::move(context).value();
-  const policy::ContextProvider& current_context = context_source->provider();
+  // With the background audit, its informers index which workloads read which ConfigMaps, and the handlers see that
+  // index through the context (a ConfigMap created after the governed pods that read it is judged as theirs).
+  std::unique_ptr<audit::AuditMetrics> audit_metrics;
+  std::unique_ptr<audit::BackgroundAudit> background_audit;
+  std::unique_ptr<ContextWithConfigMapReaders> context_with_readers;
+  if (flags.background_audit) {
+    audit_metrics = std::make_unique<audit::AuditMetrics>(metrics.registry());
+    background_audit = MakeBackgroundAudit(flags, *context_source, engine, verifiers, *audit_metrics);
+    context_with_readers = std::make_unique<ContextWithConfigMapReaders>(
+        context_source->provider(), [audit = background_audit.get()](const std::string& ns, const std::string& name) {
+          return audit->ConfigMapReaders(ns, name);
+        });
+  }
+  const policy::ContextProvider& current_context =
+      context_with_readers != nullptr ? *context_with_readers : context_source->provider();
   const AuditSink audit = StdoutAuditSink();
   auto on_panic = [&metrics](std::string_view) { metrics.RecordPanic(); };
   WebhookEndpoints endpoints;
@@ -252,11 +262,12 @@ int Run(const WebhookFlags& flags) {
     }
   }
   (*watcher)->Start();
-  std::unique_ptr<audit::AuditMetrics> audit_metrics;
-  std::unique_ptr<audit::BackgroundAudit> background_audit;
-  if (flags.background_audit) {
-    audit_metrics = std::make_unique<audit::AuditMetrics>(metrics.registry());
-    background_audit = StartBackgroundAudit(flags, *context_source, engine, verifiers, *audit_metrics);
+  if (background_audit != nullptr) {
+    background_audit->Start();
+    spdlog::info(
+        "background audit on: PolicyReports per namespace, every {} s and on every change{}; ConfigMap "
+        "readers indexed for admission",
+        flags.audit_period_seconds, flags.audit_lease.empty() ? "" : ", leader-elected on " + flags.audit_lease);
   }
   spdlog::info("pipeguard-webhook listening on https://{}:{} (max body {} bytes, {} max connections)", flags.host,
                server.port(), flags.max_body_bytes, options.max_connections);

@@ -80,6 +80,20 @@ std::vector<std::string> BackgroundAudit::NoteChange(const json& object) {
   return {std::move(ns)};
 }
 
+void BackgroundAudit::IndexReads(const kube::Resource& kind, const kube::ObjectPtr& seen,
+                                 const controller::InformerCache& cache) {
+  const std::string ns = NamespaceOf(*seen);
+  const auto metadata = seen->find("metadata");
+  const std::string name = metadata != seen->end() && metadata->is_object() ? metadata->value("name", "") : "";
+  if (name.empty()) return;
+  std::lock_guard lock(index_mu_);
+  // The store is updated before handlers run, so the cache holds the latest state (null: deleted). Before the
+  // informer's first sync the cache answers nothing: the event's own object is the latest then.
+  const std::optional<kube::ObjectPtr> current = cache.Lookup(kind, ns, name);
+  const kube::ObjectPtr& latest = current.has_value() ? *current : seen;
+  readers_.Set(kind.resource + "/" + ns + "/" + name, latest.get());
+}
+
 void BackgroundAudit::Start() {
   judged_kinds_ = {kube::resources::Pods(), kube::resources::Jobs(), kube::resources::CronJobs(),
                    kube::resources::Deployments()};
@@ -97,7 +111,8 @@ void BackgroundAudit::Start() {
     controller::Watch watch;
     watch.informer.resource = kind;
     watch.informer.watch_timeout_seconds = options_.watch_timeout_seconds;
-    watch.keys = [this](const kube::ObjectPtr& object, const controller::InformerCache&) {
+    watch.keys = [this, kind](const kube::ObjectPtr& object, const controller::InformerCache& cache) {
+      IndexReads(kind, object, cache);
       return NoteChange(*object);
     };
     watch.update_matters = JudgedPartsDiffer;

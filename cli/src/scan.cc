@@ -111,12 +111,17 @@ class ContextCollector {
   // Adds the context objects among the scanned documents. A malformed PipelineSecurityProfile is not an input
   // error here: it stays out of the snapshot and the engine reports it (profile-guardrail). ConfigMaps are kept
   // too (they are also scanned objects): a governed pod that mounts one is judged with it, whichever document
-  // comes first.
+  // comes first; and so is what every object reads (policy::ConfigMapReadsOf), so that the ConfigMap's own result
+  // is governed by the governed pods among the documents that read it, as at admission.
   Status AddScannedDocuments(const std::vector<manifest::Document>& documents, ScanReport& report) {
     Status status;
     for (const auto& document : documents) {
       policy::ForEachItem(document.object, [&](const json& item, int index) {
-        if (!status.ok() || builder_.AddConfigMap(item) || !policy::IsContextKind(item)) return;
+        if (!status.ok()) return;
+        for (policy::ConfigMapRead& read : policy::ConfigMapReadsOf(item)) {
+          builder_.AddConfigMapReader(read.config_map, std::move(read.reader));
+        }
+        if (builder_.AddConfigMap(item) || !policy::IsContextKind(item)) return;
         if (StringField(item, "kind") == policy::kProfileKind && !policy::ParseProfile(item).ok()) return;
         status = Add(item, document, index, report);
       });

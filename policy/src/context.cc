@@ -158,6 +158,16 @@ bool ContextSnapshotBuilder::AddConfigMap(const json& object) {
   return true;
 }
 
+std::vector<ConfigMapReader> ContextSnapshot::ConfigMapReaders(const std::string& ns, const std::string& name) const {
+  auto it = config_map_readers_.find(RoleKey(ns, name));
+  return it == config_map_readers_.end() ? std::vector<ConfigMapReader>() : it->second;
+}
+
+void ContextSnapshotBuilder::AddConfigMapReader(const std::string& config_map, ConfigMapReader reader) {
+  auto& readers = snapshot_->config_map_readers_[RoleKey(reader.namespace_, config_map)];
+  if (std::find(readers.begin(), readers.end(), reader) == readers.end()) readers.push_back(std::move(reader));
+}
+
 namespace {
 
 // Adds to `out` the namespace (what `namespace_of` returns for an entry) of every entry that is in one map and not

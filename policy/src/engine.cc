@@ -4,6 +4,7 @@
 #include <cctype>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -70,21 +71,84 @@ Violation Make(std::string_view rule, Severity severity, std::string path, std::
   return v;
 }
 
-// `profiles`: the profiles selecting the unit's labels in w's namespace.
-bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<const Profile*>& profiles) {
-  switch (unit.kind) {
+// Whether a unit of `kind` with `labels` is governed; `profiles`: the profiles selecting `labels` in its namespace.
+// `pipeline_config`: a ConfigMap that is pipeline configuration by itself (PodUnit::pipeline_config).
+bool Governed(UnitKind kind, bool pipeline_config, const Labels& labels, const Config& config,
+              const std::vector<const Profile*>& profiles) {
+  switch (kind) {
     case UnitKind::kSparkRole:
       return config.governance.spark_applications;
     case UnitKind::kSparkConfigMap:
-      if (unit.pipeline_config) return true;
+      if (pipeline_config) return true;
       break;  // a ConfigMap the pipeline's label or profile selects, like a pod
     case UnitKind::kPodSpec:
       break;
   }
   for (const auto& selector : config.governance.selectors) {
-    if (selector.Matches(unit.labels)) return true;
+    if (selector.Matches(labels)) return true;
   }
   return config.governance.profile_selected && !profiles.empty();
+}
+
+bool UnitGoverned(const PodUnit& unit, const Config& config, const std::vector<const Profile*>& profiles) {
+  return Governed(unit.kind, unit.pipeline_config, unit.labels, config, profiles);
+}
+
+// The readers of ConfigMap `ns`/`name` that are governed under `context` (as at their own admission), sorted by
+// kind, name and path (so the one a message names does not depend on the index's order); `profiles` gets the
+// profiles selecting them, each once, sorted by name. Readers in another namespace are ignored: a pod can only read
+// ConfigMaps of its own namespace.
+std::vector<ConfigMapReader> GovernedReaders(const std::string& ns, const std::string& name,
+                                             const ContextSnapshot& context, const ConfigMapReaders& readers,
+                                             std::vector<const Profile*>& profiles) {
+  std::vector<ConfigMapReader> all = readers ? readers(ns, name) : context.ConfigMapReaders(ns, name);
+  // Readers with the same labels (the pods of one controller) are decided once: by the first such reader's index.
+  const auto by_labels = [&all](std::size_t a, std::size_t b) {
+    return std::tie(all[a].spark_role, all[a].labels) < std::tie(all[b].spark_role, all[b].labels);
+  };
+  std::set<std::size_t, decltype(by_labels)> decided(by_labels);
+  std::vector<bool> governs(all.size(), false);
+  std::vector<ConfigMapReader> governed;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const ConfigMapReader& reader = all[i];
+    if (reader.namespace_ != ns) continue;
+    const auto same = decided.find(i);
+    if (same != decided.end()) {
+      governs[i] = governs[*same];
+    } else {
+      decided.insert(i);
+      const std::vector<const Profile*> selecting = context.ProfilesSelecting(ns, reader.labels);
+      const UnitKind kind = reader.spark_role ? UnitKind::kSparkRole : UnitKind::kPodSpec;
+      governs[i] = Governed(kind, false, reader.labels, context.config(), selecting);
+      for (const Profile* p : governs[i] ? selecting : std::vector<const Profile*>()) {
+        if (std::find(profiles.begin(), profiles.end(), p) == profiles.end()) profiles.push_back(p);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (governs[i]) governed.push_back(std::move(all[i]));
+  }
+  std::sort(governed.begin(), governed.end(), [](const ConfigMapReader& a, const ConfigMapReader& b) {
+    return std::tie(a.kind, a.name, a.path) < std::tie(b.kind, b.name, b.path);
+  });
+  std::sort(profiles.begin(), profiles.end(), [](const Profile* a, const Profile* b) { return a->name < b->name; });
+  return governed;
+}
+
+// "read by Pod etl/dbt-run at /spec/volumes/0/configMap/name" (" and 2 more governed objects" when other objects
+// read it too): why a ConfigMap that nothing else governs is judged. `readers` is not empty.
+std::string ReadByPhrase(const std::vector<ConfigMapReader>& readers) {
+  const ConfigMapReader& first = readers.front();
+  std::string phrase = "read by " + first.kind + " " + first.namespace_ + "/" +
+                       (first.name.empty() ? "(unnamed)" : first.name) + " at " + first.path;
+  std::set<std::pair<std::string_view, std::string_view>> others;  // (kind, name): one object may read it twice
+  for (const ConfigMapReader& r : readers) {
+    if (r.kind != first.kind || r.name != first.name) others.emplace(r.kind, r.name);
+  }
+  if (!others.empty()) {
+    phrase += " and " + std::to_string(others.size()) + " more governed object" + (others.size() > 1 ? "s" : "");
+  }
+  return phrase;
 }
 
 void CheckServiceAccount(const PodUnit& unit, const Workload& w, const std::vector<const Profile*>& profiles,
@@ -423,7 +487,7 @@ Engine::Engine(const Detector& detector, ProfileCheck profile_check)
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
 Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context,
-                     const ConfigMapLookup& config_maps) {
+                     const ConfigMapLookup& config_maps, const ConfigMapReaders& readers) {
   Review review;
   review.object_ = &object;
   review.context_ = &context;
@@ -440,7 +504,14 @@ Review PrepareReview(const json& object, const RequestInfo& request, const Conte
     u.governed = UnitGoverned(unit, config, selecting);
     review.governed_ = review.governed_ || u.governed;
     if (unit.kind == UnitKind::kSparkConfigMap) {
-      // Selected like a pod: its files are pipeline configuration. Its profiles do not apply to it as to a pod.
+      if (!u.governed && extracted->unreadable.empty()) {
+        // Read by a governed pod or template: part of that pipeline, judged as when the pod is judged with it.
+        u.governed_readers = GovernedReaders(extracted->namespace_, extracted->name, context, readers, u.profiles);
+        u.governed = !u.governed_readers.empty();
+        review.governed_ = review.governed_ || u.governed;
+      }
+      // Selected like a pod (or read by a governed one): its files are pipeline configuration. The profiles
+      // selecting its own labels do not apply to it as to a pod.
       if (u.governed && !unit.pipeline_config) ReadConfigMapFiles(object, unit);
       continue;
     }
@@ -523,6 +594,7 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
     if (!reviewed.governed) continue;
     verdict.governed = true;
     if (unit.annotations != nullptr && annotated_template == nullptr) annotated_template = &unit;
+    const std::size_t first_of_unit = verdict.violations.size();
     AddMalformed(unit.malformed, verdict.violations);
     if (!unit.readable) continue;  // its pod spec is not an object: nothing else to check
     if (unit.kind != UnitKind::kSparkConfigMap) {
@@ -550,6 +622,17 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
       }
       AddMountedConfigMapFindings(mounted.name, mounted.reference_path,
                                   *config_map_memo_->Get(mounted.object, detector_), w.namespace_, verdict.violations);
+    }
+    if (!reviewed.governed_readers.empty()) {
+      // A ConfigMap governed only by the objects that read it: each finding says which, and their profiles give
+      // the mode.
+      const std::string read_by = ReadByPhrase(reviewed.governed_readers);
+      for (std::size_t j = first_of_unit; j < verdict.violations.size(); ++j) {
+        verdict.violations[j].message = read_by + "; " + verdict.violations[j].message;
+      }
+      for (const Profile* p : reviewed.profiles) {
+        if (std::find(all_profiles.begin(), all_profiles.end(), p) == all_profiles.end()) all_profiles.push_back(p);
+      }
     }
     if (!finished) {
       verdict.violations.push_back(BudgetExhausted(unit.base_path, budget));
@@ -595,6 +678,20 @@ KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesCo
     scope.profiles.push_back(p->Id());
   }
   return scope;
+}
+
+std::vector<ConfigMapRead> ConfigMapReadsOf(const json& object) {
+  std::vector<ConfigMapRead> out;
+  std::optional<Workload> w = ExtractWorkload(object, "");
+  if (!w || !w->unreadable.empty()) return out;
+  for (const PodUnit& unit : w->units) {
+    if (!unit.readable || unit.kind == UnitKind::kSparkConfigMap) continue;
+    for (const ConfigMapRef& ref : unit.config_maps) {
+      out.push_back({ref.name, ConfigMapReader{w->kind, w->namespace_, w->name, ref.path, unit.labels,
+                                               unit.kind == UnitKind::kSparkRole}});
+    }
+  }
+  return out;
 }
 
 std::vector<ImageRef> CollectImages(const json& object) {

@@ -56,7 +56,8 @@ struct PodUnit {
   std::vector<Malformation> malformed;
   // False when the unit's pod spec (or Spark role) itself is not an object: the other rules are not run on it.
   bool readable = true;
-  // Pod specs: the ConfigMaps the pod reads, one per name, in document order.
+  // Pod specs and Spark roles: the ConfigMaps the pod reads, one per name, in document order (a Spark driver also
+  // holds the application-wide ones: spec.volumes, sparkConfigMap, hadoopConfigMap).
   std::vector<ConfigMapRef> config_maps;
   // ConfigMaps: true when the ConfigMap is pipeline configuration by itself (Spark's own, or labelled
   // pipeguard.io/pipeline); its files are then read. Otherwise `scan` is empty until ReadConfigMapFiles, called when

@@ -166,6 +166,78 @@ TEST(Entrances, MountedConfigMapCasesGetTheSameVerdictFromScanAndTheWebhook) {
   EXPECT_GE(denied, 2u);
 }
 
+// The other order (the cases with configMapReaders): the ConfigMap after the objects that read it. The webhook knows
+// the readers through its context (ContextWithConfigMapReaders over policy::ConfigMapReadsOf of the readers, as the
+// background audit's index holds them); `pipeguard scan` among its inputs, after the ConfigMap. Same decision, same
+// findings, and the ConfigMap is governed by the same readers.
+TEST(Entrances, ConfigMapReaderCasesGetTheSameVerdictFromScanAndTheWebhook) {
+  const std::filesystem::path dir = ::testing::TempDir() + "/entrances-cmr-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path table =
+      std::filesystem::path(PIPEGUARD_TEST_DATA) / "policy/data/engine/mounted_config.yaml";
+  size_t cases = 0, governed = 0, denied = 0;
+  for (const YAML::Node& c : YAML::LoadFile(table.string())["cases"]) {
+    if (!c["configMapReaders"]) continue;
+    const std::string id = c["name"].as<std::string>();
+    const std::string object_file = (dir / "object.yaml").string();
+    const std::string readers_file = (dir / "readers.yaml").string();
+    {
+      std::ofstream(object_file, std::ios::trunc) << YAML::Dump(c["object"]) << "\n";
+      std::ofstream out(readers_file, std::ios::trunc);
+      for (const YAML::Node& reader : c["configMapReaders"]) out << "---\n" << YAML::Dump(reader) << "\n";
+    }
+    auto readers = manifest::LoadPath(readers_file);
+    ASSERT_TRUE(readers.ok()) << id << readers.status().message();
+    std::vector<policy::ConfigMapRead> reads;
+    for (const auto& document : *readers) {
+      for (auto& read : policy::ConfigMapReadsOf(document.object)) reads.push_back(std::move(read));
+    }
+    const CommandOutput review = RunInProcess({"admission-review", "--user", "jane@ledgerline.example", object_file});
+    ASSERT_EQ(review.exit_code, 0) << id << review.err;
+    auto request = webhook::ParseAdmissionReview(review.out.substr(0, review.out.find('\n')));
+    ASSERT_TRUE(request.ok()) << id << request.status().message();
+    auto files = webhook::FileContextProvider::Create({kConfig, {kContext}, {}});
+    ASSERT_TRUE(files.ok()) << id << files.status().message();
+    const webhook::ContextWithConfigMapReaders context(**files,
+                                                       [&reads](const std::string& ns, const std::string& name) {
+                                                         std::vector<policy::ConfigMapReader> out;
+                                                         for (const auto& read : reads) {
+                                                           if (read.reader.namespace_ == ns && read.config_map == name)
+                                                             out.push_back(read.reader);
+                                                         }
+                                                         return out;
+                                                       });
+    const policy::Engine engine;
+    const webhook::AdmissionReply reply =
+        webhook::MakeValidatingHandler(engine, context, [] { return static_cast<std::int64_t>(kNow); })(*request);
+    std::set<std::string> webhook_findings;
+    for (const auto& finding : reply.findings) webhook_findings.insert(finding.rule + " " + finding.path);
+
+    const CommandOutput scan = RunInProcess({"scan", "--config", kConfig, "--profiles", kContext, "--user",
+                                             "jane@ledgerline.example", "-o", "json", object_file, readers_file});
+    ASSERT_TRUE(scan.exit_code == 0 || scan.exit_code == 1) << id << scan.err;
+    const json report = json::parse(scan.out);
+    const json& result = report["results"][0];  // the ConfigMap: the first input
+    ASSERT_EQ(result["name"], c["object"]["metadata"]["name"].as<std::string>()) << id;
+    std::set<std::string> scan_findings;
+    for (const auto& v : result["violations"]) {
+      scan_findings.insert(v["rule"].get<std::string>() + " " + v["path"].get<std::string>());
+    }
+
+    EXPECT_EQ(reply.governed, c["expect"]["governed"].as<bool>()) << id;
+    EXPECT_EQ(reply.governed, result["governed"].get<bool>()) << id;
+    EXPECT_EQ(reply.allowed, result["allowed"].get<bool>()) << id;
+    EXPECT_EQ(webhook_findings, scan_findings) << id;
+    ++cases;
+    governed += reply.governed ? 1 : 0;
+    denied += reply.allowed ? 0 : 1;
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_GE(cases, 6u);
+  EXPECT_GE(governed, 4u);
+  EXPECT_GE(denied, 2u);
+}
+
 // Issue 14, item 4: one table drives both entrances. Every literal env and command row of the detector tables
 // (tests/policy/data/detect) goes into the good KubernetesPodOperator example, and `pipeguard scan` and the
 // webhook's /validate handler must reach the same decision with the same rules, which include the row's own.

@@ -349,10 +349,28 @@ TEST(RunScan, AMountedConfigMapIsJudgedWithItsPodInEitherDocumentOrder) {
     EXPECT_THAT(v.message, HasSubstr("ConfigMap analytics/dbt-profiles"));
     EXPECT_THAT(v.message, HasSubstr(R"(data["profiles.yml"]: analytics.outputs.prod.password)"));
     EXPECT_THAT(v.message, Not(HasSubstr("Wh4reh0useDbt2026")));
-    // The ConfigMap is still a result of its own; unlabelled, it is judged through the pod only.
+    // The ConfigMap is a result of its own too: unlabelled, it is governed because the governed pod reads it, and
+    // judged as at its admission after the pod (the same finding at its own field, naming the pod).
     const ScanResult* config_map = Find(report, "dbt-profiles");
     ASSERT_NE(config_map, nullptr);
-    EXPECT_FALSE(config_map->verdict.governed);
+    EXPECT_TRUE(config_map->verdict.governed);
+    EXPECT_FALSE(config_map->verdict.allowed);
+    ASSERT_THAT(RulesOf(*config_map), ElementsAre("plaintext-secret"));
+    const policy::Violation& own = config_map->verdict.violations[0];
+    EXPECT_EQ(own.path, "/data/profiles.yml");
+    EXPECT_THAT(own.message, HasSubstr("read by Pod analytics/dbt-run at /spec/volumes/0/configMap/name; "
+                                       R"(property data["profiles.yml"]: analytics.outputs.prod.password)"));
+    EXPECT_THAT(own.message, Not(HasSubstr("Wh4reh0useDbt2026")));
+    EXPECT_EQ(config_map->verdict.profiles, std::vector<std::string>{"analytics/dbt"});
+  }
+  // Alone, or with an ungoverned reader, the unlabelled ConfigMap is not governed.
+  std::string ungoverned_pod = kDbtPod;
+  ungoverned_pod.replace(ungoverned_pod.find("pipeguard.io/pipeline: dbt"), 26, "app: dbt-docs");
+  for (const std::string& stream :
+       {std::string(kDbtConfigMap), std::string(kDbtConfigMap) + "---\n" + ungoverned_pod}) {
+    const ScanReport report = MustScan({.inputs = {"-"}}, stream);
+    ASSERT_NE(Find(report, "dbt-profiles"), nullptr);
+    EXPECT_FALSE(Find(report, "dbt-profiles")->verdict.governed) << stream;
   }
   // Without the ConfigMap in the input the pod is allowed: the ConfigMap really was what denied it.
   const ScanReport alone = MustScan({.inputs = {"-"}}, std::string(kDbtProfile) + "---\n" + kDbtPod);

@@ -112,13 +112,35 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
     };
   }
 
+  // Objects that read ConfigMaps (created before the object under review), offered through a ConfigMapReaders
+  // lookup that ignores the namespace asked for: the engine itself must disregard readers in other namespaces.
+  ConfigMapReaders readers;
+  if (body.contains("configMapReaders")) {
+    std::vector<ConfigMapRead> reads;
+    for (const auto& reader : body["configMapReaders"]) {
+      for (auto& read : ConfigMapReadsOf(reader)) reads.push_back(std::move(read));
+    }
+    ASSERT_FALSE(reads.empty()) << "configMapReaders read no ConfigMap";
+    readers = [reads](const std::string&, const std::string& name) {
+      std::vector<ConfigMapReader> out;
+      for (const auto& read : reads) {
+        if (read.config_map == name) out.push_back(read.reader);
+      }
+      return out;
+    };
+  }
+
   const Engine engine;
-  const Verdict verdict = engine.Evaluate(body.at("object"), request, *snapshot, images);
+  const Review review = PrepareReview(body.at("object"), request, *snapshot, {}, readers);
+  const Verdict verdict = engine.Evaluate(review, images);
   const json& expect = body.at("expect");
 
   EXPECT_EQ(verdict.governed, expect.at("governed").get<bool>());
   EXPECT_EQ(verdict.allowed, expect.at("allowed").get<bool>());
-  EXPECT_EQ(PrepareReview(body.at("object"), request, *snapshot).governed(), verdict.governed);
+  EXPECT_EQ(review.governed(), verdict.governed);
+  if (!body.contains("configMapReaders")) {
+    EXPECT_EQ(engine.Evaluate(body.at("object"), request, *snapshot, images).allowed, verdict.allowed);
+  }
   if (expect.contains("unresolvedConfigMaps")) {
     EXPECT_EQ(PrepareReview(body.at("object"), request, *snapshot).unresolved_config_maps(),
               expect["unresolvedConfigMaps"].get<std::vector<std::string>>());

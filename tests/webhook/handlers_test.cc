@@ -510,5 +510,55 @@ TEST_F(MountedConfigMapTest, APipelineLabelledConfigMapAdmittedOnItsOwnIsJudgedB
   EXPECT_THAT(reply.message, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026")));
 }
 
+// The other order: the pods first. With an index of ConfigMap readers in the context (the background audit's), a
+// ConfigMap that only a governed pod's reference governs is judged at its own admission, naming the pod.
+TEST_F(MountedConfigMapTest, AConfigMapCreatedAfterTheGovernedPodThatReadsItIsDeniedNamingThePod) {
+  json pod = PodMounting("dbt-late");
+  pod["metadata"]["namespace"] = "etl";  // as stored, and so as the background audit's informer holds it
+  const ContextWithConfigMapReaders context(*context_, [pod](const std::string& ns, const std::string& name) {
+    std::vector<policy::ConfigMapReader> out;
+    for (auto& read : policy::ConfigMapReadsOf(pod)) {
+      if (read.reader.namespace_ == ns && read.config_map == name) out.push_back(std::move(read.reader));
+    }
+    return out;
+  });
+  const AdmissionHandler handler = MakeValidatingHandler(engine_, context, [] { return kNow; });
+  auto review = [&](const json& object) {
+    auto request = ParseAdmissionReview(MakeReview(object, "etl", "uid-late", "CREATE", "alice", {}).dump());
+    EXPECT_TRUE(request.ok()) << request.status().message();
+    return handler(*request);
+  };
+
+  // The pod first: admitted, and the warning says the ConfigMap's own admission will check it.
+  AdmissionReply reply = review(pod);
+  EXPECT_TRUE(reply.allowed);
+  ASSERT_EQ(reply.warnings.size(), 1u);
+  EXPECT_THAT(reply.warnings[0], ::testing::HasSubstr("its own admission checks them as read by this pod"));
+
+  json config_map =
+      ConfigMap(json::object(), {{"profiles.yml", "sales:\n  outputs:\n    prod: {password: Wh4reh0useDbt2026}\n"}});
+  config_map["metadata"]["name"] = "dbt-late";
+  reply = review(config_map);
+  EXPECT_FALSE(reply.allowed);
+  EXPECT_TRUE(reply.governed);
+  EXPECT_TRUE(HasFinding(reply, "plaintext-secret", "/data/profiles.yml"));
+  EXPECT_THAT(reply.message,
+              ::testing::HasSubstr("read by Pod etl/sales-extract-7f9c2 at /spec/volumes/0/configMap/name; "
+                                   R"(property data["profiles.yml"]: sales.outputs.prod.password)"));
+  EXPECT_THAT(reply.message, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026")));
+  for (const auto& [key, value] : reply.audit_annotations) {
+    EXPECT_THAT(value, ::testing::Not(::testing::HasSubstr("Wh4reh0useDbt2026"))) << key;
+  }
+
+  // Another ConfigMap no governed object reads stays ungoverned; and without the index, so does this one.
+  config_map["metadata"]["name"] = "unread";
+  EXPECT_FALSE(review(config_map).governed);
+  config_map["metadata"]["name"] = "dbt-late";
+  EXPECT_FALSE(Review(config_map).governed);
+  const AdmissionReply without_index = Review(pod);
+  ASSERT_EQ(without_index.warnings.size(), 1u);
+  EXPECT_THAT(without_index.warnings[0], ::testing::HasSubstr("label it pipeguard.io/pipeline"));
+}
+
 }  // namespace
 }  // namespace pipeguard::webhook

@@ -174,13 +174,24 @@ policy::WorkBudget BudgetFor(const policy::ContextSnapshot& snapshot, const Admi
   return {base::CpuBudgetExhausted(cpu, request.deadline), std::move(description)};
 }
 
-// A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged.
-AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review) {
+// The objects the provider knows to read a ConfigMap (the background audit's index), for a ConfigMap's own review.
+policy::ConfigMapReaders ConfigMapReadersOf(const policy::ContextProvider& context) {
+  return [&context](const std::string& ns, const std::string& name) { return context.ConfigMapReaders(ns, name); };
+}
+
+// A warning per ConfigMap a governed pod reads that does not exist yet: its files could not be judged with the pod.
+// With an index of ConfigMap readers (the background audit) the ConfigMap's own admission judges them as read by
+// this pod; without one, only a pipeline label (or a selector) makes it governed.
+AdmissionReply WithUnresolvedConfigMaps(AdmissionReply reply, const policy::Review& review,
+                                        const policy::ContextProvider& context) {
   for (const auto& name : review.unresolved_config_maps()) {
-    reply.warnings.push_back("pipeguard: ConfigMap " + name +
-                             ", which the pod reads, does not exist yet, so its files were not checked with the pod "
-                             "(the pod cannot start until it exists; label it pipeguard.io/pipeline so that its own "
-                             "admission checks them)");
+    reply.warnings.push_back(
+        "pipeguard: ConfigMap " + name + ", which the pod reads, does not exist yet, so its files were not checked " +
+        (context.TracksConfigMapReaders()
+             ? std::string("with the pod (the pod cannot start until it exists; its own admission checks them as "
+                           "read by this pod)")
+             : std::string("with the pod (the pod cannot start until it exists; label it pipeguard.io/pipeline so "
+                           "that its own admission checks them)")));
   }
   return reply;
 }
@@ -243,10 +254,10 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::Review review =
-        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
+    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot,
+                                                        ConfigMapsOf(context), ConfigMapReadersOf(context));
     const policy::Verdict verdict = engine.Evaluate(review, images, BudgetFor(*snapshot, request));
-    return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
+    return WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review, context);
   };
 }
 
@@ -265,8 +276,8 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
       return Errored(request.uid, 503,
                      "pipeguard has not loaded its policy context yet; the request was not admitted, retry shortly");
     }
-    const policy::Review review =
-        policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot, ConfigMapsOf(context));
+    const policy::Review review = policy::PrepareReview(request.object, RequestInfoOf(request, clock), *snapshot,
+                                                        ConfigMapsOf(context), ConfigMapReadersOf(context));
     const std::shared_ptr<imageverify::ImageVerificationService> service = verifiers.For(*snapshot);
     std::optional<ImageVerification> images;
     if (service != nullptr && snapshot->config().images.verify && review.governed()) {
@@ -276,7 +287,7 @@ AdmissionHandler MakeValidatingHandler(const policy::Engine& engine, const polic
     // fails closed for any image it would check.
     const policy::ImageVerdictLookup lookup = images ? imageverify::MakeLookup(images->scoped) : nullptr;
     const policy::Verdict verdict = engine.Evaluate(review, lookup, BudgetFor(*snapshot, request));
-    AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review);
+    AdmissionReply reply = WithUnresolvedConfigMaps(ReplyFromVerdict(request, verdict), review, context);
     if (images) reply.images = std::move(images->audit);
     return reply;
   };

@@ -16,6 +16,11 @@
 // at most `writes_per_second` (a token bucket of one second's worth) with optimistic concurrency (a Conflict
 // requeues). With leader election only the leader writes; every replica keeps its caches warm.
 //
+// ConfigMap readers: the same informers keep a ConfigMapReaderIndex (config_map_readers.h) of which objects read
+// which ConfigMaps, for the webhook's ConfigMap admissions (ConfigMapReaders; the webhook hands it to its handlers
+// through policy::ContextProvider::ConfigMapReaders). Every replica keeps it, leader or not; it is complete once
+// Synced().
+//
 // Lifecycle: Start() once, Stop() (idempotent; the destructor too). Thread-safe.
 #pragma once
 
@@ -32,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeguard/audit/config_map_readers.h"
 #include "pipeguard/audit/evaluate.h"
 #include "pipeguard/audit/metrics.h"
 #include "pipeguard/controller/controller.h"
@@ -85,6 +91,11 @@ class BackgroundAudit {
   bool Synced() const;
   bool IsLeader() const;
   AuditStats Stats() const;
+  // The watched objects that read ConfigMap `ns`/`name` (policy::ConfigMapReaders), as the informers last saw them.
+  // Thread-safe, an index lookup; empty before Start().
+  std::vector<policy::ConfigMapReader> ConfigMapReaders(const std::string& ns, const std::string& name) const {
+    return readers_.Readers(ns, name);
+  }
   // Waits (real time) until no namespace is waiting to be judged or being judged; false on timeout. For tests.
   bool WaitIdle(std::chrono::milliseconds timeout) const;
 
@@ -92,6 +103,8 @@ class BackgroundAudit {
   // The namespace's objects judged and its report written; the controller's reconcile function.
   StatusOr<controller::Result> Reconcile(const std::string& namespace_);
   std::vector<std::string> NoteChange(const kube::Json& object);
+  // Brings the reader index up to the cache's latest state of the object an event of `kind` is about.
+  void IndexReads(const kube::Resource& kind, const kube::ObjectPtr& seen, const controller::InformerCache& cache);
   void EnqueueAllNamespaces();
   void WatchContext(std::stop_token stop);
   // Makes the stored report of `namespace_` equal `desired` (none: deleted), writing only when NeedsWrite. Returns
@@ -122,6 +135,10 @@ class BackgroundAudit {
   // arrive before the reply, is recognised as ours and does not wake the audit again).
   std::map<std::string, nlohmann::json> written_reports_;
   std::jthread context_thread_;
+  ConfigMapReaderIndex readers_;
+  // Held across a cache lookup and the index update that follows it, so that events of one object offered from two
+  // threads (the informer's, a leadership change's) cannot leave an older state in the index.
+  std::mutex index_mu_;
 };
 
 }  // namespace pipeguard::audit

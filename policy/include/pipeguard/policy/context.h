@@ -94,6 +94,21 @@ struct RiskyGrant {
   std::string reason;   // "grants the built-in role cluster-admin", "wildcard verbs", "reads secrets"
 };
 
+// A governed-kind object that reads a ConfigMap (mounts it as a volume or projected source, or reads it through
+// envFrom or configMapKeyRef), as an index of the cluster (the webhook's background-audit informers) or the
+// documents of a scan know it. What PrepareReview needs to decide, under its snapshot, whether the reader is
+// governed and which profiles select it, as at the reader's own admission (policy::ConfigMapReadsOf).
+struct ConfigMapReader {
+  std::string kind;        // Pod, Deployment, Job, CronJob, ...
+  std::string namespace_;  // the reader's (and so the ConfigMap's) namespace
+  std::string name;
+  std::string path;         // JSON pointer of the reader's field naming the ConfigMap
+  Labels labels;            // the labels of the pod (or pod template) that reads it
+  bool spark_role = false;  // a SparkApplication role, governed by governance.sparkApplications
+
+  friend bool operator==(const ConfigMapReader&, const ConfigMapReader&) = default;
+};
+
 class ContextSnapshot {
  public:
   const Config& config() const { return config_; }
@@ -110,6 +125,10 @@ class ContextSnapshot {
   size_t profile_count() const;
   // The ConfigMap namespace/name among the snapshot's sources (context files, the documents of a scan), or null.
   std::shared_ptr<const nlohmann::json> ConfigMap(const std::string& ns, const std::string& name) const;
+  // The objects among the snapshot's sources (the documents of a scan) that read ConfigMap namespace/name, in the
+  // order added; empty when none (always, for snapshots built from the cluster: see
+  // ContextProvider::ConfigMapReaders).
+  std::vector<ConfigMapReader> ConfigMapReaders(const std::string& ns, const std::string& name) const;
 
   // The namespaces whose decisions may differ between `older` and this snapshot: those whose profiles, labels or
   // service accounts differ (present in either snapshot). nullopt means every namespace: the configuration or RBAC
@@ -125,6 +144,7 @@ class ContextSnapshot {
   std::map<std::string, RbacRole, std::less<>> roles_;                       // key "ns/name" or "/name"
   std::vector<RbacBinding> bindings_;
   std::map<std::string, std::shared_ptr<const nlohmann::json>, std::less<>> config_maps_;  // key "ns/name"
+  std::map<std::string, std::vector<ConfigMapReader>, std::less<>> config_map_readers_;    // key "ns/name"
 };
 
 // Collects context objects (profiles, namespaces, service accounts, RBAC) and builds an immutable snapshot.
@@ -141,6 +161,10 @@ class ContextSnapshotBuilder {
   // kind: IsContextKind stays false for ConfigMaps, which are also reviewed objects. Returns false for other
   // objects and ConfigMaps without a name.
   bool AddConfigMap(const nlohmann::json& object);
+  // Records that `reader` reads ConfigMap `config_map` in the reader's namespace, for
+  // ContextSnapshot::ConfigMapReaders (`pipeguard scan` adds policy::ConfigMapReadsOf of every scanned document, so
+  // a ConfigMap is judged as read by the governed pods among them, whichever comes first).
+  void AddConfigMapReader(const std::string& config_map, ConfigMapReader reader);
 
   std::shared_ptr<const ContextSnapshot> Build() &&;
 
@@ -163,6 +187,17 @@ class ContextProvider {
     const auto snapshot = Current();
     return snapshot == nullptr ? nullptr : snapshot->ConfigMap(ns, name);
   }
+  // The governed-kind objects known to read ConfigMap namespace/name, for PrepareReview (policy::ConfigMapReaders):
+  // a ConfigMap that no label or selector governs is governed when a governed object reads it. Default: the current
+  // snapshot's (none for snapshots built from the cluster). Thread-safe, cheap (an index lookup), never blocks on
+  // the network.
+  virtual std::vector<ConfigMapReader> ConfigMapReaders(const std::string& ns, const std::string& name) const {
+    const auto snapshot = Current();
+    return snapshot == nullptr ? std::vector<ConfigMapReader>() : snapshot->ConfigMapReaders(ns, name);
+  }
+  // True when ConfigMapReaders follows the cluster (an index over the workloads, e.g. the background audit's
+  // informers), so that a ConfigMap created after the pods that read it is judged at its own admission.
+  virtual bool TracksConfigMapReaders() const { return false; }
 };
 
 // True for the kinds ContextSnapshotBuilder::Add consumes.

@@ -99,6 +99,25 @@ struct Workload;  // how the engine sees an object (internal: policy/src/workloa
 using ConfigMapLookup =
     std::function<std::shared_ptr<const nlohmann::json>(const std::string& ns, const std::string& name)>;
 
+// The governed-kind objects that read ConfigMap `name` in namespace `ns`, as the caller knows them (an index over
+// the webhook's informer caches, the documents of a scan). Called by PrepareReview only, for ConfigMaps; must be
+// cheap (an index lookup, not a scan of every pod) and must not block on the network.
+using ConfigMapReaders = std::function<std::vector<ConfigMapReader>(const std::string& ns, const std::string& name)>;
+
+// One ConfigMap that an object reads: its name (in reader.namespace_) and the reader as PrepareReview sees it.
+struct ConfigMapRead {
+  std::string config_map;
+  ConfigMapReader reader;
+
+  friend bool operator==(const ConfigMapRead&, const ConfigMapRead&) = default;
+};
+
+// Every ConfigMap `object` reads, one per (pod spec, ConfigMap name) at the first field naming it: what an index
+// of ConfigMap readers records for the object. The same extraction as PrepareReview's for the object itself (pod
+// specs and pod templates of the evaluated kinds); objects the engine does not evaluate, unreadable pod specs and
+// objects whose governance cannot be read (malformed labels or kind) read none. Pure; thread-safe.
+std::vector<ConfigMapRead> ConfigMapReadsOf(const nlohmann::json& object);
+
 // One object under one context snapshot, computed once per request by PrepareReview: the object's pods (or Spark
 // roles, or Spark configuration) as the rules see them, whether each is governed, the profiles selecting each, and
 // the images to verify. Engine::Evaluate, the signature verification before it and digest pinning all read this
@@ -121,8 +140,8 @@ class Review {
 
  private:
   friend class Engine;
-  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&,
-                              const ConfigMapLookup&);
+  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&, const ConfigMapLookup&,
+                              const ConfigMapReaders&);
 
   // A ConfigMap that a governed pod reads, judged as part of that pod's pipeline (Engine::Evaluate).
   struct MountedConfigMap {
@@ -132,8 +151,12 @@ class Review {
   };
   struct Unit {
     bool governed = false;
-    std::vector<const Profile*> profiles;  // the profiles selecting the unit's labels in its namespace
+    // Pods and Spark roles: the profiles selecting the unit's labels in its namespace. A ConfigMap governed through
+    // its readers: the profiles selecting those readers (they give its mode); otherwise none.
+    std::vector<const Profile*> profiles;
     std::vector<MountedConfigMap> config_maps;
+    // A ConfigMap that no label or selector governs: the governed objects that read it, which govern it.
+    std::vector<ConfigMapReader> governed_readers;
   };
   const nlohmann::json* object_ = nullptr;
   const ContextSnapshot* context_ = nullptr;
@@ -148,12 +171,19 @@ class Review {
 // Computes the Review of `object` (not a List: see ForEachItem) for `request` under `context`. Pure; thread-safe.
 //
 // ConfigMaps: a ConfigMap that a governed pod mounts (volume, projected source) or reads (envFrom,
-// configMapKeyRef) is judged with the pod: its files are read by type and every finding names the ConfigMap, the
-// file and the field, at the pod's field that references it. `config_maps` finds them; when empty, the snapshot's
-// ConfigMaps (ContextSnapshot::ConfigMap) are used. A ConfigMap itself is governed when it is Spark's own, labelled
-// pipeguard.io/pipeline, or selected by the governance selectors or a profile's podSelector.
+// configMapKeyRef), or that a SparkApplication names (spec.volumes, sparkConfigMap, hadoopConfigMap, a role's
+// configMaps, envFrom or configMapKeyRef), is judged with the pod: its files are read by type and every finding names
+// the ConfigMap, the file and the field, at the pod's field that references it. `config_maps` finds them; when empty,
+// the snapshot's ConfigMaps (ContextSnapshot::ConfigMap) are used. A ConfigMap itself is governed when it is Spark's
+// own, labelled pipeguard.io/pipeline, or selected by the governance selectors or a profile's podSelector; and, in the
+// other order (the pods first), when `readers` names an object that reads it and is governed under `context` as at its
+// own admission (same labels, selectors and profiles; readers in another namespace never count). Its files are then
+// read and judged exactly as when it is judged with such a pod, at its own /data fields, each finding naming the
+// reader ("read by Pod etl/dbt-run at /spec/volumes/0/configMap/name"), in the mode of the readers' profiles (or
+// the namespace's, or the configuration's). When `readers` is empty, the snapshot's (ContextSnapshot::
+// ConfigMapReaders) are used.
 Review PrepareReview(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
-                     const ConfigMapLookup& config_maps = {});
+                     const ConfigMapLookup& config_maps = {}, const ConfigMapReaders& readers = {});
 
 class Engine {
  public:

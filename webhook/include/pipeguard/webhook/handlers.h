@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeguard/policy/context.h"
@@ -25,6 +27,29 @@ inline constexpr size_t kMaxWarningChars = 256;
 inline constexpr size_t kMaxWarnings = 10;
 // At most this many violations are listed in a denial message; the rest are summarised.
 inline constexpr size_t kMaxListedViolations = 20;
+
+// The context of `inner`, with ConfigMapReaders answered by `readers` (an index the caller keeps over the
+// cluster's workloads: the background audit's, audit::BackgroundAudit::ConfigMapReaders), so that the handlers judge
+// a ConfigMap created after the governed pods that read it as part of their pipeline. TracksConfigMapReaders() is
+// true. `inner` must outlive it; thread-safe as `inner` and `readers` are.
+class ContextWithConfigMapReaders final : public policy::ContextProvider {
+ public:
+  ContextWithConfigMapReaders(const policy::ContextProvider& inner, policy::ConfigMapReaders readers)
+      : inner_(inner), readers_(std::move(readers)) {}
+  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return inner_.Current(); }
+  bool Ready() const override { return inner_.Ready(); }
+  std::shared_ptr<const nlohmann::json> ConfigMap(const std::string& ns, const std::string& name) const override {
+    return inner_.ConfigMap(ns, name);
+  }
+  std::vector<policy::ConfigMapReader> ConfigMapReaders(const std::string& ns, const std::string& name) const override {
+    return readers_ ? readers_(ns, name) : std::vector<policy::ConfigMapReader>();
+  }
+  bool TracksConfigMapReaders() const override { return true; }
+
+ private:
+  const policy::ContextProvider& inner_;
+  policy::ConfigMapReaders readers_;
+};
 
 // True when the request is evaluated by the policy engine: CREATE or UPDATE of a main resource (or of the
 // pods/ephemeralcontainers subresource). DELETE, CONNECT and other subresources (status, binding, exec, ...)

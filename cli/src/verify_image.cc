@@ -25,7 +25,9 @@ against the trusted public keys. A tag is resolved to its digest first; the dige
 
 Flags:
   --config FILE       pipeguard configuration: images.keys (trusted keys), images.registries (TLS CA, plain-HTTP
-                      test registries, dockerconfigjson credentials), images.deadline (default 4s)
+                      test registries, dockerconfigjson credentials), images.deadline (default 4s),
+                      images.attestations (provenance, vulnerability scan, SBOM the image's verified attestations
+                      must show; checked after the signature)
   --key FILE          trust this PEM public key (cosign.pub) INSTEAD of images.keys (repeatable)
   --rekor-key FILE    trust this Rekor log PEM public key INSTEAD of images.rekor's log keys (repeatable): every
                       transparency-log entry (SET) from that log must verify
@@ -177,6 +179,7 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
              : config.images.rekor.configured() ? "no entry from a trusted log (not required)"
                                                 : "not checked (no images.rekor log key)")
          << "\n";
+  if (!outcome.attestations.empty()) io.out << "attest:   " << outcome.attestations << "\n";
   io.out.flush();
   return kExitAllowed;
 }

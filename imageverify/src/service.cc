@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "instrumented_registry.h"
@@ -68,14 +69,21 @@ Reason ReasonForResolveError(StatusCode code) {
 // A profile's subset excludes keyless signers (images.keyless): a profile narrows trust, it never widens it.
 struct KeyContext {
   signatures::TrustedKeySet keys;
-  std::string fingerprint;  // over the key set, keyless on/off and the verifier options
+  std::string fingerprint;  // over the key set, keyless on/off, the verifier options and the requirements
   bool keyless = true;
+  // The attestations an image must also carry; null when none are required.
+  std::shared_ptr<const signatures::AttestationRequirements> requirements;
 };
 
 std::string ServiceFingerprint(const signatures::TrustedKeySet& keys, const signatures::Verifier& verifier,
-                               bool keyless) {
-  return signatures::Sha256Hex("imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
-                               (keyless ? "\n" : "\nkeyless off\n"));
+                               bool keyless, const signatures::AttestationRequirements* requirements) {
+  std::string canonical = "imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
+                          (keyless ? "\n" : "\nkeyless off\n");
+  // Without requirements the fingerprint stays what it was (cache entries survive an upgrade).
+  if (requirements != nullptr) {
+    canonical += "attestations " + signatures::AttestationRequirementsFingerprint(*requirements) + "\n";
+  }
+  return signatures::Sha256Hex(canonical);
 }
 
 // One image of one request while it is being decided.
@@ -107,13 +115,15 @@ std::string_view VerdictSourceName(VerdictSource source) {
 class ImageVerificationService::Impl {
  public:
   Impl(const policy::ImagesConfig& config, ServiceOptions options, signatures::TrustedKeySet keys,
-       signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry)
+       signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry,
+       std::shared_ptr<const signatures::AttestationRequirements> requirements)
       : config_(config),
         options_(std::move(options)),
         verifier_(std::move(verifier)),
         registry_(std::move(registry)),
-        all_keys_(
-            std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_, true), true})) {}
+        requirements_(std::move(requirements)),
+        all_keys_(std::make_shared<const KeyContext>(
+            KeyContext{keys, ServiceFingerprint(keys, verifier_, true, requirements_.get()), true, requirements_})) {}
 
   const std::string& fingerprint() const { return all_keys_->fingerprint; }
   const signatures::TrustedKeySet& keys() const { return all_keys_->keys; }
@@ -162,6 +172,7 @@ class ImageVerificationService::Impl {
   const ServiceOptions options_;
   const signatures::Verifier verifier_;
   const std::shared_ptr<registry::Registry> registry_;
+  const std::shared_ptr<const signatures::AttestationRequirements> requirements_;  // null: none
   const std::shared_ptr<const KeyContext> all_keys_;
   std::mutex scopes_mutex_;
   std::map<std::string, std::shared_ptr<const KeyContext>> scopes_;  // by KeyScope::Id(); bounded by profile count
@@ -190,6 +201,7 @@ ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const Dig
   out.format = verdict.format;
   out.signature_location = verdict.signature_location;
   out.tlog_verified = verdict.tlog_verified;
+  out.attestations = verdict.attestations;
   out.verdict.verified = verdict.verified();
   out.verdict.digest = verdict.digest;
   out.verdict.reason = verdict.why;
@@ -203,6 +215,7 @@ ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const Dig
         .append(", ")
         .append(verdict.signature_location)
         .append(")");
+    if (!verdict.attestations.empty()) out.message.append("; ").append(verdict.attestations);
     if (source == VerdictSource::kStaleCache) {
       out.message.append("; served from an expired cache entry because the registry could not be reached");
     } else if (source == VerdictSource::kCache) {
@@ -314,12 +327,34 @@ DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::Image
     verdict.signature_location = result.signature_location;
     verdict.tlog_verified = result.tlog_verified;
     if (!result.verified) verdict.why = WithBudget(WhyFromMessage(result), budget.text);
-    options_.metrics->OnVerification(signatures::ReasonId(result.reason), std::chrono::steady_clock::now() - start);
-    if (!IsTransient(result.reason)) {  // transient failures are never cached
+    // The clock-dependent part of a positive verdict: it must not be cached past this (steady-clock) time.
+    std::optional<TimePoint> changes_at;
+    if (result.verified && keys.requirements) {
+      const std::int64_t unix_now = options_.unix_clock();
+      const signatures::AttestationResult attestations = verifier_.VerifyAttestations(
+          *registry_, at_digest, keys.keys, *keys.requirements, unix_now, budget.deadline, keys.keyless);
+      if (attestations.satisfied) {
+        verdict.attestations = attestations.why;
+        if (attestations.check.changes_at_unix_seconds) {
+          changes_at = Now() + std::chrono::seconds(*attestations.check.changes_at_unix_seconds - unix_now);
+        }
+      } else {
+        verdict.reason = attestations.reason;
+        verdict.why = WithBudget(attestations.why, budget.text);
+      }
+    }
+    options_.metrics->OnVerification(signatures::ReasonId(verdict.reason), std::chrono::steady_clock::now() - start);
+    if (!IsTransient(verdict.reason)) {  // transient failures are never cached
       const TimePoint now = Now();
       const auto& policy = options_.cache_policy;
-      if (result.verified) {
-        cache().PutVerdict(key, verdict, now + policy.positive_ttl, now + policy.positive_ttl + policy.stale_grace);
+      if (verdict.verified()) {
+        TimePoint fresh_until = now + policy.positive_ttl;
+        TimePoint servable_until = fresh_until + policy.stale_grace;
+        if (changes_at) {
+          fresh_until = std::min(fresh_until, *changes_at);
+          servable_until = std::min(servable_until, *changes_at);
+        }
+        if (fresh_until > now) cache().PutVerdict(key, verdict, fresh_until, servable_until);
       } else {
         cache().PutVerdict(key, verdict, now + policy.negative_ttl, now + policy.negative_ttl);
       }
@@ -386,9 +421,9 @@ StatusOr<std::shared_ptr<const KeyContext>> ImageVerificationService::Impl::Keys
   if (auto it = scopes_.find(id); it != scopes_.end()) return it->second;
   auto subset = all_keys_->keys.Subset(*scope.keys);
   if (!subset.ok()) return subset.status();
-  std::string fingerprint = ServiceFingerprint(*subset, verifier_, false);
-  auto context =
-      std::make_shared<const KeyContext>(KeyContext{std::move(subset).value(), std::move(fingerprint), false});
+  std::string fingerprint = ServiceFingerprint(*subset, verifier_, false, requirements_.get());
+  auto context = std::make_shared<const KeyContext>(
+      KeyContext{std::move(subset).value(), std::move(fingerprint), false, requirements_});
   scopes_.emplace(id, context);
   return context;
 }
@@ -481,6 +516,18 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
     options.verifier.keyless = std::make_shared<const signatures::KeylessVerification>(std::move(keyless).value());
   }
   if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
+  if (!options.unix_clock) {
+    options.unix_clock = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  std::shared_ptr<const signatures::AttestationRequirements> requirements;
+  if (!config.attestations.empty()) {
+    auto converted = signatures::RequirementsFromConfig(config.attestations);
+    if (!converted.ok()) return converted.status();
+    requirements = std::make_shared<const signatures::AttestationRequirements>(std::move(converted).value());
+  }
   if (!options.metrics) options.metrics = std::make_shared<NoopMetricsSink>();
   if (!options.cache) options.cache = std::make_shared<VerificationCache>();
   options.verifier.clock = options.clock;
@@ -500,7 +547,7 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
   }
   registry = std::make_shared<internal::InstrumentedRegistry>(std::move(registry), options.metrics);
   auto impl = std::make_unique<Impl>(config, std::move(options), std::move(keys).value(), std::move(verifier).value(),
-                                     std::move(registry));
+                                     std::move(registry), std::move(requirements));
   std::string fingerprint = impl->fingerprint();
   return std::unique_ptr<ImageVerificationService>(
       new ImageVerificationService(std::move(impl), config, std::move(fingerprint)));

@@ -13,6 +13,7 @@
 
 #include "cosign_artifacts.h"
 #include "pipeguard/imageverify/service.h"
+#include "pipeguard/policy/config.h"
 #include "test_registries.h"
 
 namespace pipeguard::imageverify {
@@ -344,6 +345,182 @@ TEST(TokenRegistryTest, TlsAndTokenAuthWithTheTestCaAndCredentialsFile) {
   EXPECT_FALSE(denied.verdict.verified);
   EXPECT_EQ(denied.reason, Reason::kRegistryDenied) << denied.message;
 }
+
+// --- attestations made by the real cosign ---------------------------------------------------------------------
+// Images signed by the real cosign and attested with `cosign attest --key` (2.x legacy `.att` and 3.x Sigstore
+// bundle referrers), predicates written to cosign's documented vuln schema (as templates/release/
+// grype-to-vuln-predicate.jq makes them), a CycloneDX SBOM and a SLSA v1 provenance; `pipeguard verify-image` with
+// images.attestations admits only the image whose fresh scan passes.
+
+std::string Rfc3339Utc(std::chrono::system_clock::time_point at) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+class RealAttestationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = RealRegistry::Start("");
+    ASSERT_TRUE(started.ok()) << started.status().message();
+    registry_ = started->release();
+    auto good = registry_->Keygen("good");
+    ASSERT_TRUE(good.ok()) << good.status().message();
+    ASSERT_TRUE(registry_->Keygen("other").ok());
+    const std::string dir = registry_->dir();
+    const auto now = std::chrono::system_clock::now();
+    const auto vuln = [&](std::chrono::system_clock::time_point finished, const std::string& severity) {
+      nlohmann::json matches = nlohmann::json::array();
+      if (!severity.empty()) {
+        matches.push_back(
+            {{"vulnerability", {{"id", "CVE-2026-31337"}, {"severity", severity}, {"fix", {{"versions", {"1.2.4"}}}}}},
+             {"artifact", {{"name", "openssl"}, {"version", "3.0.1"}}}});
+      }
+      return nlohmann::json{
+          {"invocation", {{"parameters", nlohmann::json::array()}, {"uri", ""}, {"event_id", ""}, {"builder.id", ""}}},
+          {"scanner",
+           {{"uri", "https://github.com/anchore/grype"},
+            {"version", "0.74.0"},
+            {"db", {{"uri", ""}, {"version", "5"}}},
+            {"result", {{"matches", matches}}}}},
+          {"metadata",
+           {{"scanStartedOn", Rfc3339Utc(finished - std::chrono::minutes(1))},
+            {"scanFinishedOn", Rfc3339Utc(finished)}}}}
+          .dump();
+    };
+    WriteFile(dir + "/vuln-fresh.json", vuln(now - std::chrono::minutes(10), "Low"));
+    WriteFile(dir + "/vuln-critical.json", vuln(now - std::chrono::minutes(10), "Critical"));
+    WriteFile(dir + "/vuln-stale.json", vuln(now - std::chrono::hours(72), ""));
+    WriteFile(
+        dir + "/sbom.json",
+        R"({"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"openssl","version":"3.0.1"}]})");
+    WriteFile(dir + "/provenance.json",
+              R"({"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1",)"
+              R"("externalParameters":{"workflow":{"repository":"https://github.com/acme/pipelines",)"
+              R"("ref":"refs/tags/v1.2.0","path":".github/workflows/release.yml"}}},)"
+              R"("runDetails":{"builder":{"id":"https://github.com/actions/runner/github-hosted"}}})");
+
+    const auto attest = [&](const std::string& digest, const std::string& key, const std::string& format,
+                            const std::string& type, const std::string& predicate) {
+      auto out =
+          RunCommand(ShellQuote(std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/registry/artifacts.sh") + " attest " +
+                     ShellQuote(dir) + " " + ShellQuote("team/app@" + digest) + " " + ShellQuote(key) + " " + format +
+                     " " + type + " " + ShellQuote(dir + "/" + predicate) + " >&2");
+      ASSERT_TRUE(out.ok()) << out.status().message();
+    };
+    for (const std::string format : {"v2-legacy", "v3-bundle"}) {
+      for (const std::string variant : {"good", "novuln", "critical", "stale", "untrusted"}) {
+        const std::string name = variant + "-" + format;
+        auto digest = registry_->Push("team/app:" + name, name);
+        ASSERT_TRUE(digest.ok()) << digest.status().message();
+        digests_[name] = *digest;
+        ASSERT_TRUE(registry_->Sign("team/app@" + *digest, "good", format).ok());
+        attest(*digest, "good", format, "cyclonedx", "sbom.json");
+        attest(*digest, "good", format, "slsaprovenance1", "provenance.json");
+        if (variant == "good") attest(*digest, "good", format, "vuln", "vuln-fresh.json");
+        if (variant == "critical") attest(*digest, "good", format, "vuln", "vuln-critical.json");
+        if (variant == "stale") attest(*digest, "good", format, "vuln", "vuln-stale.json");
+        if (variant == "untrusted") attest(*digest, "other", format, "vuln", "vuln-fresh.json");
+      }
+    }
+    config_path_ = dir + "/attest.yaml";
+    WriteFile(config_path_, "images:\n  keys:\n    - name: good\n      path: " + *good +
+                                "\n  registries:\n    - host: \"" + registry_->host() +
+                                "\"\n      insecure: true\n  deadline: 10s\n"
+                                "  attestations:\n"
+                                "    provenance:\n"
+                                "      builderIds: [https://github.com/actions/runner/github-hosted]\n"
+                                "      sourceRepository: https://github.com/acme/pipelines\n"
+                                "      sourceRef: {regexp: 'refs/tags/v[0-9.]+'}\n"
+                                "    vulnerabilities:\n"
+                                "      scanners: [https://github.com/anchore/grype]\n"
+                                "      maxAgeHours: 24\n"
+                                "      failAt: high\n"
+                                "    sbom: true\n");
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(registry_, nullptr); }
+
+  static BinaryResult VerifyImage(const std::string& name) {
+    return RunPipeguard({"verify-image", "--config", config_path_, registry_->host() + "/team/app:" + name},
+                        registry_->dir());
+  }
+
+  static RealRegistry* registry_;
+  static std::map<std::string, std::string> digests_;
+  static std::string config_path_;
+};
+RealRegistry* RealAttestationTest::registry_ = nullptr;
+std::map<std::string, std::string> RealAttestationTest::digests_;
+std::string RealAttestationTest::config_path_;
+
+class RealAttestationFormatTest : public RealAttestationTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RealAttestationFormatTest, FreshPassingScanWithSbomAndProvenanceIsAdmitted) {
+  const BinaryResult result = VerifyImage("good-" + GetParam());
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(Contains(result.out, "attest:   attestations satisfy the requirements")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://cosign.sigstore.dev/attestation/vuln/v1")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://cyclonedx.org/bom")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://slsa.dev/provenance/v1")) << result.out;
+}
+
+TEST_P(RealAttestationFormatTest, NoVulnerabilityAttestationIsDenied) {
+  const BinaryResult result = VerifyImage("novuln-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err,
+                       "attestations not satisfied: vulnerability scan: no attestation of type "
+                       "https://cosign.sigstore.dev/attestation/vuln/v1"))
+      << result.err;
+  EXPECT_TRUE(Contains(result.err, digests_["novuln-" + GetParam()])) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, CriticalFindingIsDenied) {
+  const BinaryResult result = VerifyImage("critical-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: 1 finding at or above high: CVE-2026-31337")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, StaleScanIsDenied) {
+  const BinaryResult result = VerifyImage("stale-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: the newest scan finished")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "(at most 24 h); scan the image again")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, AttestationByAnUntrustedKeyIsDenied) {
+  const BinaryResult result = VerifyImage("untrusted-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: no attestation of type")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "not signed by a trusted key")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, TheServiceCachesTheVerdictWithItsAttestations) {
+  std::ifstream file(config_path_);
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = policy::ParseConfig(text.str(), config_path_);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  auto service = ImageVerificationService::Create(config->images);
+  ASSERT_TRUE(service.ok()) << service.status().message();
+  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const ImageOutcome first = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
+  EXPECT_TRUE(first.verdict.verified) << first.message;
+  const ImageOutcome second = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
+  EXPECT_EQ(second.source, VerdictSource::kCache);
+  EXPECT_EQ(second.attestations, first.attestations);
+}
+
+INSTANTIATE_TEST_SUITE_P(CosignFormats, RealAttestationFormatTest, ::testing::Values("v2-legacy", "v3-bundle"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "v2-legacy" ? std::string("V2Legacy") : std::string("V3Bundle");
+                         });
 
 }  // namespace
 }  // namespace pipeguard::imageverify

@@ -1,6 +1,7 @@
 // Keyless verification of Sigstore bundles and legacy `.sig` layers (see keyless.h for the checks and their order).
 #include "pipeguard/signatures/keyless.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -434,6 +435,18 @@ StatusOr<KeylessVerification> KeylessVerification::Load(const policy::KeylessCon
   auto policy = IdentityPolicy::Create(std::move(identities));
   if (!policy.ok()) return Status::InvalidArgument("images.keyless.identities: " + policy.status().message());
   return KeylessVerification{std::move(root).value(), std::move(policy).value(), config.require_sct};
+}
+
+std::optional<KeylessVerification> KeylessVerification::Subset(const std::vector<std::string>& names) const {
+  std::vector<KeylessIdentity> kept;
+  for (const KeylessIdentity& identity : identities.identities()) {
+    if (std::find(names.begin(), names.end(), identity.name) != names.end()) kept.push_back(identity);
+  }
+  if (kept.empty()) return std::nullopt;
+  // The identities compiled when the policy was created, so a subset of them does too.
+  auto policy = IdentityPolicy::Create(std::move(kept));
+  if (!policy.ok()) return std::nullopt;
+  return KeylessVerification{root, std::move(policy).value(), require_sct};
 }
 
 KeylessTrust KeylessVerification::Trust() const {

@@ -581,6 +581,7 @@ AttestationResult Run::ExecuteAttestations(const ImageReference& image, const At
     for (size_t i = 0; i < ignored.size() && i < kListed; ++i) ignored_text += (i ? "; " : "") + ignored[i];
     if (ignored.size() > kListed) ignored_text += "; ...";
   }
+  result.evidence = found + ignored_text;
   if (result.check.satisfied) {
     result.satisfied = true;
     result.reason = Reason::kVerified;
@@ -690,12 +691,18 @@ Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
 
 VerificationResult Verifier::Verify(registry::Registry& registry, const registry::ImageReference& image,
                                     const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless) const {
+  return Verify(registry, image, keys, deadline, allow_keyless ? options_.keyless.get() : nullptr);
+}
+
+VerificationResult Verifier::Verify(registry::Registry& registry, const registry::ImageReference& image,
+                                    const TrustedKeySet& keys, registry::Deadline deadline,
+                                    const KeylessVerification* keyless_signers) const {
   CheckOptions checks;
   checks.rekor = &options_.rekor;
   checks.require_tlog = options_.require_tlog;
   checks.image_signature_predicate_types = options_.image_signature_predicate_types;
   std::optional<KeylessTrust> keyless;
-  if (allow_keyless && options_.keyless) keyless = options_.keyless->Trust();
+  if (keyless_signers != nullptr) keyless = keyless_signers->Trust();
   Run run(options_, checks, registry, keys, deadline, keyless ? &*keyless : nullptr);
   return run.Execute(image);
 }
@@ -704,12 +711,20 @@ AttestationResult Verifier::VerifyAttestations(registry::Registry& registry, con
                                                const TrustedKeySet& keys, const AttestationRequirements& requirements,
                                                std::int64_t now_unix_seconds, registry::Deadline deadline,
                                                bool allow_keyless) const {
+  return VerifyAttestations(registry, image, keys, requirements, now_unix_seconds, deadline,
+                            allow_keyless ? options_.keyless.get() : nullptr);
+}
+
+AttestationResult Verifier::VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                               const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                               std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                               const KeylessVerification* keyless_signers) const {
   CheckOptions checks;
   checks.rekor = &options_.rekor;
   checks.require_tlog = options_.require_tlog;
   checks.image_signature_predicate_types.clear();  // any predicate type: attestations are sorted out afterwards
   std::optional<KeylessTrust> keyless;
-  if (allow_keyless && options_.keyless) keyless = options_.keyless->Trust();
+  if (keyless_signers != nullptr) keyless = keyless_signers->Trust();
   Run run(options_, checks, registry, keys, deadline, keyless ? &*keyless : nullptr, /*attestations=*/true);
   return run.ExecuteAttestations(image, requirements, now_unix_seconds);
 }

@@ -3,10 +3,13 @@
 // on a vulnerability scan's age is never cached (or served stale) past the time the scan becomes too old.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "cosign_artifacts.h"
 #include "counting_registry.h"
 #include "fake_registry.h"
 #include "pipeguard/imageverify/service.h"
+#include "test_fulcio.h"
 
 namespace pipeguard::imageverify {
 namespace {
@@ -215,6 +218,75 @@ TEST_F(AttestationServiceTest, CreateRejectsAnInvalidRequirementNamingIt) {
   ASSERT_FALSE(service.ok());
   EXPECT_TRUE(Contains(service.status().message(), "images.attestations.provenance.sourceRef.regexp"))
       << service.status().message();
+}
+
+TEST_F(AttestationServiceTest, AProfilesAttestationsHoldOnTopOfTheConfigurationsAndAreNamed) {
+  Attest(signer_, kVuln, VulnPredicate(UnixNow() - 60));
+  auto service = Service(Config());
+  policy::KeyScope scope;
+  policy::AttestationsConfig sbom;
+  sbom.sbom = true;
+  scope.attestations = {{"etl/payments", sbom}};
+  EXPECT_TRUE(Verify(*service).verdict.verified);  // the configuration's requirement alone is met
+  const ImageOutcome scoped = service->Verify(image_, clock_.Now() + 1h, scope);
+  EXPECT_FALSE(scoped.verdict.verified);
+  EXPECT_TRUE(scoped.verdict.signature_verified);
+  EXPECT_EQ(scoped.source, VerdictSource::kVerification) << "a profile's requirements are a different cache key";
+  EXPECT_TRUE(Contains(scoped.message, "attestations not satisfied: profile etl/payments: sbom: no CycloneDX"))
+      << scoped.message;
+
+  // A profile's scan requirement is checked against the same attestations, with its own freshness.
+  policy::AttestationsConfig strict_scan;
+  strict_scan.vulnerabilities = policy::VulnerabilityRequirementConfig{};
+  strict_scan.vulnerabilities->max_age_hours = 1;
+  policy::KeyScope strict;
+  strict.attestations = {{"etl/payments", strict_scan}};
+  const ImageOutcome fresh = service->Verify(image_, clock_.Now() + 1h, strict);
+  EXPECT_TRUE(fresh.verdict.verified) << fresh.message;
+  EXPECT_TRUE(Contains(fresh.attestations, "profile etl/payments: vulnerability scan")) << fresh.attestations;
+  clock_.Advance(61min);  // older than the profile's 1 h, still fresh for the configuration's 24 h
+  EXPECT_TRUE(Verify(*service).verdict.verified);
+  const ImageOutcome old = service->Verify(image_, clock_.Now() + 1h, strict);
+  EXPECT_FALSE(old.verdict.verified);
+  EXPECT_EQ(old.source, VerdictSource::kVerification) << "the 1 h freshness capped the cached verdict";
+  EXPECT_TRUE(Contains(old.message, "profile etl/payments: vulnerability scan: the newest scan finished"))
+      << old.message;
+}
+
+TEST_F(AttestationServiceTest, AProfilesKeylessIdentitiesAreTheOnlyKeylessSignersThatCount) {
+  const signatures::testing::TestFulcio fulcio;
+  const std::string root_path = ::testing::TempDir() + "/pipeguard-attestation-keyless-root.json";
+  std::ofstream(root_path) << fulcio.TrustedRootJson();
+  policy::ImagesConfig config;
+  config.deadline = 4s;
+  config.keys = {{"release", "", signer_.public_pem()}};
+  config.keyless.trusted_root_file = root_path;
+  config.keyless.identities = {
+      {"acme", "", R"(https://github\.com/acme/pipelines/.*)", "https://token.actions.githubusercontent.com", "", {}},
+      {"other-team", "", R"(https://github\.com/other/.*)", "https://token.actions.githubusercontent.com", "", {}}};
+  auto service = Service(config);
+  ASSERT_NE(service, nullptr);
+  const std::string digest = fake_.PutManifest(R"({"schemaVersion":2,"layers":[],"annotations":{"k":"1"}})", "k1");
+  signatures::testing::PushBundle(fake_, fulcio.DsseBundle(fulcio.Issue(), digest, 1785412560), digest);
+  const std::string image = "registry.example.com/team/app@" + digest;
+
+  policy::KeyScope acme;  // a profile naming only the acme identity: no key, that identity
+  acme.keys = std::vector<std::string>{};
+  acme.keyless_identities = std::vector<std::string>{"acme"};
+  acme.profiles = {"etl/payments"};
+  const ImageOutcome admitted = service->Verify(image, clock_.Now() + 1h, acme);
+  EXPECT_TRUE(admitted.verdict.verified) << admitted.message;
+  EXPECT_EQ(admitted.key_name, "keyless identity 'acme'");
+
+  policy::KeyScope other;
+  other.keys = std::vector<std::string>{"release"};
+  other.keyless_identities = std::vector<std::string>{"other-team"};
+  other.profiles = {"etl/other"};
+  const ImageOutcome denied = service->Verify(image, clock_.Now() + 1h, other);
+  EXPECT_FALSE(denied.verdict.verified);
+  EXPECT_EQ(denied.reason, Reason::kIdentityNotAllowed) << denied.message;
+  EXPECT_TRUE(Contains(denied.message, "identity 'other-team'")) << denied.message;
+  EXPECT_FALSE(Contains(denied.message, "identity 'acme'")) << denied.message;
 }
 
 }  // namespace

@@ -517,6 +517,47 @@ TEST_P(RealAttestationFormatTest, TheServiceCachesTheVerdictWithItsAttestations)
   EXPECT_EQ(second.attestations, first.attestations);
 }
 
+TEST_P(RealAttestationFormatTest, VerifyImageWithAProfileHonoursItsSignersAndAttestations) {
+  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const std::string profile = registry_->dir() + "/profile-" + GetParam() + ".yaml";
+  const auto write_profile = [&](const std::string& images) {
+    WriteFile(profile,
+              "apiVersion: pipeguard.io/v1alpha1\nkind: PipelineSecurityProfile\nmetadata: {name: payments, "
+              "namespace: etl}\nspec:\n  podSelector: {matchLabels: {pipeguard.io/pipeline: payments}}\n"
+              "  serviceAccount: {name: payments-etl}\n  images:\n" +
+                  images);
+  };
+  // The profile's own requirement: provenance from main, which this image (built from a tag) does not have.
+  write_profile("    trustedKeys: [good]\n    attestations:\n      provenance: {sourceRef: refs/heads/main}\n");
+  const BinaryResult denied =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(denied.exit_code, 1) << denied.out;
+  EXPECT_TRUE(Contains(denied.err,
+                       "attestations not satisfied: profile etl/payments: provenance: source ref "
+                       "\"refs/tags/v1.2.0\" is not \"refs/heads/main\""))
+      << denied.err;
+
+  // A profile trusting another key: the image's signature (and attestations) by "good" do not count.
+  write_profile("    trustedKeys: [other]\n");
+  const BinaryResult other =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+  EXPECT_TRUE(Contains(other.err, "not signed by a trusted key")) << other.err;
+
+  write_profile("    trustedKeys: [good]\n    attestations:\n      vulnerabilities: {maxAgeHours: 1, failAt: low}\n");
+  const BinaryResult strict =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(strict.exit_code, 1) << strict.out;  // the Low finding fails a profile that fails at low
+  EXPECT_TRUE(Contains(strict.err, "profile etl/payments: vulnerability scan: 1 finding at or above low"))
+      << strict.err;
+
+  write_profile("    trustedKeys: [good]\n    attestations:\n      vulnerabilities: {maxAgeHours: 1}\n");
+  const BinaryResult admitted =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(admitted.exit_code, 0) << admitted.err;
+  EXPECT_TRUE(Contains(admitted.out, "profile etl/payments: vulnerability scan")) << admitted.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(CosignFormats, RealAttestationFormatTest, ::testing::Values("v2-legacy", "v3-bundle"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "v2-legacy" ? std::string("V2Legacy") : std::string("V3Bundle");

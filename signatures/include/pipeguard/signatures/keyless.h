@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeguard/policy/config.h"
 #include "pipeguard/signatures/checks.h"
@@ -60,6 +61,10 @@ struct KeylessVerification {
   // Reads trustedRootFile (the only I/O) and compiles the identities. Errors name the setting, the identity and
   // the file: NotFound for a missing file, InvalidArgument otherwise.
   static StatusOr<KeylessVerification> Load(const policy::KeylessConfig& config);
+
+  // The same trust with only the identities named (names not configured are ignored); nullopt when none is left
+  // (then no keyless signature counts).
+  std::optional<KeylessVerification> Subset(const std::vector<std::string>& names) const;
 
   // The KeylessTrust to pass to the checks (pointers into this object).
   KeylessTrust Trust() const;

@@ -95,6 +95,9 @@ struct AttestationResult {
   // <types>)", "attestations not satisfied: <CheckAttestations failure lines> (<what was found>; N ignored:
   // <location>: <reason> (<detail>))", or "<environment reason> (attestations: <path>: <error>)".
   std::string why;
+  // What was found, for messages that combine several requirement sets: "N verified attestation(s): <types>" and,
+  // when some were ignored, "; M ignored: <location>: <reason> (<detail>); ...".
+  std::string evidence;
   // "image <ref> (<digest>): " + why. No secrets, no predicate content beyond ids, severities and times.
   std::string message;
 };
@@ -111,6 +114,11 @@ class Verifier {
   // Never throws.
   VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
                             const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless = true) const;
+  // The same with the keyless signers given explicitly (null: keyless signatures are refused), e.g. a profile's
+  // subset of the configured identities (same trusted root).
+  VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
+                            const TrustedKeySet& keys, registry::Deadline deadline,
+                            const KeylessVerification* keyless) const;
 
   // Finds the attestations of `image` (which must carry its sha256 digest: verify the signature first) in both
   // formats cosign writes: the legacy `sha256-<hex>.att` manifest (each layer a DSSE envelope) and Sigstore bundles
@@ -124,6 +132,10 @@ class Verifier {
                                        const TrustedKeySet& keys, const AttestationRequirements& requirements,
                                        std::int64_t now_unix_seconds, registry::Deadline deadline,
                                        bool allow_keyless = true) const;
+  AttestationResult VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                       const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                       std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                       const KeylessVerification* keyless) const;
 
   // Hex SHA-256 over every option that can change a verdict (predicate types, Rekor keys, require_tlog, limits,
   // keyless trust):

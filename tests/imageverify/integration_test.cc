@@ -558,6 +558,34 @@ TEST_P(RealAttestationFormatTest, VerifyImageWithAProfileHonoursItsSignersAndAtt
   EXPECT_TRUE(Contains(admitted.out, "profile etl/payments: vulnerability scan")) << admitted.out;
 }
 
+TEST_P(RealAttestationFormatTest, ScanHonoursTheSelectingProfilesAttestations) {
+  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const std::string file = registry_->dir() + "/scan-" + GetParam() + ".yaml";
+  WriteFile(file,
+            "apiVersion: pipeguard.io/v1alpha1\nkind: PipelineSecurityProfile\nmetadata: {name: payments, namespace: "
+            "etl}\nspec:\n  podSelector: {matchLabels: {pipeguard.io/pipeline: payments}}\n  serviceAccount: {name: "
+            "payments-etl}\n  images:\n    attestations:\n      provenance: {sourceRef: refs/heads/main}\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etl\n  namespace: etl\n  labels: {pipeguard.io/pipeline: "
+            "payments}\nspec:\n  serviceAccountName: payments-etl\n  automountServiceAccountToken: false\n"
+            "  containers:\n    - name: main\n      image: " +
+                image + "\n");
+  const BinaryResult scan = RunPipeguard({"scan", "--config", config_path_, "-o", "json", file}, registry_->dir());
+  const auto report = nlohmann::json::parse(scan.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << scan.out << scan.err;
+  std::vector<std::string> messages;
+  for (const auto& result : report["results"]) {
+    for (const auto& violation : result["violations"]) {
+      if (violation["rule"] == "unsigned-image") messages.push_back(violation["message"].get<std::string>());
+    }
+  }
+  ASSERT_EQ(messages.size(), 1u) << scan.out;
+  EXPECT_TRUE(Contains(messages[0],
+                       "is signed, but its attestations do not meet the requirements: attestations not "
+                       "satisfied: profile etl/payments: provenance: source ref"))
+      << messages[0];
+  EXPECT_EQ(scan.exit_code, 1) << scan.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(CosignFormats, RealAttestationFormatTest, ::testing::Values("v2-legacy", "v3-bundle"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "v2-legacy" ? std::string("V2Legacy") : std::string("V3Bundle");

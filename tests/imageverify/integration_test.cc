@@ -403,29 +403,6 @@ class RealAttestationTest : public ::testing::Test {
               R"("ref":"refs/tags/v1.2.0","path":".github/workflows/release.yml"}}},)"
               R"("runDetails":{"builder":{"id":"https://github.com/actions/runner/github-hosted"}}})");
 
-    const auto attest = [&](const std::string& digest, const std::string& key, const std::string& format,
-                            const std::string& type, const std::string& predicate) {
-      auto out =
-          RunCommand(ShellQuote(std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/registry/artifacts.sh") + " attest " +
-                     ShellQuote(dir) + " " + ShellQuote("team/app@" + digest) + " " + ShellQuote(key) + " " + format +
-                     " " + type + " " + ShellQuote(dir + "/" + predicate) + " >&2");
-      ASSERT_TRUE(out.ok()) << out.status().message();
-    };
-    for (const std::string format : {"v2-legacy", "v3-bundle"}) {
-      for (const std::string variant : {"good", "novuln", "critical", "stale", "untrusted"}) {
-        const std::string name = variant + "-" + format;
-        auto digest = registry_->Push("team/app:" + name, name);
-        ASSERT_TRUE(digest.ok()) << digest.status().message();
-        digests_[name] = *digest;
-        ASSERT_TRUE(registry_->Sign("team/app@" + *digest, "good", format).ok());
-        attest(*digest, "good", format, "cyclonedx", "sbom.json");
-        attest(*digest, "good", format, "slsaprovenance1", "provenance.json");
-        if (variant == "good") attest(*digest, "good", format, "vuln", "vuln-fresh.json");
-        if (variant == "critical") attest(*digest, "good", format, "vuln", "vuln-critical.json");
-        if (variant == "stale") attest(*digest, "good", format, "vuln", "vuln-stale.json");
-        if (variant == "untrusted") attest(*digest, "other", format, "vuln", "vuln-fresh.json");
-      }
-    }
     config_path_ = dir + "/attest.yaml";
     WriteFile(config_path_, "images:\n  keys:\n    - name: good\n      path: " + *good +
                                 "\n  registries:\n    - host: \"" + registry_->host() +
@@ -447,9 +424,37 @@ class RealAttestationTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_NE(registry_, nullptr); }
 
+  // Pushes, signs and attests the image VARIANT-FORMAT on first use (each ctest entry runs one test in its own
+  // process: only what that test needs is made); returns "host/team/app:VARIANT-FORMAT".
+  static std::string Prepare(const std::string& name) {
+    if (digests_.count(name)) return registry_->host() + "/team/app:" + name;
+    const std::string dir = registry_->dir();
+    const std::string variant = name.substr(0, name.find('-'));
+    const std::string format = name.substr(name.find('-') + 1);
+    const auto attest = [&](const std::string& digest, const std::string& key, const std::string& type,
+                            const std::string& predicate) {
+      auto out =
+          RunCommand(ShellQuote(std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/registry/artifacts.sh") + " attest " +
+                     ShellQuote(dir) + " " + ShellQuote("team/app@" + digest) + " " + ShellQuote(key) + " " + format +
+                     " " + type + " " + ShellQuote(dir + "/" + predicate) + " >&2");
+      EXPECT_TRUE(out.ok()) << out.status().message();
+    };
+    auto digest = registry_->Push("team/app:" + name, name);
+    EXPECT_TRUE(digest.ok()) << digest.status().message();
+    if (!digest.ok()) return "";
+    digests_[name] = *digest;
+    EXPECT_TRUE(registry_->Sign("team/app@" + *digest, "good", format).ok());
+    attest(*digest, "good", "cyclonedx", "sbom.json");
+    attest(*digest, "good", "slsaprovenance1", "provenance.json");
+    if (variant == "good") attest(*digest, "good", "vuln", "vuln-fresh.json");
+    if (variant == "critical") attest(*digest, "good", "vuln", "vuln-critical.json");
+    if (variant == "stale") attest(*digest, "good", "vuln", "vuln-stale.json");
+    if (variant == "untrusted") attest(*digest, "other", "vuln", "vuln-fresh.json");
+    return registry_->host() + "/team/app:" + name;
+  }
+
   static BinaryResult VerifyImage(const std::string& name) {
-    return RunPipeguard({"verify-image", "--config", config_path_, registry_->host() + "/team/app:" + name},
-                        registry_->dir());
+    return RunPipeguard({"verify-image", "--config", config_path_, Prepare(name)}, registry_->dir());
   }
 
   static RealRegistry* registry_;
@@ -509,7 +514,7 @@ TEST_P(RealAttestationFormatTest, TheServiceCachesTheVerdictWithItsAttestations)
   ASSERT_TRUE(config.ok()) << config.status().message();
   auto service = ImageVerificationService::Create(config->images);
   ASSERT_TRUE(service.ok()) << service.status().message();
-  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const std::string image = Prepare("good-" + GetParam());
   const ImageOutcome first = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
   EXPECT_TRUE(first.verdict.verified) << first.message;
   const ImageOutcome second = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
@@ -518,7 +523,7 @@ TEST_P(RealAttestationFormatTest, TheServiceCachesTheVerdictWithItsAttestations)
 }
 
 TEST_P(RealAttestationFormatTest, VerifyImageWithAProfileHonoursItsSignersAndAttestations) {
-  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const std::string image = Prepare("good-" + GetParam());
   const std::string profile = registry_->dir() + "/profile-" + GetParam() + ".yaml";
   const auto write_profile = [&](const std::string& images) {
     WriteFile(profile,
@@ -559,7 +564,7 @@ TEST_P(RealAttestationFormatTest, VerifyImageWithAProfileHonoursItsSignersAndAtt
 }
 
 TEST_P(RealAttestationFormatTest, ScanHonoursTheSelectingProfilesAttestations) {
-  const std::string image = registry_->host() + "/team/app:good-" + GetParam();
+  const std::string image = Prepare("good-" + GetParam());
   const std::string file = registry_->dir() + "/scan-" + GetParam() + ".yaml";
   WriteFile(file,
             "apiVersion: pipeguard.io/v1alpha1\nkind: PipelineSecurityProfile\nmetadata: {name: payments, namespace: "

@@ -29,7 +29,8 @@ constexpr Command kCommands[] = {
      "report [--audit-log FILE]... [--events FILE] [--policy-reports PATH]... [--profiles PATH]... [--since TIME] "
      "[--until TIME] [-o markdown|json]",
      "evidence for an auditor: denials, waivers, tamper and drift, mapped to SOC 2 and PCI DSS", RunReportCommand},
-    {"verify-image", "verify-image [--config FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] IMAGE",
+    {"verify-image",
+     "verify-image [--config FILE] [--profile FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] IMAGE",
      "verify an image's cosign signature in its registry (exit 0 verified, 1 not)", RunVerifyImageCommand},
     {"version", "version", "print the version", RunVersionCommand},
     {"help", "help [COMMAND]", "show help for pipeguard or one command", RunHelpCommand},

@@ -25,7 +25,12 @@ against the trusted public keys. A tag is resolved to its digest first; the dige
 
 Flags:
   --config FILE       pipeguard configuration: images.keys (trusted keys), images.registries (TLS CA, plain-HTTP
-                      test registries, dockerconfigjson credentials), images.deadline (default 4s)
+                      test registries, dockerconfigjson credentials), images.deadline (default 4s),
+                      images.attestations (provenance, vulnerability scan, SBOM the image's verified attestations
+                      must show; checked after the signature)
+  --profile FILE      verify as for the pods of this PipelineSecurityProfile (YAML or JSON): only the signers it
+                      names (spec.images.trustedKeys, spec.images.keylessIdentities) count, and its
+                      spec.images.attestations are required on top of images.attestations, exactly as admission does
   --key FILE          trust this PEM public key (cosign.pub) INSTEAD of images.keys (repeatable)
   --rekor-key FILE    trust this Rekor log PEM public key INSTEAD of images.rekor's log keys (repeatable): every
                       transparency-log entry (SET) from that log must verify
@@ -67,6 +72,7 @@ std::string_view VerifyImageHelp() { return kHelp; }
 
 int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
   std::string config_path;
+  std::string profile_path;
   std::vector<std::string> key_paths;
   std::vector<std::string> rekor_key_paths;
   bool require_tlog = false;
@@ -75,7 +81,8 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!end_of_flags && (arg == "-h" || arg == "--help")) {
-      io.out << "Usage: pipeguard verify-image [--config FILE] [--key FILE]... [--rekor-key FILE]... [--require-tlog] "
+      io.out << "Usage: pipeguard verify-image [--config FILE] [--profile FILE] [--key FILE]... [--rekor-key FILE]... "
+                "[--require-tlog] "
                 "IMAGE\n"
              << kHelp;
       return kExitAllowed;
@@ -90,6 +97,9 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
     if (!end_of_flags && (arg == "--config" || arg.rfind("--config=", 0) == 0)) {
       single = &config_path;
       flag = "--config";
+    } else if (!end_of_flags && (arg == "--profile" || arg.rfind("--profile=", 0) == 0)) {
+      single = &profile_path;
+      flag = "--profile";
     } else if (!end_of_flags && (arg == "--key" || arg.rfind("--key=", 0) == 0)) {
       repeated = &key_paths;
       flag = "--key";
@@ -159,10 +169,26 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
     return InputError(io, "malformed image reference \"" + image + "\": " + ref.status().message());
   }
 
+  policy::KeyScope scope;
+  if (!profile_path.empty()) {
+    auto documents = manifest::LoadPath(profile_path);
+    if (!documents.ok()) return InputError(io, documents.status().message());
+    std::optional<policy::Profile> profile;
+    for (const auto& document : *documents) {
+      if (!document.object.is_object() || document.object.value("kind", "") != policy::kProfileKind) continue;
+      if (profile) return InputError(io, profile_path + ": holds more than one PipelineSecurityProfile; give one");
+      auto parsed = policy::ParseProfile(document.object);
+      if (!parsed.ok()) return InputError(io, parsed.status().message());
+      profile = std::move(parsed).value();
+    }
+    if (!profile) return InputError(io, profile_path + ": no PipelineSecurityProfile found");
+    scope = policy::KeyScopeFor({&*profile}, config.images);
+  }
+
   RouteLogsToStandardError();
   auto service = imageverify::ImageVerificationService::Create(config.images);
   if (!service.ok()) return InputError(io, service.status().message());
-  const auto outcome = (*service)->Verify(image, std::chrono::steady_clock::now() + config.images.deadline);
+  const auto outcome = (*service)->Verify(image, std::chrono::steady_clock::now() + config.images.deadline, scope);
   if (!outcome.verdict.verified) {
     io.err << "pipeguard " << kCommand << ": " << outcome.message << "\n";
     return kExitDenied;
@@ -177,6 +203,7 @@ int RunVerifyImageCommand(const std::vector<std::string>& args, CommandIo& io) {
              : config.images.rekor.configured() ? "no entry from a trusted log (not required)"
                                                 : "not checked (no images.rekor log key)")
          << "\n";
+  if (!outcome.attestations.empty()) io.out << "attest:   " << outcome.attestations << "\n";
   io.out.flush();
   return kExitAllowed;
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "instrumented_registry.h"
@@ -66,16 +67,33 @@ Reason ReasonForResolveError(StatusCode code) {
 
 // A trusted key set (all of images.keys, or a profile's subset) and the cache fingerprint of verifying with it.
 // A profile's subset excludes keyless signers (images.keyless): a profile narrows trust, it never widens it.
+// One attestation requirement set and whose it is ("" for the configuration's images.attestations, "profile ns/name"
+// for a profile's spec.images.attestations).
+using LabelledRequirements = std::vector<std::pair<std::string, signatures::AttestationRequirements>>;
+
 struct KeyContext {
   signatures::TrustedKeySet keys;
-  std::string fingerprint;  // over the key set, keyless on/off and the verifier options
-  bool keyless = true;
+  std::string fingerprint;  // over the key set, the keyless signers, the verifier options and the requirements
+  // The keyless signers that count: the configuration's (all identities), a profile's subset, or null (none).
+  std::shared_ptr<const signatures::KeylessVerification> keyless;
+  // The attestations an image must also carry, every set in full; empty when none are required.
+  LabelledRequirements requirements;
 };
 
+// `keyless_fingerprint`: "" when the verifier's own keyless signers count, "off" when none, or the fingerprint of a
+// profile's subset.
 std::string ServiceFingerprint(const signatures::TrustedKeySet& keys, const signatures::Verifier& verifier,
-                               bool keyless) {
-  return signatures::Sha256Hex("imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
-                               (keyless ? "\n" : "\nkeyless off\n"));
+                               const std::string& keyless_fingerprint, const LabelledRequirements& requirements) {
+  std::string canonical = "imageverify-v1\nkeys " + keys.fingerprint() + "\nverifier " + verifier.fingerprint() +
+                          (keyless_fingerprint.empty()    ? "\n"
+                           : keyless_fingerprint == "off" ? "\nkeyless off\n"
+                                                          : "\nkeyless " + keyless_fingerprint + "\n");
+  // Without requirements the fingerprint stays what it was (cache entries survive an upgrade).
+  for (const auto& [label, set] : requirements) {
+    canonical += "attestations " + std::to_string(label.size()) + ":" + label + " " +
+                 signatures::AttestationRequirementsFingerprint(set) + "\n";
+  }
+  return signatures::Sha256Hex(canonical);
 }
 
 // One image of one request while it is being decided.
@@ -107,13 +125,15 @@ std::string_view VerdictSourceName(VerdictSource source) {
 class ImageVerificationService::Impl {
  public:
   Impl(const policy::ImagesConfig& config, ServiceOptions options, signatures::TrustedKeySet keys,
-       signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry)
+       signatures::Verifier verifier, std::shared_ptr<registry::Registry> registry, LabelledRequirements requirements)
       : config_(config),
         options_(std::move(options)),
         verifier_(std::move(verifier)),
         registry_(std::move(registry)),
+        requirements_(std::move(requirements)),
         all_keys_(
-            std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_, true), true})) {}
+            std::make_shared<const KeyContext>(KeyContext{keys, ServiceFingerprint(keys, verifier_, "", requirements_),
+                                                          verifier_.options().keyless, requirements_})) {}
 
   const std::string& fingerprint() const { return all_keys_->fingerprint; }
   const signatures::TrustedKeySet& keys() const { return all_keys_->keys; }
@@ -162,6 +182,7 @@ class ImageVerificationService::Impl {
   const ServiceOptions options_;
   const signatures::Verifier verifier_;
   const std::shared_ptr<registry::Registry> registry_;
+  const LabelledRequirements requirements_;  // the configuration's (images.attestations); empty: none
   const std::shared_ptr<const KeyContext> all_keys_;
   std::mutex scopes_mutex_;
   std::map<std::string, std::shared_ptr<const KeyContext>> scopes_;  // by KeyScope::Id(); bounded by profile count
@@ -190,9 +211,11 @@ ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const Dig
   out.format = verdict.format;
   out.signature_location = verdict.signature_location;
   out.tlog_verified = verdict.tlog_verified;
+  out.attestations = verdict.attestations;
   out.verdict.verified = verdict.verified();
   out.verdict.digest = verdict.digest;
   out.verdict.reason = verdict.why;
+  out.verdict.signature_verified = verdict.reason == Reason::kAttestationsNotSatisfied;
   out.message = "image " + work.image;
   if (work.ref.digest.empty()) out.message.append(" (").append(verdict.digest).append(")");
   if (verdict.verified()) {
@@ -203,6 +226,7 @@ ImageOutcome ImageVerificationService::Impl::Outcome(const Work& work, const Dig
         .append(", ")
         .append(verdict.signature_location)
         .append(")");
+    if (!verdict.attestations.empty()) out.message.append("; ").append(verdict.attestations);
     if (source == VerdictSource::kStaleCache) {
       out.message.append("; served from an expired cache entry because the registry could not be reached");
     } else if (source == VerdictSource::kCache) {
@@ -305,7 +329,7 @@ DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::Image
   const auto compute = [&]() -> DigestVerdict {
     const auto start = std::chrono::steady_clock::now();
     const signatures::VerificationResult result =
-        verifier_.Verify(*registry_, at_digest, keys.keys, budget.deadline, keys.keyless);
+        verifier_.Verify(*registry_, at_digest, keys.keys, budget.deadline, keys.keyless.get());
     DigestVerdict verdict;
     verdict.reason = result.reason;
     verdict.digest = at_digest.digest;
@@ -314,12 +338,55 @@ DigestVerdict ImageVerificationService::Impl::VerifyDigest(const registry::Image
     verdict.signature_location = result.signature_location;
     verdict.tlog_verified = result.tlog_verified;
     if (!result.verified) verdict.why = WithBudget(WhyFromMessage(result), budget.text);
-    options_.metrics->OnVerification(signatures::ReasonId(result.reason), std::chrono::steady_clock::now() - start);
-    if (!IsTransient(result.reason)) {  // transient failures are never cached
+    // The clock-dependent part of a positive verdict: it must not be cached past this (steady-clock) time.
+    std::optional<TimePoint> changes_at;
+    if (result.verified && !keys.requirements.empty()) {
+      const std::int64_t unix_now = options_.unix_clock();
+      // The first set drives discovery; the others are checked against the same verified statements.
+      const signatures::AttestationResult found =
+          verifier_.VerifyAttestations(*registry_, at_digest, keys.keys, keys.requirements.front().second, unix_now,
+                                       budget.deadline, keys.keyless.get());
+      if (found.reason != Reason::kVerified && found.reason != Reason::kAttestationsNotSatisfied) {
+        verdict.reason = found.reason;  // an environment failure (transient) or an unusable digest
+        verdict.why = WithBudget(found.why, budget.text);
+      } else {
+        std::vector<std::string> failures;
+        std::optional<std::int64_t> changes_unix;
+        std::string described;
+        for (const auto& [label, set] : keys.requirements) {
+          const signatures::AttestationCheck check = signatures::CheckAttestations(found.statements, set, unix_now);
+          for (const auto& failure : check.failures)
+            failures.push_back(label.empty() ? failure : label + ": " + failure);
+          if (check.changes_at_unix_seconds && (!changes_unix || *check.changes_at_unix_seconds < *changes_unix)) {
+            changes_unix = check.changes_at_unix_seconds;
+          }
+          described += (described.empty() ? "" : "; ") + (label.empty() ? "" : label + ": ") +
+                       signatures::DescribeRequirements(set);
+        }
+        if (failures.empty()) {
+          verdict.attestations = "attestations satisfy the requirements (" + described + "; " + found.evidence + ")";
+          if (changes_unix) changes_at = Now() + std::chrono::seconds(*changes_unix - unix_now);
+        } else {
+          std::string joined;
+          for (const auto& failure : failures) joined += (joined.empty() ? "" : "; ") + failure;
+          verdict.reason = Reason::kAttestationsNotSatisfied;
+          verdict.why =
+              std::string(signatures::ReasonText(verdict.reason)) + ": " + joined + " (" + found.evidence + ")";
+        }
+      }
+    }
+    options_.metrics->OnVerification(signatures::ReasonId(verdict.reason), std::chrono::steady_clock::now() - start);
+    if (!IsTransient(verdict.reason)) {  // transient failures are never cached
       const TimePoint now = Now();
       const auto& policy = options_.cache_policy;
-      if (result.verified) {
-        cache().PutVerdict(key, verdict, now + policy.positive_ttl, now + policy.positive_ttl + policy.stale_grace);
+      if (verdict.verified()) {
+        TimePoint fresh_until = now + policy.positive_ttl;
+        TimePoint servable_until = fresh_until + policy.stale_grace;
+        if (changes_at) {
+          fresh_until = std::min(fresh_until, *changes_at);
+          servable_until = std::min(servable_until, *changes_at);
+        }
+        if (fresh_until > now) cache().PutVerdict(key, verdict, fresh_until, servable_until);
       } else {
         cache().PutVerdict(key, verdict, now + policy.negative_ttl, now + policy.negative_ttl);
       }
@@ -380,17 +447,37 @@ ImageOutcome ImageVerificationService::Impl::Decide(Work& work, const Budget& bu
 }
 
 StatusOr<std::shared_ptr<const KeyContext>> ImageVerificationService::Impl::KeysFor(const policy::KeyScope& scope) {
-  if (!scope.keys) return all_keys_;
+  if (!scope.keys && scope.attestations.empty()) return all_keys_;
   const std::string id = scope.Id();
   std::lock_guard lock(scopes_mutex_);
   if (auto it = scopes_.find(id); it != scopes_.end()) return it->second;
-  auto subset = all_keys_->keys.Subset(*scope.keys);
-  if (!subset.ok()) return subset.status();
-  std::string fingerprint = ServiceFingerprint(*subset, verifier_, false);
-  auto context =
-      std::make_shared<const KeyContext>(KeyContext{std::move(subset).value(), std::move(fingerprint), false});
-  scopes_.emplace(id, context);
-  return context;
+  KeyContext context{all_keys_->keys, "", all_keys_->keyless, requirements_};
+  std::string keyless_fingerprint;
+  if (scope.keys) {
+    context.keyless = nullptr;
+    keyless_fingerprint = "off";
+    if (scope.keyless_identities && !scope.keyless_identities->empty() && verifier_.options().keyless) {
+      if (auto identities = verifier_.options().keyless->Subset(*scope.keyless_identities)) {
+        keyless_fingerprint = identities->Fingerprint();
+        context.keyless = std::make_shared<const signatures::KeylessVerification>(std::move(*identities));
+      }
+    }
+    // No key named: only the profile's keyless identities can vouch (none at all verifies nothing: fail closed).
+    auto subset = scope.keys->empty() && context.keyless ? signatures::TrustedKeySet::None()
+                                                         : all_keys_->keys.Subset(*scope.keys);
+    if (!subset.ok()) return subset.status();
+    context.keys = std::move(subset).value();
+  }
+  for (const auto& [profile, config] : scope.attestations) {
+    const std::string label = "profile " + profile;
+    auto requirements = signatures::RequirementsFromConfig(config, label + " spec.images.attestations");
+    if (!requirements.ok()) return requirements.status();
+    context.requirements.emplace_back(label, std::move(requirements).value());
+  }
+  context.fingerprint = ServiceFingerprint(context.keys, verifier_, keyless_fingerprint, context.requirements);
+  auto shared = std::make_shared<const KeyContext>(std::move(context));
+  scopes_.emplace(id, shared);
+  return shared;
 }
 
 ImageOutcomes ImageVerificationService::Impl::VerifyAll(const std::vector<std::string>& images,
@@ -481,6 +568,18 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
     options.verifier.keyless = std::make_shared<const signatures::KeylessVerification>(std::move(keyless).value());
   }
   if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
+  if (!options.unix_clock) {
+    options.unix_clock = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  LabelledRequirements requirements;
+  if (!config.attestations.empty()) {
+    auto converted = signatures::RequirementsFromConfig(config.attestations);
+    if (!converted.ok()) return converted.status();
+    requirements.emplace_back("", std::move(converted).value());
+  }
   if (!options.metrics) options.metrics = std::make_shared<NoopMetricsSink>();
   if (!options.cache) options.cache = std::make_shared<VerificationCache>();
   options.verifier.clock = options.clock;
@@ -500,7 +599,7 @@ StatusOr<std::unique_ptr<ImageVerificationService>> ImageVerificationService::Cr
   }
   registry = std::make_shared<internal::InstrumentedRegistry>(std::move(registry), options.metrics);
   auto impl = std::make_unique<Impl>(config, std::move(options), std::move(keys).value(), std::move(verifier).value(),
-                                     std::move(registry));
+                                     std::move(registry), std::move(requirements));
   std::string fingerprint = impl->fingerprint();
   return std::unique_ptr<ImageVerificationService>(
       new ImageVerificationService(std::move(impl), config, std::move(fingerprint)));

@@ -1,5 +1,6 @@
 #include "pipeguard/policy/config.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "pipeguard/base/time.h"
 #include "pipeguard/base/yaml_reader.h"
 
 namespace pipeguard::policy {
@@ -150,10 +152,123 @@ Status ParseKeyless(const base::YamlReader& r, const YAML::Node& node, KeylessCo
   return Status::Ok();
 }
 
+// A string: exact when a scalar, `{regexp: RE2}` (whole-value match) otherwise. The expression must compile.
+Status ParseStringMatch(const base::YamlReader& r, const YAML::Node& node, const std::string& key,
+                        StringMatchConfig& out) {
+  if (node.IsMap()) {
+    if (auto s = r.CheckKeys(node, key, {"regexp"}); !s.ok()) return s;
+    if (!node["regexp"]) return r.Error(node, key, "must be a string (exact) or {regexp: RE2 expression}");
+    if (auto s = r.String(node["regexp"], key + ".regexp", out.value); !s.ok()) return s;
+    out.regexp = true;
+    const RE2 pattern(out.value, RE2::Quiet);
+    if (!pattern.ok())
+      return r.Error(node["regexp"], key + ".regexp", "is not a valid RE2 expression: " + pattern.error());
+  } else {
+    if (auto s = r.String(node, key, out.value); !s.ok()) return s;
+    out.regexp = false;
+  }
+  if (out.value.empty()) return r.Error(node, key, "must not be empty");
+  return Status::Ok();
+}
+
+Status ParseStringMatchList(const base::YamlReader& r, const YAML::Node& node, const std::string& key,
+                            std::vector<StringMatchConfig>& out) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return r.Error(node, key, "must be a non-empty list of strings (exact) or {regexp: RE2 expression}");
+  }
+  for (const auto& item : node) {
+    StringMatchConfig matcher;
+    if (auto s = ParseStringMatch(r, item, key + "[]", matcher); !s.ok()) return s;
+    out.push_back(std::move(matcher));
+  }
+  return Status::Ok();
+}
+
+Status ParseAttestations(const base::YamlReader& r, const YAML::Node& node, const std::string& where,
+                         AttestationsConfig& out) {
+  if (!node.IsMap()) return r.Error(node, where, "must be a map with provenance, vulnerabilities and/or sbom");
+  if (auto s = r.CheckKeys(node, where, {"provenance", "vulnerabilities", "sbom"}); !s.ok()) return s;
+  if (const YAML::Node p = node["provenance"]) {
+    const std::string at = where + ".provenance";
+    if (!p.IsMap()) return r.Error(p, at, "must be a map of builderIds, sourceRepository, sourceRef, buildType");
+    if (auto s = r.CheckKeys(p, at, {"builderIds", "sourceRepository", "sourceRef", "buildType"}); !s.ok()) return s;
+    ProvenanceRequirementConfig provenance;
+    if (p["builderIds"]) {
+      if (auto s = ParseStringMatchList(r, p["builderIds"], at + ".builderIds", provenance.builder_ids); !s.ok()) {
+        return s;
+      }
+    }
+    const std::pair<const char*, std::optional<StringMatchConfig>*> fields[] = {
+        {"sourceRepository", &provenance.source_repository},
+        {"sourceRef", &provenance.source_ref},
+        {"buildType", &provenance.build_type}};
+    for (const auto& field : fields) {
+      if (!p[field.first]) continue;
+      StringMatchConfig matcher;
+      if (auto s = ParseStringMatch(r, p[field.first], at + "." + field.first, matcher); !s.ok()) return s;
+      *field.second = std::move(matcher);
+    }
+    out.provenance = std::move(provenance);
+  }
+  if (const YAML::Node v = node["vulnerabilities"]) {
+    const std::string at = where + ".vulnerabilities";
+    if (!v.IsMap()) return r.Error(v, at, "must be a map of scanners, maxAgeHours, failAt, allow");
+    if (auto s = r.CheckKeys(v, at, {"scanners", "maxAgeHours", "failAt", "allow"}); !s.ok()) return s;
+    VulnerabilityRequirementConfig vulnerabilities;
+    if (v["scanners"]) {
+      if (auto s = ParseStringMatchList(r, v["scanners"], at + ".scanners", vulnerabilities.scanners); !s.ok()) {
+        return s;
+      }
+    }
+    if (v["maxAgeHours"]) {
+      if (auto s = r.Int(v["maxAgeHours"], at + ".maxAgeHours", 1, 24 * 366, vulnerabilities.max_age_hours); !s.ok()) {
+        return s;
+      }
+    }
+    if (v["failAt"]) {
+      if (auto s = r.String(v["failAt"], at + ".failAt", vulnerabilities.fail_at); !s.ok()) return s;
+      static const std::set<std::string> kSeverities = {"negligible", "low", "medium", "high", "critical"};
+      if (!kSeverities.count(vulnerabilities.fail_at)) {
+        return r.Error(
+            v["failAt"], at + ".failAt",
+            "must be one of negligible, low, medium, high, critical (got \"" + vulnerabilities.fail_at + "\")");
+      }
+    }
+    if (const YAML::Node allow = v["allow"]) {
+      if (!allow.IsSequence()) return r.Error(allow, at + ".allow", "must be a list of {id, expires}");
+      const std::string item = at + ".allow[]";
+      for (const auto& a : allow) {
+        if (auto s = r.CheckKeys(a, item, {"id", "expires"}); !s.ok()) return s;
+        AllowedVulnerabilityConfig entry;
+        if (!a["id"] || !a["expires"]) {
+          return r.Error(a, item, "needs id (e.g. CVE-2026-1234) and expires (RFC 3339, e.g. 2027-01-31T00:00:00Z)");
+        }
+        if (auto s = r.String(a["id"], item + ".id", entry.id); !s.ok()) return s;
+        if (entry.id.empty()) return r.Error(a["id"], item + ".id", "must not be empty");
+        if (auto s = r.String(a["expires"], item + ".expires", entry.expires); !s.ok()) return s;
+        const auto expires = base::ParseTimestamp(entry.expires);
+        if (!expires) {
+          return r.Error(a["expires"], item + ".expires",
+                         "\"" + entry.expires +
+                             "\" is not an RFC 3339 time (e.g. 2027-01-31T00:00:00Z); every waiver "
+                             "must end");
+        }
+        entry.expires_unix_seconds = *expires;
+        vulnerabilities.allow.push_back(std::move(entry));
+      }
+    }
+    out.vulnerabilities = std::move(vulnerabilities);
+  }
+  if (node["sbom"]) {
+    if (auto s = r.Bool(node["sbom"], where + ".sbom", out.sbom); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status ParseImages(const base::YamlReader& r, const YAML::Node& node, ImagesConfig& out) {
-  if (auto s = r.CheckKeys(
-          node, "images",
-          {"verify", "allowedRegistries", "keys", "rekor", "keyless", "registries", "pinDigests", "deadline"});
+  if (auto s = r.CheckKeys(node, "images",
+                           {"verify", "allowedRegistries", "keys", "rekor", "keyless", "attestations", "registries",
+                            "pinDigests", "deadline"});
       !s.ok()) {
     return s;
   }
@@ -185,6 +300,9 @@ Status ParseImages(const base::YamlReader& r, const YAML::Node& node, ImagesConf
   }
   if (const auto keyless = node["keyless"]) {
     if (auto s = ParseKeyless(r, keyless, out.keyless); !s.ok()) return s;
+  }
+  if (const auto attestations = node["attestations"]) {
+    if (auto s = ParseAttestations(r, attestations, "images.attestations", out.attestations); !s.ok()) return s;
   }
   if (const auto regs = node["registries"]) {
     if (!regs.IsSequence()) {

@@ -66,6 +66,8 @@ Profile ProfileView(const api::ParsedProfile& profile) {
   view.automount_token = profile.automount_token;
   if (profile.mode) view.mode = ParseMode(*profile.mode);
   view.trusted_keys = profile.trusted_keys;
+  view.keyless_identities = profile.keyless_identities;
+  if (profile.attestations && !profile.attestations->empty()) view.attestations = profile.attestations;
   return view;
 }
 

@@ -213,11 +213,12 @@ void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profile
       continue;
     }
     if (!config.verify) continue;
-    if (scope.restricted() && scope.keys->empty()) {
+    if (scope.restricted() && scope.keys->empty() && scope.keyless_identities->empty()) {
       out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
                          "image \"" + ref.image + "\" cannot be verified: " + ProfilesPhrase(scope) +
                              " together trust no key that the configuration's images.keys provides "
-                             "(spec.images.trustedKeys); name a configured key"));
+                             "(spec.images.trustedKeys) and no identity of images.keyless.identities "
+                             "(spec.images.keylessIdentities); name a configured key or identity"));
       continue;
     }
     std::optional<ImageVerdict> verdict = images ? images(ref.image, scope) : std::nullopt;
@@ -229,10 +230,17 @@ void CheckImages(const PodUnit& unit, const std::vector<const Profile*>& profile
     } else if (!verdict->verified) {
       const std::string subject =
           "image \"" + ref.image + "\"" + (verdict->digest.empty() ? "" : " (" + verdict->digest + ")");
-      if (scope.restricted()) {
+      if (verdict->signature_verified) {
+        out.push_back(
+            Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
+                 subject + " is signed, but its attestations do not meet the requirements: " + verdict->reason));
+      } else if (scope.restricted()) {
+        std::string signers = "trustedKeys: " + (scope.keys->empty() ? std::string("none") : JoinNames(*scope.keys));
+        if (!scope.keyless_identities->empty())
+          signers += "; keylessIdentities: " + JoinNames(*scope.keyless_identities);
         out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
-                           subject + " is not signed by a key " + ProfilesPhrase(scope) +
-                               " trusts (trustedKeys: " + JoinNames(*scope.keys) + "): " + verdict->reason));
+                           subject + " is not signed by a key " + ProfilesPhrase(scope) + " trusts (" + signers +
+                               "): " + verdict->reason));
       } else {
         out.push_back(Make(rules::kUnsignedImage, Severity::kHigh, ref.path,
                            subject + " is not signed by a trusted key: " + verdict->reason));
@@ -257,6 +265,24 @@ void CheckProfileTrustedKeys(const std::optional<std::vector<std::string>>& trus
              "names trusted key \"" + name + "\", which the platform configuration (images.keys) does not have (" +
                  (configured.empty() ? std::string("none configured") : "configured: " + JoinNames(configured)) +
                  "); a profile can only choose among the platform's keys, not add its own"));
+  }
+}
+
+// spec.images.keylessIdentities may only name identities of images.keyless.identities (same rule as trustedKeys).
+void CheckProfileKeylessIdentities(const std::optional<std::vector<std::string>>& names, const ImagesConfig& config,
+                                   std::vector<Violation>& out) {
+  if (!names || (!config.verify && !config.keyless.configured())) return;
+  std::vector<std::string> configured;
+  for (const auto& identity : config.keyless.identities) configured.push_back(identity.name);
+  for (size_t i = 0; i < names->size(); ++i) {
+    const std::string& name = (*names)[i];
+    if (Contains(configured, name)) continue;
+    out.push_back(
+        Make(rules::kProfileGuardrail, Severity::kHigh, "/spec/images/keylessIdentities/" + std::to_string(i),
+             "names keyless identity \"" + name +
+                 "\", which the platform configuration (images.keyless.identities) does not have (" +
+                 (configured.empty() ? std::string("none configured") : "configured: " + JoinNames(configured)) +
+                 "); a profile can only choose among the platform's identities, not add its own"));
   }
 }
 
@@ -575,6 +601,7 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
     // One answer: the grammar's problems, the trusted keys and the outside check's findings, all at once.
     api::ProfileReading reading = api::ReadProfile(*review.object_);
     CheckProfileTrustedKeys(reading.profile.trusted_keys, context.config().images, verdict.violations);
+    CheckProfileKeylessIdentities(reading.profile.keyless_identities, context.config().images, verdict.violations);
     if (profile_check_) {
       for (auto& problem : profile_check_(reading.profile)) reading.problems.push_back(std::move(problem));
     }
@@ -655,26 +682,96 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
   return verdict;
 }
 
+namespace {
+
+void AppendField(std::string& out, std::string_view value) {
+  out.append(":").append(std::to_string(value.size())).append(":").append(value);
+}
+
+void AppendMatcher(std::string& out, const StringMatchConfig& m) { AppendField(out, (m.regexp ? "r" : "x") + m.value); }
+
+// An unambiguous text of one requirement set (for KeyScope::Id).
+std::string AttestationsText(const AttestationsConfig& a) {
+  std::string out;
+  if (a.provenance) {
+    out += "|provenance";
+    out += ":" + std::to_string(a.provenance->builder_ids.size());
+    for (const auto& m : a.provenance->builder_ids) AppendMatcher(out, m);
+    for (const auto* field : {&a.provenance->source_repository, &a.provenance->source_ref, &a.provenance->build_type}) {
+      if (*field) {
+        AppendMatcher(out, **field);
+      } else {
+        out += ":-";
+      }
+    }
+  }
+  if (a.vulnerabilities) {
+    out += "|vulnerabilities:" + std::to_string(a.vulnerabilities->max_age_hours);
+    AppendField(out, a.vulnerabilities->fail_at);
+    out += ":" + std::to_string(a.vulnerabilities->scanners.size());
+    for (const auto& m : a.vulnerabilities->scanners) AppendMatcher(out, m);
+    out += ":" + std::to_string(a.vulnerabilities->allow.size());
+    for (const auto& w : a.vulnerabilities->allow) {
+      AppendField(out, w.id);
+      out += ":" + std::to_string(w.expires_unix_seconds);
+    }
+  }
+  if (a.sbom) out += "|sbom";
+  return out;
+}
+
+}  // namespace
+
 std::string KeyScope::Id() const {
-  if (!keys) return "";
-  std::string id = "keys";
-  for (const auto& name : *keys) id += ":" + std::to_string(name.size()) + ":" + name;
+  if (!keys && attestations.empty()) return "";
+  std::string id;
+  if (keys) {
+    id = "keys";
+    for (const auto& name : *keys) id += ":" + std::to_string(name.size()) + ":" + name;
+    id += "|identities";
+    if (keyless_identities) {
+      for (const auto& name : *keyless_identities) id += ":" + std::to_string(name.size()) + ":" + name;
+    } else {
+      id += ":*";
+    }
+  }
+  for (const auto& [profile, requirements] : attestations) {
+    id += "|attestations";
+    AppendField(id, profile);
+    const std::string text = AttestationsText(requirements);
+    AppendField(id, text);
+  }
   return id;
 }
 
 KeyScope KeyScopeFor(const std::vector<const Profile*>& profiles, const ImagesConfig& images) {
   KeyScope scope;
   for (const Profile* p : profiles) {
-    if (!p->trusted_keys) continue;
+    if (p->attestations && !p->attestations->empty()) scope.attestations.emplace_back(p->Id(), *p->attestations);
+    if (!p->trusted_keys && !p->keyless_identities) continue;
+    // A profile naming signers accepts only those: a kind it does not name contributes nothing.
+    const std::vector<std::string> no_names;
+    const std::vector<std::string>& key_names = p->trusted_keys ? *p->trusted_keys : no_names;
+    const std::vector<std::string>& identity_names = p->keyless_identities ? *p->keyless_identities : no_names;
     std::vector<std::string> allowed;
     for (const auto& key : images.keys) {
-      if (Contains(*p->trusted_keys, key.name) && (!scope.keys || Contains(*scope.keys, key.name)) &&
+      if (Contains(key_names, key.name) && (!scope.keys || Contains(*scope.keys, key.name)) &&
           !Contains(allowed, key.name)) {
         allowed.push_back(key.name);
       }
     }
     std::sort(allowed.begin(), allowed.end());
     scope.keys = std::move(allowed);
+    std::vector<std::string> identities;
+    for (const auto& identity : images.keyless.identities) {
+      if (Contains(identity_names, identity.name) &&
+          (!scope.keyless_identities || Contains(*scope.keyless_identities, identity.name)) &&
+          !Contains(identities, identity.name)) {
+        identities.push_back(identity.name);
+      }
+    }
+    std::sort(identities.begin(), identities.end());
+    scope.keyless_identities = std::move(identities);
     scope.profiles.push_back(p->Id());
   }
   return scope;

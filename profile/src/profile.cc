@@ -1,7 +1,11 @@
 #include "pipeguard/profile/profile.h"
 
-#include <algorithm>
+#include <re2/re2.h>
 
+#include <algorithm>
+#include <set>
+
+#include "pipeguard/base/time.h"
 #include "walker.h"
 
 namespace pipeguard::api {
@@ -63,32 +67,154 @@ void ReadServiceAccount(Walker& w, const json* sa, ParsedProfile& p) {
   }
 }
 
-// spec.images.trustedKeys: names only (the webhook configuration's images.keys says which names exist).
-void ReadImages(Walker& w, const json& images, ParsedProfile& p) {
-  if (!w.IsObject(images, "/spec/images")) return;
-  w.KnownKeys(images, "/spec/images", {"trustedKeys"});
-  const json* keys = Walker::Find(images, "trustedKeys");
-  if (keys == nullptr) return;
-  const std::string path = "/spec/images/trustedKeys";
-  if (!keys->is_array() || keys->empty() || keys->size() > 16) {
-    w.Problem(path,
-              "must be a list of 1 to 16 key names from the configuration's images.keys (omit it to accept every "
-              "configured key)");
-    return;
+// A list of 1 to 16 unique names (spec.images.trustedKeys, spec.images.keylessIdentities); nullopt when absent or
+// wrong (with a problem recorded).
+std::optional<std::vector<std::string>> ReadNames(Walker& w, const json& images, const char* key, const char* what) {
+  const json* list = Walker::Find(images, key);
+  if (list == nullptr) return std::nullopt;
+  const std::string path = PointerChild("/spec/images", key);
+  if (!list->is_array() || list->empty() || list->size() > 16) {
+    w.Problem(path, std::string("must be a list of 1 to 16 ") + what);
+    return std::nullopt;
   }
   std::vector<std::string> names;
-  for (size_t i = 0; i < keys->size(); ++i) {
-    const json& name = (*keys)[i];
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& name = (*list)[i];
     if (!name.is_string() || name.get_ref<const std::string&>().empty() ||
         name.get_ref<const std::string&>().size() > 128) {
-      w.Problem(PointerChild(path, i), "must be a key name of 1 to 128 characters");
+      w.Problem(PointerChild(path, i), "must be a name of 1 to 128 characters");
     } else if (std::find(names.begin(), names.end(), name.get_ref<const std::string&>()) != names.end()) {
       w.Problem(PointerChild(path, i), "names \"" + name.get<std::string>() + "\" twice");
     } else {
       names.push_back(name.get<std::string>());
     }
   }
-  p.trusted_keys = std::move(names);
+  return names;
+}
+
+// A string (exact) or {regexp: RE2} (whole value); nullopt after recording a problem.
+std::optional<policy::StringMatchConfig> ReadStringMatch(Walker& w, const json& v, const std::string& path) {
+  policy::StringMatchConfig matcher;
+  if (v.is_object()) {
+    w.KnownKeys(v, path, {"regexp"});
+    const json* re = Walker::Find(v, "regexp");
+    if (re == nullptr || !re->is_string()) {
+      w.Problem(path, "must be a string (exact) or {regexp: RE2 expression}");
+      return std::nullopt;
+    }
+    matcher.value = re->get<std::string>();
+    matcher.regexp = true;
+    const RE2 pattern(matcher.value, RE2::Quiet);
+    if (!pattern.ok()) {
+      w.Problem(PointerChild(path, "regexp"), "is not a valid RE2 expression: " + pattern.error());
+      return std::nullopt;
+    }
+  } else if (v.is_string()) {
+    matcher.value = v.get<std::string>();
+  } else {
+    w.Problem(path, "must be a string (exact) or {regexp: RE2 expression}");
+    return std::nullopt;
+  }
+  if (matcher.value.empty() || matcher.value.size() > 1024) {
+    w.Problem(path, "must be 1 to 1024 characters");
+    return std::nullopt;
+  }
+  return matcher;
+}
+
+std::vector<policy::StringMatchConfig> ReadStringMatchList(Walker& w, const json& object, const std::string& path,
+                                                           const char* key) {
+  std::vector<policy::StringMatchConfig> out;
+  const json* list = Walker::Find(object, key);
+  if (list == nullptr) return out;
+  const std::string list_path = PointerChild(path, key);
+  if (!w.Array(*list, list_path, 1, 32)) return out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    if (auto m = ReadStringMatch(w, (*list)[i], PointerChild(list_path, i))) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+// spec.images.attestations: the grammar of the configuration's images.attestations.
+std::optional<policy::AttestationsConfig> ReadAttestations(Walker& w, const json& v) {
+  const std::string path = "/spec/images/attestations";
+  if (!w.IsObject(v, path)) return std::nullopt;
+  w.KnownKeys(v, path, {"provenance", "vulnerabilities", "sbom"});
+  policy::AttestationsConfig out;
+  if (const json* p = Walker::Find(v, "provenance")) {
+    const std::string at = path + "/provenance";
+    if (w.IsObject(*p, at)) {
+      w.KnownKeys(*p, at, {"builderIds", "sourceRepository", "sourceRef", "buildType"});
+      policy::ProvenanceRequirementConfig provenance;
+      provenance.builder_ids = ReadStringMatchList(w, *p, at, "builderIds");
+      const std::pair<const char*, std::optional<policy::StringMatchConfig>*> fields[] = {
+          {"sourceRepository", &provenance.source_repository},
+          {"sourceRef", &provenance.source_ref},
+          {"buildType", &provenance.build_type}};
+      for (const auto& field : fields) {
+        if (const json* f = Walker::Find(*p, field.first))
+          *field.second = ReadStringMatch(w, *f, PointerChild(at, field.first));
+      }
+      out.provenance = std::move(provenance);
+    }
+  }
+  if (const json* vu = Walker::Find(v, "vulnerabilities")) {
+    const std::string at = path + "/vulnerabilities";
+    if (w.IsObject(*vu, at)) {
+      w.KnownKeys(*vu, at, {"scanners", "maxAgeHours", "failAt", "allow"});
+      policy::VulnerabilityRequirementConfig vulnerabilities;
+      vulnerabilities.scanners = ReadStringMatchList(w, *vu, at, "scanners");
+      if (const json* age = Walker::Find(*vu, "maxAgeHours")) {
+        if (auto hours = w.Integer(*age, at + "/maxAgeHours", 1, 24 * 366)) {
+          vulnerabilities.max_age_hours = static_cast<int>(*hours);
+        }
+      }
+      if (const json* fail_at = Walker::Find(*vu, "failAt")) {
+        static const std::set<std::string> kSeverities = {"negligible", "low", "medium", "high", "critical"};
+        if (!fail_at->is_string() || !kSeverities.count(fail_at->get<std::string>())) {
+          w.Problem(at + "/failAt", "must be one of negligible, low, medium, high, critical");
+        } else {
+          vulnerabilities.fail_at = fail_at->get<std::string>();
+        }
+      }
+      w.ForEachItem(*vu, at, "allow", 64, [&](const json& item, const std::string& item_path) {
+        if (!w.IsObject(item, item_path)) return;
+        w.KnownKeys(item, item_path, {"id", "expires"});
+        const json* id = Walker::Find(item, "id");
+        const json* expires = Walker::Find(item, "expires");
+        if (id == nullptr || !id->is_string() || id->get<std::string>().empty() || expires == nullptr ||
+            !expires->is_string()) {
+          w.Problem(item_path, "needs id (e.g. CVE-2026-1234) and expires (RFC 3339, e.g. 2027-01-31T00:00:00Z)");
+          return;
+        }
+        const auto when = base::ParseTimestamp(expires->get<std::string>());
+        if (!when) {
+          w.Problem(PointerChild(item_path, "expires"),
+                    "\"" + expires->get<std::string>() + "\" is not an RFC 3339 time; every waiver must end");
+          return;
+        }
+        vulnerabilities.allow.push_back({id->get<std::string>(), *when, expires->get<std::string>()});
+      });
+      out.vulnerabilities = std::move(vulnerabilities);
+    }
+  }
+  if (const json* sbom = Walker::Find(v, "sbom")) {
+    if (auto b = w.Bool(*sbom, path + "/sbom")) out.sbom = *b;
+  }
+  return out;
+}
+
+// spec.images: who may sign the pipeline's images (names only: the webhook configuration's images.keys and
+// images.keyless.identities say which names exist) and which attestations they must carry.
+void ReadImages(Walker& w, const json& images, ParsedProfile& p) {
+  if (!w.IsObject(images, "/spec/images")) return;
+  w.KnownKeys(images, "/spec/images", {"trustedKeys", "keylessIdentities", "attestations"});
+  p.trusted_keys = ReadNames(w, images, "trustedKeys",
+                             "key names from the configuration's images.keys (omit it to accept every configured key)");
+  p.keyless_identities =
+      ReadNames(w, images, "keylessIdentities", "identity names from the configuration's images.keyless.identities");
+  if (const json* attestations = Walker::Find(images, "attestations"))
+    p.attestations = ReadAttestations(w, *attestations);
 }
 
 void ReadSpec(Walker& w, const json& spec, ParsedProfile& p) {

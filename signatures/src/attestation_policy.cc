@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <tuple>
 
 #include "pipeguard/base/json.h"
 #include "pipeguard/base/time.h"
+#include "pipeguard/signatures/crypto.h"
 
 namespace pipeguard::signatures {
 namespace {
@@ -139,7 +141,12 @@ std::string Hours(std::int64_t seconds) {
 }
 
 std::optional<std::string> CheckVulnerabilities(const std::vector<InTotoStatement>& statements,
-                                                const VulnerabilityRequirement& requirement, std::int64_t now) {
+                                                const VulnerabilityRequirement& requirement, std::int64_t now,
+                                                std::optional<std::int64_t>& changes_at) {
+  const auto change_at = [&](std::int64_t at) {
+    if (at > now && (!changes_at || at < *changes_at)) changes_at = at;
+  };
+  for (const AllowedVulnerability& waiver : requirement.allowed) change_at(waiver.expires_unix_seconds);
   const std::string prefix = "vulnerability scan: ";
   const InTotoStatement* newest = nullptr;
   std::int64_t newest_time = 0;
@@ -165,6 +172,7 @@ std::optional<std::string> CheckVulnerabilities(const std::vector<InTotoStatemen
   if (!any_allowed_scanner) return prefix + "no attestation from a trusted scanner (scanner.uri)";
   if (newest == nullptr) return prefix + "no attestation with a valid metadata.scanFinishedOn (RFC 3339)";
   const std::int64_t age = now - newest_time;
+  change_at(newest_time + requirement.max_age_seconds + 1);
   if (age > requirement.max_age_seconds) {
     return prefix + "the newest scan finished " + StringAt(newest->predicate, {"metadata", "scanFinishedOn"}) + ", " +
            Hours(std::max<std::int64_t>(age, 0) / 60 * 60) + " ago (at most " + Hours(requirement.max_age_seconds) +
@@ -271,7 +279,8 @@ AttestationCheck CheckAttestations(const std::vector<InTotoStatement>& statement
     }
   }
   if (requirements.vulnerabilities) {
-    if (auto failure = CheckVulnerabilities(statements, *requirements.vulnerabilities, now_unix_seconds)) {
+    if (auto failure = CheckVulnerabilities(statements, *requirements.vulnerabilities, now_unix_seconds,
+                                            check.changes_at_unix_seconds)) {
       check.failures.push_back(std::move(*failure));
     }
   }
@@ -283,6 +292,109 @@ AttestationCheck CheckAttestations(const std::vector<InTotoStatement>& statement
   }
   check.satisfied = check.failures.empty();
   return check;
+}
+
+StatusOr<AttestationRequirements> RequirementsFromConfig(const policy::AttestationsConfig& config,
+                                                         const std::string& where) {
+  AttestationRequirements requirements;
+  const auto matcher = [](const policy::StringMatchConfig& m) { return StringMatcher{m.value, m.regexp}; };
+  const auto check = [&](const policy::StringMatchConfig& m, const std::string& field) -> Status {
+    if (!m.regexp) return Status::Ok();
+    const RE2 pattern(m.value, RE2::Quiet);
+    if (!pattern.ok()) {
+      return Status::InvalidArgument(where + "." + field + ".regexp is not a valid RE2 expression: " + pattern.error());
+    }
+    return Status::Ok();
+  };
+  if (const auto& p = config.provenance) {
+    ProvenanceRequirement provenance;
+    for (const auto& m : p->builder_ids) {
+      if (Status s = check(m, "provenance.builderIds[]"); !s.ok()) return s;
+      provenance.builder_ids.push_back(matcher(m));
+    }
+    const std::tuple<const std::optional<policy::StringMatchConfig>*, std::optional<StringMatcher>*, const char*>
+        fields[] = {{&p->source_repository, &provenance.source_repository, "provenance.sourceRepository"},
+                    {&p->source_ref, &provenance.source_ref, "provenance.sourceRef"},
+                    {&p->build_type, &provenance.build_type, "provenance.buildType"}};
+    for (const auto& field : fields) {
+      if (!*std::get<0>(field)) continue;
+      if (Status s = check(**std::get<0>(field), std::get<2>(field)); !s.ok()) return s;
+      *std::get<1>(field) = matcher(**std::get<0>(field));
+    }
+    requirements.provenance = std::move(provenance);
+  }
+  if (const auto& v = config.vulnerabilities) {
+    VulnerabilityRequirement vulnerabilities;
+    for (const auto& m : v->scanners) {
+      if (Status s = check(m, "vulnerabilities.scanners[]"); !s.ok()) return s;
+      vulnerabilities.scanner_uris.push_back(matcher(m));
+    }
+    if (v->max_age_hours <= 0) {
+      return Status::InvalidArgument(where + ".vulnerabilities.maxAgeHours must be positive");
+    }
+    vulnerabilities.max_age_seconds = static_cast<std::int64_t>(v->max_age_hours) * 3600;
+    const auto severity = ParseVulnerabilitySeverity(v->fail_at);
+    if (!severity) {
+      return Status::InvalidArgument(where +
+                                     ".vulnerabilities.failAt must be one of negligible, low, medium, high, "
+                                     "critical");
+    }
+    vulnerabilities.fail_at = *severity;
+    for (const auto& a : v->allow) vulnerabilities.allowed.push_back({a.id, a.expires_unix_seconds});
+    requirements.vulnerabilities = std::move(vulnerabilities);
+  }
+  requirements.sbom = config.sbom;
+  return requirements;
+}
+
+std::string AttestationRequirementsFingerprint(const AttestationRequirements& requirements) {
+  std::string canonical = "attestation-requirements-v1\n";
+  const auto text = [&](std::string_view field, const std::string& value) {
+    canonical.append(field).append(" ").append(std::to_string(value.size())).append(":").append(value).append("\n");
+  };
+  const auto matcher = [&](std::string_view field, const StringMatcher& m) {
+    text(std::string(field) + (m.regex ? " regexp" : " exact"), m.value);
+  };
+  const auto matchers = [&](std::string_view field, std::vector<StringMatcher> list) {
+    std::sort(list.begin(), list.end(), [](const StringMatcher& a, const StringMatcher& b) {
+      return std::tie(a.regex, a.value) < std::tie(b.regex, b.value);
+    });
+    canonical.append(field).append(" count ").append(std::to_string(list.size())).append("\n");
+    for (const StringMatcher& m : list) matcher(field, m);
+  };
+  if (const auto& p = requirements.provenance) {
+    canonical += "provenance\n";
+    matchers("builder", p->builder_ids);
+    if (p->source_repository) matcher("repository", *p->source_repository);
+    if (p->source_ref) matcher("ref", *p->source_ref);
+    if (p->build_type) matcher("build-type", *p->build_type);
+  }
+  if (const auto& v = requirements.vulnerabilities) {
+    canonical +=
+        "vulnerabilities max-age " + std::to_string(v->max_age_seconds) + " fail-at " + SeverityName(v->fail_at) + "\n";
+    matchers("scanner", v->scanner_uris);
+    std::vector<AllowedVulnerability> allowed = v->allowed;
+    std::sort(allowed.begin(), allowed.end(), [](const AllowedVulnerability& a, const AllowedVulnerability& b) {
+      return std::tie(a.id, a.expires_unix_seconds) < std::tie(b.id, b.expires_unix_seconds);
+    });
+    for (const AllowedVulnerability& a : allowed) text("allow " + std::to_string(a.expires_unix_seconds), a.id);
+  }
+  canonical += requirements.sbom ? "sbom\n" : "";
+  return Sha256Hex(canonical);
+}
+
+std::string DescribeRequirements(const AttestationRequirements& requirements) {
+  std::vector<std::string> parts;
+  if (requirements.provenance) parts.push_back("provenance");
+  if (const auto& v = requirements.vulnerabilities) {
+    parts.push_back(std::string("vulnerability scan (no finding at or above ") + SeverityName(v->fail_at) +
+                    ", at most " + Hours(v->max_age_seconds) + " old)");
+  }
+  if (requirements.sbom) parts.push_back("SBOM");
+  if (parts.empty()) return "none";
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+  return out;
 }
 
 }  // namespace pipeguard::signatures

@@ -43,6 +43,43 @@ SignatureCheck UnverifiedBundleFailure(const std::optional<std::string>& hint,
                                          "): it was made by another key, or altered after signing");
 }
 
+// The candidate keys for a signature: the hinted ones first (the hint is unauthenticated: it only orders the keys
+// tried and explains failures), then the rest.
+std::vector<const TrustedPublicKey*> Candidates(const std::optional<std::string>& hint, const TrustedKeySet& keys,
+                                                std::vector<const TrustedPublicKey*>& hinted) {
+  hinted = hint ? keys.FindByHint(*hint) : std::vector<const TrustedPublicKey*>{};
+  std::vector<const TrustedPublicKey*> candidates = hinted;
+  for (const TrustedPublicKey* key : AllKeys(keys)) {
+    if (std::find(candidates.begin(), candidates.end(), key) == candidates.end()) candidates.push_back(key);
+  }
+  return candidates;
+}
+
+// A DSSE envelope (of a bundle or a legacy `.att` layer) checked with the trusted keys: signature over PAE, in-toto
+// payload type, statement claims, transparency-log entries.
+SignatureCheck CheckDsseWithKeys(const DsseEnvelope& envelope, const std::optional<std::string>& hint,
+                                 const std::vector<RekorEntry>& entries, std::string_view image_digest,
+                                 const TrustedKeySet& keys, const CheckOptions& options,
+                                 std::string* verified_payload) {
+  std::vector<const TrustedPublicKey*> hinted;
+  const std::vector<const TrustedPublicKey*> candidates = Candidates(hint, keys, hinted);
+  const TrustedPublicKey* signer =
+      FindSigner(candidates, DssePae(envelope.payload_type, envelope.payload), envelope.signature);
+  if (signer == nullptr) return UnverifiedBundleFailure(hint, hinted, keys);
+  if (envelope.payload_type != kInTotoPayloadType) {
+    return Fail(Reason::kNotAnImageSignature,
+                "its DSSE payloadType is '" + Truncated(envelope.payload_type) + "', not '" +
+                    std::string(kInTotoPayloadType) + "'",
+                signer->name);
+  }
+  SignatureCheck claims = CheckStatement(envelope.payload, image_digest, signer->name, options);
+  if (!claims.verified()) return claims;
+  SignatureCheck result = CheckTlogEntries(
+      entries, SignatureBinding{Sha256Hex(envelope.payload), envelope.signature, &signer->key}, signer->name, options);
+  if (result.verified() && verified_payload != nullptr) *verified_payload = envelope.payload;
+  return result;
+}
+
 }  // namespace
 
 // verificationMaterial.tlogEntries[] as RekorEntry values.
@@ -160,7 +197,7 @@ SignatureCheck CheckStatement(std::string_view statement_bytes, std::string_view
 }
 
 SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_digest, const TrustedKeySet& keys,
-                           const CheckOptions& options) {
+                           const CheckOptions& options, std::string* verified_payload) {
   auto bundle = ParseJson(bundle_json, "the Sigstore bundle");
   if (!bundle.ok()) return Fail(Reason::kMalformed, bundle.status().message());
   const auto media_type = StringMember(*bundle, "mediaType", "media_type");
@@ -188,14 +225,6 @@ SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_
   }
   const std::vector<RekorEntry> entries = tlog_entries.ok() ? *tlog_entries : std::vector<RekorEntry>{};
 
-  // The hint is unauthenticated: it only orders the keys tried and explains failures.
-  const std::vector<const TrustedPublicKey*> hinted =
-      hint ? keys.FindByHint(*hint) : std::vector<const TrustedPublicKey*>{};
-  std::vector<const TrustedPublicKey*> candidates = hinted;
-  for (const TrustedPublicKey* key : AllKeys(keys)) {
-    if (std::find(candidates.begin(), candidates.end(), key) == candidates.end()) candidates.push_back(key);
-  }
-
   const nlohmann::json* envelope = Member(*bundle, "dsseEnvelope", "dsse_envelope");
   const nlohmann::json* message_signature = Member(*bundle, "messageSignature", "message_signature");
   if ((envelope == nullptr) == (message_signature == nullptr)) {
@@ -203,35 +232,9 @@ SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_
   }
 
   if (envelope != nullptr) {
-    const auto payload_type = StringMember(*envelope, "payloadType", "payload_type");
-    const auto payload_b64 = StringMember(*envelope, "payload");
-    const nlohmann::json* signatures = Member(*envelope, "signatures");
-    if (!payload_type || !payload_b64 || signatures == nullptr || !signatures->is_array()) {
-      return Fail(Reason::kMalformed, "the DSSE envelope lacks payloadType, payload or signatures");
-    }
-    if (signatures->size() != 1) {
-      return Fail(Reason::kMalformed, "the DSSE envelope has " + std::to_string(signatures->size()) +
-                                          " signatures; exactly one is supported");
-    }
-    const auto payload = Base64Decode(*payload_b64);
-    if (!payload) return Fail(Reason::kMalformed, "the DSSE payload is not valid base64");
-    const auto sig_b64 = StringMember((*signatures)[0], "sig");
-    const auto signature = sig_b64 ? Base64Decode(*sig_b64) : std::nullopt;
-    if (!signature || signature->empty())
-      return Fail(Reason::kMalformed, "the DSSE signature is missing or not valid base64");
-
-    const TrustedPublicKey* signer = FindSigner(candidates, DssePae(*payload_type, *payload), *signature);
-    if (signer == nullptr) return UnverifiedBundleFailure(hint, hinted, keys);
-    if (*payload_type != kInTotoPayloadType) {
-      return Fail(
-          Reason::kNotAnImageSignature,
-          "its DSSE payloadType is '" + Truncated(*payload_type) + "', not '" + std::string(kInTotoPayloadType) + "'",
-          signer->name);
-    }
-    SignatureCheck claims = CheckStatement(*payload, image_digest, signer->name, options);
-    if (!claims.verified()) return claims;
-    return CheckTlogEntries(entries, SignatureBinding{Sha256Hex(*payload), *signature, &signer->key}, signer->name,
-                            options);
+    auto parsed = ParseDsseEnvelope(*envelope);
+    if (!parsed.ok()) return Fail(Reason::kMalformed, parsed.status().message());
+    return CheckDsseWithKeys(*parsed, hint, entries, image_digest, keys, options, verified_payload);
   }
 
   // messageSignature: a signature over the image manifest bytes, carried with their SHA-256.
@@ -248,6 +251,8 @@ SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_
     return Fail(Reason::kMalformed, "the messageSignature digest algorithm '" + Truncated(*algorithm) +
                                         "' is not supported (SHA2_256 only)");
   }
+  std::vector<const TrustedPublicKey*> hinted;
+  const std::vector<const TrustedPublicKey*> candidates = Candidates(hint, keys, hinted);
   const TrustedPublicKey* signer = nullptr;
   for (const TrustedPublicKey* key : candidates) {
     if (key->key.VerifySha256Digest(*digest, *signature)) {
@@ -264,6 +269,34 @@ SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_
   }
   return CheckTlogEntries(entries, SignatureBinding{HexEncode(*digest), *signature, &signer->key}, signer->name,
                           options);
+}
+
+SignatureCheck CheckDsseEnvelope(const DsseEnvelopeLayer& layer, std::string_view image_digest,
+                                 const TrustedKeySet& keys, const CheckOptions& options,
+                                 std::string* verified_payload) {
+  auto json = ParseJson(layer.envelope, "the DSSE envelope");
+  if (!json.ok()) return Fail(Reason::kMalformed, json.status().message());
+  auto envelope = ParseDsseEnvelope(*json);
+  if (!envelope.ok()) return Fail(Reason::kMalformed, envelope.status().message());
+  std::vector<RekorEntry> entries;
+  if (layer.rekor_bundle) {
+    auto parsed = ParseRekorAnnotation(*layer.rekor_bundle);
+    // Malformed tlog data only matters when the configuration checks the log (as for legacy signatures).
+    if (!parsed.ok() && options.rekor != nullptr && !options.rekor->empty()) {
+      return Fail(Reason::kMalformed, parsed.status().message());
+    }
+    if (parsed.ok()) entries.push_back(std::move(parsed).value());
+  }
+  if (layer.certificate) {
+    // A certificate-bearing envelope verified by a configured key is unusual but key-based; otherwise keyless.
+    std::vector<const TrustedPublicKey*> all = AllKeys(keys);
+    if (FindSigner(all, DssePae(envelope->payload_type, envelope->payload), envelope->signature) == nullptr) {
+      return Fail(Reason::kKeylessUnsupported,
+                  "it was signed keylessly (Fulcio certificate): keyless signatures are not supported; configure "
+                  "images.keys with the signer's public key");
+    }
+  }
+  return CheckDsseWithKeys(*envelope, std::nullopt, entries, image_digest, keys, options, verified_payload);
 }
 
 }  // namespace pipeguard::signatures

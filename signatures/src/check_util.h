@@ -45,6 +45,17 @@ StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& materia
 SignatureCheck CheckStatement(std::string_view statement_bytes, std::string_view artifact_digest,
                               const std::string& key_name, const CheckOptions& options);
 
+// A DSSE envelope's parts, decoded (not yet verified).
+struct DsseEnvelope {
+  std::string payload_type;
+  std::string payload;
+  std::string signature;
+};
+
+// Reads {payloadType, payload, signatures:[{sig}]} with exactly one signature (a Sigstore bundle's rule, applied to
+// legacy `.att` envelopes too). InvalidArgument naming the field otherwise.
+StatusOr<DsseEnvelope> ParseDsseEnvelope(const nlohmann::json& envelope);
+
 // Parses the legacy `dev.sigstore.cosign/bundle` annotation: {"SignedEntryTimestamp": b64, "Payload": {"body": b64,
 // "integratedTime": n, "logIndex": n, "logID": hex}}.
 StatusOr<RekorEntry> ParseRekorAnnotation(const std::string& annotation);

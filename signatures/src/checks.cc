@@ -1,6 +1,7 @@
 #include "pipeguard/signatures/checks.h"
 
 #include "check_util.h"
+#include "json_util.h"
 
 namespace pipeguard::signatures {
 
@@ -22,6 +23,8 @@ std::string_view ReasonText(Reason reason) {
       return "signing certificate not trusted";
     case Reason::kKeylessUnsupported:
       return "keyless signature not supported";
+    case Reason::kAttestationsNotSatisfied:
+      return "attestations not satisfied";
     case Reason::kMalformed:
       return "malformed signature";
     case Reason::kNoSignature:
@@ -56,6 +59,8 @@ std::string_view ReasonId(Reason reason) {
       return "untrusted_certificate";
     case Reason::kKeylessUnsupported:
       return "keyless_unsupported";
+    case Reason::kAttestationsNotSatisfied:
+      return "attestations_not_satisfied";
     case Reason::kMalformed:
       return "malformed";
     case Reason::kNoSignature:
@@ -80,6 +85,8 @@ std::string_view SignatureFormatName(SignatureFormat format) {
       return "cosign simple signing (.sig)";
     case SignatureFormat::kSigstoreBundle:
       return "sigstore bundle";
+    case SignatureFormat::kDsseEnvelope:
+      return "cosign DSSE envelope (.att)";
   }
   return "unknown";
 }
@@ -94,6 +101,27 @@ std::string DssePae(std::string_view payload_type, std::string_view payload) {
   pae += ' ';
   pae += payload;
   return pae;
+}
+
+StatusOr<DsseEnvelope> ParseDsseEnvelope(const nlohmann::json& envelope) {
+  const auto payload_type = StringMember(envelope, "payloadType", "payload_type");
+  const auto payload_b64 = StringMember(envelope, "payload");
+  const nlohmann::json* signatures = Member(envelope, "signatures");
+  if (!payload_type || !payload_b64 || signatures == nullptr || !signatures->is_array()) {
+    return Status::InvalidArgument("the DSSE envelope lacks payloadType, payload or signatures");
+  }
+  if (signatures->size() != 1) {
+    return Status::InvalidArgument("the DSSE envelope has " + std::to_string(signatures->size()) +
+                                   " signatures; exactly one is allowed");
+  }
+  auto payload = Base64Decode(*payload_b64);
+  if (!payload) return Status::InvalidArgument("the DSSE payload is not valid base64");
+  const auto sig_b64 = StringMember((*signatures)[0], "sig");
+  auto signature = sig_b64 ? Base64Decode(*sig_b64) : std::nullopt;
+  if (!signature || signature->empty()) {
+    return Status::InvalidArgument("the DSSE signature is missing or not valid base64");
+  }
+  return DsseEnvelope{*payload_type, std::move(*payload), std::move(*signature)};
 }
 
 SignatureCheck CheckTlogEntries(const std::vector<RekorEntry>& entries, const SignatureBinding& binding,

@@ -1,6 +1,7 @@
 // Keyless verification of Sigstore bundles and legacy `.sig` layers (see keyless.h for the checks and their order).
 #include "pipeguard/signatures/keyless.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -247,10 +248,37 @@ SignatureCheck CheckLeaf(const FulcioCertificate& leaf) {
   return ok;
 }
 
+// A DSSE envelope (of a bundle or a legacy `.att` layer) signed by `leaf`: the signature over PAE, the in-toto
+// payload type and statement claims, then the certificate and log checks.
+SignatureCheck CheckKeylessDsse(const FulcioCertificate& leaf, const DsseEnvelope& envelope,
+                                const std::vector<RekorEntry>& entries, const std::vector<std::string>& timestamps,
+                                int bundle_version, std::string_view artifact_digest, const KeylessTrust& trust,
+                                const CheckOptions& options, std::string* verified_payload) {
+  if (!leaf.public_key().Verify(DssePae(envelope.payload_type, envelope.payload), envelope.signature)) {
+    return Failed(Reason::kInvalidSignature, "signature",
+                  "the DSSE signature does not verify with the signing certificate's key (altered after signing)");
+  }
+  if (envelope.payload_type != kInTotoPayloadType) {
+    return Failed(Reason::kNotAnImageSignature, "artifact",
+                  "its DSSE payloadType is '" + envelope.payload_type.substr(0, 120) + "', not '" +
+                      std::string(kInTotoPayloadType) + "'");
+  }
+  SignatureCheck claims = CheckStatement(envelope.payload, artifact_digest, "", options);
+  if (!claims.verified()) return WithCheck(std::move(claims), "artifact");
+  SignatureCheck result =
+      CheckCertificateAndLog(leaf, entries, timestamps,
+                             SignatureBinding{Sha256Hex(envelope.payload), envelope.signature, &leaf.public_key(),
+                                              leaf.der(), Sha256Hex(DssePae(envelope.payload_type, envelope.payload))},
+                             bundle_version, trust, options);
+  if (result.verified() && verified_payload != nullptr) *verified_payload = envelope.payload;
+  return result;
+}
+
 }  // namespace
 
 SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view artifact_digest,
-                                  const KeylessTrust& trust, const CheckOptions& options) {
+                                  const KeylessTrust& trust, const CheckOptions& options,
+                                  std::string* verified_payload) {
   if (trust.root == nullptr || trust.identities == nullptr) {
     return Failed(Reason::kKeylessUnsupported, "unsupported", "keyless verification is not configured");
   }
@@ -286,38 +314,10 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
                   "the bundle must hold exactly one of dsseEnvelope and messageSignature");
   }
   if (envelope != nullptr) {
-    const auto payload_type = StringMember(*envelope, "payloadType", "payload_type");
-    const auto payload_b64 = StringMember(*envelope, "payload");
-    const nlohmann::json* signatures = Member(*envelope, "signatures");
-    if (!payload_type || !payload_b64 || signatures == nullptr || !signatures->is_array()) {
-      return Failed(Reason::kMalformed, "bundle", "the DSSE envelope lacks payloadType, payload or signatures");
-    }
-    if (signatures->size() != 1) {
-      return Failed(
-          Reason::kMalformed, "bundle",
-          "the DSSE envelope has " + std::to_string(signatures->size()) + " signatures; exactly one is allowed");
-    }
-    const auto payload = Base64Decode(*payload_b64);
-    const auto sig_b64 = StringMember((*signatures)[0], "sig");
-    const auto signature = sig_b64 ? Base64Decode(*sig_b64) : std::nullopt;
-    if (!payload || !signature || signature->empty()) {
-      return Failed(Reason::kMalformed, "bundle", "the DSSE payload or signature is missing or not valid base64");
-    }
-    if (!leaf->public_key().Verify(DssePae(*payload_type, *payload), *signature)) {
-      return Failed(Reason::kInvalidSignature, "signature",
-                    "the DSSE signature does not verify with the signing certificate's key (altered after signing)");
-    }
-    if (*payload_type != kInTotoPayloadType) {
-      return Failed(Reason::kNotAnImageSignature, "artifact",
-                    "its DSSE payloadType is '" + payload_type->substr(0, 120) + "', not '" +
-                        std::string(kInTotoPayloadType) + "'");
-    }
-    SignatureCheck claims = CheckStatement(*payload, artifact_digest, "", options);
-    if (!claims.verified()) return WithCheck(std::move(claims), "artifact");
-    return CheckCertificateAndLog(*leaf, *entries, *timestamps,
-                                  SignatureBinding{Sha256Hex(*payload), *signature, &leaf->public_key(), leaf->der(),
-                                                   Sha256Hex(DssePae(*payload_type, *payload))},
-                                  version, trust, options);
+    auto parsed = ParseDsseEnvelope(*envelope);
+    if (!parsed.ok()) return Failed(Reason::kMalformed, "bundle", parsed.status().message());
+    return CheckKeylessDsse(*leaf, *parsed, *entries, *timestamps, version, artifact_digest, trust, options,
+                            verified_payload);
   }
 
   const nlohmann::json* message_digest = Member(*message_signature, "messageDigest", "message_digest");
@@ -391,6 +391,35 @@ SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::s
       trust, options);
 }
 
+SignatureCheck CheckKeylessDsseEnvelope(const DsseEnvelopeLayer& layer, std::string_view image_digest,
+                                        const KeylessTrust& trust, const CheckOptions& options,
+                                        std::string* verified_payload) {
+  if (trust.root == nullptr || trust.identities == nullptr) {
+    return Failed(Reason::kKeylessUnsupported, "unsupported", "keyless verification is not configured");
+  }
+  if (!layer.certificate) {
+    return Failed(Reason::kUntrustedKey, "certificate", "the layer has no dev.sigstore.cosign/certificate annotation");
+  }
+  auto leaf = FulcioCertificate::FromPem(*layer.certificate);
+  if (!leaf.ok()) {
+    return Failed(Reason::kMalformed, "bundle",
+                  "the dev.sigstore.cosign/certificate annotation: " + leaf.status().message());
+  }
+  if (SignatureCheck usable = CheckLeaf(*leaf); !usable.verified()) return usable;
+  auto json = ParseJson(layer.envelope, "the DSSE envelope");
+  if (!json.ok()) return Failed(Reason::kMalformed, "bundle", json.status().message());
+  auto envelope = ParseDsseEnvelope(*json);
+  if (!envelope.ok()) return Failed(Reason::kMalformed, "bundle", envelope.status().message());
+  std::vector<RekorEntry> entries;
+  if (layer.rekor_bundle) {
+    auto entry = ParseRekorAnnotation(*layer.rekor_bundle);
+    if (!entry.ok()) return Failed(Reason::kMalformed, "bundle", entry.status().message());
+    entries.push_back(std::move(entry).value());
+  }
+  // Legacy annotations carry a Rekor v1 SET and no inclusion proof: checked like a v0.1 bundle.
+  return CheckKeylessDsse(*leaf, *envelope, entries, {}, 1, image_digest, trust, options, verified_payload);
+}
+
 StatusOr<KeylessVerification> KeylessVerification::Load(const policy::KeylessConfig& config) {
   auto root = TrustedRoot::Load(config.trusted_root_file);
   if (!root.ok()) return Status(root.status().code(), "images.keyless.trustedRootFile: " + root.status().message());
@@ -406,6 +435,18 @@ StatusOr<KeylessVerification> KeylessVerification::Load(const policy::KeylessCon
   auto policy = IdentityPolicy::Create(std::move(identities));
   if (!policy.ok()) return Status::InvalidArgument("images.keyless.identities: " + policy.status().message());
   return KeylessVerification{std::move(root).value(), std::move(policy).value(), config.require_sct};
+}
+
+std::optional<KeylessVerification> KeylessVerification::Subset(const std::vector<std::string>& names) const {
+  std::vector<KeylessIdentity> kept;
+  for (const KeylessIdentity& identity : identities.identities()) {
+    if (std::find(names.begin(), names.end(), identity.name) != names.end()) kept.push_back(identity);
+  }
+  if (kept.empty()) return std::nullopt;
+  // The identities compiled when the policy was created, so a subset of them does too.
+  auto policy = IdentityPolicy::Create(std::move(kept));
+  if (!policy.ok()) return std::nullopt;
+  return KeylessVerification{root, std::move(policy).value(), require_sct};
 }
 
 KeylessTrust KeylessVerification::Trust() const {

@@ -19,6 +19,8 @@ constexpr std::string_view kEmptyMediaType = "application/vnd.oci.empty.v1+json"
 constexpr std::string_view kSignatureAnnotation = "dev.cosignproject.cosign/signature";
 constexpr std::string_view kCertificateAnnotation = "dev.sigstore.cosign/certificate";
 constexpr std::string_view kRekorBundleAnnotation = "dev.sigstore.cosign/bundle";
+// Unsigned: orders and skips referrers, never accepts one.
+constexpr std::string_view kBundlePredicateTypeAnnotation = "dev.sigstore.bundle.predicateType";
 
 bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
@@ -76,17 +78,34 @@ std::optional<std::string> Annotation(const Descriptor& descriptor, std::string_
 // One verification: the state shared by the discovery paths.
 class Run {
  public:
+  // `attestations`: collect verified attestations (every candidate is examined) instead of stopping at the first
+  // verified image signature.
   Run(const VerifierOptions& options, const CheckOptions& checks, registry::Registry& registry,
-      const TrustedKeySet& keys, Deadline deadline, const KeylessTrust* keyless)
-      : options_(options), checks_(checks), registry_(registry), keys_(keys), keyless_(keyless), deadline_(deadline) {}
+      const TrustedKeySet& keys, Deadline deadline, const KeylessTrust* keyless, bool attestations = false)
+      : options_(options),
+        checks_(checks),
+        registry_(registry),
+        keys_(keys),
+        keyless_(keyless),
+        deadline_(deadline),
+        attestations_(attestations) {}
 
   VerificationResult Execute(const ImageReference& image);
+  AttestationResult ExecuteAttestations(const ImageReference& image, const AttestationRequirements& requirements,
+                                        std::int64_t now_unix_seconds);
 
  private:
   // False (with the path's environment failure recorded) when the deadline has passed.
   bool TimeLeft(std::string_view what);
   void RecordPathFailure(std::string_view what, Reason reason, const std::string& message);
-  bool Done() const { return accepted_.has_value(); }
+  bool Done() const { return !attestations_ && accepted_.has_value(); }
+  // Resolves the image to digest_ (and at_digest_); false after recording a path failure.
+  bool Resolve(const ImageReference& image);
+  void DiscoverLegacyAttestations();
+  // Records a verified attestation's statement (payload): kept when it parses, is not an image signature and names
+  // the digest; otherwise a finding says why it is ignored.
+  void AddAttestation(SignatureFormat format, std::string location, SignatureCheck check, const std::string& payload);
+  size_t BlobLimit() const { return attestations_ ? options_.max_attestation_bytes : options_.max_bundle_bytes; }
   void AddFinding(SignatureFormat format, std::string location, SignatureCheck check);
 
   void DiscoverBundles();
@@ -110,6 +129,9 @@ class Run {
   const TrustedKeySet& keys_;
   const KeylessTrust* keyless_;  // null: keyless signatures are refused
   const Deadline deadline_;
+  const bool attestations_;
+  std::vector<InTotoStatement> statements_;  // attestation mode: verified statements for digest_
+  size_t attestation_bytes_ = 0;             // attestation mode: blob bytes fetched so far
 
   ImageReference at_digest_;
   std::string digest_;
@@ -187,6 +209,16 @@ std::optional<std::string> Run::FetchBlob(const Descriptor& layer, size_t max_by
     return std::nullopt;
   }
   if (auto cached = blob_cache_.find(layer.digest); cached != blob_cache_.end()) return cached->second;
+  if (attestations_) {
+    if (attestation_bytes_ + static_cast<uint64_t>(layer.size) > options_.max_attestation_total_bytes) {
+      AddFinding(format, location,
+                 SignatureCheck{Reason::kMalformed, "not fetched: the attestations of this image exceed " +
+                                                        std::to_string(options_.max_attestation_total_bytes) +
+                                                        " bytes in total"});
+      return std::nullopt;
+    }
+    attestation_bytes_ += static_cast<uint64_t>(layer.size);
+  }
   if (!TimeLeft(location)) {
     aborted = true;
     return std::nullopt;
@@ -315,6 +347,16 @@ void Run::DiscoverBundles() {
     auto manifest = FetchManifest(descriptor.digest, SignatureFormat::kSigstoreBundle, location, aborted);
     if (aborted) return;
     if (!manifest) continue;
+    if (attestations_) {
+      const nlohmann::json* annotations = Member(*manifest, "annotations");
+      const auto predicate_type =
+          annotations ? StringMember(*annotations, kBundlePredicateTypeAnnotation) : std::nullopt;
+      const auto& signature_types = options_.image_signature_predicate_types;
+      if (predicate_type &&
+          std::find(signature_types.begin(), signature_types.end(), *predicate_type) != signature_types.end()) {
+        continue;  // labelled an image signature: not an attestation
+      }
+    }
     const nlohmann::json* layers = Member(*manifest, "layers");
     const std::string artifact_type = StringMember(*manifest, "artifactType").value_or("");
     const nlohmann::json* config = Member(*manifest, "config");
@@ -322,20 +364,24 @@ void Run::DiscoverBundles() {
     if (layers != nullptr && layers->is_array() && layers->size() == 1) {
       const auto layer = ParseDescriptor((*layers)[0]);
       if (layer && StartsWith(layer->media_type, kBundleMediaTypePrefix)) {
-        const auto bundle =
-            FetchBlob(*layer, options_.max_bundle_bytes, SignatureFormat::kSigstoreBundle, location, aborted);
+        const auto bundle = FetchBlob(*layer, BlobLimit(), SignatureFormat::kSigstoreBundle, location, aborted);
         if (aborted) return;
         if (bundle) {
-          SignatureCheck check = CheckBundle(*bundle, digest_, keys_, checks_);
+          std::string payload;
+          SignatureCheck check = CheckBundle(*bundle, digest_, keys_, checks_, &payload);
           if (check.reason == Reason::kKeylessUnsupported && keyless_ != nullptr) {
-            check = CheckKeylessBundle(*bundle, digest_, *keyless_, checks_);
+            check = CheckKeylessBundle(*bundle, digest_, *keyless_, checks_, &payload);
           }
-          AddFinding(SignatureFormat::kSigstoreBundle, location, std::move(check));
+          if (attestations_) {
+            AddAttestation(SignatureFormat::kSigstoreBundle, location, std::move(check), payload);
+          } else {
+            AddFinding(SignatureFormat::kSigstoreBundle, location, std::move(check));
+          }
         }
         continue;
       }
     }
-    if (artifact_type == kCosignArtifactSigType || config_type == kCosignArtifactSigType) {
+    if (!attestations_ && (artifact_type == kCosignArtifactSigType || config_type == kCosignArtifactSigType)) {
       if (!CheckSimpleSigningManifest(*manifest, location)) return;
     }
     // Anything else (SBOMs, other tools' artifacts) is not a cosign signature and is ignored.
@@ -366,7 +412,7 @@ void Run::DiscoverLegacy() {
   CheckSimpleSigningManifest(*json, tag);
 }
 
-VerificationResult Run::Execute(const ImageReference& image) {
+bool Run::Resolve(const ImageReference& image) {
   display_ = image.registry + "/" + image.repository;
   if (!image.digest.empty()) {
     display_ += "@" + image.digest;
@@ -383,22 +429,172 @@ VerificationResult Run::Execute(const ImageReference& image) {
                                 ? Reason::kImageNotFound
                                 : ReasonForRegistryError(resolved.status());
       RecordPathFailure("resolving the tag", reason, resolved.status().message());
-      return Finish();
+      return false;
     }
     digest_ = *resolved;
   } else {
-    return Finish();
+    return false;
   }
   if (!IsSha256Digest(digest_)) {
     RecordPathFailure("the image digest", Reason::kMalformed,
                       "'" + digest_.substr(0, 80) + "' is not a sha256 digest; cosign signs sha256 digests only");
     digest_.clear();
-    return Finish();
+    return false;
   }
   at_digest_.digest = digest_;
+  return true;
+}
+
+VerificationResult Run::Execute(const ImageReference& image) {
+  if (!Resolve(image)) return Finish();
   DiscoverBundles();
   if (!Done()) DiscoverLegacy();
   return Finish();
+}
+
+void Run::AddAttestation(SignatureFormat format, std::string location, SignatureCheck check,
+                         const std::string& payload) {
+  if (!check.verified()) {
+    AddFinding(format, std::move(location), std::move(check));
+    return;
+  }
+  if (payload.empty()) return;  // a message signature (an image signature), not an attestation
+  auto statement = ParseInTotoStatement(payload);
+  if (!statement.ok()) {
+    AddFinding(format, std::move(location),
+               SignatureCheck{Reason::kMalformed, statement.status().message(), check.key_name});
+    return;
+  }
+  const auto& signature_types = options_.image_signature_predicate_types;
+  if (std::find(signature_types.begin(), signature_types.end(), statement->predicate_type) != signature_types.end()) {
+    return;  // an image signature
+  }
+  if (!StatementNamesDigest(*statement, digest_)) {
+    AddFinding(format, std::move(location),
+               SignatureCheck{Reason::kDigestMismatch, "its statement does not name " + digest_, check.key_name});
+    return;
+  }
+  check.detail = statement->predicate_type;  // for the message: which attestation this is
+  AddFinding(format, std::move(location), std::move(check));
+  statements_.push_back(std::move(statement).value());
+}
+
+void Run::DiscoverLegacyAttestations() {
+  const std::string tag = "sha256-" + digest_.substr(7) + ".att";
+  if (!TimeLeft(tag)) return;
+  auto manifest = registry_.GetManifest(at_digest_, tag, deadline_);
+  if (!manifest.ok()) {
+    if (manifest.status().code() == StatusCode::kNotFound) return;  // no legacy attestations
+    const Reason reason = ReasonForRegistryError(manifest.status());
+    if (IsEnvironmentReason(reason)) {
+      RecordPathFailure(tag, reason, manifest.status().message());
+    } else {
+      AddFinding(SignatureFormat::kDsseEnvelope, tag, SignatureCheck{reason, manifest.status().message()});
+    }
+    return;
+  }
+  auto json = ParseJson(manifest->body, "the attestation manifest");
+  const nlohmann::json* layers = json.ok() ? Member(*json, "layers") : nullptr;
+  if (layers == nullptr || !layers->is_array()) {
+    AddFinding(SignatureFormat::kDsseEnvelope, tag,
+               SignatureCheck{Reason::kMalformed,
+                              json.ok() ? "the attestation manifest has no layers array" : json.status().message()});
+    return;
+  }
+  if (layers->size() > options_.max_signature_layers) {
+    AddFinding(SignatureFormat::kDsseEnvelope, tag,
+               SignatureCheck{Reason::kMalformed, "the attestation manifest has " + std::to_string(layers->size()) +
+                                                      " layers, more than the limit of " +
+                                                      std::to_string(options_.max_signature_layers)});
+    return;
+  }
+  for (size_t i = 0; i < layers->size(); ++i) {
+    const std::string location = tag + " layer " + std::to_string(i);
+    const auto layer = ParseDescriptor((*layers)[i]);
+    if (!layer) {
+      AddFinding(SignatureFormat::kDsseEnvelope, location,
+                 SignatureCheck{Reason::kMalformed, "the layer has no digest"});
+      continue;
+    }
+    if (layer->media_type != kDsseEnvelopeMediaType) continue;  // not an attestation layer (cosign skips these too)
+    bool aborted = false;
+    const auto envelope = FetchBlob(*layer, BlobLimit(), SignatureFormat::kDsseEnvelope, location, aborted);
+    if (aborted) return;
+    if (!envelope) continue;
+    const DsseEnvelopeLayer input{*envelope, Annotation(*layer, kCertificateAnnotation),
+                                  Annotation(*layer, kRekorBundleAnnotation)};
+    std::string payload;
+    SignatureCheck check = CheckDsseEnvelope(input, digest_, keys_, checks_, &payload);
+    if (check.reason == Reason::kKeylessUnsupported && keyless_ != nullptr) {
+      check = CheckKeylessDsseEnvelope(input, digest_, *keyless_, checks_, &payload);
+    }
+    AddAttestation(SignatureFormat::kDsseEnvelope, location, std::move(check), payload);
+  }
+}
+
+AttestationResult Run::ExecuteAttestations(const ImageReference& image, const AttestationRequirements& requirements,
+                                           std::int64_t now_unix_seconds) {
+  AttestationResult result;
+  if (Resolve(image)) {
+    DiscoverBundles();
+    DiscoverLegacyAttestations();
+  }
+  result.digest = digest_;
+  result.statements = std::move(statements_);
+  result.findings = std::move(findings_);
+  result.check = CheckAttestations(result.statements, requirements, now_unix_seconds);
+  const std::string subject =
+      "image " + display_ + (digest_.empty() || display_.find('@') != std::string::npos ? "" : " (" + digest_ + ")");
+
+  const PathFailure* failure = nullptr;
+  for (const auto& path : path_failures_) {
+    if (failure == nullptr || path.reason > failure->reason) failure = &path;
+  }
+  if (failure != nullptr) {
+    result.reason = failure->reason;
+    result.why =
+        std::string(ReasonText(failure->reason)) + " (attestations: " + failure->what + ": " + failure->message + ")";
+    result.message = subject + ": attestations not checked: " + result.why;
+    return result;
+  }
+  std::vector<std::string> verified;
+  std::vector<std::string> ignored;
+  for (const auto& finding : result.findings) {
+    if (finding.check.verified()) {
+      verified.push_back(finding.check.detail);
+    } else {
+      ignored.push_back(finding.location + ": " + std::string(ReasonText(finding.check.reason)) +
+                        (finding.check.detail.empty() ? "" : " (" + finding.check.detail + ")"));
+    }
+  }
+  std::string found = std::to_string(verified.size()) + " verified attestation(s)";
+  if (!verified.empty()) {
+    std::sort(verified.begin(), verified.end());
+    verified.erase(std::unique(verified.begin(), verified.end()), verified.end());
+    found += ": ";
+    for (size_t i = 0; i < verified.size(); ++i) found += (i ? ", " : "") + verified[i];
+  }
+  std::string ignored_text;
+  if (!ignored.empty()) {
+    constexpr size_t kListed = 3;
+    ignored_text = "; " + std::to_string(ignored.size()) + " ignored: ";
+    for (size_t i = 0; i < ignored.size() && i < kListed; ++i) ignored_text += (i ? "; " : "") + ignored[i];
+    if (ignored.size() > kListed) ignored_text += "; ...";
+  }
+  result.evidence = found + ignored_text;
+  if (result.check.satisfied) {
+    result.satisfied = true;
+    result.reason = Reason::kVerified;
+    result.why = "attestations satisfy the requirements (" + DescribeRequirements(requirements) + "; " + found + ")";
+    result.message = subject + ": " + result.why;
+    return result;
+  }
+  result.reason = Reason::kAttestationsNotSatisfied;
+  std::string failures;
+  for (size_t i = 0; i < result.check.failures.size(); ++i) failures += (i ? "; " : "") + result.check.failures[i];
+  result.why = std::string(ReasonText(result.reason)) + ": " + failures + " (" + found + ignored_text + ")";
+  result.message = subject + ": " + result.why;
+  return result;
 }
 
 VerificationResult Run::Finish() {
@@ -465,7 +661,7 @@ StatusOr<Verifier> Verifier::Create(VerifierOptions options) {
         "the requirement off");
   }
   if (options.max_signature_layers == 0 || options.max_referrers == 0 || options.max_payload_bytes == 0 ||
-      options.max_bundle_bytes == 0) {
+      options.max_bundle_bytes == 0 || options.max_attestation_bytes == 0 || options.max_attestation_total_bytes == 0) {
     return Status::InvalidArgument("signature verification limits must be greater than zero");
   }
   if (options.image_signature_predicate_types.empty()) {
@@ -485,6 +681,8 @@ Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
   for (const auto& log : logs) canonical += "rekor " + log + "\n";
   canonical += "require_tlog " + std::to_string(options_.require_tlog) + "\n";
   if (options_.keyless) canonical += "keyless " + options_.keyless->Fingerprint() + "\n";
+  canonical += "attestation-limits " + std::to_string(options_.max_attestation_bytes) + " " +
+               std::to_string(options_.max_attestation_total_bytes) + "\n";
   canonical += "limits " + std::to_string(options_.max_signature_layers) + " " +
                std::to_string(options_.max_referrers) + " " + std::to_string(options_.max_payload_bytes) + " " +
                std::to_string(options_.max_bundle_bytes) + "\n";
@@ -493,14 +691,42 @@ Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
 
 VerificationResult Verifier::Verify(registry::Registry& registry, const registry::ImageReference& image,
                                     const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless) const {
+  return Verify(registry, image, keys, deadline, allow_keyless ? options_.keyless.get() : nullptr);
+}
+
+VerificationResult Verifier::Verify(registry::Registry& registry, const registry::ImageReference& image,
+                                    const TrustedKeySet& keys, registry::Deadline deadline,
+                                    const KeylessVerification* keyless_signers) const {
   CheckOptions checks;
   checks.rekor = &options_.rekor;
   checks.require_tlog = options_.require_tlog;
   checks.image_signature_predicate_types = options_.image_signature_predicate_types;
   std::optional<KeylessTrust> keyless;
-  if (allow_keyless && options_.keyless) keyless = options_.keyless->Trust();
+  if (keyless_signers != nullptr) keyless = keyless_signers->Trust();
   Run run(options_, checks, registry, keys, deadline, keyless ? &*keyless : nullptr);
   return run.Execute(image);
+}
+
+AttestationResult Verifier::VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                               const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                               std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                               bool allow_keyless) const {
+  return VerifyAttestations(registry, image, keys, requirements, now_unix_seconds, deadline,
+                            allow_keyless ? options_.keyless.get() : nullptr);
+}
+
+AttestationResult Verifier::VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                               const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                               std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                               const KeylessVerification* keyless_signers) const {
+  CheckOptions checks;
+  checks.rekor = &options_.rekor;
+  checks.require_tlog = options_.require_tlog;
+  checks.image_signature_predicate_types.clear();  // any predicate type: attestations are sorted out afterwards
+  std::optional<KeylessTrust> keyless;
+  if (keyless_signers != nullptr) keyless = keyless_signers->Trust();
+  Run run(options_, checks, registry, keys, deadline, keyless ? &*keyless : nullptr, /*attestations=*/true);
+  return run.ExecuteAttestations(image, requirements, now_unix_seconds);
 }
 
 }  // namespace pipeguard::signatures

@@ -13,6 +13,7 @@
 
 #include "cosign_artifacts.h"
 #include "pipeguard/imageverify/service.h"
+#include "pipeguard/policy/config.h"
 #include "test_registries.h"
 
 namespace pipeguard::imageverify {
@@ -344,6 +345,256 @@ TEST(TokenRegistryTest, TlsAndTokenAuthWithTheTestCaAndCredentialsFile) {
   EXPECT_FALSE(denied.verdict.verified);
   EXPECT_EQ(denied.reason, Reason::kRegistryDenied) << denied.message;
 }
+
+// --- attestations made by the real cosign ---------------------------------------------------------------------
+// Images signed by the real cosign and attested with `cosign attest --key` (2.x legacy `.att` and 3.x Sigstore
+// bundle referrers), predicates written to cosign's documented vuln schema (as templates/release/
+// grype-to-vuln-predicate.jq makes them), a CycloneDX SBOM and a SLSA v1 provenance; `pipeguard verify-image` with
+// images.attestations admits only the image whose fresh scan passes.
+
+std::string Rfc3339Utc(std::chrono::system_clock::time_point at) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+class RealAttestationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = RealRegistry::Start("");
+    ASSERT_TRUE(started.ok()) << started.status().message();
+    registry_ = started->release();
+    auto good = registry_->Keygen("good");
+    ASSERT_TRUE(good.ok()) << good.status().message();
+    ASSERT_TRUE(registry_->Keygen("other").ok());
+    const std::string dir = registry_->dir();
+    const auto now = std::chrono::system_clock::now();
+    const auto vuln = [&](std::chrono::system_clock::time_point finished, const std::string& severity) {
+      nlohmann::json matches = nlohmann::json::array();
+      if (!severity.empty()) {
+        matches.push_back(
+            {{"vulnerability", {{"id", "CVE-2026-31337"}, {"severity", severity}, {"fix", {{"versions", {"1.2.4"}}}}}},
+             {"artifact", {{"name", "openssl"}, {"version", "3.0.1"}}}});
+      }
+      return nlohmann::json{
+          {"invocation", {{"parameters", nlohmann::json::array()}, {"uri", ""}, {"event_id", ""}, {"builder.id", ""}}},
+          {"scanner",
+           {{"uri", "https://github.com/anchore/grype"},
+            {"version", "0.74.0"},
+            {"db", {{"uri", ""}, {"version", "5"}}},
+            {"result", {{"matches", matches}}}}},
+          {"metadata",
+           {{"scanStartedOn", Rfc3339Utc(finished - std::chrono::minutes(1))},
+            {"scanFinishedOn", Rfc3339Utc(finished)}}}}
+          .dump();
+    };
+    WriteFile(dir + "/vuln-fresh.json", vuln(now - std::chrono::minutes(10), "Low"));
+    WriteFile(dir + "/vuln-critical.json", vuln(now - std::chrono::minutes(10), "Critical"));
+    WriteFile(dir + "/vuln-stale.json", vuln(now - std::chrono::hours(72), ""));
+    WriteFile(
+        dir + "/sbom.json",
+        R"({"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"openssl","version":"3.0.1"}]})");
+    WriteFile(dir + "/provenance.json",
+              R"({"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1",)"
+              R"("externalParameters":{"workflow":{"repository":"https://github.com/acme/pipelines",)"
+              R"("ref":"refs/tags/v1.2.0","path":".github/workflows/release.yml"}}},)"
+              R"("runDetails":{"builder":{"id":"https://github.com/actions/runner/github-hosted"}}})");
+
+    config_path_ = dir + "/attest.yaml";
+    WriteFile(config_path_, "images:\n  keys:\n    - name: good\n      path: " + *good +
+                                "\n  registries:\n    - host: \"" + registry_->host() +
+                                "\"\n      insecure: true\n  deadline: 10s\n"
+                                "  attestations:\n"
+                                "    provenance:\n"
+                                "      builderIds: [https://github.com/actions/runner/github-hosted]\n"
+                                "      sourceRepository: https://github.com/acme/pipelines\n"
+                                "      sourceRef: {regexp: 'refs/tags/v[0-9.]+'}\n"
+                                "    vulnerabilities:\n"
+                                "      scanners: [https://github.com/anchore/grype]\n"
+                                "      maxAgeHours: 24\n"
+                                "      failAt: high\n"
+                                "    sbom: true\n");
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(registry_, nullptr); }
+
+  // Pushes, signs and attests the image VARIANT-FORMAT on first use (each ctest entry runs one test in its own
+  // process: only what that test needs is made); returns "host/team/app:VARIANT-FORMAT".
+  static std::string Prepare(const std::string& name) {
+    if (digests_.count(name)) return registry_->host() + "/team/app:" + name;
+    const std::string dir = registry_->dir();
+    const std::string variant = name.substr(0, name.find('-'));
+    const std::string format = name.substr(name.find('-') + 1);
+    const auto attest = [&](const std::string& digest, const std::string& key, const std::string& type,
+                            const std::string& predicate) {
+      auto out =
+          RunCommand(ShellQuote(std::string(PIPEGUARD_SOURCE_DIR) + "/scripts/registry/artifacts.sh") + " attest " +
+                     ShellQuote(dir) + " " + ShellQuote("team/app@" + digest) + " " + ShellQuote(key) + " " + format +
+                     " " + type + " " + ShellQuote(dir + "/" + predicate) + " >&2");
+      EXPECT_TRUE(out.ok()) << out.status().message();
+    };
+    auto digest = registry_->Push("team/app:" + name, name);
+    EXPECT_TRUE(digest.ok()) << digest.status().message();
+    if (!digest.ok()) return "";
+    digests_[name] = *digest;
+    EXPECT_TRUE(registry_->Sign("team/app@" + *digest, "good", format).ok());
+    attest(*digest, "good", "cyclonedx", "sbom.json");
+    attest(*digest, "good", "slsaprovenance1", "provenance.json");
+    if (variant == "good") attest(*digest, "good", "vuln", "vuln-fresh.json");
+    if (variant == "critical") attest(*digest, "good", "vuln", "vuln-critical.json");
+    if (variant == "stale") attest(*digest, "good", "vuln", "vuln-stale.json");
+    if (variant == "untrusted") attest(*digest, "other", "vuln", "vuln-fresh.json");
+    return registry_->host() + "/team/app:" + name;
+  }
+
+  static BinaryResult VerifyImage(const std::string& name) {
+    return RunPipeguard({"verify-image", "--config", config_path_, Prepare(name)}, registry_->dir());
+  }
+
+  static RealRegistry* registry_;
+  static std::map<std::string, std::string> digests_;
+  static std::string config_path_;
+};
+RealRegistry* RealAttestationTest::registry_ = nullptr;
+std::map<std::string, std::string> RealAttestationTest::digests_;
+std::string RealAttestationTest::config_path_;
+
+class RealAttestationFormatTest : public RealAttestationTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RealAttestationFormatTest, FreshPassingScanWithSbomAndProvenanceIsAdmitted) {
+  const BinaryResult result = VerifyImage("good-" + GetParam());
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(Contains(result.out, "attest:   attestations satisfy the requirements")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://cosign.sigstore.dev/attestation/vuln/v1")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://cyclonedx.org/bom")) << result.out;
+  EXPECT_TRUE(Contains(result.out, "https://slsa.dev/provenance/v1")) << result.out;
+}
+
+TEST_P(RealAttestationFormatTest, NoVulnerabilityAttestationIsDenied) {
+  const BinaryResult result = VerifyImage("novuln-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err,
+                       "attestations not satisfied: vulnerability scan: no attestation of type "
+                       "https://cosign.sigstore.dev/attestation/vuln/v1"))
+      << result.err;
+  EXPECT_TRUE(Contains(result.err, digests_["novuln-" + GetParam()])) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, CriticalFindingIsDenied) {
+  const BinaryResult result = VerifyImage("critical-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: 1 finding at or above high: CVE-2026-31337")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, StaleScanIsDenied) {
+  const BinaryResult result = VerifyImage("stale-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: the newest scan finished")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "(at most 24 h); scan the image again")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, AttestationByAnUntrustedKeyIsDenied) {
+  const BinaryResult result = VerifyImage("untrusted-" + GetParam());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_TRUE(Contains(result.err, "vulnerability scan: no attestation of type")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "not signed by a trusted key")) << result.err;
+}
+
+TEST_P(RealAttestationFormatTest, TheServiceCachesTheVerdictWithItsAttestations) {
+  std::ifstream file(config_path_);
+  std::stringstream text;
+  text << file.rdbuf();
+  auto config = policy::ParseConfig(text.str(), config_path_);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  auto service = ImageVerificationService::Create(config->images);
+  ASSERT_TRUE(service.ok()) << service.status().message();
+  const std::string image = Prepare("good-" + GetParam());
+  const ImageOutcome first = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
+  EXPECT_TRUE(first.verdict.verified) << first.message;
+  const ImageOutcome second = (*service)->Verify(image, std::chrono::steady_clock::now() + 10s);
+  EXPECT_EQ(second.source, VerdictSource::kCache);
+  EXPECT_EQ(second.attestations, first.attestations);
+}
+
+TEST_P(RealAttestationFormatTest, VerifyImageWithAProfileHonoursItsSignersAndAttestations) {
+  const std::string image = Prepare("good-" + GetParam());
+  const std::string profile = registry_->dir() + "/profile-" + GetParam() + ".yaml";
+  const auto write_profile = [&](const std::string& images) {
+    WriteFile(profile,
+              "apiVersion: pipeguard.io/v1alpha1\nkind: PipelineSecurityProfile\nmetadata: {name: payments, "
+              "namespace: etl}\nspec:\n  podSelector: {matchLabels: {pipeguard.io/pipeline: payments}}\n"
+              "  serviceAccount: {name: payments-etl}\n  images:\n" +
+                  images);
+  };
+  // The profile's own requirement: provenance from main, which this image (built from a tag) does not have.
+  write_profile("    trustedKeys: [good]\n    attestations:\n      provenance: {sourceRef: refs/heads/main}\n");
+  const BinaryResult denied =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(denied.exit_code, 1) << denied.out;
+  EXPECT_TRUE(Contains(denied.err,
+                       "attestations not satisfied: profile etl/payments: provenance: source ref "
+                       "\"refs/tags/v1.2.0\" is not \"refs/heads/main\""))
+      << denied.err;
+
+  // A profile trusting another key: the image's signature (and attestations) by "good" do not count.
+  write_profile("    trustedKeys: [other]\n");
+  const BinaryResult other =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+  EXPECT_TRUE(Contains(other.err, "not signed by a trusted key")) << other.err;
+
+  write_profile("    trustedKeys: [good]\n    attestations:\n      vulnerabilities: {maxAgeHours: 1, failAt: low}\n");
+  const BinaryResult strict =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(strict.exit_code, 1) << strict.out;  // the Low finding fails a profile that fails at low
+  EXPECT_TRUE(Contains(strict.err, "profile etl/payments: vulnerability scan: 1 finding at or above low"))
+      << strict.err;
+
+  write_profile("    trustedKeys: [good]\n    attestations:\n      vulnerabilities: {maxAgeHours: 1}\n");
+  const BinaryResult admitted =
+      RunPipeguard({"verify-image", "--config", config_path_, "--profile", profile, image}, registry_->dir());
+  EXPECT_EQ(admitted.exit_code, 0) << admitted.err;
+  EXPECT_TRUE(Contains(admitted.out, "profile etl/payments: vulnerability scan")) << admitted.out;
+}
+
+TEST_P(RealAttestationFormatTest, ScanHonoursTheSelectingProfilesAttestations) {
+  const std::string image = Prepare("good-" + GetParam());
+  const std::string file = registry_->dir() + "/scan-" + GetParam() + ".yaml";
+  WriteFile(file,
+            "apiVersion: pipeguard.io/v1alpha1\nkind: PipelineSecurityProfile\nmetadata: {name: payments, namespace: "
+            "etl}\nspec:\n  podSelector: {matchLabels: {pipeguard.io/pipeline: payments}}\n  serviceAccount: {name: "
+            "payments-etl}\n  images:\n    attestations:\n      provenance: {sourceRef: refs/heads/main}\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etl\n  namespace: etl\n  labels: {pipeguard.io/pipeline: "
+            "payments}\nspec:\n  serviceAccountName: payments-etl\n  automountServiceAccountToken: false\n"
+            "  containers:\n    - name: main\n      image: " +
+                image + "\n");
+  const BinaryResult scan = RunPipeguard({"scan", "--config", config_path_, "-o", "json", file}, registry_->dir());
+  const auto report = nlohmann::json::parse(scan.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << scan.out << scan.err;
+  std::vector<std::string> messages;
+  for (const auto& result : report["results"]) {
+    for (const auto& violation : result["violations"]) {
+      if (violation["rule"] == "unsigned-image") messages.push_back(violation["message"].get<std::string>());
+    }
+  }
+  ASSERT_EQ(messages.size(), 1u) << scan.out;
+  EXPECT_TRUE(Contains(messages[0],
+                       "is signed, but its attestations do not meet the requirements: attestations not "
+                       "satisfied: profile etl/payments: provenance: source ref"))
+      << messages[0];
+  EXPECT_EQ(scan.exit_code, 1) << scan.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(CosignFormats, RealAttestationFormatTest, ::testing::Values("v2-legacy", "v3-bundle"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "v2-legacy" ? std::string("V2Legacy") : std::string("V3Bundle");
+                         });
 
 }  // namespace
 }  // namespace pipeguard::imageverify

@@ -101,6 +101,50 @@ images:
   EXPECT_FALSE(ParseConfig("", "x.yaml")->images.keyless.configured());
 }
 
+TEST(ConfigTest, AttestationRequirementsAreParsed) {
+  auto config = ParseConfig(R"(
+images:
+  attestations:
+    provenance:
+      builderIds: [https://github.com/actions/runner/github-hosted, {regexp: 'https://gitlab\.com/.*'}]
+      sourceRepository: https://github.com/acme/pipelines
+      sourceRef: {regexp: 'refs/tags/v[0-9.]+'}
+      buildType: https://actions.github.io/buildtypes/workflow/v1
+    vulnerabilities:
+      scanners: [{regexp: 'https://github\.com/anchore/grype.*'}]
+      maxAgeHours: 12
+      failAt: critical
+      allow:
+        - {id: CVE-2026-1234, expires: "2027-01-31T00:00:00Z"}
+    sbom: true
+)",
+                            "pipeguard.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const policy::AttestationsConfig& a = config->images.attestations;
+  EXPECT_FALSE(a.empty());
+  ASSERT_TRUE(a.provenance.has_value());
+  ASSERT_EQ(a.provenance->builder_ids.size(), 2u);
+  EXPECT_FALSE(a.provenance->builder_ids[0].regexp);
+  EXPECT_TRUE(a.provenance->builder_ids[1].regexp);
+  EXPECT_EQ(a.provenance->builder_ids[1].value, "https://gitlab\\.com/.*");
+  EXPECT_EQ(a.provenance->source_repository->value, "https://github.com/acme/pipelines");
+  EXPECT_TRUE(a.provenance->source_ref->regexp);
+  EXPECT_EQ(a.provenance->build_type->value, "https://actions.github.io/buildtypes/workflow/v1");
+  ASSERT_TRUE(a.vulnerabilities.has_value());
+  EXPECT_EQ(a.vulnerabilities->max_age_hours, 12);
+  EXPECT_EQ(a.vulnerabilities->fail_at, "critical");
+  ASSERT_EQ(a.vulnerabilities->allow.size(), 1u);
+  EXPECT_EQ(a.vulnerabilities->allow[0].id, "CVE-2026-1234");
+  EXPECT_EQ(a.vulnerabilities->allow[0].expires_unix_seconds, 1801353600);
+  EXPECT_TRUE(a.sbom);
+  // Defaults: nothing required; a bare vulnerabilities map means 24 h and high.
+  EXPECT_TRUE(ParseConfig("", "x.yaml")->images.attestations.empty());
+  auto bare = ParseConfig("images:\n  attestations: {vulnerabilities: {}}", "x.yaml");
+  ASSERT_TRUE(bare.ok()) << bare.status().message();
+  EXPECT_EQ(bare->images.attestations.vulnerabilities->max_age_hours, 24);
+  EXPECT_EQ(bare->images.attestations.vulnerabilities->fail_at, "high");
+}
+
 struct BadConfig {
   const char* text;
   const char* expected;  // substring of the error
@@ -160,7 +204,26 @@ INSTANTIATE_TEST_SUITE_P(
                   "images.rekor.publicKeys[].url: unknown setting"},
         BadConfig{"images:\n  rekor: {publicKeys: {name: r}}", "images.rekor.publicKeys: must be a list"},
         BadConfig{"images:\n  rekor: {trustedRootFile: \"\"}", "trusted_root.json"},
-        BadConfig{"images:\n  rekor: [a]", "images.rekor: must be a mapping"}));
+        BadConfig{"images:\n  rekor: [a]", "images.rekor: must be a mapping"},
+        BadConfig{"images:\n  attestations: {sboms: true}", "images.attestations.sboms: unknown setting"},
+        BadConfig{"images:\n  attestations: {sbom: sure}", "images.attestations.sbom: must be true or false"},
+        BadConfig{"images:\n  attestations: {provenance: {builderId: x}}",
+                  "images.attestations.provenance.builderId: unknown setting"},
+        BadConfig{"images:\n  attestations: {provenance: {builderIds: []}}",
+                  "images.attestations.provenance.builderIds: must be a non-empty list"},
+        BadConfig{"images:\n  attestations: {provenance: {sourceRef: {regexp: '(unclosed'}}}",
+                  "images.attestations.provenance.sourceRef.regexp: is not a valid RE2 expression"},
+        BadConfig{"images:\n  attestations: {provenance: {sourceRepository: {glob: x}}}",
+                  "images.attestations.provenance.sourceRepository.glob: unknown setting"},
+        BadConfig{"images:\n  attestations: {vulnerabilities: {maxAgeHours: 0}}",
+                  "images.attestations.vulnerabilities.maxAgeHours: must be an integer from 1"},
+        BadConfig{"images:\n  attestations: {vulnerabilities: {failAt: severe}}",
+                  "images.attestations.vulnerabilities.failAt: must be one of negligible, low, medium, high, critical"},
+        BadConfig{"images:\n  attestations: {vulnerabilities: {allow: [{id: CVE-1}]}}",
+                  "images.attestations.vulnerabilities.allow[]: needs id"},
+        BadConfig{"images:\n  attestations: {vulnerabilities: {allow: [{id: CVE-1, expires: never}]}}",
+                  "images.attestations.vulnerabilities.allow[].expires: \"never\" is not an RFC 3339 time"},
+        BadConfig{"images:\n  attestations: [sbom]", "images.attestations: must be a map"}));
 
 TEST(ConfigTest, ParsesRekorLogKeysAndTrustedRoot) {
   auto config = ParseConfig(R"(

@@ -108,7 +108,8 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
       }
       if (!table->contains(image)) return std::nullopt;
       const json& v = (*table)[image];
-      return ImageVerdict{v.value("verified", false), v.value("digest", ""), v.value("reason", "")};
+      return ImageVerdict{v.value("verified", false), v.value("digest", ""), v.value("reason", ""),
+                          v.value("signatureVerified", false)};
     };
   }
 

@@ -163,7 +163,7 @@ std::string DsseBundle(const SigningKey& key, const std::string& payload, const 
 }
 
 std::string BundleReferrerManifest(const std::string& bundle_digest, size_t bundle_size,
-                                   const std::string& subject_digest) {
+                                   const std::string& subject_digest, const std::string& predicate_type) {
   nlohmann::json manifest = {
       {"schemaVersion", 2},
       {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
@@ -171,7 +171,7 @@ std::string BundleReferrerManifest(const std::string& bundle_digest, size_t bund
       {"layers", {{{"mediaType", kBundleType}, {"size", bundle_size}, {"digest", bundle_digest}}}},
       {"annotations",
        {{"dev.sigstore.bundle.content", "dsse-envelope"},
-        {"dev.sigstore.bundle.predicateType", "https://sigstore.dev/cosign/sign/v1"},
+        {"dev.sigstore.bundle.predicateType", predicate_type},
         {"org.opencontainers.image.created", "2026-07-30T12:00:00Z"}}},
       {"subject",
        {{"mediaType", "application/vnd.oci.image.index.v1+json"}, {"size", 9125}, {"digest", subject_digest}}},
@@ -224,11 +224,54 @@ std::string PushLegacySignatureWithSet(FakeRegistry& registry, const SigningKey&
 }
 
 std::string PushBundle(FakeRegistry& registry, const std::string& bundle_json, const std::string& subject_digest,
-                       const std::string& descriptor_artifact_type) {
+                       const std::string& descriptor_artifact_type, const std::string& predicate_type) {
   const std::string bundle_digest = registry.PutBlob(bundle_json);
   registry.PutBlob("{}");
-  return registry.PushReferrer(BundleReferrerManifest(bundle_digest, bundle_json.size(), subject_digest),
-                               subject_digest, descriptor_artifact_type);
+  return registry.PushReferrer(
+      BundleReferrerManifest(bundle_digest, bundle_json.size(), subject_digest, predicate_type), subject_digest,
+      descriptor_artifact_type);
+}
+
+std::string AttestationStatement(const std::string& digest, const std::string& predicate_type,
+                                 const nlohmann::json& predicate, const std::string& subject_name) {
+  nlohmann::json statement = {{"_type", "https://in-toto.io/Statement/v0.1"},
+                              {"predicateType", predicate_type},
+                              {"subject", {{{"name", subject_name}, {"digest", {{"sha256", digest.substr(7)}}}}}},
+                              {"predicate", predicate}};
+  return statement.dump();
+}
+
+std::string DsseEnvelopeJson(const SigningKey& key, const std::string& payload) {
+  const std::string payload_type = "application/vnd.in-toto+json";
+  nlohmann::json envelope = {
+      {"payloadType", payload_type},
+      {"payload", Base64Encode(payload)},
+      {"signatures", {{{"keyid", ""}, {"sig", Base64Encode(key.Sign(DssePae(payload_type, payload)))}}}}};
+  return envelope.dump();
+}
+
+nlohmann::json AttestationLayer(const std::string& envelope, const std::string& predicate_type) {
+  return {{"mediaType", "application/vnd.dsse.envelope.v1+json"},
+          {"size", envelope.size()},
+          {"digest", "sha256:" + Sha256Hex(envelope)},
+          {"annotations", {{"dev.cosignproject.cosign/signature", ""}, {"predicateType", predicate_type}}}};
+}
+
+void PushLegacyAttestations(FakeRegistry& registry, const std::string& digest,
+                            const std::vector<std::pair<std::string, nlohmann::json>>& envelopes_and_layers) {
+  std::vector<nlohmann::json> layers;
+  for (const auto& item : envelopes_and_layers) {
+    registry.PutBlob(item.first);
+    layers.push_back(item.second);
+  }
+  registry.PutBlob("dummy config");
+  registry.PutManifest(SignatureManifest(layers), "sha256-" + digest.substr(7) + ".att");
+}
+
+std::string PushAttestationBundle(FakeRegistry& registry, const SigningKey& key, const std::string& statement,
+                                  const std::string& digest, const std::string& predicate_type) {
+  return PushBundle(registry, DsseBundle(key, statement), digest, "application/vnd.dev.sigstore.bundle.v0.3+json",
+                    predicate_type);
 }
 
 }  // namespace pipeguard::signatures::testing

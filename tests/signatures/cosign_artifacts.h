@@ -62,8 +62,10 @@ std::string DsseBundle(const SigningKey& key, const std::string& payload,
                        const std::string& payload_type = "application/vnd.in-toto+json");
 
 // The OCI 1.1 artifact manifest cosign v3 pushes for a bundle blob, with `subject` = the image.
+// `predicate_type` is the (unsigned) dev.sigstore.bundle.predicateType annotation cosign sets.
 std::string BundleReferrerManifest(const std::string& bundle_digest, size_t bundle_size,
-                                   const std::string& subject_digest);
+                                   const std::string& subject_digest,
+                                   const std::string& predicate_type = "https://sigstore.dev/cosign/sign/v1");
 
 // Pushes a legacy signature by `key` for `digest` (payload blob + `.sig` manifest tag). Returns the payload.
 std::string PushLegacySignature(FakeRegistry& registry, const SigningKey& key, const std::string& digest);
@@ -81,6 +83,31 @@ std::string PushLegacySignatureWithSet(FakeRegistry& registry, const SigningKey&
 // Pushes a bundle (blob + referrer manifest) for `subject_digest`; returns the referrer manifest digest.
 // `descriptor_artifact_type` is what the fallback index records (cosign <= 3.0.6 wrote the empty type).
 std::string PushBundle(FakeRegistry& registry, const std::string& bundle_json, const std::string& subject_digest,
-                       const std::string& descriptor_artifact_type = "application/vnd.dev.sigstore.bundle.v0.3+json");
+                       const std::string& descriptor_artifact_type = "application/vnd.dev.sigstore.bundle.v0.3+json",
+                       const std::string& predicate_type = "https://sigstore.dev/cosign/sign/v1");
+
+// --- Attestations (cosign attest) ---
+
+// The in-toto statement `cosign attest --type T` writes (in-toto v0.1 statement, subject named after the image
+// repository, the image digest) with `predicate`.
+std::string AttestationStatement(const std::string& digest, const std::string& predicate_type,
+                                 const nlohmann::json& predicate,
+                                 const std::string& subject_name = "registry.example.com/team/app");
+
+// The DSSE envelope blob of a legacy `.att` layer as cosign writes it:
+// {"payloadType":"application/vnd.in-toto+json","payload":b64,"signatures":[{"keyid":"","sig":b64}]}.
+std::string DsseEnvelopeJson(const SigningKey& key, const std::string& payload);
+
+// One legacy `.att` layer descriptor for `envelope` (media type application/vnd.dsse.envelope.v1+json, an empty
+// dev.cosignproject.cosign/signature annotation and the predicateType annotation).
+nlohmann::json AttestationLayer(const std::string& envelope, const std::string& predicate_type);
+
+// Pushes the envelopes' blobs and the `sha256-<hex>.att` manifest holding `layers` for `digest`.
+void PushLegacyAttestations(FakeRegistry& registry, const std::string& digest,
+                            const std::vector<std::pair<std::string, nlohmann::json>>& envelopes_and_layers);
+
+// Pushes `statement` signed by `key` as a v0.3 bundle referrer of `digest` (annotation predicateType).
+std::string PushAttestationBundle(FakeRegistry& registry, const SigningKey& key, const std::string& statement,
+                                  const std::string& digest, const std::string& predicate_type);
 
 }  // namespace pipeguard::signatures::testing

@@ -233,8 +233,9 @@ std::string TestFulcio::TrustedRootJson() const {
       .dump();
 }
 
-std::string TestFulcio::DsseBundle(const IssuedLeaf& leaf, const std::string& digest, int64_t integrated_time) const {
-  const std::string payload = InTotoStatement(digest);
+std::string TestFulcio::DsseBundle(const IssuedLeaf& leaf, const std::string& digest, int64_t integrated_time,
+                                   const std::string& statement) const {
+  const std::string payload = statement.empty() ? InTotoStatement(digest) : statement;
   const std::string payload_type = "application/vnd.in-toto+json";
   const std::string signature = leaf.key.Sign(DssePae(payload_type, payload));
   const nlohmann::json body = {
@@ -281,6 +282,44 @@ nlohmann::json TestFulcio::LegacyLayer(const IssuedLeaf& leaf, const std::string
         {"logIndex", entry.log_index},
         {"logID", entry.log_id_hex}}}}.dump();
   return layer;
+}
+
+std::pair<std::string, nlohmann::json> TestFulcio::LegacyAttestation(const IssuedLeaf& leaf,
+                                                                     const std::string& statement,
+                                                                     int64_t integrated_time) const {
+  const std::string payload_type = "application/vnd.in-toto+json";
+  const std::string signature = leaf.key.Sign(DssePae(payload_type, statement));
+  const std::string envelope = nlohmann::json{{"payloadType", payload_type},
+                                              {"payload", Base64Encode(statement)},
+                                              {"signatures", {{{"keyid", ""}, {"sig", Base64Encode(signature)}}}}}
+                                   .dump();
+  const nlohmann::json body = {
+      {"apiVersion", "0.0.2"},
+      {"kind", "intoto"},
+      {"spec",
+       {{"content",
+         {{"envelope",
+           {{"payloadType", payload_type},
+            {"signatures", {{{"sig", Base64Encode(Base64Encode(signature))}, {"publicKey", Base64Encode(leaf.pem)}}}}}},
+          {"hash", {{"algorithm", "sha256"}, {"value", Sha256Hex(envelope)}}},
+          {"payloadHash", {{"algorithm", "sha256"}, {"value", Sha256Hex(statement)}}}}}}}};
+  RekorEntry entry;
+  entry.body_base64 = Base64Encode(body.dump());
+  entry.integrated_time = integrated_time;
+  entry.log_index = 4243;
+  entry.log_id_hex = Sha256Hex(Spki(rekor_key_));
+  const std::string set = rekor_key_.Sign(SignedEntryTimestampPayload(entry));
+  nlohmann::json layer = AttestationLayer(envelope, "https://cosign.sigstore.dev/attestation/vuln/v1");
+  layer["annotations"]["dev.sigstore.cosign/certificate"] = leaf.pem;
+  layer["annotations"]["dev.sigstore.cosign/chain"] = Pem(intermediate_der_) + Pem(root_der_);
+  layer["annotations"]["dev.sigstore.cosign/bundle"] = nlohmann::json{
+      {"SignedEntryTimestamp", Base64Encode(set)},
+      {"Payload",
+       {{"body", entry.body_base64},
+        {"integratedTime", entry.integrated_time},
+        {"logIndex", entry.log_index},
+        {"logID", entry.log_id_hex}}}}.dump();
+  return {envelope, layer};
 }
 
 }  // namespace pipeguard::signatures::testing

@@ -43,9 +43,16 @@ class TestFulcio {
 
   // A v0.3 bundle: a DSSE envelope (cosign sign statement for `digest`) signed by `leaf`, logged at
   // `integrated_time` with a SET, an inclusion proof and a checkpoint.
-  std::string DsseBundle(const IssuedLeaf& leaf, const std::string& digest, int64_t integrated_time) const;
+  // A non-empty `payload` replaces the statement (e.g. an attestation's AttestationStatement).
+  std::string DsseBundle(const IssuedLeaf& leaf, const std::string& digest, int64_t integrated_time,
+                         const std::string& payload = "") const;
   // A legacy `.sig` layer for `digest` signed by `leaf`, with certificate, chain and Rekor bundle annotations.
   nlohmann::json LegacyLayer(const IssuedLeaf& leaf, const std::string& payload, int64_t integrated_time) const;
+
+  // A legacy `.att` layer (descriptor) and its DSSE envelope blob for `statement` signed by `leaf`, as cosign 2.x
+  // `attest` writes it keylessly: certificate, chain and Rekor bundle annotations, the entry an intoto 0.0.2 one.
+  std::pair<std::string, nlohmann::json> LegacyAttestation(const IssuedLeaf& leaf, const std::string& statement,
+                                                           int64_t integrated_time) const;
 
   const SigningKey& rekor_key() const { return rekor_key_; }
 

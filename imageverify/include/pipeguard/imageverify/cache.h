@@ -28,6 +28,9 @@ struct DigestVerdict {
   signatures::SignatureFormat format = signatures::SignatureFormat::kNone;
   std::string signature_location;
   bool tlog_verified = false;
+  // With attestation requirements: what the attestations showed ("attestations satisfy the requirements (...)")
+  // when verified; empty otherwise (a failure is in `why`).
+  std::string attestations;
 
   bool verified() const { return reason == signatures::Reason::kVerified; }
 };

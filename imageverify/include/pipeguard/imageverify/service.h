@@ -11,6 +11,12 @@
 //     the verifier options fingerprint (signatures::Verifier::fingerprint: predicate types, Rekor logs from
 //     images.rekor, require_tlog, limits). The repository is part of the key because signatures live next to the image:
 //     the same digest may be signed in one repository and not in another. A key or option change is a miss.
+//   - attestations (images.attestations): when requirements are configured, an image is verified only if its
+//     signature verifies AND its verified attestations satisfy them (signatures::Verifier::VerifyAttestations, with
+//     the same keys and keyless rule); otherwise reason kAttestationsNotSatisfied with CheckAttestations' failure
+//     lines. The requirements' fingerprint is part of the verdict key (and so of the singleflight key). A positive
+//     verdict that depends on the clock (a vulnerability scan's age, an allow-list waiver's expiry) is cached, and
+//     served stale, no later than the time it would change.
 //   - TTLs: positive results `positive_ttl`; definitive negatives (no signature, invalid signature, untrusted key,
 //     not an image signature, digest mismatch, keyless, malformed) the shorter `negative_ttl`, so a newly pushed
 //     signature is picked up quickly; transient failures (registry unreachable, denied, timed out) are NEVER cached.
@@ -38,6 +44,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,6 +83,9 @@ struct ServiceOptions {
   std::shared_ptr<VerificationCache> cache;
   // Verifier options (predicate types, Rekor keys, limits). The clock field is overridden with `clock`.
   signatures::VerifierOptions verifier;
+  // Wall-clock Unix seconds, for the age of vulnerability scans and waiver expiries (injected by tests). Null: the
+  // system clock.
+  std::function<std::int64_t()> unix_clock;
   CachePolicy cache_policy;
   // Distinct images verified concurrently per VerifyAll call (the calling thread is one of them). The registry
   // client additionally limits requests per registry host.
@@ -101,6 +111,7 @@ struct ImageOutcome {
   signatures::SignatureFormat format = signatures::SignatureFormat::kNone;
   std::string signature_location;
   bool tlog_verified = false;  // the accepted signature has a verified Rekor entry (images.rekor)
+  std::string attestations;    // with images.attestations: what the verified attestations showed (when verified)
   VerdictSource source = VerdictSource::kVerification;
   // One line for logs and the CLI: image, digest and why (or which key). No secrets.
   std::string message;

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pipeguard/base/status.h"
+#include "pipeguard/policy/attestations_config.h"
 #include "pipeguard/policy/label_selector.h"
 #include "pipeguard/policy/types.h"
 
@@ -83,6 +86,7 @@ struct ImagesConfig {
   std::vector<TrustedKey> keys;
   RekorConfig rekor;
   KeylessConfig keyless;
+  AttestationsConfig attestations;
   std::vector<RegistryConfig> registries;
   bool pin_digests = true;                   // /mutate rewrites verified tags to digests
   std::chrono::milliseconds deadline{4000};  // overall verification deadline per admission

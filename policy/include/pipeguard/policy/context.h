@@ -36,6 +36,11 @@ struct Profile {
   // (names are references, not keys); names the configuration does not have are reported by the engine as
   // profile-guardrail violations and never widen anything.
   std::optional<std::vector<std::string>> trusted_keys;
+  // spec.images.keylessIdentities: names of images.keyless.identities (unset: none when trusted_keys is set, else
+  // every configured identity). Same rule: names only, never widening.
+  std::optional<std::vector<std::string>> keyless_identities;
+  // spec.images.attestations: required on top of images.attestations.
+  std::optional<AttestationsConfig> attestations;
 
   std::string Id() const { return namespace_ + "/" + name; }
 

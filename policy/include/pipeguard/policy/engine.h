@@ -40,21 +40,33 @@ struct ImageVerdict {
   bool verified = false;
   std::string digest;  // sha256:... that was verified (or resolved), empty if unknown
   std::string reason;  // why not verified: "no signature found", "registry unreachable", ...
+  // The signature verified but the attestations did not meet the requirements (images.attestations or a profile's
+  // spec.images.attestations); `reason` says which and why.
+  bool signature_verified = false;
 };
 
 // Which of the configuration's trusted keys (images.keys, by name) may vouch for an image. PipelineSecurityProfiles
 // narrow it with spec.images.trustedKeys; a profile can never add a key: names that images.keys does not configure
 // are dropped here (and reported as profile-guardrail violations when the profile is admitted).
+//
+// A profile that names signers (spec.images.trustedKeys and/or spec.images.keylessIdentities) accepts only those:
+// its keys and its keyless identities (none of a kind it does not name). Profiles also add attestation
+// requirements (spec.images.attestations), which hold on top of the configuration's images.attestations.
 struct KeyScope {
   // Unset: every key of images.keys. Set: the names that every restricting profile lists AND images.keys
-  // configures, sorted and unique. May be empty: then no signature can verify the image.
+  // configures, sorted and unique. May be empty: then no key can verify the image.
   std::optional<std::vector<std::string>> keys;
+  // Set exactly when `keys` is: the names of images.keyless.identities that every restricting profile lists AND the
+  // configuration has, sorted and unique (empty: keyless signatures do not count). Unset: every configured identity.
+  std::optional<std::vector<std::string>> keyless_identities;
   // The restricting profiles' IDs (namespace/name), in the order given, for messages.
   std::vector<std::string> profiles;
+  // Each selecting profile's spec.images.attestations (non-empty ones), with its ID, in the order given.
+  std::vector<std::pair<std::string, AttestationsConfig>> attestations;
 
   bool restricted() const { return keys.has_value(); }
-  // "" for the unrestricted scope; otherwise an unambiguous encoding of `keys`. Equal iff the key sets are equal,
-  // so verdicts can be keyed on it.
+  // "" for the unrestricted scope without profile attestations; otherwise an unambiguous encoding of the keys,
+  // identities and attestation requirements. Equal iff the scopes are equal, so verdicts can be keyed on it.
   std::string Id() const;
 };
 

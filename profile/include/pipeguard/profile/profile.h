@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pipeguard/base/status.h"
+#include "pipeguard/policy/attestations_config.h"
 
 namespace pipeguard::api {
 
@@ -129,6 +130,11 @@ struct ParsedProfile {
   std::optional<std::string> mode;  // "enforce" or "audit"
   // spec.images.trustedKeys: names of keys in the webhook configuration's images.keys (unset: every configured key).
   std::optional<std::vector<std::string>> trusted_keys;
+  // spec.images.keylessIdentities: names of identities in images.keyless.identities that may sign the pipeline's
+  // images keylessly. A profile naming signers (trustedKeys and/or keylessIdentities) accepts only those.
+  std::optional<std::vector<std::string>> keyless_identities;
+  // spec.images.attestations: attestations the pipeline's images must carry, on top of the configuration's.
+  std::optional<policy::AttestationsConfig> attestations;
   std::optional<AwsSpec> aws;  // absent: no IAM role is made
   NetworkSpec network;
   DeletionPolicy deletion_policy = DeletionPolicy::kDelete;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pipeguard/base/status.h"
+#include "pipeguard/policy/config.h"
 
 namespace pipeguard::signatures {
 
@@ -81,6 +82,10 @@ struct AttestationCheck {
   // One line per unmet requirement: "vulnerability scan: scanFinishedOn 2026-12-01T00:00:00Z is 5 days old (at most
   // 24 h)"; "provenance: no attestation of type https://slsa.dev/provenance/v1 or v0.2"; ...
   std::vector<std::string> failures;
+  // The earliest time (Unix seconds, > now) at which the verdict can change with the clock alone: the newest
+  // vulnerability scan becoming too old, or an allow-list waiver expiring. nullopt when no time dependency exists.
+  // A cached verdict must not be served from this time on.
+  std::optional<std::int64_t> changes_at_unix_seconds;
 };
 
 // Whether `statements` (verified, for one image) satisfy `requirements` at `now_unix_seconds`. A requirement is met
@@ -90,6 +95,19 @@ struct AttestationCheck {
 // (Results[].Vulnerabilities[].{VulnerabilityID,Severity}).
 AttestationCheck CheckAttestations(const std::vector<InTotoStatement>& statements,
                                    const AttestationRequirements& requirements, std::int64_t now_unix_seconds);
+
+// The requirements of a configuration (images.attestations, or a profile's spec.images.attestations). The
+// configuration grammar has validated it; InvalidArgument (naming `where` and the field) for anything still wrong.
+StatusOr<AttestationRequirements> RequirementsFromConfig(const policy::AttestationsConfig& config,
+                                                         const std::string& where = "images.attestations");
+
+// Hex SHA-256 over every field of `requirements` (canonical: independent of how they were written), for
+// verification cache keys.
+std::string AttestationRequirementsFingerprint(const AttestationRequirements& requirements);
+
+// One line naming the requirements, e.g. "provenance, vulnerability scan (fail at high, at most 24 h old), SBOM";
+// "none" when empty.
+std::string DescribeRequirements(const AttestationRequirements& requirements);
 
 // "critical", "high", ... (case-insensitive) to a severity; nullopt for anything else ("unknown").
 std::optional<VulnerabilitySeverity> ParseVulnerabilitySeverity(std::string_view text);

@@ -29,12 +29,15 @@ enum class Reason {
   kUntrustedCertificate,  // keyless: the certificate does not chain to a trusted Fulcio CA at the signing time, was
                           // not valid then, or its certificate-transparency proof (SCT) fails
   kKeylessUnsupported,    // signed with a Fulcio certificate (keyless); only configured keys are supported
-  kMalformed,             // the signature material cannot be parsed or breaks a limit
-  kNoSignature,           // no signature of either format exists for the digest
-  kImageNotFound,         // the image (tag or digest) does not exist in the registry
-  kRegistryDenied,        // the registry refused our credentials
-  kRegistryUnreachable,   // the registry could not be reached or failed (5xx, connection refused)
-  kTimedOut,              // the verification deadline passed
+  // Image level only (never a single signature's reason): the signature verifies but the image's verified
+  // attestations do not meet the configured requirements (attestation_policy.h), or none of them is usable.
+  kAttestationsNotSatisfied,
+  kMalformed,            // the signature material cannot be parsed or breaks a limit
+  kNoSignature,          // no signature of either format exists for the digest
+  kImageNotFound,        // the image (tag or digest) does not exist in the registry
+  kRegistryDenied,       // the registry refused our credentials
+  kRegistryUnreachable,  // the registry could not be reached or failed (5xx, connection refused)
+  kTimedOut,             // the verification deadline passed
 };
 
 // Short human phrase: "verified", "signature for a different digest", "no signature found", ...
@@ -46,6 +49,7 @@ enum class SignatureFormat {
   kNone,
   kSimpleSigning,   // legacy `sha256-<hex>.sig` tag (cosign <= 2.x default), or the same layers as an OCI referrer
   kSigstoreBundle,  // Sigstore bundle stored as an OCI 1.1 referrer (cosign >= 3 default)
+  kDsseEnvelope,    // a DSSE envelope layer of a legacy `sha256-<hex>.att` manifest (cosign attest <= 2.x)
 };
 std::string_view SignatureFormatName(SignatureFormat format);
 
@@ -100,9 +104,32 @@ SignatureCheck CheckSimpleSigning(const SimpleSigningLayer& layer, std::string_v
 //         Statement (v1 or v0.1) whose predicateType is an image-signature type and some subject has
 //         digest.sha256 == the image digest's hex.
 //   messageSignature: messageDigest (SHA2_256) == the image digest, and the signature verifies over that digest.
-// Certificates (keyless) are rejected with kKeylessUnsupported.
+// Certificates (keyless) are rejected with kKeylessUnsupported. When the bundle holds a DSSE envelope and verifies,
+// `*verified_payload` (if given) receives the decoded DSSE payload (the in-toto statement).
 SignatureCheck CheckBundle(std::string_view bundle_json, std::string_view image_digest, const TrustedKeySet& keys,
-                           const CheckOptions& options);
+                           const CheckOptions& options, std::string* verified_payload = nullptr);
+
+// The media type of a DSSE envelope layer in a legacy `.att` manifest.
+inline constexpr std::string_view kDsseEnvelopeMediaType = "application/vnd.dsse.envelope.v1+json";
+
+// One layer of a legacy `sha256-<hex>.att` manifest as `cosign attest` writes it: the DSSE envelope blob
+// ({"payloadType","payload","signatures":[{"keyid","sig"}]}, already checked against the layer digest) and the
+// layer's annotations (the dev.cosignproject.cosign/signature annotation is empty there: the signature is inside).
+struct DsseEnvelopeLayer {
+  std::string_view envelope;
+  std::optional<std::string> certificate;   // dev.sigstore.cosign/certificate (PEM; keyless)
+  std::optional<std::string> rekor_bundle;  // dev.sigstore.cosign/bundle (JSON with the Rekor SET)
+};
+
+// Verifies a legacy attestation layer with the trusted keys, by the same rules as a bundle's DSSE envelope:
+// exactly one signature, over PAE(payloadType, payload); payloadType application/vnd.in-toto+json; an in-toto
+// Statement whose predicateType is accepted (options.image_signature_predicate_types; empty accepts any) and some
+// subject has digest.sha256 == the image digest's hex; the Rekor entry of the bundle annotation per
+// options.rekor/require_tlog. A layer with a certificate that no trusted key verifies yields kKeylessUnsupported
+// (the caller may try CheckKeylessDsseEnvelope). On success `*verified_payload` receives the decoded payload.
+SignatureCheck CheckDsseEnvelope(const DsseEnvelopeLayer& layer, std::string_view image_digest,
+                                 const TrustedKeySet& keys, const CheckOptions& options,
+                                 std::string* verified_payload = nullptr);
 
 // DSSE pre-authentication encoding: "DSSEv1 <len(type)> <type> <len(payload)> <payload>".
 std::string DssePae(std::string_view payload_type, std::string_view payload);

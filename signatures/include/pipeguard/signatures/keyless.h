@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeguard/policy/config.h"
 #include "pipeguard/signatures/checks.h"
@@ -61,6 +62,10 @@ struct KeylessVerification {
   // the file: NotFound for a missing file, InvalidArgument otherwise.
   static StatusOr<KeylessVerification> Load(const policy::KeylessConfig& config);
 
+  // The same trust with only the identities named (names not configured are ignored); nullopt when none is left
+  // (then no keyless signature counts).
+  std::optional<KeylessVerification> Subset(const std::vector<std::string>& names) const;
+
   // The KeylessTrust to pass to the checks (pointers into this object).
   KeylessTrust Trust() const;
   // Hex SHA-256 over the root, the identities and require_sct, for verification cache keys.
@@ -72,8 +77,10 @@ struct KeylessVerification {
 // max_tlog_entries; options.rekor and require_tlog are ignored (the trusted root's logs are used, and a verified
 // entry is always required). On success key_name is "keyless identity '<name>'" and tlog_verified is true.
 // A bundle with a public key instead of a certificate yields kUntrustedKey (failed_check "certificate").
+// For a verified DSSE bundle, `*verified_payload` (if given) receives the decoded payload (the in-toto statement).
 SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view artifact_digest,
-                                  const KeylessTrust& trust, const CheckOptions& options);
+                                  const KeylessTrust& trust, const CheckOptions& options,
+                                  std::string* verified_payload = nullptr);
 
 // The legacy `.sig` form: the simple-signing payload signed with the certificate in the layer's
 // dev.sigstore.cosign/certificate annotation (PEM; `chain` PEM intermediates are ignored: issuers come from the
@@ -81,5 +88,14 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
 // The payload must be a cosign container image signature for `image_digest`.
 SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::string_view image_digest,
                                          const KeylessTrust& trust, const CheckOptions& options);
+
+// A legacy `.att` layer signed keylessly: the DSSE envelope signed with the certificate of the
+// dev.sigstore.cosign/certificate annotation (issuers come from the trusted root), the Rekor entry of the
+// dev.sigstore.cosign/bundle annotation (SET required) as time source, and the statement claims of
+// CheckDsseEnvelope (options.image_signature_predicate_types; empty accepts any). On success `*verified_payload`
+// receives the decoded payload.
+SignatureCheck CheckKeylessDsseEnvelope(const DsseEnvelopeLayer& layer, std::string_view image_digest,
+                                        const KeylessTrust& trust, const CheckOptions& options,
+                                        std::string* verified_payload = nullptr);
 
 }  // namespace pipeguard::signatures

@@ -10,6 +10,7 @@
 // saying so. A Verifier is immutable and thread-safe; Verify may be called concurrently.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "pipeguard/base/status.h"
 #include "pipeguard/registry/registry.h"
+#include "pipeguard/signatures/attestation_policy.h"
 #include "pipeguard/signatures/checks.h"
 #include "pipeguard/signatures/keyless.h"
 #include "pipeguard/signatures/rekor.h"
@@ -41,6 +43,11 @@ struct VerifierOptions {
   size_t max_referrers = 32;
   size_t max_payload_bytes = 64u << 10;  // legacy simple-signing payload blobs
   size_t max_bundle_bytes = 256u << 10;  // Sigstore bundle blobs
+  // Attestations (VerifyAttestations): each DSSE envelope or bundle blob holding one (SBOMs are large), and all
+  // attestation blobs of one image together; beyond the total the remaining candidates are not fetched (and the
+  // requirements they might have met stay unmet: fail closed).
+  size_t max_attestation_bytes = 4u << 20;
+  size_t max_attestation_total_bytes = 16u << 20;
 
   // The clock compared with the deadline; default std::chrono::steady_clock::now. Injected by tests.
   std::function<registry::Deadline()> clock;
@@ -68,6 +75,33 @@ struct VerificationResult {
   std::vector<SignatureFinding> findings;  // every signature examined, in order
 };
 
+// The attestations of one image digest, verified and checked against requirements (VerifyAttestations).
+struct AttestationResult {
+  // True iff the requirements are met by verified attestations and no discovery path failed.
+  bool satisfied = false;
+  // kVerified when satisfied; kAttestationsNotSatisfied when the attestations found do not meet the requirements;
+  // an environment reason (kRegistryUnreachable, kRegistryDenied, kTimedOut: transient, never cache it) when a
+  // discovery path failed, even if what was found would suffice (a missed attestation could be a newer failing
+  // scan); kMalformed when the image reference has no sha256 digest.
+  Reason reason = Reason::kAttestationsNotSatisfied;
+  std::string digest;
+  // The verified in-toto statements whose subject names the digest (image signatures excluded).
+  std::vector<InTotoStatement> statements;
+  // CheckAttestations over `statements` (failure lines, and when the verdict changes with time).
+  AttestationCheck check;
+  // Every attestation candidate examined (verified or not), in order; location e.g. "sha256-<hex>.att layer 1".
+  std::vector<SignatureFinding> findings;
+  // `why` without the image: "attestations satisfy the requirements (<requirements>; N verified attestation(s):
+  // <types>)", "attestations not satisfied: <CheckAttestations failure lines> (<what was found>; N ignored:
+  // <location>: <reason> (<detail>))", or "<environment reason> (attestations: <path>: <error>)".
+  std::string why;
+  // What was found, for messages that combine several requirement sets: "N verified attestation(s): <types>" and,
+  // when some were ignored, "; M ignored: <location>: <reason> (<detail>); ...".
+  std::string evidence;
+  // "image <ref> (<digest>): " + why. No secrets, no predicate content beyond ids, severities and times.
+  std::string message;
+};
+
 class Verifier {
  public:
   // InvalidArgument when require_tlog is set without Rekor keys, or a limit is zero.
@@ -80,6 +114,28 @@ class Verifier {
   // Never throws.
   VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
                             const TrustedKeySet& keys, registry::Deadline deadline, bool allow_keyless = true) const;
+  // The same with the keyless signers given explicitly (null: keyless signatures are refused), e.g. a profile's
+  // subset of the configured identities (same trusted root).
+  VerificationResult Verify(registry::Registry& registry, const registry::ImageReference& image,
+                            const TrustedKeySet& keys, registry::Deadline deadline,
+                            const KeylessVerification* keyless) const;
+
+  // Finds the attestations of `image` (which must carry its sha256 digest: verify the signature first) in both
+  // formats cosign writes: the legacy `sha256-<hex>.att` manifest (each layer a DSSE envelope) and Sigstore bundles
+  // with a DSSE envelope among the OCI 1.1 referrers (or the `sha256-<hex>` fallback tag). Each envelope is verified
+  // like a signature (trusted keys or, with `allow_keyless`, the keyless identities; Rekor rules as for
+  // signatures); its in-toto statement must name the digest; then CheckAttestations(requirements,
+  // now_unix_seconds). Unsigned, untrusted, malformed or other-digest attestations are ignored (listed in the
+  // message). Referrers whose unsigned predicateType annotation names an image-signature type are skipped. Limits:
+  // max_referrers, max_signature_layers, max_attestation_bytes, max_attestation_total_bytes. Never throws.
+  AttestationResult VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                       const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                       std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                       bool allow_keyless = true) const;
+  AttestationResult VerifyAttestations(registry::Registry& registry, const registry::ImageReference& image,
+                                       const TrustedKeySet& keys, const AttestationRequirements& requirements,
+                                       std::int64_t now_unix_seconds, registry::Deadline deadline,
+                                       const KeylessVerification* keyless) const;
 
   // Hex SHA-256 over every option that can change a verdict (predicate types, Rekor keys, require_tlog, limits,
   // keyless trust):

@@ -95,7 +95,6 @@ void ReadConfigMapFiles(const nlohmann::json& object, PodUnit& unit);
 // governed pod that mounts it. nullopt when it holds no data.
 std::optional<PodUnit> MountedConfigMapUnit(const nlohmann::json& object);
 
-
 // Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so
 // the detectors see what Spark sees (spark-submit writes `jdbc\:postgresql\://...?password\=...`). Entries view

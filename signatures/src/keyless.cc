@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "check_util.h"
@@ -274,6 +275,28 @@ SignatureCheck CheckKeylessDsse(const FulcioCertificate& leaf, const DsseEnvelop
   return result;
 }
 
+// The usable Fulcio leaf of a legacy layer (its dev.sigstore.cosign/certificate annotation) into `leaf`, or why there
+// is none (keyless not configured, no annotation, not a certificate, not a Fulcio signing certificate).
+SignatureCheck LayerLeaf(const std::optional<std::string>& certificate, const KeylessTrust& trust,
+                         std::optional<FulcioCertificate>& leaf) {
+  if (trust.root == nullptr || trust.identities == nullptr) {
+    return Failed(Reason::kKeylessUnsupported, "unsupported", "keyless verification is not configured");
+  }
+  if (!certificate) {
+    return Failed(Reason::kUntrustedKey, "certificate", "the layer has no dev.sigstore.cosign/certificate annotation");
+  }
+  auto parsed = FulcioCertificate::FromPem(*certificate);
+  if (!parsed.ok()) {
+    return Failed(Reason::kMalformed, "bundle",
+                  "the dev.sigstore.cosign/certificate annotation: " + parsed.status().message());
+  }
+  if (SignatureCheck usable = CheckLeaf(*parsed); !usable.verified()) return usable;
+  leaf.emplace(std::move(parsed).value());
+  SignatureCheck ok;
+  ok.reason = Reason::kVerified;
+  return ok;
+}
+
 }  // namespace
 
 SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view artifact_digest,
@@ -357,18 +380,8 @@ SignatureCheck CheckKeylessBundle(std::string_view bundle_json, std::string_view
 
 SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::string_view image_digest,
                                          const KeylessTrust& trust, const CheckOptions& options) {
-  if (trust.root == nullptr || trust.identities == nullptr) {
-    return Failed(Reason::kKeylessUnsupported, "unsupported", "keyless verification is not configured");
-  }
-  if (!layer.certificate) {
-    return Failed(Reason::kUntrustedKey, "certificate", "the layer has no dev.sigstore.cosign/certificate annotation");
-  }
-  auto leaf = FulcioCertificate::FromPem(*layer.certificate);
-  if (!leaf.ok()) {
-    return Failed(Reason::kMalformed, "bundle",
-                  "the dev.sigstore.cosign/certificate annotation: " + leaf.status().message());
-  }
-  if (SignatureCheck usable = CheckLeaf(*leaf); !usable.verified()) return usable;
+  std::optional<FulcioCertificate> leaf;
+  if (SignatureCheck usable = LayerLeaf(layer.certificate, trust, leaf); !usable.verified()) return usable;
   const auto signature = layer.signature ? Base64Decode(*layer.signature) : std::nullopt;
   if (!signature || signature->empty()) {
     return Failed(Reason::kMalformed, "bundle",
@@ -394,18 +407,8 @@ SignatureCheck CheckKeylessSimpleSigning(const SimpleSigningLayer& layer, std::s
 SignatureCheck CheckKeylessDsseEnvelope(const DsseEnvelopeLayer& layer, std::string_view image_digest,
                                         const KeylessTrust& trust, const CheckOptions& options,
                                         std::string* verified_payload) {
-  if (trust.root == nullptr || trust.identities == nullptr) {
-    return Failed(Reason::kKeylessUnsupported, "unsupported", "keyless verification is not configured");
-  }
-  if (!layer.certificate) {
-    return Failed(Reason::kUntrustedKey, "certificate", "the layer has no dev.sigstore.cosign/certificate annotation");
-  }
-  auto leaf = FulcioCertificate::FromPem(*layer.certificate);
-  if (!leaf.ok()) {
-    return Failed(Reason::kMalformed, "bundle",
-                  "the dev.sigstore.cosign/certificate annotation: " + leaf.status().message());
-  }
-  if (SignatureCheck usable = CheckLeaf(*leaf); !usable.verified()) return usable;
+  std::optional<FulcioCertificate> leaf;
+  if (SignatureCheck usable = LayerLeaf(layer.certificate, trust, leaf); !usable.verified()) return usable;
   auto json = ParseJson(layer.envelope, "the DSSE envelope");
   if (!json.ok()) return Failed(Reason::kMalformed, "bundle", json.status().message());
   auto envelope = ParseDsseEnvelope(*json);

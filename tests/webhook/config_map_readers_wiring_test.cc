@@ -28,14 +28,7 @@ using testing::MakeReview;
 
 constexpr const char* kSecretValue = "Wh4reh0use-not-real-77";
 
-class FixedContext final : public policy::ContextProvider {
- public:
-  explicit FixedContext(std::shared_ptr<const policy::ContextSnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
-  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
-};
+using testing::StaticContext;
 
 std::shared_ptr<const policy::ContextSnapshot> PaymentsSnapshot() {
   policy::Config config = policy::DefaultConfig();
@@ -81,7 +74,7 @@ bool WaitFor(const std::function<bool()>& done) {
 
 TEST(ConfigMapReadersWiring, AConfigMapCreatedAfterTheGovernedPodIsDeniedNamingItUntilThePodIsGone) {
   kube::FakeKubeClient client;
-  const FixedContext inner(PaymentsSnapshot());
+  const StaticContext inner(PaymentsSnapshot());
   const policy::Engine engine;
   audit::BackgroundAuditOptions options;
   options.settle = 50ms;

@@ -14,6 +14,7 @@
 #include "pipeguard/webhook/handlers.h"
 #include "pipeguard/webhook/metrics.h"
 #include "representative_pod.h"
+#include "test_support.h"
 
 namespace pipeguard::webhook {
 namespace {
@@ -148,14 +149,7 @@ TEST(FindingsBounds, AuditModeWarningSummaryCountsUnlistedFindings) {
       << metrics.Serialize();
 }
 
-class StaticContext final : public policy::ContextProvider {
- public:
-  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
-  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
-};
+using testing::StaticContext;
 
 bool DeniedForBudget(const AdmissionReply& reply) {
   return !reply.allowed && reply.message.find("review-budget") != std::string::npos &&

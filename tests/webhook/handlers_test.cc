@@ -17,14 +17,7 @@ using testing::MakeReview;
 using testing::ReadJson;
 using testing::SecretPod;
 
-class StaticContext final : public policy::ContextProvider {
- public:
-  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
-  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
-};
+using testing::StaticContext;
 
 constexpr std::int64_t kNow = 1800000000;  // 2027-01-15T08:00:00Z
 

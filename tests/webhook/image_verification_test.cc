@@ -33,14 +33,7 @@ constexpr const char* kImage = "registry.example.com/etl/extract:1.4.2";
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-class StaticContext final : public policy::ContextProvider {
- public:
-  explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
-  std::shared_ptr<const policy::ContextSnapshot> Current() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const policy::ContextSnapshot> snapshot_;
-};
+using testing::StaticContext;
 
 std::string Base64Decode(const std::string& text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');

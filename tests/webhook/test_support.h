@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeguard/policy/context.h"
 #include "pipeguard/policy/engine.h"
 #include "pipeguard/webhook/admission.h"
 #include "pipeguard/webhook/file_context_provider.h"
@@ -100,7 +101,7 @@ class TestServer {
   std::unique_ptr<WebhookServer> server_;
 };
 
-// A static context for servers around custom handlers.
+// A static context (null: "not loaded yet"), for handlers and for servers around custom handlers.
 class StaticContext final : public policy::ContextProvider {
  public:
   explicit StaticContext(std::shared_ptr<const policy::ContextSnapshot> s) : snapshot_(std::move(s)) {}

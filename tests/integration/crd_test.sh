@@ -25,6 +25,8 @@ check "spec.images.trustedKeys is kept (structural schema, not pruned)" test "$(
   pipelinesecurityprofile payments -n "$ns" -o jsonpath='{.spec.images.trustedKeys[0]}')" = "payments-ci"
 check "printer columns list the service account" \
   bash -c "'$KUBECTL' get pipelinesecurityprofiles -n '$ns' | grep -q 'payments-etl'"
+check "kubectl get -o wide lists the profile's signing keys" \
+  bash -c "'$KUBECTL' get pipelinesecurityprofiles -n '$ns' -o wide | grep -q 'payments-ci'"
 check "status subresource is writable" "$KUBECTL" patch pipelinesecurityprofile payments -n "$ns" \
   --subresource=status --type=merge -p '{"status":{"roleArn":"arn:aws:iam::123456789012:role/pipeguard/x"}}'
 

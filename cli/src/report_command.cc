@@ -1,8 +1,10 @@
 // `pipeguard report`: the evidence report (report/evidence.h) from files an operator exports from the cluster and
 // the log store.
+#include <chrono>
 #include <istream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "flag_reader.h"
 #include "pipeguard/cli/commands.h"
@@ -74,6 +76,14 @@ Status LoadFromCluster(const std::string& kubeconfig_path, report::EvidenceInput
     kube::ListOptions list;
     list.label_selector = source.label_selector;
     auto listed = (*client)->ListAll(source.resource, "", list);
+    // Like kubectl, ride out what a retry cures: throttling, and a CRD whose storage is still initialising (429
+    // right after it is created), 5xx, timeouts. Five more tries over about six seconds.
+    auto delay = std::chrono::milliseconds(200);
+    for (int retry = 0; retry < 5 && !listed.ok() && kube::IsRetryable(listed.status()); ++retry) {
+      std::this_thread::sleep_for(delay);
+      delay *= 2;
+      listed = (*client)->ListAll(source.resource, "", list);
+    }
     if (!listed.ok()) {
       if (source.may_be_absent && kube::IsNotFound(listed.status())) continue;
       return Status(listed.status().code(), "--kubeconfig: listing " + source.resource.DisplayName() + " in " +

@@ -1,5 +1,7 @@
 #include "pipeguard/base/time.h"
 
+#include <ctime>
+
 namespace pipeguard::base {
 
 std::int64_t DaysFromCivil(std::int64_t year, unsigned month, unsigned day) {
@@ -50,6 +52,15 @@ std::optional<std::int64_t> ParseTimestamp(std::string_view text, TimestampForm 
   }
   return DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day)) * 86400 + *hour * 3600 +
          *minute * 60 + *second - offset;
+}
+
+std::string FormatTimestamp(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
 }
 
 }  // namespace pipeguard::base

@@ -107,15 +107,6 @@ bool InPeriod(std::optional<std::int64_t> ts, const EvidenceInputs& inputs) {
   return (!inputs.since || *ts >= *inputs.since) && (!inputs.until || *ts < *inputs.until);
 }
 
-std::string FormatTimestamp(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 // A record found in a log line: its time (when the line has one) and its JSON.
 struct LogRecord {
   std::optional<std::int64_t> ts;
@@ -176,7 +167,7 @@ json BuildEvidence(const EvidenceInputs& inputs) {
     }
     if (!InPeriod(parsed->ts, inputs)) continue;
     const json& r = parsed->record;
-    const std::string ts = parsed->ts ? FormatTimestamp(*parsed->ts) : "";
+    const std::string ts = parsed->ts ? base::FormatTimestamp(*parsed->ts) : "";
     if (String(r, "log") == "audit") {  // one admission decision of the webhook
       ++decisions;
       std::set<std::string> rules;
@@ -311,8 +302,8 @@ json BuildEvidence(const EvidenceInputs& inputs) {
   }
 
   json period = json::object();
-  if (inputs.since) period["since"] = FormatTimestamp(*inputs.since);
-  if (inputs.until) period["until"] = FormatTimestamp(*inputs.until);
+  if (inputs.since) period["since"] = base::FormatTimestamp(*inputs.since);
+  if (inputs.until) period["until"] = base::FormatTimestamp(*inputs.until);
   return {{"period", std::move(period)},
           {"sources",
            {{"logLines", inputs.log_lines.size()},

@@ -99,5 +99,14 @@ TEST(ParseTimestamp, TheLenientFormAlsoReadsLogLinesAsUtc) {
   EXPECT_EQ(ParseTimestamp("2026-12-01 10:00:00 junk", kLenient), std::nullopt);
 }
 
+TEST(FormatTimestamp, WritesUtcSecondsThatParseTimestampReadsBack) {
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(1709164800), "2024-02-29T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(1796119200), "2026-12-01T10:00:00Z");
+  for (const std::int64_t t : {std::int64_t{-86400}, std::int64_t{951782399}, std::int64_t{4102444799}}) {
+    EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)), t) << FormatTimestamp(t);
+  }
+}
+
 }  // namespace
 }  // namespace pipeguard::base

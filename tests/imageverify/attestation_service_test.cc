@@ -8,6 +8,7 @@
 #include "cosign_artifacts.h"
 #include "counting_registry.h"
 #include "fake_registry.h"
+#include "pipeguard/base/time.h"
 #include "pipeguard/imageverify/service.h"
 #include "test_fulcio.h"
 
@@ -32,15 +33,7 @@ constexpr char kVuln[] = "https://cosign.sigstore.dev/attestation/vuln/v1";
 constexpr char kCycloneDx[] = "https://cyclonedx.org/bom";
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string Rfc3339(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+constexpr auto Rfc3339 = pipeguard::base::FormatTimestamp;
 
 json VulnPredicate(std::int64_t finished, const std::string& severity = "") {
   json matches = json::array();

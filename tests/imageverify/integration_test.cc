@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cosign_artifacts.h"
+#include "pipeguard/base/time.h"
 #include "pipeguard/imageverify/service.h"
 #include "pipeguard/policy/config.h"
 #include "test_registries.h"
@@ -353,12 +354,7 @@ TEST(TokenRegistryTest, TlsAndTokenAuthWithTheTestCaAndCredentialsFile) {
 // images.attestations admits only the image whose fresh scan passes.
 
 std::string Rfc3339Utc(std::chrono::system_clock::time_point at) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
+  return pipeguard::base::FormatTimestamp(std::chrono::system_clock::to_time_t(at));
 }
 
 class RealAttestationTest : public ::testing::Test {

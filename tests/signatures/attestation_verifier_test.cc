@@ -32,15 +32,7 @@ constexpr char kCycloneDx[] = "https://cyclonedx.org/bom";
 
 registry::Deadline FarFuture() { return std::chrono::steady_clock::now() + std::chrono::hours(1); }
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string Rfc3339(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+constexpr auto Rfc3339 = pipeguard::base::FormatTimestamp;
 
 // cosign's vuln predicate (COSIGN_VULN_ATTESTATION_SPEC) with a Grype report of `findings` (id, severity).
 json VulnPredicate(std::int64_t finished, const std::vector<std::pair<std::string, std::string>>& findings = {},

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "pipeguard/aws/policy_document.h"
+#include "pipeguard/base/time.h"
 #include "pipeguard/desired/drift.h"
 #include "pipeguard/desired/iam_role.h"
 #include "pipeguard/desired/network_policy.h"
@@ -41,12 +42,7 @@ struct Condition {
 
 // metav1.Time: RFC 3339 with second precision, UTC.
 std::string FormatTime(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return base::FormatTimestamp(std::chrono::system_clock::to_time_t(t));
 }
 
 // IAM errors a later retry can cure: throttling, concurrent writers, eventual consistency, transport.

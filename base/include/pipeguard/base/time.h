@@ -1,8 +1,9 @@
-// Timestamps as Unix seconds: the one parser of RFC 3339 text in the house.
+// Timestamps as Unix seconds: the one parser and the one formatter of RFC 3339 text in the house.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace pipeguard::base {
@@ -22,5 +23,8 @@ std::int64_t DaysFromCivil(std::int64_t year, unsigned month, unsigned day);
 // Unix seconds of `text` in `form` (a zone offset is applied; fractions of a second are dropped); nullopt when the
 // text is not that form, a field is out of range (month 13, hour 24, ...) or there is anything after it.
 std::optional<std::int64_t> ParseTimestamp(std::string_view text, TimestampForm form = TimestampForm::kRfc3339);
+
+// `unix_seconds` as "YYYY-MM-DDTHH:MM:SSZ" (UTC, second precision: metav1.Time and what ParseTimestamp reads back).
+std::string FormatTimestamp(std::int64_t unix_seconds);
 
 }  // namespace pipeguard::base

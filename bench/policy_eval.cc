@@ -7,6 +7,9 @@
 // for a fifth of the time, ratios are taken within a round, and the medians over the rounds are reported.
 //
 //   bench/policy_eval [--seconds N]      (default 3 seconds per measurement, spread over the rounds)
+//   bench/policy_eval --only pod|first-sight N
+//                                        N evaluations of one variant and nothing else, for instruction counts
+//                                        (valgrind --tool=callgrind): repeatable on a busy machine, unlike seconds
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,11 +49,17 @@ double Median(std::vector<double> values) {
 
 int main(int argc, char** argv) {
   double seconds = 3;
+  std::string only;
+  long only_count = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--seconds" && i + 1 < argc) {
       seconds = std::atof(argv[++i]);
+    } else if (std::string(argv[i]) == "--only" && i + 2 < argc &&
+               (std::string(argv[i + 1]) == "pod" || std::string(argv[i + 1]) == "first-sight")) {
+      only = argv[++i];
+      only_count = std::atol(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seconds N] | --only pod|first-sight N\n", argv[0]);
       return 2;
     }
   }
@@ -103,6 +112,14 @@ int main(int argc, char** argv) {
   }
 
   size_t sink = 0;
+  if (!only.empty()) {
+    for (long i = 0; i < only_count; ++i) {
+      sink += only == "pod" ? engine.Evaluate(pod, request, *snapshot).allowed
+                            : Engine().Evaluate(mounting, request, *snapshot).allowed;
+    }
+    std::printf("%s: %ld evaluations (%zu allowed)\n", only.c_str(), only_count, sink);
+    return 0;
+  }
   constexpr int kRounds = 5;
   std::vector<double> parse_rates, eval_rates, mounted_rates, cold_rates, mounted_ratios, cold_ratios;
   for (int round = 0; round < kRounds; ++round) {

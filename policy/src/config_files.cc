@@ -76,29 +76,35 @@ void ParseIni(std::string_view file_key, std::string_view text, const std::strin
 }
 
 // One entry per scalar of a JSON document (YAML is read into the same shape): key = the member name holding it
-// (for list items, the list's), label = its path. Null values hold nothing and are skipped.
-void Flatten(const json& node, const std::string& label, std::string_view key, const std::string& path,
+// (for list items, the list's), label = its path. Null values hold nothing and are skipped. `label` is a working
+// buffer that each call returns as it found it, so a path is copied once, for its scalar, not once per level.
+void Flatten(const json& node, std::string& label, std::string_view key, const std::string& path,
              std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
+  const std::size_t mark = label.size();
   if (node.is_object()) {
-    for (const auto& item : node.items()) {
-      storage.push_back(item.key());
-      const std::string_view member = storage.back();
-      Flatten(item.value(), label.empty() || label.back() == ' ' ? label + item.key() : label + "." + item.key(),
-              member, path, out, storage);
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!label.empty() && label.back() != ' ') label += '.';
+      label += it.key();
+      Flatten(it.value(), label, it.key(), path, out, storage);
+      label.resize(mark);
     }
     return;
   }
   if (node.is_array()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
-      Flatten(node[i], label + "[" + std::to_string(i) + "]", key, path, out, storage);
+      label.append("[").append(std::to_string(i)).append("]");
+      Flatten(node[i], label, key, path, out, storage);
+      label.resize(mark);
     }
     return;
   }
   if (node.is_null()) return;
   storage.push_back(node.is_string() ? node.get<std::string>() : node.dump());
   const std::string_view value = storage.back();
+  storage.emplace_back(key);
+  const std::string_view stored_key = storage.back();
   storage.push_back(label);
-  out.push_back({key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+  out.push_back({stored_key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
 }
 
 std::optional<json> ParseJsonFile(std::string_view text) {
@@ -148,7 +154,8 @@ bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string
     case ConfigFileType::kYaml: {
       std::optional<json> document = type == ConfigFileType::kJson ? ParseJsonFile(text) : ParseBoundedYaml(text);
       if (!document || (!document->is_object() && !document->is_array())) return false;
-      Flatten(*document, FileLabel(file_key), file_key, path, out, storage);
+      std::string label = FileLabel(file_key);
+      Flatten(*document, label, file_key, path, out, storage);
       return true;
     }
   }

@@ -15,9 +15,19 @@ namespace {
 
 using Json = nlohmann::json;
 
+// False when the text cannot be a JSON object or array: it does not open with `{` or `[`, or its `{` is not followed
+// by a member name or `}`. Templates such as dbt's `{{ env_var('DBT_PASSWORD') }}` are refused here, because
+// running the parser only to have it fail costs more than every other check of the value.
+bool MayBeJsonContainer(std::string_view v) {
+  if (v.empty() || (v.front() != '{' && v.front() != '[')) return false;
+  if (v.front() == '[') return true;
+  const std::string_view rest = TrimAscii(v.substr(1));
+  return !rest.empty() && (rest.front() == '"' || rest.front() == '}');
+}
+
 bool ParseBounded(std::string_view value, Json& out) {
   const std::string_view v = TrimAscii(value);
-  if (v.empty() || (v.front() != '{' && v.front() != '[') || v.size() > kMaxJsonBytes) return false;
+  if (!MayBeJsonContainer(v) || v.size() > kMaxJsonBytes) return false;
   if (base::MeasureJson(v, kMaxJsonDepth).max_depth > kMaxJsonDepth) return false;
   out = Json::parse(v.begin(), v.end(), nullptr, /*allow_exceptions=*/false);
   return !out.is_discarded() && (out.is_object() || out.is_array());
@@ -87,7 +97,7 @@ void Walk(const Json& j, int depth, bool sensitive, JsonScanResult& result) {
 // True when `value` looks like a JSON object/array within the size and depth limits (without parsing it).
 bool ParseBoundedShape(std::string_view value) {
   const std::string_view v = TrimAscii(value);
-  return !v.empty() && (v.front() == '{' || v.front() == '[') && v.size() <= kMaxJsonBytes &&
+  return MayBeJsonContainer(v) && v.size() <= kMaxJsonBytes &&
          base::MeasureJson(v, kMaxJsonDepth).max_depth <= kMaxJsonDepth;
 }
 

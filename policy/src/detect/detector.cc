@@ -806,6 +806,16 @@ void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLi
   for (const detect::EmbeddedPair& h : stream.embedded_pairs()) {
     pair(h.key, h.value, h.arg_index, h.env_style, false, h.key, "script line");
   }
+  // `ftp -n host <<EOF` / `user NAME PASSWORD`: a plain FTP client sends the login in cleartext (TLS-020), and a
+  // literal password is plaintext in the spec (SEC-081).
+  for (const detect::FtpLogin& login : stream.ftp_logins()) {
+    if (!IsCredentialPart(login.password)) continue;
+    if (IsLiteralClientPassword(login.password)) {
+      sink.Add(where_at(login.arg_index, "ftp user", "script line"), DetectorId::kCliSecretFlag, Severity::kHigh);
+    }
+    sink.Add(where_at(login.arg_index, login.command, "script line"), DetectorId::kPlaintextSchemeCredentials,
+             Severity::kHigh, "the FTP login of a here-doc `user` line");
+  }
 }
 
 Detector::Detector() : impl_(std::make_unique<Impl>()) {}

@@ -89,18 +89,56 @@ void ShellWords::AddEmbeddedLine(std::string_view line, std::size_t arg_index) {
   }
 }
 
+bool IsPlainFtpClient(std::string_view basename) {
+  return basename == "ftp" || basename == "pftp" || basename == "tnftp" || basename == "netkit-ftp";
+}
+
+std::string_view ShellWords::CurrentCommand() const {
+  std::size_t first = words_.size();
+  while (first > 0 && !words_[first - 1].separator) --first;
+  for (std::size_t i = first; i < words_.size(); ++i) {
+    const std::string_view word = words_[i].text;
+    const std::size_t equals = word.find('=');
+    if (equals != std::string_view::npos && equals > 0 && word.substr(0, equals).find('/') == std::string_view::npos) {
+      continue;  // NAME=value before the command
+    }
+    const std::string_view base = CommandBasename(word);
+    if (base == "sudo" || base == "exec" || base == "nohup" || base == "time" || base == "command" || base == "env") {
+      continue;
+    }
+    return base;
+  }
+  return {};
+}
+
 void ShellWords::ReadHeredocBodies(std::string_view s, std::size_t& pos, std::size_t arg_index) {
-  for (const auto& [delimiter, strip_tabs] : pending_heredocs_) {
+  for (const PendingHeredoc& heredoc : pending_heredocs_) {
+    const bool ftp = IsPlainFtpClient(heredoc.command);
     while (pos < s.size()) {
       std::size_t eol = s.find('\n', pos);
       if (eol == std::string_view::npos) eol = s.size();
-      const std::string_view line = TrimLine(s.substr(pos, eol - pos), strip_tabs);
+      const std::string_view line = TrimLine(s.substr(pos, eol - pos), heredoc.strip_tabs);
       pos = eol < s.size() ? eol + 1 : eol;
-      if (TrimAscii(line) == delimiter) break;
+      if (TrimAscii(line) == heredoc.delimiter) break;
+      if (ftp) AddFtpLine(heredoc.command, line, arg_index);
       AddEmbeddedLine(line, arg_index);
     }
   }
   pending_heredocs_.clear();
+}
+
+void ShellWords::AddFtpLine(std::string_view command, std::string_view line, std::size_t arg_index) {
+  // `user NAME [PASSWORD [ACCOUNT]]`, blank-separated (the FTP client's own command syntax, not the shell's).
+  std::string_view rest = TrimAscii(line);
+  auto next_field = [&rest]() {
+    std::size_t end = 0;
+    while (end < rest.size() && !IsBlank(rest[end])) ++end;
+    const std::string_view field = rest.substr(0, end);
+    rest = TrimAscii(rest.substr(end));
+    return field;
+  };
+  if (next_field() != "user" || next_field().empty()) return;
+  ftp_logins_.push_back(FtpLogin{command, next_field(), arg_index});
 }
 
 void ShellWords::AddScript(std::string_view s, std::size_t arg_index) {
@@ -158,7 +196,7 @@ void ShellWords::AddScript(std::string_view s, std::size_t arg_index) {
         if (s[i] != '\'' && s[i] != '"' && s[i] != '\\') delimiter.push_back(s[i]);
         ++i;
       }
-      if (!delimiter.empty()) pending_heredocs_.emplace_back(std::move(delimiter), strip_tabs);
+      if (!delimiter.empty()) pending_heredocs_.push_back({std::move(delimiter), strip_tabs, CurrentCommand()});
       continue;
     }
     if (!in_word) {

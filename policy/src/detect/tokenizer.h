@@ -27,6 +27,17 @@ struct EmbeddedPair {
   bool env_style;  // `NAME=value` with a shell identifier (an env-file line), not YAML `key: value`
 };
 
+// A `user NAME [PASSWORD]` line in a here-document fed to a plain FTP client (`ftp -n host <<EOF`): the login
+// travels in cleartext, and a literal password sits in the pod spec.
+struct FtpLogin {
+  std::string_view command;   // the client's basename (ftp, pftp, tnftp)
+  std::string_view password;  // empty when the line names no password (ftp then prompts)
+  std::size_t arg_index;
+};
+
+// True for the FTP clients that never encrypt (ftp, pftp, tnftp, netkit-ftp); lftp and curl are judged by URL.
+bool IsPlainFtpClient(std::string_view basename);
+
 class ShellWords {
  public:
   // Adds an argv element as a single word (no copy).
@@ -37,11 +48,12 @@ class ShellWords {
   // `\" \\ \$ \``; a backslash escapes the next character (backslash-newline continues the line); `$(...)`,
   // `${...}` and backticks stay inside the word; `#` at a word start comments to the end of the line; here-doc
   // bodies (`<<EOF`, `<<-'EOF'`) and comments are not words, but their `key: value` / `KEY=value` lines become
-  // EmbeddedPairs.
+  // EmbeddedPairs, and the `user` lines of a here-doc fed to a plain FTP client FtpLogins.
   void AddScript(std::string_view script, std::size_t arg_index);
 
   const std::vector<ShellWord>& words() const { return words_; }
   const std::vector<EmbeddedPair>& embedded_pairs() const { return embedded_pairs_; }
+  const std::vector<FtpLogin>& ftp_logins() const { return ftp_logins_; }
 
  private:
   std::string_view Store(std::string&& text);
@@ -49,10 +61,20 @@ class ShellWords {
 
   std::vector<ShellWord> words_;
   void AddEmbeddedLine(std::string_view line, std::size_t arg_index);
+  void AddFtpLine(std::string_view command, std::string_view line, std::size_t arg_index);
 
+  // The basename of the command that the current simple command runs (empty before one is seen).
+  std::string_view CurrentCommand() const;
+
+  struct PendingHeredoc {
+    std::string delimiter;
+    bool strip_tabs = false;
+    std::string_view command;  // the command whose stdin it is
+  };
   std::vector<EmbeddedPair> embedded_pairs_;
-  std::vector<std::pair<std::string, bool>> pending_heredocs_;  // delimiter, strip leading tabs
-  std::vector<std::unique_ptr<std::string>> storage_;           // stable addresses for unquoted words
+  std::vector<FtpLogin> ftp_logins_;
+  std::vector<PendingHeredoc> pending_heredocs_;
+  std::vector<std::unique_ptr<std::string>> storage_;  // stable addresses for unquoted words
 };
 
 // The basename of a command word (`/usr/bin/curl` -> `curl`).

@@ -2,6 +2,7 @@
 
 #include <yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -146,7 +147,107 @@ class Builder {
   std::map<std::string, Anchored> anchors_;
 };
 
+// Streams one document's scalars to a visitor (StreamBoundedYamlScalars), with ParseBoundedYaml's node budget and
+// depth limit; stops at the first thing only the tree resolves.
+class ScalarStreamer {
+ public:
+  ScalarStreamer(EventReader& reader, const YamlScalarVisitor& visit, std::size_t max_nodes, int max_depth)
+      : reader_(reader), visit_(visit), budget_(max_nodes), max_depth_(max_depth) {}
+
+  YamlStream Node(const yaml_event_t& event, int depth, std::string_view key) {
+    if (depth > max_depth_ || budget_ == 0) return YamlStream::kRefused;
+    --budget_;
+    switch (event.type) {
+      case YAML_SCALAR_EVENT:
+        if (event.data.scalar.anchor != nullptr) return YamlStream::kTreeNeeded;
+        if (!IsPlainNull(event)) visit_(path_, key, Text(event.data.scalar.value, event.data.scalar.length));
+        return YamlStream::kDone;
+      case YAML_ALIAS_EVENT:
+        return YamlStream::kTreeNeeded;
+      case YAML_SEQUENCE_START_EVENT:
+        return event.data.sequence_start.anchor != nullptr ? YamlStream::kTreeNeeded : Sequence(depth, key);
+      case YAML_MAPPING_START_EVENT:
+        return event.data.mapping_start.anchor != nullptr ? YamlStream::kTreeNeeded : Mapping(depth);
+      default:
+        return YamlStream::kRefused;
+    }
+  }
+
+ private:
+  // Repeated keys are looked for among at most this many per mapping; a larger mapping is read as a tree.
+  static constexpr std::size_t kMaxStreamedKeys = 64;
+
+  YamlStream Sequence(int depth, std::string_view key) {
+    const std::string list_key(key);  // `key` may view an event that the next read frees
+    for (std::size_t index = 0;; ++index) {
+      const yaml_event_t* event = reader_.Next();
+      if (event == nullptr) return YamlStream::kRefused;
+      if (event->type == YAML_SEQUENCE_END_EVENT) return YamlStream::kDone;
+      const std::size_t mark = path_.size();
+      path_.append("[").append(std::to_string(index)).append("]");
+      const YamlStream item = Node(*event, depth + 1, list_key);
+      path_.resize(mark);
+      if (item != YamlStream::kDone) return item;
+    }
+  }
+
+  YamlStream Mapping(int depth) {
+    std::vector<std::string> keys;
+    while (true) {
+      const yaml_event_t* event = reader_.Next();
+      if (event == nullptr) return YamlStream::kRefused;
+      if (event->type == YAML_MAPPING_END_EVENT) return YamlStream::kDone;
+      // The key is a node of the budget too; only a scalar that is not null is a key ParseBoundedYaml takes.
+      if (depth + 1 > max_depth_ || budget_ == 0) return YamlStream::kRefused;
+      --budget_;
+      if (event->type == YAML_ALIAS_EVENT) return YamlStream::kTreeNeeded;
+      if (event->type != YAML_SCALAR_EVENT || IsPlainNull(*event)) return YamlStream::kRefused;
+      if (event->data.scalar.anchor != nullptr || keys.size() == kMaxStreamedKeys) return YamlStream::kTreeNeeded;
+      std::string key(Text(event->data.scalar.value, event->data.scalar.length));
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) return YamlStream::kTreeNeeded;
+      keys.push_back(std::move(key));
+      const yaml_event_t* value = reader_.Next();
+      if (value == nullptr) return YamlStream::kRefused;
+      const std::size_t mark = path_.size();
+      if (!path_.empty()) path_.push_back('.');
+      path_.append(keys.back());
+      const YamlStream member = Node(*value, depth + 1, keys.back());
+      path_.resize(mark);
+      if (member != YamlStream::kDone) return member;
+    }
+  }
+
+  EventReader& reader_;
+  const YamlScalarVisitor& visit_;
+  std::size_t budget_;
+  int max_depth_;
+  std::string path_;
+};
+
+// The event of the first document's root node, or null when there is no document or the text does not parse.
+const yaml_event_t* FirstDocumentRoot(EventReader& reader) {
+  const yaml_event_t* event = reader.Next();
+  if (event == nullptr || event->type != YAML_STREAM_START_EVENT) return nullptr;
+  event = reader.Next();
+  if (event == nullptr || event->type != YAML_DOCUMENT_START_EVENT) return nullptr;
+  return reader.Next();
+}
+
 }  // namespace
+
+YamlStream StreamBoundedYamlScalars(std::string_view text, std::string_view root_key, const YamlScalarVisitor& scalar,
+                                    std::size_t max_nodes, int max_depth) {
+  EventReader reader(text);
+  const yaml_event_t* root = FirstDocumentRoot(reader);
+  if (root == nullptr || (root->type != YAML_MAPPING_START_EVENT && root->type != YAML_SEQUENCE_START_EVENT)) {
+    return YamlStream::kRefused;
+  }
+  ScalarStreamer streamer(reader, scalar, max_nodes, max_depth);
+  const YamlStream result = streamer.Node(*root, 0, root_key);
+  if (result != YamlStream::kDone) return result;
+  const yaml_event_t* end = reader.Next();  // the end of the first document; later documents are not read
+  return end != nullptr && end->type == YAML_DOCUMENT_END_EVENT ? YamlStream::kDone : YamlStream::kRefused;
+}
 
 std::optional<json> ParseBoundedYaml(std::string_view text, std::size_t max_nodes, int max_depth) {
   EventReader reader(text);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
@@ -23,5 +24,19 @@ inline constexpr int kYamlMaxDepth = 64;
 
 std::optional<nlohmann::json> ParseBoundedYaml(std::string_view text, std::size_t max_nodes = kYamlMaxNodes,
                                                int max_depth = kYamlMaxDepth);
+
+// The scalars of a YAML document, streamed in document order without building its tree, for callers that want only
+// them (a configuration file's settings): `scalar(path, key, value)` for each scalar that is not null, where `path`
+// is the member names and list indexes leading to it ("outputs.prod.password", "[0].host") and `key` the member name
+// holding it (for a list item, its list's; `root_key` at the root).
+//
+// kDone: the document is a mapping or a sequence, and ParseBoundedYaml would give exactly these scalars (in the
+// order of its sorted keys rather than the document's). kTreeNeeded: it has anchors, aliases or a repeated key,
+// which only the tree resolves; kRefused: ParseBoundedYaml would refuse it or give no mapping or sequence. In both,
+// some scalars may have been visited already: the caller discards them (and may read the tree instead).
+enum class YamlStream { kDone, kTreeNeeded, kRefused };
+using YamlScalarVisitor = std::function<void(std::string_view path, std::string_view key, std::string_view value)>;
+YamlStream StreamBoundedYamlScalars(std::string_view text, std::string_view root_key, const YamlScalarVisitor& scalar,
+                                    std::size_t max_nodes = kYamlMaxNodes, int max_depth = kYamlMaxDepth);
 
 }  // namespace pipeguard::policy

@@ -107,6 +107,30 @@ void Flatten(const json& node, std::string& label, std::string_view key, const s
   out.push_back({stored_key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
 }
 
+// A YAML file's settings read in one pass over libyaml's events (StreamBoundedYamlScalars), with the labels and keys
+// Flatten gives the same file's tree. False, with nothing added, when only the tree can read it (anchors, aliases,
+// repeated keys) or it is not a mapping or sequence.
+bool StreamYamlFile(std::string_view file_key, std::string_view text, const std::string& path,
+                    std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
+  const std::size_t first_entry = out.size();
+  const std::size_t first_stored = storage.size();
+  const std::string prefix = FileLabel(file_key);
+  const YamlStream streamed =
+      StreamBoundedYamlScalars(text, file_key, [&](std::string_view at, std::string_view key, std::string_view value) {
+        storage.emplace_back(value);
+        const std::string_view stored_value = storage.back();
+        storage.emplace_back(key);
+        const std::string_view stored_key = storage.back();
+        storage.push_back(prefix);
+        storage.back().append(at);
+        out.push_back({stored_key, stored_value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+      });
+  if (streamed == YamlStream::kDone) return true;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(first_entry), out.end());
+  while (storage.size() > first_stored) storage.pop_back();
+  return false;
+}
+
 std::optional<json> ParseJsonFile(std::string_view text) {
   const base::JsonShape shape = base::MeasureJson(text, kMaxFileDepth);
   if (shape.max_depth > kMaxFileDepth || shape.values > kMaxFileValues) return std::nullopt;
@@ -152,6 +176,8 @@ bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string
       return true;
     case ConfigFileType::kJson:
     case ConfigFileType::kYaml: {
+      // Nearly every YAML configuration file streams; the few with anchors or repeated keys are read as a tree.
+      if (type == ConfigFileType::kYaml && StreamYamlFile(file_key, text, path, out, storage)) return true;
       std::optional<json> document = type == ConfigFileType::kJson ? ParseJsonFile(text) : ParseBoundedYaml(text);
       if (!document || (!document->is_object() && !document->is_array())) return false;
       std::string label = FileLabel(file_key);

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace pipeguard::policy {
 namespace {
@@ -100,6 +103,100 @@ TEST(BoundedYaml, NestingIsBoundedByTheDepthLimit) {
   const std::string fits = std::string(10, '[') + std::string(10, ']');
   EXPECT_TRUE(ParseBoundedYaml(fits).has_value());
   EXPECT_FALSE(ParseBoundedYaml(fits, kYamlMaxNodes, /*max_depth=*/5).has_value());
+}
+
+using Scalar = std::tuple<std::string, std::string, std::string>;  // path, key, value
+
+// The reference for StreamBoundedYamlScalars: the tree's non-null scalars with their paths and keys, sorted.
+void TreeScalars(const json& node, const std::string& path, const std::string& key, std::vector<Scalar>& out) {
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      TreeScalars(it.value(), path.empty() ? it.key() : path + "." + it.key(), it.key(), out);
+    }
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) TreeScalars(node[i], path + "[" + std::to_string(i) + "]", key, out);
+  } else if (node.is_string()) {
+    out.emplace_back(path, key, node.get<std::string>());
+  }
+}
+
+std::vector<Scalar> Streamed(const std::string& text, YamlStream& result, std::size_t max_nodes = kYamlMaxNodes,
+                             int max_depth = kYamlMaxDepth) {
+  std::vector<Scalar> out;
+  result = StreamBoundedYamlScalars(
+      text, "<root>",
+      [&](std::string_view path, std::string_view key, std::string_view value) {
+        out.emplace_back(std::string(path), std::string(key), std::string(value));
+      },
+      max_nodes, max_depth);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(StreamedYaml, GivesTheTreesScalarsWhenItCanAndDefersWhenOnlyTheTreeCan) {
+  struct Case {
+    std::string text;
+    YamlStream expected;
+  };
+  const Case cases[] = {
+      {"payments:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n      port: 5432\n"
+       "      password: \"{{ env_var('DBT_PASSWORD') }}\"\n      hosts: [a, b]\n      sslmode: ~\n",
+       YamlStream::kDone},
+      {"a: {b: [1, 2, {c: d}], 'e f': \"g\\th\"}\nlist:\n  - x\n  - - nested\n    - seq\n"
+       "folded: >\n  one\n  two\nliteral: |\n  line 1\n  line 2\n# comment\nempty:\nquoted_null: 'null'\n"
+       "'': empty key\n",
+       YamlStream::kDone},
+      {"- host: db-0\n  password: x1\n- [deep, [deeper]]\n- ~\n", YamlStream::kDone},
+      {"first: 1\n---\nsecond: 2\n", YamlStream::kDone},
+      {"[]\n", YamlStream::kDone},
+      // Only the tree resolves these: anchors and aliases (in values and keys), repeated keys.
+      {"base: &b {user: etl}\nprod: *b\n", YamlStream::kTreeNeeded},
+      {"list: [&x one, *x]\n", YamlStream::kTreeNeeded},
+      {"a: &k key\n*k : value\n", YamlStream::kTreeNeeded},
+      {"k: first\nk: second\n", YamlStream::kTreeNeeded},
+      {"outer:\n  k: 1\n  k: 2\n", YamlStream::kTreeNeeded},
+      // Refused as the tree path refuses them, or no mapping or sequence at all.
+      {"just a scalar\n", YamlStream::kRefused},
+      {"", YamlStream::kRefused},
+      {"---\n", YamlStream::kRefused},
+      {"a: [unclosed\n", YamlStream::kRefused},
+      {"? [complex, key]\n: value\n", YamlStream::kRefused},
+      {"~: null key\n", YamlStream::kRefused},
+  };
+  for (const Case& c : cases) {
+    YamlStream result;
+    const std::vector<Scalar> streamed = Streamed(c.text, result);
+    EXPECT_EQ(result, c.expected) << c.text;
+    const auto tree = ParseBoundedYaml(c.text);
+    if (result == YamlStream::kDone) {
+      ASSERT_TRUE(tree.has_value()) << c.text;
+      std::vector<Scalar> expected;
+      TreeScalars(*tree, "", "<root>", expected);
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(streamed, expected) << c.text;
+    } else if (result == YamlStream::kRefused) {
+      EXPECT_TRUE(!tree.has_value() || (!tree->is_object() && !tree->is_array())) << c.text;
+    }
+  }
+}
+
+TEST(StreamedYaml, KeepsTheTreesLimits) {
+  YamlStream result;
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  Streamed(deep, result);
+  EXPECT_EQ(result, YamlStream::kRefused);
+  const std::string fits = std::string(10, '[') + std::string(10, ']');
+  Streamed(fits, result);
+  EXPECT_EQ(result, YamlStream::kDone);
+  Streamed(fits, result, kYamlMaxNodes, /*max_depth=*/5);
+  EXPECT_EQ(result, YamlStream::kRefused);
+  // Keys count against the node budget as in the tree: 3 pairs are 7 nodes with the mapping.
+  Streamed("a: 1\nb: 2\nc: 3\n", result, /*max_nodes=*/7);
+  EXPECT_EQ(result, YamlStream::kDone);
+  EXPECT_TRUE(ParseBoundedYaml("a: 1\nb: 2\nc: 3\n", 7).has_value());
+  Streamed("a: 1\nb: 2\nc: 3\n", result, /*max_nodes=*/6);
+  EXPECT_EQ(result, YamlStream::kRefused);
+  EXPECT_FALSE(ParseBoundedYaml("a: 1\nb: 2\nc: 3\n", 6).has_value());
 }
 
 }  // namespace

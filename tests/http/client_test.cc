@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "loopback.h"
+#include "test_certificate.h"
 
 namespace pipeguard::http {
 namespace {
@@ -25,52 +26,9 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-// A self-signed P-256 certificate for 127.0.0.1 (subjectAltName IP), valid for a day.
-struct TestCertificate {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"),
-                                                          EVP_PKEY_free};
-  std::unique_ptr<X509, decltype(&X509_free)> cert{X509_new(), X509_free};
+using pipeguard::testing::Certificate;
 
-  TestCertificate() {
-    X509_set_version(cert.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1,
-                               0);
-    X509_set_issuer_name(cert.get(), name);
-    X509_set_pubkey(cert.get(), key.get());
-    X509V3_CTX v3;
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
-    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "IP:127.0.0.1");
-    X509_add_ext(cert.get(), san, -1);
-    X509_EXTENSION_free(san);
-    X509_sign(cert.get(), key.get(), EVP_sha256());
-  }
-
-  TrustStore Store() const {
-    TrustStore store(X509_STORE_new(), X509_STORE_free);
-    X509_STORE_add_cert(store.get(), cert.get());
-    return store;
-  }
-
-  std::string Pem() const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert.get());
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(len));
-    BIO_free(bio);
-    return pem;
-  }
-};
-
-const TestCertificate& Certificate() {
-  static const TestCertificate* cert = new TestCertificate();
-  return *cert;
-}
+TrustStore CertificateStore() { return TrustStore(Certificate().NewStore(), X509_STORE_free); }
 
 // A loopback HTTPS server; `restrict` may narrow its SSL_CTX (e.g. to TLS 1.1 only).
 class TlsServer {
@@ -129,7 +87,7 @@ TEST(TlsPolicy, ATls11OnlyServerIsRefused) {
   ASSERT_TRUE(answer) << "this OpenSSL cannot speak TLS 1.1 at all: " << httplib::to_string(answer.error());
   EXPECT_EQ(answer->body, "hello");
 
-  auto client = NewClient(server.url(), TlsPolicy{Certificate().Store(), /*verify_peer=*/true});
+  auto client = NewClient(server.url(), TlsPolicy{CertificateStore(), /*verify_peer=*/true});
   AllowLegacyAlgorithms(client->ssl_context());
   auto refused = Get(*client);
   ASSERT_FALSE(refused);
@@ -138,7 +96,7 @@ TEST(TlsPolicy, ATls11OnlyServerIsRefused) {
 
 TEST(TlsPolicy, ATls12ServerWithTheConfiguredCaIsAccepted) {
   TlsServer server;
-  auto client = NewClient(server.url(), TlsPolicy{Certificate().Store(), /*verify_peer=*/true});
+  auto client = NewClient(server.url(), TlsPolicy{CertificateStore(), /*verify_peer=*/true});
   auto answer = Get(*client);
   ASSERT_TRUE(answer) << httplib::to_string(answer.error());
   EXPECT_EQ(answer->body, "hello");

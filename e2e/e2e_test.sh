@@ -607,6 +607,103 @@ PY
 fi
 row_end "$outcome"
 
+# --- per-pipeline image policy: a fresh, passing vulnerability scan (cosign attest) -------------------------------------
+# A profile that requires cosign's vulnerability attestation, no older than 12 h and with nothing at or above high:
+# its pipeline's images are admitted only with such a scan, signed by the profile's key (issue 13). Attestations made
+# by the real cosign (v3 Sigstore bundles and v2 `.att` tags) in the real registry; predicates in cosign's documented
+# vuln schema with Grype's report shape, as templates/release/grype-to-vuln-predicate.jq writes them.
+pay_ns=e2e-payments
+pay=payments-release
+row_begin "profile requiring a fresh vulnerability scan" "Ready; seen by the webhook"
+outcome="not reconciled"
+check "namespace $pay_ns" k create namespace "$pay_ns"
+check "label $pay_ns enforce" k label namespace "$pay_ns" pipeguard.io/mode=enforce
+cat >"$tmp/pay-profile.yaml" <<YAML
+apiVersion: pipeguard.io/v1alpha1
+kind: PipelineSecurityProfile
+metadata: {name: $pay, namespace: $pay_ns}
+spec:
+  podSelector:
+    matchLabels: {pipeguard.io/pipeline: $pay}
+  serviceAccount: {name: $pay, automountToken: false}
+  images:
+    trustedKeys: [e2e-trusted]
+    attestations:
+      vulnerabilities: {maxAgeHours: 12, failAt: high}
+YAML
+if apply_ok "profile $pay_ns/$pay (vulnerabilities: maxAgeHours 12, failAt high) admitted" "$tmp/pay-profile.yaml"; then
+  deadline=$((SECONDS + 60))
+  ready=
+  while ((SECONDS < deadline)); do
+    ready=$("$KUBECTL" -n "$pay_ns" get pipelinesecurityprofile "$pay" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+    [[ $ready == True ]] && break
+    sleep 0.5
+  done
+  check_eq "profile $pay Ready=True (its ServiceAccount made)" True "$ready" && outcome=Ready
+fi
+check "the webhook sees profile $pay and its ServiceAccount" stack_sync_context >/dev/null
+row_end "$outcome"
+
+# vuln_predicate FILE MINUTES_AGO [SEVERITY] : cosign's vuln predicate, a Grype scan that finished MINUTES_AGO with
+# one finding of SEVERITY (none when empty).
+vuln_predicate() {
+  python3 - "$@" <<'PY'
+import datetime, json, sys
+path, minutes, severity = sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else ""
+finished = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=minutes)
+stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+matches = [{"vulnerability": {"id": "CVE-2026-31337", "severity": severity}, "artifact": {"name": "openssl"}}] if severity else []
+json.dump({"invocation": {"parameters": [], "uri": "", "event_id": "", "builder.id": ""},
+           "scanner": {"uri": "https://github.com/anchore/grype", "version": "0.74.0",
+                       "db": {"uri": "", "version": "5"}, "result": {"matches": matches}},
+           "metadata": {"scanStartedOn": stamp(finished - datetime.timedelta(minutes=1)), "scanFinishedOn": stamp(finished)}},
+          open(path, "w"))
+PY
+}
+# case | cosign format | scan age in minutes ("" = no attestation) | finding severity | expected | the denial (regex)
+pay_cases=(
+  "scanned|v3-bundle|10|low|admitted|"
+  "scanned-legacy|v2-legacy|10||admitted|"
+  "unscanned|v3-bundle|||denied|vulnerability scan: no attestation of type https://cosign.sigstore.dev/attestation/vuln/v1"
+  "stale-scan|v3-bundle|4320||denied|vulnerability scan: the newest scan finished .* ago \\(at most 12"
+  "critical-finding|v2-legacy|10|critical|denied|1 finding at or above high: CVE-2026-31337"
+)
+for entry in "${pay_cases[@]}"; do
+  IFS='|' read -r case format age severity expected reason <<<"$entry"
+  row_begin "image of $pay: $case ($format)" "$expected${reason:+: unsigned-image naming profile $pay_ns/$pay}"
+  outcome=error
+  if d=$(stack_push_signed "e2e/payments:$case" trusted "$format" 2>"$tmp/push.log"); then
+    if [[ -n $age ]]; then
+      vuln_predicate "$tmp/vuln-$case.json" "$age" "$severity"
+      check "cosign attest --type vuln ($format) on e2e/payments@$d" "$repo/scripts/registry/artifacts.sh" attest \
+        "$REGISTRY_DIR" "e2e/payments@$d" trusted "$format" vuln "$tmp/vuln-$case.json"
+    fi
+    pod_manifest "pay-$case" "$REGISTRY_HOST/e2e/payments:$case" "$pay" "$pay" "$pay_ns" >"$tmp/pay-$case.yaml"
+    if [[ $expected == admitted ]]; then
+      if apply_ok "$case: image with a fresh passing scan admitted" "$tmp/pay-$case.yaml"; then
+        stored=$("$KUBECTL" -n "$pay_ns" get pod "pay-$case" -o 'jsonpath={.spec.containers[0].image}')
+        check_eq "$case: stored image pinned to the attested digest" "$REGISTRY_HOST/e2e/payments@$d" "$stored" &&
+          outcome="admitted, pinned"
+      fi
+    elif apply_denied "$case: image without a fresh passing scan denied" "$tmp/pay-$case.yaml"; then
+      outcome="denied: $(denied_rules "$APPLY_OUT")"
+      line=$(violation_line "$APPLY_OUT" unsigned-image /spec/containers/0/image)
+      check_match "$case: the denial names the profile's unmet attestation" \
+        "attestations not satisfied: profile $pay_ns/$pay: .*$reason" "$line"
+    fi
+  else
+    e2e_fail "push and sign e2e/payments:$case" "$(tail -n 5 "$tmp/push.log")"
+  fi
+  row_end "$outcome"
+done
+
+row_begin "the unscanned image outside that pipeline" "admitted (the requirement is the profile's, not global)"
+outcome=denied
+pod_manifest pay-unscanned-elsewhere "$REGISTRY_HOST/e2e/payments:unscanned" >"$tmp/pay-elsewhere.yaml"
+apply_ok "the same unscanned image in data-pipelines (no such profile) admitted" "$tmp/pay-elsewhere.yaml" &&
+  outcome=admitted
+row_end "$outcome"
+
 # --- evidence report -------------------------------------------------------------------------------------------------------
 row_begin "pipeguard report on this run" "every denial and waiver in the audit log, every drift and tamper record"
 build_dir=${PIPEGUARD_BUILD_DIR:-$repo/build}

@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "tree_scalars.h"
+
 namespace pipeguard::policy {
 namespace {
 
@@ -105,20 +107,8 @@ TEST(BoundedYaml, NestingIsBoundedByTheDepthLimit) {
   EXPECT_FALSE(ParseBoundedYaml(fits, kYamlMaxNodes, /*max_depth=*/5).has_value());
 }
 
-using Scalar = std::tuple<std::string, std::string, std::string>;  // path, key, value
-
-// The reference for StreamBoundedYamlScalars: the tree's non-null scalars with their paths and keys, sorted.
-void TreeScalars(const json& node, const std::string& path, const std::string& key, std::vector<Scalar>& out) {
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      TreeScalars(it.value(), path.empty() ? it.key() : path + "." + it.key(), it.key(), out);
-    }
-  } else if (node.is_array()) {
-    for (std::size_t i = 0; i < node.size(); ++i) TreeScalars(node[i], path + "[" + std::to_string(i) + "]", key, out);
-  } else if (node.is_string()) {
-    out.emplace_back(path, key, node.get<std::string>());
-  }
-}
+using testing::Scalar;
+using testing::TreeScalars;
 
 std::vector<Scalar> Streamed(const std::string& text, YamlStream& result, std::size_t max_nodes = kYamlMaxNodes,
                              int max_depth = kYamlMaxDepth) {
@@ -170,10 +160,7 @@ TEST(StreamedYaml, GivesTheTreesScalarsWhenItCanAndDefersWhenOnlyTheTreeCan) {
     const auto tree = ParseBoundedYaml(c.text);
     if (result == YamlStream::kDone) {
       ASSERT_TRUE(tree.has_value()) << c.text;
-      std::vector<Scalar> expected;
-      TreeScalars(*tree, "", "<root>", expected);
-      std::sort(expected.begin(), expected.end());
-      EXPECT_EQ(streamed, expected) << c.text;
+      EXPECT_EQ(streamed, TreeScalars(*tree, "<root>")) << c.text;
     } else if (result == YamlStream::kRefused) {
       EXPECT_TRUE(!tree.has_value() || (!tree->is_object() && !tree->is_array())) << c.text;
     }

@@ -201,7 +201,22 @@ bool AirflowJsonConnectionIsCleartext(std::string_view value) {
   if (type == doc.end() || !type->is_string() || password == doc.end() || !password->is_string()) return false;
   if (TrimAscii(password->get_ref<const std::string&>()).empty()) return false;
   const std::string& t = type->get_ref<const std::string&>();
-  return EqualsIgnoreCase(t, "ftp") || EqualsIgnoreCase(t, "telnet");
+  if (EqualsIgnoreCase(t, "ftp") || EqualsIgnoreCase(t, "telnet")) return true;
+  if (!EqualsIgnoreCase(t, "http")) return false;
+  // Airflow's HttpHook: a host with a scheme is the base URL; otherwise `schema` (default http) and the host.
+  auto text = [&doc](const char* member) {
+    const auto it = doc.find(member);
+    return it != doc.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                              : std::string_view();
+  };
+  std::string_view host = TrimAscii(text("host"));
+  std::string_view scheme = TrimAscii(text("schema"));
+  if (const std::size_t sep = host.find("://"); sep != std::string_view::npos) {
+    scheme = host.substr(0, sep);
+    host.remove_prefix(sep + 3);
+  }
+  if (scheme.empty()) scheme = "http";
+  return EqualsIgnoreCase(scheme, "http") && !IsLoopbackHost(host.substr(0, host.find('/')));
 }
 
 bool JaasHasLiteralPassword(std::string_view value) {

@@ -35,8 +35,10 @@ bool HasLiteralUriPassword(std::string_view value);
 // True when some URI in `value` has non-empty userinfo that is not a reference (Sentry DSN keys).
 bool HasLiteralUriUserinfo(std::string_view value);
 
-// TLS-020 for the JSON form of an Airflow connection: a plaintext connection type (ftp, telnet) with a password
-// (literal or reference: either way it crosses the wire in cleartext). The URI form is judged by its scheme.
+// TLS-020 for the JSON form of an Airflow connection: a plaintext connection type (ftp, telnet), or an http
+// connection whose base URL is http:// (HttpHook's: the host when it has a scheme, else `schema`, default http) to a
+// host that is not loopback, with a password (literal or reference: either way it crosses the wire in cleartext).
+// The URI form is judged by its scheme.
 bool AirflowJsonConnectionIsCleartext(std::string_view value);
 
 // SEC-040: a JAAS config with `password="..."` (or `clientSecret="..."`) holding a literal; `${file:..}` /

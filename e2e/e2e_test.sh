@@ -157,6 +157,16 @@ print(f"no audit line: validate {kind} {ns}/{name} allowed=false rules∋{rule} 
 sys.exit(1)
 PY
 }
+# profile_ready NS NAME : the profile's Ready condition status once it is True, or the last seen after 60 s.
+profile_ready() {
+  local deadline=$((SECONDS + 60)) ready=
+  while ((SECONDS < deadline)); do
+    ready=$("$KUBECTL" -n "$1" get pipelinesecurityprofile "$2" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+    [[ $ready == True ]] && break
+    sleep 0.5
+  done
+  printf '%s\n' "$ready"
+}
 # violation_line OUTPUT RULE PATH : the "- RULE at PATH: ..." line of a denial.
 violation_line() { grep -F -- "- $2 at $3:" <<<"$1" | head -n 1; }
 # denied_rules OUTPUT : "rule at path, ..." of a denial, for the table.
@@ -396,14 +406,7 @@ check "namespace e2e-streaming" k create namespace e2e-streaming
 check "Service e2e-streaming/kafka (selector app=kafka, port 9096)" \
   k -n e2e-streaming create service clusterip kafka --tcp=9096:9096
 if apply_ok "profile $ns/$profile admitted (guardrails pass)" "$repo/e2e/data/orders-profile.yaml"; then
-  deadline=$((SECONDS + 60))
-  ready=
-  while ((SECONDS < deadline)); do
-    ready=$("$KUBECTL" -n "$ns" get pipelinesecurityprofile "$profile" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
-    [[ $ready == True ]] && break
-    sleep 0.5
-  done
-  check_eq "profile status Ready=True (operator reconciled it)" True "$ready"
+  check_eq "profile status Ready=True (operator reconciled it)" True "$(profile_ready "$ns" "$profile")"
   check_eq "ServiceAccount $profile annotated with the profile's IAM role (IRSA)" "$role_arn" \
     "$("$KUBECTL" -n "$ns" get serviceaccount "$profile" -o 'jsonpath={.metadata.annotations.eks\.amazonaws\.com/role-arn}' 2>&1)"
   check_eq "ServiceAccount token automount follows the profile (false)" false \
@@ -632,14 +635,7 @@ spec:
       vulnerabilities: {maxAgeHours: 12, failAt: high}
 YAML
 if apply_ok "profile $pay_ns/$pay (vulnerabilities: maxAgeHours 12, failAt high) admitted" "$tmp/pay-profile.yaml"; then
-  deadline=$((SECONDS + 60))
-  ready=
-  while ((SECONDS < deadline)); do
-    ready=$("$KUBECTL" -n "$pay_ns" get pipelinesecurityprofile "$pay" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
-    [[ $ready == True ]] && break
-    sleep 0.5
-  done
-  check_eq "profile $pay Ready=True (its ServiceAccount made)" True "$ready" && outcome=Ready
+  check_eq "profile $pay Ready=True (its ServiceAccount made)" True "$(profile_ready "$pay_ns" "$pay")" && outcome=Ready
 fi
 check "the webhook sees profile $pay and its ServiceAccount" stack_sync_context >/dev/null
 row_end "$outcome"

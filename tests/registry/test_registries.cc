@@ -1,5 +1,7 @@
 #include "test_registries.h"
 
+#include <httplib.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -140,6 +142,56 @@ Status RealRegistry::Sign(const std::string& repo_at_digest, const std::string& 
   auto out = RunCommand(ShellQuote(kScripts + "/artifacts.sh") + " sign " + ShellQuote(dir_) + " " +
                         ShellQuote(repo_at_digest) + " " + ShellQuote(key) + " " + ShellQuote(format));
   return out.ok() ? Status::Ok() : out.status();
+}
+
+namespace {
+
+std::string Sha256Digest(const std::string& bytes) {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), hash, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string digest = "sha256:";
+  for (unsigned int i = 0; i < length; ++i) {
+    digest.push_back(kHex[hash[i] >> 4]);
+    digest.push_back(kHex[hash[i] & 0xf]);
+  }
+  return digest;
+}
+
+Status Unexpected(const std::string& what, const httplib::Result& result) {
+  return Status::Internal(what + ": " +
+                          (result ? "HTTP " + std::to_string(result->status) + " " + result->body.substr(0, 300)
+                                  : "no answer (" + httplib::to_string(result.error()) + ")"));
+}
+
+}  // namespace
+
+StatusOr<std::string> RealRegistry::PutBlob(const std::string& repo, const std::string& bytes) {
+  httplib::Client client("http://" + host());
+  const std::string digest = Sha256Digest(bytes);
+  // A monolithic upload: open a session, then PUT the bytes to its Location with the digest.
+  auto opened = client.Post("/v2/" + repo + "/blobs/uploads/", "", "application/octet-stream");
+  if (!opened || opened->status != 202 || !opened->has_header("Location")) {
+    return Unexpected("opening a blob upload to " + repo, opened);
+  }
+  std::string location = opened->get_header_value("Location");
+  if (const size_t scheme = location.find("://"); scheme != std::string::npos) {
+    location = location.substr(location.find('/', scheme + 3));
+  }
+  location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
+  auto stored = client.Put(location, bytes, "application/octet-stream");
+  if (!stored || stored->status != 201) return Unexpected("uploading blob " + digest, stored);
+  return digest;
+}
+
+StatusOr<std::string> RealRegistry::PutManifest(const std::string& repo, const std::string& reference,
+                                                const std::string& media_type, const std::string& body) {
+  httplib::Client client("http://" + host());
+  const std::string digest = Sha256Digest(body);
+  auto stored = client.Put("/v2/" + repo + "/manifests/" + (reference.empty() ? digest : reference), body, media_type);
+  if (!stored || stored->status != 201) return Unexpected("storing manifest " + repo + ":" + reference, stored);
+  return digest;
 }
 
 StatusOr<std::unique_ptr<FakeRegistry>> FakeRegistry::Start(const std::string& basic_user) {

@@ -43,6 +43,14 @@ class RealRegistry {
   // artifacts.sh sign: format "v2-legacy", "v3-bundle" or "v3-legacy".
   Status Sign(const std::string& repo_at_digest, const std::string& key, const std::string& format);
 
+  // Raw pushes over the distribution API, for artifacts no CLI here can make (a keyless bundle from the tests' own
+  // Fulcio). Plain-HTTP registries only (started without --tls and --token-auth).
+  // Stores `bytes` as a blob of `repo`; returns its digest.
+  StatusOr<std::string> PutBlob(const std::string& repo, const std::string& bytes);
+  // Stores `body` as a manifest of `repo` under `reference` (a tag, or empty for its digest); returns its digest.
+  StatusOr<std::string> PutManifest(const std::string& repo, const std::string& reference,
+                                    const std::string& media_type, const std::string& body);
+
  private:
   std::string dir_;
   std::map<std::string, std::string> env_;

@@ -128,7 +128,8 @@ void ShellWords::ReadHeredocBodies(std::string_view s, std::size_t& pos, std::si
 }
 
 void ShellWords::AddFtpLine(std::string_view command, std::string_view line, std::size_t arg_index) {
-  // `user NAME [PASSWORD [ACCOUNT]]`, blank-separated (the FTP client's own command syntax, not the shell's).
+  // `user NAME [PASSWORD [ACCOUNT]]`, or the raw protocol command `quote PASS PASSWORD` (also `literal`),
+  // blank-separated: the FTP client's own command syntax, not the shell's.
   std::string_view rest = TrimAscii(line);
   auto next_field = [&rest]() {
     std::size_t end = 0;
@@ -137,7 +138,14 @@ void ShellWords::AddFtpLine(std::string_view command, std::string_view line, std
     rest = TrimAscii(rest.substr(end));
     return field;
   };
-  if (next_field() != "user" || next_field().empty()) return;
+  const std::string_view verb = next_field();
+  if (verb == "user") {
+    if (next_field().empty()) return;
+  } else if (verb == "quote" || verb == "literal") {
+    if (!EqualsIgnoreCase(next_field(), "PASS")) return;
+  } else {
+    return;
+  }
   ftp_logins_.push_back(FtpLogin{command, next_field(), arg_index});
 }
 

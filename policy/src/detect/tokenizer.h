@@ -27,8 +27,8 @@ struct EmbeddedPair {
   bool env_style;  // `NAME=value` with a shell identifier (an env-file line), not YAML `key: value`
 };
 
-// A `user NAME [PASSWORD]` line in a here-document fed to a plain FTP client (`ftp -n host <<EOF`): the login
-// travels in cleartext, and a literal password sits in the pod spec.
+// A `user NAME [PASSWORD]` or `quote PASS PASSWORD` line in a here-document fed to a plain FTP client
+// (`ftp -n host <<EOF`): the login travels in cleartext, and a literal password sits in the pod spec.
 struct FtpLogin {
   std::string_view command;   // the client's basename (ftp, pftp, tnftp)
   std::string_view password;  // empty when the line names no password (ftp then prompts)

@@ -93,10 +93,8 @@ bool IsPlainFtpClient(std::string_view basename) {
   return basename == "ftp" || basename == "pftp" || basename == "tnftp" || basename == "netkit-ftp";
 }
 
-std::string_view ShellWords::CurrentCommand() const {
-  std::size_t first = words_.size();
-  while (first > 0 && !words_[first - 1].separator) --first;
-  for (std::size_t i = first; i < words_.size(); ++i) {
+std::string_view ShellWords::CommandFrom(std::size_t first) const {
+  for (std::size_t i = first; i < words_.size() && !words_[i].separator; ++i) {
     const std::string_view word = words_[i].text;
     const std::size_t equals = word.find('=');
     if (equals != std::string_view::npos && equals > 0 && word.substr(0, equals).find('/') == std::string_view::npos) {
@@ -111,16 +109,33 @@ std::string_view ShellWords::CurrentCommand() const {
   return {};
 }
 
+std::string_view ShellWords::CurrentCommand() const {
+  std::size_t first = words_.size();
+  while (first > 0 && !words_[first - 1].separator) --first;
+  return CommandFrom(first);
+}
+
+std::string_view ShellWords::FtpClientOf(const PendingHeredoc& heredoc) const {
+  if (IsPlainFtpClient(heredoc.command)) return heredoc.command;
+  // `cat <<EOF | ftp -n host`: the here-doc reaches the FTP client through a pipe later on its line (separators do
+  // not record which operator they were, so `;` counts too; a `user` line before an ftp call is meant for it).
+  for (std::size_t i = heredoc.word_index; i < words_.size(); ++i) {
+    if (!words_[i].separator) continue;
+    if (const std::string_view next = CommandFrom(i + 1); IsPlainFtpClient(next)) return next;
+  }
+  return {};
+}
+
 void ShellWords::ReadHeredocBodies(std::string_view s, std::size_t& pos, std::size_t arg_index) {
   for (const PendingHeredoc& heredoc : pending_heredocs_) {
-    const bool ftp = IsPlainFtpClient(heredoc.command);
+    const std::string_view ftp = FtpClientOf(heredoc);
     while (pos < s.size()) {
       std::size_t eol = s.find('\n', pos);
       if (eol == std::string_view::npos) eol = s.size();
       const std::string_view line = TrimLine(s.substr(pos, eol - pos), heredoc.strip_tabs);
       pos = eol < s.size() ? eol + 1 : eol;
       if (TrimAscii(line) == heredoc.delimiter) break;
-      if (ftp) AddFtpLine(heredoc.command, line, arg_index);
+      if (!ftp.empty()) AddFtpLine(ftp, line, arg_index);
       AddEmbeddedLine(line, arg_index);
     }
   }
@@ -204,7 +219,8 @@ void ShellWords::AddScript(std::string_view s, std::size_t arg_index) {
         if (s[i] != '\'' && s[i] != '"' && s[i] != '\\') delimiter.push_back(s[i]);
         ++i;
       }
-      if (!delimiter.empty()) pending_heredocs_.push_back({std::move(delimiter), strip_tabs, CurrentCommand()});
+      if (!delimiter.empty())
+        pending_heredocs_.push_back({std::move(delimiter), strip_tabs, CurrentCommand(), words_.size()});
       continue;
     }
     if (!in_word) {

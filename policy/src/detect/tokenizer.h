@@ -28,7 +28,8 @@ struct EmbeddedPair {
 };
 
 // A `user NAME [PASSWORD]` or `quote PASS PASSWORD` line in a here-document fed to a plain FTP client
-// (`ftp -n host <<EOF`): the login travels in cleartext, and a literal password sits in the pod spec.
+// (`ftp -n host <<EOF`, or `cat <<EOF | ftp -n host`): the login travels in cleartext, and a literal password sits
+// in the pod spec.
 struct FtpLogin {
   std::string_view command;   // the client's basename (ftp, pftp, tnftp)
   std::string_view password;  // empty when the line names no password (ftp then prompts)
@@ -63,14 +64,18 @@ class ShellWords {
   void AddEmbeddedLine(std::string_view line, std::size_t arg_index);
   void AddFtpLine(std::string_view command, std::string_view line, std::size_t arg_index);
 
-  // The basename of the command that the current simple command runs (empty before one is seen).
-  std::string_view CurrentCommand() const;
-
   struct PendingHeredoc {
     std::string delimiter;
     bool strip_tabs = false;
     std::string_view command;  // the command whose stdin it is
+    std::size_t word_index;    // words_.size() when it was opened: the rest of its line follows
   };
+  // The basename of the command that the simple command starting at words_[first] runs (empty when none).
+  std::string_view CommandFrom(std::size_t first) const;
+  // The basename of the command that the current simple command runs (empty before one is seen).
+  std::string_view CurrentCommand() const;
+  // The plain FTP client that reads `heredoc`: its own command, or one later on its line; empty when none.
+  std::string_view FtpClientOf(const PendingHeredoc& heredoc) const;
   std::vector<EmbeddedPair> embedded_pairs_;
   std::vector<FtpLogin> ftp_logins_;
   std::vector<PendingHeredoc> pending_heredocs_;

@@ -75,6 +75,16 @@ void ParseIni(std::string_view file_key, std::string_view text, const std::strin
   }
 }
 
+// One setting read from a file's parsed form, whose key and value live only as long as the parse: both are copied
+// into `storage`, with the label that names the setting.
+void AddCopiedSetting(std::string_view key, std::string_view value, std::string label, const std::string& path,
+                      std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
+  const std::string_view stored_value = storage.emplace_back(value);
+  const std::string_view stored_key = storage.emplace_back(key);
+  const std::string_view stored_label = storage.emplace_back(std::move(label));
+  out.push_back({stored_key, stored_value, path, Surface::kProperties, ValueSource::kLiteral, stored_label});
+}
+
 // One entry per scalar of a JSON document (YAML is read into the same shape): key = the member name holding it
 // (for list items, the list's), label = its path. Null values hold nothing and are skipped. `label` is a working
 // buffer that each call returns as it found it, so a path is copied once, for its scalar, not once per level.
@@ -99,12 +109,11 @@ void Flatten(const json& node, std::string& label, std::string_view key, const s
     return;
   }
   if (node.is_null()) return;
-  storage.push_back(node.is_string() ? node.get<std::string>() : node.dump());
-  const std::string_view value = storage.back();
-  storage.emplace_back(key);
-  const std::string_view stored_key = storage.back();
-  storage.push_back(label);
-  out.push_back({stored_key, value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+  if (node.is_string()) {
+    AddCopiedSetting(key, node.get_ref<const std::string&>(), label, path, out, storage);
+  } else {
+    AddCopiedSetting(key, node.dump(), label, path, out, storage);
+  }
 }
 
 // A YAML file's settings read in one pass over libyaml's events (StreamBoundedYamlScalars), with the labels and keys
@@ -117,13 +126,7 @@ bool StreamYamlFile(std::string_view file_key, std::string_view text, const std:
   const std::string prefix = FileLabel(file_key);
   const YamlStream streamed =
       StreamBoundedYamlScalars(text, file_key, [&](std::string_view at, std::string_view key, std::string_view value) {
-        storage.emplace_back(value);
-        const std::string_view stored_value = storage.back();
-        storage.emplace_back(key);
-        const std::string_view stored_key = storage.back();
-        storage.push_back(prefix);
-        storage.back().append(at);
-        out.push_back({stored_key, stored_value, path, Surface::kProperties, ValueSource::kLiteral, storage.back()});
+        AddCopiedSetting(key, value, prefix + std::string(at), path, out, storage);
       });
   if (streamed == YamlStream::kDone) return true;
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(first_entry), out.end());

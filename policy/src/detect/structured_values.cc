@@ -211,9 +211,12 @@ bool AirflowJsonConnectionIsCleartext(std::string_view value) {
   };
   std::string_view host = TrimAscii(text("host"));
   std::string_view scheme = TrimAscii(text("schema"));
-  if (const std::size_t sep = host.find("://"); sep != std::string_view::npos) {
-    scheme = host.substr(0, sep);
-    host.remove_prefix(sep + 3);
+  if (host.find("://") != std::string_view::npos) {
+    ForEachUri(host, [&](const UriParts& uri) {
+      scheme = uri.scheme;
+      host = uri.host;
+      return false;
+    });
   }
   if (scheme.empty()) scheme = "http";
   return EqualsIgnoreCase(scheme, "http") && !IsLoopbackHost(host.substr(0, host.find('/')));

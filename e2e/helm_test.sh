@@ -158,6 +158,18 @@ if check "helm template (certManager)" render "$cm_out" -f "$values" --set certM
   check_no_match "certManager: no Helm-generated key or caBundle" '(tls.key:|caBundle:)' "$rendered"
 fi
 
+# /mutate can only pin verified tags: with pinning or verification off the chart registers no mutating webhook (each
+# governed create would otherwise pay a second call for nothing), neither live nor in the operator's desired state.
+for off in config.images.pinDigests config.images.verify webhook.mutating.enabled; do
+  no_mutate_out=$tmp/no-mutate-$off.yaml
+  if check "helm template ($off=false)" render "$no_mutate_out" -f "$values" --set "$off=false"; then
+    check_eq "$off=false: no MutatingWebhookConfiguration, live or in the operator's desired state" "0 1" \
+      "$(grep -c 'kind: MutatingWebhookConfiguration' "$no_mutate_out") $(grep -c '^kind: ValidatingWebhookConfiguration$' "$no_mutate_out")"
+  fi
+done
+check_eq "defaults (verify and pinDigests on): the mutating webhook is registered and in the desired state" 2 \
+  "$(grep -c 'kind: MutatingWebhookConfiguration' "$default_out")"
+
 mon_out=$tmp/monitoring.yaml
 if check "helm template (ServiceMonitor, PrometheusRule, dashboard)" render "$mon_out" -f "$values" \
   --set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true --set metrics.grafanaDashboard.enabled=true; then

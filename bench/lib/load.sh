@@ -12,6 +12,7 @@
 #   wrk_timeout     wrk's --timeout: a slower reply counts as an error (a "timeout" socket error), not as latency
 #   server_pid      the server whose CPU `load` measures; port: its port (set by start_webhook, or by the caller)
 #   server_cmd      a command prefix for servers (e.g. (taskset -c 1)); client_cmd the same for wrk; empty: none
+#   cgroup_dir, cgroup_procs   set by cpu_cap_cgroup (a CPU-capped cgroup for a load process; removed on exit)
 # load_setup installs an EXIT trap that stops every pid in $pids and removes $work.
 
 # Defaults only where the sourcing script has not set them already.
@@ -46,7 +47,25 @@ load_cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  [[ -n ${cgroup_dir:-} ]] && rmdir "$cgroup_dir" 2>/dev/null
   rm -rf "$work"
+}
+
+# cpu_cap_cgroup PCT : creates a cgroup whose processes together get at most PCT % of one core (cgroup v1's cpu
+# controller or v2's cpu.max; needs root) and sets cgroup_procs to the file a process writes its pid into to join.
+# load_cleanup removes the cgroup. Returns non-zero when no cgroup can be made.
+cpu_cap_cgroup() {
+  local quota=$(($1 * 1000)) name="pipeguard-bench-$$"
+  if [[ -d /sys/fs/cgroup/cpu && -w /sys/fs/cgroup/cpu ]]; then
+    cgroup_dir=/sys/fs/cgroup/cpu/$name
+    mkdir "$cgroup_dir" && echo 100000 >"$cgroup_dir/cpu.cfs_period_us" && echo "$quota" >"$cgroup_dir/cpu.cfs_quota_us"
+  elif [[ -f /sys/fs/cgroup/cgroup.controllers && -w /sys/fs/cgroup ]] && grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control; then
+    cgroup_dir=/sys/fs/cgroup/$name
+    mkdir "$cgroup_dir" && echo "$quota 100000" >"$cgroup_dir/cpu.max"
+  else
+    return 1
+  fi || return 1
+  cgroup_procs=$cgroup_dir/cgroup.procs
 }
 
 # wait_ready NAME URL : waits up to 10 s until URL answers 2xx over TLS; else prints NAME's log and exits 1.

@@ -1,28 +1,34 @@
 #include "pipeguard/base/json.h"
 
+#include <cstring>
 #include <string>
 
 namespace pipeguard::base {
 
 JsonShape MeasureJson(std::string_view text, int depth_limit) {
+  const char* const data = text.data();
+  const size_t size = text.size();
   int depth = 0, max_depth = 0;
   size_t values = 1;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+  size_t i = 0;
+  while (i < size) {
+    switch (data[i]) {
+      case '"': {
+        // Kubernetes objects are mostly string bytes: jump from quote to quote. A quote closes the string unless an
+        // odd run of backslashes precedes it (each backslash is walked once, so this stays linear).
+        size_t from = i + 1;
+        for (;;) {
+          const void* quote = std::memchr(data + from, '"', size - from);
+          if (quote == nullptr) return {max_depth, values};  // unterminated: the rest is string
+          const size_t at = static_cast<size_t>(static_cast<const char*>(quote) - data);
+          size_t backslashes = 0;
+          while (data[at - backslashes - 1] == '\\') ++backslashes;  // stops at the opening quote at the latest
+          from = at + 1;
+          if (backslashes % 2 == 0) break;
+        }
+        i = from;
+        continue;
       }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
       case '{':
       case '[':
         ++values;
@@ -41,6 +47,7 @@ JsonShape MeasureJson(std::string_view text, int depth_limit) {
       default:
         break;
     }
+    ++i;
   }
   return {max_depth, values};
 }

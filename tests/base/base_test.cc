@@ -1,6 +1,7 @@
 // The ground floor: the JSON depth guard and bounded parse, base64, and PIPEGUARD_RETURN_IF_ERROR.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "pipeguard/base/base64.h"
@@ -22,6 +23,55 @@ TEST(MeasureJson, CountsNestingOutsideStringsOnly) {
 TEST(MeasureJson, EstimatesValuesFromContainersAndSeparators) {
   EXPECT_EQ(MeasureJson("[1,2,3]", 64).values, 4u);  // one container, two commas, plus one
   EXPECT_EQ(MeasureJson(R"(["a,b,c"])", 64).values, 2u);
+}
+
+// The byte-at-a-time state machine MeasureJson had before it jumped between quotes: the reference it must agree
+// with on every input, valid JSON or not.
+JsonShape MeasureJsonByteByByte(std::string_view text, int depth_limit) {
+  int depth = 0, max_depth = 0;
+  size_t values = 1;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{' || c == '[') {
+      ++values;
+      if (++depth > max_depth && (max_depth = depth) > depth_limit) return {max_depth, values};
+    }
+    if (c == '}' || c == ']') --depth;
+    if (c == ',') ++values;
+  }
+  return {max_depth, values};
+}
+
+TEST(MeasureJson, AgreesWithTheByteByByteScanOnRandomText) {
+  // Quotes, runs of backslashes and structure in every order, including unterminated strings.
+  const std::string alphabet = "\"\\\\[]{},a ";
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  auto next = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(next() % 48, ' ');
+    for (char& c : text) c = alphabet[next() % alphabet.size()];
+    for (int limit : {2, 64}) {
+      const JsonShape want = MeasureJsonByteByByte(text, limit), got = MeasureJson(text, limit);
+      ASSERT_EQ(got.max_depth, want.max_depth) << text;
+      ASSERT_EQ(got.values, want.values) << text;
+    }
+  }
+  EXPECT_EQ(MeasureJson(R"(["\\",[[]]])", 64).max_depth, 3);    // an escaped backslash, then the quote closes
+  EXPECT_EQ(MeasureJson(R"(["\\\"[[",[]])", 64).max_depth, 2);  // an odd run: the quote is escaped
 }
 
 TEST(ParseJson, RefusesDeepNestingBeforeParsingAndNamesTheInput) {

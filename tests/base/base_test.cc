@@ -1,11 +1,16 @@
 // The ground floor: the JSON depth guard and bounded parse, base64, and PIPEGUARD_RETURN_IF_ERROR.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "pipeguard/base/base64.h"
 #include "pipeguard/base/json.h"
+#include "pipeguard/base/json_writer.h"
 #include "pipeguard/base/status.h"
 #include "pipeguard/base/time.h"
 
@@ -72,6 +77,63 @@ TEST(MeasureJson, AgreesWithTheByteByByteScanOnRandomText) {
   }
   EXPECT_EQ(MeasureJson(R"(["\\",[[]]])", 64).max_depth, 3);    // an escaped backslash, then the quote closes
   EXPECT_EQ(MeasureJson(R"(["\\\"[[",[]])", 64).max_depth, 2);  // an odd run: the quote is escaped
+}
+
+std::string Written(const std::function<void(JsonWriter&)>& write) {
+  std::string text;
+  JsonWriter writer(text);
+  write(writer);
+  return text;
+}
+
+TEST(JsonWriter, PlacesCommasAndNestsLikeADump) {
+  const std::string text = Written([](JsonWriter& out) {
+    out.BeginObject().Member("a", 1).Key("b").BeginArray().BeginArray().EndArray();
+    out.BeginObject().EndObject().Null().Bool(false).EndArray();
+    out.Member("c", "x").Key("d").StringArray(std::vector<std::string>{"p", "q"});
+    out.Member("e", int64_t{-9223372036854775807 - 1}).Member("f", uint64_t{18446744073709551615u}).EndObject();
+  });
+  EXPECT_EQ(text, R"({"a":1,"b":[[],{},null,false],"c":"x","d":["p","q"],"e":-9223372036854775808,)"
+                  R"("f":18446744073709551615})");
+}
+
+TEST(JsonWriter, DoublesReadBackAndNonFiniteIsNull) {
+  for (double value : {0.0, 0.001, 1.5, 123.456, 1e300, -2.5e-10}) {
+    const auto parsed = nlohmann::json::parse(Written([&](JsonWriter& out) { out.Double(value); }));
+    EXPECT_EQ(parsed.get<double>(), value);
+  }
+  EXPECT_EQ(Written([](JsonWriter& out) { out.BeginArray().Double(std::nan("")).Double(HUGE_VAL).EndArray(); }),
+            "[null,null]");
+}
+
+TEST(JsonWriter, EscapesStringsExactlyAsNlohmannDumpsValidUtf8) {
+  // Every ASCII byte, quotes and backslashes in runs, and multi-byte characters of each length.
+  std::string every_ascii;
+  for (int c = 0; c < 0x80; ++c) every_ascii.push_back(static_cast<char>(c));
+  for (const std::string& value :
+       {every_ascii, std::string(R"(a"b\\c\"d)"), std::string("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x94\x91"),
+        std::string("\xEF\xBF\xBF\xF4\x8F\xBF\xBF"), std::string()}) {
+    EXPECT_EQ(Written([&](JsonWriter& out) { out.String(value); }), nlohmann::json(value).dump()) << value;
+    EXPECT_EQ(Written([&](JsonWriter& out) { out.BeginObject().Member(value, value).EndObject(); }),
+              (nlohmann::json{{value, value}}).dump());
+  }
+}
+
+TEST(JsonWriter, ReplacesEachByteOutsideWellFormedUtf8) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a\xC3(b", "a" + fffd + "(b"},                   // a lead byte without its continuation
+      {"\xC0\xAF", fffd + fffd},                        // overlong '/'
+      {"\xED\xA0\x80", fffd + fffd + fffd},             // a UTF-16 surrogate
+      {"\xF4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
+      {"ok\xE2\x82", "ok" + fffd + fffd},               // truncated at the end
+      {"\x80\xBF\xFF", fffd + fffd + fffd},             // stray continuations and a byte never used
+  };
+  for (const auto& [input, want] : cases) {
+    const std::string text = Written([&](JsonWriter& out) { out.String(input); });
+    EXPECT_EQ(text, "\"" + want + "\"");
+    EXPECT_EQ(nlohmann::json::parse(text).get<std::string>(), want);  // valid UTF-8 and valid JSON
+  }
 }
 
 TEST(ParseJson, RefusesDeepNestingBeforeParsingAndNamesTheInput) {

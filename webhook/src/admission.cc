@@ -6,6 +6,7 @@
 #include "json_text.h"
 #include "pipeguard/base/base64.h"
 #include "pipeguard/base/json.h"
+#include "pipeguard/base/json_writer.h"
 
 namespace pipeguard::webhook {
 
@@ -330,22 +331,26 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
 }
 
 std::string SerializeAdmissionReview(const AdmissionReply& reply) {
-  json response = {{"uid", reply.uid}, {"allowed", reply.allowed}};
+  std::string text;
+  text.reserve(256 + reply.message.size() + (reply.json_patch ? reply.json_patch->size() * 4 / 3 : 0));
+  base::JsonWriter out(text);
+  out.BeginObject().Member("apiVersion", kAdmissionApiVersion).Member("kind", kAdmissionReviewKind);
+  out.Key("response").BeginObject().Member("uid", reply.uid).Member("allowed", reply.allowed);
   if (!reply.allowed || reply.code != 200) {
-    json status = {{"code", reply.code}, {"message", reply.message}};
-    if (!reply.allowed) status["status"] = "Failure";
-    if (!reply.reason.empty()) status["reason"] = reply.reason;
-    response["status"] = std::move(status);
+    out.Key("status").BeginObject().Member("code", reply.code).Member("message", reply.message);
+    if (!reply.allowed) out.Member("status", "Failure");
+    if (!reply.reason.empty()) out.Member("reason", reply.reason);
+    out.EndObject();
   }
-  if (!reply.warnings.empty()) response["warnings"] = reply.warnings;
-  if (!reply.audit_annotations.empty()) response["auditAnnotations"] = reply.audit_annotations;
-  if (reply.json_patch) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = base::Base64Encode(*reply.json_patch);
+  if (!reply.warnings.empty()) out.Key("warnings").StringArray(reply.warnings);
+  if (!reply.audit_annotations.empty()) {
+    out.Key("auditAnnotations").BeginObject();
+    for (const auto& [key, value] : reply.audit_annotations) out.Member(key, value);
+    out.EndObject();
   }
-  json review = {
-      {"apiVersion", kAdmissionApiVersion}, {"kind", kAdmissionReviewKind}, {"response", std::move(response)}};
-  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (reply.json_patch) out.Member("patchType", "JSONPatch").Member("patch", base::Base64Encode(*reply.json_patch));
+  out.EndObject().EndObject();
+  return text;
 }
 
 }  // namespace pipeguard::webhook

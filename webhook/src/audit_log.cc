@@ -1,18 +1,18 @@
 #include "pipeguard/webhook/audit_log.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 
+#include "pipeguard/base/json_writer.h"
 #include "pipeguard/base/text.h"
 
 namespace pipeguard::webhook {
 
 using base::TruncateUtf8;
-using nlohmann::json;
 
 AuditSink StdoutAuditSink() {
   auto mutex = std::make_shared<std::mutex>();
@@ -40,71 +40,80 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
 
 std::string FormatAuditLine(const AdmissionRequest& request, const AdmissionReply& reply, std::string_view webhook,
                             double latency_ms, std::chrono::system_clock::time_point now) {
-  std::set<std::string> rules;
-  json paths = json::array();
-  json findings = json::array();
-  for (const auto& f : reply.findings) {
-    rules.insert(f.rule);
-    if (findings.size() == kMaxAuditFindings) continue;
-    std::string path = TruncateUtf8(f.path, kMaxAuditStringBytes);
-    paths.push_back(path);
-    findings.push_back({{"rule", TruncateUtf8(f.rule, kMaxAuditStringBytes)},
-                        {"path", std::move(path)},
-                        {"severity", f.severity},
-                        {"blocking", f.blocking},
-                        {"waived", f.waived}});
+  std::set<std::string_view> rules(reply.unlisted_rules.begin(), reply.unlisted_rules.end());
+  for (const auto& f : reply.findings) rules.insert(f.rule);
+  const size_t listed = std::min(reply.findings.size(), kMaxAuditFindings);
+  const size_t unlisted_findings = reply.findings.size() - listed + reply.unlisted_findings;
+
+  std::string line;
+  line.reserve(512 + 160 * listed);
+  base::JsonWriter out(line);
+  out.BeginObject()
+      .Member("ts", FormatTimestamp(now))
+      .Member("log", "audit")
+      .Member("webhook", webhook)
+      .Member("uid", request.uid)
+      .Member("user", request.username);
+  out.Key("groups").StringArray(request.groups);
+  out.Member("operation", request.operation)
+      .Member("kind", request.kind)
+      .Member("group", request.kind_group)
+      .Member("namespace", request.namespace_)
+      .Member("name", request.name)
+      .Member("dry_run", request.dry_run)
+      .Member("evaluated", reply.evaluated)
+      .Member("governed", reply.governed)
+      .Member("allowed", reply.allowed)
+      .Member("decision", ToString(reply.decision))
+      .Member("code", reply.code)
+      .Member("mode", reply.mode)
+      .Member("mode_source", reply.mode_source);
+  out.Key("profiles").StringArray(reply.profiles);
+  out.Key("rules").BeginArray();
+  for (std::string_view rule : rules) out.String(TruncateUtf8(rule, kMaxAuditStringBytes));
+  out.EndArray();
+  out.Key("paths").BeginArray();
+  for (size_t i = 0; i < listed; ++i) out.String(TruncateUtf8(reply.findings[i].path, kMaxAuditStringBytes));
+  out.EndArray();
+  out.Key("findings").BeginArray();
+  for (size_t i = 0; i < listed; ++i) {
+    const ReplyFinding& f = reply.findings[i];
+    out.BeginObject()
+        .Member("rule", TruncateUtf8(f.rule, kMaxAuditStringBytes))
+        .Member("path", TruncateUtf8(f.path, kMaxAuditStringBytes))
+        .Member("severity", f.severity)
+        .Member("blocking", f.blocking)
+        .Member("waived", f.waived)
+        .EndObject();
   }
-  rules.insert(reply.unlisted_rules.begin(), reply.unlisted_rules.end());
-  const size_t unlisted_findings = reply.findings.size() - findings.size() + reply.unlisted_findings;
-  json line = {
-      {"ts", FormatTimestamp(now)},
-      {"log", "audit"},
-      {"webhook", webhook},
-      {"uid", request.uid},
-      {"user", request.username},
-      {"groups", request.groups},
-      {"operation", request.operation},
-      {"kind", request.kind},
-      {"group", request.kind_group},
-      {"namespace", request.namespace_},
-      {"name", request.name},
-      {"dry_run", request.dry_run},
-      {"evaluated", reply.evaluated},
-      {"governed", reply.governed},
-      {"allowed", reply.allowed},
-      {"decision", ToString(reply.decision)},
-      {"code", reply.code},
-      {"mode", reply.mode},
-      {"mode_source", reply.mode_source},
-      {"profiles", reply.profiles},
-      {"rules", rules},
-      {"paths", std::move(paths)},
-      {"findings", std::move(findings)},
-      {"latency_ms", std::round(latency_ms * 1000.0) / 1000.0},
-  };
-  if (unlisted_findings > 0) line["findings_unlisted"] = unlisted_findings;
-  if (!request.sub_resource.empty()) line["sub_resource"] = request.sub_resource;
-  if (!reply.not_evaluated_reason.empty()) line["not_evaluated"] = reply.not_evaluated_reason;
-  if (reply.break_glass_ticket) line["break_glass_ticket"] = *reply.break_glass_ticket;
+  out.EndArray();
+  out.Member("latency_ms", std::round(latency_ms * 1000.0) / 1000.0);
+  if (unlisted_findings > 0) out.Member("findings_unlisted", uint64_t{unlisted_findings});
+  if (!request.sub_resource.empty()) out.Member("sub_resource", request.sub_resource);
+  if (!reply.not_evaluated_reason.empty()) out.Member("not_evaluated", reply.not_evaluated_reason);
+  if (reply.break_glass_ticket) out.Member("break_glass_ticket", *reply.break_glass_ticket);
   if (!reply.images.empty()) {
-    json images = json::array();
-    for (const auto& image : reply.images) {
-      if (images.size() == kMaxAuditImages) break;
-      json entry = {{"image", TruncateUtf8(image.image, kMaxAuditStringBytes)},
-                    {"digest", image.digest},
-                    {"verified", image.verified},
-                    {"source", image.source},
-                    {"key", image.key_name},
-                    {"reason", TruncateUtf8(image.reason, kMaxAuditStringBytes)}};
-      images.push_back(std::move(entry));
+    const size_t images = std::min(reply.images.size(), kMaxAuditImages);
+    out.Key("images").BeginArray();
+    for (size_t i = 0; i < images; ++i) {
+      const ReplyImage& image = reply.images[i];
+      out.BeginObject()
+          .Member("image", TruncateUtf8(image.image, kMaxAuditStringBytes))
+          .Member("digest", image.digest)
+          .Member("verified", image.verified)
+          .Member("source", image.source)
+          .Member("key", image.key_name)
+          .Member("reason", TruncateUtf8(image.reason, kMaxAuditStringBytes))
+          .EndObject();
     }
-    if (reply.images.size() > images.size()) line["images_unlisted"] = reply.images.size() - images.size();
-    line["images"] = std::move(images);
+    out.EndArray();
+    if (reply.images.size() > images) out.Member("images_unlisted", uint64_t{reply.images.size() - images});
   }
   // Error messages are built by pipeguard from value-free parts; denial messages are not repeated here (the
   // findings carry the same rule IDs and paths).
-  if (reply.decision == Decision::kError) line["error"] = reply.message;
-  return line.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (reply.decision == Decision::kError) out.Member("error", reply.message);
+  out.EndObject();
+  return line;
 }
 
 }  // namespace pipeguard::webhook

@@ -24,6 +24,7 @@
 #                         issuer, as on EKS; default: https://kubernetes.default.svc.cluster.local
 #   PIPEGUARD_STACK_PODIDENTITY=1  also run the Amazon EKS Pod Identity Webhook (scripts/podidentity, built on first
 #                         use) in DIR/podidentity, registered as MutatingWebhookConfiguration pod-identity-webhook
+#                         (called at https://127.0.0.1:PORT; it has no bind-address flag and listens on all addresses)
 # What stack_up DIR starts (each component's state in DIR/<component>/, everything on 127.0.0.1, random ports):
 #   - kube-apiserver + etcd (scripts/controlplane), kubectl and helm; no nodes: pods are stored, never run
 #   - moto (scripts/moto): IAM/STS; the operator's permissions boundary policy and OIDC provider are created in it

@@ -6,8 +6,8 @@
 #   e2e/stack.sh up DIR      start everything with its state in DIR; leaves it running and exits 0 once DIR/env is
 #                            written (set PIPEGUARD_STACK_OWNER_PID=PID to have watchdogs stop it when PID exits);
 #                            on failure stops what it started and exits 1
-#   e2e/stack.sh down DIR    stop exactly the processes recorded in DIR (webhook, operator, watchdog, registry, moto,
-#                            control plane); tolerates a partial or dead stack; keeps DIR (logs)
+#   e2e/stack.sh down DIR    stop exactly the processes recorded in DIR (webhook, operator, watchdog, pod identity
+#                            webhook, registry, moto, control plane); tolerates a partial or dead stack; keeps DIR (logs)
 #   e2e/stack.sh env DIR     print DIR/env
 # Binaries come from PIPEGUARD_BUILD_DIR (default: build/ of this checkout); nothing is built here.
 set -uo pipefail
@@ -38,6 +38,7 @@ case $cmd in
     rm -f "$dir/stack-watchdog.armed"
     rc=0
     cp_stop_recorded stack_log "$dir" 10 webhook operator stack-watchdog || rc=1
+    [[ -d $dir/podidentity ]] && { "$PIPEGUARD_REPO_ROOT/scripts/podidentity/stop.sh" "$dir/podidentity" >&2 || rc=1; }
     [[ -d $dir/registry ]] && { "$PIPEGUARD_REPO_ROOT/scripts/registry/stop.sh" "$dir/registry" >&2 || rc=1; }
     [[ -d $dir/moto ]] && { "$PIPEGUARD_REPO_ROOT/scripts/moto/stop.sh" "$dir/moto" >&2 || rc=1; }
     [[ -d $dir/controlplane ]] && { "$PIPEGUARD_REPO_ROOT/scripts/controlplane/stop.sh" "$dir/controlplane" >&2 || rc=1; }

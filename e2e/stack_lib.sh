@@ -19,6 +19,12 @@
 #   PIPEGUARD_STACK_CONTEXT  auto (default: --kubeconfig when the webhook has it, else files) or files
 #   PIPEGUARD_STACK_OWNER_PID  watchdogs stop everything when this PID exits; unset: the shell calling stack_up;
 #                         empty: no watchdogs (stack.sh up without it)
+#   PIPEGUARD_STACK_OIDC_ISSUER=1  the API server signs ServiceAccount tokens with the cluster's OIDC provider URL
+#                         (OIDC_ISSUER_URL, registered in moto and named by the operator's trust policies) as their
+#                         issuer, as on EKS; default: https://kubernetes.default.svc.cluster.local
+#   PIPEGUARD_STACK_PODIDENTITY=1  also run the Amazon EKS Pod Identity Webhook (scripts/podidentity, built on first
+#                         use) in DIR/podidentity, registered as MutatingWebhookConfiguration pod-identity-webhook
+#                         (called at https://127.0.0.1:PORT; it has no bind-address flag and listens on all addresses)
 # What stack_up DIR starts (each component's state in DIR/<component>/, everything on 127.0.0.1, random ports):
 #   - kube-apiserver + etcd (scripts/controlplane), kubectl and helm; no nodes: pods are stored, never run
 #   - moto (scripts/moto): IAM/STS; the operator's permissions boundary policy and OIDC provider are created in it
@@ -39,7 +45,9 @@
 #   KUBECONFIG KUBECTL HELM APISERVER_URL CONTROLPLANE_DIR CONTROLPLANE_CA_CERT HELM_CACHE_HOME HELM_CONFIG_HOME
 #   HELM_DATA_HOME HELM_RELEASE HELM_NAMESPACE WEBHOOK_CONFIGURATION_NAME (of both webhook configurations)
 #   MOTO_ENDPOINT MOTO_PYTHON (python with boto3) AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
-#   AWS_REGION AWS_ACCOUNT_ID CLUSTER_NAME
+#   AWS_REGION AWS_ACCOUNT_ID CLUSTER_NAME OIDC_ISSUER_URL (the OIDC provider in moto and the trust policies)
+#   SA_ISSUER (the API server's ServiceAccount token issuer)
+#   PODIDENTITY_URL PODIDENTITY_LOG PODIDENTITY_CONFIGURATION PODIDENTITY_VERSION (empty without the pod identity webhook)
 #   REGISTRY_HOST (127.0.0.1:PORT, as in image references) REGISTRY_URL REGISTRY_DIR REGISTRY_CA_CERT COSIGN_V2
 #   COSIGN_V3 COSIGN_KEY COSIGN_PUB (the trusted pair) COSIGN_ROGUE_KEY COSIGN_ROGUE_PUB
 #   WEBHOOK_URL (https://127.0.0.1:PORT) WEBHOOK_PORT WEBHOOK_CA_CERT WEBHOOK_PID WEBHOOK_CONFIG
@@ -119,10 +127,15 @@ stack_up() {
   done
   local owner=${PIPEGUARD_STACK_OWNER_PID-$$} # unset: this shell; empty: no watchdogs
   local t0=$SECONDS
+  local account=123456789012 cluster=e2e
+  local boundary=arn:aws:iam::$account:policy/pipeguard-e2e-boundary oidc=https://oidc.e2e.pipeguard.test/id/E2E
+  local sa_issuer=https://kubernetes.default.svc.cluster.local
+  [[ ${PIPEGUARD_STACK_OIDC_ISSUER:-0} == 1 ]] && sa_issuer=$oidc
 
   # --- control plane -----------------------------------------------------------------------------------------
   mkdir -p "$dir/controlplane"
-  PIPEGUARD_CONTROLPLANE_OWNER_PID=$owner "$repo/scripts/controlplane/start.sh" "$dir/controlplane" >&2 || {
+  PIPEGUARD_CONTROLPLANE_OWNER_PID=$owner PIPEGUARD_CONTROLPLANE_SA_ISSUER=$sa_issuer \
+    "$repo/scripts/controlplane/start.sh" "$dir/controlplane" >&2 || {
     stack_log "error: the control plane did not start"; return 1; }
   local CP_KUBECONFIG CP_KUBECTL CP_HELM CP_APISERVER_URL CP_CA_CERT CP_HELM_CACHE_HOME CP_HELM_CONFIG_HOME \
     CP_HELM_DATA_HOME CP_KUBECACHEDIR
@@ -138,8 +151,6 @@ stack_up() {
   _stack_read_env "$dir/moto/env" MO_
   local moto_python
   moto_python=$("$repo/scripts/moto/install.sh" --no-install 2>/dev/null) || moto_python=
-  local account=123456789012 cluster=e2e
-  local boundary=arn:aws:iam::$account:policy/pipeguard-e2e-boundary oidc=https://oidc.e2e.pipeguard.test/id/E2E
   if [[ -n $moto_python ]]; then
     AWS_ACCESS_KEY_ID=$MO_AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$MO_AWS_SECRET_ACCESS_KEY \
       AWS_DEFAULT_REGION=$MO_AWS_DEFAULT_REGION "$moto_python" - "$MO_MOTO_ENDPOINT" "$oidc" <<'PY' >&2 || {
@@ -269,6 +280,14 @@ EOF
     return 1
   fi
 
+  # --- the EKS pod identity webhook (IRSA), when asked -------------------------------------------------------------
+  local PI_PODIDENTITY_URL= PI_PODIDENTITY_LOG= PI_PODIDENTITY_CONFIGURATION= PI_PODIDENTITY_VERSION=
+  if [[ ${PIPEGUARD_STACK_PODIDENTITY:-0} == 1 ]]; then
+    PIPEGUARD_PODIDENTITY_OWNER_PID=$owner "$repo/scripts/podidentity/start.sh" "$dir/podidentity" "$dir/controlplane" >&2 || {
+      stack_log "error: the pod identity webhook did not start"; return 1; }
+    _stack_read_env "$dir/podidentity/env" PI_
+  fi
+
   {
     printf '%s=%q\n' STACK_DIR "$dir" REPO_ROOT "$repo" PIPEGUARD_BUILD_DIR "$build" PIPEGUARD_CLI "$cli" \
       PIPEGUARD_WEBHOOK "$webhook" PIPEGUARD_OPERATOR "$operator" \
@@ -278,7 +297,9 @@ EOF
       HELM_RELEASE pipeguard-e2e HELM_NAMESPACE pipeguard-system WEBHOOK_CONFIGURATION_NAME "$vwc" \
       MOTO_ENDPOINT "$MO_MOTO_ENDPOINT" MOTO_PYTHON "$moto_python" AWS_ACCESS_KEY_ID "$MO_AWS_ACCESS_KEY_ID" \
       AWS_SECRET_ACCESS_KEY "$MO_AWS_SECRET_ACCESS_KEY" AWS_DEFAULT_REGION us-east-1 AWS_REGION us-east-1 \
-      AWS_ACCOUNT_ID "$account" CLUSTER_NAME "$cluster" \
+      AWS_ACCOUNT_ID "$account" CLUSTER_NAME "$cluster" OIDC_ISSUER_URL "$oidc" SA_ISSUER "$sa_issuer" \
+      PODIDENTITY_URL "$PI_PODIDENTITY_URL" PODIDENTITY_LOG "$PI_PODIDENTITY_LOG" \
+      PODIDENTITY_CONFIGURATION "$PI_PODIDENTITY_CONFIGURATION" PODIDENTITY_VERSION "$PI_PODIDENTITY_VERSION" \
       REGISTRY_HOST "$RG_REGISTRY_HOST" REGISTRY_URL "$RG_REGISTRY_URL" REGISTRY_DIR "$dir/registry" \
       REGISTRY_CA_CERT "$RG_CA_CERT" COSIGN_V2 "$RT_COSIGN_V2" COSIGN_V3 "$RT_COSIGN_V3" \
       COSIGN_KEY "${pub%.pub}.key" COSIGN_PUB "$pub" COSIGN_ROGUE_KEY "${rogue_pub%.pub}.key" COSIGN_ROGUE_PUB "$rogue_pub" \

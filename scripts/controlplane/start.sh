@@ -31,6 +31,9 @@
 #     namespace gets a "default" ServiceAccount, and that plugin would then reject every Pod; set it to "" to
 #     keep the plugin and create the ServiceAccounts yourself). PIPEGUARD_APISERVER_EXTRA_ARGS is appended
 #     (word-split). Webhooks registered with clientConfig.url https://127.0.0.1:PORT/... are called directly.
+#   - ServiceAccount tokens are signed with DIR/pki/sa.key; their issuer (and the API server's own audience) is
+#     PIPEGUARD_CONTROLPLANE_SA_ISSUER, default https://kubernetes.default.svc.cluster.local. On EKS it is the
+#     cluster's OIDC provider URL, which IAM trust policies name (e2e/stack_lib.sh PIPEGUARD_STACK_OIDC_ISSUER=1).
 #   - needs: openssl, curl.
 set -euo pipefail
 
@@ -194,7 +197,8 @@ if ((${#disable_admission[@]})); then
   admission_args=("--disable-admission-plugins=$(IFS=,; echo "${disable_admission[*]}")")
 fi
 
-issuer=https://kubernetes.default.svc.cluster.local
+issuer=${PIPEGUARD_CONTROLPLANE_SA_ISSUER:-https://kubernetes.default.svc.cluster.local}
+[[ $issuer == https://* ]] || cp_die "PIPEGUARD_CONTROLPLANE_SA_ISSUER must be an https URL, got '$issuer'"
 for attempt in 1 2 3; do
   cp_free_port apiserver_port
   apiserver_url=https://127.0.0.1:$apiserver_port

@@ -15,7 +15,8 @@
 # Contract: idempotent; concurrent runs serialise on $PIPEGUARD_CACHE/.install-NAME.lock; the binary is moved into
 # place only after it built and reports VERSION, so an interrupted build leaves nothing behind. The build is polite
 # on a shared 2-core machine: `nice -n 10`, GOFLAGS=-p=1 (PIPEGUARD_BUILD_JOBS overrides), static (CGO_ENABLED=0),
-# -trimpath, -ldflags "-s -w". Go from GO, else `go` on PATH, else /usr/local/go/bin/go; the Go module proxy is
+# -trimpath, -ldflags "-s -w" plus GO_TOOL_LDFLAGS when set (e.g. `-X main.version=v1.2.3` for a tool that only
+# learns its version that way; the caller sets it for its own call). Go from GO, else `go` on PATH, else /usr/local/go/bin/go; the Go module proxy is
 # needed on the first run only. Errors name the tool and exit 1.
 go_tool_install() {
   local name=$1 package=$2 version=$3 pattern=$4 mode=$5
@@ -55,7 +56,7 @@ go_tool_install() {
       _go_tool_say "building $package@$version with $("$go_bin" version) (nice -n 10, -p=${PIPEGUARD_BUILD_JOBS:-1}; log $log)"
       if ! env -u GOOS -u GOARCH GOWORK=off CGO_ENABLED=0 GOBIN="$out" \
         GOFLAGS="-p=${PIPEGUARD_BUILD_JOBS:-1} -buildvcs=false" \
-        nice -n 10 "$go_bin" install -trimpath -ldflags "-s -w" "$package@$version" >"$log" 2>&1; then
+        nice -n 10 "$go_bin" install -trimpath -ldflags "-s -w${GO_TOOL_LDFLAGS:+ $GO_TOOL_LDFLAGS}" "$package@$version" >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         rm -rf "$out"
         _go_tool_say "error: build failed after $((SECONDS - start))s"

@@ -76,6 +76,10 @@ if ((quick == 0)); then
   bash e2e/helm_test.sh
   step "end-to-end: kubectl, signed images and the operator on the real stack (docs/e2e.md)"
   PIPEGUARD_BUILD_DIR=build bash e2e/e2e_test.sh
+  step "end-to-end: IRSA with the real EKS pod identity webhook, the operator's role in moto STS (docs/e2e.md)"
+  # The webhook's Go build (~2.5 min on 2 cores) is cached in ~/.cache/pipeguard like the other tools.
+  bash scripts/podidentity/install.sh
+  PIPEGUARD_BUILD_DIR=build bash e2e/irsa_test.sh
   step "end-to-end: Airflow KubernetesPodOperator and spark-submit against the real stack (docs/e2e-clients.md)"
   PIPEGUARD_BUILD_DIR=build bash e2e/clients_test.sh
   step "container image without Docker: reproducible build, push over TLS, cosign v2/v3, verify-image (docs/image.md)"

@@ -15,11 +15,14 @@
 #     PipelineSecurityProfile "payments" that governs the pod (so it is governed and ALLOWED both ways);
 #   - pipeguard-webhook as a local process (serving certificate from the control plane's CA, cert.sh), with the
 #     representative configuration (images.verify off) and its context from the cluster (--kubeconfig informers);
-#   - three arms: "none" (no webhook configuration), "chart" (`helm install ... --set devMode.enabled=true` as
+#   - four arms: "none" (no webhook configuration), "chart" (`helm install ... --set devMode.enabled=true` as
 #     e2e/stack_lib.sh does: the chart's Validating + Mutating webhook configurations, failurePolicy Fail,
-#     timeoutSeconds 10, url = the local webhook) and "validating" (the same with webhook.mutating.enabled=false).
-#     Each switch is confirmed by the webhook's audit log (a create reaches /validate and /mutate, only /validate, or
-#     no longer reaches the webhook) before the next run.
+#     timeoutSeconds 10, url = the local webhook), "validating" (the same with webhook.mutating.enabled=false) and
+#     "floor": the chart's validating configuration pointed at /mutate, which with pinning off (as here) parses the
+#     review and allows it without evaluating: what the API server pays for calling a webhook that does almost
+#     nothing, the floor under any webhook's overhead on this machine.
+#     Each switch is confirmed by the webhook's audit log (a create reaches /validate and /mutate, only /validate,
+#     only /mutate, or no longer reaches the webhook) before the next run.
 # Load generator: wrk (external process, HTTP/1.1 keep-alive over TLS, one connection per client, closed loop),
 # authenticated with a bearer token of ServiceAccount airflow/airflow-worker (the user in the representative review;
 # wrk cannot present a client certificate), allowed by RBAC to create pods in etl. Each run: --warmup seconds
@@ -44,7 +47,7 @@ while (($#)); do
     --warmup) warmup="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "apiserver_overhead.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -150,12 +153,20 @@ switch() {
   fi
   [[ $arm == none ]] && return 0
   if [[ $arm == chart ]]; then mutating=true expect=2; else mutating=false expect=1; fi
+  local post_renderer=()
+  if [[ $arm == floor ]]; then # the validating webhook's URL path becomes /mutate (helm post-renderer)
+    printf '#!/bin/sh\nexec sed "s|url: \\"https://127.0.0.1:%s/validate\\"|url: \\"https://127.0.0.1:%s/mutate\\"|"\n' \
+      "$port" "$port" >"$work/floor-renderer.sh"
+    chmod +x "$work/floor-renderer.sh"
+    post_renderer=(--post-renderer "$work/floor-renderer.sh")
+  fi
   "${helm_env[@]}" "$HELM" install pipeguard-bench "$repo/helm/pipeguard" -n pipeguard-system \
     --set devMode.enabled=true --set devMode.webhookURL="https://127.0.0.1:$port" \
     --set devMode.caBundle="$(base64 -w0 <"$CA_CERT")" --set webhook.mutating.enabled=$mutating \
-    --wait=false --timeout 120s >"$work/helm.log" 2>&1 || {
+    "${post_renderer[@]}" --wait=false --timeout 120s >"$work/helm.log" 2>&1 || {
     log "error: helm install (devMode) failed"; cat "$work/helm.log" >&2; exit 1; }
-  until before=$(audit_lines); status=$(create_once); [[ $status == 201 ]] && (($(audit_lines) - before == expect)); do
+  until before=$(audit_lines); status=$(create_once); [[ $status == 201 ]] && (($(audit_lines) - before == expect)) &&
+    { [[ $arm != floor ]] || tail -n 1 "$work/audit.log" | grep -q '"webhook":"mutate"'; }; do
     ((SECONDS < deadline)) || {
       log "error: creates do not reach the webhook as expected (HTTP $status)"; cat "$work/last-reply.json" >&2
       echo >&2; tail -n 2 "$work/audit.log" >&2; exit 1; }
@@ -246,7 +257,7 @@ log "first reply with the webhook: HTTP $status; /validate decision: $decision"
 log "registered: $(grep -E '^  kind: |failurePolicy|timeoutSeconds|url:' "$work/chart-webhook-configurations.yaml" | tr -s ' \n' ' ')"
 echo
 echo "arms: none = no webhook registered; chart = the chart's Validating + Mutating configurations (its default);"
-echo "      validating = the chart with webhook.mutating.enabled=false"
+echo "      validating = the chart with webhook.mutating.enabled=false; floor = one webhook call that only parses"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 row "clients" "webhook" "creates/s" "p50 ms" "p99 ms" "errors" "apiserver CPU" "webhook CPU" "wrk CPU" "conns max" "conns seen" "webhook call"
 row "" "" "" "" "" "" "ms/create" "ms/create" "% of core" "(ss)" "(ss)" "ms (apiserver)"
@@ -254,7 +265,7 @@ row "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---" "---"
 i=0
 for ((round = 1; round <= rounds; round++)); do
   for c in ${concurrency//,/ }; do
-    if ((i % 2 == 0)); then arms="none chart validating"; else arms="validating chart none"; fi
+    if ((i % 2 == 0)); then arms="none chart validating floor"; else arms="floor validating chart none"; fi
     for arm in $arms; do
       switch "$arm"
       read -r -a r <<<"$(run "$arm" "$c")"
@@ -274,7 +285,7 @@ echo "throughput with/without >= 0.95; 'CPU per create' = (API server + webhook 
 for c in ${concurrency//,/ }; do
   r0=$(median 1 <<<"${result[none,$c]}") p0=$(median 3 <<<"${result[none,$c]}") q0=$(median 2 <<<"${result[none,$c]}")
   u0=$(median 5 <<<"${result[none,$c]}")
-  for arm in chart validating; do
+  for arm in chart validating floor; do
     r1=$(median 1 <<<"${result[$arm,$c]}") p1=$(median 3 <<<"${result[$arm,$c]}") q1=$(median 2 <<<"${result[$arm,$c]}")
     u1=$(awk 'NF {print $5 + $6}' <<<"${result[$arm,$c]}" | median 1)
     awk -v c="$c" -v arm="$arm" -v r0="$r0" -v r1="$r1" -v p0="$p0" -v p1="$p1" -v q0="$q0" -v q1="$q1" \

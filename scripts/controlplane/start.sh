@@ -9,7 +9,7 @@
 #   - listens on 127.0.0.1 only, on free ports picked at random (bind races are retried).
 #   - DIR afterwards holds:
 #       env              KEY=VALUE lines, shell-sourceable (`set -a; . DIR/env; set +a`) and trivially parseable:
-#                        KUBECONFIG APISERVER_URL APISERVER_PORT APISERVER_PID ETCD_URL ETCD_PID WATCHDOG_PID
+#                        KUBECONFIG APISERVER_URL APISERVER_PORT SA_ISSUER APISERVER_PID ETCD_URL ETCD_PID WATCHDOG_PID
 #                        CONTROLPLANE_DIR CONTROLPLANE_BINDIR KUBECTL HELM CA_CERT ADMIN_CERT ADMIN_KEY
 #                        KUBECACHEDIR HELM_CACHE_HOME HELM_CONFIG_HOME HELM_DATA_HOME (kubectl's discovery cache and
 #                        helm's state stay in DIR). Written last: its presence means ready.
@@ -31,6 +31,12 @@
 #     namespace gets a "default" ServiceAccount, and that plugin would then reject every Pod; set it to "" to
 #     keep the plugin and create the ServiceAccounts yourself). PIPEGUARD_APISERVER_EXTRA_ARGS is appended
 #     (word-split). Webhooks registered with clientConfig.url https://127.0.0.1:PORT/... are called directly.
+#   - service-account issuer: https://kubernetes.default.svc.cluster.local by default (as in a cluster; nothing
+#     here can fetch its discovery document). PIPEGUARD_APISERVER_SA_ISSUER=loopback makes it the API server's own
+#     URL (https://127.0.0.1:PORT, known only once the port is picked), so an OIDC relying party on this machine,
+#     e.g. Fulcio (scripts/sigstore/), can fetch PORT/.well-known/openid-configuration and the JWKS it names
+#     (anonymous reads need a ClusterRoleBinding of system:service-account-issuer-discovery to
+#     system:unauthenticated, which the relying party's script creates).
 #   - needs: openssl, curl.
 set -euo pipefail
 
@@ -194,10 +200,15 @@ if ((${#disable_admission[@]})); then
   admission_args=("--disable-admission-plugins=$(IFS=,; echo "${disable_admission[*]}")")
 fi
 
-issuer=https://kubernetes.default.svc.cluster.local
+case ${PIPEGUARD_APISERVER_SA_ISSUER:-default} in
+  default | loopback) ;;
+  *) cp_die "PIPEGUARD_APISERVER_SA_ISSUER must be 'default' or 'loopback', got '$PIPEGUARD_APISERVER_SA_ISSUER'" ;;
+esac
 for attempt in 1 2 3; do
   cp_free_port apiserver_port
   apiserver_url=https://127.0.0.1:$apiserver_port
+  issuer=https://kubernetes.default.svc.cluster.local
+  [[ ${PIPEGUARD_APISERVER_SA_ISSUER:-default} == loopback ]] && issuer=$apiserver_url
   launch kube-apiserver "$bindir/kube-apiserver" \
     --etcd-servers="$etcd_url" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
@@ -277,6 +288,7 @@ env_line() {
   env_line KUBECONFIG "$dir/kubeconfig"
   env_line APISERVER_URL "$apiserver_url"
   env_line APISERVER_PORT "$apiserver_port"
+  env_line SA_ISSUER "$issuer"
   env_line APISERVER_PID "$(cat "$dir/kube-apiserver.pid")"
   env_line ETCD_URL "$etcd_url"
   env_line ETCD_PID "$(cat "$dir/etcd.pid")"

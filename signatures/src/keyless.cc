@@ -46,19 +46,14 @@ int64_t Now(const KeylessTrust& trust) {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The name a log signs its checkpoints with: the host name of its base URL, without a port (what sigstore-go and
-// cosign take, Go's url.Hostname(): a Rekor v2 at http://127.0.0.1:3000 signs as "127.0.0.1"), "" when it has
-// none (names not checked).
+// The name a log signs its checkpoints with: the host of its base URL, port included ("" when it has none: names
+// not checked). VerifyInclusionProof also accepts the host name without the port.
 std::string_view LogName(const TransparencyLog& log) {
   std::string_view url = log.base_url;
   if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
   std::string_view host = url.substr(0, url.find_first_of("/?#"));
   if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
-  if (!host.empty() && host.front() == '[') {  // [IPv6]:port
-    const size_t close = host.find(']');
-    return close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
-  }
-  return host.substr(0, host.find(':'));
+  return host;
 }
 
 const TransparencyLog* FindLog(const TrustedRoot& root, std::string_view log_id_hex) {

@@ -52,6 +52,10 @@ umask 077
 mkdir -p "$1"
 dir=$(cd "$1" && pwd -P)
 timeout=${PIPEGUARD_CONTROLPLANE_TIMEOUT:-120}
+case ${PIPEGUARD_APISERVER_SA_ISSUER:-default} in
+  default | loopback) ;;
+  *) cp_die "PIPEGUARD_APISERVER_SA_ISSUER must be 'default' or 'loopback', got '$PIPEGUARD_APISERVER_SA_ISSUER'" ;;
+esac
 pki=$dir/pki
 
 for name in kube-apiserver etcd watchdog; do
@@ -200,10 +204,6 @@ if ((${#disable_admission[@]})); then
   admission_args=("--disable-admission-plugins=$(IFS=,; echo "${disable_admission[*]}")")
 fi
 
-case ${PIPEGUARD_APISERVER_SA_ISSUER:-default} in
-  default | loopback) ;;
-  *) cp_die "PIPEGUARD_APISERVER_SA_ISSUER must be 'default' or 'loopback', got '$PIPEGUARD_APISERVER_SA_ISSUER'" ;;
-esac
 for attempt in 1 2 3; do
   cp_free_port apiserver_port
   apiserver_url=https://127.0.0.1:$apiserver_port

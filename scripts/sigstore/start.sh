@@ -118,6 +118,7 @@ start_time=$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)
 if (echo >/dev/tcp/127.0.0.1/2112) 2>/dev/null; then
   sg_die "port 2112 is in use; timestamp-server $TSA_VERSION binds its metrics to :2112 and would exit"
 fi
+tsa_port='' rekor_port='' rekor_grpc_port='' rekor_metrics_port='' fulcio_port='' fulcio_grpc_port='' fulcio_metrics_port=''
 cp_free_port tsa_port
 tsa_url=http://127.0.0.1:$tsa_port
 # host and port are read from the config file (viper); the in-memory signer makes a fresh chain each start.

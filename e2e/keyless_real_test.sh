@@ -76,6 +76,7 @@ print(len(r.get("certificateAuthorities",[])), len(r.get("tlogs",[])), len(r.get
       len(r.get("ctlogs",[])), r["tlogs"][0]["publicKey"]["keyDetails"])' "$SG_TRUSTED_ROOT")"
 
 k() { "$KUBECTL" --request-timeout=30s "$@"; }
+show() { e2e_log "        > $(tr '\n' ' ' <<<"$1" | head -c 700)"; } # show OUTPUT : what pipeguard said, for the log
 check "namespace etl with ServiceAccounts release and intern" \
   bash -c "'$KUBECTL' create namespace etl && '$KUBECTL' -n etl create serviceaccount release &&
            '$KUBECTL' -n etl create serviceaccount intern"
@@ -135,15 +136,18 @@ sed '/- name: etl-intern/,/subject: .*intern/d' "$tmp/pipeguard/config.yaml" >"$
 out=$("$cli" verify-image --config "$tmp/pipeguard/release-only.yaml" "$RG_REGISTRY_HOST/pipelines/etl:v1" 2>&1)
 rc=$?
 check_eq "verify-image pipelines/etl (signed by etl/release): exit 0" 0 "$rc"
+show "$out"
 check_match "... by the keyless identity etl-release, from a Sigstore bundle, Rekor entry verified" \
   "key: +keyless identity 'etl-release'.*format: +sigstore bundle.*tlog: +Rekor entry verified" "$(tr '\n' ' ' <<<"$out")"
 out=$("$cli" verify-image --config "$tmp/pipeguard/release-only.yaml" "$RG_REGISTRY_HOST/pipelines/etl-by-intern:v1" 2>&1)
 rc=$?
 check_eq "verify-image pipelines/etl-by-intern (same image, signed by etl/intern): exit 1" 1 "$rc"
+show "$out"
 check_match "... denied for the identity, naming the certificate's subject and issuer" \
   "signer identity not allowed: .*keyless identity check: certificate subject '$intern_subject' issuer '$SG_OIDC_ISSUER' is not an allowed signer" "$out"
 out=$("$cli" verify-image --config "$tmp/pipeguard/release-only.yaml" "$RG_REGISTRY_HOST/pipelines/etl-unsigned:v1" 2>&1)
 check_match "verify-image of an unsigned image: denied, no signature" 'not verified: .*no signature' "$out"
+show "$out"
 # A trusted root from another start (another Fulcio CA, TSA and Rekor key) trusts none of this.
 "$repo/scripts/sigstore/stop.sh" "$tmp/sigstore" >/dev/null 2>&1
 cp "$SG_TRUSTED_ROOT" "$tmp/pipeguard/trusted_root_first.json"
@@ -153,7 +157,49 @@ sed "s#$SG_TRUSTED_ROOT#$tmp/sigstore2/trusted_root.json#" "$tmp/pipeguard/relea
 out=$("$cli" verify-image --config "$tmp/pipeguard/other-root.yaml" "$RG_REGISTRY_HOST/pipelines/etl:v1" 2>&1)
 check_match "verify-image with another instance's trusted root: denied (log or CA not trusted)" \
   'not verified: .*keyless (tlog|certificate-chain|timestamp) check' "$out"
+show "$out"
 "$repo/scripts/sigstore/stop.sh" "$tmp/sigstore2" >/dev/null 2>&1
+
+# --- keyless attestations: SLSA provenance v1 by cosign attest, required by the configuration --------------------
+e2e_log "== keyless attestations (cosign attest --type slsaprovenance1, Rekor v2, TSA)"
+PIPEGUARD_SIGSTORE_OWNER_PID=$$ "$repo/scripts/sigstore/start.sh" "$tmp/sigstore3" "$tmp/cp" 2>"$tmp/sigstore3-up.log" ||
+  { tail -n 20 "$tmp/sigstore3-up.log" >&2; exit 1; }
+read_env "$tmp/sigstore3/env" S3_
+cat >"$tmp/pipeguard/provenance.json" <<'EOF'
+{"buildDefinition": {"buildType": "https://pipeguard.io/buildtypes/local-release/v1",
+                     "externalParameters": {"source": "https://git.example.com/acme/etl", "ref": "refs/tags/v1.0.0"}},
+ "runDetails": {"builder": {"id": "https://pipeguard.io/builders/local-release"}}}
+EOF
+prov=$("$repo/scripts/registry/artifacts.sh" push "$tmp/registry" pipelines/etl-prov:v1 43) || exit 1
+noprov=$("$repo/scripts/registry/artifacts.sh" push "$tmp/registry" pipelines/etl-noprov:v1 44) || exit 1
+badprov=$("$repo/scripts/registry/artifacts.sh" push "$tmp/registry" pipelines/etl-badprov:v1 45) || exit 1
+for ref in "etl-prov@$prov" "etl-noprov@$noprov" "etl-badprov@$badprov"; do
+  check "cosign sign as etl/release (pipelines/${ref%@*})" \
+    "$repo/scripts/sigstore/sign.sh" "$tmp/sigstore3" "$tmp/registry" etl/release "pipelines/$ref"
+done
+check "cosign attest SLSA provenance v1 as etl/release (pipelines/etl-prov)" "$repo/scripts/sigstore/sign.sh" \
+  "$tmp/sigstore3" "$tmp/registry" etl/release "pipelines/etl-prov@$prov" --attest slsaprovenance1 "$tmp/pipeguard/provenance.json"
+check "cosign attest the same provenance as etl/intern (pipelines/etl-badprov)" "$repo/scripts/sigstore/sign.sh" \
+  "$tmp/sigstore3" "$tmp/registry" etl/intern "pipelines/etl-badprov@$badprov" --attest slsaprovenance1 "$tmp/pipeguard/provenance.json"
+sed "s#$SG_TRUSTED_ROOT#$S3_TRUSTED_ROOT#" "$tmp/pipeguard/release-only.yaml" |
+  sed '/^  registries:/i\  attestations:\n    provenance:\n      builderIds: [https://pipeguard.io/builders/local-release]\n      buildType: https://pipeguard.io/buildtypes/local-release/v1' \
+    >"$tmp/pipeguard/provenance.yaml"
+out=$("$cli" verify-image --config "$tmp/pipeguard/provenance.yaml" "$RG_REGISTRY_HOST/pipelines/etl-prov:v1" 2>&1)
+rc=$?
+check_eq "verify-image pipelines/etl-prov (signed and attested by etl/release, provenance required): exit 0" 0 "$rc"
+show "$out"
+check_match "... by the keyless identity etl-release, its SLSA v1 provenance verified" \
+  "keyless identity 'etl-release'.*attestations satisfy the requirements \\(provenance; 1 verified attestation\\(s\\): https://slsa.dev/provenance/v1" \
+  "$(tr '\n' ' ' <<<"$out")"
+out=$("$cli" verify-image --config "$tmp/pipeguard/provenance.yaml" "$RG_REGISTRY_HOST/pipelines/etl-noprov:v1" 2>&1)
+check_match "verify-image pipelines/etl-noprov (signed, no provenance): denied for the missing provenance" \
+  'not verified: .*provenance' "$out"
+show "$out"
+out=$("$cli" verify-image --config "$tmp/pipeguard/provenance.yaml" "$RG_REGISTRY_HOST/pipelines/etl-badprov:v1" 2>&1)
+check_match "verify-image pipelines/etl-badprov (provenance attested by etl/intern only): denied, the attestation's signer not allowed" \
+  "not verified: attestations not satisfied: provenance: .*1 ignored: .*signer identity not allowed .*certificate subject '$intern_subject'" "$out"
+show "$out"
+"$repo/scripts/sigstore/stop.sh" "$tmp/sigstore3" >/dev/null 2>&1
 
 # --- admission: the webhook with a PipelineSecurityProfile naming etl-release ------------------------------------
 e2e_log "== admission webhook with PipelineSecurityProfile etl/etl (keylessIdentities: [etl-release])"
@@ -218,6 +264,7 @@ check_eq "... and its image pinned to the verified digest" "$RG_REGISTRY_HOST/pi
 out=$(pod etl-intern "$RG_REGISTRY_HOST/pipelines/etl-by-intern:v1" | k apply -f - 2>&1)
 check_match "pod with pipelines/etl-by-intern:v1 (same image, signed by etl/intern): denied by the webhook" \
   'admission webhook "validate\.pipeguard\.io" denied the request' "$out"
+show "$out"
 check_match "... for the signer identity" 'unsigned-image at /spec/containers/0/image: .*keylessIdentities: etl-release\): signer identity not allowed' "$out"
 reason=$(python3 -c 'import json, sys
 for line in open(sys.argv[1]):
@@ -229,9 +276,11 @@ check_match "... the audit record names the certificate's subject and issuer" \
   "certificate subject '$intern_subject' issuer '$SG_OIDC_ISSUER' is not an allowed signer \\(identity 'etl-release'" "$reason"
 out=$("$cli" verify-image --config "$tmp/pipeguard/config.yaml" "$RG_REGISTRY_HOST/pipelines/etl-by-intern:v1" 2>&1)
 check_match "without the profile the platform (which also trusts etl-intern) accepts it" "keyless identity 'etl-intern'" "$out"
+show "$out"
 k -n etl get pipelinesecurityprofile etl -o yaml >"$tmp/pipeguard/profile.yaml" 2>/dev/null
 out=$("$cli" verify-image --config "$tmp/pipeguard/config.yaml" --profile "$tmp/pipeguard/profile.yaml" \
   "$RG_REGISTRY_HOST/pipelines/etl-by-intern:v1" 2>&1)
+show "$out"
 check_match "verify-image --profile etl agrees with admission: denied" 'not verified: .*signer identity not allowed' "$out"
 
 e2e_log "keyless-real: signing one image took ${sign_seconds}s (token, Fulcio, Rekor v2, TSA, registry); total $((SECONDS - t_start)) s"

@@ -4,7 +4,9 @@
 # certificate, Rekor v2 logs the signature and the timestamp authority stamps it. The result is a Sigstore bundle
 # (v0.3) attached as an OCI 1.1 referrer (or the sha256-<hex> referrers tag on a registry without the API).
 #
-# Usage: sign.sh SIGSTORE_DIR REGISTRY_DIR NAMESPACE/SERVICEACCOUNT REPO@sha256:DIGEST
+# Usage: sign.sh SIGSTORE_DIR REGISTRY_DIR NAMESPACE/SERVICEACCOUNT REPO@sha256:DIGEST [--attest TYPE PREDICATE]
+#        --attest: `cosign attest --type TYPE --predicate PREDICATE` instead of `cosign sign` (an in-toto statement
+#        in a DSSE envelope, as a bundle referrer), signed the same keyless way
 #
 # Contract:
 #   - SIGSTORE_DIR is started (start.sh), REGISTRY_DIR is a registry of scripts/registry/start.sh; REPO is a
@@ -20,7 +22,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-(($# == 4)) || sg_die "usage: sign.sh SIGSTORE_DIR REGISTRY_DIR NAMESPACE/SERVICEACCOUNT REPO@sha256:DIGEST"
+usage="usage: sign.sh SIGSTORE_DIR REGISTRY_DIR NAMESPACE/SERVICEACCOUNT REPO@sha256:DIGEST [--attest TYPE PREDICATE]"
+(($# == 4)) || { (($# == 7)) && [[ $5 == --attest ]]; } || sg_die "$usage"
+action=(sign)
+if (($# == 7)); then
+  [[ -f $7 ]] || sg_die "--attest: predicate file '$7' is missing"
+  action=(attest --type "$6" --predicate "$7")
+fi
 sg_dir=$(cd "$1" && pwd -P)
 reg_dir=$(cd "$2" && pwd -P)
 identity=$3 ref=$4
@@ -49,6 +57,6 @@ cosign_env=(env "DOCKER_CONFIG=$DOCKER_CONFIG" COSIGN_YES=true "TUF_ROOT=$sg_dir
   "HOME=$sg_dir/home")
 transport=()
 if ((REGISTRY_TLS)); then cosign_env+=("SSL_CERT_FILE=$CA_CERT"); else transport=(--allow-insecure-registry --allow-http-registry); fi
-"${cosign_env[@]}" "$COSIGN_V3" sign --identity-token "$tmp/token" --signing-config "$SIGNING_CONFIG" \
+"${cosign_env[@]}" "$COSIGN_V3" "${action[@]}" --identity-token "$tmp/token" --signing-config "$SIGNING_CONFIG" \
   --trusted-root "$TRUSTED_ROOT" --new-bundle-format=true -y "${transport[@]}" "$REGISTRY_HOST/$ref" \
-  >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; sg_die "cosign sign of $REGISTRY_HOST/$ref as $identity failed"; }
+  >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; sg_die "cosign ${action[0]} of $REGISTRY_HOST/$ref as $identity failed"; }

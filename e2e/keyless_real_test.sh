@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Keyless signing for real, end to end: a kube-apiserver whose service-account issuer Fulcio trusts, Fulcio, Rekor v2
 # and a timestamp authority built from their Go modules (scripts/sigstore/), the real cosign v3 signing images in the
-# local TLS registry with ServiceAccount tokens, and pipeguard judging them offline from the trusted_root.json, with
-# `pipeguard verify-image` and through the admission webhook with a PipelineSecurityProfile.
+# local TLS registry with ServiceAccount tokens (signatures and SLSA provenance attestations), and pipeguard judging
+# them offline from the trusted_root.json, with `pipeguard verify-image` and through the admission webhook with a
+# PipelineSecurityProfile.
 #
 # Usage: e2e/keyless_real_test.sh
 #   PIPEGUARD_BUILD_DIR   build tree with cli/pipeguard and webhook/pipeguard-webhook (default: build/ of this checkout)

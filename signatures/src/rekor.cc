@@ -371,7 +371,6 @@ std::optional<std::string> RootFromInclusionProof(uint64_t index, uint64_t size,
   return r;
 }
 
-// Verifies a signed note (https://c2sp.org/signed-note) from the log and returns its text lines.
 // "host:port" without the port, "[v6]:port" without brackets and port (Go's url.Hostname()).
 std::string_view HostName(std::string_view host) {
   if (!host.empty() && host.front() == '[') {
@@ -381,6 +380,7 @@ std::string_view HostName(std::string_view host) {
   return host.substr(0, host.find(':'));
 }
 
+// Verifies a signed note (https://c2sp.org/signed-note) from the log and returns its text lines.
 StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const PublicKey& log_key,
                                                     std::string_view log_id_hex, std::string_view log_name) {
   const size_t split = note.find("\n\n");

@@ -9,7 +9,7 @@
 #   - listens on 127.0.0.1 only, on free ports picked at random (bind races are retried).
 #   - DIR afterwards holds:
 #       env              KEY=VALUE lines, shell-sourceable (`set -a; . DIR/env; set +a`) and trivially parseable:
-#                        KUBECONFIG APISERVER_URL APISERVER_PORT APISERVER_PID ETCD_URL ETCD_PID WATCHDOG_PID
+#                        KUBECONFIG APISERVER_URL APISERVER_PORT SA_ISSUER APISERVER_PID ETCD_URL ETCD_PID WATCHDOG_PID
 #                        CONTROLPLANE_DIR CONTROLPLANE_BINDIR KUBECTL HELM CA_CERT ADMIN_CERT ADMIN_KEY
 #                        KUBECACHEDIR HELM_CACHE_HOME HELM_CONFIG_HOME HELM_DATA_HOME (kubectl's discovery cache and
 #                        helm's state stay in DIR). Written last: its presence means ready.
@@ -32,8 +32,13 @@
 #     keep the plugin and create the ServiceAccounts yourself). PIPEGUARD_APISERVER_EXTRA_ARGS is appended
 #     (word-split). Webhooks registered with clientConfig.url https://127.0.0.1:PORT/... are called directly.
 #   - ServiceAccount tokens are signed with DIR/pki/sa.key; their issuer (and the API server's own audience) is
-#     PIPEGUARD_CONTROLPLANE_SA_ISSUER, default https://kubernetes.default.svc.cluster.local. On EKS it is the
-#     cluster's OIDC provider URL, which IAM trust policies name (e2e/stack_lib.sh PIPEGUARD_STACK_OIDC_ISSUER=1).
+#     PIPEGUARD_CONTROLPLANE_SA_ISSUER, default https://kubernetes.default.svc.cluster.local (as in a cluster;
+#     nothing here can fetch its discovery document). An https URL sets it: on EKS it is the cluster's OIDC provider
+#     URL, which IAM trust policies name (e2e/stack_lib.sh PIPEGUARD_STACK_OIDC_ISSUER=1). "loopback" makes it the
+#     API server's own URL (https://127.0.0.1:PORT, known only once the port is picked), so an OIDC relying party on
+#     this machine, e.g. Fulcio (scripts/sigstore/), can fetch PORT/.well-known/openid-configuration and the JWKS it
+#     names (anonymous reads need a ClusterRoleBinding of system:service-account-issuer-discovery to
+#     system:unauthenticated, which the relying party's script creates).
 #   - needs: openssl, curl.
 set -euo pipefail
 
@@ -49,6 +54,9 @@ umask 077
 mkdir -p "$1"
 dir=$(cd "$1" && pwd -P)
 timeout=${PIPEGUARD_CONTROLPLANE_TIMEOUT:-120}
+sa_issuer=${PIPEGUARD_CONTROLPLANE_SA_ISSUER:-https://kubernetes.default.svc.cluster.local}
+[[ $sa_issuer == https://* || $sa_issuer == loopback ]] ||
+  cp_die "PIPEGUARD_CONTROLPLANE_SA_ISSUER must be an https URL or 'loopback', got '$sa_issuer'"
 pki=$dir/pki
 
 for name in kube-apiserver etcd watchdog; do
@@ -197,11 +205,11 @@ if ((${#disable_admission[@]})); then
   admission_args=("--disable-admission-plugins=$(IFS=,; echo "${disable_admission[*]}")")
 fi
 
-issuer=${PIPEGUARD_CONTROLPLANE_SA_ISSUER:-https://kubernetes.default.svc.cluster.local}
-[[ $issuer == https://* ]] || cp_die "PIPEGUARD_CONTROLPLANE_SA_ISSUER must be an https URL, got '$issuer'"
 for attempt in 1 2 3; do
   cp_free_port apiserver_port
   apiserver_url=https://127.0.0.1:$apiserver_port
+  issuer=$sa_issuer
+  [[ $sa_issuer == loopback ]] && issuer=$apiserver_url
   launch kube-apiserver "$bindir/kube-apiserver" \
     --etcd-servers="$etcd_url" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
@@ -281,6 +289,7 @@ env_line() {
   env_line KUBECONFIG "$dir/kubeconfig"
   env_line APISERVER_URL "$apiserver_url"
   env_line APISERVER_PORT "$apiserver_port"
+  env_line SA_ISSUER "$issuer"
   env_line APISERVER_PID "$(cat "$dir/kube-apiserver.pid")"
   env_line ETCD_URL "$etcd_url"
   env_line ETCD_PID "$(cat "$dir/etcd.pid")"

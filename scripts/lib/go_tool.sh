@@ -12,6 +12,9 @@
 #   MODE           --install (print "NAME: using PATH (first version line)" on stderr), --print-path (the same,
 #                  then the path on stdout) or --no-build (like --print-path, but exit 2 when not built yet)
 #
+#   GO_TOOL_BINARY the name `go install` gives the binary when it is not NAME (the last element of PACKAGE, e.g.
+#                  `posix` for .../cmd/rekor-server/posix); it is cached as NAME all the same
+#
 # Contract: idempotent; concurrent runs serialise on $PIPEGUARD_CACHE/.install-NAME.lock; the binary is moved into
 # place only after it built and reports VERSION, so an interrupted build leaves nothing behind. The build is polite
 # on a shared 2-core machine: `nice -n 10`, GOFLAGS=-p=1 (PIPEGUARD_BUILD_JOBS overrides), static (CGO_ENABLED=0),
@@ -62,19 +65,21 @@ go_tool_install() {
         _go_tool_say "error: build failed after $((SECONDS - start))s"
         return 1
       fi
-      if ! _go_tool_reports_version "$out/$name"; then
-        _go_tool_say "error: the built $name does not report $version: $("$out/$name" "${version_args[@]}" 2>&1 | head -n1)"
+      local built=$out/${GO_TOOL_BINARY:-$name}
+      if ! _go_tool_reports_version "$built"; then
+        _go_tool_say "error: the built $name does not report $version: $("$built" "${version_args[@]}" 2>&1 | head -n1)"
         rm -rf "$out"
         return 1
       fi
       mkdir -p "$(dirname "$dest")"
-      mv -f "$out/$name" "$dest"
+      mv -f "$built" "$dest"
       rm -rf "$out"
       _go_tool_say "built in $((SECONDS - start))s"
     fi
     flock -u "$lock_fd"
   fi
   _go_tool_reports_version "$dest" || { _go_tool_say "error: $dest does not report $version (remove it to rebuild)"; return 1; }
-  _go_tool_say "using $dest ($("$dest" "${version_args[@]}" 2>&1 | head -n1))"
+  # The line that carries the version (some tools print a banner first).
+  _go_tool_say "using $dest ($("$dest" "${version_args[@]}" 2>&1 | grep -m1 -E -- "$pattern" | sed 's/^[[:space:]]*//'))"
   [[ $mode == --install ]] || printf '%s\n' "$dest"
 }

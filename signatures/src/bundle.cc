@@ -94,7 +94,7 @@ StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& materia
     const nlohmann::json* log_id = Member(item, "logId", "log_id");
     const auto key_id = log_id ? StringMember(*log_id, "keyId", "key_id") : std::nullopt;
     const auto key_id_bytes = key_id ? Base64Decode(*key_id) : std::nullopt;
-    const auto log_index = Int64Member(item, "logIndex", "log_index");
+    const auto log_index = ProtoInt64Member(item, "logIndex", "log_index");
     const auto integrated_time = Int64Member(item, "integratedTime", "integrated_time");
     const auto body = StringMember(item, "canonicalizedBody", "canonicalized_body");
     if (!key_id_bytes || !log_index || !body) {
@@ -117,7 +117,7 @@ StatusOr<std::vector<RekorEntry>> ParseTlogEntries(const nlohmann::json& materia
     }
     if (const nlohmann::json* proof = Member(item, "inclusionProof", "inclusion_proof")) {
       InclusionProof parsed;
-      const auto proof_index = Int64Member(*proof, "logIndex", "log_index");
+      const auto proof_index = ProtoInt64Member(*proof, "logIndex", "log_index");
       const auto tree_size = Int64Member(*proof, "treeSize", "tree_size");
       const auto root_hash = StringMember(*proof, "rootHash", "root_hash");
       const auto root_bytes = root_hash ? Base64Decode(*root_hash) : std::nullopt;

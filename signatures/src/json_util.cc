@@ -47,4 +47,9 @@ std::optional<int64_t> Int64Member(const nlohmann::json& object, std::string_vie
   return std::nullopt;
 }
 
+std::optional<int64_t> ProtoInt64Member(const nlohmann::json& object, std::string_view camel, std::string_view snake) {
+  if (Member(object, camel, snake) == nullptr) return 0;
+  return Int64Member(object, camel, snake);
+}
+
 }  // namespace pipeguard::signatures

@@ -28,4 +28,10 @@ std::optional<std::string> StringMember(const nlohmann::json& object, std::strin
 // The member as a signed 64-bit integer given as a JSON number or a decimal string (protojson int64), or nullopt.
 std::optional<int64_t> Int64Member(const nlohmann::json& object, std::string_view camel, std::string_view snake = {});
 
+// Int64Member for a protobuf int64 field of a protojson document (bundles, trusted roots): proto3's JSON mapping
+// omits a field holding the default value, so an absent member is 0 (e.g. the first entry of a log, logIndex 0);
+// a member that is present but not an integer is nullopt.
+std::optional<int64_t> ProtoInt64Member(const nlohmann::json& object, std::string_view camel,
+                                        std::string_view snake = {});
+
 }  // namespace pipeguard::signatures

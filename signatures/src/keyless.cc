@@ -46,11 +46,14 @@ int64_t Now(const KeylessTrust& trust) {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The name a log signs its checkpoints with: the host of its base URL ("" when it has none: names not checked).
+// The name a log signs its checkpoints with: the host of its base URL, port included ("" when it has none: names
+// not checked). VerifyInclusionProof also accepts the host name without the port.
 std::string_view LogName(const TransparencyLog& log) {
   std::string_view url = log.base_url;
   if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  return url.substr(0, url.find('/'));
+  std::string_view host = url.substr(0, url.find_first_of("/?#"));
+  if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  return host;
 }
 
 const TransparencyLog* FindLog(const TrustedRoot& root, std::string_view log_id_hex) {

@@ -371,6 +371,15 @@ std::optional<std::string> RootFromInclusionProof(uint64_t index, uint64_t size,
   return r;
 }
 
+// "host:port" without the port, "[v6]:port" without brackets and port (Go's url.Hostname()).
+std::string_view HostName(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    return close == std::string_view::npos ? host.substr(1) : host.substr(1, close - 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
 // Verifies a signed note (https://c2sp.org/signed-note) from the log and returns its text lines.
 StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const PublicKey& log_key,
                                                     std::string_view log_id_hex, std::string_view log_name) {
@@ -395,7 +404,10 @@ StatusOr<std::vector<std::string>> VerifyCheckpoint(std::string_view note, const
       return Status::InvalidArgument("the checkpoint has a malformed signature line");
     }
     const std::string_view name = line.substr(kDash.size(), space - kDash.size());
-    if ((!log_name.empty() && name != log_name) || HexEncode(blob->substr(0, 4)) != hint) continue;
+    if ((!log_name.empty() && name != log_name && name != HostName(log_name)) ||
+        HexEncode(blob->substr(0, 4)) != hint) {
+      continue;
+    }
     hint_seen = true;
     if (log_key.Verify(text, blob->substr(4))) signed_by_log = true;
   }

@@ -256,6 +256,103 @@ TEST_F(RealKeylessVectors, CertificateClaimsAreRead) {
   EXPECT_EQ(cert->not_after() - cert->not_before(), 600);
 }
 
+// ---- A real local Sigstore: Fulcio (kubernetes issuer), Rekor v2, timestamp authority ------------------------
+// real_local_k8s_rekorv2.sigstore.json was written by the real cosign v3.1.3 against the servers of
+// scripts/sigstore/start.sh (Fulcio v1.8.8 with an ephemeral CA trusting a kube-apiserver's service-account
+// issuer, rekor-tiles v2.3.0, timestamp-authority v2.1.3), signed with a token of ServiceAccount etl/release;
+// trusted_root_local_k8s_rekorv2.json is what start.sh wrote for them (cosign trusted-root create). It is the first
+// entry of its log, so protojson omitted logIndex (0), and the log's base URL has a port that its checkpoint
+// origin (the host name) does not.
+
+constexpr std::string_view kLocalDigest = "sha256:d332ce1db96a2321df0d6ee2fadca3417fa164e020406dc630c7528b76b899a5";
+constexpr std::string_view kLocalIssuer = "https://127.0.0.1:27247";
+constexpr std::string_view kLocalSubject = "https://kubernetes.io/namespaces/etl/serviceaccounts/release";
+
+class LocalSigstoreVector : public ::testing::Test {
+ protected:
+  LocalSigstoreVector()
+      : root_json_(ReadData("trusted_root_local_k8s_rekorv2.json")),
+        bundle_(ReadData("real_local_k8s_rekorv2.sigstore.json")),
+        release_(Policy({Exact("etl-release", std::string(kLocalSubject), std::string(kLocalIssuer))})) {}
+
+  SignatureCheck Check(const std::string& bundle, const std::string& root_json) const {
+    const TrustedRoot root = Root(root_json);
+    KeylessTrust trust;
+    trust.root = &root;
+    trust.identities = &release_;
+    trust.require_sct = false;  // a Fulcio without a CT log
+    return CheckKeylessBundle(bundle, kLocalDigest, trust, CheckOptions{});
+  }
+
+  std::string root_json_;
+  std::string bundle_;
+  IdentityPolicy release_;
+};
+
+TEST_F(LocalSigstoreVector, Rekorv2BundleOfAServiceAccountVerifies) {
+  const auto bundle = nlohmann::json::parse(bundle_);
+  const auto& entry = bundle["verificationMaterial"]["tlogEntries"][0];
+  ASSERT_FALSE(entry.contains("logIndex"));  // what makes this vector a regression test
+  ASSERT_FALSE(entry["inclusionProof"].contains("logIndex"));
+  const SignatureCheck check = Check(bundle_, root_json_);
+  EXPECT_TRUE(check.verified()) << check.failed_check << ": " << check.detail;
+  EXPECT_EQ(check.key_name, "keyless identity 'etl-release'");
+  EXPECT_TRUE(check.tlog_verified);
+}
+
+TEST_F(LocalSigstoreVector, AnExplicitZeroLogIndexIsTheSameAndAMalformedOneIsRejected) {
+  auto bundle = nlohmann::json::parse(bundle_);
+  bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"] = "0";
+  bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] = "0";
+  SignatureCheck check = Check(bundle.dump(), root_json_);
+  EXPECT_TRUE(check.verified()) << check.failed_check << ": " << check.detail;
+  bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"] = "zero";
+  check = Check(bundle.dump(), root_json_);
+  EXPECT_FALSE(check.verified());
+  EXPECT_NE(check.detail.find("logIndex"), std::string::npos) << check.detail;
+}
+
+TEST_F(LocalSigstoreVector, CheckpointOriginIsTheBaseUrlsHostName) {
+  auto root = nlohmann::json::parse(root_json_);
+  const std::string base_url = root["tlogs"][0]["baseUrl"].get<std::string>();
+  ASSERT_EQ(base_url.rfind("http://127.0.0.1:", 0), 0u) << base_url;
+  for (const std::string other : {"http://rekor.example.com:8080", "http://127.0.0.2", "http://[::1]:3000"}) {
+    root["tlogs"][0]["baseUrl"] = other;
+    const SignatureCheck check = Check(bundle_, root.dump());
+    EXPECT_FALSE(check.verified()) << other;
+    EXPECT_EQ(check.failed_check, "tlog") << other;
+  }
+  for (const std::string same : {"http://127.0.0.1", "https://127.0.0.1/api", "http://user@127.0.0.1:1/"}) {
+    root["tlogs"][0]["baseUrl"] = same;
+    const SignatureCheck check = Check(bundle_, root.dump());
+    EXPECT_TRUE(check.verified()) << same << ": " << check.detail;
+  }
+}
+
+TEST_F(LocalSigstoreVector, AnotherServiceAccountIsNotAllowed) {
+  const TrustedRoot root = Root(root_json_);
+  const IdentityPolicy intern = Policy(
+      {Exact("etl-intern", "https://kubernetes.io/namespaces/etl/serviceaccounts/intern", std::string(kLocalIssuer))});
+  KeylessTrust trust;
+  trust.root = &root;
+  trust.identities = &intern;
+  trust.require_sct = false;
+  const SignatureCheck check = CheckKeylessBundle(bundle_, kLocalDigest, trust, CheckOptions{});
+  EXPECT_FALSE(check.verified());
+  EXPECT_EQ(check.failed_check, "identity");
+  EXPECT_NE(check.detail.find(std::string(kLocalSubject)), std::string::npos) << check.detail;
+}
+
+TEST_F(LocalSigstoreVector, WithoutSctRequirementDisabledTheMissingSctDenies) {
+  const TrustedRoot root = Root(root_json_);
+  KeylessTrust trust;
+  trust.root = &root;
+  trust.identities = &release_;
+  const SignatureCheck check = CheckKeylessBundle(bundle_, kLocalDigest, trust, CheckOptions{});
+  EXPECT_FALSE(check.verified());
+  EXPECT_EQ(check.failed_check, "sct");
+}
+
 // ---- Identity policy -----------------------------------------------------------------------------------------
 
 CertificateIdentity GithubIdentity() {

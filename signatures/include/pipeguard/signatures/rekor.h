@@ -96,9 +96,11 @@ Status CheckEntryBody(const RekorEntry& entry, const SignatureBinding& binding);
 
 // Verifies the entry's inclusion proof: the RFC 6962 leaf hash of the entry body, through the audit path, gives the
 // proof's root hash, and when a checkpoint is present it is a signed note carrying a signature line named
-// `log_name` (the log's host, e.g. "rekor.sigstore.dev"; lines with other names, e.g. witnesses' cosignatures, are
-// ignored) with key hint = the first 4 bytes of `log_id_hex`, made by `log_key`, naming the same tree size and
-// root hash. InvalidArgument saying which part failed; FailedPrecondition when the entry has no inclusion proof.
+// `log_name` (the log's host, e.g. "rekor.sigstore.dev", or "localhost:3000": Rekor v1 names its checkpoints with the
+// port, Rekor v2 with the host name alone, which is what sigstore-go checks, so both count; lines with other names,
+// e.g. witnesses' cosignatures, are ignored) with key hint = the first 4 bytes of `log_id_hex`, made by `log_key`,
+// naming the same tree size and root hash. InvalidArgument saying which part failed; FailedPrecondition when the entry
+// has no inclusion proof.
 Status VerifyInclusionProof(const RekorEntry& entry, const PublicKey& log_key, std::string_view log_id_hex,
                             std::string_view log_name, bool require_checkpoint);
 

@@ -80,6 +80,10 @@ if ((quick == 0)); then
   # The webhook's Go build (~2.5 min on 2 cores) is cached in ~/.cache/pipeguard like the other tools.
   bash scripts/podidentity/install.sh
   PIPEGUARD_BUILD_DIR=build bash e2e/irsa_test.sh
+  step "end-to-end: keyless signing for real: Fulcio, Rekor v2 and a timestamp authority from their Go modules (docs/keyless-real.md)"
+  # Three Go builds (~4 min on 2 cores with the cosign builds' cache), cached in ~/.cache/pipeguard.
+  bash scripts/sigstore/install.sh
+  PIPEGUARD_BUILD_DIR=build bash e2e/keyless_real_test.sh
   step "end-to-end: Airflow KubernetesPodOperator and spark-submit against the real stack (docs/e2e-clients.md)"
   PIPEGUARD_BUILD_DIR=build bash e2e/clients_test.sh
   step "container image without Docker: reproducible build, push over TLS, cosign v2/v3, verify-image (docs/image.md)"

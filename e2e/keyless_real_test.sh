@@ -266,7 +266,8 @@ out=$(pod etl-intern "$RG_REGISTRY_HOST/pipelines/etl-by-intern:v1" | k apply -f
 check_match "pod with pipelines/etl-by-intern:v1 (same image, signed by etl/intern): denied by the webhook" \
   'admission webhook "validate\.pipeguard\.io" denied the request' "$out"
 show "$out"
-check_match "... for the signer identity" 'unsigned-image at /spec/containers/0/image: .*keylessIdentities: etl-release\): signer identity not allowed' "$out"
+check_match "... for the signer identity, naming the certificate's subject and issuer in kubectl's output" \
+  "unsigned-image at /spec/containers/0/image: .*keylessIdentities: etl-release\\): signer identity not allowed: keyless identity check: certificate subject '$intern_subject' issuer '$SG_OIDC_ISSUER'" "$out"
 reason=$(python3 -c 'import json, sys
 for line in open(sys.argv[1]):
     try: a = json.loads(line)

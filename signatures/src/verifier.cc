@@ -636,8 +636,10 @@ VerificationResult Run::Finish() {
     why = std::string(ReasonText(environment->reason)) + " (" + environment->what + ": " + environment->message + ")";
   } else if (best != nullptr) {
     result.reason = best->check.reason;
-    why = std::string(ReasonText(best->check.reason)) + ": the signature at " + best->location +
-          " is rejected: " + best->check.detail;
+    // The detail first and the location last: admission messages are bounded, and a cut should take the digest
+    // of the signature's manifest rather than the certificate subject that tells the user what to fix.
+    why = std::string(ReasonText(best->check.reason)) + ": " + best->check.detail + " (the signature at " +
+          best->location + ")";
   } else {
     result.reason = Reason::kNoSignature;
     why = "no signature found: no Sigstore bundle among the referrers and no legacy .sig signature manifest";

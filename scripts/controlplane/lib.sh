@@ -161,6 +161,50 @@ cp_free_port() {
   return 1
 }
 
+# --- Starting servers: shared by the start.sh scripts (controlplane, moto, podidentity, sigstore) -------------------
+
+# cp_launch DIR NAME CMD... : start CMD in its own session with output in DIR/NAME.log and its PID in DIR/NAME.pid.
+# (A background job of a non-interactive shell is not a group leader, so setsid(1) does not fork: $! is the PID of
+# the real process, which is also its process group ID, and stop scripts signal that group.)
+cp_launch() {
+  local dir=$1 name=$2
+  shift 2
+  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
+  echo "$!" >"$dir/$name.pid"
+}
+
+# cp_wait_up DIR NAME TIMEOUT CHECK_CMD... : polls CHECK_CMD (output discarded) until it succeeds: returns 0; 1 when
+# the process of DIR/NAME.pid died first, 2 when TIMEOUT seconds passed with it still running.
+cp_wait_up() {
+  local dir=$1 name=$2 deadline=$((SECONDS + $3)) pid
+  shift 3
+  pid=$(cat "$dir/$name.pid")
+  while ((SECONDS < deadline)); do
+    "$@" >/dev/null 2>&1 && return 0
+    cp_pid_alive "$pid" || return 1
+    sleep 0.2
+  done
+  return 2
+}
+
+# cp_lost_port_race DIR NAME : whether DIR/NAME.log says a port was taken between cp_free_port and the bind (then
+# pick new ports and launch again).
+cp_lost_port_race() { grep -qiE 'address already in use' "$1/$2.log" 2>/dev/null; }
+
+# cp_arm_watchdog DIR OWNER_PID STOP_SCRIPT TAG : starts a watchdog (DIR/watchdog.pid, process title TAG) that polls
+# OWNER_PID every second and execs `STOP_SCRIPT DIR` once the owner is gone, unless STOP_SCRIPT has disarmed it
+# meanwhile by removing DIR/watchdog.armed. Its arguments mention DIR/..., so STOP_SCRIPT recognises it as its own
+# and, being exec'd by it, knows not to kill its own PID. The caller checks first that OWNER_PID is running.
+cp_arm_watchdog() {
+  local dir=$1 owner=$2 stop=$3 tag=$4
+  : >"$dir/watchdog.armed"
+  # shellcheck disable=SC2016 # expanded by the watchdog's shell
+  cp_launch "$dir" watchdog bash -c '
+    while kill -0 "$1" 2>/dev/null && [[ -f "$2" ]]; do sleep 1; done
+    if [[ -f "$2" ]]; then echo "owner PID $1 is gone: stopping"; exec "$3" "${2%/watchdog.armed}"; fi' \
+    "$tag" "$owner" "$dir/watchdog.armed" "$stop"
+}
+
 # controlplane_up DIR : start a control plane with all state in DIR (see start.sh) and export the variables of
 # DIR/env into the calling shell. The processes are tied to the calling shell: if it dies without calling
 # controlplane_down, a watchdog stops them.

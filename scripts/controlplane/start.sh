@@ -130,28 +130,8 @@ fi
 # ---------------------------------------------------------------------------------------------------------------
 # Processes
 
-# launch NAME CMD... : start CMD in its own session with output in DIR/NAME.log and its PID in DIR/NAME.pid.
-# (A background job of a non-interactive shell is not a group leader, so setsid(1) does not fork: $! is the
-# PID of the real process, which is also its process group ID.)
-launch() {
-  local name=$1
-  shift
-  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
-  echo "$!" >"$dir/$name.pid"
-}
-
-# wait_ready NAME CHECK_CMD... : poll CHECK_CMD until it succeeds (0), the process dies (1) or the timeout (1).
-wait_ready() {
-  local name=$1 pid deadline=$((SECONDS + timeout))
-  shift
-  pid=$(cat "$dir/$name.pid")
-  while ((SECONDS < deadline)); do
-    "$@" >/dev/null 2>&1 && return 0
-    cp_pid_alive "$pid" || return 1
-    sleep 0.3
-  done
-  return 1
-}
+launch() { cp_launch "$dir" "$@"; }                            # launch NAME CMD... (scripts/controlplane/lib.sh)
+wait_ready() { cp_wait_up "$dir" "$1" "$timeout" "${@:2}"; } # wait_ready NAME CHECK_CMD... : 0 up, 1 died, 2 timeout
 
 # failed NAME WHY : report a component that did not come up, with its log tail.
 failed() {
@@ -160,7 +140,7 @@ failed() {
   exit 1
 }
 
-bind_race() { grep -qiE 'address already in use' "$dir/$1.log" 2>/dev/null; }
+bind_race() { cp_lost_port_race "$dir" "$1"; }
 
 etcd_healthy() { curl -fsS --max-time 2 "$etcd_url/health" | grep -q '"health":"true"'; }
 
@@ -262,15 +242,7 @@ watchdog_pid=
 if [[ -n ${PIPEGUARD_CONTROLPLANE_OWNER_PID:-} ]]; then
   owner=$PIPEGUARD_CONTROLPLANE_OWNER_PID
   cp_pid_alive "$owner" || cp_die "PIPEGUARD_CONTROLPLANE_OWNER_PID=$owner is not running"
-  # Polls the owner every second and runs stop.sh DIR once the owner is gone, unless stop.sh has disarmed it
-  # (removed DIR/watchdog.armed) meanwhile. Its arguments mention DIR/... so stop.sh recognises it as ours; it
-  # execs stop.sh, which therefore knows not to kill its own PID.
-  : >"$dir/watchdog.armed"
-  # shellcheck disable=SC2016 # expanded by the watchdog's shell
-  launch watchdog bash -c '
-    while kill -0 "$1" 2>/dev/null && [[ -f "$2" ]]; do sleep 1; done
-    if [[ -f "$2" ]]; then echo "owner PID $1 is gone: stopping"; exec "$3" "${2%/watchdog.armed}"; fi' \
-    pipeguard-watchdog "$owner" "$dir/watchdog.armed" "$here/stop.sh"
+  cp_arm_watchdog "$dir" "$owner" "$here/stop.sh" pipeguard-watchdog
   watchdog_pid=$(cat "$dir/watchdog.pid")
 fi
 

@@ -56,36 +56,22 @@ cleanup_on_failure() {
 trap cleanup_on_failure EXIT
 
 # launch NAME CMD... : start CMD in its own session with output in DIR/NAME.log and its PID in DIR/NAME.pid.
-launch() {
-  local name=$1
-  shift
-  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
-  echo "$!" >"$dir/$name.pid"
-}
+launch() { cp_launch "$dir" "$@"; } # launch NAME CMD... (scripts/controlplane/lib.sh)
 
 moto_port=
 for attempt in 1 2 3; do
   cp_free_port moto_port
   # -X pipeguard_moto_dir=DIR/ is an implementation option python ignores; it marks the process as ours.
   launch moto "$python" -X "pipeguard_moto_dir=$dir/" -m moto.server -H 127.0.0.1 -p "$moto_port"
-  pid=$(cat "$dir/moto.pid")
-  deadline=$((SECONDS + timeout))
-  ready=false
-  while ((SECONDS < deadline)); do
-    if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" 2>/dev/null; then
-      ready=true
-      break
-    fi
-    cp_pid_alive "$pid" || break
-    sleep 0.2
-  done
-  [[ $ready == true ]] && break
-  if cp_pid_alive "$pid"; then
+  status=0
+  cp_wait_up "$dir" moto "$timeout" curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" &&
+    break || status=$?
+  if ((status == 2)); then
     moto_log "error: moto not ready at http://127.0.0.1:$moto_port after ${timeout}s; last lines of $dir/moto.log:"
     tail -n 40 "$dir/moto.log" >&2 || true
     exit 1
   fi
-  if grep -qiE 'address already in use' "$dir/moto.log" && ((attempt < 3)); then
+  if cp_lost_port_race "$dir" moto && ((attempt < 3)); then
     moto_log "moto lost a port race; retrying"
     continue
   fi
@@ -99,14 +85,7 @@ watchdog_pid=
 if [[ -n ${PIPEGUARD_MOTO_OWNER_PID:-} ]]; then
   owner=$PIPEGUARD_MOTO_OWNER_PID
   cp_pid_alive "$owner" || moto_die "PIPEGUARD_MOTO_OWNER_PID=$owner is not running"
-  : >"$dir/watchdog.armed"
-  # Polls the owner every second and runs stop.sh DIR once it is gone, unless stop.sh disarmed it meanwhile. Its
-  # arguments mention DIR/... so stop.sh recognises it as ours; it execs stop.sh, which knows not to kill itself.
-  # shellcheck disable=SC2016 # expanded by the watchdog's shell
-  launch watchdog bash -c '
-    while kill -0 "$1" 2>/dev/null && [[ -f "$2" ]]; do sleep 1; done
-    if [[ -f "$2" ]]; then echo "owner PID $1 is gone: stopping"; exec "$3" "${2%/watchdog.armed}"; fi' \
-    pipeguard-moto-watchdog "$owner" "$dir/watchdog.armed" "$here/stop.sh"
+  cp_arm_watchdog "$dir" "$owner" "$here/stop.sh" pipeguard-moto-watchdog
   watchdog_pid=$(cat "$dir/watchdog.pid")
 fi
 

@@ -123,14 +123,10 @@ unset token
 cp "$cp_dir/pki/pod-identity-webhook.crt" "$dir/tls.crt"
 cp "$cp_dir/pki/pod-identity-webhook.key" "$dir/tls.key"
 
-launch() { # launch NAME CMD... : start CMD in its own session; PID in DIR/NAME.pid, output in DIR/NAME.log
-  local name=$1
-  shift
-  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
-  echo "$!" >"$dir/$name.pid"
-}
+launch() { cp_launch "$dir" "$@"; } # launch NAME CMD... (scripts/controlplane/lib.sh)
+healthy() { [[ $(curl -fsS --max-time 2 --cacert "$ca_cert" "https://127.0.0.1:$wh_port/healthz") == ok ]]; }
 
-wh_port= wh_metrics_port=
+wh_port='' wh_metrics_port=''
 for attempt in 1 2 3; do
   cp_free_port wh_port
   cp_free_port wh_metrics_port
@@ -141,23 +137,14 @@ for attempt in 1 2 3; do
     --aws-default-region "$region" --sts-regional-endpoint=true \
     --service-account-lookup-grace-period=2s --logtostderr
   pid=$(cat "$dir/pod-identity-webhook.pid")
-  deadline=$((SECONDS + timeout))
-  ready=false
-  while ((SECONDS < deadline)); do
-    if [[ $(curl -fsS --max-time 2 --cacert "$ca_cert" "https://127.0.0.1:$wh_port/healthz" 2>/dev/null) == ok ]]; then
-      ready=true
-      break
-    fi
-    cp_pid_alive "$pid" || break
-    sleep 0.2
-  done
-  [[ $ready == true ]] && break
-  if cp_pid_alive "$pid"; then
+  status=0
+  cp_wait_up "$dir" pod-identity-webhook "$timeout" healthy && break || status=$?
+  if ((status == 2)); then
     pi_log "error: not healthy at https://127.0.0.1:$wh_port after ${timeout}s; last lines of $dir/pod-identity-webhook.log:"
     tail -n 40 "$dir/pod-identity-webhook.log" >&2 || true
     exit 1
   fi
-  if grep -qiE 'address already in use' "$dir/pod-identity-webhook.log" && ((attempt < 3)); then
+  if cp_lost_port_race "$dir" pod-identity-webhook && ((attempt < 3)); then
     pi_log "lost a port race; retrying"
     continue
   fi
@@ -196,12 +183,7 @@ watchdog_pid=
 if [[ -n ${PIPEGUARD_PODIDENTITY_OWNER_PID:-} ]]; then
   owner=$PIPEGUARD_PODIDENTITY_OWNER_PID
   cp_pid_alive "$owner" || pi_die "PIPEGUARD_PODIDENTITY_OWNER_PID=$owner is not running"
-  : >"$dir/watchdog.armed"
-  # shellcheck disable=SC2016 # expanded by the watchdog's shell
-  launch watchdog bash -c '
-    while kill -0 "$1" 2>/dev/null && [[ -f "$2" ]]; do sleep 1; done
-    if [[ -f "$2" ]]; then echo "owner PID $1 is gone: stopping"; exec "$3" "${2%/watchdog.armed}"; fi' \
-    pipeguard-podidentity-watchdog "$owner" "$dir/watchdog.armed" "$here/stop.sh"
+  cp_arm_watchdog "$dir" "$owner" "$here/stop.sh" pipeguard-podidentity-watchdog
   watchdog_pid=$(cat "$dir/watchdog.pid")
 fi
 

@@ -85,24 +85,14 @@ show_log() {
   exit 1
 }
 
-# launch NAME CMD... : start CMD in its own session, output in DIR/NAME.log, PID in DIR/NAME.pid.
-launch() {
-  local name=$1
-  shift
-  setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
-  echo "$!" >"$dir/$name.pid"
-}
+launch() { cp_launch "$dir" "$@"; } # launch NAME CMD... (scripts/controlplane/lib.sh)
 
 # wait_ready NAME URL : poll URL until it answers 2xx; fail with the log when the process dies or time runs out.
 wait_ready() {
-  local name=$1 url=$2 pid deadline=$((SECONDS + timeout))
-  pid=$(cat "$dir/$name.pid")
-  while ((SECONDS < deadline)); do
-    curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null && return 0
-    cp_pid_alive "$pid" || show_log "$name" "exited during startup"
-    sleep 0.3
-  done
-  show_log "$name" "did not answer $url within ${timeout}s"
+  local status=0
+  cp_wait_up "$dir" "$1" "$timeout" curl -fsS --max-time 2 -o /dev/null "$2" && return 0 || status=$?
+  if ((status == 1)); then show_log "$1" "exited during startup"; fi
+  show_log "$1" "did not answer $2 within ${timeout}s"
 }
 
 # Anonymous reads of the discovery document and the JWKS (Fulcio sends no credentials).
@@ -188,12 +178,7 @@ watchdog_pid=
 if [[ -n ${PIPEGUARD_SIGSTORE_OWNER_PID:-} ]]; then
   owner=$PIPEGUARD_SIGSTORE_OWNER_PID
   cp_pid_alive "$owner" || sg_die "PIPEGUARD_SIGSTORE_OWNER_PID=$owner is not running"
-  : >"$dir/watchdog.armed"
-  # shellcheck disable=SC2016 # expanded by the watchdog's shell
-  launch watchdog bash -c '
-    while kill -0 "$1" 2>/dev/null && [[ -f "$2" ]]; do sleep 1; done
-    if [[ -f "$2" ]]; then echo "owner PID $1 is gone: stopping"; exec "$3" "${2%/watchdog.armed}"; fi' \
-    pipeguard-watchdog "$owner" "$dir/watchdog.armed" "$here/stop.sh"
+  cp_arm_watchdog "$dir" "$owner" "$here/stop.sh" pipeguard-watchdog
   watchdog_pid=$(cat "$dir/watchdog.pid")
 fi
 

@@ -73,9 +73,14 @@ bash scripts/image/build.sh --build-dir build --no-compile --out "$tmp/image" >"
 image_digest=$(cat "$tmp/image/digest")
 grep -E '^ *(digest|size|compressed|uncompressed)' "$tmp/image-build.log" | head -5
 
-step "task image (busybox-static from Debian, the same daemonless way) and the pause image"
+step "task image (busybox-static from Debian, the same daemonless way), the pause image, the Spark image"
 task_layout=$(bash scripts/node/task-image.sh) || fatal "scripts/node/task-image.sh"
 bash scripts/node/pause-image.sh >/dev/null || fatal "scripts/node/pause-image.sh"
+# JDK 17 + python3 from Debian (mmdebstrap) and the jars of the venv's pyspark (e2e/clients), two layers (umoci).
+spark_layout=$(bash scripts/node/spark-image.sh 2>"$tmp/spark-image.log") ||
+  fatal "scripts/node/spark-image.sh" "$(tail -n 20 "$tmp/spark-image.log")"
+spark_version=$("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')
+echo "    Spark image: $(cat "$spark_layout/../summary"), $(wc -l <"$spark_layout/../packages.txt") Debian packages"
 
 step "node up: etcd, kube-apiserver, controller-manager, scheduler, registry, containerd, kubelet, kube-proxy, DNS"
 owner=$$
@@ -103,6 +108,12 @@ task_digest=$(cat "$tmp/task.digest")
 # The task image signed with the same key as pipeguard's (cosign 2 format); a copy under another name stays unsigned.
 in_ns bash scripts/registry/artifacts.sh sign "$REGISTRY_DIR" "pipeguard/task@$task_digest" pipeguard-image v2-legacy \
   >"$tmp/sign.log" 2>&1 || fatal "sign the task image" "$(tail -n 10 "$tmp/sign.log")"
+spark_image=$REGISTRY_HOST/spark/spark:$spark_version
+in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" --digestfile "$tmp/spark.digest" \
+  "oci:$spark_layout:$spark_version" "docker://$spark_image" || fatal "push the Spark image"
+spark_digest=$(cat "$tmp/spark.digest")
+in_ns bash scripts/registry/artifacts.sh sign "$REGISTRY_DIR" "spark/spark@$spark_digest" pipeguard-image v2-legacy \
+  >"$tmp/sign-spark.log" 2>&1 || fatal "sign the Spark image" "$(tail -n 10 "$tmp/sign-spark.log")"
 unsigned_image=$REGISTRY_HOST/pipeguard/unsigned:1
 in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" "oci:$task_layout:1" "docker://$unsigned_image" ||
   fatal "push the unsigned image"
@@ -314,6 +325,70 @@ if check "the pod with the profile's ServiceAccount is admitted" k apply -f "$tm
   check_match "... and the API server's issuer" '"iss":"https://kubernetes.default.svc.cluster.local"' "$claims"
   check_match "... and is bound to the pod (kubernetes.io.pod)" '"pod":\{"name":"token-check"' "$claims"
 fi
+
+step "spark-submit in cluster mode (pyspark from PyPI, host side): the driver and executors run the signed Spark image"
+# As e2e/clients_test.sh submits, inside the node's namespace: the API server's address, its CA and the admin client
+# certificate; the examples' spark-jobs namespace, ServiceAccount spark and profile spark-batch. The job (jobs/pi.py in
+# the image) sums 1..200000 and estimates pi on two executors, which are kept after the run to be inspected.
+spark_conf_dir=$tmp/spark-conf # empty: nothing from this machine's Spark configuration is shipped
+mkdir -p "$spark_conf_dir"
+# spark_submit NAME [spark-submit args...] : submit jobs/pi.py as application NAME; output in $tmp/spark-NAME.log.
+spark_submit() {
+  local name=$1
+  shift
+  timeout 420 nsenter --net="/run/netns/$NETNS" env -u KUBECONFIG SPARK_HOME="$venv/spark-home" \
+    SPARK_CONF_DIR="$spark_conf_dir" SPARK_LOCAL_IP=127.0.0.1 \
+    "$venv/bin/spark-submit" --master "k8s://$APISERVER_URL" --deploy-mode cluster --name "$name" \
+    --conf spark.kubernetes.namespace=spark-jobs \
+    --conf spark.kubernetes.container.image="$spark_image" \
+    --conf spark.kubernetes.authenticate.driver.serviceAccountName=spark \
+    --conf spark.kubernetes.authenticate.submission.caCertFile="$CA_CERT" \
+    --conf spark.kubernetes.authenticate.submission.clientCertFile="$ADMIN_CERT" \
+    --conf spark.kubernetes.authenticate.submission.clientKeyFile="$ADMIN_KEY" \
+    --conf spark.kubernetes.driver.request.cores=200m --conf spark.kubernetes.executor.request.cores=200m \
+    --conf spark.driver.memory=512m --conf spark.executor.memory=512m --conf spark.executor.instances=2 \
+    --conf spark.kubernetes.executor.deleteOnTermination=false \
+    --conf spark.kubernetes.submission.waitAppCompletion=true \
+    "$@" >"$tmp/spark-$name.log" 2>&1
+}
+spark_submit_shown() { # spark_submit, then print its output (for check_fails)
+  local rc=0
+  spark_submit "$@" || rc=$?
+  cat "$tmp/spark-$1.log"
+  return "$rc"
+}
+spark_pods() { k -n spark-jobs get pods -l "spark-app-name=$1,spark-role=$2" -o name 2>&1; }
+t0=$SECONDS
+if check "spark-submit --deploy-mode cluster local:///opt/spark/jobs/pi.py (waits for the driver)" \
+  spark_submit spark-pi local:///opt/spark/jobs/pi.py 2; then
+  driver=$(spark_pods spark-pi driver)
+  echo "    spark-submit to driver completion: $((SECONDS - t0)) s"
+  check_match "one driver pod" '^pod/spark-pi-[0-9a-f]+-driver$' "$driver"
+  check_eq "the driver pod Succeeded on $NODE_NAME as ServiceAccount spark" "Succeeded $NODE_NAME spark" \
+    "$(k -n spark-jobs get "${driver:-pod/none}" -o 'jsonpath={.status.phase} {.spec.nodeName} {.spec.serviceAccountName}' 2>&1)"
+  check_match "the mutating webhook pinned the driver's image to its signed digest" \
+    "^$REGISTRY_HOST/spark/spark(:$spark_version)?@$spark_digest\$" \
+    "$(k -n spark-jobs get "${driver:-pod/none}" -o 'jsonpath={.spec.containers[0].image}' 2>&1)"
+  driver_log=$(k -n spark-jobs logs "${driver:-pod/none}" 2>&1)
+  check_match "the driver's log has the job's result (sum 1..200000 on 2 partitions)" \
+    'pipeguard-spark: sum 1\.\.200000 = 20000100000 in 2 partitions' "$driver_log"
+  check_match "... computed on executor pods" 'pipeguard-spark: executors spark-pi-[0-9a-f]+-exec-[0-9]' "$driver_log"
+  check_match "... and its estimate of pi" 'Pi is roughly 3\.1[0-9]*' "$driver_log"
+  executors=$(k -n spark-jobs get pods -l spark-app-name=spark-pi,spark-role=executor \
+    -o 'jsonpath={range .items[*]}{.spec.containers[0].image} {.spec.serviceAccountName}{"\n"}{end}' 2>&1)
+  check_eq "the driver created 2 executor pods, admitted with the image pinned and ServiceAccount spark" \
+    "2 2" "$(wc -l <<<"$executors") $(grep -Ec "@$spark_digest spark\$" <<<"$executors")"
+else
+  tail -n 30 "$tmp/spark-spark-pi.log" >&2
+  k -n spark-jobs get pods -o wide >&2
+fi
+spark_secret=Sk-Ledger-Db-5528
+check_fails "spark-submit with a plaintext secret in spark.kubernetes.driverEnv.DB_PASSWORD fails with pipeguard's denial" \
+  'denied the request.*plaintext-secret at /spec/containers/0/env/[0-9]+/value' \
+  spark_submit_shown spark-env-secret --conf "spark.kubernetes.driverEnv.DB_PASSWORD=$spark_secret" \
+  local:///opt/spark/jobs/pi.py 2
+check_no_match "spark-submit's output does not repeat the secret" "$spark_secret" "$(cat "$tmp/spark-spark-env-secret.log")"
+check_eq "no driver pod of the denied submission exists" "" "$(spark_pods spark-env-secret driver)"
 
 step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
 # load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent

@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 
 partitions = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 n = 100000 * partitions
-spark = SparkSession.builder.appName("pipeguard-pi").getOrCreate()
+spark = SparkSession.builder.getOrCreate()  # the application name is spark-submit's --name
 sc = spark.sparkContext
 total = sc.parallelize(range(1, n + 1), partitions).reduce(add)
 print("pipeguard-spark: sum 1..%d = %d in %d partitions" % (n, total, partitions), flush=True)

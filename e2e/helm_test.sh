@@ -301,6 +301,51 @@ if check "helm install (all objects accepted by the API server)" "$HELM" install
       "$(jp validatingwebhookconfiguration "$full" '' '{.webhooks[0].clientConfig.caBundle}')"
   fi
 
+  e2e_log "== CA rotation without a failed admission: tls.rotation=stage, switch, then \"\""
+  secret_key() { jp secret "$full-webhook-tls" "$ns" "{.data.${1//./\\.}}"; }
+  bundle_of() { jp "$1" "$full" '' '{.webhooks[0].clientConfig.caBundle}'; }
+  desired_bundle() { # the validating webhook's caBundle in the operator's desired state
+    jp configmap "$full-operator-webhook-configurations" "$ns" '{.data.webhook-configurations\.yaml}' |
+      awk '/name: validate.pipeguard.io/ { v = 1 } v && /caBundle:/ { print $2; exit }'
+  }
+  b64cat() { { base64 -d <<<"$1"; base64 -d <<<"$2"; } | base64 -w0; } # two base64 PEMs as one bundle
+  upgrade_tls() { "$HELM" upgrade "$release" "$chart" -n "$ns" -f "$values" --set webhook.replicas=3 --set-string tls.rotation="$1" --timeout 120s; }
+  check_fails "tls.rotation=switch without a staged CA fails the upgrade" 'needs a staged CA' upgrade_tls switch
+  old_tls=$(secret_key tls.crt)
+  if check "helm upgrade --set tls.rotation=stage" upgrade_tls stage; then
+    next_ca=$(secret_key next-ca.crt)
+    check_match "stage: the Secret holds a new CA and its key" '^[A-Za-z0-9+/=]{100,} [A-Za-z0-9+/=]{100,}$' \
+      "$next_ca $(secret_key next-ca.key)"
+    check_eq "stage: ca.crt and the served certificate are unchanged" "$ca_secret $old_tls" "$(secret_key ca.crt) $(secret_key tls.crt)"
+    check_eq "stage: both caBundles trust the current CA and the new one" "$(b64cat "$ca_secret" "$next_ca")|$(b64cat "$ca_secret" "$next_ca")" \
+      "$(bundle_of validatingwebhookconfiguration)|$(bundle_of mutatingwebhookconfiguration)"
+    check_eq "stage: the operator's desired state carries the same bundle" "$(b64cat "$ca_secret" "$next_ca")" "$(desired_bundle)"
+    check "helm upgrade --set tls.rotation=stage again" upgrade_tls stage
+    check_eq "stage again keeps the staged CA" "$next_ca" "$(secret_key next-ca.crt)"
+  fi
+  if check "helm upgrade --set tls.rotation=switch" upgrade_tls switch; then
+    new_tls=$(secret_key tls.crt)
+    check_eq "switch: ca.crt is the staged CA, previous-ca.crt the old one, the staged key is gone" \
+      "$next_ca $ca_secret " "$(secret_key ca.crt) $(secret_key previous-ca.crt) $(secret_key next-ca.key)"
+    base64 -d <<<"$new_tls" >"$tmp/tls-new.crt"
+    base64 -d <<<"$next_ca" >"$tmp/ca-new.crt"
+    check "switch: the new serving certificate verifies against the new CA" openssl verify -CAfile "$tmp/ca-new.crt" "$tmp/tls-new.crt"
+    check_fails "switch: ... and not against the old CA" 'error|fail' openssl verify -CAfile "$tmp/ca.crt" "$tmp/tls-new.crt"
+    check_match "switch: it names $full-webhook.$ns.svc" "DNS:$full-webhook.$ns.svc([,]|$)" \
+      "$(openssl x509 -in "$tmp/tls-new.crt" -noout -ext subjectAltName 2>&1)"
+    check_eq "switch: both caBundles trust the old CA and the new one" "$(b64cat "$ca_secret" "$next_ca")|$(b64cat "$ca_secret" "$next_ca")" \
+      "$(bundle_of validatingwebhookconfiguration)|$(bundle_of mutatingwebhookconfiguration)"
+    check "helm upgrade --set tls.rotation=switch again" upgrade_tls switch
+    check_eq "switch again changes nothing" "$new_tls $next_ca" "$(secret_key tls.crt) $(secret_key ca.crt)"
+  fi
+  if check "helm upgrade --set tls.rotation= (the last step)" upgrade_tls ""; then
+    check_eq "done: both caBundles trust the new CA alone" "$next_ca|$next_ca" \
+      "$(bundle_of validatingwebhookconfiguration)|$(bundle_of mutatingwebhookconfiguration)"
+    check_eq "done: the Secret keeps the new CA and certificate, no old or staged CA" "$next_ca $new_tls  " \
+      "$(secret_key ca.crt) $(secret_key tls.crt) $(secret_key previous-ca.crt) $(secret_key next-ca.crt)"
+    check_eq "done: the operator's desired state carries the new CA" "$next_ca" "$(desired_bundle)"
+  fi
+
   e2e_log "== helm uninstall"
   if check "helm uninstall" "$HELM" uninstall "$release" -n "$ns" --timeout 120s; then
     releases=()

@@ -73,9 +73,14 @@ bash scripts/image/build.sh --build-dir build --no-compile --out "$tmp/image" >"
 image_digest=$(cat "$tmp/image/digest")
 grep -E '^ *(digest|size|compressed|uncompressed)' "$tmp/image-build.log" | head -5
 
-step "task image (busybox-static from Debian, the same daemonless way) and the pause image"
+step "task image (busybox-static from Debian, the same daemonless way), the pause image, the Spark image"
 task_layout=$(bash scripts/node/task-image.sh) || fatal "scripts/node/task-image.sh"
 bash scripts/node/pause-image.sh >/dev/null || fatal "scripts/node/pause-image.sh"
+# JDK 17 + python3 from Debian (mmdebstrap) and the jars of the venv's pyspark (e2e/clients), two layers (umoci).
+spark_layout=$(bash scripts/node/spark-image.sh 2>"$tmp/spark-image.log") ||
+  fatal "scripts/node/spark-image.sh" "$(tail -n 20 "$tmp/spark-image.log")"
+spark_version=$("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')
+echo "    Spark image: $(cat "$spark_layout/../summary"), $(wc -l <"$spark_layout/../packages.txt") Debian packages"
 
 step "node up: etcd, kube-apiserver, controller-manager, scheduler, registry, containerd, kubelet, kube-proxy, DNS"
 owner=$$
@@ -103,6 +108,12 @@ task_digest=$(cat "$tmp/task.digest")
 # The task image signed with the same key as pipeguard's (cosign 2 format); a copy under another name stays unsigned.
 in_ns bash scripts/registry/artifacts.sh sign "$REGISTRY_DIR" "pipeguard/task@$task_digest" pipeguard-image v2-legacy \
   >"$tmp/sign.log" 2>&1 || fatal "sign the task image" "$(tail -n 10 "$tmp/sign.log")"
+spark_image=$REGISTRY_HOST/spark/spark:$spark_version
+in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" --digestfile "$tmp/spark.digest" \
+  "oci:$spark_layout:$spark_version" "docker://$spark_image" || fatal "push the Spark image"
+spark_digest=$(cat "$tmp/spark.digest")
+in_ns bash scripts/registry/artifacts.sh sign "$REGISTRY_DIR" "spark/spark@$spark_digest" pipeguard-image v2-legacy \
+  >"$tmp/sign-spark.log" 2>&1 || fatal "sign the Spark image" "$(tail -n 10 "$tmp/sign-spark.log")"
 unsigned_image=$REGISTRY_HOST/pipeguard/unsigned:1
 in_ns skopeo copy --quiet --dest-cert-dir "$SKOPEO_CERT_DIR" "oci:$task_layout:1" "docker://$unsigned_image" ||
   fatal "push the unsigned image"
@@ -315,13 +326,80 @@ if check "the pod with the profile's ServiceAccount is admitted" k apply -f "$tm
   check_match "... and is bound to the pod (kubernetes.io.pod)" '"pod":\{"name":"token-check"' "$claims"
 fi
 
+step "spark-submit in cluster mode (pyspark from PyPI, host side): the driver and executors run the signed Spark image"
+# As e2e/clients_test.sh submits, inside the node's namespace: the API server's address, its CA and the admin client
+# certificate; the examples' spark-jobs namespace, ServiceAccount spark and profile spark-batch. The job (jobs/pi.py in
+# the image) sums 1..200000 and estimates pi on two executors, which are kept after the run to be inspected.
+spark_conf_dir=$tmp/spark-conf # empty: nothing from this machine's Spark configuration is shipped
+mkdir -p "$spark_conf_dir"
+# spark_submit NAME [spark-submit args...] : submit jobs/pi.py as application NAME; output in $tmp/spark-NAME.log.
+spark_submit() {
+  local name=$1
+  shift
+  timeout 420 nsenter --net="/run/netns/$NETNS" env -u KUBECONFIG SPARK_HOME="$venv/spark-home" \
+    SPARK_CONF_DIR="$spark_conf_dir" SPARK_LOCAL_IP=127.0.0.1 \
+    "$venv/bin/spark-submit" --master "k8s://$APISERVER_URL" --deploy-mode cluster --name "$name" \
+    --conf spark.kubernetes.namespace=spark-jobs \
+    --conf spark.kubernetes.container.image="$spark_image" \
+    --conf spark.kubernetes.authenticate.driver.serviceAccountName=spark \
+    --conf spark.kubernetes.authenticate.submission.caCertFile="$CA_CERT" \
+    --conf spark.kubernetes.authenticate.submission.clientCertFile="$ADMIN_CERT" \
+    --conf spark.kubernetes.authenticate.submission.clientKeyFile="$ADMIN_KEY" \
+    --conf spark.kubernetes.driver.request.cores=200m --conf spark.kubernetes.executor.request.cores=200m \
+    --conf spark.driver.memory=512m --conf spark.executor.memory=512m --conf spark.executor.instances=2 \
+    --conf spark.kubernetes.executor.deleteOnTermination=false \
+    --conf spark.kubernetes.submission.waitAppCompletion=true \
+    "$@" >"$tmp/spark-$name.log" 2>&1
+}
+spark_submit_shown() { # spark_submit, then print its output (for check_fails)
+  local rc=0
+  spark_submit "$@" || rc=$?
+  cat "$tmp/spark-$1.log"
+  return "$rc"
+}
+spark_pods() { k -n spark-jobs get pods -l "spark-app-name=$1,spark-role=$2" -o name 2>&1; }
+t0=$SECONDS
+if check "spark-submit --deploy-mode cluster local:///opt/spark/jobs/pi.py (waits for the driver)" \
+  spark_submit spark-pi local:///opt/spark/jobs/pi.py 2; then
+  driver=$(spark_pods spark-pi driver)
+  echo "    spark-submit to driver completion: $((SECONDS - t0)) s"
+  check_match "one driver pod" '^pod/spark-pi-[0-9a-f]+-driver$' "$driver"
+  check_eq "the driver pod Succeeded on $NODE_NAME as ServiceAccount spark" "Succeeded $NODE_NAME spark" \
+    "$(k -n spark-jobs get "${driver:-pod/none}" -o 'jsonpath={.status.phase} {.spec.nodeName} {.spec.serviceAccountName}' 2>&1)"
+  check_match "the mutating webhook pinned the driver's image to its signed digest" \
+    "^$REGISTRY_HOST/spark/spark(:$spark_version)?@$spark_digest\$" \
+    "$(k -n spark-jobs get "${driver:-pod/none}" -o 'jsonpath={.spec.containers[0].image}' 2>&1)"
+  driver_log=$(k -n spark-jobs logs "${driver:-pod/none}" 2>&1)
+  check_match "the driver's log has the job's result (sum 1..200000 on 2 partitions)" \
+    'pipeguard-spark: sum 1\.\.200000 = 20000100000 in 2 partitions' "$driver_log"
+  check_match "... computed on executor pods" 'pipeguard-spark: executors spark-pi-[0-9a-f]+-exec-[0-9]' "$driver_log"
+  check_match "... and its estimate of pi" 'Pi is roughly 3\.1[0-9]*' "$driver_log"
+  executors=$(k -n spark-jobs get pods -l spark-app-name=spark-pi,spark-role=executor \
+    -o 'jsonpath={range .items[*]}{.spec.containers[0].image} {.spec.serviceAccountName}{"\n"}{end}' 2>&1)
+  check_eq "the driver created 2 executor pods, admitted with the image pinned and ServiceAccount spark" \
+    "2 2" "$(wc -l <<<"$executors") $(grep -Ec "@$spark_digest spark\$" <<<"$executors")"
+else
+  tail -n 30 "$tmp/spark-spark-pi.log" >&2
+  k -n spark-jobs get pods -o wide >&2
+fi
+spark_secret=Sk-Ledger-Db-5528
+check_fails "spark-submit with a plaintext secret in spark.kubernetes.driverEnv.DB_PASSWORD fails: plaintext-secret" \
+  'plaintext-secret at /spec/containers/0/env/[0-9]+/value: env DB_PASSWORD' \
+  spark_submit_shown spark-env-secret --conf "spark.kubernetes.driverEnv.DB_PASSWORD=$spark_secret" \
+  local:///opt/spark/jobs/pi.py 2
+check_match "... its error is pipeguard's webhook denying the driver pod" \
+  'admission webhook "validate.pipeguard.io" denied the request: pipeguard denied Pod spark-jobs/spark-env-secret-[0-9a-f]+-driver' \
+  "$(cat "$tmp/spark-spark-env-secret.log")"
+check_no_match "spark-submit's output does not repeat the secret" "$spark_secret" "$(cat "$tmp/spark-spark-env-secret.log")"
+check_eq "no driver pod of the denied submission exists" "" "$(spark_pods spark-env-secret driver)"
+
 step "drill: delete one webhook pod while dry-run creates go through the API server (0 failed, 0 wrongly admitted)"
-# load SECONDS OUT : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent
+# load SECONDS OUT [STOPFILE] : alternately a pod that must be admitted and one that must be denied, server-side dry runs sent
 # to the API server (which calls the webhook pods through the Service's endpoints) every 0.2 s; one line per
 # request in OUT: "good|bad HTTP_CODE RULE|- [why it failed]".
-load() {
-  local end=$((SECONDS + $1)) n=0 kind file code rule why body=$tmp/load-body.$BASHPID
-  while ((SECONDS < end)); do
+load() { # load SECONDS OUT [STOPFILE] : ... or until STOPFILE exists
+  local end=$((SECONDS + $1)) n=0 kind file code rule why body=$tmp/load-body.$BASHPID stop=${3:-$tmp/no-such-file}
+  while ((SECONDS < end)) && [[ ! -e $stop ]]; do
     if ((n % 2)); then kind=bad file=$ex/bad/airflow-env-password.yaml; else
       kind=good file=$tmp/load-good.yaml; fi
     code=$(in_ns curl -sS --max-time 20 -o "$body" -w '%{http_code}' --cacert "$CA_CERT" --cert "$ADMIN_CERT" \
@@ -410,6 +488,71 @@ echo "    $n requests: $good_ok admitted, $bad_ok denied by plaintext-secret, $f
 check_eq "helm upgrade --wait succeeded and replaced both webhook pods" "1 0" \
   "$upgrade_ok $(comm -12 <(printf '%s\n' "${webhook_pods[@]}" | sort) <(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o name | sort) | wc -l)"
 check_eq "rolling upgrade under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
+
+step "drill: rotate the webhook CA (tls.rotation stage, switch, \"\") under the same load: 0 failed, no restart"
+# docs/real-node.md: stage puts a new CA next to the current one in both caBundles; switch re-issues the serving
+# certificate from it (the webhook pods reload it from their Secret volume once the kubelet refreshes it); "" drops
+# the old CA. --reuse-values: the same release otherwise (no pod template change, so nothing rolls).
+secret_b64() { k -n "$ns" get secret "$full-webhook-tls" -o "jsonpath={.data.${1//./\\.}}"; }
+bundle_certs() { # the number of certificates in the validating and mutating caBundles, and whether they are equal
+  local v m
+  v=$(k get validatingwebhookconfiguration "$full" -o 'jsonpath={.webhooks[0].clientConfig.caBundle}')
+  m=$(k get mutatingwebhookconfiguration "$full" -o 'jsonpath={.webhooks[0].clientConfig.caBundle}')
+  echo "$(base64 -d <<<"$v" | grep -c 'BEGIN CERTIFICATE') $([[ $v == "$m" ]] && echo same || echo differ)"
+}
+served_fps() { # the SHA-256 fingerprints the webhook pods serve on their pod IPs, one line each
+  local p ip
+  for p in "${webhook_pods[@]}"; do
+    ip=$(k -n "$ns" get "$p" -o 'jsonpath={.status.podIP}')
+    in_ns openssl s_client -connect "$ip:8443" -servername "$full-webhook.$ns.svc" </dev/null 2>/dev/null |
+      openssl x509 -noout -fingerprint -sha256 2>&1
+  done
+}
+tampered() { k -n default get events --field-selector reason=WebhookConfigurationTampered -o name 2>/dev/null | wc -l; }
+rotate() { h upgrade "$release" helm/pipeguard -n "$ns" --reuse-values --wait --timeout 240s --set-string tls.rotation="$1"; }
+mapfile -t webhook_pods < <(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o name)
+pods_before=$(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o 'jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount} {end}')
+old_ca=$(secret_b64 ca.crt)
+tampered_before=$(tampered)
+: >"$tmp/load-rotate.txt"
+rm -f "$tmp/load-rotate.stop"
+load 420 "$tmp/load-rotate.txt" "$tmp/load-rotate.stop" &
+load_pid=$!
+sleep 5
+rotation_start=$SECONDS
+if check "helm upgrade --set tls.rotation=stage" rotate stage; then
+  check_eq "stage: both caBundles hold the current and the new CA" "2 same" "$(bundle_certs)"
+  sleep 5
+  if check "helm upgrade --set tls.rotation=switch" rotate switch; then
+    new_fp=$(secret_b64 tls.crt | base64 -d | openssl x509 -noout -fingerprint -sha256 2>&1)
+    switch_start=$SECONDS
+    while ((SECONDS - switch_start < 240)); do
+      [[ $(served_fps | sort -u) == "$new_fp" ]] && break
+      sleep 2
+    done
+    reload=$((SECONDS - switch_start))
+    check_eq "switch: both webhook pods serve the new certificate (after ${reload} s, reloaded from the Secret volume)" \
+      "$new_fp" "$(served_fps | sort -u)"
+    sleep 5
+    if check "helm upgrade --set tls.rotation= (drop the old CA)" rotate ""; then
+      check_eq "done: both caBundles hold the new CA alone" "1 same" "$(bundle_certs)"
+      check_eq "done: it is the CA of the certificate served (not the old one)" "$(secret_b64 ca.crt) different" \
+        "$(k get validatingwebhookconfiguration "$full" -o 'jsonpath={.webhooks[0].clientConfig.caBundle}') $([[ $(secret_b64 ca.crt) != "$old_ca" ]] && echo different)"
+    fi
+  fi
+fi
+rotation=$((SECONDS - rotation_start))
+sleep 10 # requests after the old CA is gone
+touch "$tmp/load-rotate.stop"
+wait "$load_pid"
+read -r n good_ok bad_ok failed wrong < <(tally "$tmp/load-rotate.txt")
+echo "    $n requests during the ${rotation} s rotation and 10 s after: $good_ok admitted, $bad_ok denied by plaintext-secret, $failed failed, $wrong wrongly admitted"
+check_eq "CA rotation under load: 0 failed, 0 wrongly admitted (of $n)" "0 0" "$failed $wrong"
+((n >= 60)) || e2e_fail "the load loop sent at least 60 requests" "only $n"
+awk '$2 != 201 && $3 == "-"' "$tmp/load-rotate.txt" | cut -c1-200 | sed 's/^/      /' | head -n 5
+check_eq "the webhook pods were neither replaced nor restarted (hot reload)" "$pods_before" \
+  "$(k -n "$ns" get pods -l app.kubernetes.io/component=webhook -o 'jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[0].restartCount} {end}')"
+check_eq "the operator's guard followed each step (no WebhookConfigurationTampered Event)" "$tampered_before" "$(tampered)"
 
 step "drill: two operator replicas, the leader's pod deleted: the other takes over and a new profile becomes Ready"
 if check "helm upgrade --set operator.replicas=2 --wait" h upgrade "$release" helm/pipeguard -n "$ns" \

@@ -250,6 +250,7 @@ class WebhookGuardTest : public ::testing::Test {
     o.leader = leader;
     o.metrics = &metrics_;
     o.deletion_grace = std::chrono::milliseconds(0);
+    o.upgrade_grace = std::chrono::milliseconds(0);
     return o;
   }
   // The chart's desired-state ConfigMap holding `text`.
@@ -398,6 +399,59 @@ TEST_F(WebhookGuardTest, HelmUpgradeIsFollowedNotReverted) {
   ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
   EXPECT_EQ(*guard.CheckOnce(), 1);
   EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "failure_policy"), 1);
+}
+
+// A CA rotation step (tls.rotation in the chart) changes the caBundles. Helm writes the ConfigMap, then the Mutating,
+// then the Validating configuration; a pass started by the Mutating write sees the Validating one still old. It must
+// leave it to Helm, and still restore a difference that outlives the grace.
+TEST_F(WebhookGuardTest, AnUpgradeIsNotTamperingWhileHelmWritesTheConfigurations) {
+  kube::FakeClock clock;
+  PutConfigMap(kDesiredYaml);
+  WebhookGuardOptions o = WithConfigMap(Options(true));
+  o.upgrade_grace = std::chrono::seconds(5);
+  WebhookGuard guard(kube_, o, clock);
+  ASSERT_EQ(*guard.CheckOnce(), 2);  // installed
+  const size_t events = WarningEvents().size();
+  auto with_bundle = [](const std::string& bundle) {
+    std::string text = kDesiredYaml;
+    text.replace(text.find("Q0EtQlVORExF"), 12, bundle);
+    return text;
+  };
+  auto live_bundle = [this] {
+    return (*kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard"))["webhooks"][0]["clientConfig"]
+        .value("caBundle", "");
+  };
+  auto helm_writes = [this](const std::string& bundle) {
+    json live = *kube_.Get(res::ValidatingWebhookConfigurations(), "", "pg-pipeguard");
+    live["webhooks"][0]["clientConfig"]["caBundle"] = bundle;
+    ASSERT_TRUE(kube_.Update(res::ValidatingWebhookConfigurations(), "", live).ok());
+  };
+
+  PutConfigMap(with_bundle("T0xEK05FVw=="));  // stage: old + new CA
+  auto during = guard.CheckOnce();            // before Helm reaches the Validating configuration
+  ASSERT_TRUE(during.ok()) << during.status().message();
+  EXPECT_EQ(*during, 0);
+  EXPECT_EQ(live_bundle(), "Q0EtQlVORExF") << "left for Helm to write";
+  helm_writes("T0xEK05FVw==");
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(*guard.CheckOnce(), 0);
+  clock.Advance(std::chrono::seconds(10));
+  EXPECT_EQ(*guard.CheckOnce(), 0) << "converged";
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "client_config"), 0);
+  EXPECT_EQ(WarningEvents().size(), events) << "no tamper Event for an upgrade";
+
+  // The next step changes the desired state again, but nobody writes the configuration: once the grace is over, the
+  // difference is tampering like any other.
+  PutConfigMap(with_bundle("TkVX"));
+  EXPECT_EQ(*guard.CheckOnce(), 0);
+  clock.Advance(std::chrono::seconds(4));
+  EXPECT_EQ(*guard.CheckOnce(), 0);
+  EXPECT_EQ(live_bundle(), "T0xEK05FVw==");
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(*guard.CheckOnce(), 1);
+  EXPECT_EQ(live_bundle(), "TkVX");
+  EXPECT_EQ(metrics_.TamperCount("ValidatingWebhookConfiguration", "client_config"), 1);
+  EXPECT_EQ(WarningEvents().size(), events + 1);
 }
 
 TEST_F(WebhookGuardTest, AFollowerNeverWrites) {

@@ -87,6 +87,7 @@ StatusOr<bool> WebhookGuard::RefreshDesired(bool live) {
   if (*parsed != desired_) {
     spdlog::info("webhook guard: desired state loaded from ConfigMap {} ({} configurations)", where, parsed->size());
     desired_ = std::move(parsed).value();
+    desired_changed_at_ = clock_.Now();
   }
   return true;
 }
@@ -107,6 +108,16 @@ StatusOr<int> WebhookGuard::CheckOnce() {
     if (!present.ok()) return present.status();
     if (!*present) return 0;
     if (desired_ != cached) checks = Observe();
+  }
+  if (writes && desired_changed_at_) {
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - *desired_changed_at_);
+    if (since < options_.upgrade_grace) {  // Helm may still be writing the configurations: judge them again later
+      const auto left = options_.upgrade_grace - since;
+      recheck_after_ = recheck_after_ ? std::min(*recheck_after_, left) : left;
+      spdlog::info("webhook guard: desired state changed {} ms ago (helm upgrade): judging again in {} ms",
+                   since.count(), left.count());
+      for (Check& check : checks) check.findings.clear();
+    }
   }
   int restored = 0;
   Status first = Status::Ok();

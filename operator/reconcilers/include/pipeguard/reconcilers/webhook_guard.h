@@ -24,6 +24,10 @@
 //     a deleted Service.
 // A deleted configuration is recreated only once it has been missing for deletion_grace (by `clock`), which gives
 // an uninstall time to delete the ConfigMap; it is the longest a deletion goes unrestored.
+//   - when its content changes, differences are left alone for upgrade_grace: Helm writes the Mutating and then the
+//     Validating configuration after the ConfigMap, and a pass started by the first write would otherwise "restore"
+//     the second to the new state just before Helm writes it (a false alarm, e.g. when a CA rotation changes both
+//     caBundles). A difference still there when the grace ends is restored as tampering.
 //
 // Leadership: a non-leader never writes. SetLeader(true) triggers a pass at once.
 // Lifecycle: Start() once; Stop() is idempotent (the destructor runs it). Thread-safe.
@@ -64,7 +68,8 @@ struct WebhookGuardOptions {
   std::string desired_configmap_name;
   std::string desired_configmap_key = "webhook-configurations.yaml";
   std::chrono::milliseconds deletion_grace{5'000};
-  OperatorMetrics* metrics = nullptr;  // optional; must outlive the guard
+  std::chrono::milliseconds upgrade_grace{5'000};  // after the desired state changed (see above)
+  OperatorMetrics* metrics = nullptr;              // optional; must outlive the guard
 };
 
 class WebhookGuard {
@@ -113,6 +118,7 @@ class WebhookGuard {
   bool desired_from_cache_ = false;  // desired_ was last read from the informer cache
   std::map<std::string, std::chrono::system_clock::time_point> missing_since_;  // "Kind/name" -> first seen missing
   std::optional<std::chrono::milliseconds> recheck_after_;  // a deletion inside its grace: look again then
+  std::optional<std::chrono::system_clock::time_point> desired_changed_at_;  // the ConfigMap's content last changed
 
   std::unique_ptr<controller::Controller> loop_;  // last: its workers call CheckOnce
 };

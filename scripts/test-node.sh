@@ -386,6 +386,16 @@ k label namespace "$irsa_ns" pipeguard.io/mode=enforce >/dev/null
 check "profile $irsa_ns/$irsa_profile (aws.s3 read) admitted" k apply -f e2e/data/irsa-profile.yaml
 check_eq "profile $irsa_profile Ready (the operator made its role through moto with its own IRSA credentials)" True \
   "$(wait_ready_profile "$irsa_ns" "$irsa_profile" 90)"
+# The operator's own IRSA at work: its AWS calls (metrics on its pod IP) include web-identity assumptions through
+# moto's STS with its projected token, then the IAM calls that made the role.
+operator_metrics=$(k -n "$ns" get pods -l app.kubernetes.io/component=operator \
+  -o 'jsonpath={.items[0].status.podIP}:{.items[0].spec.containers[0].ports[?(@.name=="metrics")].containerPort}')
+operator_aws=$(in_ns curl -sS --noproxy '*' --max-time 10 "http://$operator_metrics/metrics" 2>&1 |
+  grep -E '^pipeguard_operator_aws_api_calls_total\{' | grep -E 'AssumeRoleWithWebIdentity|CreateRole"')
+check_match "the operator assumed its role with its web-identity token (AssumeRoleWithWebIdentity success)" \
+  'action="AssumeRoleWithWebIdentity",result="success"\} [1-9]' "$operator_aws"
+check_match "... and created the role with those credentials (CreateRole success)" \
+  'action="CreateRole",result="success"\} [1-9]' "$operator_aws"
 check_eq "ServiceAccount $irsa_sa annotated eks.amazonaws.com/role-arn with the operator's role" "$irsa_role_arn" \
   "$(k -n "$irsa_ns" get serviceaccount "$irsa_sa" -o 'jsonpath={.metadata.annotations.eks\.amazonaws\.com/role-arn}' 2>&1)"
 check_match "moto holds the role, its trust policy naming the OIDC provider, sub $irsa_ns:$irsa_sa and aud sts.amazonaws.com" \

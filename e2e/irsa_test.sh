@@ -25,8 +25,8 @@
 #      and through the AWS SDK's own web-identity chain fed with the pod's injected environment (boto3; the token
 #      file at the path the pod names is replaced by a local file: no node runs the pod). moto does not check the
 #      token at all, so step 3 is where a wrong ServiceAccount is refused.
-# What it does not show (needs a node, scripts/test-node.sh): the kubelet projecting the token into a running pod and
-# the pod reading it.
+# What it does not show (a node does: scripts/test-node.sh, docs/real-node.md): the kubelet projecting the token into
+# a running pod and the pod reading it and calling STS with it.
 #
 # Contract: one line per check, a table of the steps with their times, "irsa: N passed, M failed"; exits 0 only if
 # every check passed. No token or credential value is printed (checked at the end against everything printed).

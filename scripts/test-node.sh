@@ -62,6 +62,9 @@ bash scripts/controlplane/install.sh || fatal "scripts/controlplane/install.sh"
 bash scripts/registry/install.sh || fatal "scripts/registry/install.sh"
 bash scripts/node/install.sh || fatal "scripts/node/install.sh"
 venv=$(bash e2e/clients/install.sh --print-venv) || fatal "e2e/clients/install.sh (Airflow + the cncf.kubernetes provider)"
+# IRSA: moto (IAM, STS) and the EKS pod identity webhook (one go build, cached).
+moto_python=$(bash scripts/moto/install.sh --print-bin) || fatal "scripts/moto/install.sh"
+bash scripts/podidentity/install.sh || fatal "scripts/podidentity/install.sh"
 
 step "pipeguard binaries (Release, build/) and the image (scripts/image/build.sh)"
 export CCACHE_BASEDIR=$repo CCACHE_NOHASHDIR=true
@@ -85,7 +88,16 @@ echo "    Spark image: $(cat "$spark_layout/../summary"), $(wc -l <"$spark_layou
 step "node up: etcd, kube-apiserver, controller-manager, scheduler, registry, containerd, kubelet, kube-proxy, DNS"
 owner=$$
 ((keep)) && owner= # --keep: no watchdog stops the cluster when this script exits
-PIPEGUARD_NODE_OWNER_PID=$owner bash scripts/node/start.sh "$node_dir" || fatal "scripts/node/start.sh"
+# The operator's AWS identity as the chart's CI values give it (what the helm install below uses). As on EKS, the API
+# server signs ServiceAccount tokens with the issuer the operator writes into its roles' trust policies (IRSA).
+values_field() { sed -n "s/^ *$1: *//p" helm/pipeguard/ci/test-values.yaml | tr -d '"' | head -n 1; }
+oidc_issuer=$(values_field oidcIssuerUrl)
+aws_account=$(values_field awsAccountId)
+cluster_name=$(values_field clusterName)
+boundary_arn=$(values_field permissionsBoundaryArn)
+operator_role=$(values_field roleArn)
+PIPEGUARD_CONTROLPLANE_SA_ISSUER=$oidc_issuer PIPEGUARD_NODE_OWNER_PID=$owner bash scripts/node/start.sh "$node_dir" ||
+  fatal "scripts/node/start.sh"
 set -a
 # shellcheck disable=SC1091
 . "$node_dir/env"
@@ -95,6 +107,33 @@ h() { nsenter --net="/run/netns/$NETNS" "$HELM" --kubeconfig "$KUBECONFIG" "$@";
 in_ns() { nsenter --net="/run/netns/$NETNS" "$@"; }
 check_eq "node $NODE_NAME is Ready and reports kubelet $PIPEGUARD_KUBE_VERSION" "True $PIPEGUARD_KUBE_VERSION" \
   "$(k get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.kubeletVersion}')"
+check_eq "the API server's ServiceAccount issuer and OIDC discovery name the operator's OIDC provider (as on EKS)" \
+  "$oidc_issuer $oidc_issuer" \
+  "$SA_ISSUER $(k get --raw /.well-known/openid-configuration | python3 -c 'import json, sys; print(json.load(sys.stdin)["issuer"])')"
+
+step "IRSA: moto (IAM, STS) on the node address, the EKS pod identity webhook in the node's namespace"
+# moto listens on NODE_IP inside the namespace (pods reach it through the bridge's gateway, the operator gets it as
+# --aws-endpoint); the pod identity webhook listens on the namespace's addresses and the API server calls it at the
+# namespace's 127.0.0.1. Both are stopped by scripts/node/stop.sh (DIR/moto, DIR/podidentity).
+PIPEGUARD_MOTO_ADDRESS=$NODE_IP PIPEGUARD_MOTO_OWNER_PID=$owner in_ns bash scripts/moto/start.sh "$node_dir/moto" \
+  2>"$tmp/moto-start.log" || fatal "scripts/moto/start.sh on $NODE_IP" "$(tail -n 20 "$tmp/moto-start.log")"
+moto_endpoint=$(sed -n 's/^MOTO_ENDPOINT=//p' "$node_dir/moto/env")
+moto_env=(env "$(grep '^AWS_ACCESS_KEY_ID=' "$node_dir/moto/env")" "$(grep '^AWS_SECRET_ACCESS_KEY=' "$node_dir/moto/env")"
+  AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null)
+# What an EKS account holds before pipeguard is installed: the permissions boundary and the cluster's OIDC provider.
+check "moto at $moto_endpoint seeded: boundary ${boundary_arn##*/}, OIDC provider ${oidc_issuer#https://}" \
+  in_ns "${moto_env[@]}" "$moto_python" -c 'import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1])
+iam.create_policy(PolicyName=sys.argv[2], PolicyDocument=json.dumps({"Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}]}))
+iam.create_open_id_connect_provider(Url=sys.argv[3], ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40])' \
+  "$moto_endpoint" "${boundary_arn##*/}" "$oidc_issuer"
+PIPEGUARD_PODIDENTITY_OWNER_PID=$owner in_ns bash scripts/podidentity/start.sh "$node_dir/podidentity" "$node_dir/cp" \
+  2>"$tmp/podidentity-start.log" || fatal "scripts/podidentity/start.sh" "$(tail -n 20 "$tmp/podidentity-start.log")"
+podidentity_url=$(sed -n 's/^PODIDENTITY_URL=//p' "$node_dir/podidentity/env")
+check_eq "MutatingWebhookConfiguration pod-identity-webhook calls it in the namespace (failurePolicy Fail)" \
+  "$podidentity_url/mutate Fail" \
+  "$(k get mutatingwebhookconfiguration pod-identity-webhook -o 'jsonpath={.webhooks[0].clientConfig.url} {.webhooks[0].failurePolicy}')"
 
 step "push the images to the registry in the node's namespace (pipeguard image signed with cosign v2 and v3)"
 in_ns bash scripts/image/push.sh "$tmp/image" "$REGISTRY_DIR" >"$tmp/push.out" 2>"$tmp/push.log" ||
@@ -174,7 +213,7 @@ k -n "$ns" create configmap node-registry-ca --from-file=ca.crt="$REGISTRY_CA" >
 } >"$tmp/values-node.yaml"
 helm_args=(-n "$ns" --create-namespace -f helm/pipeguard/ci/test-values.yaml -f "$tmp/values-node.yaml"
   --set image.repository="$REGISTRY_HOST/pipeguard/pipeguard" --set image.digest="$image_digest"
-  --wait --timeout 240s)
+  --set operator.awsEndpoint="$moto_endpoint" --wait --timeout 240s)
 if ! check "helm install --wait (2 webhook replicas and the operator Ready)" h install "$release" helm/pipeguard "${helm_args[@]}"; then
   k -n "$ns" get pods -o wide >&2
   k -n "$ns" describe pods >"$tmp/describe.txt" 2>&1
@@ -200,6 +239,12 @@ check_match "webhook pods mount a projected service-account token" "kube-api-acc
   "$(k -n "$ns" get "${webhook_pods[0]}" -o 'jsonpath={.spec.volumes[*].name}')"
 check_match "operator holds the leader Lease" "$full-operator" \
   "$(k -n "$ns" get lease pipeguard-operator -o 'jsonpath={.spec.holderIdentity}')"
+# The operator's own AWS identity is IRSA too: its ServiceAccount carries operator.serviceAccount.roleArn, so the pod
+# identity webhook gave the pod the role and a projected sts.amazonaws.com token (the operator assumes the role with
+# it through moto's STS before calling IAM).
+check_eq "the operator pod got IRSA from the pod identity webhook (AWS_ROLE_ARN = its role, volume aws-iam-token)" \
+  "$operator_role aws-iam-token" \
+  "$(k -n "$ns" get pods -l app.kubernetes.io/component=operator -o 'jsonpath={.items[0].spec.containers[0].env[?(@.name=="AWS_ROLE_ARN")].value} {.items[0].spec.volumes[?(@.name=="aws-iam-token")].name}')"
 
 step "admission through the webhook pods"
 check "kubectl apply -f examples/context (namespaces, ServiceAccounts, RBAC, profiles)" k apply -f examples/context/
@@ -322,8 +367,102 @@ if check "the pod with the profile's ServiceAccount is admitted" k apply -f "$tm
   check "token-check pod Succeeded" wait_phase data-pipelines token-check Succeeded 120
   claims=$(k -n data-pipelines logs token-check 2>&1)
   check_match "its projected token names the ServiceAccount" '"sub":"system:serviceaccount:data-pipelines:token-check-runner"' "$claims"
-  check_match "... and the API server's issuer" '"iss":"https://kubernetes.default.svc.cluster.local"' "$claims"
+  check_match "... and the API server's issuer (the cluster's OIDC provider)" "\"iss\":\"$oidc_issuer\"" "$claims"
   check_match "... and is bound to the pod (kubernetes.io.pod)" '"pod":\{"name":"token-check"' "$claims"
+fi
+
+step "IRSA in a running pod: the operator's role, the kubelet-projected web-identity token, moto's STS"
+# e2e/data/irsa-profile.yaml (as e2e/irsa_test.sh): the operator makes the role in moto and annotates the profile's
+# ServiceAccount with it; the pod identity webhook injects AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and the projected
+# volume aws-iam-token (audience sts.amazonaws.com) into the pipeline pod; the kubelet writes the token; the pod (busybox)
+# decodes the token's claims, POSTs AssumeRoleWithWebIdentity with it to moto's STS on the node address (the pod
+# identity webhook does not set an STS endpoint: AWS_ENDPOINT_URL_STS is the SDKs' variable for it) and prints only
+# the assumed-role ARN from the answer (never the token nor the credentials).
+irsa_ns=e2e-irsa irsa_profile=etl-irsa irsa_sa=etl-irsa irsa_pod=etl-irsa-sts
+irsa_role_name=pg.$cluster_name.$irsa_ns.$irsa_profile
+irsa_role_arn=arn:aws:iam::$aws_account:role/pipeguard/$cluster_name/$irsa_role_name
+k create namespace "$irsa_ns" >/dev/null
+k label namespace "$irsa_ns" pipeguard.io/mode=enforce >/dev/null
+check "profile $irsa_ns/$irsa_profile (aws.s3 read) admitted" k apply -f e2e/data/irsa-profile.yaml
+check_eq "profile $irsa_profile Ready (the operator made its role through moto with its own IRSA credentials)" True \
+  "$(wait_ready_profile "$irsa_ns" "$irsa_profile" 90)"
+# The operator's own IRSA at work: its AWS calls (metrics on its pod IP) include web-identity assumptions through
+# moto's STS with its projected token, then the IAM calls that made the role.
+operator_metrics=$(k -n "$ns" get pods -l app.kubernetes.io/component=operator \
+  -o 'jsonpath={.items[0].status.podIP}:{.items[0].spec.containers[0].ports[?(@.name=="metrics")].containerPort}')
+operator_aws=$(in_ns curl -sS --noproxy '*' --max-time 10 "http://$operator_metrics/metrics" 2>&1 |
+  grep -E '^pipeguard_operator_aws_api_calls_total\{' | grep -E 'AssumeRoleWithWebIdentity|CreateRole"')
+check_match "the operator assumed its role with its web-identity token (AssumeRoleWithWebIdentity success)" \
+  'action="AssumeRoleWithWebIdentity",result="success"\} [1-9]' "$operator_aws"
+check_match "... and created the role with those credentials (CreateRole success)" \
+  'action="CreateRole",result="success"\} [1-9]' "$operator_aws"
+check_eq "ServiceAccount $irsa_sa annotated eks.amazonaws.com/role-arn with the operator's role" "$irsa_role_arn" \
+  "$(k -n "$irsa_ns" get serviceaccount "$irsa_sa" -o 'jsonpath={.metadata.annotations.eks\.amazonaws\.com/role-arn}' 2>&1)"
+check_match "moto holds the role, its trust policy naming the OIDC provider, sub $irsa_ns:$irsa_sa and aud sts.amazonaws.com" \
+  "^$irsa_role_arn .*\"${oidc_issuer#https://}:aud\": \"sts\.amazonaws\.com\", \"${oidc_issuer#https://}:sub\": \"system:serviceaccount:$irsa_ns:$irsa_sa\"" \
+  "$(in_ns "${moto_env[@]}" "$moto_python" -c 'import json, sys, urllib.parse, boto3
+r = boto3.client("iam", endpoint_url=sys.argv[1]).get_role(RoleName=sys.argv[2])["Role"]
+t = r["AssumeRolePolicyDocument"]
+print(r["Arn"], json.dumps(json.loads(urllib.parse.unquote(t)) if isinstance(t, str) else t, sort_keys=True))' \
+    "$moto_endpoint" "$irsa_role_name" 2>&1)"
+# The pod's script (quoted here, so nothing is expanded by this shell).
+# shellcheck disable=SC2016
+irsa_script='t=$AWS_WEB_IDENTITY_TOKEN_FILE
+echo "role $AWS_ROLE_ARN token-file $t"
+p=$(cut -d. -f2 "$t" | tr "_-" "/+"); while [ $((${#p} % 4)) -ne 0 ]; do p="$p="; done
+echo "claims $(echo "$p" | base64 -d)"
+r=$(wget -q -O- --post-data "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=$AWS_ROLE_ARN&RoleSessionName=etl-irsa-pod&WebIdentityToken=$(cat "$t")" "$AWS_ENDPOINT_URL_STS/") || { echo "sts call failed"; exit 1; }
+echo "assumed $(echo "$r" | grep -o "<Arn>[^<]*</Arn>" | sed "s/<[^>]*>//g")"
+echo "credentials $(echo "$r" | grep -c "<SecretAccessKey>")"'
+python3 - "$tmp/irsa-pod.yaml" "$irsa_pod" "$irsa_ns" "$irsa_profile" "$irsa_sa" "$task_image" "$moto_endpoint" \
+  "$irsa_script" <<'PY'
+import json, sys
+out, name, ns, profile, sa, image, sts, script = sys.argv[1:]
+pod = {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": name, "namespace": ns, "labels": {"pipeguard.io/pipeline": profile}},
+       "spec": {"serviceAccountName": sa, "automountServiceAccountToken": False, "restartPolicy": "Never",
+                "containers": [{"name": "main", "image": image, "command": ["/bin/sh", "-c", script],
+                                "env": [{"name": "AWS_ENDPOINT_URL_STS", "value": sts}]}]}}
+json.dump(pod, open(out, "w"), indent=1)
+PY
+# The pod identity webhook learns ServiceAccounts through an informer (as on EKS) and pipeguard's webhook pods learn
+# the profile through theirs: wait until a server-side dry run is admitted and mutated before the real create.
+mutated=
+for _ in $(seq 1 60); do
+  mutated=$(k create --dry-run=server -f "$tmp/irsa-pod.yaml" -o 'jsonpath={.spec.containers[0].env[*].name}' 2>&1)
+  [[ $mutated == *AWS_ROLE_ARN* ]] && break
+  sleep 1
+done
+check_match "a dry run of pod $irsa_ns/$irsa_pod is admitted and mutated by the pod identity webhook" AWS_ROLE_ARN "$mutated"
+if check "kubectl apply of pod $irsa_ns/$irsa_pod (ServiceAccount $irsa_sa) admitted" k apply -f "$tmp/irsa-pod.yaml"; then
+  check_eq "stored pod: AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, the projected aws-iam-token volume (audience sts.amazonaws.com)" \
+    "$irsa_role_arn /var/run/secrets/eks.amazonaws.com/serviceaccount/token sts.amazonaws.com" \
+    "$(k -n "$irsa_ns" get pod "$irsa_pod" -o 'jsonpath={.spec.containers[0].env[?(@.name=="AWS_ROLE_ARN")].value} {.spec.containers[0].env[?(@.name=="AWS_WEB_IDENTITY_TOKEN_FILE")].value} {.spec.volumes[?(@.name=="aws-iam-token")].projected.sources[0].serviceAccountToken.audience}' 2>&1)"
+  check "pod $irsa_pod Succeeded" wait_phase "$irsa_ns" "$irsa_pod" Succeeded 120
+  irsa_log=$(k -n "$irsa_ns" logs "$irsa_pod" 2>&1)
+  printf '%s\n' "$irsa_log" | sed 's/^/    /'
+  check_match "the pod assumed the operator's role through moto's STS with its token file" \
+    "^assumed arn:aws:sts::$aws_account:assumed-role/$irsa_role_name/etl-irsa-pod\$" "$irsa_log"
+  check_match "... and got credentials (not printed)" '^credentials 1$' "$irsa_log"
+  check_match "the kubelet-projected token names sub system:serviceaccount:$irsa_ns:$irsa_sa" \
+    "\"sub\":\"system:serviceaccount:$irsa_ns:$irsa_sa\"" "$irsa_log"
+  check_match "... aud sts.amazonaws.com" '"aud":\["sts\.amazonaws\.com"\]' "$irsa_log"
+  check_match "... and the issuer the role trusts (the OIDC provider)" "\"iss\":\"$oidc_issuer\"" "$irsa_log"
+  check_no_match "the pod's log holds neither a token nor credentials" \
+    'eyJ[A-Za-z0-9_-]+\.|SecretAccessKey|SessionToken|AccessKeyId' "$irsa_log"
+  # pipeguard's validating webhook runs after the mutating webhooks: its audit line (stdout of the webhook pods) is
+  # the judgement of the mutated pod.
+  irsa_audit=$(k -n "$ns" logs -l app.kubernetes.io/component=webhook --tail=-1 2>/dev/null | python3 -c '
+import json, sys
+ns, name = sys.argv[1:]
+for line in sys.stdin:
+    try: a = json.loads(line)
+    except ValueError: continue
+    if (a.get("webhook"), a.get("kind"), a.get("namespace"), a.get("name"), a.get("dry_run")) == ("validate", "Pod", ns, name, False):
+        print("allowed=%s governed=%s profiles=%s findings=%d" % (a.get("allowed"), a.get("governed"),
+              ",".join(a.get("profiles", [])), len(a.get("findings", []))))' "$irsa_ns" "$irsa_pod")
+  check_match "pipeguard's audit: the mutated pod allowed, governed by profile $irsa_profile, 0 findings" \
+    "^allowed=True governed=True profiles=([^ ]*,)?$irsa_ns/$irsa_profile(,[^ ]*)? findings=0$" "$irsa_audit"
 fi
 
 step "spark-submit in cluster mode (pyspark from PyPI, host side): the driver and executors run the signed Spark image"

@@ -6,9 +6,11 @@
 # Contract:
 #   - moto comes from install.sh (installed into the cache on first use, which needs PyPI).
 #   - listens on 127.0.0.1 only, on a free port picked at random (bind races are retried).
+#     PIPEGUARD_MOTO_ADDRESS=IP listens on that address instead (e.g. a node's address inside a network namespace
+#     of our own, run with nsenter --net so that pods reach it; scripts/test-node.sh); MOTO_ENDPOINT names it.
 #   - DIR afterwards holds:
 #       env         KEY=VALUE lines, shell-sourceable and trivially parseable (written last: its presence means
-#                   ready): MOTO_ENDPOINT (http://127.0.0.1:PORT) MOTO_PORT MOTO_PID MOTO_WATCHDOG_PID MOTO_DIR
+#                   ready): MOTO_ENDPOINT (http://ADDRESS:PORT) MOTO_PORT MOTO_PID MOTO_WATCHDOG_PID MOTO_DIR
 #                   MOTO_VERSION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION (dummy credentials:
 #                   moto accepts any until authentication is switched on, see below)
 #       moto.log, moto.pid, watchdog.log, watchdog.pid, watchdog.armed
@@ -35,6 +37,8 @@ umask 077
 mkdir -p "$1"
 dir=$(cd "$1" && pwd -P)
 timeout=${PIPEGUARD_MOTO_TIMEOUT:-60}
+address=${PIPEGUARD_MOTO_ADDRESS:-127.0.0.1}
+[[ $address =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || moto_die "PIPEGUARD_MOTO_ADDRESS must be an IPv4 address, got '$address'"
 
 for name in moto watchdog; do
   if [[ -f $dir/$name.pid ]] && cp_pid_owned "$(cat "$dir/$name.pid")" "$dir"; then
@@ -62,12 +66,12 @@ moto_port=
 for attempt in 1 2 3; do
   cp_free_port moto_port
   # -X pipeguard_moto_dir=DIR/ is an implementation option python ignores; it marks the process as ours.
-  launch moto "$python" -X "pipeguard_moto_dir=$dir/" -m moto.server -H 127.0.0.1 -p "$moto_port"
+  launch moto "$python" -X "pipeguard_moto_dir=$dir/" -m moto.server -H "$address" -p "$moto_port"
   status=0
-  cp_wait_up "$dir" moto "$timeout" curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" &&
-    break || status=$?
+  cp_wait_up "$dir" moto "$timeout" curl -fsS --noproxy "*" --max-time 2 -o /dev/null \
+    "http://$address:$moto_port/moto-api/" && break || status=$?
   if ((status == 2)); then
-    moto_log "error: moto not ready at http://127.0.0.1:$moto_port after ${timeout}s; last lines of $dir/moto.log:"
+    moto_log "error: moto not ready at http://$address:$moto_port after ${timeout}s; last lines of $dir/moto.log:"
     tail -n 40 "$dir/moto.log" >&2 || true
     exit 1
   fi
@@ -79,7 +83,7 @@ for attempt in 1 2 3; do
   tail -n 40 "$dir/moto.log" >&2 || true
   exit 1
 done
-moto_log "moto ready at http://127.0.0.1:$moto_port (PID $(cat "$dir/moto.pid"))"
+moto_log "moto ready at http://$address:$moto_port (PID $(cat "$dir/moto.pid"))"
 
 watchdog_pid=
 if [[ -n ${PIPEGUARD_MOTO_OWNER_PID:-} ]]; then
@@ -91,7 +95,7 @@ fi
 
 {
   echo "MOTO_DIR=$(printf '%q' "$dir")"
-  echo "MOTO_ENDPOINT=http://127.0.0.1:$moto_port"
+  echo "MOTO_ENDPOINT=http://$address:$moto_port"
   echo "MOTO_PORT=$moto_port"
   echo "MOTO_PID=$(cat "$dir/moto.pid")"
   echo "MOTO_WATCHDOG_PID=$watchdog_pid"

@@ -33,6 +33,10 @@
 #     ServiceAccount exists; otherwise prints the failing component's log tail, stops everything and exits 1.
 #     PIPEGUARD_NODE_TIMEOUT (seconds, default 180) bounds each wait.
 #   - PIPEGUARD_NODE_OWNER_PID=PID: watchdogs stop the cluster when PID exits.
+#   - PIPEGUARD_CONTROLPLANE_SA_ISSUER (inherited by scripts/controlplane/start.sh): the ServiceAccount token issuer,
+#     e.g. the OIDC provider URL of IRSA trust policies (scripts/test-node.sh); default the in-cluster name.
+#   - processes a caller starts in DIR/podidentity (scripts/podidentity/start.sh) and DIR/moto (scripts/moto/start.sh)
+#     are stopped by stop.sh too.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -11,7 +11,9 @@
 #      the containerd shims of DIR's containerd (their command line names DIR/containerd/containerd.sock), then
 #      containerd;
 #   3. unmounts everything mounted under DIR (volumes, rootfs overlays, sandbox netns and shm, the kubelet bind);
-#   4. stops the registry and the control plane (their own stop.sh);
+#   4. stops what a caller started in DIR/podidentity (scripts/podidentity, its configuration deleted through the
+#      API server inside the namespace) and DIR/moto (scripts/moto), then the registry and the control plane (their
+#      own stop.sh);
 #   5. deletes the network namespace (with it the bridge, the veths and all of kube-proxy's iptables rules), removes
 #      the node's cgroups and the kubelet's /var/log/containers symlinks into DIR, libcni's cached results of the
 #      node's sandboxes, and the host directories start.sh found missing (/var/lib/kubelet, /var/lib/cni,
@@ -65,6 +67,15 @@ if awk -v d="$dir/" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/
   rc=1
 fi
 
+if [[ -d $dir/podidentity ]]; then
+  pi_netns=$(cat "$dir/netns" 2>/dev/null || true)
+  if [[ $pi_netns == pgn-* && -e /run/netns/$pi_netns ]]; then
+    node_exec "$dir" "$repo/scripts/podidentity/stop.sh" "$dir/podidentity" >&2 || rc=1
+  else
+    "$repo/scripts/podidentity/stop.sh" "$dir/podidentity" >&2 || rc=1
+  fi
+fi
+if [[ -d $dir/moto ]]; then "$repo/scripts/moto/stop.sh" "$dir/moto" >&2 || rc=1; fi
 if [[ -f $dir/registry/registry.pid || -f $dir/registry/env ]]; then "$repo/scripts/registry/stop.sh" "$dir/registry" >&2 || rc=1; fi
 if [[ -d $dir/cp ]]; then "$repo/scripts/controlplane/stop.sh" "$dir/cp" >&2 || rc=1; fi
 

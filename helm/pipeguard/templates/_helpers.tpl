@@ -133,6 +133,9 @@ its flag arrive with the operator issue: add it here, e.g. `- --context-source=k
 - --identity=$(POD_NAME)
 - --webhook-configurations=/etc/pipeguard/webhooks/webhook-configurations.yaml
 - --webhook-configurations-configmap={{ .Release.Namespace }}/{{ include "pipeguard.operator.fullname" . }}-webhook-configurations
+{{- with .Values.operator.awsEndpoint }}
+- --aws-endpoint={{ . }}
+{{- end }}
 {{- end -}}
 
 {{/*

@@ -170,6 +170,14 @@ done
 check_eq "defaults (verify and pinDigests on): the mutating webhook is registered and in the desired state" 2 \
   "$(grep -c 'kind: MutatingWebhookConfiguration' "$default_out")"
 
+# operator.awsEndpoint (an AWS API other than AWS's own, e.g. a VPC endpoint, or moto in the node suite): passed as
+# --aws-endpoint, and absent by default.
+aws_out=$tmp/aws-endpoint.yaml
+if check "helm template (operator.awsEndpoint)" render "$aws_out" -f "$values" --set operator.awsEndpoint=https://sts.vpce.example:443; then
+  check_match "operator.awsEndpoint becomes the operator's --aws-endpoint" '- --aws-endpoint=https://sts.vpce.example:443' "$(doc_of Deployment "$aws_out")"
+fi
+check_no_match "no --aws-endpoint by default" 'aws-endpoint' "$(doc_of Deployment "$default_out")"
+
 mon_out=$tmp/monitoring.yaml
 if check "helm template (ServiceMonitor, PrometheusRule, dashboard)" render "$mon_out" -f "$values" \
   --set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true --set metrics.grafanaDashboard.enabled=true; then

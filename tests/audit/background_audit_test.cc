@@ -104,6 +104,10 @@ class BackgroundAuditTest : public ::testing::Test {
   kube::FakeKubeClient client_;
   SwappableContext context_{Snapshot()};
   policy::Engine engine_;
+  // Declared before audit_ so that they outlive its threads (members are destroyed in reverse order; as test-body
+  // locals they were destroyed while the audit could still record into them, and a CI run crashed on that).
+  prometheus::Registry registry_;
+  AuditMetrics metrics_{registry_};
   std::unique_ptr<BackgroundAudit> audit_;
 };
 
@@ -171,15 +175,13 @@ TEST_F(BackgroundAuditTest, AContextChangeRejudgesWhatItTouches) {
 }
 
 TEST_F(BackgroundAuditTest, MetricsCountViolationsByNamespaceAndRule) {
-  prometheus::Registry registry;
-  AuditMetrics metrics(registry);
   Create(PipelinePod("etl", "loader", "s3cr3t-Passw0rd-x9"));
   BackgroundAuditOptions options;
-  options.metrics = &metrics;
+  options.metrics = &metrics_;
   Start(options);
   WaitForReport("etl", Summary("fail", 1));
   ASSERT_TRUE(audit_->WaitIdle(kWait));
-  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  const std::string text = prometheus::TextSerializer().Serialize(registry_.Collect());
   EXPECT_NE(text.find(R"(pipeguard_audit_violations{namespace="etl",result="fail",rule="plaintext-secret"} 1)"),
             std::string::npos)
       << text;
@@ -191,7 +193,7 @@ TEST_F(BackgroundAuditTest, MetricsCountViolationsByNamespaceAndRule) {
   ASSERT_TRUE(client_.Delete(kube::resources::Pods(), "etl", "loader").ok());
   WaitForReport("etl", [](const StatusOr<json>& r) { return !r.ok(); });
   ASSERT_TRUE(audit_->WaitIdle(kWait));
-  const std::string after = prometheus::TextSerializer().Serialize(registry.Collect());
+  const std::string after = prometheus::TextSerializer().Serialize(registry_.Collect());
   EXPECT_EQ(after.find(R"(pipeguard_audit_violations{namespace="etl")"), std::string::npos) << after;
 }
 

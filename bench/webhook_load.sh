@@ -75,11 +75,15 @@ if [[ -n $attack ]]; then
   "${attacker[@]}" python3 "$repo/bench/hold_connections.py" --port "$port" --idle "$idle" --slowloris "$slowloris" \
     --silent "$silent" --seconds "$hold_seconds" --ready-file "$work/held" >"$work/held.out" 2>"$work/held.err" &
   pids+=($!)
+  attacker_pid=$!
   for _ in $(seq 900); do [[ -e $work/held ]] && break; sleep 0.1; done
   [[ -e $work/held ]] || { echo "webhook_load.sh: the connection holder did not get ready" >&2; cat "$work/held.err" >&2; exit 1; }
   cat "$work/held.err"
   c=${connections%%,*}
+  attacker_before=$(server_pid=$attacker_pid cpu_seconds)
   r=($(load "https://127.0.0.1:$port/validate" "$c" "$work/post.lua")); rate[attack]=${r[0]}
+  attacker_cores=$(awk -v a="$(server_pid=$attacker_pid cpu_seconds)" -v b="$attacker_before" -v s="$seconds" \
+    'BEGIN{printf "%.2f", (a - b) / s}')
   row "candidate POST /validate, $c conns, under attack" "${r[@]:0:4}" "${r[*]:4}"
   # Brand-new clients while the attack goes on: one after another, each a fresh TCP connection and a full TLS
   # handshake (curl keeps no session between processes), one review each; a failure counts as a 10 s latency.
@@ -108,4 +112,8 @@ if [[ -n $attack ]]; then
   c=${connections%%,*}
   awk -v a="${rate[attack]}" -v b="${rate[candidate,validate,$c]}" \
     'BEGIN{printf "  under attack / without, /validate: %.2f (throughput drop %.1f %%)\n", a/b, 100*(1-a/b)}'
+  # The attacker runs on the same cores: what it burns is gone for the server and wrk whatever the server does.
+  awk -v a="${rate[attack]}" -v b="${rate[candidate,validate,$c]}" -v x="$attacker_cores" -v n="$(nproc)" \
+    'BEGIN{printf "  the attacker used %.2f of %d cores; per core left to the server and wrk: %.2f (drop %.1f %%)\n",
+      x, n, (a/(n-x))/(b/n), 100*(1-(a/(n-x))/(b/n))}'
 fi

@@ -113,7 +113,7 @@ StatusOr<int> WebhookGuard::CheckOnce() {
     const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - *desired_changed_at_);
     if (since < options_.upgrade_grace) {  // Helm may still be writing the configurations: judge them again later
       const auto left = options_.upgrade_grace - since;
-      recheck_after_ = recheck_after_ ? std::min(*recheck_after_, left) : left;
+      RecheckWithin(left);
       spdlog::info("webhook guard: desired state changed {} ms ago (helm upgrade): judging again in {} ms",
                    since.count(), left.count());
       for (Check& check : checks) check.findings.clear();
@@ -154,7 +154,7 @@ std::vector<WebhookGuard::Check> WebhookGuard::Observe() {
       const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - since);
       if (waited < options_.deletion_grace) {  // an uninstall deletes the ConfigMap within this time
         const auto left = options_.deletion_grace - waited;
-        recheck_after_ = recheck_after_ ? std::min(*recheck_after_, left) : left;
+        RecheckWithin(left);
         checks.push_back(std::move(check));
         continue;
       }

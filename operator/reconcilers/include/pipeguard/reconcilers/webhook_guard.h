@@ -33,6 +33,7 @@
 // Lifecycle: Start() once; Stop() is idempotent (the destructor runs it). Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -117,7 +118,11 @@ class WebhookGuard {
   std::vector<nlohmann::json> desired_;
   bool desired_from_cache_ = false;  // desired_ was last read from the informer cache
   std::map<std::string, std::chrono::system_clock::time_point> missing_since_;  // "Kind/name" -> first seen missing
-  std::optional<std::chrono::milliseconds> recheck_after_;  // a deletion inside its grace: look again then
+  // A grace period running (a deletion, an upgrade): look again then. RecheckWithin keeps the soonest.
+  std::optional<std::chrono::milliseconds> recheck_after_;
+  void RecheckWithin(std::chrono::milliseconds left) {
+    recheck_after_ = recheck_after_ ? std::min(*recheck_after_, left) : left;
+  }
   std::optional<std::chrono::system_clock::time_point> desired_changed_at_;  // the ConfigMap's content last changed
 
   std::unique_ptr<controller::Controller> loop_;  // last: its workers call CheckOnce

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -86,10 +87,25 @@ void ReleaseFreedMemory() {
 }
 
 // One connection's state, owned by its coroutine frame and listed on its loop (for draining).
+std::chrono::milliseconds Scaled(std::chrono::milliseconds deadline, double factor) {
+  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(deadline.count()) * factor));
+}
+
 struct Connection {
-  explicit Connection(TlsStream s) : stream(std::move(s)) {}
+  Connection(TlsStream s, double jitter) : stream(std::move(s)), deadline_jitter(jitter) {}
   TlsStream stream;
   bool idle = false;  // waiting for the first byte of the next request
+  // Drawn once from [0, deadline_spread]: the handshake and header deadlines are shortened by this share and the idle
+  // timeout lengthened by it (it must stay above the API server's own idle timeout). Connections opened in one burst
+  // (an attacker's, or a client pool's after a restart) are then cut over a spread of time and reconnect spread
+  // out, instead of as one burst of TLS handshakes that new clients queue behind.
+  double deadline_jitter;
+  std::chrono::milliseconds Shortened(std::chrono::milliseconds deadline) const {
+    return Scaled(deadline, 1 - deadline_jitter);
+  }
+  std::chrono::milliseconds Lengthened(std::chrono::milliseconds deadline) const {
+    return Scaled(deadline, 1 + deadline_jitter);
+  }
 };
 
 // An event loop and the connections it owns. `connections` is touched only on the loop's thread.
@@ -98,6 +114,7 @@ struct Loop {
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
+  std::minstd_rand random{std::random_device{}()};  // connections' deadline jitter; used on the loop's thread only
 };
 
 }  // namespace
@@ -240,12 +257,14 @@ struct WebhookServer::Impl {
   asio::awaitable<void> Serve(tcp::socket socket, Loop& loop) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    Connection connection{TlsStream(beast::tcp_stream(std::move(socket)), *tls)};
+    const double spread = std::clamp(options.deadline_spread, 0.0, 1.0);
+    Connection connection{TlsStream(beast::tcp_stream(std::move(socket)), *tls),
+                          std::uniform_real_distribution<double>(0.0, spread)(loop.random)};
     Registration registration(*this, loop, &connection);
     TlsStream& stream = connection.stream;
     auto& transport = beast::get_lowest_layer(stream);
 
-    transport.expires_after(options.handshake_timeout);
+    transport.expires_after(connection.Shortened(options.handshake_timeout));
     if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, kAsValues); ec) {
       if (ec == beast::error::timeout) metrics.RecordRejected("handshake_timeout");
       co_return;  // nothing was received that could be answered
@@ -256,13 +275,15 @@ struct WebhookServer::Impl {
       if (buffer.size() == 0) {  // idle: wait for the first byte of the next request
         if (closing) break;
         connection.idle = true;
-        transport.expires_after(served == 0 ? options.header_timeout : options.idle_timeout);
+        transport.expires_after(served == 0 ? connection.Shortened(options.header_timeout)
+                                            : connection.Lengthened(options.idle_timeout));
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kAsValues);
         connection.idle = false;
         if (ec) break;  // closed, reset, idle timeout or drained: no request is pending
         buffer.commit(n);
       }
-      const bool keep_going = co_await ServeOneRequest(stream, buffer, ++served);
+      const bool keep_going =
+          co_await ServeOneRequest(stream, buffer, ++served, connection.Shortened(options.header_timeout));
       if (!keep_going) break;
       if (buffer.size() == 0) buffer.shrink_to_fit();  // idle connections hold no read buffer
     }
@@ -270,13 +291,14 @@ struct WebhookServer::Impl {
     co_await stream.async_shutdown(kAsValues);
   }
 
-  // Reads one request (its first bytes are in `buffer`), answers it, and says whether the connection may serve
-  // another.
-  asio::awaitable<bool> ServeOneRequest(TlsStream& stream, beast::flat_buffer& buffer, size_t served) {
+  // Reads one request (its first bytes are in `buffer`; its headers due within `header_deadline`), answers it, and
+  // says whether the connection may serve another.
+  asio::awaitable<bool> ServeOneRequest(TlsStream& stream, beast::flat_buffer& buffer, size_t served,
+                                        std::chrono::milliseconds header_deadline) {
     auto& transport = beast::get_lowest_layer(stream);
     Request parser;
     framing::ConfigureParser(parser, limits);
-    transport.expires_after(options.header_timeout);
+    transport.expires_after(header_deadline);
     if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kAsValues); ec) {
       if (ec == beast::error::timeout) {
         // The stream closed itself at the deadline; a client this slow gets no reply.

@@ -24,7 +24,8 @@
 //
 // Deadlines (each a total for its phase, so dribbling bytes cannot extend it): TLS handshake, request headers
 // (from the first byte of a request), request body, response write; an idle keep-alive connection closes after
-// idle_timeout (longer than the API server's 90 s, so the client closes first). The handler deadline is the
+// idle_timeout (longer than the API server's 90 s, so the client closes first). The handshake, header and idle
+// deadlines are spread per connection (ServerOptions::deadline_spread). The handler deadline is the
 // API server's `?timeout=Ns` (less a margin), capped at handler_timeout; it reaches the handler as
 // AdmissionRequest::deadline.
 //
@@ -72,6 +73,11 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{10000};
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds idle_timeout{120000};
+  // Each connection draws a share s from [0, deadline_spread] once: its handshake and header deadlines are the values
+  // above times (1 - s), so they stay upper bounds, and its idle timeout times (1 + s), so it stays above the
+  // client's. Connections opened together are then not all cut, and do not all reconnect, at one moment. 0: every
+  // connection is cut at the exact deadline.
+  double deadline_spread = 0.25;
   // Upper bound of a review's deadline; the API server's ?timeout= (less timeout_margin) lowers it.
   std::chrono::milliseconds handler_timeout{10000};
   std::chrono::milliseconds timeout_margin{500};

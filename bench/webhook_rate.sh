@@ -2,15 +2,17 @@
 # The admission server at a fixed request rate (open loop), the real pipeguard-webhook binary on loopback serving the
 # representative pod (bench/representative_pod.h). vegeta sends R requests a second for S seconds whatever the
 # server's latency (a slow reply does not slow the sender, as it does wrk's closed loop), and like the API server's
-# Go client it keeps an idle pool of keep-alive connections (25 by default, as the API server's webhook client does) and opens
-# new ones whenever every pooled one is busy: connection churn is part of the load. At most 200 requests are in
-# flight (the largest client count of bench/apiserver_overhead.sh); a sender that would need more falls behind, which
-# shows as a "sent/s" below the rate. Baseline in the same run: GET
-# /healthz at the same rate on the same server, and with --baseline BINARY another build's /validate.
+# Go client it keeps an idle pool of keep-alive connections (25 by default, as the API server's webhook client does)
+# and opens new ones whenever every pooled one is busy: connection churn is part of the load. At most 200 requests
+# are in flight (the largest client count of bench/apiserver_overhead.sh); a sender that would need more falls
+# behind, which shows as a "sent/s" below the rate. Baseline in the same run: GET /healthz at the same rate on the
+# same server, and with --baseline BINARY another build's /validate.
 #
 #   bench/webhook_rate.sh [--build DIR] [--rate R] [--seconds S] [--idle-pool N] [--baseline BINARY] [--check]
+#                         [--server-cpus LIST] [--client-cpus LIST]
 #     --idle-pool N   idle keep-alive connections the sender keeps (default 25, the API server's); a call that finds
 #                     none idle opens a new connection, and one returned to a full pool is closed
+#     --server-cpus, --client-cpus   pin the servers and vegeta to these cores (taskset); default: not pinned
 #     --check   exit 1 when a request failed (not 200, or no reply within 10 s) or when /validate's p99 exceeds the
 #               target (2 ms); the figures are printed either way
 #
@@ -22,7 +24,7 @@
 # cores with the server, so its own CPU shows in the latencies: compare with the /healthz row of the same run.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$repo/build" rate=5000 seconds=30 baseline="" check=0 idle_pool=25 warmup=2
+build="$repo/build" rate=5000 seconds=30 baseline="" check=0 idle_pool=25 warmup=2 server_cpus="" client_cpus=""
 while (($#)); do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -31,7 +33,9 @@ while (($#)); do
     --baseline) baseline="$2"; shift 2 ;;
     --check) check=1; shift ;;
     --idle-pool) idle_pool="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --server-cpus) server_cpus="$2"; shift 2 ;;
+    --client-cpus) client_cpus="$2"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "webhook_rate.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,8 +50,8 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1 || seconds > 120)); then
 fi
 vegeta=$(bash "$repo/scripts/vegeta/install.sh" --print-path)
 server_cmd=() client_cmd=()
-[[ -n ${PIN_SERVER:-} ]] && server_cmd=(taskset -c "$PIN_SERVER")
-[[ -n ${PIN_CLIENT:-} ]] && client_cmd=(taskset -c "$PIN_CLIENT")
+[[ -n $server_cpus ]] && server_cmd=(taskset -c "$server_cpus")
+[[ -n $client_cpus ]] && client_cmd=(taskset -c "$client_cpus")
 . "$repo/bench/lib/load.sh"
 load_setup "$build"
 [[ -x /usr/bin/time ]] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null

@@ -87,13 +87,18 @@ void Record(std::string path, Shape expected, const json& found, std::vector<Mal
 // when it has `shape`. nullptr when it is absent or null (Kubernetes reads null as unset), and when it has another
 // JSON type, which is then recorded in `malformed`.
 template <typename PathFn>
-const json* FieldAt(const json& parent, const PathFn& parent_path, std::string_view key, Shape shape,
+const json* Checked(const json* value, const PathFn& parent_path, std::string_view key, Shape shape,
                     std::vector<Malformation>& malformed) {
-  const json* value = Child(parent, key);
   if (value == nullptr || value->is_null()) return nullptr;
   if (HasShape(*value, shape)) return value;
   Record(PointerChild(parent_path(), key), shape, *value, malformed);
   return nullptr;
+}
+
+template <typename PathFn>
+const json* FieldAt(const json& parent, const PathFn& parent_path, std::string_view key, Shape shape,
+                    std::vector<Malformation>& malformed) {
+  return Checked(Child(parent, key), parent_path, key, shape, malformed);
 }
 
 // FieldAt for a parent whose pointer is spelled out already.
@@ -147,6 +152,33 @@ ValueSource SourceOf(const json& value_from) {
 }
 
 // env: [{name, value | valueFrom}] -> entries.
+// The members of an env var (an object) that AddEnvList reads, found in one pass over its few members.
+struct EnvVarMembers {
+  const json* name = nullptr;
+  const json* value = nullptr;
+  const json* value_from = nullptr;
+};
+
+EnvVarMembers EnvVarMembersOf(const json& var) {
+  using namespace std::string_view_literals;
+  const auto& members = var.get_ref<const json::object_t&>();
+  if (members.size() > kScannedObjectSize) {
+    return {Child(var, "name"), Child(var, "value"), Child(var, "valueFrom")};
+  }
+  EnvVarMembers out;
+  for (const auto& [key, value] : members) {
+    const std::string_view k = key;
+    if (k == "name"sv) {
+      out.name = &value;
+    } else if (k == "value"sv) {
+      out.value = &value;
+    } else if (k == "valueFrom"sv) {
+      out.value_from = &value;
+    }
+  }
+  return out;
+}
+
 // Entries' paths are env_path/i/value (or /valueFrom), spelled out only when a finding names them.
 void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out,
                 std::vector<Malformation>& malformed) {
@@ -156,9 +188,10 @@ void AddEnvList(const json& env, const std::string& env_path, std::vector<Config
     const json* var = Element(env, env_path, i, Shape::kObject, malformed);
     if (var == nullptr) continue;
     const auto item_path = [&] { return PointerChild(env_path, i); };
-    const std::string_view name = StringView(FieldAt(*var, item_path, "name", Shape::kString, malformed));
-    const json* value = FieldAt(*var, item_path, "value", Shape::kString, malformed);
-    const json* from = FieldAt(*var, item_path, "valueFrom", Shape::kObject, malformed);
+    const EnvVarMembers members = EnvVarMembersOf(*var);
+    const std::string_view name = StringView(Checked(members.name, item_path, "name", Shape::kString, malformed));
+    const json* value = Checked(members.value, item_path, "value", Shape::kString, malformed);
+    const json* from = Checked(members.value_from, item_path, "valueFrom", Shape::kObject, malformed);
     if (name.empty() || (value == nullptr && from == nullptr)) continue;
     if (shared_path == nullptr) shared_path = std::make_shared<const std::string>(env_path);
     if (value != nullptr) {

@@ -102,7 +102,14 @@ unsigned DetectParamGrammar(std::string_view value) {
   if (value.find(',') != std::string_view::npos && value.find_first_of(";&?") == std::string_view::npos) {
     grammar |= kParamCommas;
   }
-  if (value.find('(') != std::string_view::npos && ContainsIgnoreCase(value, "(description")) grammar |= kParamParens;
+  // ContainsIgnoreCase(value, "(description"), jumping from '(' to '(' (it has no other case): values with a
+  // $(VAR) reference hold a '(' but rarely a descriptor.
+  for (std::size_t at = value.find('('); at != std::string_view::npos; at = value.find('(', at + 1)) {
+    if (StartsWithIgnoreCase(value.substr(at), "(description")) {
+      grammar |= kParamParens;
+      break;
+    }
+  }
   return grammar;
 }
 

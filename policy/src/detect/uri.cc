@@ -20,36 +20,26 @@ constexpr bool IsParamSeparator(char c, unsigned grammar) {
   return false;
 }
 
-// The byte loops below test each byte against a table computed from the predicates above at compile time: one
-// probe per byte instead of a chain of comparisons, with the same answers.
-using ByteTable = std::array<bool, 256>;
-
-template <typename Pred>
-constexpr ByteTable TableOf(Pred pred) {
-  ByteTable table{};
-  for (unsigned c = 0; c < 256; ++c) table[c] = pred(static_cast<char>(c));
-  return table;
-}
-
+// The byte loops below test each byte against tables of the predicates above (ByteTableOf).
 constexpr unsigned kGrammarBits = kParamCommas | kParamParens;  // all IsParamSeparator reads of a grammar
 
-constexpr ByteTable kEndsAuthority = TableOf(EndsAuthority);
+constexpr ByteTable kEndsAuthority = ByteTableOf(EndsAuthority);
 // The bytes at which the path/query loop of ParseAt does anything but step on.
-constexpr ByteTable kPathStops = TableOf([](char c) { return EndsUri(c) || c == ':' || c == '?'; });
+constexpr ByteTable kPathStops = ByteTableOf([](char c) { return EndsUri(c) || c == ':' || c == '?'; });
 constexpr std::array<ByteTable, kGrammarBits + 1> kParamSeparators = [] {
   std::array<ByteTable, kGrammarBits + 1> tables{};
-  for (unsigned g = 0; g <= kGrammarBits; ++g) tables[g] = TableOf([g](char c) { return IsParamSeparator(c, g); });
+  for (unsigned g = 0; g <= kGrammarBits; ++g) tables[g] = ByteTableOf([g](char c) { return IsParamSeparator(c, g); });
   return tables;
 }();
 constexpr std::array<ByteTable, kGrammarBits + 1> kParamKeyEnds = [] {
   std::array<ByteTable, kGrammarBits + 1> tables{};
   for (unsigned g = 0; g <= kGrammarBits; ++g) {
-    tables[g] = TableOf([g](char c) { return c == '=' || IsParamSeparator(c, g); });
+    tables[g] = ByteTableOf([g](char c) { return c == '=' || IsParamSeparator(c, g); });
   }
   return tables;
 }();
 
-constexpr bool In(const ByteTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
+constexpr bool In(const ByteTable& table, char c) { return InTable(table, c); }
 
 constexpr std::size_t kMaxSchemeChars = 40;
 

@@ -36,23 +36,11 @@ constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "
                                      "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
 
 // The bytes at which ScanTriggers can record anything: '=', ';', '?' and the first bytes of the trigger bigrams.
-struct ByteTable {
-  bool on[256] = {};
-};
-
-constexpr ByteTable TriggerBytes() {
-  ByteTable t;
-  t.on[static_cast<unsigned char>('=')] = t.on[static_cast<unsigned char>(';')] =
-      t.on[static_cast<unsigned char>('?')] = true;
-  for (unsigned a = 0; a < 256; ++a) {
-    for (unsigned b = 0; b < 256 && !t.on[a]; ++b) {
-      if (kTriggerBigrams.Contains(static_cast<char>(a), static_cast<char>(b))) t.on[a] = true;
-    }
-  }
-  return t;
-}
-
-constexpr ByteTable kTriggerBytes = TriggerBytes();
+constexpr ByteTable kTriggerBytes = [] {
+  ByteTable table = kTriggerBigrams.FirstBytes();
+  for (char c : {'=', ';', '?'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
 
 // One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
 // a byte probe that skips most bytes, a bigram probe, then the keyword comparisons for that first character. Most
@@ -62,7 +50,7 @@ std::uint32_t ScanTriggers(std::string_view v) {
   const std::size_t n = v.size();
   for (std::size_t i = 0; i < n; ++i) {
     const char c = v[i];
-    if (!kTriggerBytes.on[static_cast<unsigned char>(c)]) continue;  // nothing below can happen at this byte
+    if (!InTable(kTriggerBytes, c)) continue;  // nothing below can happen at this byte
     if (c == '=' || c == ';' || c == '?') {
       t |= c == '=' ? kTrigParams : kTrigConnString;
       if (c == '=' && i >= 4 && EqualsIgnoreCase(v.substr(i - 4, 4), "host")) t |= kTrigConnString;

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace pipeguard::webhook {
@@ -20,7 +21,10 @@ void ToDom(simdjson::dom::element element, json& out) {
       out = json::value_t::object;
       auto& members = out.get_ref<json::object_t&>();
       for (simdjson::dom::key_value_pair member : simdjson::dom::object(element)) {
-        auto [at, inserted] = members.try_emplace(std::string(member.key));
+        // The key is constructed in the node itself (no temporary string to move from and destroy).
+        auto [at, inserted] =
+            members.emplace(std::piecewise_construct, std::forward_as_tuple(member.key.data(), member.key.size()),
+                            std::forward_as_tuple());
         // A later duplicate key replaces the earlier one, as in json::parse.
         if (!inserted) at->second = nullptr;
         ToDom(member.value, at->second);

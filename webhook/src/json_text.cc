@@ -40,7 +40,7 @@ void ToDom(simdjson::dom::element element, json& out) {
       return;
     }
     case Type::STRING:
-      out = json::string_t(std::string_view(element));
+      out = std::string_view(element);  // the DOM string is built from the view: no temporary string
       return;
     case Type::INT64: {
       // json::parse stores non-negative integers as unsigned and negative ones as signed.

@@ -47,7 +47,7 @@ void LabelEntries(std::string_view file_key, std::size_t first, std::vector<Conf
 }
 
 // `[section]` headers and `key = value` / `key: value` lines; `#` and `;` start comments.
-void ParseIni(std::string_view file_key, std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+void ParseIni(std::string_view file_key, std::string_view text, const LazyPointer& path, std::vector<ConfigEntry>& out,
               std::deque<std::string>& storage) {
   const std::string prefix = FileLabel(file_key);
   std::string_view section;
@@ -77,7 +77,7 @@ void ParseIni(std::string_view file_key, std::string_view text, const std::strin
 
 // One setting read from a file's parsed form, whose key and value live only as long as the parse: both are copied
 // into `storage`, with the label that names the setting.
-void AddCopiedSetting(std::string_view key, std::string_view value, std::string label, const std::string& path,
+void AddCopiedSetting(std::string_view key, std::string_view value, std::string label, const LazyPointer& path,
                       std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
   const std::string_view stored_value = storage.emplace_back(value);
   const std::string_view stored_key = storage.emplace_back(key);
@@ -88,7 +88,7 @@ void AddCopiedSetting(std::string_view key, std::string_view value, std::string 
 // One entry per scalar of a JSON document (YAML is read into the same shape): key = the member name holding it
 // (for list items, the list's), label = its path. Null values hold nothing and are skipped. `label` is a working
 // buffer that each call returns as it found it, so a path is copied once, for its scalar, not once per level.
-void Flatten(const json& node, std::string& label, std::string_view key, const std::string& path,
+void Flatten(const json& node, std::string& label, std::string_view key, const LazyPointer& path,
              std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
   const std::size_t mark = label.size();
   if (node.is_object()) {
@@ -119,7 +119,7 @@ void Flatten(const json& node, std::string& label, std::string_view key, const s
 // A YAML file's settings read in one pass over libyaml's events (StreamBoundedYamlScalars), with the labels and keys
 // Flatten gives the same file's tree. False, with nothing added, when only the tree can read it (anchors, aliases,
 // repeated keys) or it is not a mapping or sequence.
-bool StreamYamlFile(std::string_view file_key, std::string_view text, const std::string& path,
+bool StreamYamlFile(std::string_view file_key, std::string_view text, const LazyPointer& path,
                     std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
   const std::size_t first_entry = out.size();
   const std::size_t first_stored = storage.size();
@@ -156,7 +156,7 @@ ConfigFileType ConfigFileTypeOf(std::string_view file_key) {
   return ConfigFileType::kUnknown;
 }
 
-bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string_view text, const std::string& path,
+bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string_view text, const LazyPointer& path,
                      std::vector<ConfigEntry>& out, std::deque<std::string>& storage) {
   const std::size_t first = out.size();
   switch (type) {

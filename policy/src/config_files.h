@@ -32,7 +32,7 @@ ConfigFileType ConfigFileTypeOf(std::string_view file_key);
 // decoded, numbers and booleans of JSON) and the labels live in `storage`; the rest view into `text`.
 // Returns false when `type` is kUnknown or `text` does not parse as `type` (too deep, too large, not JSON/YAML):
 // the caller then scans the value as one setting, so nothing goes unread.
-bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string_view text, const std::string& path,
+bool ParseConfigFile(ConfigFileType type, std::string_view file_key, std::string_view text, const LazyPointer& path,
                      std::vector<ConfigEntry>& out, std::deque<std::string>& storage);
 
 }  // namespace pipeguard::policy

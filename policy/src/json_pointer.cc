@@ -32,4 +32,15 @@ std::string PointerChild(std::string_view base, size_t index) {
   return out;
 }
 
+LazyPointer::LazyPointer(std::string pointer) {
+  if (!pointer.empty()) base_ = std::make_shared<const std::string>(std::move(pointer));
+}
+
+std::string LazyPointer::str() const {
+  std::string out = base_ != nullptr ? *base_ : std::string();
+  if (index_ != kNoIndex) AppendPointerIndex(out, index_);
+  out += suffix_;
+  return out;
+}
+
 }  // namespace pipeguard::policy

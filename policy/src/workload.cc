@@ -13,10 +13,23 @@ using nlohmann::json;
 
 namespace {
 
+constexpr size_t kScannedObjectSize = 8;
+
 const json* Child(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
+  const auto& members = object.get_ref<const json::object_t&>();
+  // Most objects the rules read are small (an env var, a container): scanning them comparing lengths first costs
+  // a fraction of the tree search's full string comparisons. Keys are unique, so both find the same member.
+  if (members.size() <= kScannedObjectSize) {
+    for (const auto& [name, value] : members) {
+      if (name.size() == key.size() && std::char_traits<char>::compare(name.data(), key.data(), key.size()) == 0) {
+        return &value;
+      }
+    }
+    return nullptr;
+  }
+  auto it = members.find(key);
+  return it == members.end() ? nullptr : &it->second;
 }
 
 std::string_view StringView(const json* value) {
@@ -70,15 +83,29 @@ void Record(std::string path, Shape expected, const json& found, std::vector<Mal
   out.push_back({std::move(path), std::string(Expected(expected)), std::string(Found(found))});
 }
 
-// The member `key` of `parent` (at JSON pointer `parent_path`) when it has `shape`. nullptr when it is absent or
-// null (Kubernetes reads null as unset), and when it has another JSON type, which is then recorded in `malformed`.
-const json* Field(const json& parent, const std::string& parent_path, std::string_view key, Shape shape,
-                  std::vector<Malformation>& malformed) {
-  const json* value = Child(parent, key);
+// The member `key` of `parent` (at the JSON pointer `parent_path()` returns, spelled out only for a malformation)
+// when it has `shape`. nullptr when it is absent or null (Kubernetes reads null as unset), and when it has another
+// JSON type, which is then recorded in `malformed`.
+template <typename PathFn>
+const json* Checked(const json* value, const PathFn& parent_path, std::string_view key, Shape shape,
+                    std::vector<Malformation>& malformed) {
   if (value == nullptr || value->is_null()) return nullptr;
   if (HasShape(*value, shape)) return value;
-  Record(PointerChild(parent_path, key), shape, *value, malformed);
+  Record(PointerChild(parent_path(), key), shape, *value, malformed);
   return nullptr;
+}
+
+template <typename PathFn>
+const json* FieldAt(const json& parent, const PathFn& parent_path, std::string_view key, Shape shape,
+                    std::vector<Malformation>& malformed) {
+  return Checked(Child(parent, key), parent_path, key, shape, malformed);
+}
+
+// FieldAt for a parent whose pointer is spelled out already.
+const json* Field(const json& parent, const std::string& parent_path, std::string_view key, Shape shape,
+                  std::vector<Malformation>& malformed) {
+  return FieldAt(
+      parent, [&]() -> const std::string& { return parent_path; }, key, shape, malformed);
 }
 
 // Element `i` of `list` (at `list_path`) when it has `shape`; otherwise records it (null included) and returns nullptr.
@@ -125,21 +152,54 @@ ValueSource SourceOf(const json& value_from) {
 }
 
 // env: [{name, value | valueFrom}] -> entries.
+// The members of an env var (an object) that AddEnvList reads, found in one pass over its few members.
+struct EnvVarMembers {
+  const json* name = nullptr;
+  const json* value = nullptr;
+  const json* value_from = nullptr;
+};
+
+EnvVarMembers EnvVarMembersOf(const json& var) {
+  using namespace std::string_view_literals;
+  const auto& members = var.get_ref<const json::object_t&>();
+  if (members.size() > kScannedObjectSize) {
+    return {Child(var, "name"), Child(var, "value"), Child(var, "valueFrom")};
+  }
+  EnvVarMembers out;
+  for (const auto& [key, value] : members) {
+    const std::string_view k = key;
+    if (k == "name"sv) {
+      out.name = &value;
+    } else if (k == "value"sv) {
+      out.value = &value;
+    } else if (k == "valueFrom"sv) {
+      out.value_from = &value;
+    }
+  }
+  return out;
+}
+
+// Entries' paths are env_path/i/value (or /valueFrom), spelled out only when a finding names them.
 void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out,
                 std::vector<Malformation>& malformed) {
+  std::shared_ptr<const std::string> shared_path;  // env_path, made at the first entry
+  out.reserve(out.size() + env.size());
   for (size_t i = 0; i < env.size(); ++i) {
     const json* var = Element(env, env_path, i, Shape::kObject, malformed);
     if (var == nullptr) continue;
-    const std::string item_path = PointerChild(env_path, i);
-    const std::string_view name = StringView(Field(*var, item_path, "name", Shape::kString, malformed));
-    const json* value = Field(*var, item_path, "value", Shape::kString, malformed);
-    const json* from = Field(*var, item_path, "valueFrom", Shape::kObject, malformed);
-    if (name.empty()) continue;
+    const auto item_path = [&] { return PointerChild(env_path, i); };
+    const EnvVarMembers members = EnvVarMembersOf(*var);
+    const std::string_view name = StringView(Checked(members.name, item_path, "name", Shape::kString, malformed));
+    const json* value = Checked(members.value, item_path, "value", Shape::kString, malformed);
+    const json* from = Checked(members.value_from, item_path, "valueFrom", Shape::kObject, malformed);
+    if (name.empty() || (value == nullptr && from == nullptr)) continue;
+    if (shared_path == nullptr) shared_path = std::make_shared<const std::string>(env_path);
     if (value != nullptr) {
+      out.push_back({name, value->get_ref<const std::string&>(), LazyPointer(shared_path, i, "/value"), Surface::kEnv,
+                     ValueSource::kLiteral});
+    } else {
       out.push_back(
-          {name, value->get_ref<const std::string&>(), item_path + "/value", Surface::kEnv, ValueSource::kLiteral});
-    } else if (from != nullptr) {
-      out.push_back({name, std::string_view(), item_path + "/valueFrom", Surface::kEnv, SourceOf(*from)});
+          {name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, SourceOf(*from)});
     }
   }
 }
@@ -158,13 +218,18 @@ void AddStringMap(const json& map, const std::string& map_path, Surface surface,
 }
 
 // The strings of a list of strings (command, args, arguments) -> a command line.
+// Argument paths are list_path/i, spelled out only when a finding names them.
 void AddArguments(const json& list, const std::string& list_path, CommandLine& line,
                   std::vector<Malformation>& malformed) {
+  if (list.empty()) return;
+  const auto shared_path = std::make_shared<const std::string>(list_path);
+  line.argv.reserve(line.argv.size() + list.size());
+  line.paths.reserve(line.paths.size() + list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     const json* arg = Element(list, list_path, i, Shape::kString, malformed);
     if (arg == nullptr) continue;
     line.argv.push_back(arg->get_ref<const std::string&>());
-    line.paths.push_back(PointerChild(list_path, i));
+    line.paths.emplace_back(shared_path, i);
   }
 }
 
@@ -401,7 +466,7 @@ std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
 
 // Adds the env and command-line entries of the pod template in `text` to `unit` (all at `path`, the ConfigMap key:
 // a JSON pointer cannot go inside the YAML text). Returns false if `text` is not a pod template.
-bool AddPodTemplateEntries(const std::string& text, const std::string& path, PodUnit& unit) {
+bool AddPodTemplateEntries(const std::string& text, const LazyPointer& path, PodUnit& unit) {
   auto pod = ParsePodTemplate(text);
   if (pod == nullptr) return false;
   const json* spec = Child(*pod, "spec");
@@ -564,7 +629,7 @@ std::string_view Unescaped(std::string_view s, std::deque<std::string>& storage)
 
 }  // namespace
 
-void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out,
+void ParseProperties(std::string_view text, const LazyPointer& path, Surface surface, std::vector<ConfigEntry>& out,
                      std::deque<std::string>& storage) {
   size_t pos = 0;
   auto next_line = [&]() {
@@ -656,7 +721,7 @@ std::optional<std::string_view> XmlElementText(std::string_view element, std::st
 
 }  // namespace
 
-void ParseHadoopXml(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+void ParseHadoopXml(std::string_view text, const LazyPointer& path, std::vector<ConfigEntry>& out,
                     std::deque<std::string>& storage) {
   size_t pos = 0;
   while ((pos = text.find("<property", pos)) != std::string_view::npos) {
@@ -672,7 +737,7 @@ void ParseHadoopXml(std::string_view text, const std::string& path, std::vector<
   }
 }
 
-void ParseShellAssignments(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+void ParseShellAssignments(std::string_view text, const LazyPointer& path, std::vector<ConfigEntry>& out,
                            std::deque<std::string>& storage) {
   (void)storage;
   size_t pos = 0;
@@ -707,7 +772,7 @@ void ReadConfigMapFiles(const json& object, PodUnit& unit) {
     if (!item.value().is_string()) continue;  // recorded below
     const std::string& key = item.key();
     const std::string& text = item.value().get_ref<const std::string&>();
-    const std::string path = PointerChild("/data", key);
+    const LazyPointer path(PointerChild("/data", key));  // shared by the file's entries
     if (key == kSparkPodTemplateKey && AddPodTemplateEntries(text, path, unit)) continue;
     if (ParseConfigFile(ConfigFileTypeOf(key), key, text, path, unit.scan.entries, *unit.owned_text)) continue;
     // A setting of its own (env-style `KEY: value` read with envFrom), or a file of no type pipeguard reads.

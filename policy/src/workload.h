@@ -99,17 +99,17 @@ std::optional<PodUnit> MountedConfigMapUnit(const nlohmann::json& object);
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so
 // the detectors see what Spark sees (spark-submit writes `jdbc\:postgresql\://...?password\=...`). Entries view
 // into `text`, or into strings appended to `storage` where unescaping changed them.
-void ParseProperties(std::string_view text, const std::string& path, Surface surface, std::vector<ConfigEntry>& out,
+void ParseProperties(std::string_view text, const LazyPointer& path, Surface surface, std::vector<ConfigEntry>& out,
                      std::deque<std::string>& storage);
 
 // The <property><name>K</name><value>V</value></property> pairs of a Hadoop configuration file (core-site.xml,
 // hive-site.xml, ...), as Surface::kHadoopConf entries (keys as Hadoop reads them, without spark.hadoop.).
-void ParseHadoopXml(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+void ParseHadoopXml(std::string_view text, const LazyPointer& path, std::vector<ConfigEntry>& out,
                     std::deque<std::string>& storage);
 
 // The NAME=value assignments (optionally `export`ed, values optionally quoted) of a shell file such as spark-env.sh,
 // as Surface::kEnv entries.
-void ParseShellAssignments(std::string_view text, const std::string& path, std::vector<ConfigEntry>& out,
+void ParseShellAssignments(std::string_view text, const LazyPointer& path, std::vector<ConfigEntry>& out,
                            std::deque<std::string>& storage);
 
 }  // namespace pipeguard::policy

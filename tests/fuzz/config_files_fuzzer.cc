@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = "/data/" + std::string(file_key);
   if (ParseConfigFile(ConfigFileTypeOf(file_key), file_key, text, path, entries, storage)) {
     std::size_t bytes = 0;
-    for (const ConfigEntry& e : entries) bytes += e.key.size() + e.value.size() + e.label.size() + e.path.size();
+    for (const ConfigEntry& e : entries) bytes += e.key.size() + e.value.size() + e.label.size() + e.path.str().size();
     for (const ConfigEntry& e : entries) {  // every view must point at live memory (ASan checks the reads)
       for (char c : e.key) bytes += static_cast<unsigned char>(c) & 1;
       for (char c : e.value) bytes += static_cast<unsigned char>(c) & 1;

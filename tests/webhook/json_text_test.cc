@@ -80,7 +80,9 @@ TEST(JsonTextTest, MatchesNlohmannOnEdgeCases) {
       "1e400", "[1,]", "1 2", "{}  x", "\"\xff\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\x01\"", "", "{\"a\"}",
       // Strings and escapes, duplicate keys (the last wins), empty and odd keys.
       "\"\\u0000\"", "\"\\ud83d\\ude00\"", "\"\\/\\b\\f\\n\\r\\t\"", "{\"a\":1,\"a\":2}", "{\"\":{\"~/\":[]}}",
-      "{\"env\":[{\"name\":\"A\",\"value\":\"x\"},{\"name\":\"A\",\"value\":\"y\"}]}"};
+      "{\"env\":[{\"name\":\"A\",\"value\":\"x\"},{\"name\":\"A\",\"value\":\"y\"}]}",
+      // A duplicate replaces a nested value, a null, or is itself nested.
+      "{\"a\":{\"b\":[1,{\"c\":2}]},\"a\":\"x\"}", "{\"a\":null,\"a\":1}", "{\"a\":1,\"a\":[{\"b\":{}}]}"};
   for (const char* text : cases) ExpectSameAsNlohmann(text);
 }
 
@@ -102,6 +104,25 @@ TEST(JsonTextTest, TextsAboveTheFastPathLimitParseTheSame) {
 TEST(JsonTextTest, AParserReusedAfterAnErrorStillParses) {
   EXPECT_THROW(ParseJsonText("{\"a\":"), json::parse_error);
   EXPECT_EQ(ParseJsonText("{\"a\":[1,2]}"), json::parse("{\"a\":[1,2]}"));
+}
+
+TEST(JsonTextTest, ReleaseJsonDomLeavesNullAndTouchesNothingElse) {
+  const json original = ParseJsonText(bench::RepresentativeReview());
+  json dom = original;
+  ReleaseJsonDom(dom);
+  EXPECT_TRUE(dom.is_null());
+  EXPECT_TRUE(SameTyped(original, ParseJsonTextSlowPath(bench::RepresentativeReview())));
+  // Nesting at the admission depth limit (64), scalars and empty containers.
+  std::string deep;
+  for (int i = 0; i < 32; ++i) deep += "[{\"k\":";
+  deep += "\"leaf\"";
+  for (int i = 0; i < 32; ++i) deep += "}]";
+  for (std::string_view text : {std::string_view(deep), std::string_view("[]"), std::string_view("{}"),
+                                std::string_view("\"s\""), std::string_view("1")}) {
+    json value = ParseJsonText(text);
+    ReleaseJsonDom(value);
+    EXPECT_TRUE(value.is_null()) << text.substr(0, 20);
+  }
 }
 
 }  // namespace

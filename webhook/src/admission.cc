@@ -327,6 +327,7 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
       }
     }
   }
+  ReleaseJsonDom(root);  // what remains of the review; depth-bounded above
   return out;
 }
 

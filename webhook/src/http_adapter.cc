@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
 #include "pipeguard/imageverify/blocking.h"
 
 namespace pipeguard::webhook {
@@ -26,6 +27,10 @@ HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
         received_at != std::chrono::steady_clock::time_point{} ? received_at : std::chrono::steady_clock::now();
     request->deadline = deadline;
     const AdmissionReply reply = handler(*request);
+    // The request's DOMs came from ParseJsonText under limits.max_depth: released level by level, not by nlohmann's
+    // destructor (see ReleaseJsonDom).
+    ReleaseJsonDom(request->object);
+    ReleaseJsonDom(request->old_object);
     return {200, SerializeAdmissionReview(reply), ""};
   } catch (const imageverify::WouldBlock&) {
     throw;  // the caller runs the review again where it may wait

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace pipeguard::webhook {
@@ -11,44 +12,58 @@ namespace {
 
 using nlohmann::json;
 
-json ToDom(simdjson::dom::element element) {
+// Converts `element` into `out`, which is null on entry. Values are built in place (no temporary DOM values to move
+// and destroy).
+void ToDom(simdjson::dom::element element, json& out) {
   using Type = simdjson::dom::element_type;
   switch (element.type()) {
     case Type::OBJECT: {
-      json out(json::value_t::object);
+      out = json::value_t::object;
       auto& members = out.get_ref<json::object_t&>();
-      // insert_or_assign: a later duplicate key replaces the earlier one, as in json::parse.
       for (simdjson::dom::key_value_pair member : simdjson::dom::object(element)) {
-        members.insert_or_assign(std::string(member.key), ToDom(member.value));
+        // The key is constructed in the node itself (no temporary string to move from and destroy).
+        auto [at, inserted] =
+            members.emplace(std::piecewise_construct, std::forward_as_tuple(member.key.data(), member.key.size()),
+                            std::forward_as_tuple());
+        // A later duplicate key replaces the earlier one, as in json::parse.
+        if (!inserted) at->second = nullptr;
+        ToDom(member.value, at->second);
       }
-      return out;
+      return;
     }
     case Type::ARRAY: {
-      json out(json::value_t::array);
+      out = json::value_t::array;
       auto& items = out.get_ref<json::array_t&>();
       simdjson::dom::array array(element);
       items.reserve(array.size());
-      for (simdjson::dom::element item : array) items.push_back(ToDom(item));
-      return out;
+      for (simdjson::dom::element item : array) ToDom(item, items.emplace_back());
+      return;
     }
     case Type::STRING:
-      return json(json::string_t(std::string_view(element)));
+      out = std::string_view(element);  // the DOM string is built from the view: no temporary string
+      return;
     case Type::INT64: {
       // json::parse stores non-negative integers as unsigned and negative ones as signed.
       const int64_t value = int64_t(element);
-      if (value >= 0) return json(static_cast<json::number_unsigned_t>(value));
-      return json(static_cast<json::number_integer_t>(value));
+      if (value >= 0) {
+        out = static_cast<json::number_unsigned_t>(value);
+      } else {
+        out = static_cast<json::number_integer_t>(value);
+      }
+      return;
     }
     case Type::UINT64:
-      return json(static_cast<json::number_unsigned_t>(uint64_t(element)));
+      out = static_cast<json::number_unsigned_t>(uint64_t(element));
+      return;
     case Type::DOUBLE:
-      return json(double(element));
+      out = double(element);
+      return;
     case Type::BOOL:
-      return json(bool(element));
+      out = bool(element);
+      return;
     case Type::NULL_VALUE:
-      return json(nullptr);
+      return;
   }
-  return json();
 }
 
 // Whether `text` may hold the number -0 (outside strings too, as far as a byte scan can tell): json::parse stores it
@@ -65,6 +80,23 @@ bool MayHoldNegativeZero(std::string_view text) {
 
 }  // namespace
 
+void ReleaseJsonDom(json& value) {
+  if (value.is_object()) {
+    auto& members = value.get_ref<json::object_t&>();
+    for (auto& member : members) {
+      if (member.second.is_structured()) ReleaseJsonDom(member.second);
+    }
+    members.clear();
+  } else if (value.is_array()) {
+    auto& items = value.get_ref<json::array_t&>();
+    for (json& item : items) {
+      if (item.is_structured()) ReleaseJsonDom(item);
+    }
+    items.clear();
+  }
+  value = nullptr;
+}
+
 json ParseJsonTextSlowPath(std::string_view text) { return json::parse(text.begin(), text.end()); }
 
 json ParseJsonText(std::string_view text) {
@@ -73,7 +105,9 @@ json ParseJsonText(std::string_view text) {
     thread_local simdjson::dom::parser parser(kFastParseMaxBytes);
     simdjson::dom::element root;
     if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) == simdjson::SUCCESS) {
-      return ToDom(root);
+      json out;
+      ToDom(root, out);
+      return out;
     }
   }
   return ParseJsonTextSlowPath(text);

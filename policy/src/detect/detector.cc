@@ -339,8 +339,8 @@ struct Detector::Impl {
   // Judges the words of a command stream (and the pairs embedded in its here-docs and comments).
   void WalkWords(const detect::ShellWords& stream, const CommandLine& cl, std::size_t order_base, int depth,
                  FindingSink& sink) const;
-  void ScanOptionString(std::string_view options, std::string_view container, std::string_view path, std::size_t order,
-                        FindingSink& sink) const;
+  void ScanOptionString(std::string_view options, std::string_view container, const LazyPointer* path,
+                        std::size_t order, FindingSink& sink) const;
 };
 
 void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
@@ -405,7 +405,7 @@ void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
 
 void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spark_executor, FindingSink& sink) const {
   const bool env = e.surface == Surface::kEnv;
-  Location where{e.path, e.label.empty() ? e.key : e.label, SurfaceWord(e.surface), {}, order};
+  Location where{&e.path, e.label.empty() ? e.key : e.label, SurfaceWord(e.surface), {}, order};
   switch (e.source) {
     case ValueSource::kSecretRef:  // the remediation itself; SEC-110 is deliberately not reported (D10)
     case ValueSource::kOtherRef:
@@ -437,11 +437,11 @@ void Detector::Impl::ScanEntry(const ConfigEntry& e, std::size_t order, bool spa
   p.where = where;
   ScanPair(p, sink);
   if (env && e.value.size() <= kMaxScanBytes && CarriesJvmOptions(e.key)) {
-    ScanOptionString(e.value, where.key, e.path, order, sink);
+    ScanOptionString(e.value, where.key, &e.path, order, sink);
   }
 }
 
-void Detector::Impl::ScanOptionString(std::string_view options, std::string_view container, std::string_view path,
+void Detector::Impl::ScanOptionString(std::string_view options, std::string_view container, const LazyPointer* path,
                                       std::size_t order, FindingSink& sink) const {
   if (options.find('=') == std::string_view::npos && options.find("-D") == std::string_view::npos) return;
   // Judges one option word; `next` is the following word (for `--conf k=v`). Returns true when it used `next`.
@@ -505,9 +505,7 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
 
 void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_base, FindingSink& sink) const {
   const auto& argv = cl.argv;
-  auto path_of = [&](std::size_t i) {
-    return i < cl.paths.size() ? std::string_view(cl.paths[i]) : std::string_view();
-  };
+  auto path_of = [&](std::size_t i) { return i < cl.paths.size() ? &cl.paths[i] : nullptr; };
   detect::ShellWords words;
   bool shell = false;
   bool next_is_script = false;
@@ -547,9 +545,7 @@ void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_ba
 void Detector::Impl::WalkWords(const detect::ShellWords& stream, const CommandLine& cl, std::size_t order_base,
                                int depth, FindingSink& sink) const {
   const std::vector<detect::ShellWord>& words = stream.words();
-  auto path_of = [&](std::size_t i) {
-    return i < cl.paths.size() ? std::string_view(cl.paths[i]) : std::string_view();
-  };
+  auto path_of = [&](std::size_t i) { return i < cl.paths.size() ? &cl.paths[i] : nullptr; };
   auto where_at = [&](std::size_t arg, std::string_view key, std::string_view surface) {
     return Location{path_of(arg), key, surface, {}, order_base + arg, /*part=*/true};
   };
@@ -838,7 +834,7 @@ std::vector<Finding> Detector::Scan(const ScanInput& input, const std::function<
     impl_->ScanEntry(e, i, input.spark_executor, sink);
   }
   if (smtp.starttls_off != nullptr && !smtp.ssl_on && smtp.credentials) {
-    sink.Add(Location{smtp.starttls_off->path, smtp.starttls_off->key, "env", {}, smtp.starttls_order},
+    sink.Add(Location{&smtp.starttls_off->path, smtp.starttls_off->key, "env", {}, smtp.starttls_order},
              DetectorId::kAirflowSmtpCleartext, Severity::kLow);
   }
   std::size_t order = input.entries.size();

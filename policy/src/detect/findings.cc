@@ -180,7 +180,7 @@ void FindingSink::Add(const Location& where, DetectorId id, Severity severity, s
   p.finding.rule = std::string(info.rule);
   p.finding.detector = std::string(info.name);
   p.finding.severity = severity;
-  p.finding.path = std::string(where.path);
+  if (where.path != nullptr) p.finding.path = where.path->str();
   p.finding.key = where.part ? it->first.key : PrintableKey(where.key);
   p.finding.message = BuildMessage(info, where, detail);
   p.order = where.order;

@@ -71,7 +71,7 @@ const DetectorInfo& Info(DetectorId id);
 // `part` marks a finding on a key/value pair found inside that value (a `-Dk=v` in JAVA_OPTS, an assignment or
 // `--conf k=v` in a script): its `key` names the pair, and each pair gets its own finding.
 struct Location {
-  std::string_view path;
+  const LazyPointer* path = nullptr;  // spelled out only for a finding; null: ""
   std::string_view key;
   std::string_view surface;
   std::string_view container;  // e.g. the env var whose `-D` option holds the key; may be empty

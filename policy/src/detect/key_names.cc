@@ -161,9 +161,10 @@ bool MayBeSensitiveName(std::string_view k) {
 KeyWordHints ScanKeyWords(std::string_view k) {
   static constexpr BigramSet kStarts(
       {"pa", "pw", "pr", "se", "si", "to", "ke", "au", "cr", "ja", "fe", "ve", "va", "in"});
+  static constexpr ByteTable kStartBytes = kStarts.FirstBytes();  // most bytes are rejected by this probe alone
   KeyWordHints hints;
   for (std::size_t i = 0; i + 1 < k.size(); ++i) {
-    if (!kStarts.Contains(k[i], k[i + 1])) continue;
+    if (!InTable(kStartBytes, k[i]) || !kStarts.Contains(k[i], k[i + 1])) continue;
     switch (k[i]) {
       case 'p':
         hints.sensitive |= HasAt(k, i, "pass") || HasAt(k, i, "pwd") || HasAt(k, i, "private");

@@ -4,11 +4,26 @@
 
 namespace pipeguard::policy::detect {
 
+// The byte tables say what they tabulate: every byte, checked at compile time.
+static_assert([] {
+  constexpr BigramSet kSample({"ab", "zq", "\x80\x01", "\xff\xff"});
+  constexpr ByteTable kFirsts = kSample.FirstBytes();
+  constexpr ByteTable kSpaces = ByteTableOf(IsAsciiSpace);
+  for (unsigned a = 0; a < 256; ++a) {
+    bool starts = false;
+    for (unsigned b = 0; b < 256; ++b) starts |= kSample.Contains(static_cast<char>(a), static_cast<char>(b));
+    if (starts != InTable(kFirsts, static_cast<char>(a))) return false;
+    if (IsAsciiSpace(static_cast<char>(a)) != InTable(kSpaces, static_cast<char>(a))) return false;
+  }
+  return true;
+}());
+
 std::string_view TrimAscii(std::string_view s) {
+  static constexpr ByteTable kSpace = ByteTableOf(IsAsciiSpace);
   std::size_t b = 0;
   std::size_t e = s.size();
-  while (b < e && IsAsciiSpace(s[b])) ++b;
-  while (e > b && IsAsciiSpace(s[e - 1])) --e;
+  while (b < e && InTable(kSpace, s[b])) ++b;
+  while (e > b && InTable(kSpace, s[e - 1])) --e;
   return s.substr(b, e - b);
 }
 

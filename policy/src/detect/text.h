@@ -41,6 +41,19 @@ inline bool HasAt(std::string_view v, std::size_t i, const char (&s)[N]) {
   return true;
 }
 
+// The bytes for which `pred` holds, as a table computed at compile time: hot byte loops probe it once per byte
+// instead of running a chain of comparisons, with the predicate's own answers.
+using ByteTable = std::array<bool, 256>;
+
+template <typename Pred>
+constexpr ByteTable ByteTableOf(Pred pred) {
+  ByteTable table{};
+  for (unsigned c = 0; c < 256; ++c) table[c] = pred(static_cast<char>(c));
+  return table;
+}
+
+constexpr bool InTable(const ByteTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
+
 // A set of byte pairs (64 Ki bits): the pre-filter for keyword scans. A position whose two bytes are not in
 // the set cannot start any of the keywords, so the per-byte cost of a scan is one table probe.
 class BigramSet {
@@ -54,6 +67,14 @@ class BigramSet {
   constexpr bool Contains(char a, char b) const {
     const unsigned idx = Index(a, b);
     return (bits_[idx / 64] >> (idx % 64)) & 1u;
+  }
+  // The bytes that start a pair of the set.
+  constexpr ByteTable FirstBytes() const {
+    ByteTable table{};
+    for (unsigned idx = 0; idx < 65536; ++idx) {
+      if ((bits_[idx / 64] >> (idx % 64)) & 1u) table[idx >> 8] = true;
+    }
+    return table;
   }
 
  private:

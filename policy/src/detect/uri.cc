@@ -1,5 +1,7 @@
 #include "detect/uri.h"
 
+#include <array>
+
 #include "detect/text.h"
 
 namespace pipeguard::policy::detect {
@@ -7,16 +9,37 @@ namespace {
 
 bool IsSchemeChar(char c) { return IsAsciiAlnum(c) || c == '+' || c == '.' || c == '-' || c == '_'; }
 // `;` also ends it: JDBC SQL Server URLs continue with `;user=...;password=...` parameters.
-bool EndsAuthority(char c) {
+constexpr bool EndsAuthority(char c) {
   return c == '/' || c == '?' || c == '#' || c == ';' || IsAsciiSpace(c) || c == '"' || c == '\'';
 }
-bool EndsUri(char c) { return IsAsciiSpace(c) || c == '"' || c == '\'' || c == '#'; }
-bool IsParamSeparator(char c, unsigned grammar) {
+constexpr bool EndsUri(char c) { return IsAsciiSpace(c) || c == '"' || c == '\'' || c == '#'; }
+constexpr bool IsParamSeparator(char c, unsigned grammar) {
   if (c == '?' || c == '&' || c == ';' || IsAsciiSpace(c)) return true;
   if (c == ',') return (grammar & kParamCommas) != 0;
   if (c == '(' || c == ')') return (grammar & kParamParens) != 0;
   return false;
 }
+
+// The byte loops below test each byte against tables of the predicates above (ByteTableOf).
+constexpr unsigned kGrammarBits = kParamCommas | kParamParens;  // all IsParamSeparator reads of a grammar
+
+constexpr ByteTable kEndsAuthority = ByteTableOf(EndsAuthority);
+// The bytes at which the path/query loop of ParseAt does anything but step on.
+constexpr ByteTable kPathStops = ByteTableOf([](char c) { return EndsUri(c) || c == ':' || c == '?'; });
+constexpr std::array<ByteTable, kGrammarBits + 1> kParamSeparators = [] {
+  std::array<ByteTable, kGrammarBits + 1> tables{};
+  for (unsigned g = 0; g <= kGrammarBits; ++g) tables[g] = ByteTableOf([g](char c) { return IsParamSeparator(c, g); });
+  return tables;
+}();
+constexpr std::array<ByteTable, kGrammarBits + 1> kParamKeyEnds = [] {
+  std::array<ByteTable, kGrammarBits + 1> tables{};
+  for (unsigned g = 0; g <= kGrammarBits; ++g) {
+    tables[g] = ByteTableOf([g](char c) { return c == '=' || IsParamSeparator(c, g); });
+  }
+  return tables;
+}();
+
+constexpr bool In(const ByteTable& table, char c) { return InTable(table, c); }
 
 constexpr std::size_t kMaxSchemeChars = 40;
 
@@ -36,7 +59,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
 
   std::size_t auth_end = auth_begin;
   std::size_t last_at = std::string_view::npos;
-  while (auth_end < value.size() && !EndsAuthority(value[auth_end])) {
+  while (auth_end < value.size() && !In(kEndsAuthority, value[auth_end])) {
     if (value[auth_end] == '@') last_at = auth_end;
     ++auth_end;
   }
@@ -56,7 +79,12 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   // Path and query run to whitespace, a quote or '#'. Stop at the next "://" so the scan stays linear.
   std::size_t end = auth_end;
   std::size_t query_begin = std::string_view::npos;
-  while (end < value.size() && !EndsUri(value[end])) {
+  while (end < value.size()) {
+    if (!In(kPathStops, value[end])) {
+      ++end;
+      continue;
+    }
+    if (EndsUri(value[end])) break;
     if (value[end] == ':' && value.substr(end, 3) == "://") break;
     if (value[end] == '?' && query_begin == std::string_view::npos) query_begin = end + 1;
     ++end;
@@ -70,9 +98,11 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
                       std::string_view& val, unsigned grammar) {
   key = {};
   val = {};
-  while (pos < value.size() && IsParamSeparator(value[pos], grammar)) ++pos;
+  const ByteTable& separators = kParamSeparators[grammar & kGrammarBits];
+  while (pos < value.size() && In(separators, value[pos])) ++pos;
   const std::size_t key_begin = pos;
-  while (pos < value.size() && value[pos] != '=' && !IsParamSeparator(value[pos], grammar)) ++pos;
+  const ByteTable& key_ends = kParamKeyEnds[grammar & kGrammarBits];
+  while (pos < value.size() && !In(key_ends, value[pos])) ++pos;
   if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
   key = value.substr(key_begin, pos - key_begin);
   ++pos;  // '='
@@ -90,7 +120,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
     }
   }
   const std::size_t val_begin = pos;
-  while (pos < value.size() && !IsParamSeparator(value[pos], grammar)) ++pos;
+  while (pos < value.size() && !In(separators, value[pos])) ++pos;
   val = value.substr(val_begin, pos - val_begin);
   return pos;
 }
@@ -102,7 +132,14 @@ unsigned DetectParamGrammar(std::string_view value) {
   if (value.find(',') != std::string_view::npos && value.find_first_of(";&?") == std::string_view::npos) {
     grammar |= kParamCommas;
   }
-  if (value.find('(') != std::string_view::npos && ContainsIgnoreCase(value, "(description")) grammar |= kParamParens;
+  // ContainsIgnoreCase(value, "(description"), jumping from '(' to '(' (it has no other case): values with a
+  // $(VAR) reference hold a '(' but rarely a descriptor.
+  for (std::size_t at = value.find('('); at != std::string_view::npos; at = value.find('(', at + 1)) {
+    if (StartsWithIgnoreCase(value.substr(at), "(description")) {
+      grammar |= kParamParens;
+      break;
+    }
+  }
   return grammar;
 }
 

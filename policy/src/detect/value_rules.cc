@@ -35,13 +35,22 @@ constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "
                                      "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
                                      "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
 
+// The bytes at which ScanTriggers can record anything: '=', ';', '?' and the first bytes of the trigger bigrams.
+constexpr ByteTable kTriggerBytes = [] {
+  ByteTable table = kTriggerBigrams.FirstBytes();
+  for (char c : {'=', ';', '?'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 // One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
-// a bigram probe, then the keyword comparisons for that first character. Most values trigger nothing.
+// a byte probe that skips most bytes, a bigram probe, then the keyword comparisons for that first character. Most
+// values trigger nothing.
 std::uint32_t ScanTriggers(std::string_view v) {
   std::uint32_t t = 0;
   const std::size_t n = v.size();
   for (std::size_t i = 0; i < n; ++i) {
     const char c = v[i];
+    if (!InTable(kTriggerBytes, c)) continue;  // nothing below can happen at this byte
     if (c == '=' || c == ';' || c == '?') {
       t |= c == '=' ? kTrigParams : kTrigConnString;
       if (c == '=' && i >= 4 && EqualsIgnoreCase(v.substr(i - 4, 4), "host")) t |= kTrigConnString;

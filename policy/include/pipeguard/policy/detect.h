@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeguard/policy/json_pointer.h"
 #include "pipeguard/policy/types.h"
 
 namespace pipeguard::policy {
@@ -35,7 +36,7 @@ enum class ValueSource : std::uint8_t {
 struct ConfigEntry {
   std::string_view key;
   std::string_view value;
-  std::string path;  // JSON pointer of the field holding the value
+  LazyPointer path;  // JSON pointer of the field holding the value (spelled out when a finding names it)
   Surface surface = Surface::kEnv;
   ValueSource source = ValueSource::kLiteral;
   // How findings name the value when `key` alone does not say where it is: a field inside a configuration file,
@@ -49,7 +50,7 @@ struct ConfigEntry {
 // several options at once (`"--conf a=b"`): the detector re-tokenises them.
 struct CommandLine {
   std::vector<std::string_view> argv;
-  std::vector<std::string> paths;
+  std::vector<LazyPointer> paths;
 };
 
 struct ScanInput {

@@ -5,8 +5,9 @@
 # Go client it keeps an idle pool of keep-alive connections (25 by default, as the API server's webhook client does)
 # and opens new ones whenever every pooled one is busy: connection churn is part of the load. At most 200 requests
 # are in flight (the largest client count of bench/apiserver_overhead.sh); a sender that would need more falls
-# behind, which shows as a "sent/s" below the rate. Baseline in the same run: GET /healthz at the same rate on the
-# same server, and with --baseline BINARY another build's /validate.
+# behind, which shows as a "sent/s" below the rate. Baselines in the same run: GET /healthz at the same rate on the
+# same server; the peer, Go's net/http TLS server (bench/peer/go_tls_healthz.go) answering GET /healthz, to tell what
+# any TLS server gets from this sender on these cores; with --baseline BINARY, another build's /validate.
 #
 #   bench/webhook_rate.sh [--build DIR] [--rate R] [--seconds S] [--idle-pool N] [--baseline BINARY] [--check]
 #                         [--server-cpus LIST] [--client-cpus LIST]
@@ -116,9 +117,23 @@ PY
   cat "$work/$name.errors"
 }
 
-echo "webhook_rate: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $rate requests/s for ${seconds}s per run, AdmissionReview $(wc -c <"$work/review.json") bytes"
+echo "webhook_rate: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $rate requests/s for ${seconds}s per run, idle pool $idle_pool, AdmissionReview $(wc -c <"$work/review.json") bytes"
 echo "| run                                | sent/s  | p50 ms | p99 ms | max ms  | p99 after warm-up | failures | new connections | peak connections | server CPU µs/req | sender cores |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
+# The peer: Go's net/http TLS server, built from bench/peer/go_tls_healthz.go (standard library only).
+go_bin=${GO:-$(command -v go || true)}
+[[ -n $go_bin ]] || go_bin=/usr/local/go/bin/go
+[[ -x $go_bin ]] || { echo "webhook_rate.sh: no Go toolchain for the peer (scripts/controlplane/install.sh installs one; or set GO=)" >&2; exit 1; }
+(cd "$repo/bench/peer" && GOFLAGS=-p=1 GOWORK=off GO111MODULE=off CGO_ENABLED=0 nice -n 10 "$go_bin" build -o "$work/go-peer" go_tls_healthz.go)
+"${server_cmd[@]}" "$work/go-peer" "$work/tls.crt" "$work/tls.key" "$work/go-peer.port" 2>"$work/go-peer.log" &
+pids+=($!)
+server_pid=$!
+for _ in $(seq 100); do [[ -s $work/go-peer.port ]] && break; sleep 0.1; done
+port=$(cat "$work/go-peer.port")
+wait_ready go-peer "https://127.0.0.1:$port/healthz"
+attack go-peer GET /healthz
+kill "$server_pid"
+
 start_webhook candidate "$build/webhook/pipeguard-webhook"
 attack healthz GET /healthz
 attack validate POST /validate
@@ -133,7 +148,8 @@ echo "same run:"
 met=yes
 ((failed[validate] == 0)) || met=no
 awk -v p="${p99_ms[validate]}" -v t="$target_p99_ms" 'BEGIN{exit !(p <= t)}' || met=no
-awk -v v="${p99_ms[validate]}" -v h="${p99_ms[healthz]}" 'BEGIN{printf "  /validate p99 / /healthz p99 at the same rate, after warm-up: %.2fx\n", v/h}'
+awk -v v="${p99_ms[validate]}" -v h="${p99_ms[healthz]}" -v g="${p99_ms[go-peer]}" 'BEGIN{
+  printf "  p99 after warm-up, /validate / /healthz: %.2fx; /validate / Go net/http /healthz: %.2fx; pipeguard /healthz / Go net/http /healthz: %.2fx\n", v/h, v/g, h/g}'
 echo "  target (5,000/s for 30 s; this run $rate/s for ${seconds}s): /validate p99 after warm-up ${p99_ms[validate]} ms (<= $target_p99_ms), ${failed[validate]} failures (0): $([[ $met == yes ]] && echo met || echo 'not met')"
 if [[ -n $baseline ]]; then
   awk -v a="${p99_ms[validate]}" -v b="${p99_ms[baseline]}" 'BEGIN{printf "  /validate p99 candidate / baseline: %.2fx\n", a/b}'

@@ -159,9 +159,10 @@ json RenderSarif(const ScanReport& report) {
       if (!inserted && v.severity > it->second) it->second = v.severity;
     }
   }
-  for (const auto& [id, severity] : worst) {
+  for (const auto& entry : worst) {
+    const std::string& id = entry.first;  // a named reference: clang 14 cannot capture a structured binding
     const bool known = std::any_of(rules.begin(), rules.end(), [&](const RuleInfo& r) { return r.id == id; });
-    if (!known) rules.push_back(RuleInfo{id, "", "", severity});
+    if (!known) rules.push_back(RuleInfo{id, "", "", entry.second});
   }
 
   json driver_rules = json::array();

@@ -1,6 +1,7 @@
 #include "workload.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "bounded_yaml.h"
@@ -13,23 +14,37 @@ using nlohmann::json;
 
 namespace {
 
+// The members `keys` of `object` (an object), in the order of `keys`; nullptr where one is absent. Most objects the
+// rules read are small (an env var, a container): one pass over their members costs a fraction of a tree search
+// per key, and it stops once every key is found (keys are unique, so both ways find the same members).
 constexpr size_t kScannedObjectSize = 8;
 
-const json* Child(const json& object, std::string_view key) {
-  if (!object.is_object()) return nullptr;
+template <size_t N>
+std::array<const json*, N> Members(const json& object, const std::array<std::string_view, N>& keys) {
   const auto& members = object.get_ref<const json::object_t&>();
-  // Most objects the rules read are small (an env var, a container): scanning them comparing lengths first costs
-  // a fraction of the tree search's full string comparisons. Keys are unique, so both find the same member.
-  if (members.size() <= kScannedObjectSize) {
-    for (const auto& [name, value] : members) {
-      if (name.size() == key.size() && std::char_traits<char>::compare(name.data(), key.data(), key.size()) == 0) {
-        return &value;
+  std::array<const json*, N> found{};
+  if (members.size() > kScannedObjectSize) {
+    for (size_t k = 0; k < N; ++k) {
+      const auto it = members.find(keys[k]);
+      if (it != members.end()) found[k] = &it->second;
+    }
+    return found;
+  }
+  size_t hits = 0;
+  for (const auto& [name, value] : members) {
+    for (size_t k = 0; k < N; ++k) {
+      if (std::string_view(name) == keys[k]) {
+        found[k] = &value;
+        if (++hits == N) return found;
+        break;
       }
     }
-    return nullptr;
   }
-  auto it = members.find(key);
-  return it == members.end() ? nullptr : &it->second;
+  return found;
+}
+
+const json* Child(const json& object, std::string_view key) {
+  return object.is_object() ? Members<1>(object, {key})[0] : nullptr;
 }
 
 std::string_view StringView(const json* value) {
@@ -152,33 +167,6 @@ ValueSource SourceOf(const json& value_from) {
 }
 
 // env: [{name, value | valueFrom}] -> entries.
-// The members of an env var (an object) that AddEnvList reads, found in one pass over its few members.
-struct EnvVarMembers {
-  const json* name = nullptr;
-  const json* value = nullptr;
-  const json* value_from = nullptr;
-};
-
-EnvVarMembers EnvVarMembersOf(const json& var) {
-  using namespace std::string_view_literals;
-  const auto& members = var.get_ref<const json::object_t&>();
-  if (members.size() > kScannedObjectSize) {
-    return {Child(var, "name"), Child(var, "value"), Child(var, "valueFrom")};
-  }
-  EnvVarMembers out;
-  for (const auto& [key, value] : members) {
-    const std::string_view k = key;
-    if (k == "name"sv) {
-      out.name = &value;
-    } else if (k == "value"sv) {
-      out.value = &value;
-    } else if (k == "valueFrom"sv) {
-      out.value_from = &value;
-    }
-  }
-  return out;
-}
-
 // Entries' paths are env_path/i/value (or /valueFrom), spelled out only when a finding names them.
 void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out,
                 std::vector<Malformation>& malformed) {
@@ -188,10 +176,10 @@ void AddEnvList(const json& env, const std::string& env_path, std::vector<Config
     const json* var = Element(env, env_path, i, Shape::kObject, malformed);
     if (var == nullptr) continue;
     const auto item_path = [&] { return PointerChild(env_path, i); };
-    const EnvVarMembers members = EnvVarMembersOf(*var);
-    const std::string_view name = StringView(Checked(members.name, item_path, "name", Shape::kString, malformed));
-    const json* value = Checked(members.value, item_path, "value", Shape::kString, malformed);
-    const json* from = Checked(members.value_from, item_path, "valueFrom", Shape::kObject, malformed);
+    const auto [name_member, value_member, from_member] = Members<3>(*var, {"name", "value", "valueFrom"});
+    const std::string_view name = StringView(Checked(name_member, item_path, "name", Shape::kString, malformed));
+    const json* value = Checked(value_member, item_path, "value", Shape::kString, malformed);
+    const json* from = Checked(from_member, item_path, "valueFrom", Shape::kObject, malformed);
     if (name.empty() || (value == nullptr && from == nullptr)) continue;
     if (shared_path == nullptr) shared_path = std::make_shared<const std::string>(env_path);
     if (value != nullptr) {

@@ -39,8 +39,6 @@ constexpr std::array<ByteTable, kGrammarBits + 1> kParamKeyEnds = [] {
   return tables;
 }();
 
-constexpr bool In(const ByteTable& table, char c) { return InTable(table, c); }
-
 constexpr std::size_t kMaxSchemeChars = 40;
 
 }  // namespace
@@ -59,7 +57,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
 
   std::size_t auth_end = auth_begin;
   std::size_t last_at = std::string_view::npos;
-  while (auth_end < value.size() && !In(kEndsAuthority, value[auth_end])) {
+  while (auth_end < value.size() && !InTable(kEndsAuthority, value[auth_end])) {
     if (value[auth_end] == '@') last_at = auth_end;
     ++auth_end;
   }
@@ -80,7 +78,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   std::size_t end = auth_end;
   std::size_t query_begin = std::string_view::npos;
   while (end < value.size()) {
-    if (!In(kPathStops, value[end])) {
+    if (!InTable(kPathStops, value[end])) {
       ++end;
       continue;
     }
@@ -99,10 +97,10 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
   key = {};
   val = {};
   const ByteTable& separators = kParamSeparators[grammar & kGrammarBits];
-  while (pos < value.size() && In(separators, value[pos])) ++pos;
+  while (pos < value.size() && InTable(separators, value[pos])) ++pos;
   const std::size_t key_begin = pos;
   const ByteTable& key_ends = kParamKeyEnds[grammar & kGrammarBits];
-  while (pos < value.size() && !In(key_ends, value[pos])) ++pos;
+  while (pos < value.size() && !InTable(key_ends, value[pos])) ++pos;
   if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
   key = value.substr(key_begin, pos - key_begin);
   ++pos;  // '='
@@ -120,7 +118,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
     }
   }
   const std::size_t val_begin = pos;
-  while (pos < value.size() && !In(separators, value[pos])) ++pos;
+  while (pos < value.size() && !InTable(separators, value[pos])) ++pos;
   val = value.substr(val_begin, pos - val_begin);
   return pos;
 }

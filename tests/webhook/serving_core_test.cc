@@ -158,9 +158,9 @@ TEST(ServingCore, DribbledHeadersAreCutAtTheTotalHeaderDeadline) {
   EXPECT_TRUE(counted());
 }
 
-// 1,000 slowloris connections opened together used to be cut together at the header deadline and to reconnect
-// together: a burst of TLS handshakes that new clients queued behind (p99 22 ms in bench/webhook_load.sh --attack).
-// Each connection's deadline is now its own share below the configured one.
+// Slowloris connections opened together were cut together at the header deadline and reconnected together, a burst
+// of TLS handshakes every 5 s. Each connection's deadline is now its own share below the configured one (what that
+// does for new clients under attack: docs/performance.md, "Spreading the deadlines").
 TEST(ServingCore, ConnectionsOpenedTogetherAreCutSpreadOverTime) {
   ServerOptions options;
   options.header_timeout = std::chrono::milliseconds(1000);

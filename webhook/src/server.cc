@@ -86,11 +86,11 @@ void ReleaseFreedMemory() {
   if (mallctl != nullptr) mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: every arena
 }
 
-// One connection's state, owned by its coroutine frame and listed on its loop (for draining).
 std::chrono::milliseconds Scaled(std::chrono::milliseconds deadline, double factor) {
   return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(deadline.count()) * factor));
 }
 
+// One connection's state, owned by its coroutine frame and listed on its loop (for draining).
 struct Connection {
   Connection(TlsStream s, double jitter) : stream(std::move(s)), deadline_jitter(jitter) {}
   TlsStream stream;
@@ -98,7 +98,7 @@ struct Connection {
   // Drawn once from [0, deadline_spread]: the handshake and header deadlines are shortened by this share and the idle
   // timeout lengthened by it (it must stay above the API server's own idle timeout). Connections opened in one burst
   // (an attacker's, or a client pool's after a restart) are then cut over a spread of time and reconnect spread
-  // out, instead of as one burst of TLS handshakes that new clients queue behind.
+  // out, instead of as one burst of TLS handshakes.
   double deadline_jitter;
   std::chrono::milliseconds Shortened(std::chrono::milliseconds deadline) const {
     return Scaled(deadline, 1 - deadline_jitter);

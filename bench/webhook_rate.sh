@@ -71,7 +71,7 @@ open_connections() {
 # p99_ms[NAME] and failed[NAME].
 declare -A p99_ms failed
 attack() {
-  local name=$1 targets=$work/$1.targets body=() before after peak=0 n sampler
+  local name=$1 targets=$work/$1.targets body=() before after peak=- n sampler
   [[ $2 == POST ]] && body=("Content-Type: application/json" "@$work/review.json")
   printf '%s https://127.0.0.1:%s%s\n' "$2" "$port" "$3" >"$targets"
   ((${#body[@]})) && printf '%s\n' "${body[@]}" >>"$targets"
@@ -80,12 +80,14 @@ attack() {
   (while :; do open_connections; echo; sleep 0.2; done) >"$work/$name.open" 2>/dev/null &
   sampler=$!
   # The sender's own CPU (user + system seconds), from its rusage.
-  /usr/bin/time -f '%U %S' -o "$work/$name.time" "${client_cmd[@]}" "$vegeta" attack -targets "$targets" -rate "$rate/1s" -duration "${seconds}s" -timeout 10s -insecure \
-    -http2=false -connections "$idle_pool" -workers 25 -max-workers 200 >"$work/$name.bin"
+  /usr/bin/time -f '%U %S' -o "$work/$name.time" "${client_cmd[@]}" "$vegeta" attack -targets "$targets" \
+    -rate "$rate/1s" -duration "${seconds}s" -timeout 10s -insecure -http2=false -connections "$idle_pool" \
+    -workers 25 -max-workers 200 >"$work/$name.bin"
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
   after=$(cpu_seconds) accepted=$(($(passive_opens) - accepted))
   while read -r n; do
-    if [[ -n $n ]] && ((n > peak)); then peak=$n; fi
+    # A server without the gauge (the Go peer) leaves "-".
+    if [[ -n $n ]] && { [[ $peak == - ]] || ((n > peak)); }; then peak=$n; fi
   done <"$work/$name.open"
   # rate sent, p50, p99, max (ms), p99 after the warm-up (ms), failures, server CPU µs/request
   "$vegeta" encode --to csv <"$work/$name.bin" >"$work/$name.csv"
@@ -125,12 +127,7 @@ go_bin=${GO:-$(command -v go || true)}
 [[ -n $go_bin ]] || go_bin=/usr/local/go/bin/go
 [[ -x $go_bin ]] || { echo "webhook_rate.sh: no Go toolchain for the peer (scripts/controlplane/install.sh installs one; or set GO=)" >&2; exit 1; }
 (cd "$repo/bench/peer" && GOFLAGS=-p=1 GOWORK=off GO111MODULE=off CGO_ENABLED=0 nice -n 10 "$go_bin" build -o "$work/go-peer" go_tls_healthz.go)
-"${server_cmd[@]}" "$work/go-peer" "$work/tls.crt" "$work/tls.key" "$work/go-peer.port" 2>"$work/go-peer.log" &
-pids+=($!)
-server_pid=$!
-for _ in $(seq 100); do [[ -s $work/go-peer.port ]] && break; sleep 0.1; done
-port=$(cat "$work/go-peer.port")
-wait_ready go-peer "https://127.0.0.1:$port/healthz"
+start_server go-peer /healthz "$work/go-peer" "$work/tls.crt" "$work/tls.key" "$work/go-peer.port"
 attack go-peer GET /healthz
 kill "$server_pid"
 

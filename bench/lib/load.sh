@@ -76,18 +76,25 @@ wait_ready() {
   exit 1
 }
 
-# start_webhook NAME BINARY : runs pipeguard-webhook on a free port (under $server_cmd), audit lines to /dev/null;
-# sets $port and $server_pid.
-start_webhook() {
-  rm -f "$work/$1.port"
-  "${server_cmd[@]}" "$2" --config "$work/config.yaml" --context "$work/context" --tls-cert "$work/tls.crt" \
-    --tls-key "$work/tls.key" --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn \
-    >/dev/null 2>"$work/$1.log" &
+# start_server NAME READY_PATH COMMAND... : runs COMMAND (under $server_cmd), which listens on a free port and writes
+# it to $work/NAME.port; stdout to /dev/null, stderr to $work/NAME.log. Sets $port and $server_pid once
+# https://127.0.0.1:$port READY_PATH answers.
+start_server() {
+  local name=$1 ready=$2
+  shift 2
+  rm -f "$work/$name.port"
+  "${server_cmd[@]}" "$@" >/dev/null 2>"$work/$name.log" &
   pids+=($!)
   server_pid=$!
-  for _ in $(seq 100); do [[ -s $work/$1.port ]] && break; sleep 0.1; done
-  port=$(cat "$work/$1.port")
-  wait_ready "$1" "https://127.0.0.1:$port/readyz"
+  for _ in $(seq 100); do [[ -s $work/$name.port ]] && break; sleep 0.1; done
+  port=$(cat "$work/$name.port")
+  wait_ready "$name" "https://127.0.0.1:$port$ready"
+}
+
+# start_webhook NAME BINARY : runs pipeguard-webhook on a free port (start_server), audit lines to /dev/null.
+start_webhook() {
+  start_server "$1" /readyz "$2" --config "$work/config.yaml" --context "$work/context" --tls-cert "$work/tls.crt" \
+    --tls-key "$work/tls.key" --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn
 }
 
 # CPU seconds (user + system) the server process $server_pid has used so far.

@@ -7,19 +7,23 @@
 #   - --attack: the same /validate load while bench/hold_connections.py holds idle keep-alive connections, slowloris
 #     and silent TCP connections open, against the same load without them; then, with the attack still on, N
 #     brand-new clients one after another, 50 ms apart (fresh TCP + full TLS handshake, no session reuse, one
-#     review each): their p50/p99/max (target p99 <= 10 ms), against the same clients before the attack.
+#     review each): their p50/p99/max (target p99 <= 10 ms), against the same clients before the attack. The new
+#     clients are Go's HTTP client (bench/peer/go_new_clients.go: crypto/tls and net/http, the API server's own
+#     stack, its TLS configuration built once); --new-client-tool curl runs one curl process per client instead,
+#     which adds curl's own start-up and certificate loading (~3 ms here) to every figure.
 #   - --attacker-cpu PCT (with --attack, default 50): the attacker runs in a cgroup capped at PCT % of one core. In a
 #     cluster hostile connections come from other machines; here the attacker shares the server's two cores, and
 #     without a cap what the figures lose would be the attacker's CPU use, not the server's weakness. 0: no cap.
 #
 #   bench/webhook_load.sh [--build DIR] [--baseline BINARY] [--seconds S] [--connections C1,C2]
 #                         [--attack IDLE,SLOWLORIS,SILENT] [--attacker-cpu PCT] [--new-clients N]
+#                         [--new-client-tool go|curl]
 #
 # Needs a Release build (ninja -C build pipeguard-webhook write_fixtures). Installs wrk from Debian when missing.
 # The two cores are shared by the server and wrk, so absolute figures are lower bounds; ratios are the result.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$repo/build" baseline="" seconds=10 connections="10,64" attack="" attacker_cpu=50 new_clients=200
+build="$repo/build" baseline="" seconds=10 connections="10,64" attack="" attacker_cpu=50 new_clients=200 new_client_tool=go
 while (($#)); do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -29,6 +33,7 @@ while (($#)); do
     --attack) attack="$2"; shift 2 ;;
     --attacker-cpu) attacker_cpu="$2"; shift 2 ;;
     --new-clients) new_clients="$2"; shift 2 ;;
+    --new-client-tool) new_client_tool="$2"; shift 2 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "webhook_load.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -38,6 +43,8 @@ done
   { echo "webhook_load.sh: --attacker-cpu is a percentage of one core, 0-100" >&2; exit 2; }
 [[ $new_clients =~ ^[0-9]+$ ]] && ((new_clients >= 1 && new_clients <= 1000)) ||
   { echo "webhook_load.sh: --new-clients is 1-1000" >&2; exit 2; }
+[[ $new_client_tool == go || $new_client_tool == curl ]] ||
+  { echo "webhook_load.sh: --new-client-tool is go or curl" >&2; exit 2; }
 . "$repo/bench/lib/load.sh"
 load_setup "$build"
 candidate="$build/webhook/pipeguard-webhook"
@@ -64,27 +71,32 @@ if [[ -n $baseline ]]; then
 fi
 
 # new_clients LABEL : N brand-new clients against $port, one after another, 50 ms apart (300 of them span ~16 s, several
-# of the attack's 5 s header-deadline cycles), each a fresh TCP connection and a full TLS handshake (curl keeps no
-# session between processes), one review each; a failure counts as a 10 s latency. Prints their p50/p99/max.
+# of the attack's 5 s header-deadline cycles), each a fresh TCP connection and a full TLS handshake (neither tool
+# resumes sessions), one review each; a failure counts as a 10 s latency. Prints their p50/p99/max.
 new_clients() {
-  for _ in $(seq "$new_clients"); do
-    curl -ks --max-time 10 -o /dev/null -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
-      --data-binary @"$work/review.json" "https://127.0.0.1:$port/validate" || true
-    sleep 0.05
-  done >"$work/fresh.txt"
+  if [[ $new_client_tool == go ]]; then
+    "$work/go-new-clients" "https://127.0.0.1:$port/validate" "$work/review.json" "$new_clients" 50
+  else
+    for _ in $(seq "$new_clients"); do
+      curl -ks --max-time 10 -o /dev/null -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
+        --data-binary @"$work/review.json" "https://127.0.0.1:$port/validate" || true
+      sleep 0.05
+    done
+  fi >"$work/fresh.txt"
   awk '{ print ($1 == 200) ? $2 * 1000 : 10000, ($1 == 200) }' "$work/fresh.txt" | sort -n |
-    awk -v n="$new_clients" -v label="$1" '
+    awk -v n="$new_clients" -v label="$1" -v tool="$new_client_tool" '
       { t[NR] = $1; ok += $2 }
       END {
-        printf "%d new clients %s: %d answered 200, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-          n, label, ok, t[int((NR + 1) / 2)], t[int(NR * 0.99 + 0.999)], t[NR]
+        printf "%d new clients (%s) %s: %d answered 200, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+          n, tool, label, ok, t[int((NR + 1) / 2)], t[int(NR * 0.99 + 0.999)], t[NR]
       }'
 }
 
 if [[ -n $attack ]]; then
   IFS=, read -r idle slowloris silent <<<"$attack"
   port=$candidate_port server_pid=$candidate_pid
-  # The same brand-new clients before the attack: what a curl process, its handshake and one review cost here.
+  [[ $new_client_tool == go ]] && build_go_peer go_new_clients.go "$work/go-new-clients"
+  # The same brand-new clients before the attack: what a connection, its handshake and one review cost here.
   new_clients "without an attack (the baseline)"
   hold_seconds=$((seconds + 90))
   attacker=()

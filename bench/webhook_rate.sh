@@ -123,10 +123,7 @@ echo "webhook_rate: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg
 echo "| run                                | sent/s  | p50 ms | p99 ms | max ms  | p99 after warm-up | failures | new connections | peak connections | server CPU µs/req | sender cores |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 # The peer: Go's net/http TLS server, built from bench/peer/go_tls_healthz.go (standard library only).
-go_bin=${GO:-$(command -v go || true)}
-[[ -n $go_bin ]] || go_bin=/usr/local/go/bin/go
-[[ -x $go_bin ]] || { echo "webhook_rate.sh: no Go toolchain for the peer (scripts/controlplane/install.sh installs one; or set GO=)" >&2; exit 1; }
-(cd "$repo/bench/peer" && GOFLAGS=-p=1 GOWORK=off GO111MODULE=off CGO_ENABLED=0 nice -n 10 "$go_bin" build -o "$work/go-peer" go_tls_healthz.go)
+build_go_peer go_tls_healthz.go "$work/go-peer"
 start_server go-peer /healthz "$work/go-peer" "$work/tls.crt" "$work/tls.key" "$work/go-peer.port"
 attack go-peer GET /healthz
 kill "$server_pid"

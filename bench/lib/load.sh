@@ -97,6 +97,16 @@ start_webhook() {
     --tls-key "$work/tls.key" --listen 127.0.0.1:0 --port-file "$work/$1.port" --log-level warn
 }
 
+# build_go_peer FILE OUTPUT : builds one of the standard-library Go programs in bench/peer (the TLS peer server, the
+# new-client prober) into OUTPUT, with $GO, else the go on PATH, else /usr/local/go/bin/go (scripts/controlplane/
+# install.sh installs one). Exits 1 when there is no Go toolchain.
+build_go_peer() {
+  local go_bin=${GO:-$(command -v go || true)}
+  [[ -n $go_bin ]] || go_bin=/usr/local/go/bin/go
+  [[ -x $go_bin ]] || { echo "$(basename "$0"): no Go toolchain for bench/peer/$1 (scripts/controlplane/install.sh installs one; or set GO=)" >&2; exit 1; }
+  (cd "$(dirname "${BASH_SOURCE[0]}")/../peer" && GOFLAGS=-p=1 GOWORK=off GO111MODULE=off CGO_ENABLED=0 nice -n 10 "$go_bin" build -o "$2" "$1")
+}
+
 # CPU seconds (user + system) the server process $server_pid has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
 

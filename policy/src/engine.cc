@@ -571,7 +571,7 @@ Review PrepareReview(JsonRef object, const RequestInfo& request, const ContextSn
   return review;
 }
 
-Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+Verdict Engine::Evaluate(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                          const ImageVerdictLookup& images) const {
   return Evaluate(PrepareReview(object, request, context), images);
 }

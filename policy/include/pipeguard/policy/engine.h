@@ -214,7 +214,7 @@ class Engine {
   Verdict Evaluate(const Review& review, const ImageVerdictLookup& images = {}, const WorkBudget& budget = {}) const;
 
   // Evaluate(PrepareReview(object, request, context), images), for callers that need nothing else of the review.
-  Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
+  Verdict Evaluate(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                    const ImageVerdictLookup& images = {}) const;
 
   // The memo of mounted ConfigMaps' findings (engine.cc): a ConfigMap's files are read and judged once per

@@ -89,55 +89,33 @@ JsonRef JsonRef::FromSimdjson(const simdjson::dom::element& element) {
   JsonRef ref;
   ref.backing_ = Backing::kSimdjson;
   std::memcpy(ref.element_, static_cast<const void*>(&element), sizeof element);
+  switch (element.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      ref.type_ = Type::kNull;
+      break;
+    case simdjson::dom::element_type::OBJECT:
+      ref.type_ = Type::kObject;
+      break;
+    case simdjson::dom::element_type::ARRAY:
+      ref.type_ = Type::kArray;
+      break;
+    case simdjson::dom::element_type::STRING:
+      ref.type_ = Type::kString;
+      break;
+    case simdjson::dom::element_type::BOOL:
+      ref.type_ = Type::kBoolean;
+      break;
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE:
+      ref.type_ = Type::kNumber;
+      break;
+  }
   return ref;
 }
 
-JsonRef::Type JsonRef::type() const {
-  switch (backing_) {
-    case Backing::kAbsent:
-      return Type::kAbsent;
-    case Backing::kNlohmann:
-      switch (json_->type()) {
-        case json::value_t::null:
-          return Type::kNull;
-        case json::value_t::object:
-          return Type::kObject;
-        case json::value_t::array:
-          return Type::kArray;
-        case json::value_t::string:
-          return Type::kString;
-        case json::value_t::boolean:
-          return Type::kBoolean;
-        case json::value_t::number_integer:
-        case json::value_t::number_unsigned:
-        case json::value_t::number_float:
-          return Type::kNumber;
-        default:
-          return Type::kOther;  // binary, discarded: never the result of a parse
-      }
-    case Backing::kSimdjson:
-      switch (ElementOf(element_).type()) {
-        case simdjson::dom::element_type::NULL_VALUE:
-          return Type::kNull;
-        case simdjson::dom::element_type::OBJECT:
-          return Type::kObject;
-        case simdjson::dom::element_type::ARRAY:
-          return Type::kArray;
-        case simdjson::dom::element_type::STRING:
-          return Type::kString;
-        case simdjson::dom::element_type::BOOL:
-          return Type::kBoolean;
-        case simdjson::dom::element_type::INT64:
-        case simdjson::dom::element_type::UINT64:
-        case simdjson::dom::element_type::DOUBLE:
-          return Type::kNumber;
-      }
-      return Type::kOther;
-  }
-  return Type::kAbsent;
-}
-
 std::string_view JsonRef::string() const {
+  if (type_ != Type::kString) return {};
   if (backing_ == Backing::kNlohmann) {
     return json_->is_string() ? std::string_view(json_->get_ref<const std::string&>()) : std::string_view();
   }
@@ -157,13 +135,8 @@ bool JsonRef::boolean() const {
   return false;
 }
 
-JsonRef JsonRef::Find(std::string_view key) const {
-  JsonRef found;
-  FindMembers(&key, &found, 1);
-  return found;
-}
-
 void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::size_t n) const {
+  if (type_ != Type::kObject) return;
   if (backing_ == Backing::kNlohmann) {
     if (!json_->is_object()) return;
     const auto& members = json_->get_ref<const json::object_t&>();
@@ -222,6 +195,7 @@ bool JsonRef::empty() const {
 }
 
 void JsonRef::VisitElements(void* fn, ElementVisitor visit) const {
+  if (type_ != Type::kArray) return;
   if (backing_ == Backing::kNlohmann) {
     if (!json_->is_array()) return;
     std::size_t i = 0;
@@ -236,6 +210,7 @@ void JsonRef::VisitElements(void* fn, ElementVisitor visit) const {
 }
 
 void JsonRef::VisitMembers(void* fn, MemberVisitor visit) const {
+  if (type_ != Type::kObject) return;
   if (backing_ == Backing::kNlohmann) {
     if (!json_->is_object()) return;
     for (const auto& [name, value] : json_->get_ref<const json::object_t&>()) visit(fn, name, JsonRef(value));

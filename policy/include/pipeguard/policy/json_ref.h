@@ -28,14 +28,16 @@ class JsonRef {
   // parse makes (binary, discarded).
   enum class Type : std::uint8_t { kAbsent, kNull, kBoolean, kNumber, kString, kArray, kObject, kOther };
 
-  JsonRef() = default;                                                                     // absent
-  JsonRef(const nlohmann::json& value) : backing_(Backing::kNlohmann) { json_ = &value; }  // NOLINT: implicit
+  JsonRef() = default;                                                                         // absent
+  JsonRef(const nlohmann::json& value) : backing_(Backing::kNlohmann), type_(TypeOf(value)) {  // NOLINT: implicit
+    json_ = &value;
+  }
   // `value`, or absent when it is nullptr.
   static JsonRef Of(const nlohmann::json* value) { return value == nullptr ? JsonRef() : JsonRef(*value); }
   // A value of simdjson's DOM; valid as long as the parser that holds the document is not reused or destroyed.
   static JsonRef FromSimdjson(const simdjson::dom::element& element);
 
-  Type type() const;
+  Type type() const { return type_; }  // read once, when the JsonRef is made
   bool present() const { return backing_ != Backing::kAbsent; }
   explicit operator bool() const { return present(); }
   bool is_null() const { return type() == Type::kNull; }
@@ -51,7 +53,11 @@ class JsonRef {
   bool boolean() const;
 
   // The member `key` of an object (the last of duplicates); absent when there is none or this is not an object.
-  JsonRef Find(std::string_view key) const;
+  JsonRef Find(std::string_view key) const {
+    JsonRef found;
+    if (type_ == Type::kObject) FindMembers(&key, &found, 1);
+    return found;
+  }
   // The members `keys` of an object, in the order of `keys` (absent where missing): one pass over the members.
   template <std::size_t N>
   std::array<JsonRef, N> Members(const std::array<std::string_view, N>& keys) const {
@@ -89,6 +95,26 @@ class JsonRef {
 
  private:
   enum class Backing : std::uint8_t { kAbsent, kNlohmann, kSimdjson };
+  static Type TypeOf(const nlohmann::json& value) {
+    switch (value.type()) {
+      case nlohmann::json::value_t::null:
+        return Type::kNull;
+      case nlohmann::json::value_t::object:
+        return Type::kObject;
+      case nlohmann::json::value_t::array:
+        return Type::kArray;
+      case nlohmann::json::value_t::string:
+        return Type::kString;
+      case nlohmann::json::value_t::boolean:
+        return Type::kBoolean;
+      case nlohmann::json::value_t::number_integer:
+      case nlohmann::json::value_t::number_unsigned:
+      case nlohmann::json::value_t::number_float:
+        return Type::kNumber;
+      default:
+        return Type::kOther;  // binary, discarded: never the result of a parse
+    }
+  }
   using ElementVisitor = void (*)(void*, std::size_t, JsonRef);
   using MemberVisitor = void (*)(void*, std::string_view, JsonRef);
 
@@ -97,6 +123,7 @@ class JsonRef {
   void VisitMembers(void* fn, MemberVisitor visit) const;
 
   Backing backing_ = Backing::kAbsent;
+  Type type_ = Type::kAbsent;
   union {
     const nlohmann::json* json_ = nullptr;
     alignas(8) unsigned char element_[16];  // a simdjson::dom::element (document pointer, tape index)

@@ -20,7 +20,8 @@ find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
 find_library(PIPEGUARD_JEMALLOC NAMES jemalloc REQUIRED)
 # simdjson (Debian's libsimdjson-dev 3.0.1) for the webhook's request-body parse: on the representative 6 KB
 # AdmissionReview, simdjson plus conversion to the engine's nlohmann DOM takes 24 us against 53 us for
-# nlohmann::json::parse (same machine, same run); see webhook/src/json_text.h.
+# nlohmann::json::parse (same machine, same run); see webhook/src/json_text.h. The engine reads simdjson's DOM
+# itself through policy::JsonRef (policy/src/json_ref.cc), so the policy target links it too.
 find_package(simdjson 3 REQUIRED CONFIG)
 
 if(PIPEGUARD_BUILD_TESTS)

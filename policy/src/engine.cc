@@ -370,30 +370,30 @@ void ResolveMode(const Workload& w, const std::vector<const Profile*>& profiles,
   }
 }
 
-const json* Annotation(const json* annotations, std::string_view key) {
-  if (annotations == nullptr || !annotations->is_object()) return nullptr;
-  auto it = annotations->find(key);
-  return it == annotations->end() || !it->is_string() ? nullptr : &*it;
+// The string annotation `key`; absent when there is none or it is not a string.
+JsonRef Annotation(JsonRef annotations, std::string_view key) {
+  const JsonRef value = annotations.Find(key);
+  return value.is_string() ? value : JsonRef();
 }
 
 // Applies a break-glass waiver when its annotations are valid and the requester may use it. Any problem with a
 // break-glass request is reported as a non-blocking `break-glass` finding and nothing is waived.
-void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, const RequestInfo& request,
+void ApplyBreakGlass(JsonRef annotations, const std::string& metadata_path, const RequestInfo& request,
                      const Config& config, Verdict& verdict) {
-  const json* rules_value = Annotation(annotations, kBreakGlassRulesAnnotation);
-  const json* ticket = Annotation(annotations, kBreakGlassTicketAnnotation);
-  const json* expires = Annotation(annotations, kBreakGlassExpiresAnnotation);
-  if (rules_value == nullptr && ticket == nullptr && expires == nullptr) return;
+  const JsonRef rules_value = Annotation(annotations, kBreakGlassRulesAnnotation);
+  const JsonRef ticket = Annotation(annotations, kBreakGlassTicketAnnotation);
+  const JsonRef expires = Annotation(annotations, kBreakGlassExpiresAnnotation);
+  if (!rules_value && !ticket && !expires) return;
   const std::string path = metadata_path + "/annotations/pipeguard.io~1break-glass-rules";
   auto refuse = [&](const std::string& why) {
     verdict.violations.push_back(Make(rules::kBreakGlass, Severity::kLow, path,
                                       "break-glass not honoured: " + why + " (see docs/break-glass.md)"));
   };
-  if (rules_value == nullptr || ticket == nullptr || expires == nullptr) {
+  if (!rules_value || !ticket || !expires) {
     return refuse("set all three annotations pipeguard.io/break-glass-rules, -ticket and -expires");
   }
   std::set<std::string> waived;
-  std::string_view list = rules_value->get_ref<const std::string&>();
+  std::string_view list = rules_value.string();
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
@@ -415,14 +415,14 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
     list.remove_prefix(comma + 1);
   }
   if (waived.empty()) return refuse("pipeguard.io/break-glass-rules names no rule IDs");
-  const std::string& ticket_ref = ticket->get_ref<const std::string&>();
+  const std::string_view ticket_ref = ticket.string();
   const bool ticket_ok =
       !ticket_ref.empty() && ticket_ref.size() <= 128 && std::all_of(ticket_ref.begin(), ticket_ref.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) ||
                std::string_view("-_.:/#").find(c) != std::string_view::npos;
       });
   if (!ticket_ok) return refuse("pipeguard.io/break-glass-ticket must be a ticket reference such as INC-1234");
-  const auto expiry = base::ParseTimestamp(expires->get_ref<const std::string&>());
+  const auto expiry = base::ParseTimestamp(expires.string());
   if (!expiry) return refuse("pipeguard.io/break-glass-expires must be an RFC 3339 time such as 2026-11-30T18:00:00Z");
   if (*expiry <= request.now_unix_seconds) return refuse("the waiver has expired");
   const auto max_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.break_glass.max_duration).count();
@@ -442,7 +442,7 @@ void ApplyBreakGlass(const json* annotations, const std::string& metadata_path, 
       used = true;
     }
   }
-  if (used) verdict.break_glass_ticket = ticket_ref;
+  if (used) verdict.break_glass_ticket = std::string(ticket_ref);
 }
 
 // Decides blocking and the verdict on every violation, then lists the first kMaxReportedViolations in a stable
@@ -512,10 +512,10 @@ Engine::Engine(const Detector& detector, ProfileCheck profile_check)
 
 Engine::Engine(ProfileCheck profile_check) : Engine(DefaultDetector(), std::move(profile_check)) {}
 
-Review PrepareReview(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+Review PrepareReview(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                      const ConfigMapLookup& config_maps, const ConfigMapReaders& readers) {
   Review review;
-  review.object_ = &object;
+  review.object_ = object;
   review.context_ = &context;
   review.request_ = request;
   if (request.operation == "DELETE" || request.operation == "CONNECT") return review;
@@ -571,7 +571,7 @@ Review PrepareReview(const json& object, const RequestInfo& request, const Conte
   return review;
 }
 
-Verdict Engine::Evaluate(const json& object, const RequestInfo& request, const ContextSnapshot& context,
+Verdict Engine::Evaluate(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                          const ImageVerdictLookup& images) const {
   return Evaluate(PrepareReview(object, request, context), images);
 }
@@ -599,7 +599,10 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
   if (w.is_profile) {
     verdict.governed = true;
     // One answer: the grammar's problems, the trusted keys and the outside check's findings, all at once.
-    api::ProfileReading reading = api::ReadProfile(*review.object_);
+    // The profile grammar reads nlohmann: a simdjson object is converted (profiles are rare and small).
+    const nlohmann::json* profile = review.object_.nlohmann();
+    const nlohmann::json converted = profile == nullptr ? review.object_.ToJson() : nlohmann::json();
+    api::ProfileReading reading = api::ReadProfile(profile != nullptr ? *profile : converted);
     CheckProfileTrustedKeys(reading.profile.trusted_keys, context.config().images, verdict.violations);
     CheckProfileKeylessIdentities(reading.profile.keyless_identities, context.config().images, verdict.violations);
     if (profile_check_) {
@@ -620,7 +623,7 @@ Verdict Engine::Evaluate(const Review& review, const ImageVerdictLookup& images,
     const Review::Unit& reviewed = review.units_[i];
     if (!reviewed.governed) continue;
     verdict.governed = true;
-    if (unit.annotations != nullptr && annotated_template == nullptr) annotated_template = &unit;
+    if (unit.annotations && annotated_template == nullptr) annotated_template = &unit;
     const std::size_t first_of_unit = verdict.violations.size();
     AddMalformed(unit.malformed, verdict.violations);
     if (!unit.readable) continue;  // its pod spec is not an object: nothing else to check

@@ -14,49 +14,22 @@ using nlohmann::json;
 
 namespace {
 
-// The members `keys` of `object` (an object), in the order of `keys`; nullptr where one is absent. Most objects the
-// rules read are small (an env var, a container): one pass over their members costs a fraction of a tree search
-// per key, and it stops once every key is found (keys are unique, so both ways find the same members).
-constexpr size_t kScannedObjectSize = 8;
-
+// The members `keys` of `object` (an object), in the order of `keys`; absent where one is absent. One pass over
+// the members (JsonRef::Members); a later duplicate key wins, as in json::parse.
 template <size_t N>
-std::array<const json*, N> Members(const json& object, const std::array<std::string_view, N>& keys) {
-  const auto& members = object.get_ref<const json::object_t&>();
-  std::array<const json*, N> found{};
-  if (members.size() > kScannedObjectSize) {
-    for (size_t k = 0; k < N; ++k) {
-      const auto it = members.find(keys[k]);
-      if (it != members.end()) found[k] = &it->second;
-    }
-    return found;
-  }
-  size_t hits = 0;
-  for (const auto& [name, value] : members) {
-    for (size_t k = 0; k < N; ++k) {
-      if (std::string_view(name) == keys[k]) {
-        found[k] = &value;
-        if (++hits == N) return found;
-        break;
-      }
-    }
-  }
-  return found;
+std::array<JsonRef, N> Members(JsonRef object, const std::array<std::string_view, N>& keys) {
+  return object.Members(keys);
 }
 
-const json* Child(const json& object, std::string_view key) {
-  return object.is_object() ? Members<1>(object, {key})[0] : nullptr;
-}
+JsonRef Child(JsonRef object, std::string_view key) { return object.Find(key); }
 
-std::string_view StringView(const json* value) {
-  return value != nullptr && value->is_string() ? std::string_view(value->get_ref<const std::string&>())
-                                                : std::string_view();
-}
+std::string_view StringView(JsonRef value) { return value.string(); }
 
 // --- JSON types of the fields the rules read -------------------------------------------------------------------
 
 enum class Shape { kObject, kList, kString, kBoolean };
 
-bool HasShape(const json& value, Shape shape) {
+bool HasShape(JsonRef value, Shape shape) {
   switch (shape) {
     case Shape::kObject:
       return value.is_object();
@@ -84,7 +57,7 @@ std::string_view Expected(Shape shape) {
   return "";
 }
 
-std::string_view Found(const json& value) {
+std::string_view Found(JsonRef value) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "a list";
   if (value.is_string()) return "a string";
@@ -94,73 +67,81 @@ std::string_view Found(const json& value) {
   return "another JSON value";
 }
 
-void Record(std::string path, Shape expected, const json& found, std::vector<Malformation>& out) {
+void Record(std::string path, Shape expected, JsonRef found, std::vector<Malformation>& out) {
   out.push_back({std::move(path), std::string(Expected(expected)), std::string(Found(found))});
 }
 
 // The member `key` of `parent` (at the JSON pointer `parent_path()` returns, spelled out only for a malformation)
-// when it has `shape`. nullptr when it is absent or null (Kubernetes reads null as unset), and when it has another
+// when it has `shape`. Absent when it is absent or null (Kubernetes reads null as unset), and when it has another
 // JSON type, which is then recorded in `malformed`.
 template <typename PathFn>
-const json* Checked(const json* value, const PathFn& parent_path, std::string_view key, Shape shape,
-                    std::vector<Malformation>& malformed) {
-  if (value == nullptr || value->is_null()) return nullptr;
-  if (HasShape(*value, shape)) return value;
-  Record(PointerChild(parent_path(), key), shape, *value, malformed);
-  return nullptr;
+JsonRef Checked(JsonRef value, const PathFn& parent_path, std::string_view key, Shape shape,
+                std::vector<Malformation>& malformed) {
+  if (!value || value.is_null()) return {};
+  if (HasShape(value, shape)) return value;
+  Record(PointerChild(parent_path(), key), shape, value, malformed);
+  return {};
 }
 
 template <typename PathFn>
-const json* FieldAt(const json& parent, const PathFn& parent_path, std::string_view key, Shape shape,
-                    std::vector<Malformation>& malformed) {
+JsonRef FieldAt(JsonRef parent, const PathFn& parent_path, std::string_view key, Shape shape,
+                std::vector<Malformation>& malformed) {
   return Checked(Child(parent, key), parent_path, key, shape, malformed);
 }
 
 // FieldAt for a parent whose pointer is spelled out already.
-const json* Field(const json& parent, const std::string& parent_path, std::string_view key, Shape shape,
-                  std::vector<Malformation>& malformed) {
+JsonRef Field(JsonRef parent, const std::string& parent_path, std::string_view key, Shape shape,
+              std::vector<Malformation>& malformed) {
   return FieldAt(
       parent, [&]() -> const std::string& { return parent_path; }, key, shape, malformed);
 }
 
-// Element `i` of `list` (at `list_path`) when it has `shape`; otherwise records it (null included) and returns nullptr.
-const json* Element(const json& list, const std::string& list_path, size_t i, Shape shape,
-                    std::vector<Malformation>& malformed) {
-  const json& value = list[i];
-  if (HasShape(value, shape)) return &value;
+// `value`, element `i` of the list at `list_path`, when it has `shape`; otherwise records it (null included) and
+// returns absent. Lists are iterated (JsonRef::ForEachElement), never indexed: simdjson's DOM indexes in linear time.
+JsonRef Element(JsonRef value, const std::string& list_path, size_t i, Shape shape,
+                std::vector<Malformation>& malformed) {
+  if (HasShape(value, shape)) return value;
   Record(PointerChild(list_path, i), shape, value, malformed);
-  return nullptr;
+  return {};
 }
 
 // A string map (labels, envVars, sparkConf, data): records every value that is not a string.
-void CheckStringValues(const json& map, const std::string& map_path, std::vector<Malformation>& malformed) {
-  for (const auto& item : map.items()) {
-    if (!item.value().is_string()) Record(PointerChild(map_path, item.key()), Shape::kString, item.value(), malformed);
-  }
+void CheckStringValues(JsonRef map, const std::string& map_path, std::vector<Malformation>& malformed) {
+  map.ForEachMember([&](std::string_view key, JsonRef value) {
+    if (!value.is_string()) Record(PointerChild(map_path, key), Shape::kString, value, malformed);
+  });
+}
+
+// The string members of `map`, as LabelsFromJson reads them.
+Labels LabelsOf(JsonRef map) {
+  Labels labels;
+  map.ForEachMember([&](std::string_view key, JsonRef value) {
+    if (value.is_string()) labels.emplace(std::string(key), std::string(value.string()));
+  });
+  return labels;
 }
 
 // The labels at `metadata_path`/labels: they decide whether a pod is governed and which profiles select it.
-Labels CheckedLabels(const json* metadata, const std::string& metadata_path, std::vector<Malformation>& malformed) {
-  if (metadata == nullptr) return {};
-  const json* labels = Field(*metadata, metadata_path, "labels", Shape::kObject, malformed);
-  if (labels == nullptr) return {};
-  CheckStringValues(*labels, metadata_path + "/labels", malformed);
-  return LabelsFromJson(*labels);
+Labels CheckedLabels(JsonRef metadata, const std::string& metadata_path, std::vector<Malformation>& malformed) {
+  if (!metadata) return {};
+  const JsonRef labels = Field(metadata, metadata_path, "labels", Shape::kObject, malformed);
+  if (!labels) return {};
+  CheckStringValues(labels, metadata_path + "/labels", malformed);
+  return LabelsOf(labels);
 }
 
 // The annotations at `metadata_path`/annotations; the break-glass ones must be strings.
-const json* CheckedAnnotations(const json* metadata, const std::string& metadata_path,
-                               std::vector<Malformation>& malformed) {
-  if (metadata == nullptr) return nullptr;
-  const json* annotations = Field(*metadata, metadata_path, "annotations", Shape::kObject, malformed);
-  if (annotations == nullptr) return nullptr;
+JsonRef CheckedAnnotations(JsonRef metadata, const std::string& metadata_path, std::vector<Malformation>& malformed) {
+  if (!metadata) return {};
+  const JsonRef annotations = Field(metadata, metadata_path, "annotations", Shape::kObject, malformed);
+  if (!annotations) return {};
   for (std::string_view key : {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation, kBreakGlassExpiresAnnotation}) {
-    Field(*annotations, metadata_path + "/annotations", key, Shape::kString, malformed);
+    Field(annotations, metadata_path + "/annotations", key, Shape::kString, malformed);
   }
   return annotations;
 }
 
-ValueSource SourceOf(const json& value_from) {
+ValueSource SourceOf(JsonRef value_from) {
   if (Child(value_from, "secretKeyRef")) return ValueSource::kSecretRef;
   if (Child(value_from, "configMapKeyRef")) return ValueSource::kConfigMapRef;
   return ValueSource::kOtherRef;
@@ -168,157 +149,147 @@ ValueSource SourceOf(const json& value_from) {
 
 // env: [{name, value | valueFrom}] -> entries.
 // Entries' paths are env_path/i/value (or /valueFrom), spelled out only when a finding names them.
-void AddEnvList(const json& env, const std::string& env_path, std::vector<ConfigEntry>& out,
+void AddEnvList(JsonRef env, const std::string& env_path, std::vector<ConfigEntry>& out,
                 std::vector<Malformation>& malformed) {
   std::shared_ptr<const std::string> shared_path;  // env_path, made at the first entry
   out.reserve(out.size() + env.size());
-  for (size_t i = 0; i < env.size(); ++i) {
-    const json* var = Element(env, env_path, i, Shape::kObject, malformed);
-    if (var == nullptr) continue;
+  env.ForEachElement([&](size_t i, JsonRef item) {
+    const JsonRef var = Element(item, env_path, i, Shape::kObject, malformed);
+    if (!var) return;
     const auto item_path = [&] { return PointerChild(env_path, i); };
-    const auto [name_member, value_member, from_member] = Members<3>(*var, {"name", "value", "valueFrom"});
+    const auto [name_member, value_member, from_member] = Members<3>(var, {"name", "value", "valueFrom"});
     const std::string_view name = StringView(Checked(name_member, item_path, "name", Shape::kString, malformed));
-    const json* value = Checked(value_member, item_path, "value", Shape::kString, malformed);
-    const json* from = Checked(from_member, item_path, "valueFrom", Shape::kObject, malformed);
-    if (name.empty() || (value == nullptr && from == nullptr)) continue;
+    const JsonRef value = Checked(value_member, item_path, "value", Shape::kString, malformed);
+    const JsonRef from = Checked(from_member, item_path, "valueFrom", Shape::kObject, malformed);
+    if (name.empty() || (!value && !from)) return;
     if (shared_path == nullptr) shared_path = std::make_shared<const std::string>(env_path);
-    if (value != nullptr) {
-      out.push_back({name, value->get_ref<const std::string&>(), LazyPointer(shared_path, i, "/value"), Surface::kEnv,
-                     ValueSource::kLiteral});
+    if (value) {
+      out.push_back(
+          {name, value.string(), LazyPointer(shared_path, i, "/value"), Surface::kEnv, ValueSource::kLiteral});
     } else {
       out.push_back(
-          {name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, SourceOf(*from)});
+          {name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, SourceOf(from)});
     }
-  }
+  });
 }
 
 // A string map (SparkApplication envVars, sparkConf, hadoopConf) -> entries.
-void AddStringMap(const json& map, const std::string& map_path, Surface surface, std::vector<ConfigEntry>& out,
+void AddStringMap(JsonRef map, const std::string& map_path, Surface surface, std::vector<ConfigEntry>& out,
                   std::vector<Malformation>& malformed) {
-  for (const auto& item : map.items()) {
-    if (!item.value().is_string()) {
-      Record(PointerChild(map_path, item.key()), Shape::kString, item.value(), malformed);
-      continue;
+  map.ForEachMember([&](std::string_view key, JsonRef value) {
+    if (!value.is_string()) {
+      Record(PointerChild(map_path, key), Shape::kString, value, malformed);
+      return;
     }
-    out.push_back({item.key(), item.value().get_ref<const std::string&>(), PointerChild(map_path, item.key()), surface,
-                   ValueSource::kLiteral});
-  }
+    out.push_back({key, value.string(), PointerChild(map_path, key), surface, ValueSource::kLiteral});
+  });
 }
 
 // The strings of a list of strings (command, args, arguments) -> a command line.
 // Argument paths are list_path/i, spelled out only when a finding names them.
-void AddArguments(const json& list, const std::string& list_path, CommandLine& line,
-                  std::vector<Malformation>& malformed) {
-  if (list.empty()) return;
+void AddArguments(JsonRef list, const std::string& list_path, CommandLine& line, std::vector<Malformation>& malformed) {
+  const size_t size = list.size();
+  if (size == 0) return;
   const auto shared_path = std::make_shared<const std::string>(list_path);
-  line.argv.reserve(line.argv.size() + list.size());
-  line.paths.reserve(line.paths.size() + list.size());
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json* arg = Element(list, list_path, i, Shape::kString, malformed);
-    if (arg == nullptr) continue;
-    line.argv.push_back(arg->get_ref<const std::string&>());
+  line.argv.reserve(line.argv.size() + size);
+  line.paths.reserve(line.paths.size() + size);
+  list.ForEachElement([&](size_t i, JsonRef item) {
+    const JsonRef arg = Element(item, list_path, i, Shape::kString, malformed);
+    if (!arg) return;
+    line.argv.push_back(arg.string());
     line.paths.emplace_back(shared_path, i);
-  }
+  });
 }
 
-void AddCommandLine(const json& container, const std::string& container_path, ScanInput& scan,
+void AddCommandLine(JsonRef container, const std::string& container_path, ScanInput& scan,
                     std::vector<Malformation>& malformed) {
   CommandLine line;
   for (const char* field : {"command", "args"}) {
-    const json* list = Field(container, container_path, field, Shape::kList, malformed);
-    if (list != nullptr) AddArguments(*list, container_path + "/" + field, line, malformed);
+    const JsonRef list = Field(container, container_path, field, Shape::kList, malformed);
+    if (list) AddArguments(list, container_path + "/" + field, line, malformed);
   }
   if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
 }
 
 // Records that the unit reads ConfigMap `name` (a string field at `path`), once per name.
-void AddConfigMapRef(const json* name, const std::string& path, PodUnit& unit) {
-  if (name == nullptr || !name->is_string() || name->get_ref<const std::string&>().empty()) return;
-  const std::string& n = name->get_ref<const std::string&>();
+void AddConfigMapRef(JsonRef name, const std::string& path, PodUnit& unit) {
+  const std::string_view n = name.string();
+  if (n.empty()) return;
   for (const auto& ref : unit.config_maps) {
     if (ref.name == n) return;
   }
-  unit.config_maps.push_back({n, path});
+  unit.config_maps.push_back({std::string(n), path});
 }
 
 // The ConfigMaps a container reads through envFrom[].configMapRef and env[].valueFrom.configMapKeyRef. Malformed
 // fields are recorded by AddEnvList (env) or left to the API server (envFrom is not otherwise read).
-void AddContainerConfigMapRefs(const json& c, const std::string& path, PodUnit& unit) {
-  if (const json* env_from = Child(c, "envFrom"); env_from != nullptr && env_from->is_array()) {
-    for (size_t i = 0; i < env_from->size(); ++i) {
-      if (const json* ref = Child((*env_from)[i], "configMapRef")) {
-        AddConfigMapRef(Child(*ref, "name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
-      }
+void AddContainerConfigMapRefs(JsonRef c, const std::string& path, PodUnit& unit) {
+  const auto [env_from, env] = Members<2>(c, {"envFrom", "env"});
+  env_from.ForEachElement([&](size_t i, JsonRef item) {
+    if (const JsonRef ref = Child(item, "configMapRef")) {
+      AddConfigMapRef(Child(ref, "name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
     }
-  }
-  if (const json* env = Child(c, "env"); env != nullptr && env->is_array()) {
-    for (size_t i = 0; i < env->size(); ++i) {
-      const json* from = Child((*env)[i], "valueFrom");
-      const json* ref = from != nullptr ? Child(*from, "configMapKeyRef") : nullptr;
-      if (ref != nullptr) {
-        AddConfigMapRef(Child(*ref, "name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name",
-                        unit);
-      }
+  });
+  env.ForEachElement([&](size_t i, JsonRef item) {
+    const JsonRef from = Child(item, "valueFrom");
+    if (const JsonRef ref = Child(from, "configMapKeyRef")) {
+      AddConfigMapRef(Child(ref, "name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name", unit);
     }
-  }
+  });
 }
 
 // The ConfigMaps a pod spec mounts: volumes[].configMap and volumes[].projected.sources[].configMap.
-void AddVolumeConfigMapRefs(const json& pod_spec, const std::string& spec_path, PodUnit& unit) {
-  const json* volumes = Child(pod_spec, "volumes");
-  if (volumes == nullptr || !volumes->is_array()) return;
-  for (size_t i = 0; i < volumes->size(); ++i) {
-    const json& volume = (*volumes)[i];
+void AddVolumeConfigMapRefs(JsonRef pod_spec, const std::string& spec_path, PodUnit& unit) {
+  Child(pod_spec, "volumes").ForEachElement([&](size_t i, JsonRef volume) {
+    if (!volume.is_object()) return;
     const std::string volume_path = spec_path + "/volumes/" + std::to_string(i);
-    if (const json* cm = Child(volume, "configMap"))
-      AddConfigMapRef(Child(*cm, "name"), volume_path + "/configMap/name", unit);
-    const json* projected = Child(volume, "projected");
-    const json* sources = projected != nullptr ? Child(*projected, "sources") : nullptr;
-    if (sources == nullptr || !sources->is_array()) continue;
-    for (size_t j = 0; j < sources->size(); ++j) {
-      if (const json* cm = Child((*sources)[j], "configMap")) {
-        AddConfigMapRef(Child(*cm, "name"), volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name",
-                        unit);
+    const auto [cm, projected] = Members<2>(volume, {"configMap", "projected"});
+    if (cm) AddConfigMapRef(Child(cm, "name"), volume_path + "/configMap/name", unit);
+    Child(projected, "sources").ForEachElement([&](size_t j, JsonRef source) {
+      if (const JsonRef source_cm = Child(source, "configMap")) {
+        AddConfigMapRef(Child(source_cm, "name"),
+                        volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name", unit);
       }
-    }
-  }
+    });
+  });
 }
 
 // One container (or Spark init container / sidecar) at `path`: its image, env and command line.
-void AddContainer(const json& c, const std::string& path, PodUnit& unit) {
+void AddContainer(JsonRef c, const std::string& path, PodUnit& unit) {
   AddContainerConfigMapRefs(c, path, unit);
-  if (const json* image = Field(c, path, "image", Shape::kString, unit.malformed)) {
-    unit.images.push_back({image->get<std::string>(), path + "/image"});
+  if (const JsonRef image = Field(c, path, "image", Shape::kString, unit.malformed)) {
+    unit.images.push_back({std::string(image.string()), path + "/image"});
   }
-  if (const json* env = Field(c, path, "env", Shape::kList, unit.malformed)) {
-    AddEnvList(*env, path + "/env", unit.scan.entries, unit.malformed);
+  if (const JsonRef env = Field(c, path, "env", Shape::kList, unit.malformed)) {
+    AddEnvList(env, path + "/env", unit.scan.entries, unit.malformed);
   }
   AddCommandLine(c, path, unit.scan, unit.malformed);
 }
 
 // A list of containers at `parent_path`/`list_name`.
-void AddContainerList(const json& parent, const std::string& parent_path, const char* list_name, PodUnit& unit) {
-  const json* list = Field(parent, parent_path, list_name, Shape::kList, unit.malformed);
-  if (list == nullptr) return;
+void AddContainerList(JsonRef parent, const std::string& parent_path, const char* list_name, PodUnit& unit) {
+  const JsonRef list = Field(parent, parent_path, list_name, Shape::kList, unit.malformed);
+  if (!list) return;
   const std::string list_path = parent_path + "/" + list_name;
-  for (size_t i = 0; i < list->size(); ++i) {
-    if (const json* c = Element(*list, list_path, i, Shape::kObject, unit.malformed)) {
-      AddContainer(*c, PointerChild(list_path, i), unit);
+  list.ForEachElement([&](size_t i, JsonRef item) {
+    if (const JsonRef c = Element(item, list_path, i, Shape::kObject, unit.malformed)) {
+      AddContainer(c, PointerChild(list_path, i), unit);
     }
-  }
+  });
 }
 
 // The unit of the pod spec at `parent_path`/spec, whose pod metadata is `metadata` (may be null) at
 // `metadata_path`. nullopt when there is no spec. Malformed labels go to `unreadable`; everything else the unit
 // reads to the unit's own list.
-std::optional<PodUnit> PodSpecUnit(const json* metadata, const std::string& metadata_path, const json& parent,
+std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata_path, JsonRef parent,
                                    const std::string& parent_path, std::vector<Malformation>& unreadable) {
   PodUnit unit;
   const std::string spec_path = parent_path + "/spec";
-  const json* spec_value = Child(parent, "spec");
-  if (spec_value == nullptr || spec_value->is_null()) return std::nullopt;
-  const json* pod_spec = Field(parent, parent_path, "spec", Shape::kObject, unit.malformed);
-  unit.readable = pod_spec != nullptr;
+  const JsonRef spec_value = Child(parent, "spec");
+  if (!spec_value || spec_value.is_null()) return std::nullopt;
+  const JsonRef pod_spec = Checked(
+      spec_value, [&]() -> const std::string& { return parent_path; }, "spec", Shape::kObject, unit.malformed);
+  unit.readable = static_cast<bool>(pod_spec);
   unit.metadata_path = metadata_path;
   unit.kind = UnitKind::kPodSpec;
   unit.base_path = spec_path;
@@ -328,21 +299,21 @@ std::optional<PodUnit> PodSpecUnit(const json* metadata, const std::string& meta
   unit.automount_path = spec_path + "/automountServiceAccountToken";
   auto role = unit.labels.find("spark-role");
   unit.scan.spark_executor = role != unit.labels.end() && role->second == "executor";
-  if (pod_spec == nullptr) return unit;
-  const json* sa = Field(*pod_spec, spec_path, "serviceAccountName", Shape::kString, unit.malformed);
-  const json* legacy = Field(*pod_spec, spec_path, "serviceAccount", Shape::kString, unit.malformed);
-  if (sa != nullptr) {
-    unit.service_account = sa->get<std::string>();
-  } else if (legacy != nullptr) {
-    unit.service_account = legacy->get<std::string>();
+  if (!pod_spec) return unit;
+  const JsonRef sa = Field(pod_spec, spec_path, "serviceAccountName", Shape::kString, unit.malformed);
+  const JsonRef legacy = Field(pod_spec, spec_path, "serviceAccount", Shape::kString, unit.malformed);
+  if (sa) {
+    unit.service_account = std::string(sa.string());
+  } else if (legacy) {
+    unit.service_account = std::string(legacy.string());
     unit.service_account_path = spec_path + "/serviceAccount";
   }
-  if (const json* am = Field(*pod_spec, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
-    unit.automount_token = am->get<bool>();
+  if (const JsonRef am = Field(pod_spec, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
+    unit.automount_token = am.boolean();
   }
-  AddVolumeConfigMapRefs(*pod_spec, spec_path, unit);
+  AddVolumeConfigMapRefs(pod_spec, spec_path, unit);
   for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
-    AddContainerList(*pod_spec, spec_path, list_name, unit);
+    AddContainerList(pod_spec, spec_path, list_name, unit);
   }
   return unit;
 }
@@ -359,32 +330,30 @@ std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind)
 
 // The ConfigMaps one Spark role reads (spark-on-k8s-operator v1beta2): configMaps[].name (mounted at their path),
 // envFrom[].configMapRef and env[].valueFrom.configMapKeyRef.
-void AddSparkRoleConfigMapRefs(const json& role_spec, const std::string& role_path, PodUnit& unit) {
-  if (const json* maps = Child(role_spec, "configMaps"); maps != nullptr && maps->is_array()) {
-    for (size_t i = 0; i < maps->size(); ++i) {
-      AddConfigMapRef(Child((*maps)[i], "name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
-    }
-  }
+void AddSparkRoleConfigMapRefs(JsonRef role_spec, const std::string& role_path, PodUnit& unit) {
+  Child(role_spec, "configMaps").ForEachElement([&](size_t i, JsonRef map) {
+    AddConfigMapRef(Child(map, "name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
+  });
   AddContainerConfigMapRefs(role_spec, role_path, unit);
 }
 
 // The ConfigMaps the whole application reads, judged once with the driver (like sparkConf): spec.sparkConfigMap
 // (SPARK_CONF_DIR), spec.hadoopConfigMap (HADOOP_CONF_DIR) and spec.volumes[] (configMap and projected sources).
-void AddSparkApplicationConfigMapRefs(const json& spec, PodUnit& driver) {
+void AddSparkApplicationConfigMapRefs(JsonRef spec, PodUnit& driver) {
   AddConfigMapRef(Child(spec, "sparkConfigMap"), "/spec/sparkConfigMap", driver);
   AddConfigMapRef(Child(spec, "hadoopConfigMap"), "/spec/hadoopConfigMap", driver);
   AddVolumeConfigMapRefs(spec, "/spec", driver);
 }
 
-void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Workload& w) {
-  const json* spec_value = Child(object, "spec");
-  if (spec_value == nullptr || spec_value->is_null()) return;
+void AddSparkApplicationUnits(JsonRef object, const Labels& app_labels, Workload& w) {
+  const JsonRef spec_value = Child(object, "spec");
+  if (!spec_value || spec_value.is_null()) return;
   static const json kEmpty = json::object();
   std::vector<Malformation> app_malformed;  // application-wide fields: reported with the driver
-  const json* spec_object = Field(object, "", "spec", Shape::kObject, app_malformed);
-  const bool spec_readable = spec_object != nullptr;
-  const json& spec = spec_readable ? *spec_object : kEmpty;
-  const json* app_image = Field(spec, "/spec", "image", Shape::kString, app_malformed);
+  const JsonRef spec_object = Field(object, "", "spec", Shape::kObject, app_malformed);
+  const bool spec_readable = static_cast<bool>(spec_object);
+  const JsonRef spec = spec_readable ? spec_object : JsonRef(kEmpty);
+  const JsonRef app_image = Field(spec, "/spec", "image", Shape::kString, app_malformed);
 
   for (const char* role : {"driver", "executor"}) {
     PodUnit unit;
@@ -394,12 +363,12 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     const bool is_driver = std::string_view(role) == "driver";
     if (is_driver) unit.malformed = std::move(app_malformed);
     const size_t malformed_before = unit.malformed.size();
-    const json* role_spec = Field(spec, "/spec", role, Shape::kObject, unit.malformed);
+    const JsonRef role_spec = Field(spec, "/spec", role, Shape::kObject, unit.malformed);
     unit.readable = spec_readable && unit.malformed.size() == malformed_before;  // the role is absent or an object
-    const json& r = role_spec != nullptr ? *role_spec : kEmpty;
-    if (const json* labels = Field(r, unit.base_path, "labels", Shape::kObject, unit.malformed)) {
-      CheckStringValues(*labels, unit.base_path + "/labels", unit.malformed);
-      for (auto& [k, v] : LabelsFromJson(*labels)) unit.labels[k] = v;
+    const JsonRef r = role_spec ? role_spec : JsonRef(kEmpty);
+    if (const JsonRef labels = Field(r, unit.base_path, "labels", Shape::kObject, unit.malformed)) {
+      CheckStringValues(labels, unit.base_path + "/labels", unit.malformed);
+      for (auto& [k, v] : LabelsOf(labels)) unit.labels[k] = v;
     }
     unit.labels["spark-role"] = role;
     unit.scan.spark_executor = !is_driver;
@@ -408,16 +377,16 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     unit.service_account_path = unit.base_path + "/serviceAccount";
     unit.automount_path = unit.base_path + "/automountServiceAccountToken";  // not settable: stays unset
 
-    if (const json* image = Field(r, unit.base_path, "image", Shape::kString, unit.malformed)) {
-      unit.images.push_back({image->get<std::string>(), unit.base_path + "/image"});
-    } else if (app_image != nullptr) {
-      unit.images.push_back({app_image->get<std::string>(), "/spec/image"});
+    if (const JsonRef image = Field(r, unit.base_path, "image", Shape::kString, unit.malformed)) {
+      unit.images.push_back({std::string(image.string()), unit.base_path + "/image"});
+    } else if (app_image) {
+      unit.images.push_back({std::string(app_image.string()), "/spec/image"});
     }
-    if (const json* env = Field(r, unit.base_path, "env", Shape::kList, unit.malformed)) {
-      AddEnvList(*env, unit.base_path + "/env", unit.scan.entries, unit.malformed);
+    if (const JsonRef env = Field(r, unit.base_path, "env", Shape::kList, unit.malformed)) {
+      AddEnvList(env, unit.base_path + "/env", unit.scan.entries, unit.malformed);
     }
-    if (const json* env_vars = Field(r, unit.base_path, "envVars", Shape::kObject, unit.malformed)) {
-      AddStringMap(*env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries, unit.malformed);
+    if (const JsonRef env_vars = Field(r, unit.base_path, "envVars", Shape::kObject, unit.malformed)) {
+      AddStringMap(env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries, unit.malformed);
     }
     for (const char* list_name : {"initContainers", "sidecars"}) {
       AddContainerList(r, unit.base_path, list_name, unit);
@@ -426,15 +395,15 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
     // Application-wide configuration is scanned once, with the driver, which receives all of it.
     if (is_driver) {
       AddSparkApplicationConfigMapRefs(spec, unit);
-      if (const json* conf = Field(spec, "/spec", "sparkConf", Shape::kObject, unit.malformed)) {
-        AddStringMap(*conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries, unit.malformed);
+      if (const JsonRef conf = Field(spec, "/spec", "sparkConf", Shape::kObject, unit.malformed)) {
+        AddStringMap(conf, "/spec/sparkConf", Surface::kSparkConf, unit.scan.entries, unit.malformed);
       }
-      if (const json* conf = Field(spec, "/spec", "hadoopConf", Shape::kObject, unit.malformed)) {
-        AddStringMap(*conf, "/spec/hadoopConf", Surface::kHadoopConf, unit.scan.entries, unit.malformed);
+      if (const JsonRef conf = Field(spec, "/spec", "hadoopConf", Shape::kObject, unit.malformed)) {
+        AddStringMap(conf, "/spec/hadoopConf", Surface::kHadoopConf, unit.scan.entries, unit.malformed);
       }
-      if (const json* args = Field(spec, "/spec", "arguments", Shape::kList, unit.malformed)) {
+      if (const JsonRef args = Field(spec, "/spec", "arguments", Shape::kList, unit.malformed)) {
         CommandLine line;
-        AddArguments(*args, "/spec/arguments", line, unit.malformed);
+        AddArguments(args, "/spec/arguments", line, unit.malformed);
         if (!line.argv.empty()) unit.scan.command_lines.push_back(std::move(line));
       }
     }
@@ -446,7 +415,7 @@ void AddSparkApplicationUnits(const json& object, const Labels& app_labels, Work
 // podTemplateFile), verbatim, in <app>-driver-podspec-conf-map.
 constexpr std::string_view kSparkPodTemplateKey = "podspec-configmap-key";
 
-std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
+std::shared_ptr<const json> ParsePodTemplate(std::string_view text) {
   std::optional<json> out = ParseBoundedYaml(text);
   if (!out || !out->is_object()) return nullptr;
   return std::make_shared<const json>(std::move(*out));
@@ -454,17 +423,16 @@ std::shared_ptr<const json> ParsePodTemplate(const std::string& text) {
 
 // Adds the env and command-line entries of the pod template in `text` to `unit` (all at `path`, the ConfigMap key:
 // a JSON pointer cannot go inside the YAML text). Returns false if `text` is not a pod template.
-bool AddPodTemplateEntries(const std::string& text, const LazyPointer& path, PodUnit& unit) {
+bool AddPodTemplateEntries(std::string_view text, const LazyPointer& path, PodUnit& unit) {
   auto pod = ParsePodTemplate(text);
   if (pod == nullptr) return false;
-  const json* spec = Child(*pod, "spec");
-  if (spec == nullptr || !spec->is_object()) return false;
+  const JsonRef spec = Child(*pod, "spec");
+  if (!spec.is_object()) return false;
   // Malformed fields inside the template are not reported here: the executor pods made from it are reviewed as
   // Pods when they are created.
   std::vector<Malformation> ignored;
-  const json* meta = Child(*pod, "metadata");
-  std::optional<PodUnit> unit_from =
-      PodSpecUnit(meta != nullptr && meta->is_object() ? meta : nullptr, "/metadata", *pod, "", ignored);
+  const JsonRef meta = Child(*pod, "metadata");
+  std::optional<PodUnit> unit_from = PodSpecUnit(meta.is_object() ? meta : JsonRef(), "/metadata", *pod, "", ignored);
   if (!unit_from || !unit_from->readable) return false;
   PodUnit& from = *unit_from;
   for (auto& entry : from.scan.entries) {
@@ -483,39 +451,40 @@ bool AddPodTemplateEntries(const std::string& text, const LazyPointer& path, Pod
 // submitting machine's SPARK_CONF_DIR files), the executor pod template map, and the spark-app-selector /
 // spark-role labels it sets; spark-defaults.conf is how users mount Spark configuration themselves. A file name
 // alone (`app.properties`) says nothing: an unrelated application's ConfigMap is not Spark's.
-bool IsSparkOwnConfigMap(const json* data, const Labels& labels) {
+bool IsSparkOwnConfigMap(JsonRef data, const Labels& labels) {
   if (labels.count("spark-app-selector") != 0 || labels.count("spark-role") != 0) return true;
-  if (data == nullptr) return false;
-  if (Child(*data, "spark.properties") != nullptr || Child(*data, "spark-defaults.conf") != nullptr) return true;
+  if (!data) return false;
+  const auto [properties, defaults, tmpl] =
+      Members<3>(data, {"spark.properties", "spark-defaults.conf", kSparkPodTemplateKey});
+  if (properties || defaults) return true;
   // The executor pod template map carries no label: its key counts when it holds a pod template (or is malformed).
-  const json* tmpl = Child(*data, kSparkPodTemplateKey);
-  if (tmpl == nullptr || tmpl->is_null()) return false;
+  if (!tmpl || tmpl.is_null()) return false;
   PodUnit scratch;
-  return !tmpl->is_string() || AddPodTemplateEntries(tmpl->get_ref<const std::string&>(),
-                                                     PointerChild("/data", kSparkPodTemplateKey), scratch);
+  return !tmpl.is_string() ||
+         AddPodTemplateEntries(tmpl.string(), PointerChild("/data", kSparkPodTemplateKey), scratch);
 }
 
 // A ConfigMap's unit. Its files are read now when it is pipeline configuration by itself (`pipeline`, Spark's own,
 // or labelled pipeguard.io/pipeline); otherwise later, if the governance selects it (PrepareReview). A ConfigMap
 // without data has nothing to judge; one whose data is unreadable is reported only when it is pipeline
 // configuration.
-void AddConfigMapUnit(const json& object, const Labels& labels, Workload& w, bool pipeline) {
+void AddConfigMapUnit(JsonRef object, const Labels& labels, Workload& w, bool pipeline) {
   PodUnit unit;
   unit.kind = UnitKind::kSparkConfigMap;
   unit.owned_text = std::make_shared<std::deque<std::string>>();
   unit.base_path = "/data";
   unit.labels = labels;
-  const json* data = Field(object, "", "data", Shape::kObject, unit.malformed);
+  const JsonRef data = Field(object, "", "data", Shape::kObject, unit.malformed);
   unit.pipeline_config =
       pipeline || labels.count(std::string(kPipelineLabel)) != 0 || IsSparkOwnConfigMap(data, labels);
-  if (data == nullptr) {
+  if (!data) {
     if (unit.pipeline_config && !unit.malformed.empty()) {
       unit.readable = false;
       w.units.push_back(std::move(unit));
     }
     return;
   }
-  if (data->empty()) return;
+  if (data.empty()) return;
   if (unit.pipeline_config) ReadConfigMapFiles(object, unit);
   w.units.push_back(std::move(unit));
 }
@@ -752,29 +721,28 @@ void ParseShellAssignments(std::string_view text, const LazyPointer& path, std::
   }
 }
 
-void ReadConfigMapFiles(const json& object, PodUnit& unit) {
-  const json* data = Child(object, "data");
-  if (data == nullptr || !data->is_object()) return;
+void ReadConfigMapFiles(JsonRef object, PodUnit& unit) {
+  const JsonRef data = Child(object, "data");
+  if (!data.is_object()) return;
   if (unit.owned_text == nullptr) unit.owned_text = std::make_shared<std::deque<std::string>>();
-  for (const auto& item : data->items()) {
-    if (!item.value().is_string()) continue;  // recorded below
-    const std::string& key = item.key();
-    const std::string& text = item.value().get_ref<const std::string&>();
+  data.ForEachMember([&](std::string_view key, JsonRef value) {
+    if (!value.is_string()) return;  // recorded below
+    const std::string_view text = value.string();
     const LazyPointer path(PointerChild("/data", key));  // shared by the file's entries
-    if (key == kSparkPodTemplateKey && AddPodTemplateEntries(text, path, unit)) continue;
-    if (ParseConfigFile(ConfigFileTypeOf(key), key, text, path, unit.scan.entries, *unit.owned_text)) continue;
+    if (key == kSparkPodTemplateKey && AddPodTemplateEntries(text, path, unit)) return;
+    if (ParseConfigFile(ConfigFileTypeOf(key), key, text, path, unit.scan.entries, *unit.owned_text)) return;
     // A setting of its own (env-style `KEY: value` read with envFrom), or a file of no type pipeguard reads.
     unit.scan.entries.push_back({key, text, path, Surface::kProperties, ValueSource::kLiteral});
-  }
-  CheckStringValues(*data, "/data", unit.malformed);  // ConfigMap data holds strings only
+  });
+  CheckStringValues(data, "/data", unit.malformed);  // ConfigMap data holds strings only
 }
 
-std::optional<PodUnit> MountedConfigMapUnit(const json& object) {
+std::optional<PodUnit> MountedConfigMapUnit(JsonRef object) {
   Workload w;
-  const json* meta = Child(object, "metadata");
+  const JsonRef meta = Child(object, "metadata");
   std::vector<Malformation> ignored;
-  AddConfigMapUnit(object, CheckedLabels(meta != nullptr && meta->is_object() ? meta : nullptr, "/metadata", ignored),
-                   w, /*pipeline=*/true);
+  AddConfigMapUnit(object, CheckedLabels(meta.is_object() ? meta : JsonRef(), "/metadata", ignored), w,
+                   /*pipeline=*/true);
   if (w.units.empty() || !w.units.front().readable) return std::nullopt;
   return std::move(w.units.front());
 }
@@ -788,33 +756,36 @@ bool IsEvaluatedKind(std::string_view kind) {
 
 }  // namespace
 
-std::optional<Workload> ExtractWorkload(const json& object, const std::string& request_namespace,
+std::optional<Workload> ExtractWorkload(JsonRef object, const std::string& request_namespace,
                                         std::string_view request_kind) {
   if (!object.is_object()) return std::nullopt;
   Workload w;
-  const json* kind = Child(object, "kind");
+  const auto [kind, api_version, metadata] = Members<3>(object, {"kind", "apiVersion", "metadata"});
   w.kind = std::string(StringView(kind));
   if (!request_kind.empty() && w.kind != request_kind) {
     // The API server stores the object as the kind it was sent as; evaluate it as that, and deny it.
     if (!IsEvaluatedKind(request_kind)) return std::nullopt;
     w.unreadable.push_back({"/kind", "\"" + std::string(request_kind) + "\" (the kind of the admission request)",
-                            kind == nullptr || kind->is_null() ? std::string("missing")
-                            : kind->is_string()                ? std::string("another kind")
-                                                               : std::string(Found(*kind))});
+                            !kind || kind.is_null() ? std::string("missing")
+                            : kind.is_string()      ? std::string("another kind")
+                                                    : std::string(Found(kind))});
     w.kind = std::string(request_kind);
   }
   if (!IsEvaluatedKind(w.kind)) return std::nullopt;
-  w.api_version = std::string(StringView(Child(object, "apiVersion")));
+  w.api_version = std::string(StringView(api_version));
   if (w.kind == kProfileKind) {
     // api::ReadProfile reads and checks the whole profile (Engine::Evaluate).
     w.is_profile = true;
     return w;
   }
-  const json* meta = Field(object, "", "metadata", Shape::kObject, w.unreadable);
-  if (meta != nullptr) {
-    w.name = std::string(StringView(Child(*meta, "name")));
-    if (w.name.empty()) w.name = std::string(StringView(Child(*meta, "generateName")));
-    w.namespace_ = std::string(StringView(Field(*meta, "/metadata", "namespace", Shape::kString, w.unreadable)));
+  const JsonRef meta = Checked(
+      metadata, [] { return std::string(); }, "metadata", Shape::kObject, w.unreadable);
+  if (meta) {
+    const auto [name, generate_name, namespace_] = Members<3>(meta, {"name", "generateName", "namespace"});
+    w.name = std::string(StringView(name));
+    if (w.name.empty()) w.name = std::string(StringView(generate_name));
+    w.namespace_ = std::string(StringView(Checked(
+        namespace_, [] { return std::string("/metadata"); }, "namespace", Shape::kString, w.unreadable)));
   }
   if (w.namespace_.empty()) w.namespace_ = request_namespace.empty() ? "default" : request_namespace;
 
@@ -830,15 +801,15 @@ std::optional<Workload> ExtractWorkload(const json& object, const std::string& r
   }
   w.annotations = CheckedAnnotations(meta, "/metadata", w.malformed);
   if (auto template_path = TemplatePath(w.kind)) {
-    const json* tmpl = &object;
+    JsonRef tmpl = object;
     std::string path;
     for (auto key : *template_path) {
-      tmpl = Field(*tmpl, path, key, Shape::kObject, w.unreadable);
-      if (tmpl == nullptr) return w;
+      tmpl = Field(tmpl, path, key, Shape::kObject, w.unreadable);
+      if (!tmpl) return w;
       AppendPointerToken(path, key);
     }
-    const json* tmeta = Field(*tmpl, path, "metadata", Shape::kObject, w.unreadable);
-    if (auto unit = PodSpecUnit(tmeta, path + "/metadata", *tmpl, path, w.unreadable)) {
+    const JsonRef tmeta = Field(tmpl, path, "metadata", Shape::kObject, w.unreadable);
+    if (auto unit = PodSpecUnit(tmeta, path + "/metadata", tmpl, path, w.unreadable)) {
       w.units.push_back(std::move(*unit));
     }
     return w;

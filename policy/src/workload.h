@@ -2,7 +2,8 @@
 //
 // A unit is one pod spec (a Pod, or the template of a Deployment/StatefulSet/DaemonSet/ReplicaSet/Job/CronJob),
 // one role (driver or executor) of a SparkApplication, or the Spark configuration carried by a ConfigMap.
-// Views and pointers in a unit point into the object and live as long as it.
+// Views and pointers in a unit point into the object (an nlohmann or a simdjson DOM, read through JsonRef) and live
+// as long as it.
 #pragma once
 
 #include <deque>
@@ -15,6 +16,7 @@
 
 #include "pipeguard/policy/detect.h"
 #include "pipeguard/policy/engine.h"
+#include "pipeguard/policy/json_ref.h"
 #include "pipeguard/policy/label_selector.h"
 
 namespace pipeguard::policy {
@@ -45,9 +47,9 @@ struct PodUnit {
   std::optional<bool> automount_token;
   std::string automount_path;
   std::vector<ImageRef> images;
-  ScanInput scan;                               // everything the secret/transport detectors look at
-  const nlohmann::json* annotations = nullptr;  // template annotations (break-glass on controller-made pods)
-  std::string metadata_path;                    // JSON pointer of the metadata holding `annotations`
+  ScanInput scan;             // everything the secret/transport detectors look at
+  JsonRef annotations;        // template annotations (break-glass on controller-made pods); absent when none
+  std::string metadata_path;  // JSON pointer of the metadata holding `annotations`
   // Text that is not in the object as such (unescaped properties, decoded XML); `scan` may view into it. Shared so
   // that copies of a unit stay valid; element addresses of a deque are stable.
   std::shared_ptr<std::deque<std::string>> owned_text;  // set for ConfigMap units only
@@ -68,7 +70,7 @@ struct PodUnit {
 // How the engine sees an object.
 struct Workload {
   std::string kind, api_version, namespace_, name;
-  const nlohmann::json* annotations = nullptr;  // top-level metadata.annotations
+  JsonRef annotations;  // top-level metadata.annotations; absent when none
   bool is_spark_application = false;
   bool is_config_map = false;
   bool is_profile = false;
@@ -83,17 +85,17 @@ struct Workload {
 // Extracts units from an object; returns nullopt for kinds the engine does not evaluate. `request_kind` is the kind
 // the admission request names (request.kind.kind; empty outside the webhook): an object whose own `kind` is missing
 // or differs is extracted as `request_kind` and marked unreadable.
-std::optional<Workload> ExtractWorkload(const nlohmann::json& object, const std::string& request_namespace,
+std::optional<Workload> ExtractWorkload(JsonRef object, const std::string& request_namespace,
                                         std::string_view request_kind = {});
 
 // Reads every file of the ConfigMap `object` into `unit` (a kSparkConfigMap unit of it) by type (config_files.h):
 // Spark's pod template, properties, Hadoop XML, INI, env, JSON and YAML; data keys of no known type are one setting
 // each, named by the key. Non-string data values are recorded as malformed.
-void ReadConfigMapFiles(const nlohmann::json& object, PodUnit& unit);
+void ReadConfigMapFiles(JsonRef object, PodUnit& unit);
 
 // The unit of ConfigMap `object` with its files read, whatever its labels: the ConfigMap is configuration of the
 // governed pod that mounts it. nullopt when it holds no data.
-std::optional<PodUnit> MountedConfigMapUnit(const nlohmann::json& object);
+std::optional<PodUnit> MountedConfigMapUnit(JsonRef object);
 
 // Splits a Java properties text (spark.properties, spark-defaults.conf) into entries the way
 // java.util.Properties.load reads it: continuation lines are joined and escapes (\:, \=, \uXXXX, ...) undone, so

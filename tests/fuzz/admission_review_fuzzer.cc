@@ -4,9 +4,11 @@
 // exercised without sockets.
 //
 // Also differential: the fast body parse (simdjson, webhook/src/json_text.h) must give nlohmann's DOM or the same
-// error, byte for byte of the dump.
+// error, byte for byte of the dump; and the engine must judge request.object read through simdjson's DOM
+// (policy::JsonRef, as the webhook does) exactly as it judges nlohmann's parse of the same body.
 //
-// Crashes are: sanitizer reports, a fast parse that disagrees with nlohmann, a reply that is not a well-formed
+// Crashes are: sanitizer reports, a fast parse that disagrees with nlohmann, a verdict that differs between the two
+// DOMs, a reply that is not a well-formed
 // AdmissionReview, an HTTP 500 (an exception escaped the handler chain), and an exception inside the handler (the panic
 // guard fires).
 //
@@ -18,6 +20,7 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "json_text.h"
@@ -114,12 +117,49 @@ void CheckFastParseAgrees(std::string_view body) {
   if (fast != slow) std::abort();
 }
 
+std::string Describe(const policy::Review& review, const policy::Verdict& verdict) {
+  std::string out = std::to_string(review.governed()) + std::to_string(verdict.governed) +
+                    std::to_string(verdict.allowed) + std::string(policy::ToString(verdict.mode)) + verdict.mode_source;
+  for (const auto& check : review.image_checks()) out += "|" + check.path + "=" + check.image;
+  for (const auto& v : verdict.violations) {
+    out += "|" + v.rule + " " + v.path + " " + std::to_string(v.blocking) + std::to_string(v.waived) + v.message;
+  }
+  return out + "|" + std::to_string(verdict.unlisted.count);
+}
+
+// Aborts when request.object gets another verdict through simdjson's DOM than through nlohmann's.
+void CheckVerdictsAgree(std::string_view body, const Environment& environment) {
+  std::shared_ptr<JsonDocument> document;
+  json slow;
+  try {
+    document = ParseJsonDocument(body);
+    slow = ParseJsonTextSlowPath(body);
+  } catch (const json::exception&) {
+    return;
+  }
+  if (document->nlohmann_dom() != nullptr) return;  // nlohmann's parse both ways
+  const policy::JsonRef object = document->root().Find("request").Find("object");
+  if (!object.is_object() || !slow.is_object() || !slow["request"].is_object()) return;
+  const auto snapshot = environment.context.Current();
+  policy::RequestInfo info;
+  info.operation = "CREATE";
+  info.namespace_ = "etl";
+  info.now_unix_seconds = 1800000000;
+  const policy::Review fast_review = policy::PrepareReview(object, info, *snapshot);
+  const policy::Review slow_review = policy::PrepareReview(slow["request"]["object"], info, *snapshot);
+  if (Describe(fast_review, environment.engine.Evaluate(fast_review)) !=
+      Describe(slow_review, environment.engine.Evaluate(slow_review))) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Environment* environment = new Environment();  // shared across inputs, never destroyed
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   CheckFastParseAgrees(body);
+  CheckVerdictsAgree(body, *environment);
   const HttpReply reply = ServeAdmission(body, environment->handler);
   if (reply.status != 200 && reply.status != 400) std::abort();
   const json review = json::parse(reply.body, nullptr, false);

@@ -1,6 +1,7 @@
 #include "pipeguard/webhook/admission.h"
 
 #include <array>
+#include <mutex>
 #include <utility>
 
 #include "json_text.h"
@@ -138,11 +139,11 @@ Status NumberOutOfRange(std::string_view body, const ParseLimits& limits, std::s
 }
 
 // Reads an optional string member. Absent or null leaves `out` empty; another type is an error.
-Status OptionalString(const json& parent, std::string_view key, const std::string& where, std::string& out) {
-  auto it = parent.find(key);
-  if (it == parent.end() || it->is_null()) return Status::Ok();
-  if (!it->is_string()) return Invalid(where + " must be a string");
-  out = it->get<std::string>();
+Status OptionalString(policy::JsonRef parent, std::string_view key, const std::string& where, std::string& out) {
+  const policy::JsonRef value = parent.Find(key);
+  if (!value || value.is_null()) return Status::Ok();
+  if (!value.is_string()) return Invalid(where + " must be a string");
+  out = std::string(value.string());
   return Status::Ok();
 }
 
@@ -166,6 +167,39 @@ std::string_view ReasonFor(int code) {
 }
 
 }  // namespace
+
+struct RequestObject::Converted {
+  std::once_flag once;
+  nlohmann::json value;
+  ~Converted() { ReleaseJsonDom(value); }  // converted from a parsed body: depth-bounded
+};
+
+RequestObject::RequestObject(std::shared_ptr<const void> owner, policy::JsonRef view)
+    : owner_(std::move(owner)), view_(view) {
+  if (view_.nlohmann() == nullptr) converted_ = std::make_shared<Converted>();
+}
+
+RequestObject& RequestObject::operator=(nlohmann::json value) {
+  value_ = std::move(value);
+  owner_.reset();
+  view_ = {};
+  converted_.reset();
+  return *this;
+}
+
+const nlohmann::json& RequestObject::json() const {
+  if (owner_ == nullptr) return value_;
+  if (const nlohmann::json* value = view_.nlohmann()) return *value;
+  std::call_once(converted_->once, [this] { view_.ToJson(converted_->value); });
+  return converted_->value;
+}
+
+void RequestObject::Release() {
+  ReleaseJsonDom(value_);
+  view_ = {};
+  converted_.reset();
+  owner_.reset();
+}
 
 std::string_view ToString(Decision decision) {
   switch (decision) {
@@ -232,9 +266,10 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
                        " are accepted (Kubernetes objects hold far fewer; split the object)",
                    false);
   }
-  json root;
+  // The review's DOM stays alive with the request: request.object is a view into it (RequestObject).
+  std::shared_ptr<JsonDocument> document;
   try {
-    root = ParseJsonText(body);
+    document = ParseJsonDocument(body);
   } catch (const json::parse_error& e) {
     // e.what() quotes the bytes around the error, which may be part of a secret: report the offset only.
     return Invalid("request body is not valid JSON (syntax error near byte " + std::to_string(e.byte) + ")");
@@ -243,91 +278,93 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
   } catch (const json::exception& e) {
     return Invalid("request body could not be read as JSON (error " + std::to_string(e.id) + ")");
   }
+  const policy::JsonRef root = document->root();
   if (!root.is_object()) return Invalid("request body is JSON but not an object");
   // The uid first, so that even a review failing a later check gets an error reply the API server can match.
-  auto request_it = root.find("request");
-  if (request_it == root.end() || !request_it->is_object()) {
-    return Invalid("request body has no \"request\" object");
-  }
-  const json& request = *request_it;
-  auto uid_it = request.find("uid");
-  if (uid_it == request.end() || !uid_it->is_string() || uid_it->get_ref<const std::string&>().empty()) {
+  const auto [request, api_version, kind] = root.Members<3>({"request", "apiVersion", "kind"});
+  if (!request.is_object()) return Invalid("request body has no \"request\" object");
+  const policy::JsonRef uid_value = request.Find("uid");
+  if (!uid_value.is_string() || uid_value.string().empty()) {
     return Invalid("request.uid is missing or not a non-empty string");
   }
-  const auto& uid = uid_it->get_ref<const std::string&>();
+  const std::string_view uid = uid_value.string();
   if (uid.size() > limits.max_uid_bytes) {
     return Invalid("request.uid is longer than " + std::to_string(limits.max_uid_bytes) + " bytes");
   }
   if (readable_uid != nullptr) *readable_uid = uid;
 
-  auto api_version = root.find("apiVersion");
-  if (api_version == root.end() || !api_version->is_string() || *api_version != kAdmissionApiVersion) {
+  if (!api_version.is_string() || api_version.string() != kAdmissionApiVersion) {
     return Invalid("apiVersion must be " + std::string(kAdmissionApiVersion));
   }
-  auto kind = root.find("kind");
-  if (kind == root.end() || !kind->is_string() || *kind != kAdmissionReviewKind) {
+  if (!kind.is_string() || kind.string() != kAdmissionReviewKind) {
     return Invalid("kind must be " + std::string(kAdmissionReviewKind));
   }
 
   AdmissionRequest out;
-  out.uid = uid;
+  out.uid = std::string(uid);
   if (auto s = OptionalString(request, "operation", "request.operation", out.operation); !s.ok()) return s;
   if (out.operation != "CREATE" && out.operation != "UPDATE" && out.operation != "DELETE" &&
       out.operation != "CONNECT") {
     return Invalid("request.operation must be CREATE, UPDATE, DELETE or CONNECT");
   }
-  if (auto k = request.find("kind"); k != request.end() && !k->is_null()) {
-    if (!k->is_object()) return Invalid("request.kind must be an object {group, version, kind}");
-    if (auto s = OptionalString(*k, "group", "request.kind.group", out.kind_group); !s.ok()) return s;
-    if (auto s = OptionalString(*k, "version", "request.kind.version", out.kind_version); !s.ok()) return s;
-    if (auto s = OptionalString(*k, "kind", "request.kind.kind", out.kind); !s.ok()) return s;
+  const auto [request_kind, user, dry, object, old_object] =
+      request.Members<5>({"kind", "userInfo", "dryRun", "object", "oldObject"});
+  if (request_kind && !request_kind.is_null()) {
+    if (!request_kind.is_object()) return Invalid("request.kind must be an object {group, version, kind}");
+    if (auto s = OptionalString(request_kind, "group", "request.kind.group", out.kind_group); !s.ok()) return s;
+    if (auto s = OptionalString(request_kind, "version", "request.kind.version", out.kind_version); !s.ok()) return s;
+    if (auto s = OptionalString(request_kind, "kind", "request.kind.kind", out.kind); !s.ok()) return s;
   }
   if (auto s = OptionalString(request, "subResource", "request.subResource", out.sub_resource); !s.ok()) return s;
   if (auto s = OptionalString(request, "namespace", "request.namespace", out.namespace_); !s.ok()) return s;
   if (auto s = OptionalString(request, "name", "request.name", out.name); !s.ok()) return s;
-  if (auto user = request.find("userInfo"); user != request.end() && !user->is_null()) {
-    if (!user->is_object()) return Invalid("request.userInfo must be an object");
-    if (auto s = OptionalString(*user, "username", "request.userInfo.username", out.username); !s.ok()) return s;
-    if (auto groups = user->find("groups"); groups != user->end() && !groups->is_null()) {
-      if (!groups->is_array()) return Invalid("request.userInfo.groups must be a list of strings");
-      for (const auto& g : *groups) {
-        if (!g.is_string()) return Invalid("request.userInfo.groups must be a list of strings");
-        out.groups.push_back(g.get<std::string>());
-      }
+  if (user && !user.is_null()) {
+    if (!user.is_object()) return Invalid("request.userInfo must be an object");
+    if (auto s = OptionalString(user, "username", "request.userInfo.username", out.username); !s.ok()) return s;
+    if (const policy::JsonRef groups = user.Find("groups"); groups && !groups.is_null()) {
+      bool strings = groups.is_array();
+      groups.ForEachElement([&](size_t, policy::JsonRef g) {
+        strings = strings && g.is_string();
+        if (strings) out.groups.emplace_back(g.string());
+      });
+      if (!strings) return Invalid("request.userInfo.groups must be a list of strings");
     }
   }
-  if (auto dry = request.find("dryRun"); dry != request.end() && !dry->is_null()) {
-    if (!dry->is_boolean()) return Invalid("request.dryRun must be a boolean");
-    out.dry_run = dry->get<bool>();
+  if (dry && !dry.is_null()) {
+    if (!dry.is_boolean()) return Invalid("request.dryRun must be a boolean");
+    out.dry_run = dry.boolean();
   }
 
-  auto object = request_it->find("object");
-  const bool has_object = object != request_it->end() && !object->is_null();
+  const bool has_object = object && !object.is_null();
   if (out.operation == "CREATE" || out.operation == "UPDATE") {
     if (!has_object) return Invalid("request.object is missing; " + out.operation + " reviews must carry the object");
-    if (!object->is_object()) return Invalid("request.object must be a Kubernetes object (a JSON object)");
+    if (!object.is_object()) return Invalid("request.object must be a Kubernetes object (a JSON object)");
   }
-  // The stored object, for UPDATE (and DELETE): updates that change nothing the rules read are not evaluated.
-  if (auto old_object = request_it->find("oldObject"); old_object != request_it->end() && !old_object->is_null()) {
-    if (!old_object->is_object()) return Invalid("request.oldObject must be a Kubernetes object (a JSON object)");
-    out.old_object = std::move(root["request"]["oldObject"]);
+  // The stored object, for UPDATE (and DELETE): updates that change nothing the rules read are not evaluated. It
+  // is read as nlohmann (policy::UnevaluatedUpdateReason): moved out of nlohmann's DOM, converted from simdjson's.
+  if (old_object && !old_object.is_null()) {
+    if (!old_object.is_object()) return Invalid("request.oldObject must be a Kubernetes object (a JSON object)");
+    if (json* dom = document->nlohmann_dom()) {
+      out.old_object = std::move((*dom)["request"]["oldObject"]);
+    } else {
+      old_object.ToJson(out.old_object);
+    }
   }
-  if (has_object && object->is_object()) {
-    out.object = std::move(root["request"]["object"]);
+  if (has_object && object.is_object()) {
     if (out.kind.empty()) {
-      if (auto k = out.object.find("kind"); k != out.object.end() && k->is_string()) out.kind = k->get<std::string>();
+      if (const policy::JsonRef k = object.Find("kind"); k.is_string()) out.kind = std::string(k.string());
     }
     if (out.name.empty()) {
-      if (auto md = out.object.find("metadata"); md != out.object.end() && md->is_object()) {
+      if (const policy::JsonRef md = object.Find("metadata"); md.is_object()) {
         std::string name;
-        if (OptionalString(*md, "name", "", name).ok() && name.empty()) {
-          if (OptionalString(*md, "generateName", "", name).ok() && !name.empty()) name += "*";
+        if (OptionalString(md, "name", "", name).ok() && name.empty()) {
+          if (OptionalString(md, "generateName", "", name).ok() && !name.empty()) name += "*";
         }
         out.name = std::move(name);
       }
     }
+    out.object = RequestObject(document, object);  // the document lives as long as the request's object
   }
-  ReleaseJsonDom(root);  // what remains of the review; depth-bounded above
   return out;
 }
 

@@ -139,7 +139,7 @@ ImageVerification VerifyImages(imageverify::ImageVerificationService& service,
 // An UPDATE that needs no evaluation (policy::UnevaluatedUpdateReason): allowed, recorded as not evaluated.
 std::optional<AdmissionReply> UnevaluatedUpdate(const AdmissionRequest& request) {
   if (request.operation != "UPDATE" || request.old_object.is_null()) return std::nullopt;
-  std::optional<std::string> reason = policy::UnevaluatedUpdateReason(request.old_object, request.object);
+  std::optional<std::string> reason = policy::UnevaluatedUpdateReason(request.old_object, request.object.json());
   if (!reason) return std::nullopt;
   AdmissionReply reply = Allowed(request.uid);
   reply.not_evaluated_reason = std::move(*reason);
@@ -317,7 +317,7 @@ AdmissionHandler MakeMutatingHandler(const policy::ContextProvider& context, con
       std::vector<policy::ImageRef> refs;
       for (const auto& check : review.image_checks()) refs.push_back(policy::ImageRef{check.image, check.path});
       ImageVerification images = VerifyImages(*service, review.image_checks(), request.deadline);
-      const nlohmann::json patch = imageverify::DigestPinPatch(request.object, refs, images.verdicts);
+      const nlohmann::json patch = imageverify::DigestPinPatch(request.object.json(), refs, images.verdicts);
       reply.images = std::move(images.audit);
       if (patch.is_array() && !patch.empty()) {
         reply.json_patch = patch.dump();

@@ -27,9 +27,9 @@ HttpReply ServeAdmission(std::string_view body, const AdmissionHandler& handler,
         received_at != std::chrono::steady_clock::time_point{} ? received_at : std::chrono::steady_clock::now();
     request->deadline = deadline;
     const AdmissionReply reply = handler(*request);
-    // The request's DOMs came from ParseJsonText under limits.max_depth: released level by level, not by nlohmann's
-    // destructor (see ReleaseJsonDom).
-    ReleaseJsonDom(request->object);
+    // The request's DOMs came from ParseAdmissionReview under limits.max_depth: released level by level, not by
+    // nlohmann's destructor (see ReleaseJsonDom).
+    request->object.Release();
     ReleaseJsonDom(request->old_object);
     return {200, SerializeAdmissionReview(reply), ""};
   } catch (const imageverify::WouldBlock&) {

@@ -2,9 +2,10 @@
 
 #include <simdjson.h>
 
+#include <mutex>
 #include <string>
-#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace pipeguard::webhook {
 
@@ -12,58 +13,38 @@ namespace {
 
 using nlohmann::json;
 
-// Converts `element` into `out`, which is null on entry. Values are built in place (no temporary DOM values to move
-// and destroy).
-void ToDom(simdjson::dom::element element, json& out) {
-  using Type = simdjson::dom::element_type;
-  switch (element.type()) {
-    case Type::OBJECT: {
-      out = json::value_t::object;
-      auto& members = out.get_ref<json::object_t&>();
-      for (simdjson::dom::key_value_pair member : simdjson::dom::object(element)) {
-        // The key is constructed in the node itself (no temporary string to move from and destroy).
-        auto [at, inserted] =
-            members.emplace(std::piecewise_construct, std::forward_as_tuple(member.key.data(), member.key.size()),
-                            std::forward_as_tuple());
-        // A later duplicate key replaces the earlier one, as in json::parse.
-        if (!inserted) at->second = nullptr;
-        ToDom(member.value, at->second);
+// The simdjson parsers of JsonDocuments, reused: a parser's buffers are sized for the largest text it has parsed,
+// at most kFastParseMaxBytes (~14 bytes per input byte). A document holds its parser until it is destroyed, so a
+// parser is never shared; at most kMaxIdle wait here (the rest are freed).
+class ParserPool {
+ public:
+  static constexpr size_t kMaxIdle = 16;
+
+  std::unique_ptr<simdjson::dom::parser> Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        std::unique_ptr<simdjson::dom::parser> parser = std::move(idle_.back());
+        idle_.pop_back();
+        return parser;
       }
-      return;
     }
-    case Type::ARRAY: {
-      out = json::value_t::array;
-      auto& items = out.get_ref<json::array_t&>();
-      simdjson::dom::array array(element);
-      items.reserve(array.size());
-      for (simdjson::dom::element item : array) ToDom(item, items.emplace_back());
-      return;
-    }
-    case Type::STRING:
-      out = std::string_view(element);  // the DOM string is built from the view: no temporary string
-      return;
-    case Type::INT64: {
-      // json::parse stores non-negative integers as unsigned and negative ones as signed.
-      const int64_t value = int64_t(element);
-      if (value >= 0) {
-        out = static_cast<json::number_unsigned_t>(value);
-      } else {
-        out = static_cast<json::number_integer_t>(value);
-      }
-      return;
-    }
-    case Type::UINT64:
-      out = static_cast<json::number_unsigned_t>(uint64_t(element));
-      return;
-    case Type::DOUBLE:
-      out = double(element);
-      return;
-    case Type::BOOL:
-      out = bool(element);
-      return;
-    case Type::NULL_VALUE:
-      return;
+    return std::make_unique<simdjson::dom::parser>(kFastParseMaxBytes);
   }
+
+  void Give(std::unique_ptr<simdjson::dom::parser> parser) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(parser));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> idle_;
+};
+
+ParserPool& Parsers() {
+  static ParserPool* pool = new ParserPool();  // never destroyed: documents may outlive static destruction
+  return *pool;
 }
 
 // Whether `text` may hold the number -0 (outside strings too, as far as a byte scan can tell): json::parse stores it
@@ -99,18 +80,35 @@ void ReleaseJsonDom(json& value) {
 
 json ParseJsonTextSlowPath(std::string_view text) { return json::parse(text.begin(), text.end()); }
 
-json ParseJsonText(std::string_view text) {
+JsonDocument::JsonDocument() = default;
+
+JsonDocument::~JsonDocument() {
+  root_ = {};
+  if (parser_ != nullptr) Parsers().Give(std::move(parser_));
+  ReleaseJsonDom(json_);  // depth-bounded by the caller of ParseJsonDocument
+}
+
+std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text) {
+  auto document = std::make_shared<JsonDocument>();
   if (text.size() <= kFastParseMaxBytes && !MayHoldNegativeZero(text)) {
-    // One parser per thread: its buffers are sized for the largest text it has parsed, at most kFastParseMaxBytes.
-    thread_local simdjson::dom::parser parser(kFastParseMaxBytes);
+    std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
     simdjson::dom::element root;
-    if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) == simdjson::SUCCESS) {
-      json out;
-      ToDom(root, out);
-      return out;
+    if (parser->parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) == simdjson::SUCCESS) {
+      document->parser_ = std::move(parser);
+      document->root_ = policy::JsonRef::FromSimdjson(root);
+      return document;
     }
+    Parsers().Give(std::move(parser));
   }
-  return ParseJsonTextSlowPath(text);
+  document->json_ = ParseJsonTextSlowPath(text);
+  document->root_ = document->json_;
+  return document;
+}
+
+json ParseJsonText(std::string_view text) {
+  std::shared_ptr<JsonDocument> document = ParseJsonDocument(text);
+  if (json* dom = document->nlohmann_dom()) return std::move(*dom);
+  return document->root().ToJson();  // json::parse's DOM, converted from simdjson's (policy::JsonRef::ToJson)
 }
 
 }  // namespace pipeguard::webhook

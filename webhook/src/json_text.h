@@ -3,18 +3,53 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "pipeguard/policy/json_ref.h"
+
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
+
 namespace pipeguard::webhook {
 
-// Bodies up to this size are parsed by simdjson and converted; larger ones (rare; they are already served by the
-// large-review pool) go straight to nlohmann, whose memory is a small multiple of the DOM, so that no thread keeps
-// simdjson's buffers (about 14 bytes per input byte) for a multi-MiB body.
+// Bodies up to this size are parsed by simdjson (and read through its DOM, or converted); larger ones (rare; they are
+// already served by the large-review pool) go straight to nlohmann, whose memory is a small multiple of the DOM, so
+// that no thread keeps simdjson's buffers (about 14 bytes per input byte) for a multi-MiB body.
 inline constexpr size_t kFastParseMaxBytes = 64 * 1024;
 
+// A parsed JSON text that owns what root() refers into: simdjson's DOM (in a parser taken from a process-wide
+// free list and given back when the document is destroyed, so that a review suspended on one thread keeps its DOM
+// while the thread parses other bodies), or, for texts simdjson does not take, nlohmann's. Either way root() reads
+// exactly as nlohmann::json::parse(text) would (JsonRef's contract). Immutable once parsed except through
+// nlohmann_dom(); may be shared across threads.
+class JsonDocument {
+ public:
+  JsonDocument();
+  JsonDocument(const JsonDocument&) = delete;
+  JsonDocument& operator=(const JsonDocument&) = delete;
+  ~JsonDocument();  // gives the parser back; releases nlohmann's DOM level by level (ReleaseJsonDom)
+
+  policy::JsonRef root() const { return root_; }
+  // nlohmann's DOM when nlohmann parsed the text (members may be moved out of it); nullptr for simdjson's.
+  nlohmann::json* nlohmann_dom() { return parser_ == nullptr ? &json_ : nullptr; }
+
+ private:
+  friend std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text);
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  nlohmann::json json_;
+  policy::JsonRef root_;
+};
+
+// Parses `text` into a JsonDocument: simdjson for texts up to kFastParseMaxBytes that it takes, nlohmann for the
+// others (see ParseJsonText); throws exactly what nlohmann::json::parse throws. Thread-safe. The caller bounds
+// nesting depth first.
+std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text);
+
 // Contract: returns exactly what nlohmann::json::parse(text) returns (duplicate keys: the last wins; integers beyond
-// 64 bits as doubles) and throws exactly what it throws. simdjson (one parser per thread, reused) handles texts up
+// 64 bits as doubles) and throws exactly what it throws. simdjson (a pooled parser, ParseJsonDocument) handles texts up
 // to kFastParseMaxBytes; whatever it refuses, including every error and the numbers simdjson 3.0.1 cannot
 // represent, is parsed again by nlohmann, so errors and edge cases come from one implementation. Thread-safe. The
 // caller bounds nesting depth first (the conversion recurses once per level).

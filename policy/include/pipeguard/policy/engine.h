@@ -14,6 +14,7 @@
 
 #include "pipeguard/policy/context.h"
 #include "pipeguard/policy/detect.h"
+#include "pipeguard/policy/json_ref.h"
 #include "pipeguard/policy/types.h"
 
 namespace pipeguard::policy {
@@ -152,7 +153,7 @@ class Review {
 
  private:
   friend class Engine;
-  friend Review PrepareReview(const nlohmann::json&, const RequestInfo&, const ContextSnapshot&, const ConfigMapLookup&,
+  friend Review PrepareReview(JsonRef, const RequestInfo&, const ContextSnapshot&, const ConfigMapLookup&,
                               const ConfigMapReaders&);
 
   // A ConfigMap that a governed pod reads, judged as part of that pod's pipeline (Engine::Evaluate).
@@ -170,7 +171,7 @@ class Review {
     // A ConfigMap that no label or selector governs: the governed objects that read it, which govern it.
     std::vector<ConfigMapReader> governed_readers;
   };
-  const nlohmann::json* object_ = nullptr;
+  JsonRef object_;
   const ContextSnapshot* context_ = nullptr;
   RequestInfo request_;
   std::shared_ptr<const Workload> workload_;  // null: a kind (or operation) the engine does not evaluate
@@ -194,7 +195,9 @@ class Review {
 // reader ("read by Pod etl/dbt-run at /spec/volumes/0/configMap/name"), in the mode of the readers' profiles (or
 // the namespace's, or the configuration's). When `readers` is empty, the snapshot's (ContextSnapshot::
 // ConfigMapReaders) are used.
-Review PrepareReview(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
+//
+// `object` is an nlohmann value or a value of simdjson's DOM (JsonRef): the review is the same for both.
+Review PrepareReview(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                      const ConfigMapLookup& config_maps = {}, const ConfigMapReaders& readers = {});
 
 class Engine {
@@ -211,7 +214,7 @@ class Engine {
   Verdict Evaluate(const Review& review, const ImageVerdictLookup& images = {}, const WorkBudget& budget = {}) const;
 
   // Evaluate(PrepareReview(object, request, context), images), for callers that need nothing else of the review.
-  Verdict Evaluate(const nlohmann::json& object, const RequestInfo& request, const ContextSnapshot& context,
+  Verdict Evaluate(JsonRef object, const RequestInfo& request, const ContextSnapshot& context,
                    const ImageVerdictLookup& images = {}) const;
 
   // The memo of mounted ConfigMaps' findings (engine.cc): a ConfigMap's files are read and judged once per

@@ -9,18 +9,55 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pipeguard/base/status.h"
+#include "pipeguard/policy/json_ref.h"
 
 namespace pipeguard::webhook {
 
 inline constexpr std::string_view kAdmissionApiVersion = "admission.k8s.io/v1";
 inline constexpr std::string_view kAdmissionReviewKind = "AdmissionReview";
+
+// request.object: a view of the object inside the parsed request body (simdjson's DOM, which the request owns; no
+// nlohmann copy is built for the engine), or an nlohmann value (bodies nlohmann parsed, and requests built by hand:
+// `request.object = json{...}`). The engine reads it through ref(); code that needs nlohmann (digest pinning, the
+// UPDATE comparison) calls json(), which converts a simdjson object once, on first use. Copies share the view.
+class RequestObject {
+ public:
+  RequestObject() = default;
+  RequestObject(nlohmann::json value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  RequestObject& operator=(nlohmann::json value);
+  // A view of `view`, which `owner` keeps valid.
+  RequestObject(std::shared_ptr<const void> owner, policy::JsonRef view);
+
+  policy::JsonRef ref() const { return owner_ != nullptr ? view_ : policy::JsonRef(value_); }
+  operator policy::JsonRef() const { return ref(); }  // NOLINT(google-explicit-constructor)
+  // The object as nlohmann's DOM: the value itself, or converted from the parsed body on first use (thread-safe).
+  const nlohmann::json& json() const;
+  bool is_null() const { return ref().is_null() || !ref().present(); }
+  bool is_object() const { return ref().is_object(); }
+  // Frees the object's DOMs now, level by level (ReleaseJsonDom): for objects of ParseAdmissionReview, whose
+  // depth it bounded. The object is null afterwards.
+  void Release();
+
+  friend bool operator==(const RequestObject& a, const nlohmann::json& b) { return a.json() == b; }
+  friend std::ostream& operator<<(std::ostream& out, const RequestObject& object) { return out << object.json(); }
+
+ private:
+  struct Converted;  // admission.cc
+  nlohmann::json value_;
+  std::shared_ptr<const void> owner_;
+  policy::JsonRef view_;
+  std::shared_ptr<Converted> converted_;  // set when view_ is simdjson's
+};
 
 // The fields of an admission.k8s.io/v1 AdmissionRequest that pipeguard uses.
 struct AdmissionRequest {
@@ -33,7 +70,7 @@ struct AdmissionRequest {
   std::string username;             // request.userInfo.username
   std::vector<std::string> groups;  // request.userInfo.groups
   bool dry_run = false;
-  nlohmann::json object;      // request.object; null for DELETE and CONNECT
+  RequestObject object;       // request.object; null for DELETE and CONNECT
   nlohmann::json old_object;  // request.oldObject (the stored object) for UPDATE and DELETE; null when absent
   // When the HTTP layer finished reading the body; latency is measured from here. A default value means "unknown":
   // decorators then measure from their own entry.

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include "pipeguard/webhook/http_adapter.h"
 #include "test_support.h"
 
@@ -115,6 +119,53 @@ INSTANTIATE_TEST_SUITE_P(
                   "uid-7", "groups"},
         BadReview{"too_deep", std::string(200, '[') + std::string(200, ']'), "", "deeper than"}),
     [](const ::testing::TestParamInfo<BadReview>& info) { return info.param.name; });
+
+// A clean review whose object carries `nesting` (JSON text) at /request/object/x: the body nests 3 levels more.
+std::string ReviewNesting(const std::string& nesting) {
+  std::string body = MakeReview(CleanPod(), "etl", "uid-d").dump();
+  const std::string marker = "\"object\":{";
+  return body.insert(body.find(marker) + marker.size(), "\"x\":" + nesting + ",");
+}
+
+// Bodies within the fast path's size skip the pre-parse scan and leave the depth bound to simdjson, which counts a
+// number inside an object as one more level; such bodies fall back to the scan. Either way the bound is exactly
+// limits.max_depth, for every shape.
+TEST(ParseAdmissionReview, TheDepthBoundIsExactOnEveryPath) {
+  const ParseLimits limits{.max_depth = 20};
+  const auto arrays = [](int n) { return std::string(n, '[') + std::string(n, ']'); };
+  const auto objects = [](int n) {
+    std::string text;
+    for (int i = 0; i < n; ++i) text += "{\"a\":";
+    return text + "1" + std::string(n, '}');
+  };
+  const auto mixed = [](int n) {
+    std::string open, close;
+    for (int i = 0; i < n; ++i) {
+      open += i % 2 == 0 ? "[" : "{\"a\":";
+      close = (i % 2 == 0 ? "]" : "}") + close;
+    }
+    return open + "true" + close;
+  };
+  for (const auto& [name, shape] : std::vector<std::pair<std::string, std::function<std::string(int)>>>{
+           {"arrays", arrays}, {"objects", objects}, {"mixed", mixed}}) {
+    auto at_limit = ParseAdmissionReview(ReviewNesting(shape(limits.max_depth - 3)), nullptr, limits);
+    ASSERT_TRUE(at_limit.ok()) << name << ": " << at_limit.status().message();
+    EXPECT_EQ(at_limit->uid, "uid-d");
+    EXPECT_EQ(at_limit->object.json()["x"], json::parse(shape(limits.max_depth - 3))) << name;
+    auto beyond = ParseAdmissionReview(ReviewNesting(shape(limits.max_depth - 2)), nullptr, limits);
+    ASSERT_FALSE(beyond.ok()) << name;
+    EXPECT_NE(beyond.status().message().find("deeper than 20 levels"), std::string::npos) << beyond.status().message();
+  }
+}
+
+// The value bound still holds for a small body when max_values is below its size (the fast path is not taken).
+TEST(ParseAdmissionReview, TheValueBoundHoldsWhenItIsBelowTheBodySize) {
+  const std::string body = MakeReview(CleanPod(), "etl", "uid-v").dump();
+  auto parsed = ParseAdmissionReview(body, nullptr, ParseLimits{.max_values = 20});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("at most 20 are accepted"), std::string::npos) << parsed.status().message();
+  EXPECT_TRUE(ParseAdmissionReview(body, nullptr, ParseLimits{.max_values = body.size() + 1}).ok());
+}
 
 TEST(ParseAdmissionReview, SyntaxErrorsDoNotQuoteTheInput) {
   // nlohmann's own message would quote the bytes around the error, which could be part of a secret.

@@ -249,10 +249,12 @@ AdmissionReply WithWarnings(AdmissionReply reply, std::vector<std::string> warni
   return reply;
 }
 
-StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::string* readable_uid,
-                                                const ParseLimits& limits) {
-  if (readable_uid != nullptr) readable_uid->clear();
-  if (body.empty()) return Invalid("request body is empty");
+namespace {
+
+// The careful parse of a body that the fast path (ParseJsonDocumentWithinDepth) did not take: its nesting and value
+// count bounded by a byte scan first, then parsed into `document`; every refusal a clear error.
+Status MeasureAndParse(std::string_view body, const ParseLimits& limits, std::string* readable_uid,
+                       std::shared_ptr<JsonDocument>& document) {
   const base::JsonShape shape = base::MeasureJson(body, limits.max_depth);
   if (shape.max_depth > limits.max_depth) {
     return Invalid("request body nests JSON deeper than " + std::to_string(limits.max_depth) +
@@ -266,8 +268,6 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
                        " are accepted (Kubernetes objects hold far fewer; split the object)",
                    false);
   }
-  // The review's DOM stays alive with the request: request.object is a view into it (RequestObject).
-  std::shared_ptr<JsonDocument> document;
   try {
     document = ParseJsonDocument(body);
   } catch (const json::parse_error& e) {
@@ -277,6 +277,24 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
     return NumberOutOfRange(body, limits, readable_uid);
   } catch (const json::exception& e) {
     return Invalid("request body could not be read as JSON (error " + std::to_string(e.id) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::string* readable_uid,
+                                                const ParseLimits& limits) {
+  if (readable_uid != nullptr) readable_uid->clear();
+  if (body.empty()) return Invalid("request body is empty");
+  // The review's DOM stays alive with the request: request.object is a view into it (RequestObject).
+  std::shared_ptr<JsonDocument> document;
+  // A body of n bytes holds at most n + 1 values by MeasureJson's estimate, so a body within the fast path's size
+  // and within max_values bytes cannot break the value bound, and simdjson enforces the depth bound itself: such a
+  // body is parsed without the byte scan. Whatever simdjson does not take is measured and parsed below.
+  if (body.size() < limits.max_values) document = ParseJsonDocumentWithinDepth(body, limits.max_depth);
+  if (document == nullptr) {
+    if (Status refused = MeasureAndParse(body, limits, readable_uid, document); !refused.ok()) return refused;
   }
   const policy::JsonRef root = document->root();
   if (!root.is_object()) return Invalid("request body is JSON but not an object");

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -88,18 +89,29 @@ JsonDocument::~JsonDocument() {
   ReleaseJsonDom(json_);  // depth-bounded by the caller of ParseJsonDocument
 }
 
-std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text) {
-  auto document = std::make_shared<JsonDocument>();
-  if (text.size() <= kFastParseMaxBytes && !MayHoldNegativeZero(text)) {
-    std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
-    simdjson::dom::element root;
-    if (parser->parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) == simdjson::SUCCESS) {
-      document->parser_ = std::move(parser);
-      document->root_ = policy::JsonRef::FromSimdjson(root);
-      return document;
-    }
-    Parsers().Give(std::move(parser));
+std::shared_ptr<JsonDocument> ParseJsonDocumentWithinDepth(std::string_view text, int max_depth) {
+  if (text.size() > kFastParseMaxBytes || max_depth < 1 || MayHoldNegativeZero(text)) return nullptr;
+  std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
+  // A pooled parser keeps the depth it was last given; the webhook always asks for the same one.
+  const auto depth = static_cast<size_t>(max_depth);
+  if (parser->max_depth() != depth && parser->allocate(std::max(parser->capacity(), text.size()), depth)) {
+    return nullptr;  // out of memory: a new parser is made next time
   }
+  simdjson::dom::element root;
+  if (parser->parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) != simdjson::SUCCESS) {
+    Parsers().Give(std::move(parser));
+    return nullptr;
+  }
+  auto document = std::make_shared<JsonDocument>();
+  document->parser_ = std::move(parser);
+  document->root_ = policy::JsonRef::FromSimdjson(root);
+  return document;
+}
+
+std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text) {
+  // simdjson's own default depth: the caller has bounded the nesting already.
+  if (auto document = ParseJsonDocumentWithinDepth(text, simdjson::DEFAULT_MAX_DEPTH)) return document;
+  auto document = std::make_shared<JsonDocument>();
   document->json_ = ParseJsonTextSlowPath(text);
   document->root_ = document->json_;
   return document;

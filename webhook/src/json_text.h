@@ -38,6 +38,7 @@ class JsonDocument {
 
  private:
   friend std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text);
+  friend std::shared_ptr<JsonDocument> ParseJsonDocumentWithinDepth(std::string_view text, int max_depth);
   std::unique_ptr<simdjson::dom::parser> parser_;
   nlohmann::json json_;
   policy::JsonRef root_;
@@ -47,6 +48,15 @@ class JsonDocument {
 // others (see ParseJsonText); throws exactly what nlohmann::json::parse throws. Thread-safe. The caller bounds
 // nesting depth first.
 std::shared_ptr<JsonDocument> ParseJsonDocument(std::string_view text);
+
+// The fast path alone, for a caller that has not bounded the nesting: simdjson's DOM of `text` when the text is at
+// most kFastParseMaxBytes, simdjson takes it and it nests at most `max_depth` levels by simdjson's count. simdjson
+// counts a scalar member of an object as one level more (64 nested arrays pass a limit of 64, 64 nested objects
+// around a number do not), so what it takes is a subset of what base::MeasureJson(text, max_depth) lets through.
+// nullptr otherwise (a deeper text, a syntax error, -0, a number simdjson cannot represent, a larger text): the
+// caller then measures the text and calls ParseJsonDocument, which gives the answer and the errors. Reads exactly
+// as ParseJsonDocument(text) when it returns a document. Thread-safe.
+std::shared_ptr<JsonDocument> ParseJsonDocumentWithinDepth(std::string_view text, int max_depth);
 
 // Contract: returns exactly what nlohmann::json::parse(text) returns (duplicate keys: the last wins; integers beyond
 // 64 bits as doubles) and throws exactly what it throws. simdjson (a pooled parser, ParseJsonDocument) handles texts up

@@ -83,17 +83,7 @@ TEST_P(EngineCaseTest, MatchesExpectedVerdict) {
   }
   auto snapshot = std::move(builder).Build();
 
-  RequestInfo request;
-  request.username = "alice";
-  request.now_unix_seconds = kNow;
-  if (body.contains("request")) {
-    const json& r = body["request"];
-    request.operation = r.value("operation", request.operation);
-    request.username = r.value("user", request.username);
-    request.namespace_ = r.value("namespace", request.namespace_);
-    request.kind = r.value("kind", request.kind);
-    if (r.contains("groups")) request.groups = r["groups"].get<std::vector<std::string>>();
-  }
+  const RequestInfo request = testing::CaseRequest(body, kNow);
   ImageVerdictLookup images;
   if (body.contains("imageVerdicts") || body.contains("scopedImageVerdicts")) {
     const json verdicts = body.value("imageVerdicts", json::object());

@@ -246,17 +246,7 @@ TEST(JsonRefEngine, EveryEngineCaseTableObjectGetsTheSameVerdictFromEitherDom) {
         ASSERT_TRUE(builder.AddConfigMap(config_map));
       }
       const auto snapshot = std::move(builder).Build();
-      RequestInfo request;
-      request.username = "alice";
-      request.now_unix_seconds = 1795694400;
-      if (body.contains("request")) {
-        const json& r = body["request"];
-        request.operation = r.value("operation", request.operation);
-        request.username = r.value("user", request.username);
-        request.namespace_ = r.value("namespace", request.namespace_);
-        request.kind = r.value("kind", request.kind);
-        if (r.contains("groups")) request.groups = r["groups"].get<std::vector<std::string>>();
-      }
+      const RequestInfo request = testing::CaseRequest(body, 1795694400);
       std::vector<ConfigMapRead> reads;
       for (const auto& reader : body.value("configMapReaders", json::array())) {
         for (auto& read : ConfigMapReadsOf(reader)) reads.push_back(std::move(read));

@@ -7,8 +7,28 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "pipeguard/policy/engine.h"
 
 namespace pipeguard::testing {
+
+// The request of an engine case (tests/policy/data/engine_cases/*.yaml): user alice at `now`, with what the case's
+// `request` sets (operation, user, namespace, kind, groups).
+inline policy::RequestInfo CaseRequest(const nlohmann::json& body, std::int64_t now) {
+  policy::RequestInfo request;
+  request.username = "alice";
+  request.now_unix_seconds = now;
+  if (body.contains("request")) {
+    const nlohmann::json& r = body["request"];
+    request.operation = r.value("operation", request.operation);
+    request.username = r.value("user", request.username);
+    request.namespace_ = r.value("namespace", request.namespace_);
+    request.kind = r.value("kind", request.kind);
+    if (r.contains("groups")) request.groups = r["groups"].get<std::vector<std::string>>();
+  }
+  return request;
+}
 
 inline std::string DataPath(const std::string& relative) { return std::string(PIPEGUARD_TEST_DATA) + "/" + relative; }
 

@@ -15,11 +15,8 @@ namespace pipeguard::webhook {
 namespace {
 
 using nlohmann::json;
-using testing::DataPath;
+using testing::CleanPod;
 using testing::MakeReview;
-using testing::ReadJson;
-
-json CleanPod() { return ReadJson(DataPath("pods/clean_kpo_pod.json")); }
 
 TEST(ParseAdmissionReview, ReadsTheFieldsPipeguardUses) {
   const json review = MakeReview(CleanPod(), "etl", "3f1c9a2e-0000-4000-8000-000000000001", "CREATE", "alice",

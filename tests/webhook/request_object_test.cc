@@ -18,11 +18,8 @@ namespace pipeguard::webhook {
 namespace {
 
 using nlohmann::json;
-using testing::DataPath;
+using testing::CleanPod;
 using testing::MakeReview;
-using testing::ReadJson;
-
-json CleanPod() { return ReadJson(DataPath("pods/clean_kpo_pod.json")); }
 
 std::string ReviewText(const json& pod, const std::string& uid) { return MakeReview(pod, "etl", uid).dump(); }
 

@@ -17,11 +17,10 @@ namespace {
 
 using nlohmann::json;
 using testing::BuildRequest;
+using testing::CleanPod;
 using testing::CustomServer;
-using testing::DataPath;
 using testing::HttpResponse;
 using testing::MakeReview;
-using testing::ReadJson;
 using testing::SecretPod;
 using testing::StaticContext;
 using testing::TestServer;
@@ -35,8 +34,6 @@ std::unique_ptr<TlsTestConnection> Connect(int port, const testing::ClientTlsOpt
 }
 
 std::string Validate(const json& review) { return BuildRequest("POST", "/validate", review.dump()); }
-
-json CleanPod() { return ReadJson(DataPath("pods/clean_kpo_pod.json")); }
 
 // The AdmissionReview response of an HTTP reply (fails the test when the body is not one).
 json ResponseOf(const std::optional<HttpResponse>& reply) {

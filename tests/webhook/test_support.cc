@@ -87,8 +87,10 @@ const std::vector<PlantedSecret>& PlantedSecrets() {
   return kSecrets;
 }
 
+json CleanPod() { return ReadJson(DataPath("pods/clean_kpo_pod.json")); }
+
 json SecretPod() {
-  json pod = ReadJson(DataPath("pods/clean_kpo_pod.json"));
+  json pod = CleanPod();
   pod["metadata"]["name"] = "sales-load-secret";
   json& container = pod["spec"]["containers"][0];
   for (const auto& secret : PlantedSecrets()) {

@@ -52,7 +52,9 @@ struct PlantedSecret {
 };
 // Distinct, realistic-looking secrets (none is an allow-listed example value).
 const std::vector<PlantedSecret>& PlantedSecrets();
-// The clean KPO pod (data/pods/clean_kpo_pod.json) with every planted secret added to its env, and one in args.
+// The clean KPO pod (data/pods/clean_kpo_pod.json): governed, compliant, admitted.
+nlohmann::json CleanPod();
+// The clean KPO pod with every planted secret added to its env, and one in args.
 nlohmann::json SecretPod();
 
 // Writes a self-signed pair with `serial` to dir/cert.pem and dir/key.pem.

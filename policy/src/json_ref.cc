@@ -73,10 +73,6 @@ void ToDom(Element element, json& out) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 Element ElementOf(const unsigned char* storage) {
   Element e;
   std::memcpy(static_cast<void*>(&e), storage, sizeof e);

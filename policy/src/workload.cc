@@ -14,17 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-// The members `keys` of `object` (an object), in the order of `keys`; absent where one is absent. One pass over
-// the members (JsonRef::Members); a later duplicate key wins, as in json::parse.
-template <size_t N>
-std::array<JsonRef, N> Members(JsonRef object, const std::array<std::string_view, N>& keys) {
-  return object.Members(keys);
-}
-
-JsonRef Child(JsonRef object, std::string_view key) { return object.Find(key); }
-
-std::string_view StringView(JsonRef value) { return value.string(); }
-
 // --- JSON types of the fields the rules read -------------------------------------------------------------------
 
 enum class Shape { kObject, kList, kString, kBoolean };
@@ -86,7 +75,7 @@ JsonRef Checked(JsonRef value, const PathFn& parent_path, std::string_view key, 
 template <typename PathFn>
 JsonRef FieldAt(JsonRef parent, const PathFn& parent_path, std::string_view key, Shape shape,
                 std::vector<Malformation>& malformed) {
-  return Checked(Child(parent, key), parent_path, key, shape, malformed);
+  return Checked(parent.Find(key), parent_path, key, shape, malformed);
 }
 
 // FieldAt for a parent whose pointer is spelled out already.
@@ -142,8 +131,8 @@ JsonRef CheckedAnnotations(JsonRef metadata, const std::string& metadata_path, s
 }
 
 ValueSource SourceOf(JsonRef value_from) {
-  if (Child(value_from, "secretKeyRef")) return ValueSource::kSecretRef;
-  if (Child(value_from, "configMapKeyRef")) return ValueSource::kConfigMapRef;
+  if (value_from.Find("secretKeyRef")) return ValueSource::kSecretRef;
+  if (value_from.Find("configMapKeyRef")) return ValueSource::kConfigMapRef;
   return ValueSource::kOtherRef;
 }
 
@@ -157,8 +146,8 @@ void AddEnvList(JsonRef env, const std::string& env_path, std::vector<ConfigEntr
     const JsonRef var = Element(item, env_path, i, Shape::kObject, malformed);
     if (!var) return;
     const auto item_path = [&] { return PointerChild(env_path, i); };
-    const auto [name_member, value_member, from_member] = Members<3>(var, {"name", "value", "valueFrom"});
-    const std::string_view name = StringView(Checked(name_member, item_path, "name", Shape::kString, malformed));
+    const auto [name_member, value_member, from_member] = var.Members<3>({"name", "value", "valueFrom"});
+    const std::string_view name = Checked(name_member, item_path, "name", Shape::kString, malformed).string();
     const JsonRef value = Checked(value_member, item_path, "value", Shape::kString, malformed);
     const JsonRef from = Checked(from_member, item_path, "valueFrom", Shape::kObject, malformed);
     if (name.empty() || (!value && !from)) return;
@@ -224,30 +213,30 @@ void AddConfigMapRef(JsonRef name, const std::string& path, PodUnit& unit) {
 // The ConfigMaps a container reads through envFrom[].configMapRef and env[].valueFrom.configMapKeyRef. Malformed
 // fields are recorded by AddEnvList (env) or left to the API server (envFrom is not otherwise read).
 void AddContainerConfigMapRefs(JsonRef c, const std::string& path, PodUnit& unit) {
-  const auto [env_from, env] = Members<2>(c, {"envFrom", "env"});
+  const auto [env_from, env] = c.Members<2>({"envFrom", "env"});
   env_from.ForEachElement([&](size_t i, JsonRef item) {
-    if (const JsonRef ref = Child(item, "configMapRef")) {
-      AddConfigMapRef(Child(ref, "name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
+    if (const JsonRef ref = item.Find("configMapRef")) {
+      AddConfigMapRef(ref.Find("name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
     }
   });
   env.ForEachElement([&](size_t i, JsonRef item) {
-    const JsonRef from = Child(item, "valueFrom");
-    if (const JsonRef ref = Child(from, "configMapKeyRef")) {
-      AddConfigMapRef(Child(ref, "name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name", unit);
+    const JsonRef from = item.Find("valueFrom");
+    if (const JsonRef ref = from.Find("configMapKeyRef")) {
+      AddConfigMapRef(ref.Find("name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name", unit);
     }
   });
 }
 
 // The ConfigMaps a pod spec mounts: volumes[].configMap and volumes[].projected.sources[].configMap.
 void AddVolumeConfigMapRefs(JsonRef pod_spec, const std::string& spec_path, PodUnit& unit) {
-  Child(pod_spec, "volumes").ForEachElement([&](size_t i, JsonRef volume) {
+  pod_spec.Find("volumes").ForEachElement([&](size_t i, JsonRef volume) {
     if (!volume.is_object()) return;
     const std::string volume_path = spec_path + "/volumes/" + std::to_string(i);
-    const auto [cm, projected] = Members<2>(volume, {"configMap", "projected"});
-    if (cm) AddConfigMapRef(Child(cm, "name"), volume_path + "/configMap/name", unit);
-    Child(projected, "sources").ForEachElement([&](size_t j, JsonRef source) {
-      if (const JsonRef source_cm = Child(source, "configMap")) {
-        AddConfigMapRef(Child(source_cm, "name"),
+    const auto [cm, projected] = volume.Members<2>({"configMap", "projected"});
+    if (cm) AddConfigMapRef(cm.Find("name"), volume_path + "/configMap/name", unit);
+    projected.Find("sources").ForEachElement([&](size_t j, JsonRef source) {
+      if (const JsonRef source_cm = source.Find("configMap")) {
+        AddConfigMapRef(source_cm.Find("name"),
                         volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name", unit);
       }
     });
@@ -285,7 +274,7 @@ std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata
                                    const std::string& parent_path, std::vector<Malformation>& unreadable) {
   PodUnit unit;
   const std::string spec_path = parent_path + "/spec";
-  const JsonRef spec_value = Child(parent, "spec");
+  const JsonRef spec_value = parent.Find("spec");
   if (!spec_value || spec_value.is_null()) return std::nullopt;
   const JsonRef pod_spec = Checked(
       spec_value, [&]() -> const std::string& { return parent_path; }, "spec", Shape::kObject, unit.malformed);
@@ -331,8 +320,8 @@ std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind)
 // The ConfigMaps one Spark role reads (spark-on-k8s-operator v1beta2): configMaps[].name (mounted at their path),
 // envFrom[].configMapRef and env[].valueFrom.configMapKeyRef.
 void AddSparkRoleConfigMapRefs(JsonRef role_spec, const std::string& role_path, PodUnit& unit) {
-  Child(role_spec, "configMaps").ForEachElement([&](size_t i, JsonRef map) {
-    AddConfigMapRef(Child(map, "name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
+  role_spec.Find("configMaps").ForEachElement([&](size_t i, JsonRef map) {
+    AddConfigMapRef(map.Find("name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
   });
   AddContainerConfigMapRefs(role_spec, role_path, unit);
 }
@@ -340,13 +329,13 @@ void AddSparkRoleConfigMapRefs(JsonRef role_spec, const std::string& role_path, 
 // The ConfigMaps the whole application reads, judged once with the driver (like sparkConf): spec.sparkConfigMap
 // (SPARK_CONF_DIR), spec.hadoopConfigMap (HADOOP_CONF_DIR) and spec.volumes[] (configMap and projected sources).
 void AddSparkApplicationConfigMapRefs(JsonRef spec, PodUnit& driver) {
-  AddConfigMapRef(Child(spec, "sparkConfigMap"), "/spec/sparkConfigMap", driver);
-  AddConfigMapRef(Child(spec, "hadoopConfigMap"), "/spec/hadoopConfigMap", driver);
+  AddConfigMapRef(spec.Find("sparkConfigMap"), "/spec/sparkConfigMap", driver);
+  AddConfigMapRef(spec.Find("hadoopConfigMap"), "/spec/hadoopConfigMap", driver);
   AddVolumeConfigMapRefs(spec, "/spec", driver);
 }
 
 void AddSparkApplicationUnits(JsonRef object, const Labels& app_labels, Workload& w) {
-  const JsonRef spec_value = Child(object, "spec");
+  const JsonRef spec_value = object.Find("spec");
   if (!spec_value || spec_value.is_null()) return;
   static const json kEmpty = json::object();
   std::vector<Malformation> app_malformed;  // application-wide fields: reported with the driver
@@ -373,7 +362,7 @@ void AddSparkApplicationUnits(JsonRef object, const Labels& app_labels, Workload
     unit.labels["spark-role"] = role;
     unit.scan.spark_executor = !is_driver;
     unit.service_account =
-        std::string(StringView(Field(r, unit.base_path, "serviceAccount", Shape::kString, unit.malformed)));
+        std::string(Field(r, unit.base_path, "serviceAccount", Shape::kString, unit.malformed).string());
     unit.service_account_path = unit.base_path + "/serviceAccount";
     unit.automount_path = unit.base_path + "/automountServiceAccountToken";  // not settable: stays unset
 
@@ -426,12 +415,12 @@ std::shared_ptr<const json> ParsePodTemplate(std::string_view text) {
 bool AddPodTemplateEntries(std::string_view text, const LazyPointer& path, PodUnit& unit) {
   auto pod = ParsePodTemplate(text);
   if (pod == nullptr) return false;
-  const JsonRef spec = Child(*pod, "spec");
+  const JsonRef spec = JsonRef(*pod).Find("spec");
   if (!spec.is_object()) return false;
   // Malformed fields inside the template are not reported here: the executor pods made from it are reviewed as
   // Pods when they are created.
   std::vector<Malformation> ignored;
-  const JsonRef meta = Child(*pod, "metadata");
+  const JsonRef meta = JsonRef(*pod).Find("metadata");
   std::optional<PodUnit> unit_from = PodSpecUnit(meta.is_object() ? meta : JsonRef(), "/metadata", *pod, "", ignored);
   if (!unit_from || !unit_from->readable) return false;
   PodUnit& from = *unit_from;
@@ -455,7 +444,7 @@ bool IsSparkOwnConfigMap(JsonRef data, const Labels& labels) {
   if (labels.count("spark-app-selector") != 0 || labels.count("spark-role") != 0) return true;
   if (!data) return false;
   const auto [properties, defaults, tmpl] =
-      Members<3>(data, {"spark.properties", "spark-defaults.conf", kSparkPodTemplateKey});
+      data.Members<3>({"spark.properties", "spark-defaults.conf", kSparkPodTemplateKey});
   if (properties || defaults) return true;
   // The executor pod template map carries no label: its key counts when it holds a pod template (or is malformed).
   if (!tmpl || tmpl.is_null()) return false;
@@ -722,7 +711,7 @@ void ParseShellAssignments(std::string_view text, const LazyPointer& path, std::
 }
 
 void ReadConfigMapFiles(JsonRef object, PodUnit& unit) {
-  const JsonRef data = Child(object, "data");
+  const JsonRef data = object.Find("data");
   if (!data.is_object()) return;
   if (unit.owned_text == nullptr) unit.owned_text = std::make_shared<std::deque<std::string>>();
   data.ForEachMember([&](std::string_view key, JsonRef value) {
@@ -739,7 +728,7 @@ void ReadConfigMapFiles(JsonRef object, PodUnit& unit) {
 
 std::optional<PodUnit> MountedConfigMapUnit(JsonRef object) {
   Workload w;
-  const JsonRef meta = Child(object, "metadata");
+  const JsonRef meta = object.Find("metadata");
   std::vector<Malformation> ignored;
   AddConfigMapUnit(object, CheckedLabels(meta.is_object() ? meta : JsonRef(), "/metadata", ignored), w,
                    /*pipeline=*/true);
@@ -760,8 +749,8 @@ std::optional<Workload> ExtractWorkload(JsonRef object, const std::string& reque
                                         std::string_view request_kind) {
   if (!object.is_object()) return std::nullopt;
   Workload w;
-  const auto [kind, api_version, metadata] = Members<3>(object, {"kind", "apiVersion", "metadata"});
-  w.kind = std::string(StringView(kind));
+  const auto [kind, api_version, metadata] = object.Members<3>({"kind", "apiVersion", "metadata"});
+  w.kind = std::string(kind.string());
   if (!request_kind.empty() && w.kind != request_kind) {
     // The API server stores the object as the kind it was sent as; evaluate it as that, and deny it.
     if (!IsEvaluatedKind(request_kind)) return std::nullopt;
@@ -772,7 +761,7 @@ std::optional<Workload> ExtractWorkload(JsonRef object, const std::string& reque
     w.kind = std::string(request_kind);
   }
   if (!IsEvaluatedKind(w.kind)) return std::nullopt;
-  w.api_version = std::string(StringView(api_version));
+  w.api_version = std::string(api_version.string());
   if (w.kind == kProfileKind) {
     // api::ReadProfile reads and checks the whole profile (Engine::Evaluate).
     w.is_profile = true;
@@ -781,11 +770,13 @@ std::optional<Workload> ExtractWorkload(JsonRef object, const std::string& reque
   const JsonRef meta = Checked(
       metadata, [] { return std::string(); }, "metadata", Shape::kObject, w.unreadable);
   if (meta) {
-    const auto [name, generate_name, namespace_] = Members<3>(meta, {"name", "generateName", "namespace"});
-    w.name = std::string(StringView(name));
-    if (w.name.empty()) w.name = std::string(StringView(generate_name));
-    w.namespace_ = std::string(StringView(Checked(
-        namespace_, [] { return std::string("/metadata"); }, "namespace", Shape::kString, w.unreadable)));
+    const auto [name, generate_name, namespace_] = meta.Members<3>({"name", "generateName", "namespace"});
+    w.name = std::string(name.string());
+    if (w.name.empty()) w.name = std::string(generate_name.string());
+    w.namespace_ =
+        std::string(Checked(
+                        namespace_, [] { return std::string("/metadata"); }, "namespace", Shape::kString, w.unreadable)
+                        .string());
   }
   if (w.namespace_.empty()) w.namespace_ = request_namespace.empty() ? "default" : request_namespace;
 

@@ -1,5 +1,6 @@
 #include "pipeguard/base/json_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -29,6 +30,13 @@ size_t WellFormedUtf8Length(std::string_view text, size_t i) {
   }
   return 0;
 }
+
+// The bytes a JSON string carries as they are: printable ASCII other than '"' and '\\'.
+constexpr std::array<bool, 256> kCopiedAsIs = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x80; ++c) table[c] = c != '"' && c != '\\';
+  return table;
+}();
 
 }  // namespace
 
@@ -122,10 +130,18 @@ JsonWriter& JsonWriter::Null() {
 
 void JsonWriter::AppendEscaped(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  size_t i = 0;
+  while (i < text.size() && kCopiedAsIs[static_cast<unsigned char>(text[i])]) ++i;
+  if (i == text.size()) {  // the common case (keys, names, rule IDs): one copy, no per-byte decisions below
+    out_.reserve(out_.size() + text.size() + 2);
+    out_.push_back('"');
+    out_.append(text);
+    out_.push_back('"');
+    return;
+  }
   out_.reserve(out_.size() + text.size() + 2);
   out_.push_back('"');
-  size_t plain_from = 0;  // bytes from here to i are copied in one append
-  size_t i = 0;
+  size_t plain_from = 0;  // bytes from here to i are copied in one append; text[0, i) is plain ASCII
   const auto flush = [&] { out_.append(text.data() + plain_from, i - plain_from); };
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);

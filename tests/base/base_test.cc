@@ -107,12 +107,14 @@ TEST(JsonWriter, DoublesReadBackAndNonFiniteIsNull) {
 }
 
 TEST(JsonWriter, EscapesStringsExactlyAsNlohmannDumpsValidUtf8) {
-  // Every ASCII byte, quotes and backslashes in runs, and multi-byte characters of each length.
+  // Every ASCII byte, quotes and backslashes in runs, multi-byte characters of each length, and plain text with
+  // and without an escape after it (the writer copies a plain string in one piece).
   std::string every_ascii;
   for (int c = 0; c < 0x80; ++c) every_ascii.push_back(static_cast<char>(c));
   for (const std::string& value :
        {every_ascii, std::string(R"(a"b\\c\"d)"), std::string("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x94\x91"),
-        std::string("\xEF\xBF\xBF\xF4\x8F\xBF\xBF"), std::string()}) {
+        std::string("\xEF\xBF\xBF\xF4\x8F\xBF\xBF"), std::string("all plain ~ printable ASCII 0-9"),
+        std::string("a plain run, then the one byte to escape\n"), std::string()}) {
     EXPECT_EQ(Written([&](JsonWriter& out) { out.String(value); }), nlohmann::json(value).dump()) << value;
     EXPECT_EQ(Written([&](JsonWriter& out) { out.BeginObject().Member(value, value).EndObject(); }),
               (nlohmann::json{{value, value}}).dump());

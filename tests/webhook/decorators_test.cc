@@ -55,6 +55,18 @@ double SeriesValue(const std::string& metrics, const std::string& series) {
   return -1;
 }
 
+TEST(FormatTimestamp, WritesUtcMillisecondsInFixedWidth) {
+  using std::chrono::milliseconds;
+  const auto at = [](int64_t ms) { return std::chrono::system_clock::time_point(milliseconds(ms)); };
+  EXPECT_EQ(FormatTimestamp(at(0)), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(at(1709164800007)), "2024-02-29T00:00:00.007Z");  // leap day, 7 ms
+  EXPECT_EQ(FormatTimestamp(at(1798761599999)), "2026-12-31T23:59:59.999Z");  // the last millisecond of a year
+  EXPECT_EQ(FormatTimestamp(at(1796119200450)), "2026-12-01T10:00:00.450Z");
+  // Sub-millisecond parts are cut, never rounded up into the next second.
+  EXPECT_EQ(FormatTimestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(1999999))),
+            "1970-01-01T00:00:01.999Z");
+}
+
 TEST(WithPanicGuard, TurnsExceptionsIntoErrorRepliesWithTheUid) {
   std::vector<std::string> panics;
   AdmissionHandler guarded = WithPanicGuard(

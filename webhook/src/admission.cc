@@ -138,11 +138,10 @@ Status NumberOutOfRange(std::string_view body, const ParseLimits& limits, std::s
                  false);
 }
 
-// Reads an optional string member. Absent or null leaves `out` empty; another type is an error.
-Status OptionalString(policy::JsonRef parent, std::string_view key, const std::string& where, std::string& out) {
-  const policy::JsonRef value = parent.Find(key);
+// Reads an optional string member's value. Absent or null leaves `out` empty; another type is an error.
+Status OptionalString(policy::JsonRef value, std::string_view where, std::string& out) {
   if (!value || value.is_null()) return Status::Ok();
-  if (!value.is_string()) return Invalid(where + " must be a string");
+  if (!value.is_string()) return Invalid(std::string(where) + " must be a string");
   out = std::string(value.string());
   return Status::Ok();
 }
@@ -301,7 +300,10 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
   // The uid first, so that even a review failing a later check gets an error reply the API server can match.
   const auto [request, api_version, kind] = root.Members<3>({"request", "apiVersion", "kind"});
   if (!request.is_object()) return Invalid("request body has no \"request\" object");
-  const policy::JsonRef uid_value = request.Find("uid");
+  // One pass over the request's members for every field read below.
+  const auto [uid_value, operation, request_kind, user, dry, object, old_object, sub_resource, namespace_name, name] =
+      request.Members<10>({"uid", "operation", "kind", "userInfo", "dryRun", "object", "oldObject", "subResource",
+                           "namespace", "name"});
   if (!uid_value.is_string() || uid_value.string().empty()) {
     return Invalid("request.uid is missing or not a non-empty string");
   }
@@ -320,26 +322,26 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
 
   AdmissionRequest out;
   out.uid = std::string(uid);
-  if (auto s = OptionalString(request, "operation", "request.operation", out.operation); !s.ok()) return s;
+  if (auto s = OptionalString(operation, "request.operation", out.operation); !s.ok()) return s;
   if (out.operation != "CREATE" && out.operation != "UPDATE" && out.operation != "DELETE" &&
       out.operation != "CONNECT") {
     return Invalid("request.operation must be CREATE, UPDATE, DELETE or CONNECT");
   }
-  const auto [request_kind, user, dry, object, old_object] =
-      request.Members<5>({"kind", "userInfo", "dryRun", "object", "oldObject"});
   if (request_kind && !request_kind.is_null()) {
     if (!request_kind.is_object()) return Invalid("request.kind must be an object {group, version, kind}");
-    if (auto s = OptionalString(request_kind, "group", "request.kind.group", out.kind_group); !s.ok()) return s;
-    if (auto s = OptionalString(request_kind, "version", "request.kind.version", out.kind_version); !s.ok()) return s;
-    if (auto s = OptionalString(request_kind, "kind", "request.kind.kind", out.kind); !s.ok()) return s;
+    const auto [group, version, kind_name] = request_kind.Members<3>({"group", "version", "kind"});
+    if (auto s = OptionalString(group, "request.kind.group", out.kind_group); !s.ok()) return s;
+    if (auto s = OptionalString(version, "request.kind.version", out.kind_version); !s.ok()) return s;
+    if (auto s = OptionalString(kind_name, "request.kind.kind", out.kind); !s.ok()) return s;
   }
-  if (auto s = OptionalString(request, "subResource", "request.subResource", out.sub_resource); !s.ok()) return s;
-  if (auto s = OptionalString(request, "namespace", "request.namespace", out.namespace_); !s.ok()) return s;
-  if (auto s = OptionalString(request, "name", "request.name", out.name); !s.ok()) return s;
+  if (auto s = OptionalString(sub_resource, "request.subResource", out.sub_resource); !s.ok()) return s;
+  if (auto s = OptionalString(namespace_name, "request.namespace", out.namespace_); !s.ok()) return s;
+  if (auto s = OptionalString(name, "request.name", out.name); !s.ok()) return s;
   if (user && !user.is_null()) {
     if (!user.is_object()) return Invalid("request.userInfo must be an object");
-    if (auto s = OptionalString(user, "username", "request.userInfo.username", out.username); !s.ok()) return s;
-    if (const policy::JsonRef groups = user.Find("groups"); groups && !groups.is_null()) {
+    const auto [username, groups] = user.Members<2>({"username", "groups"});
+    if (auto s = OptionalString(username, "request.userInfo.username", out.username); !s.ok()) return s;
+    if (groups && !groups.is_null()) {
       bool strings = groups.is_array();
       groups.ForEachElement([&](size_t, policy::JsonRef g) {
         strings = strings && g.is_string();
@@ -375,8 +377,9 @@ StatusOr<AdmissionRequest> ParseAdmissionReview(std::string_view body, std::stri
     if (out.name.empty()) {
       if (const policy::JsonRef md = object.Find("metadata"); md.is_object()) {
         std::string name;
-        if (OptionalString(md, "name", "", name).ok() && name.empty()) {
-          if (OptionalString(md, "generateName", "", name).ok() && !name.empty()) name += "*";
+        const auto [object_name, generate_name] = md.Members<2>({"name", "generateName"});
+        if (OptionalString(object_name, "", name).ok() && name.empty()) {
+          if (OptionalString(generate_name, "", name).ok() && !name.empty()) name += "*";
         }
         out.name = std::move(name);
       }

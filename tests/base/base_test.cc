@@ -121,6 +121,19 @@ TEST(JsonWriter, EscapesStringsExactlyAsNlohmannDumpsValidUtf8) {
   }
 }
 
+TEST(JsonWriter, FindsTheByteToEscapeAtEveryOffsetOfAWord) {
+  // The writer tests 8 bytes at a time: each byte class at each offset of two words, next to its neighbours.
+  for (const std::string& special :
+       {std::string(1, '\0'), std::string("\x1f"), std::string(" "), std::string("!"), std::string("\""),
+        std::string("#"), std::string("\\"), std::string("]"), std::string("\x7f"), std::string("\xC3\xA9")}) {
+    for (size_t at = 0; at < 17; ++at) {
+      std::string value(18, 'p');
+      value.replace(at, 1, special);
+      EXPECT_EQ(Written([&](JsonWriter& out) { out.String(value); }), nlohmann::json(value).dump()) << at;
+    }
+  }
+}
+
 TEST(JsonWriter, ReplacesEachByteOutsideWellFormedUtf8) {
   const std::string fffd = "\xEF\xBF\xBD";
   const std::vector<std::pair<std::string, std::string>> cases = {

@@ -2,8 +2,11 @@
 #include "pipeguard/webhook/decorators.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <climits>
 #include <stdexcept>
+#include <thread>
 
 #include "test_support.h"
 
@@ -153,6 +156,47 @@ TEST(WithMetrics, CountsAThrowingHandlerAsErrorAndRethrows) {
   const std::string text = metrics.Serialize();
   EXPECT_EQ(SeriesValue(text, "pipeguard_webhook_requests_total{decision=\"error\",webhook=\"mutate\"}"), 1);
   EXPECT_EQ(SeriesValue(text, "pipeguard_webhook_in_flight_requests"), 0);
+}
+
+TEST(FdAuditSink, LinesFromConcurrentWritersArriveWholeWhateverTheirSize) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string received;
+  std::thread reader([&] {
+    char chunk[65536];
+    for (ssize_t n; (n = ::read(fds[0], chunk, sizeof chunk)) > 0;) received.append(chunk, static_cast<size_t>(n));
+  });
+  // Short lines (one write each, sharing the lock) mixed with lines longer than PIPE_BUF and than the pipe's
+  // buffer (written in pieces, alone): each line is one letter repeated after its writer's tag.
+  const std::vector<size_t> sizes = {10, PIPE_BUF - 1, PIPE_BUF, 3 * PIPE_BUF, 70000};
+  constexpr int kWriters = 4, kLinesEach = 150;
+  {
+    const AuditSink sink = FdAuditSink(fds[1]);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < kLinesEach; ++i) {
+          const char letter = static_cast<char>('a' + (w * 7 + i) % 26);
+          sink(std::string(1, letter) + ":" + std::string(sizes[(w + i) % sizes.size()], letter));
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+  }
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  size_t lines = 0, torn = 0;
+  for (size_t from = 0; from < received.size();) {
+    const size_t end = received.find('\n', from);
+    ASSERT_NE(end, std::string::npos) << "the last line has no newline";
+    const std::string_view line(received.data() + from, end - from);
+    ++lines;
+    if (line.size() < 2 || line[1] != ':' || line.find_first_not_of(line[0], 2) != std::string_view::npos) ++torn;
+    from = end + 1;
+  }
+  EXPECT_EQ(lines, size_t{kWriters * kLinesEach});
+  EXPECT_EQ(torn, 0u);
 }
 
 TEST(WithAuditLog, WritesOneLinePerDecisionWithTheRequiredFields) {

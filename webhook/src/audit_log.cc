@@ -1,11 +1,16 @@
 #include "pipeguard/webhook/audit_log.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 
 #include "pipeguard/base/json_writer.h"
 #include "pipeguard/base/text.h"
@@ -14,18 +19,36 @@ namespace pipeguard::webhook {
 
 using base::TruncateUtf8;
 
-AuditSink StdoutAuditSink() {
-  auto mutex = std::make_shared<std::mutex>();
-  return [mutex](std::string_view line) {
-    std::lock_guard lock(*mutex);
+AuditSink FdAuditSink(int fd) {
+  // Writers of lines up to PIPE_BUF share the lock: one write(2) of at most PIPE_BUF bytes is never split on a pipe,
+  // and on a regular file Linux serialises the offset update, so such lines cannot tear each other. A longer line
+  // may be written in pieces and holds the lock alone. The common line is short, so the two event loops do not
+  // wait on each other's system call (they did with a mutex around fwrite + fflush).
+  auto long_line = std::make_shared<std::shared_mutex>();
+  return [fd, long_line](std::string_view line) {
     std::string buffer;
     buffer.reserve(line.size() + 1);
     buffer.append(line);
     buffer.push_back('\n');
-    std::fwrite(buffer.data(), 1, buffer.size(), stdout);
-    std::fflush(stdout);
+    const auto write_all = [&] {
+      for (size_t written = 0; written < buffer.size();) {
+        const ssize_t n = ::write(fd, buffer.data() + written, buffer.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // the reader is gone or the disk is full: nothing here can help
+        written += static_cast<size_t>(n);
+      }
+    };
+    if (buffer.size() <= PIPE_BUF) {
+      std::shared_lock lock(*long_line);
+      write_all();
+    } else {
+      std::unique_lock lock(*long_line);
+      write_all();
+    }
   };
 }
+
+AuditSink StdoutAuditSink() { return FdAuditSink(STDOUT_FILENO); }
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
   const auto since_epoch = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch());

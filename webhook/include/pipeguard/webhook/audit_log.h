@@ -17,7 +17,11 @@ namespace pipeguard::webhook {
 // Receives one complete JSON line (without the trailing newline). Must be thread-safe.
 using AuditSink = std::function<void(std::string_view line)>;
 
-// Writes each line plus "\n" to standard output with one write and flushes, under a mutex.
+// Writes each line plus "\n" to file descriptor `fd`, bypassing stdio, with lines from concurrent callers never
+// interleaved: a line of up to PIPE_BUF bytes (with its newline) goes out in one write(2) and such lines do not wait
+// for each other; a longer one is written while no other line is. Write errors are dropped (the reader is gone).
+AuditSink FdAuditSink(int fd);
+// FdAuditSink(STDOUT_FILENO): the audit log on standard output.
 AuditSink StdoutAuditSink();
 
 // Bounds that keep an audit line small whatever the object holds: at most this many findings and images are

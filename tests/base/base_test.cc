@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "pipeguard/base/json.h"
 #include "pipeguard/base/json_writer.h"
 #include "pipeguard/base/status.h"
+#include "pipeguard/base/thread_cpu.h"
 #include "pipeguard/base/time.h"
 
 namespace pipeguard::base {
@@ -191,6 +193,23 @@ Status FailsWhen(bool fail, int& reached) {
   PIPEGUARD_RETURN_IF_ERROR(fail ? Status::InvalidArgument("first") : Status::Ok());
   ++reached;
   return Status::Ok();
+}
+
+TEST(CpuBudgetExhausted, CountsTheThreadsCpuNotTheWallClockAndHonoursTheDeadline) {
+  using namespace std::chrono_literals;
+  const auto sleeping = CpuBudgetExhausted(20ms);
+  std::this_thread::sleep_for(60ms);  // wall time passes, CPU time hardly
+  EXPECT_FALSE(sleeping());
+
+  const auto spinning = CpuBudgetExhausted(20ms);
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  volatile uint64_t work = 0;
+  while (!spinning() && std::chrono::steady_clock::now() < give_up) work = work + 1;
+  EXPECT_TRUE(spinning());
+  EXPECT_GE(ThreadCpuTime(), 20ms);
+
+  EXPECT_TRUE(CpuBudgetExhausted(1h, std::chrono::steady_clock::now() - 1ms)());
+  EXPECT_FALSE(CpuBudgetExhausted(1h, std::chrono::steady_clock::now() + 1h)());
 }
 
 TEST(ReturnIfError, ReturnsTheFirstErrorAndContinuesOnOk) {

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -71,6 +72,34 @@ void ToDom(Element element, json& out) {
     case T::NULL_VALUE:
       return;
   }
+}
+
+// a == b for two strings of `n` bytes each. Keys the walk looks up are short: up to 16 bytes are compared with two
+// (possibly overlapping) loads of each string instead of a call to memcmp.
+inline bool SameBytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  // 0 to 3 bytes: the first, middle and last byte cover them all.
+  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+inline bool SameKey(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
 }
 
 Element ElementOf(const unsigned char* storage) {
@@ -146,7 +175,7 @@ void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::siz
     std::size_t hits = 0;
     for (const auto& [name, value] : members) {
       for (std::size_t k = 0; k < n; ++k) {
-        if (std::string_view(name) == keys[k]) {
+        if (SameKey(name, keys[k])) {
           found[k] = JsonRef(value);
           if (++hits == n) return;
           break;
@@ -161,7 +190,7 @@ void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::siz
   // Every member is visited: a later duplicate of a key replaces the earlier one, as in json::parse.
   for (simdjson::dom::key_value_pair member : object) {
     for (std::size_t k = 0; k < n; ++k) {
-      if (member.key == keys[k]) {
+      if (SameKey(member.key, keys[k])) {
         found[k] = FromSimdjson(member.value);
         break;
       }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -102,6 +103,27 @@ inline bool SameKey(std::string_view a, std::string_view b) {
   return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
 }
 
+// JsonRef's type of each simdjson element type (a char: '{', '[', '"', 'l', 'u', 'd', 't', 'n'); one table load
+// instead of a switch for every value the walk meets. Other codes do not occur.
+constexpr std::array<JsonRef::Type, 256> kTypeOfElement = [] {
+  using T = simdjson::dom::element_type;
+  std::array<JsonRef::Type, 256> table{};  // kAbsent
+  auto set = [&](T type, JsonRef::Type to) { table[static_cast<unsigned char>(type)] = to; };
+  set(T::NULL_VALUE, JsonRef::Type::kNull);
+  set(T::OBJECT, JsonRef::Type::kObject);
+  set(T::ARRAY, JsonRef::Type::kArray);
+  set(T::STRING, JsonRef::Type::kString);
+  set(T::BOOL, JsonRef::Type::kBoolean);
+  set(T::INT64, JsonRef::Type::kNumber);
+  set(T::UINT64, JsonRef::Type::kNumber);
+  set(T::DOUBLE, JsonRef::Type::kNumber);
+  return table;
+}();
+
+inline JsonRef::Type TypeOfElement(simdjson::dom::element_type type) {
+  return kTypeOfElement[static_cast<unsigned char>(type)];
+}
+
 Element ElementOf(const unsigned char* storage) {
   Element e;
   std::memcpy(static_cast<void*>(&e), storage, sizeof e);
@@ -114,28 +136,7 @@ JsonRef JsonRef::FromSimdjson(const simdjson::dom::element& element) {
   JsonRef ref;
   ref.backing_ = Backing::kSimdjson;
   std::memcpy(ref.element_, static_cast<const void*>(&element), sizeof element);
-  switch (element.type()) {
-    case simdjson::dom::element_type::NULL_VALUE:
-      ref.type_ = Type::kNull;
-      break;
-    case simdjson::dom::element_type::OBJECT:
-      ref.type_ = Type::kObject;
-      break;
-    case simdjson::dom::element_type::ARRAY:
-      ref.type_ = Type::kArray;
-      break;
-    case simdjson::dom::element_type::STRING:
-      ref.type_ = Type::kString;
-      break;
-    case simdjson::dom::element_type::BOOL:
-      ref.type_ = Type::kBoolean;
-      break;
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      ref.type_ = Type::kNumber;
-      break;
-  }
+  ref.type_ = TypeOfElement(element.type());
   return ref;
 }
 

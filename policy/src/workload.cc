@@ -191,11 +191,12 @@ void AddEnvList(JsonRef env, std::string env_path, std::vector<ConfigEntry>& out
       }
     }
     if (name.empty() || (!value && !from)) return;
+    // Built in place (reserved above).
     if (value) {
-      out.push_back(
-          {name, value.string(), LazyPointer(shared_path, i, "/value"), Surface::kEnv, ValueSource::kLiteral});
+      out.emplace_back(name, value.string(), LazyPointer(shared_path, i, "/value"), Surface::kEnv,
+                       ValueSource::kLiteral);
     } else {
-      out.push_back({name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, source});
+      out.emplace_back(name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, source);
     }
   });
 }
@@ -232,6 +233,9 @@ void AddArguments(JsonRef list, std::string list_path, CommandLine& line, std::v
 void AddCommandLine(JsonRef command, JsonRef args, const std::string& container_path, ScanInput& scan,
                     std::vector<Malformation>& malformed) {
   CommandLine line;
+  const size_t size = command.size() + args.size();  // 0 for values that are not lists
+  line.argv.reserve(size);
+  line.paths.reserve(size);
   const auto path = [&]() -> const std::string& { return container_path; };
   for (const auto& [member, field] : {std::pair{command, "command"}, std::pair{args, "args"}}) {
     const JsonRef list = Checked(member, path, field, Shape::kList, malformed);

@@ -140,8 +140,13 @@ JsonRef CheckedAnnotations(JsonRef metadata, const std::string& metadata_path, s
   if (!metadata) return {};
   const JsonRef annotations = Field(metadata, metadata_path, "annotations", Shape::kObject, malformed);
   if (!annotations) return {};
-  for (std::string_view key : {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation, kBreakGlassExpiresAnnotation}) {
-    Field(annotations, metadata_path + "/annotations", key, Shape::kString, malformed);
+  // One pass over the annotations (pods carry many); their pointer is spelled out only for a malformation.
+  static constexpr std::array<std::string_view, 3> kKeys = {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation,
+                                                            kBreakGlassExpiresAnnotation};
+  const std::array<JsonRef, 3> values = annotations.Members(kKeys);
+  const auto annotations_path = [&] { return metadata_path + "/annotations"; };
+  for (size_t k = 0; k < kKeys.size(); ++k) {
+    Checked(values[k], annotations_path, kKeys[k], Shape::kString, malformed);
   }
   return annotations;
 }

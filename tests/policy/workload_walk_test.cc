@@ -137,6 +137,23 @@ TEST(WorkloadWalk, MalformedContainerFieldsAreNamedInFieldOrder) {
             " image i /spec/ephemeralContainers/0/image\n");
 }
 
+// The break-glass annotations must be strings: each malformed one is named, in this order, the last of duplicate
+// keys being the one judged.
+TEST(WorkloadWalk, MalformedBreakGlassAnnotationsAreNamed) {
+  const std::string pod = R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "annotations": {
+      "pipeguard.io/break-glass-expires": 1, "other": 2, "pipeguard.io/break-glass-ticket": "INC-1",
+      "pipeguard.io/break-glass-ticket": [], "pipeguard.io/break-glass-rules": "x",
+      "pipeguard.io/break-glass-rules": null, "pipeguard.io/break-glass-rulez": 3}}, "spec": {}})";
+  EXPECT_EQ(Walk(json::parse(pod)),
+            "unit /spec\n"
+            " malformed /metadata/annotations/pipeguard.io~1break-glass-ticket: a string, a list\n"
+            " malformed /metadata/annotations/pipeguard.io~1break-glass-expires: a string, a number\n");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(pod).get(root), simdjson::SUCCESS);  // the duplicates as written
+  EXPECT_EQ(Describe(ExtractWorkload(JsonRef::FromSimdjson(root), "etl")), Walk(json::parse(pod)));
+}
+
 // A Spark role's own ConfigMaps (configMaps, envFrom, env) come after those of its init containers and sidecars.
 TEST(WorkloadWalk, SparkRoleConfigMapsFollowItsContainers) {
   const json app = {

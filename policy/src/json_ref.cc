@@ -188,11 +188,13 @@ void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::siz
   if (backing_ != Backing::kSimdjson) return;
   simdjson::dom::object object;
   if (ElementOf(element_).get_object().get(object) != simdjson::SUCCESS) return;
-  // Every member is visited: a later duplicate of a key replaces the earlier one, as in json::parse.
-  for (simdjson::dom::key_value_pair member : object) {
+  // Every member is visited: a later duplicate of a key replaces the earlier one, as in json::parse. The value is
+  // read only for a key that matches.
+  for (auto it = object.begin(), end = object.end(); it != end; ++it) {
+    const std::string_view key = it.key();
     for (std::size_t k = 0; k < n; ++k) {
-      if (SameKey(member.key, keys[k])) {
-        found[k] = FromSimdjson(member.value);
+      if (SameKey(key, keys[k])) {
+        found[k] = FromSimdjson(it.value());
         break;
       }
     }

@@ -196,13 +196,18 @@ void AddEnvList(JsonRef env, std::string env_path, std::vector<ConfigEntry>& out
       }
     }
     if (name.empty() || (!value && !from)) return;
-    // Built in place (reserved above).
+    // Built in place (reserved above), as {name, value, path, Surface::kEnv, source}.
+    ConfigEntry& entry = out.emplace_back();
+    entry.key = name;
     if (value) {
-      out.emplace_back(name, value.string(), LazyPointer(shared_path, i, "/value"), Surface::kEnv,
-                       ValueSource::kLiteral);
+      entry.value = value.string();
+      entry.path = LazyPointer(shared_path, i, "/value");
+      entry.source = ValueSource::kLiteral;
     } else {
-      out.emplace_back(name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, source);
+      entry.path = LazyPointer(shared_path, i, "/valueFrom");
+      entry.source = source;
     }
+    entry.surface = Surface::kEnv;
   });
 }
 

@@ -286,16 +286,17 @@ void AddContainerConfigMapRefs(JsonRef c, const std::string& path, PodUnit& unit
 void AddVolumeConfigMapRefs(JsonRef volumes, const std::string& spec_path, PodUnit& unit) {
   volumes.ForEachElement([&](size_t i, JsonRef volume) {
     if (!volume.is_object()) return;
-    const std::string volume_path = spec_path + "/volumes/" + std::to_string(i);
+    // The volume's pointer, spelled out only for a ConfigMap it adds (every pod has volumes that name none).
+    const auto volume_path = [&] { return spec_path + "/volumes/" + std::to_string(i); };
     const auto [cm, projected] = volume.Members<2>({"configMap", "projected"});
     if (cm)
       AddConfigMapRef(
-          cm.Find("name"), [&] { return volume_path + "/configMap/name"; }, unit);
+          cm.Find("name"), [&] { return volume_path() + "/configMap/name"; }, unit);
     projected.Find("sources").ForEachElement([&](size_t j, JsonRef source) {
       if (const JsonRef source_cm = source.Find("configMap")) {
         AddConfigMapRef(
             source_cm.Find("name"),
-            [&] { return volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name"; }, unit);
+            [&] { return volume_path() + "/projected/sources/" + std::to_string(j) + "/configMap/name"; }, unit);
       }
     });
   });

@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -73,6 +75,55 @@ void ToDom(Element element, json& out) {
   }
 }
 
+// a == b for two strings of `n` bytes each. Keys the walk looks up are short: up to 16 bytes are compared with two
+// (possibly overlapping) loads of each string instead of a call to memcmp.
+inline bool SameBytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  // 0 to 3 bytes: the first, middle and last byte cover them all.
+  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+inline bool SameKey(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && SameBytes(a.data(), b.data(), a.size());
+}
+
+// JsonRef's type of each simdjson element type (a char: '{', '[', '"', 'l', 'u', 'd', 't', 'n'); one table load
+// instead of a switch for every value the walk meets. Other codes do not occur.
+constexpr std::array<JsonRef::Type, 256> kTypeOfElement = [] {
+  using T = simdjson::dom::element_type;
+  std::array<JsonRef::Type, 256> table{};  // kAbsent
+  auto set = [&](T type, JsonRef::Type to) { table[static_cast<unsigned char>(type)] = to; };
+  set(T::NULL_VALUE, JsonRef::Type::kNull);
+  set(T::OBJECT, JsonRef::Type::kObject);
+  set(T::ARRAY, JsonRef::Type::kArray);
+  set(T::STRING, JsonRef::Type::kString);
+  set(T::BOOL, JsonRef::Type::kBoolean);
+  set(T::INT64, JsonRef::Type::kNumber);
+  set(T::UINT64, JsonRef::Type::kNumber);
+  set(T::DOUBLE, JsonRef::Type::kNumber);
+  return table;
+}();
+
+inline JsonRef::Type TypeOfElement(simdjson::dom::element_type type) {
+  return kTypeOfElement[static_cast<unsigned char>(type)];
+}
+
 Element ElementOf(const unsigned char* storage) {
   Element e;
   std::memcpy(static_cast<void*>(&e), storage, sizeof e);
@@ -85,28 +136,7 @@ JsonRef JsonRef::FromSimdjson(const simdjson::dom::element& element) {
   JsonRef ref;
   ref.backing_ = Backing::kSimdjson;
   std::memcpy(ref.element_, static_cast<const void*>(&element), sizeof element);
-  switch (element.type()) {
-    case simdjson::dom::element_type::NULL_VALUE:
-      ref.type_ = Type::kNull;
-      break;
-    case simdjson::dom::element_type::OBJECT:
-      ref.type_ = Type::kObject;
-      break;
-    case simdjson::dom::element_type::ARRAY:
-      ref.type_ = Type::kArray;
-      break;
-    case simdjson::dom::element_type::STRING:
-      ref.type_ = Type::kString;
-      break;
-    case simdjson::dom::element_type::BOOL:
-      ref.type_ = Type::kBoolean;
-      break;
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      ref.type_ = Type::kNumber;
-      break;
-  }
+  ref.type_ = TypeOfElement(element.type());
   return ref;
 }
 
@@ -146,7 +176,7 @@ void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::siz
     std::size_t hits = 0;
     for (const auto& [name, value] : members) {
       for (std::size_t k = 0; k < n; ++k) {
-        if (std::string_view(name) == keys[k]) {
+        if (SameKey(name, keys[k])) {
           found[k] = JsonRef(value);
           if (++hits == n) return;
           break;
@@ -158,11 +188,13 @@ void JsonRef::FindMembers(const std::string_view* keys, JsonRef* found, std::siz
   if (backing_ != Backing::kSimdjson) return;
   simdjson::dom::object object;
   if (ElementOf(element_).get_object().get(object) != simdjson::SUCCESS) return;
-  // Every member is visited: a later duplicate of a key replaces the earlier one, as in json::parse.
-  for (simdjson::dom::key_value_pair member : object) {
+  // Every member is visited: a later duplicate of a key replaces the earlier one, as in json::parse. The value is
+  // read only for a key that matches.
+  for (auto it = object.begin(), end = object.end(); it != end; ++it) {
+    const std::string_view key = it.key();
     for (std::size_t k = 0; k < n; ++k) {
-      if (member.key == keys[k]) {
-        found[k] = FromSimdjson(member.value);
+      if (SameKey(key, keys[k])) {
+        found[k] = FromSimdjson(it.value());
         break;
       }
     }

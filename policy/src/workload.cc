@@ -60,15 +60,22 @@ void Record(std::string path, Shape expected, JsonRef found, std::vector<Malform
   out.push_back({std::move(path), std::string(Expected(expected)), std::string(Found(found))});
 }
 
+// Records the member `key` of the value at `parent_path()`, which does not have `shape`. Out of line: the walk
+// calls Checked for every field it reads, and almost never gets here.
+template <typename PathFn>
+[[gnu::noinline, gnu::cold]] void RecordMember(const PathFn& parent_path, std::string_view key, Shape shape,
+                                               JsonRef value, std::vector<Malformation>& malformed) {
+  Record(PointerChild(parent_path(), key), shape, value, malformed);
+}
+
 // The member `key` of `parent` (at the JSON pointer `parent_path()` returns, spelled out only for a malformation)
 // when it has `shape`. Absent when it is absent or null (Kubernetes reads null as unset), and when it has another
 // JSON type, which is then recorded in `malformed`.
 template <typename PathFn>
-JsonRef Checked(JsonRef value, const PathFn& parent_path, std::string_view key, Shape shape,
-                std::vector<Malformation>& malformed) {
-  if (!value || value.is_null()) return {};
-  if (HasShape(value, shape)) return value;
-  Record(PointerChild(parent_path(), key), shape, value, malformed);
+inline JsonRef Checked(JsonRef value, const PathFn& parent_path, std::string_view key, Shape shape,
+                       std::vector<Malformation>& malformed) {
+  if (HasShape(value, shape)) return value;  // never true of an absent or null value
+  if (value && !value.is_null()) RecordMember(parent_path, key, shape, value, malformed);
   return {};
 }
 
@@ -111,12 +118,21 @@ Labels LabelsOf(JsonRef map) {
 }
 
 // The labels at `metadata_path`/labels: they decide whether a pod is governed and which profiles select it.
+// CheckStringValues and LabelsOf in one pass over the members.
 Labels CheckedLabels(JsonRef metadata, const std::string& metadata_path, std::vector<Malformation>& malformed) {
   if (!metadata) return {};
   const JsonRef labels = Field(metadata, metadata_path, "labels", Shape::kObject, malformed);
   if (!labels) return {};
-  CheckStringValues(labels, metadata_path + "/labels", malformed);
-  return LabelsOf(labels);
+  Labels out;
+  labels.ForEachMember([&](std::string_view key, JsonRef value) {
+    if (value.is_string()) {
+      // Members come sorted as Labels sorts its keys (bytewise), each once: each is the last so far.
+      out.emplace_hint(out.end(), std::string(key), std::string(value.string()));
+    } else {
+      Record(PointerChild(metadata_path + "/labels", key), Shape::kString, value, malformed);
+    }
+  });
+  return out;
 }
 
 // The annotations at `metadata_path`/annotations; the break-glass ones must be strings.
@@ -124,41 +140,74 @@ JsonRef CheckedAnnotations(JsonRef metadata, const std::string& metadata_path, s
   if (!metadata) return {};
   const JsonRef annotations = Field(metadata, metadata_path, "annotations", Shape::kObject, malformed);
   if (!annotations) return {};
-  for (std::string_view key : {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation, kBreakGlassExpiresAnnotation}) {
-    Field(annotations, metadata_path + "/annotations", key, Shape::kString, malformed);
+  // One pass over the annotations (pods carry many); their pointer is spelled out only for a malformation.
+  static constexpr std::array<std::string_view, 3> kKeys = {kBreakGlassRulesAnnotation, kBreakGlassTicketAnnotation,
+                                                            kBreakGlassExpiresAnnotation};
+  const std::array<JsonRef, 3> values = annotations.Members(kKeys);
+  const auto annotations_path = [&] { return metadata_path + "/annotations"; };
+  for (size_t k = 0; k < kKeys.size(); ++k) {
+    Checked(values[k], annotations_path, kKeys[k], Shape::kString, malformed);
   }
   return annotations;
 }
 
-ValueSource SourceOf(JsonRef value_from) {
-  if (value_from.Find("secretKeyRef")) return ValueSource::kSecretRef;
-  if (value_from.Find("configMapKeyRef")) return ValueSource::kConfigMapRef;
-  return ValueSource::kOtherRef;
+// Records that the unit reads ConfigMap `name` (a string field at the pointer `path()` returns), once per name.
+template <typename PathFn>
+void AddConfigMapRef(JsonRef name, const PathFn& path, PodUnit& unit) {
+  const std::string_view n = name.string();
+  if (n.empty()) return;
+  for (const auto& ref : unit.config_maps) {
+    if (ref.name == n) return;
+  }
+  unit.config_maps.push_back({std::string(n), path()});
 }
 
-// env: [{name, value | valueFrom}] -> entries.
+// env: [{name, value | valueFrom}] at `env_path` (a list) -> entries.
 // Entries' paths are env_path/i/value (or /valueFrom), spelled out only when a finding names them.
-void AddEnvList(JsonRef env, const std::string& env_path, std::vector<ConfigEntry>& out,
-                std::vector<Malformation>& malformed) {
-  std::shared_ptr<const std::string> shared_path;  // env_path, made at the first entry
-  out.reserve(out.size() + env.size());
+// With `config_map_reader`, also records there the ConfigMaps of env[].valueFrom.configMapKeyRef, in env order (as
+// AddContainerConfigMapRefs does, in the same pass).
+void AddEnvList(JsonRef env, std::string env_path, std::vector<ConfigEntry>& out, std::vector<Malformation>& malformed,
+                PodUnit* config_map_reader) {
+  const size_t size = env.size();
+  if (size == 0) return;
+  const auto shared_path = std::make_shared<const std::string>(std::move(env_path));
+  const std::string& path = *shared_path;
+  out.reserve(out.size() + size);
   env.ForEachElement([&](size_t i, JsonRef item) {
-    const JsonRef var = Element(item, env_path, i, Shape::kObject, malformed);
+    const JsonRef var = Element(item, path, i, Shape::kObject, malformed);
     if (!var) return;
-    const auto item_path = [&] { return PointerChild(env_path, i); };
+    const auto item_path = [&] { return PointerChild(path, i); };
     const auto [name_member, value_member, from_member] = var.Members<3>({"name", "value", "valueFrom"});
     const std::string_view name = Checked(name_member, item_path, "name", Shape::kString, malformed).string();
     const JsonRef value = Checked(value_member, item_path, "value", Shape::kString, malformed);
     const JsonRef from = Checked(from_member, item_path, "valueFrom", Shape::kObject, malformed);
-    if (name.empty() || (!value && !from)) return;
-    if (shared_path == nullptr) shared_path = std::make_shared<const std::string>(env_path);
-    if (value) {
-      out.push_back(
-          {name, value.string(), LazyPointer(shared_path, i, "/value"), Surface::kEnv, ValueSource::kLiteral});
-    } else {
-      out.push_back(
-          {name, std::string_view(), LazyPointer(shared_path, i, "/valueFrom"), Surface::kEnv, SourceOf(from)});
+    ValueSource source = ValueSource::kOtherRef;
+    if (from) {
+      const auto [secret_ref, config_map_ref] = from.Members<2>({"secretKeyRef", "configMapKeyRef"});
+      if (secret_ref) {
+        source = ValueSource::kSecretRef;
+      } else if (config_map_ref) {
+        source = ValueSource::kConfigMapRef;
+      }
+      if (config_map_reader != nullptr && config_map_ref) {
+        AddConfigMapRef(
+            config_map_ref.Find("name"), [&] { return item_path() + "/valueFrom/configMapKeyRef/name"; },
+            *config_map_reader);
+      }
     }
+    if (name.empty() || (!value && !from)) return;
+    // Built in place (reserved above), as {name, value, path, Surface::kEnv, source}.
+    ConfigEntry& entry = out.emplace_back();
+    entry.key = name;
+    if (value) {
+      entry.value = value.string();
+      entry.path = LazyPointer(shared_path, i, "/value");
+      entry.source = ValueSource::kLiteral;
+    } else {
+      entry.path = LazyPointer(shared_path, i, "/valueFrom");
+      entry.source = source;
+    }
+    entry.surface = Surface::kEnv;
   });
 }
 
@@ -174,90 +223,105 @@ void AddStringMap(JsonRef map, const std::string& map_path, Surface surface, std
   });
 }
 
-// The strings of a list of strings (command, args, arguments) -> a command line.
+// The strings of a list of strings (command, args, arguments) at `list_path` -> a command line.
 // Argument paths are list_path/i, spelled out only when a finding names them.
-void AddArguments(JsonRef list, const std::string& list_path, CommandLine& line, std::vector<Malformation>& malformed) {
+void AddArguments(JsonRef list, std::string list_path, CommandLine& line, std::vector<Malformation>& malformed) {
   const size_t size = list.size();
   if (size == 0) return;
-  const auto shared_path = std::make_shared<const std::string>(list_path);
+  const auto shared_path = std::make_shared<const std::string>(std::move(list_path));
   line.argv.reserve(line.argv.size() + size);
   line.paths.reserve(line.paths.size() + size);
   list.ForEachElement([&](size_t i, JsonRef item) {
-    const JsonRef arg = Element(item, list_path, i, Shape::kString, malformed);
+    const JsonRef arg = Element(item, *shared_path, i, Shape::kString, malformed);
     if (!arg) return;
     line.argv.push_back(arg.string());
     line.paths.emplace_back(shared_path, i);
   });
 }
 
-void AddCommandLine(JsonRef container, const std::string& container_path, ScanInput& scan,
+// The command line of the container at `container_path`, whose members `command` and `args` are given.
+void AddCommandLine(JsonRef command, JsonRef args, const std::string& container_path, ScanInput& scan,
                     std::vector<Malformation>& malformed) {
   CommandLine line;
-  for (const char* field : {"command", "args"}) {
-    const JsonRef list = Field(container, container_path, field, Shape::kList, malformed);
+  const size_t size = command.size() + args.size();  // 0 for values that are not lists
+  line.argv.reserve(size);
+  line.paths.reserve(size);
+  const auto path = [&]() -> const std::string& { return container_path; };
+  for (const auto& [member, field] : {std::pair{command, "command"}, std::pair{args, "args"}}) {
+    const JsonRef list = Checked(member, path, field, Shape::kList, malformed);
     if (list) AddArguments(list, container_path + "/" + field, line, malformed);
   }
   if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
 }
 
-// Records that the unit reads ConfigMap `name` (a string field at `path`), once per name.
-void AddConfigMapRef(JsonRef name, const std::string& path, PodUnit& unit) {
-  const std::string_view n = name.string();
-  if (n.empty()) return;
-  for (const auto& ref : unit.config_maps) {
-    if (ref.name == n) return;
-  }
-  unit.config_maps.push_back({std::string(n), path});
-}
-
-// The ConfigMaps a container reads through envFrom[].configMapRef and env[].valueFrom.configMapKeyRef. Malformed
-// fields are recorded by AddEnvList (env) or left to the API server (envFrom is not otherwise read).
-void AddContainerConfigMapRefs(JsonRef c, const std::string& path, PodUnit& unit) {
-  const auto [env_from, env] = c.Members<2>({"envFrom", "env"});
+// The ConfigMaps of envFrom[].configMapRef, the member `envFrom` of the container (or Spark role) at `path`.
+// Malformed fields are left to the API server (envFrom is not otherwise read).
+void AddEnvFromConfigMapRefs(JsonRef env_from, const std::string& path, PodUnit& unit) {
   env_from.ForEachElement([&](size_t i, JsonRef item) {
     if (const JsonRef ref = item.Find("configMapRef")) {
-      AddConfigMapRef(ref.Find("name"), path + "/envFrom/" + std::to_string(i) + "/configMapRef/name", unit);
+      AddConfigMapRef(
+          ref.Find("name"), [&] { return path + "/envFrom/" + std::to_string(i) + "/configMapRef/name"; }, unit);
     }
   });
+}
+
+// The ConfigMaps a Spark role reads through envFrom[].configMapRef and env[].valueFrom.configMapKeyRef. Malformed
+// fields are recorded by AddEnvList (env) or left to the API server (envFrom is not otherwise read). A container's
+// are read with its env (AddContainer).
+void AddContainerConfigMapRefs(JsonRef c, const std::string& path, PodUnit& unit) {
+  const auto [env_from, env] = c.Members<2>({"envFrom", "env"});
+  AddEnvFromConfigMapRefs(env_from, path, unit);
   env.ForEachElement([&](size_t i, JsonRef item) {
     const JsonRef from = item.Find("valueFrom");
     if (const JsonRef ref = from.Find("configMapKeyRef")) {
-      AddConfigMapRef(ref.Find("name"), path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name", unit);
+      AddConfigMapRef(
+          ref.Find("name"), [&] { return path + "/env/" + std::to_string(i) + "/valueFrom/configMapKeyRef/name"; },
+          unit);
     }
   });
 }
 
-// The ConfigMaps a pod spec mounts: volumes[].configMap and volumes[].projected.sources[].configMap.
-void AddVolumeConfigMapRefs(JsonRef pod_spec, const std::string& spec_path, PodUnit& unit) {
-  pod_spec.Find("volumes").ForEachElement([&](size_t i, JsonRef volume) {
+// The ConfigMaps a pod spec (at `spec_path`) mounts: volumes[].configMap and volumes[].projected.sources[].configMap
+// (`volumes` is the spec's member).
+void AddVolumeConfigMapRefs(JsonRef volumes, const std::string& spec_path, PodUnit& unit) {
+  volumes.ForEachElement([&](size_t i, JsonRef volume) {
     if (!volume.is_object()) return;
-    const std::string volume_path = spec_path + "/volumes/" + std::to_string(i);
+    // The volume's pointer, spelled out only for a ConfigMap it adds (every pod has volumes that name none).
+    const auto volume_path = [&] { return spec_path + "/volumes/" + std::to_string(i); };
     const auto [cm, projected] = volume.Members<2>({"configMap", "projected"});
-    if (cm) AddConfigMapRef(cm.Find("name"), volume_path + "/configMap/name", unit);
+    if (cm)
+      AddConfigMapRef(
+          cm.Find("name"), [&] { return volume_path() + "/configMap/name"; }, unit);
     projected.Find("sources").ForEachElement([&](size_t j, JsonRef source) {
       if (const JsonRef source_cm = source.Find("configMap")) {
-        AddConfigMapRef(source_cm.Find("name"),
-                        volume_path + "/projected/sources/" + std::to_string(j) + "/configMap/name", unit);
+        AddConfigMapRef(
+            source_cm.Find("name"),
+            [&] { return volume_path() + "/projected/sources/" + std::to_string(j) + "/configMap/name"; }, unit);
       }
     });
   });
 }
 
-// One container (or Spark init container / sidecar) at `path`: its image, env and command line.
+// One container (or Spark init container / sidecar) at `path`: the ConfigMaps it reads (envFrom first, then env,
+// in order), its image, env and command line. One pass over the container's members.
 void AddContainer(JsonRef c, const std::string& path, PodUnit& unit) {
-  AddContainerConfigMapRefs(c, path, unit);
-  if (const JsonRef image = Field(c, path, "image", Shape::kString, unit.malformed)) {
+  const auto [env_from, env_member, image_member, command, args] =
+      c.Members<5>({"envFrom", "env", "image", "command", "args"});
+  const auto container_path = [&]() -> const std::string& { return path; };
+  AddEnvFromConfigMapRefs(env_from, path, unit);
+  if (const JsonRef image = Checked(image_member, container_path, "image", Shape::kString, unit.malformed)) {
     unit.images.push_back({std::string(image.string()), path + "/image"});
   }
-  if (const JsonRef env = Field(c, path, "env", Shape::kList, unit.malformed)) {
-    AddEnvList(env, path + "/env", unit.scan.entries, unit.malformed);
+  if (const JsonRef env = Checked(env_member, container_path, "env", Shape::kList, unit.malformed)) {
+    AddEnvList(env, path + "/env", unit.scan.entries, unit.malformed, &unit);
   }
-  AddCommandLine(c, path, unit.scan, unit.malformed);
+  AddCommandLine(command, args, path, unit.scan, unit.malformed);
 }
 
-// A list of containers at `parent_path`/`list_name`.
-void AddContainerList(JsonRef parent, const std::string& parent_path, const char* list_name, PodUnit& unit) {
-  const JsonRef list = Field(parent, parent_path, list_name, Shape::kList, unit.malformed);
+// A list of containers, `list_member` of the value at `parent_path`, named `list_name`.
+void AddContainerList(JsonRef list_member, const std::string& parent_path, const char* list_name, PodUnit& unit) {
+  const JsonRef list = Checked(
+      list_member, [&]() -> const std::string& { return parent_path; }, list_name, Shape::kList, unit.malformed);
   if (!list) return;
   const std::string list_path = parent_path + "/" + list_name;
   list.ForEachElement([&](size_t i, JsonRef item) {
@@ -289,21 +353,27 @@ std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata
   auto role = unit.labels.find("spark-role");
   unit.scan.spark_executor = role != unit.labels.end() && role->second == "executor";
   if (!pod_spec) return unit;
-  const JsonRef sa = Field(pod_spec, spec_path, "serviceAccountName", Shape::kString, unit.malformed);
-  const JsonRef legacy = Field(pod_spec, spec_path, "serviceAccount", Shape::kString, unit.malformed);
+  // One pass over the spec's members.
+  const auto [sa_member, legacy_member, automount_member, volumes, init_containers, containers, ephemeral_containers] =
+      pod_spec.Members<7>({"serviceAccountName", "serviceAccount", "automountServiceAccountToken", "volumes",
+                           "initContainers", "containers", "ephemeralContainers"});
+  const auto spec_path_fn = [&]() -> const std::string& { return spec_path; };
+  const JsonRef sa = Checked(sa_member, spec_path_fn, "serviceAccountName", Shape::kString, unit.malformed);
+  const JsonRef legacy = Checked(legacy_member, spec_path_fn, "serviceAccount", Shape::kString, unit.malformed);
   if (sa) {
     unit.service_account = std::string(sa.string());
   } else if (legacy) {
     unit.service_account = std::string(legacy.string());
     unit.service_account_path = spec_path + "/serviceAccount";
   }
-  if (const JsonRef am = Field(pod_spec, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
+  if (const JsonRef am =
+          Checked(automount_member, spec_path_fn, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
     unit.automount_token = am.boolean();
   }
-  AddVolumeConfigMapRefs(pod_spec, spec_path, unit);
-  for (const char* list_name : {"initContainers", "containers", "ephemeralContainers"}) {
-    AddContainerList(pod_spec, spec_path, list_name, unit);
-  }
+  AddVolumeConfigMapRefs(volumes, spec_path, unit);
+  AddContainerList(init_containers, spec_path, "initContainers", unit);
+  AddContainerList(containers, spec_path, "containers", unit);
+  AddContainerList(ephemeral_containers, spec_path, "ephemeralContainers", unit);
   return unit;
 }
 
@@ -321,7 +391,8 @@ std::optional<std::vector<std::string_view>> TemplatePath(std::string_view kind)
 // envFrom[].configMapRef and env[].valueFrom.configMapKeyRef.
 void AddSparkRoleConfigMapRefs(JsonRef role_spec, const std::string& role_path, PodUnit& unit) {
   role_spec.Find("configMaps").ForEachElement([&](size_t i, JsonRef map) {
-    AddConfigMapRef(map.Find("name"), role_path + "/configMaps/" + std::to_string(i) + "/name", unit);
+    AddConfigMapRef(
+        map.Find("name"), [&] { return role_path + "/configMaps/" + std::to_string(i) + "/name"; }, unit);
   });
   AddContainerConfigMapRefs(role_spec, role_path, unit);
 }
@@ -329,9 +400,11 @@ void AddSparkRoleConfigMapRefs(JsonRef role_spec, const std::string& role_path, 
 // The ConfigMaps the whole application reads, judged once with the driver (like sparkConf): spec.sparkConfigMap
 // (SPARK_CONF_DIR), spec.hadoopConfigMap (HADOOP_CONF_DIR) and spec.volumes[] (configMap and projected sources).
 void AddSparkApplicationConfigMapRefs(JsonRef spec, PodUnit& driver) {
-  AddConfigMapRef(spec.Find("sparkConfigMap"), "/spec/sparkConfigMap", driver);
-  AddConfigMapRef(spec.Find("hadoopConfigMap"), "/spec/hadoopConfigMap", driver);
-  AddVolumeConfigMapRefs(spec, "/spec", driver);
+  AddConfigMapRef(
+      spec.Find("sparkConfigMap"), [] { return std::string("/spec/sparkConfigMap"); }, driver);
+  AddConfigMapRef(
+      spec.Find("hadoopConfigMap"), [] { return std::string("/spec/hadoopConfigMap"); }, driver);
+  AddVolumeConfigMapRefs(spec.Find("volumes"), "/spec", driver);
 }
 
 void AddSparkApplicationUnits(JsonRef object, const Labels& app_labels, Workload& w) {
@@ -372,13 +445,14 @@ void AddSparkApplicationUnits(JsonRef object, const Labels& app_labels, Workload
       unit.images.push_back({std::string(app_image.string()), "/spec/image"});
     }
     if (const JsonRef env = Field(r, unit.base_path, "env", Shape::kList, unit.malformed)) {
-      AddEnvList(env, unit.base_path + "/env", unit.scan.entries, unit.malformed);
+      // The role's own ConfigMaps are recorded after its containers' (AddSparkRoleConfigMapRefs).
+      AddEnvList(env, unit.base_path + "/env", unit.scan.entries, unit.malformed, nullptr);
     }
     if (const JsonRef env_vars = Field(r, unit.base_path, "envVars", Shape::kObject, unit.malformed)) {
       AddStringMap(env_vars, unit.base_path + "/envVars", Surface::kEnv, unit.scan.entries, unit.malformed);
     }
     for (const char* list_name : {"initContainers", "sidecars"}) {
-      AddContainerList(r, unit.base_path, list_name, unit);
+      AddContainerList(r.Find(list_name), unit.base_path, list_name, unit);
     }
     AddSparkRoleConfigMapRefs(r, unit.base_path, unit);
     // Application-wide configuration is scanned once, with the driver, which receives all of it.

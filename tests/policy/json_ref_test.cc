@@ -109,6 +109,34 @@ TEST(JsonRef, ReadsTypesValuesAndMembersAlikeThroughBothDoms) {
   }
 }
 
+// Keys are compared by length and then by bytes, short ones with word loads: a key that differs from a member's
+// name in any one byte (first, last, or any other; every length up to past the word sizes) is not that member.
+TEST(JsonRef, FindMatchesKeysExactlyWhateverTheirLength) {
+  for (size_t length = 0; length <= 40; ++length) {
+    std::string name;
+    for (size_t i = 0; i < length; ++i) name += static_cast<char>('a' + i % 26);
+    json object = {{name, "hit"}, {name + "x", "longer"}};
+    if (!name.empty()) object[name.substr(0, length - 1) + "_"] = "same length, last byte differs";
+    BothWays both(object.dump());
+    for (const JsonRef ref : {both.simd, both.nlohmann()}) {
+      SCOPED_TRACE("length " + std::to_string(length) + (ref.nlohmann() ? " nlohmann" : " simdjson"));
+      EXPECT_EQ(ref.Find(name).string(), "hit");
+      EXPECT_EQ(ref.Members<2>({name + "x", name})[1].string(), "hit");
+      for (size_t at = 0; at < length; ++at) {
+        for (const char other : {'A', '\0', '\xff'}) {
+          std::string near = name;
+          near[at] = other;
+          EXPECT_FALSE(ref.Find(near).present()) << "byte " << at;
+          EXPECT_FALSE(ref.Members<1>({near})[0].present()) << "byte " << at;
+        }
+      }
+      if (length > 0) {
+        EXPECT_FALSE(ref.Find(std::string_view(name).substr(0, length - 1)).present());
+      }
+    }
+  }
+}
+
 // simdjson's DOM keeps every duplicate key and its own lookup finds the first; nlohmann keeps the last. A secret
 // in a later duplicate must be seen exactly as nlohmann sees it (the API server decodes the same way).
 TEST(JsonRef, DuplicateKeysTheLastWinsAsInNlohmann) {

@@ -256,7 +256,7 @@ std::string UrlScheme(std::string_view word) {
   for (std::size_t i = 0; i < sep; ++i) {
     if (!(detect::IsAsciiAlnum(word[i]) || word[i] == '+' || word[i] == '-' || word[i] == '.')) return {};
   }
-  return detect::TransportScheme(word.substr(0, sep));
+  return std::string(detect::TransportScheme(word.substr(0, sep)).view());
 }
 
 // Credentials handed to a transfer or directory client outside the URL, and where the client connects: TLS-020
@@ -369,7 +369,8 @@ void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
       lower_name = lower_name.substr(second + 2);
     }
   }
-  if (key.hints().sensitive && detect::MayBeSensitiveName(lower_name)) {
+  // hints().sensitive is MayBeSensitiveName(key.lower()): the test is repeated only on a shortened name.
+  if (key.hints().sensitive && (lower_name.size() == key.lower().size() || detect::MayBeSensitiveName(lower_name))) {
     const detect::KeyTokens tokens(name);
     const detect::NameStrength strength = detect::ClassifyName(tokens);
     const DetectorId generic = p.from_flag ? DetectorId::kCliSecretFlag : DetectorId::kGenericSensitiveName;

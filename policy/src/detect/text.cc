@@ -14,25 +14,20 @@ static_assert([] {
     for (unsigned b = 0; b < 256; ++b) starts |= kSample.Contains(static_cast<char>(a), static_cast<char>(b));
     if (starts != InTable(kFirsts, static_cast<char>(a))) return false;
     if (IsAsciiSpace(static_cast<char>(a)) != InTable(kSpaces, static_cast<char>(a))) return false;
+    const char c = static_cast<char>(a);
+    const bool listed = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (IsAsciiSpace(c) != listed) return false;
   }
   return true;
 }());
 
-std::string_view TrimAscii(std::string_view s) {
+std::string_view TrimAsciiEnds(std::string_view s) {
   static constexpr ByteTable kSpace = ByteTableOf(IsAsciiSpace);
   std::size_t b = 0;
   std::size_t e = s.size();
   while (b < e && InTable(kSpace, s[b])) ++b;
   while (e > b && InTable(kSpace, s[e - 1])) --e;
   return s.substr(b, e - b);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {

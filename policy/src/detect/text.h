@@ -13,9 +13,8 @@
 namespace pipeguard::policy::detect {
 
 constexpr char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-constexpr bool IsAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+// ' ', '\t', '\n', '\v', '\f', '\r' (the last five are the consecutive bytes 9..13).
+constexpr bool IsAsciiSpace(char c) { return c == ' ' || static_cast<unsigned char>(c - '\t') <= '\r' - '\t'; }
 constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
 constexpr bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
@@ -27,7 +26,13 @@ constexpr bool IsBase64Char(char c) {
   return IsAsciiAlnum(c) || c == '+' || c == '/' || c == '-' || c == '_' || c == '=';
 }
 
-std::string_view TrimAscii(std::string_view s);
+// `s` without leading and trailing ASCII blanks. Inline: most values have none, and the detectors trim each value
+// several times.
+std::string_view TrimAsciiEnds(std::string_view s);
+inline std::string_view TrimAscii(std::string_view s) {
+  if (s.empty() || (!IsAsciiSpace(s.front()) && !IsAsciiSpace(s.back()))) return s;
+  return TrimAsciiEnds(s);
+}
 
 // True when the literal `s` occurs in `v` at index `i`. An inline byte loop: the needles are short constants and
 // a libc memcmp call per candidate position dominated the hot path.
@@ -64,6 +69,11 @@ class BigramSet {
       bits_[idx / 64] |= std::uint64_t{1} << (idx % 64);
     }
   }
+  // Adds every pair that starts with `a`.
+  constexpr void AddAllStartingWith(char a) {
+    const unsigned row = Index(a, '\0') / 64;
+    for (unsigned w = row; w < row + 256 / 64; ++w) bits_[w] = ~std::uint64_t{0};
+  }
   constexpr bool Contains(char a, char b) const {
     const unsigned idx = Index(a, b);
     return (bits_[idx / 64] >> (idx % 64)) & 1u;
@@ -96,7 +106,14 @@ inline bool HasAtIgnoreCase(std::string_view v, std::size_t i, const char (&s)[N
   return true;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Inline: most calls compare a key with a constant of another length and return at the size test.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+  }
+  return true;
+}
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix);
 // Position of the first case-insensitive occurrence of `needle` (lower-case ASCII) at or after `from`, or npos.

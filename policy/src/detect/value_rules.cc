@@ -35,29 +35,37 @@ constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "
                                      "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
                                      "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
 
-// The bytes at which ScanTriggers can record anything: '=', ';', '?' and the first bytes of the trigger bigrams.
-constexpr ByteTable kTriggerBytes = [] {
-  ByteTable table = kTriggerBigrams.FirstBytes();
-  for (char c : {'=', ';', '?'}) table[static_cast<unsigned char>(c)] = true;
-  return table;
+// The byte pairs at which ScanTriggers can record anything: the trigger bigrams, and every pair that starts with
+// '=', ';' or '?'. One probe per position rejects almost every position of an ordinary value.
+constexpr BigramSet kTriggerPairs = [] {
+  BigramSet pairs = kTriggerBigrams;
+  for (char c : {'=', ';', '?'}) pairs.AddAllStartingWith(c);
+  return pairs;
 }();
 
+// Records a parameter marker ('=', ';' or '?') at v[i].
+inline void NoteParamMarker(std::string_view v, std::size_t i, std::uint32_t& t) {
+  const char c = v[i];
+  t |= c == '=' ? kTrigParams : kTrigConnString;
+  if (c == '=' && i >= 4 && HasAtIgnoreCase(v, i - 4, "host")) t |= kTrigConnString;
+}
+
 // One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
-// a byte probe that skips most bytes, a bigram probe, then the keyword comparisons for that first character. Most
-// values trigger nothing.
+// a pair probe that skips most positions, then the keyword comparisons for that first character. Most values
+// trigger nothing.
 std::uint32_t ScanTriggers(std::string_view v) {
   std::uint32_t t = 0;
   const std::size_t n = v.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  if (n == 0) return t;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (!kTriggerPairs.Contains(v[i], v[i + 1])) continue;  // nothing below can happen at this position
     const char c = v[i];
-    if (!InTable(kTriggerBytes, c)) continue;  // nothing below can happen at this byte
-    if (c == '=' || c == ';' || c == '?') {
-      t |= c == '=' ? kTrigParams : kTrigConnString;
-      if (c == '=' && i >= 4 && EqualsIgnoreCase(v.substr(i - 4, 4), "host")) t |= kTrigConnString;
-      continue;
-    }
-    if (i + 1 >= n || !kTriggerBigrams.Contains(c, v[i + 1])) continue;
     switch (c) {
+      case '=':
+      case ';':
+      case '?':
+        NoteParamMarker(v, i, t);
+        break;
       case '-':
         if (HasAt(v, i, "-----BEGIN")) t |= kTrigPem;
         break;
@@ -121,6 +129,9 @@ std::uint32_t ScanTriggers(std::string_view v) {
         break;
     }
   }
+  // The last byte starts no keyword, but may be a marker.
+  const char last = v[n - 1];
+  if (last == '=' || last == ';' || last == '?') NoteParamMarker(v, n - 1, t);
   return t;
 }
 
@@ -196,12 +207,15 @@ constexpr std::string_view kVendorPattern =
 
 // Keys of connection-string parameters that carry a password or token (SEC-011).
 bool IsPasswordParam(std::string_view key) {
-  const LowerCopy lower(key.size() <= 40 ? key : std::string_view());
-  const std::string_view k = lower.view();
-  return k == "password" || k == "pwd" || k == "passwd" || k == "sfpassword" || k == "secret" || k == "client_secret" ||
-         k == "clientsecret" || k == "token" || k == "access_token" || k == "api_key" || k == "apikey" ||
-         k == "api-key" || k == "auth_token" || k == "private_key_file_pwd" || k == "private_key_passphrase" ||
-         k == "user password";
+  static constexpr std::string_view kNames[] = {
+      "password",      "pwd",          "passwd",     "sfpassword",           "secret",
+      "client_secret", "clientsecret", "token",      "access_token",         "api_key",
+      "apikey",        "api-key",      "auth_token", "private_key_file_pwd", "private_key_passphrase",
+      "user password"};
+  for (std::string_view name : kNames) {
+    if (EqualsIgnoreCase(key, name)) return true;  // most names differ in length: no byte is compared
+  }
+  return false;
 }
 
 bool HasTwoParams(std::string_view value, unsigned grammar) {
@@ -313,20 +327,21 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
       TransportHit hit;
       if (KafkaPlaintextScheme(uri.scheme, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
       if (!uri.has_password) return true;
-      const std::string scheme = TransportScheme(uri.scheme);
+      const TransportScheme transport_scheme(uri.scheme);
+      const std::string_view scheme = transport_scheme.view();
       // Only the credential decides whether it is a placeholder (`password`, `<password>`, `${PASSWORD}`): a
       // documentation host (`@db.example.com`, `@<your-host>`) never waives a literal password, since anyone can
       // write one in front of a real secret.
       const bool literal = IsLiteralUriPassword(uri.password);
       if (literal) {
         const Severity sev = IsLoopbackHost(uri.host) ? Severity::kMedium : Severity::kHigh;
-        sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + scheme);
+        sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + std::string(scheme));
         secret = true;
       }
       // Credentials cross the wire in cleartext whether they are literal or injected through $(VAR).
       const bool credential = literal || (!uri.password.empty() && IsReference(uri.password));
       if (credential && IsPlaintextCredentialScheme(scheme) && !QueryRequestsTls(uri.query)) {
-        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + scheme);
+        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + std::string(scheme));
       }
       return true;
     });
@@ -459,10 +474,12 @@ bool IsLiteralUriPassword(std::string_view raw_password) {
 bool IsHighEntropyToken(std::string_view value) {
   const std::string_view v = TrimAscii(value);
   if (v.size() < 20 || v.size() > 4096 || v[0] == '/' || v[0] == '.' || v[0] == '~') return false;
+  static constexpr ByteTable kBase64 = ByteTableOf(IsBase64Char);
+  static constexpr ByteTable kHex = ByteTableOf(IsHexDigit);
   bool hex = true;
   for (char c : v) {
-    if (!IsBase64Char(c)) return false;
-    if (!IsHexDigit(c)) hex = false;
+    if (!InTable(kBase64, c)) return false;
+    hex = hex && InTable(kHex, c);
   }
   if (hex && v.size() < 32) return false;
   const double h = ShannonEntropy(v);

@@ -59,6 +59,22 @@ constexpr ByteTable ByteTableOf(Pred pred) {
 
 constexpr bool InTable(const ByteTable& table, char c) { return table[static_cast<unsigned char>(c)]; }
 
+// The index of the first byte at or after `pos` (<= v.size()) that is in `table`, or v.size(). The hot scanning
+// loops of the URI and parameter parsers; unrolled, since compilers turn the plain loop into ~10 instructions per
+// byte.
+inline std::size_t FindFirstIn(std::string_view v, std::size_t pos, const ByteTable& table) {
+  const std::size_t n = v.size();
+  const char* const d = v.data();
+  for (; pos + 4 <= n; pos += 4) {
+    if (InTable(table, d[pos])) return pos;
+    if (InTable(table, d[pos + 1])) return pos + 1;
+    if (InTable(table, d[pos + 2])) return pos + 2;
+    if (InTable(table, d[pos + 3])) return pos + 3;
+  }
+  while (pos < n && !InTable(table, d[pos])) ++pos;
+  return pos;
+}
+
 // A set of byte pairs (64 Ki bits): the pre-filter for keyword scans. A position whose two bytes are not in
 // the set cannot start any of the keywords, so the per-byte cost of a scan is one table probe.
 class BigramSet {

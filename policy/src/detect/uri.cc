@@ -60,7 +60,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   std::size_t auth_end = auth_begin;
   std::size_t last_at = std::string_view::npos;
   while (true) {
-    while (auth_end < value.size() && !InTable(kAuthorityStops, value[auth_end])) ++auth_end;
+    auth_end = FindFirstIn(value, auth_end, kAuthorityStops);
     if (auth_end >= value.size() || value[auth_end] != '@') break;
     last_at = auth_end++;
   }
@@ -81,7 +81,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   std::size_t end = auth_end;
   std::size_t query_begin = std::string_view::npos;
   while (true) {
-    while (end < value.size() && !InTable(kPathStops, value[end])) ++end;
+    end = FindFirstIn(value, end, kPathStops);
     if (end >= value.size() || EndsUri(value[end])) break;
     if (value[end] == ':' && value.substr(end, 3) == "://") break;
     if (value[end] == '?' && query_begin == std::string_view::npos) query_begin = end + 1;
@@ -100,7 +100,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
   while (pos < value.size() && InTable(separators, value[pos])) ++pos;
   const std::size_t key_begin = pos;
   const ByteTable& key_ends = kParamKeyEnds[grammar & kGrammarBits];
-  while (pos < value.size() && !InTable(key_ends, value[pos])) ++pos;
+  pos = FindFirstIn(value, pos, key_ends);
   if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
   key = value.substr(key_begin, pos - key_begin);
   ++pos;  // '='
@@ -118,7 +118,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
     }
   }
   const std::size_t val_begin = pos;
-  while (pos < value.size() && !InTable(separators, value[pos])) ++pos;
+  pos = FindFirstIn(value, pos, separators);
   val = value.substr(val_begin, pos - val_begin);
   return pos;
 }

@@ -85,6 +85,18 @@ class BigramSet {
       bits_[idx / 64] |= std::uint64_t{1} << (idx % 64);
     }
   }
+  constexpr void Add(char a, char b) {
+    const unsigned idx = Index(a, b);
+    bits_[idx / 64] |= std::uint64_t{1} << (idx % 64);
+  }
+  // Adds every pair of `other`.
+  constexpr void AddAll(const BigramSet& other) {
+    for (std::size_t w = 0; w < 1024; ++w) bits_[w] |= other.bits_[w];
+  }
+  // Adds every pair that ends with `b`.
+  constexpr void AddAllEndingWith(char b) {
+    for (unsigned a = 0; a < 256; ++a) Add(static_cast<char>(a), b);
+  }
   // Adds every pair that starts with `a`.
   constexpr void AddAllStartingWith(char a) {
     const unsigned row = Index(a, '\0') / 64;

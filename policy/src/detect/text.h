@@ -13,6 +13,16 @@
 namespace pipeguard::policy::detect {
 
 constexpr char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+// ToLowerAscii on each of the eight bytes of `word` (SWAR): a byte below 0x80 whose low seven bits are in
+// 'A'..'Z' gets bit 0x20 set. No carry crosses a byte: the seven-bit values plus 0x3f or 0x25 stay below 0x100.
+constexpr std::uint64_t ToLowerAscii8(std::uint64_t word) {
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t seven = word & ~kHigh;
+  const std::uint64_t at_least_a = seven + 0x3f3f3f3f3f3f3f3fULL;      // high bit set where seven >= 'A' (0x41)
+  const std::uint64_t beyond_z = seven + 0x2525252525252525ULL;        // high bit set where seven >= '[' (0x5b)
+  const std::uint64_t upper = at_least_a & ~beyond_z & ~word & kHigh;  // ... and the byte itself is below 0x80
+  return word | (upper >> 2);                                          // 0x80 >> 2 == 'a' - 'A'
+}
 // ' ', '\t', '\n', '\v', '\f', '\r' (the last five are the consecutive bytes 9..13).
 constexpr bool IsAsciiSpace(char c) { return c == ' ' || static_cast<unsigned char>(c - '\t') <= '\r' - '\t'; }
 constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }

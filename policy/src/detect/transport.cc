@@ -140,7 +140,7 @@ class CanonicalParamName {
   std::string_view view() const { return {chars_.data(), size_}; }
 
  private:
-  std::array<char, 96> chars_{};
+  std::array<char, 96> chars_;  // the first size_ are set
   std::size_t size_ = 0;
 };
 
@@ -253,7 +253,8 @@ bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& h
   }
   // Verification switches named in words: verify_ssl=false, verify_certs=false, no_verify_ssl=true,
   // disable_verify_ssl=true. Conf keys get this test from the key tables already.
-  if (!connection || key.size() > 96) return false;
+  // CheckVerificationName reports only a truthy or falsy value: other values skip the name scan.
+  if (!connection || key.size() > 96 || !(IsTruthy(value) || IsFalsy(value))) return false;
   const std::string_view last = LastComponent(key);
   return ScanKeyWords(LowerCopy(last).view()).verification && CheckVerificationName(KeyTokens(last), value, hit);
 }

@@ -508,6 +508,7 @@ void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_ba
   const auto& argv = cl.argv;
   auto path_of = [&](std::size_t i) { return i < cl.paths.size() ? &cl.paths[i] : nullptr; };
   detect::ShellWords words;
+  words.Reserve(argv.size() + 2);
   bool shell = false;
   bool next_is_script = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {

@@ -44,14 +44,6 @@ std::string_view TrimAsciiEnds(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
-}
-
-bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
-}
-
 std::size_t FindIgnoreCase(std::string_view s, std::string_view lower_needle, std::size_t from) {
   if (lower_needle.empty()) return from <= s.size() ? from : std::string_view::npos;
   if (s.size() < lower_needle.size()) return std::string_view::npos;

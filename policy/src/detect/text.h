@@ -152,8 +152,12 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
-bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix);
+inline bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+inline bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
+}
 // Position of the first case-insensitive occurrence of `needle` (lower-case ASCII) at or after `from`, or npos.
 // O(|s| * |needle|); callers only pass short constant needles.
 std::size_t FindIgnoreCase(std::string_view s, std::string_view lower_needle, std::size_t from = 0);

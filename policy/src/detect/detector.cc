@@ -473,7 +473,9 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
     }
     return used_next;
   };
-  if (options.find_first_of("'\"\\$`") == std::string_view::npos) {
+  static constexpr detect::ByteTable kQuoting =
+      detect::ByteTableOf([](char c) { return c == '\'' || c == '"' || c == '\\' || c == '$' || c == '`'; });
+  if (detect::FindFirstIn(options, 0, kQuoting) == options.size()) {
     // Nothing to unquote: split on blanks without copying.
     auto next_word = [&](std::size_t& pos) {
       while (pos < options.size() && detect::IsAsciiSpace(options[pos])) ++pos;
@@ -534,7 +536,9 @@ void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_ba
       next_is_script = true;  // `-c` itself is not a word: the script starts a fresh command stream
       continue;
     }
-    const bool multi_option = !e.empty() && e[0] == '-' && e.find_first_of(" \t\n") != std::string_view::npos;
+    static constexpr detect::ByteTable kWordBreaks =
+        detect::ByteTableOf([](char c) { return c == ' ' || c == '\t' || c == '\n'; });
+    const bool multi_option = !e.empty() && e[0] == '-' && detect::FindFirstIn(e, 0, kWordBreaks) != e.size();
     if (multi_option) {
       words.AddScript(e, i);
     } else {

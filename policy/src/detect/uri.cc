@@ -127,7 +127,8 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
 
 unsigned DetectParamGrammar(std::string_view value) {
   unsigned grammar = kParamDefault;
-  if (value.find(',') != std::string_view::npos && value.find_first_of(";&?") == std::string_view::npos) {
+  static constexpr ByteTable kOwnSeparators = ByteTableOf([](char c) { return c == ';' || c == '&' || c == '?'; });
+  if (value.find(',') != std::string_view::npos && FindFirstIn(value, 0, kOwnSeparators) == value.size()) {
     grammar |= kParamCommas;
   }
   // ContainsIgnoreCase(value, "(description"), jumping from '(' to '(' (it has no other case): values with a

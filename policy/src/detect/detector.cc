@@ -256,7 +256,7 @@ std::string UrlScheme(std::string_view word) {
   for (std::size_t i = 0; i < sep; ++i) {
     if (!(detect::IsAsciiAlnum(word[i]) || word[i] == '+' || word[i] == '-' || word[i] == '.')) return {};
   }
-  return detect::TransportScheme(word.substr(0, sep));
+  return std::string(detect::TransportScheme(word.substr(0, sep)).view());
 }
 
 // Credentials handed to a transfer or directory client outside the URL, and where the client connects: TLS-020
@@ -369,7 +369,8 @@ void Detector::Impl::ScanPair(const Pair& p, FindingSink& sink) const {
       lower_name = lower_name.substr(second + 2);
     }
   }
-  if (key.hints().sensitive && detect::MayBeSensitiveName(lower_name)) {
+  // hints().sensitive is MayBeSensitiveName(key.lower()): the test is repeated only on a shortened name.
+  if (key.hints().sensitive && (lower_name.size() == key.lower().size() || detect::MayBeSensitiveName(lower_name))) {
     const detect::KeyTokens tokens(name);
     const detect::NameStrength strength = detect::ClassifyName(tokens);
     const DetectorId generic = p.from_flag ? DetectorId::kCliSecretFlag : DetectorId::kGenericSensitiveName;
@@ -472,7 +473,9 @@ void Detector::Impl::ScanOptionString(std::string_view options, std::string_view
     }
     return used_next;
   };
-  if (options.find_first_of("'\"\\$`") == std::string_view::npos) {
+  static constexpr detect::ByteTable kQuoting =
+      detect::ByteTableOf([](char c) { return c == '\'' || c == '"' || c == '\\' || c == '$' || c == '`'; });
+  if (detect::FindFirstIn(options, 0, kQuoting) == options.size()) {
     // Nothing to unquote: split on blanks without copying.
     auto next_word = [&](std::size_t& pos) {
       while (pos < options.size() && detect::IsAsciiSpace(options[pos])) ++pos;
@@ -507,6 +510,7 @@ void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_ba
   const auto& argv = cl.argv;
   auto path_of = [&](std::size_t i) { return i < cl.paths.size() ? &cl.paths[i] : nullptr; };
   detect::ShellWords words;
+  words.Reserve(argv.size() + 2);
   bool shell = false;
   bool next_is_script = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
@@ -532,7 +536,9 @@ void Detector::Impl::ScanCommandLine(const CommandLine& cl, std::size_t order_ba
       next_is_script = true;  // `-c` itself is not a word: the script starts a fresh command stream
       continue;
     }
-    const bool multi_option = !e.empty() && e[0] == '-' && e.find_first_of(" \t\n") != std::string_view::npos;
+    static constexpr detect::ByteTable kWordBreaks =
+        detect::ByteTableOf([](char c) { return c == ' ' || c == '\t' || c == '\n'; });
+    const bool multi_option = !e.empty() && e[0] == '-' && detect::FindFirstIn(e, 0, kWordBreaks) != e.size();
     if (multi_option) {
       words.AddScript(e, i);
     } else {

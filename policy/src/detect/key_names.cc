@@ -122,83 +122,78 @@ NameStrength ClassifyName(const KeyTokens& tokens) {
   return NameStrength::kNone;
 }
 
-bool MayBeSensitiveName(std::string_view k) {
-  static constexpr BigramSet kStarts({"pa", "pw", "pr", "se", "si", "to", "ke", "au", "cr", "ja", "fe"});
-  for (std::size_t i = 0; i + 1 < k.size(); ++i) {
-    if (!kStarts.Contains(k[i], k[i + 1])) continue;
-    switch (k[i]) {
-      case 'p':
-        if (HasAt(k, i, "pass") || HasAt(k, i, "pwd") || HasAt(k, i, "private")) return true;
-        break;
-      case 's':
-        if (HasAt(k, i, "secret") || HasAt(k, i, "signature")) return true;
-        break;
-      case 't':
-        if (HasAt(k, i, "token")) return true;
-        break;
-      case 'k':
-        if (HasAt(k, i, "key")) return true;
-        break;
-      case 'a':
-        if (HasAt(k, i, "auth")) return true;
-        break;
-      case 'c':
-        if (HasAt(k, i, "cred")) return true;
-        break;
-      case 'j':
-        if (HasAt(k, i, "jaas")) return true;
-        break;
-      case 'f':
-        if (HasAt(k, i, "fernet")) return true;
-        break;
-      default:
-        break;
-    }
+namespace {
+
+// The first two bytes of the words ScanKeyWords looks for.
+constexpr BigramSet kKeyWordStarts({"pa", "pw", "pr", "se", "si", "to", "ke", "au", "cr", "ja", "fe", "ve", "va",
+                                    "in"});
+
+// Every word is at least three bytes long, so an occurrence at an even index starts with a pair of kKeyWordStarts
+// there, and one at an odd index has its second and third bytes at the next (even) index. ScanKeyWords probes the
+// pairs at even indexes against both.
+constexpr BigramSet kKeyWordProbe = [] {
+  BigramSet probe = kKeyWordStarts;
+  probe.AddAll(BigramSet({"as", "wd", "ri", "ec", "ig", "ok", "ey", "ut", "re", "aa", "er", "al", "ns"}));
+  return probe;
+}();
+
+static_assert([] {
+  for (std::string_view w : {"pass", "pwd", "private", "secret", "signature", "token", "key", "auth", "cred", "jaas",
+                             "fernet", "verif", "valid", "insecure"}) {
+    if (w.size() < 3 || !kKeyWordStarts.Contains(w[0], w[1]) || !kKeyWordProbe.Contains(w[1], w[2])) return false;
   }
-  return false;
+  return true;
+}());
+
+// The words of ScanKeyWords that start at k[i].
+void KeyWordsAt(std::string_view k, std::size_t i, KeyWordHints& hints) {
+  if (i + 1 >= k.size() || !kKeyWordStarts.Contains(k[i], k[i + 1])) return;
+  switch (k[i]) {
+    case 'p':
+      hints.sensitive |= HasAt(k, i, "pass") || HasAt(k, i, "pwd") || HasAt(k, i, "private");
+      break;
+    case 's':
+      hints.sensitive |= HasAt(k, i, "secret") || HasAt(k, i, "signature");
+      break;
+    case 't':
+      hints.sensitive |= HasAt(k, i, "token");
+      break;
+    case 'k':
+      hints.sensitive |= HasAt(k, i, "key");
+      break;
+    case 'a':
+      hints.sensitive |= HasAt(k, i, "auth");
+      break;
+    case 'c':
+      hints.sensitive |= HasAt(k, i, "cred");
+      break;
+    case 'j':
+      hints.sensitive |= HasAt(k, i, "jaas");
+      break;
+    case 'f':
+      hints.sensitive |= HasAt(k, i, "fernet");
+      break;
+    case 'v':
+      hints.verification |= HasAt(k, i, "verif") || HasAt(k, i, "valid");
+      break;
+    case 'i':
+      hints.verification |= HasAt(k, i, "insecure");
+      break;
+    default:
+      break;
+  }
 }
 
+}  // namespace
+
+bool MayBeSensitiveName(std::string_view k) { return ScanKeyWords(k).sensitive; }
+
 KeyWordHints ScanKeyWords(std::string_view k) {
-  static constexpr BigramSet kStarts(
-      {"pa", "pw", "pr", "se", "si", "to", "ke", "au", "cr", "ja", "fe", "ve", "va", "in"});
-  static constexpr ByteTable kStartBytes = kStarts.FirstBytes();  // most bytes are rejected by this probe alone
   KeyWordHints hints;
-  for (std::size_t i = 0; i + 1 < k.size(); ++i) {
-    if (!InTable(kStartBytes, k[i]) || !kStarts.Contains(k[i], k[i + 1])) continue;
-    switch (k[i]) {
-      case 'p':
-        hints.sensitive |= HasAt(k, i, "pass") || HasAt(k, i, "pwd") || HasAt(k, i, "private");
-        break;
-      case 's':
-        hints.sensitive |= HasAt(k, i, "secret") || HasAt(k, i, "signature");
-        break;
-      case 't':
-        hints.sensitive |= HasAt(k, i, "token");
-        break;
-      case 'k':
-        hints.sensitive |= HasAt(k, i, "key");
-        break;
-      case 'a':
-        hints.sensitive |= HasAt(k, i, "auth");
-        break;
-      case 'c':
-        hints.sensitive |= HasAt(k, i, "cred");
-        break;
-      case 'j':
-        hints.sensitive |= HasAt(k, i, "jaas");
-        break;
-      case 'f':
-        hints.sensitive |= HasAt(k, i, "fernet");
-        break;
-      case 'v':
-        hints.verification |= HasAt(k, i, "verif") || HasAt(k, i, "valid");
-        break;
-      case 'i':
-        hints.verification |= HasAt(k, i, "insecure");
-        break;
-      default:
-        break;
-    }
+  for (std::size_t j = 0; j + 1 < k.size(); j += 2) {
+    if (!kKeyWordProbe.Contains(k[j], k[j + 1])) continue;  // no word starts at j - 1 or j
+    if (j > 0) KeyWordsAt(k, j - 1, hints);
+    KeyWordsAt(k, j, hints);
   }
   return hints;
 }

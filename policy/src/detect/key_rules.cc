@@ -1,5 +1,7 @@
 #include "detect/key_rules.h"
 
+#include <cstdlib>
+
 #include "detect/filters.h"
 #include "detect/key_names.h"
 #include "detect/structured_values.h"
@@ -234,8 +236,14 @@ KeyRules::KeyRules() {
 
   for (const auto& [key, rule] : exact_) {
     if (key.size() >= 64) continue;
-    const unsigned idx = static_cast<unsigned char>(key[0]) * 64u + static_cast<unsigned>(key.size());
-    exact_shapes_[idx / 64] |= std::uint64_t{1} << (idx % 64);
+    const unsigned first = static_cast<unsigned char>(key.front()) * 64u + static_cast<unsigned>(key.size());
+    const unsigned last = static_cast<unsigned char>(key.back()) * 64u + static_cast<unsigned>(key.size());
+    exact_shapes_[first / 64] |= std::uint64_t{1} << (first % 64);
+    exact_ends_[last / 64] |= std::uint64_t{1} << (last % 64);
+  }
+  // The pre-filter passes every exact key; one it rejected would never match (a build defect, not input).
+  for (const auto& [key, rule] : exact_) {
+    if (!MayBeExact(key)) std::abort();
   }
 }
 

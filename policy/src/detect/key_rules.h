@@ -86,16 +86,18 @@ class KeyRules {
   bool ValueMatches(ValueCheck check, std::string_view value) const;
   const Rule* FindPrefixRule(std::string_view lower) const;
 
-  // (first byte, length) pairs present in exact_: most keys are rejected without hashing.
+  // (first byte, length) and (last byte, length) pairs present in exact_: most keys are rejected without hashing.
   bool MayBeExact(std::string_view lower) const {
     if (lower.size() >= 64) return true;  // not tracked: fall back to hashing
     if (lower.empty()) return false;
-    const unsigned idx = static_cast<unsigned char>(lower[0]) * 64u + static_cast<unsigned>(lower.size());
-    return (exact_shapes_[idx / 64] >> (idx % 64)) & 1u;
+    const unsigned first = static_cast<unsigned char>(lower.front()) * 64u + static_cast<unsigned>(lower.size());
+    const unsigned last = static_cast<unsigned char>(lower.back()) * 64u + static_cast<unsigned>(lower.size());
+    return ((exact_shapes_[first / 64] >> (first % 64)) & 1u) && ((exact_ends_[last / 64] >> (last % 64)) & 1u);
   }
 
   std::unordered_map<std::string_view, Rule> exact_;
   std::uint64_t exact_shapes_[256] = {};
+  std::uint64_t exact_ends_[256] = {};
   std::unordered_map<std::string_view, Rule> last_component_;  // matched on the text after the last '.'
 };
 

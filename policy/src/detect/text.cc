@@ -1,10 +1,11 @@
 #include "detect/text.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace pipeguard::policy::detect {
 
-// The byte tables say what they tabulate: every byte, checked at compile time.
+// The byte tables and the byte predicates say what they compute: every byte, checked at compile time.
 static_assert([] {
   constexpr BigramSet kSample({"ab", "zq", "\x80\x01", "\xff\xff"});
   constexpr ByteTable kFirsts = kSample.FirstBytes();
@@ -14,33 +15,33 @@ static_assert([] {
     for (unsigned b = 0; b < 256; ++b) starts |= kSample.Contains(static_cast<char>(a), static_cast<char>(b));
     if (starts != InTable(kFirsts, static_cast<char>(a))) return false;
     if (IsAsciiSpace(static_cast<char>(a)) != InTable(kSpaces, static_cast<char>(a))) return false;
+    const char c = static_cast<char>(a);
+    const bool listed = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (IsAsciiSpace(c) != listed) return false;
+    // ToLowerAscii8 is ToLowerAscii on every byte, whatever its neighbours.
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+      for (const std::uint64_t fill : {0ULL, 0x4141414141414141ULL, 0x5a5a5a5a5a5a5a5aULL, 0xc1c1c1c1c1c1c1c1ULL,
+                                       0xffffffffffffffffULL, 0x4060405b7f80daffULL}) {
+        const std::uint64_t word = (fill & ~(0xffULL << shift)) | (std::uint64_t{a} << shift);
+        std::uint64_t want = 0;
+        for (unsigned k = 0; k < 64; k += 8) {
+          const auto byte = static_cast<char>((word >> k) & 0xff);
+          want |= std::uint64_t{static_cast<unsigned char>(ToLowerAscii(byte))} << k;
+        }
+        if (ToLowerAscii8(word) != want) return false;
+      }
+    }
   }
   return true;
 }());
 
-std::string_view TrimAscii(std::string_view s) {
+std::string_view TrimAsciiEnds(std::string_view s) {
   static constexpr ByteTable kSpace = ByteTableOf(IsAsciiSpace);
   std::size_t b = 0;
   std::size_t e = s.size();
   while (b < e && InTable(kSpace, s[b])) ++b;
   while (e > b && InTable(kSpace, s[e - 1])) --e;
   return s.substr(b, e - b);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
-}
-
-bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
 }
 
 std::size_t FindIgnoreCase(std::string_view s, std::string_view lower_needle, std::size_t from) {
@@ -139,8 +140,22 @@ LowerCopy::LowerCopy(std::string_view s) {
     large_ = std::make_unique<char[]>(s.size());
     dst = large_.get();
   }
-  for (std::size_t i = 0; i < s.size(); ++i) dst[i] = ToLowerAscii(s[i]);
-  view_ = std::string_view(dst, s.size());
+  const std::size_t n = s.size();
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = ToLowerAscii(s[i]);
+  } else {
+    // Eight bytes at a time; the last word overlaps the one before when n is not a multiple of 8 (it is read from
+    // `s` again, so the bytes written twice are the same).
+    for (std::size_t i = 0;; i += 8) {
+      const std::size_t at = i + 8 <= n ? i : n - 8;
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + at, 8);
+      word = ToLowerAscii8(word);
+      std::memcpy(dst + at, &word, 8);
+      if (at + 8 >= n) break;
+    }
+  }
+  view_ = std::string_view(dst, n);
 }
 
 std::string PrintableKey(std::string_view key) {

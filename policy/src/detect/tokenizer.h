@@ -41,6 +41,8 @@ bool IsPlainFtpClient(std::string_view basename);
 
 class ShellWords {
  public:
+  // Room for `n` words without reallocating (a command line adds about one per argv element).
+  void Reserve(std::size_t n) { words_.reserve(n); }
   // Adds an argv element as a single word (no copy).
   void AddWord(std::string_view element, std::size_t arg_index);
   // Ends the current simple command (the next word is in command position).

@@ -111,6 +111,13 @@ bool EvaluateTransportCheck(TransportCheck check, std::string_view value, Transp
 
 namespace {
 
+// The text after the last `.`, `:` or `/` of a parameter name (all of it when there is none).
+std::string_view LastComponent(std::string_view key) {
+  std::size_t begin = key.size();
+  while (begin > 0 && key[begin - 1] != '.' && key[begin - 1] != ':' && key[begin - 1] != '/') --begin;
+  return key.substr(begin);
+}
+
 // The canonical form of a connection parameter's name: Airflow's `extra__<type>__` prefix removed, only the last
 // component after `. : /` (`oracle.net.ssl_server_dn_match`, DB2's `DW:sslConnection`), lower-cased, without
 // `_ - ` and blanks (`insecure_mode` and `insecureMode` are one parameter). Empty when the name is too long to
@@ -124,8 +131,7 @@ class CanonicalParamName {
       const std::size_t sep = k.find("__", 7);
       if (sep != std::string_view::npos) k.remove_prefix(sep + 2);
     }
-    const std::size_t last = k.find_last_of(".:/");
-    if (last != std::string_view::npos) k.remove_prefix(last + 1);
+    k = LastComponent(k);
     for (char c : k) {
       if (c == '_' || c == '-' || c == ' ') continue;
       chars_[size_++] = ToLowerAscii(c);
@@ -134,7 +140,7 @@ class CanonicalParamName {
   std::string_view view() const { return {chars_.data(), size_}; }
 
  private:
-  std::array<char, 96> chars_{};
+  std::array<char, 96> chars_;  // the first size_ are set
   std::size_t size_ = 0;
 };
 
@@ -247,10 +253,9 @@ bool CheckTlsParam(std::string_view key, std::string_view value, TransportHit& h
   }
   // Verification switches named in words: verify_ssl=false, verify_certs=false, no_verify_ssl=true,
   // disable_verify_ssl=true. Conf keys get this test from the key tables already.
-  if (!connection || key.size() > 96) return false;
-  std::string_view last = key;
-  const std::size_t sep = last.find_last_of(".:/");
-  if (sep != std::string_view::npos) last.remove_prefix(sep + 1);
+  // CheckVerificationName reports only a truthy or falsy value: other values skip the name scan.
+  if (!connection || key.size() > 96 || !(IsTruthy(value) || IsFalsy(value))) return false;
+  const std::string_view last = LastComponent(key);
   return ScanKeyWords(LowerCopy(last).view()).verification && CheckVerificationName(KeyTokens(last), value, hit);
 }
 

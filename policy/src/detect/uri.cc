@@ -7,7 +7,7 @@
 namespace pipeguard::policy::detect {
 namespace {
 
-bool IsSchemeChar(char c) { return IsAsciiAlnum(c) || c == '+' || c == '.' || c == '-' || c == '_'; }
+constexpr bool IsSchemeChar(char c) { return IsAsciiAlnum(c) || c == '+' || c == '.' || c == '-' || c == '_'; }
 // `;` also ends it: JDBC SQL Server URLs continue with `;user=...;password=...` parameters.
 constexpr bool EndsAuthority(char c) {
   return c == '/' || c == '?' || c == '#' || c == ';' || IsAsciiSpace(c) || c == '"' || c == '\'';
@@ -23,7 +23,9 @@ constexpr bool IsParamSeparator(char c, unsigned grammar) {
 // The byte loops below test each byte against tables of the predicates above (ByteTableOf).
 constexpr unsigned kGrammarBits = kParamCommas | kParamParens;  // all IsParamSeparator reads of a grammar
 
-constexpr ByteTable kEndsAuthority = ByteTableOf(EndsAuthority);
+constexpr ByteTable kSchemeChars = ByteTableOf(IsSchemeChar);
+// The bytes at which the authority loop of ParseAt does anything but step on: its ends and '@'.
+constexpr ByteTable kAuthorityStops = ByteTableOf([](char c) { return EndsAuthority(c) || c == '@'; });
 // The bytes at which the path/query loop of ParseAt does anything but step on.
 constexpr ByteTable kPathStops = ByteTableOf([](char c) { return EndsUri(c) || c == ':' || c == '?'; });
 constexpr std::array<ByteTable, kGrammarBits + 1> kParamSeparators = [] {
@@ -49,7 +51,7 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   valid = false;
   // Scheme: the run of scheme characters right before "://", starting with a letter.
   std::size_t begin = sep;
-  while (begin > 0 && IsSchemeChar(value[begin - 1]) && sep - begin < kMaxSchemeChars) --begin;
+  while (begin > 0 && InTable(kSchemeChars, value[begin - 1]) && sep - begin < kMaxSchemeChars) --begin;
   while (begin < sep && !IsAsciiAlpha(value[begin])) ++begin;
   const std::size_t auth_begin = sep + 3;
   if (begin == sep) return auth_begin;
@@ -57,9 +59,10 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
 
   std::size_t auth_end = auth_begin;
   std::size_t last_at = std::string_view::npos;
-  while (auth_end < value.size() && !InTable(kEndsAuthority, value[auth_end])) {
-    if (value[auth_end] == '@') last_at = auth_end;
-    ++auth_end;
+  while (true) {
+    auth_end = FindFirstIn(value, auth_end, kAuthorityStops);
+    if (auth_end >= value.size() || value[auth_end] != '@') break;
+    last_at = auth_end++;
   }
   const std::string_view authority = value.substr(auth_begin, auth_end - auth_begin);
   if (last_at != std::string_view::npos) {
@@ -77,12 +80,9 @@ std::size_t ParseAt(std::string_view value, std::size_t sep, UriParts& out, bool
   // Path and query run to whitespace, a quote or '#'. Stop at the next "://" so the scan stays linear.
   std::size_t end = auth_end;
   std::size_t query_begin = std::string_view::npos;
-  while (end < value.size()) {
-    if (!InTable(kPathStops, value[end])) {
-      ++end;
-      continue;
-    }
-    if (EndsUri(value[end])) break;
+  while (true) {
+    end = FindFirstIn(value, end, kPathStops);
+    if (end >= value.size() || EndsUri(value[end])) break;
     if (value[end] == ':' && value.substr(end, 3) == "://") break;
     if (value[end] == '?' && query_begin == std::string_view::npos) query_begin = end + 1;
     ++end;
@@ -100,7 +100,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
   while (pos < value.size() && InTable(separators, value[pos])) ++pos;
   const std::size_t key_begin = pos;
   const ByteTable& key_ends = kParamKeyEnds[grammar & kGrammarBits];
-  while (pos < value.size() && !InTable(key_ends, value[pos])) ++pos;
+  pos = FindFirstIn(value, pos, key_ends);
   if (pos >= value.size() || value[pos] != '=') return pos;  // a bare word, not a parameter
   key = value.substr(key_begin, pos - key_begin);
   ++pos;  // '='
@@ -118,7 +118,7 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
     }
   }
   const std::size_t val_begin = pos;
-  while (pos < value.size() && !InTable(separators, value[pos])) ++pos;
+  pos = FindFirstIn(value, pos, separators);
   val = value.substr(val_begin, pos - val_begin);
   return pos;
 }
@@ -127,13 +127,14 @@ std::size_t NextParam(std::string_view value, std::size_t pos, ParamScanState& s
 
 unsigned DetectParamGrammar(std::string_view value) {
   unsigned grammar = kParamDefault;
-  if (value.find(',') != std::string_view::npos && value.find_first_of(";&?") == std::string_view::npos) {
+  static constexpr ByteTable kOwnSeparators = ByteTableOf([](char c) { return c == ';' || c == '&' || c == '?'; });
+  if (value.find(',') != std::string_view::npos && FindFirstIn(value, 0, kOwnSeparators) == value.size()) {
     grammar |= kParamCommas;
   }
   // ContainsIgnoreCase(value, "(description"), jumping from '(' to '(' (it has no other case): values with a
   // $(VAR) reference hold a '(' but rarely a descriptor.
   for (std::size_t at = value.find('('); at != std::string_view::npos; at = value.find('(', at + 1)) {
-    if (StartsWithIgnoreCase(value.substr(at), "(description")) {
+    if (HasAtIgnoreCase(value, at, "(description")) {
       grammar |= kParamParens;
       break;
     }
@@ -171,13 +172,9 @@ std::string_view KeywordHost(std::string_view value) {
   return host;
 }
 
-std::string TransportScheme(std::string_view scheme) {
-  std::string s;
-  s.reserve(scheme.size());
-  for (char c : scheme) s.push_back(ToLowerAscii(c));
-  const std::size_t plus = s.find('+');
-  if (plus != std::string::npos && s.substr(plus + 1) != "srv") s.erase(0, plus + 1);
-  return s;
+TransportScheme::TransportScheme(std::string_view scheme) : lower_(scheme), view_(lower_.view()) {
+  const std::size_t plus = view_.find('+');
+  if (plus != std::string_view::npos && view_.substr(plus + 1) != "srv") view_.remove_prefix(plus + 1);
 }
 
 }  // namespace pipeguard::policy::detect

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "detect/text.h"
+
 namespace pipeguard::policy::detect {
 
 // One `scheme://authority...` occurrence inside a value.
@@ -55,8 +57,18 @@ bool IsLoopbackHost(std::string_view host_port);
 std::string_view KeywordHost(std::string_view value);
 
 // The scheme used for transport decisions: lower-cased, without a `db+` / `jdbc:` style prefix
-// (`db+postgresql` -> `postgresql`), keeping `mongodb+srv`.
-std::string TransportScheme(std::string_view scheme);
+// (`db+postgresql` -> `postgresql`), keeping `mongodb+srv`. Held in a LowerCopy: judging a URI does not allocate.
+class TransportScheme {
+ public:
+  explicit TransportScheme(std::string_view scheme);
+  TransportScheme(const TransportScheme&) = delete;
+  TransportScheme& operator=(const TransportScheme&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  LowerCopy lower_;
+  std::string_view view_;
+};
 
 // ---- implementation details of the templates ------------------------------------------------------------
 

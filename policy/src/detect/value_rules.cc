@@ -29,98 +29,152 @@ enum Trigger : std::uint32_t {
   kTrigOracleThin = 1u << 8,  // `oracle:thin:` (user/password@ syntax)
 };
 
-// The first two bytes of every trigger keyword: one table probe rejects almost every position of an ordinary
-// value before any keyword comparison.
+// The first two bytes of every trigger keyword.
 constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "AG", "gh", "gi",
                                      "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
                                      "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
 
-// The bytes at which ScanTriggers can record anything: '=', ';', '?' and the first bytes of the trigger bigrams.
-constexpr ByteTable kTriggerBytes = [] {
-  ByteTable table = kTriggerBigrams.FirstBytes();
-  for (char c : {'=', ';', '?'}) table[static_cast<unsigned char>(c)] = true;
-  return table;
+// Records what a trigger keyword or parameter marker starting at v[i] says (the per-position test of ScanTriggers).
+void TriggersAt(std::string_view v, std::size_t i, std::uint32_t& t) {
+  const std::size_t n = v.size();
+  const char c = v[i];
+  if (c == '=' || c == ';' || c == '?') {
+    t |= c == '=' ? kTrigParams : kTrigConnString;
+    if (c == '=' && i >= 4 && HasAtIgnoreCase(v, i - 4, "host")) t |= kTrigConnString;
+    return;
+  }
+  if (i + 1 >= n || !kTriggerBigrams.Contains(c, v[i + 1])) return;
+  switch (c) {
+    case '-':
+      if (HasAt(v, i, "-----BEGIN")) t |= kTrigPem;
+      break;
+    case 'A':
+      if (HasAt(v, i, "AKIA") || HasAt(v, i, "ASIA") || HasAt(v, i, "ABIA") || HasAt(v, i, "ACCA") ||
+          HasAt(v, i, "A3T")) {
+        t |= kTrigAws;
+      }
+      if (HasAt(v, i, "AIza") || HasAt(v, i, "AGE-SECRET-KEY-1")) t |= kTrigVendor;
+      break;
+    case 'g':
+      if (i + 3 < n && v[i + 1] == 'h' && v[i + 3] == '_') t |= kTrigVendor;  // ghp_ gho_ ghu_ ghs_ ghr_
+      if (HasAt(v, i, "github_pat_") || HasAt(v, i, "glpat-")) t |= kTrigVendor;
+      break;
+    case 'x':
+      if (HasAt(v, i, "xox") || HasAt(v, i, "xapp-")) t |= kTrigVendor;
+      break;
+    case 'h':
+      if (HasAt(v, i, "hooks.slack.com/") || HasAt(v, i, "hf_") || HasAt(v, i, "hvs.") || HasAt(v, i, "hvb.")) {
+        t |= kTrigVendor;
+      }
+      break;
+    case 'd':
+      if (HasAt(v, i, "dapi") || HasAt(v, i, "dckr_pat_")) t |= kTrigVendor;
+      break;
+    case 's':
+      if (HasAt(v, i, "sk_") || HasAt(v, i, "sk-ant-")) t |= kTrigVendor;
+      if (HasAt(v, i, "service_account")) t |= kTrigServiceAccount;
+      break;
+    case 'r':
+      if (HasAt(v, i, "rk_")) t |= kTrigVendor;
+      break;
+    case 'T':
+      if (HasAt(v, i, "T3BlbkFJ")) t |= kTrigVendor;
+      break;
+    case 'n':
+      if (HasAt(v, i, "npm_")) t |= kTrigVendor;
+      break;
+    case 'p':
+      if (HasAt(v, i, "pypi-AgEI")) t |= kTrigVendor;
+      break;
+    case 'S':
+      if (HasAt(v, i, "SG.")) t |= kTrigVendor;
+      break;
+    case 'O':
+      if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
+      break;
+    case 'e':
+      if (HasAt(v, i, "eyJ")) t |= kTrigJwt;
+      break;
+    case ':':
+      if (HasAt(v, i, "://")) t |= kTrigUri;
+      break;
+    case 'j':
+      if (HasAt(v, i, "jdbc:")) t |= kTrigConnString;
+      break;
+    case 'o':
+      if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
+      break;
+    default:
+      break;
+  }
+}
+
+// Every trigger keyword is at least three bytes long, so an occurrence at an even index starts with a bigram of
+// kTriggerBigrams there, and one at an odd index has its second and third bytes at the next (even) index. The
+// scan probes only the pairs at even indexes, against this set: the first and the second pairs of the keywords
+// (`gh?_` contributes every pair starting with `h`, `oracle:thin:` the case variants of `ra`), and every pair
+// holding a parameter marker (`=`, `;`, `?`) in either byte.
+constexpr BigramSet kTriggerProbe = [] {
+  BigramSet probe = kTriggerBigrams;
+  probe.AddAll(
+      BigramSet({"--", "KI", "SI", "BI", "CC", "3T", "Iz", "GE", "it", "lp", "ox", "ap", "oo", "f_", "vs", "vb",
+                 "ck", "k_", "k-", "er", "3B", "pm", "yp", "G.", "yJ", "//", "db", "ra", "rA", "Ra", "RA"}));
+  probe.AddAllStartingWith('h');  // `gh?_` (ghp_ gho_ ghu_ ghs_ ghr_)
+  for (char marker : {'=', ';', '?'}) {
+    probe.AddAllStartingWith(marker);
+    probe.AddAllEndingWith(marker);
+  }
+  return probe;
 }();
 
+// kTriggerProbe covers what ScanTriggers assumes: for every keyword TriggersAt can fire on, at least three bytes,
+// its first and second pairs; every pair starting with `h`; every pair holding a marker.
+static_assert([] {
+  constexpr std::string_view kKeywords[] = {"-----BEGIN",   "AKIA",
+                                            "ASIA",         "ABIA",
+                                            "ACCA",         "A3T",
+                                            "AIza",         "AGE-SECRET-KEY-1",
+                                            "ghp_",         "github_pat_",
+                                            "glpat-",       "xox",
+                                            "xapp-",        "hooks.slack.com/",
+                                            "hf_",          "hvs.",
+                                            "hvb.",         "dapi",
+                                            "dckr_pat_",    "sk_",
+                                            "sk-ant-",      "service_account",
+                                            "rk_",          "T3BlbkFJ",
+                                            "npm_",         "pypi-AgEI",
+                                            "SG.",          "eyJ",
+                                            "://",          "jdbc:",
+                                            "oracle:thin:", "orACLE:THIN:",
+                                            "ORACLE:THIN:", "ORacle:thin:"};
+  for (std::string_view k : kKeywords) {
+    if (k.size() < 3 || !kTriggerBigrams.Contains(k[0], k[1])) return false;
+    if (!kTriggerProbe.Contains(k[0], k[1]) || !kTriggerProbe.Contains(k[1], k[2])) return false;
+  }
+  for (unsigned b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    if (!kTriggerProbe.Contains('h', c)) return false;
+    for (char marker : {'=', ';', '?'}) {
+      if (!kTriggerProbe.Contains(marker, c) || !kTriggerProbe.Contains(c, marker)) return false;
+    }
+  }
+  return true;
+}());
+
 // One pass over the value that records which detectors could possibly match (the keyword pre-filter of D9):
-// a byte probe that skips most bytes, a bigram probe, then the keyword comparisons for that first character. Most
-// values trigger nothing.
+// one pair probe per two bytes (kTriggerProbe) rejects almost every position of an ordinary value; a hit at
+// index j runs the per-position test at j - 1, j and j + 1. Most values trigger nothing.
 std::uint32_t ScanTriggers(std::string_view v) {
   std::uint32_t t = 0;
   const std::size_t n = v.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = v[i];
-    if (!InTable(kTriggerBytes, c)) continue;  // nothing below can happen at this byte
-    if (c == '=' || c == ';' || c == '?') {
-      t |= c == '=' ? kTrigParams : kTrigConnString;
-      if (c == '=' && i >= 4 && EqualsIgnoreCase(v.substr(i - 4, 4), "host")) t |= kTrigConnString;
-      continue;
-    }
-    if (i + 1 >= n || !kTriggerBigrams.Contains(c, v[i + 1])) continue;
-    switch (c) {
-      case '-':
-        if (HasAt(v, i, "-----BEGIN")) t |= kTrigPem;
-        break;
-      case 'A':
-        if (HasAt(v, i, "AKIA") || HasAt(v, i, "ASIA") || HasAt(v, i, "ABIA") || HasAt(v, i, "ACCA") ||
-            HasAt(v, i, "A3T")) {
-          t |= kTrigAws;
-        }
-        if (HasAt(v, i, "AIza") || HasAt(v, i, "AGE-SECRET-KEY-1")) t |= kTrigVendor;
-        break;
-      case 'g':
-        if (i + 3 < n && v[i + 1] == 'h' && v[i + 3] == '_') t |= kTrigVendor;  // ghp_ gho_ ghu_ ghs_ ghr_
-        if (HasAt(v, i, "github_pat_") || HasAt(v, i, "glpat-")) t |= kTrigVendor;
-        break;
-      case 'x':
-        if (HasAt(v, i, "xox") || HasAt(v, i, "xapp-")) t |= kTrigVendor;
-        break;
-      case 'h':
-        if (HasAt(v, i, "hooks.slack.com/") || HasAt(v, i, "hf_") || HasAt(v, i, "hvs.") || HasAt(v, i, "hvb.")) {
-          t |= kTrigVendor;
-        }
-        break;
-      case 'd':
-        if (HasAt(v, i, "dapi") || HasAt(v, i, "dckr_pat_")) t |= kTrigVendor;
-        break;
-      case 's':
-        if (HasAt(v, i, "sk_") || HasAt(v, i, "sk-ant-")) t |= kTrigVendor;
-        if (HasAt(v, i, "service_account")) t |= kTrigServiceAccount;
-        break;
-      case 'r':
-        if (HasAt(v, i, "rk_")) t |= kTrigVendor;
-        break;
-      case 'T':
-        if (HasAt(v, i, "T3BlbkFJ")) t |= kTrigVendor;
-        break;
-      case 'n':
-        if (HasAt(v, i, "npm_")) t |= kTrigVendor;
-        break;
-      case 'p':
-        if (HasAt(v, i, "pypi-AgEI")) t |= kTrigVendor;
-        break;
-      case 'S':
-        if (HasAt(v, i, "SG.")) t |= kTrigVendor;
-        break;
-      case 'O':
-        if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
-        break;
-      case 'e':
-        if (HasAt(v, i, "eyJ")) t |= kTrigJwt;
-        break;
-      case ':':
-        if (HasAt(v, i, "://")) t |= kTrigUri;
-        break;
-      case 'j':
-        if (HasAt(v, i, "jdbc:")) t |= kTrigConnString;
-        break;
-      case 'o':
-        if (HasAtIgnoreCase(v, i, "oracle:thin:")) t |= kTrigOracleThin;
-        break;
-      default:
-        break;
-    }
+  for (std::size_t j = 0; j + 1 < n; j += 2) {
+    if (!kTriggerProbe.Contains(v[j], v[j + 1])) continue;
+    if (j > 0) TriggersAt(v, j - 1, t);
+    TriggersAt(v, j, t);
+    TriggersAt(v, j + 1, t);
   }
+  // With an odd length, the last byte is in no probed pair; it starts no keyword but may be a marker.
+  if (n % 2 == 1) TriggersAt(v, n - 1, t);
   return t;
 }
 
@@ -196,12 +250,15 @@ constexpr std::string_view kVendorPattern =
 
 // Keys of connection-string parameters that carry a password or token (SEC-011).
 bool IsPasswordParam(std::string_view key) {
-  const LowerCopy lower(key.size() <= 40 ? key : std::string_view());
-  const std::string_view k = lower.view();
-  return k == "password" || k == "pwd" || k == "passwd" || k == "sfpassword" || k == "secret" || k == "client_secret" ||
-         k == "clientsecret" || k == "token" || k == "access_token" || k == "api_key" || k == "apikey" ||
-         k == "api-key" || k == "auth_token" || k == "private_key_file_pwd" || k == "private_key_passphrase" ||
-         k == "user password";
+  static constexpr std::string_view kNames[] = {
+      "password",      "pwd",          "passwd",     "sfpassword",           "secret",
+      "client_secret", "clientsecret", "token",      "access_token",         "api_key",
+      "apikey",        "api-key",      "auth_token", "private_key_file_pwd", "private_key_passphrase",
+      "user password"};
+  for (std::string_view name : kNames) {
+    if (EqualsIgnoreCase(key, name)) return true;  // most names differ in length: no byte is compared
+  }
+  return false;
 }
 
 bool HasTwoParams(std::string_view value, unsigned grammar) {
@@ -313,20 +370,21 @@ bool ValueRules::Scan(std::string_view value, const Location& where, FindingSink
       TransportHit hit;
       if (KafkaPlaintextScheme(uri.scheme, hit)) sink.Add(where, hit.id, hit.severity, hit.detail);
       if (!uri.has_password) return true;
-      const std::string scheme = TransportScheme(uri.scheme);
+      const TransportScheme transport_scheme(uri.scheme);
+      const std::string_view scheme = transport_scheme.view();
       // Only the credential decides whether it is a placeholder (`password`, `<password>`, `${PASSWORD}`): a
       // documentation host (`@db.example.com`, `@<your-host>`) never waives a literal password, since anyone can
       // write one in front of a real secret.
       const bool literal = IsLiteralUriPassword(uri.password);
       if (literal) {
         const Severity sev = IsLoopbackHost(uri.host) ? Severity::kMedium : Severity::kHigh;
-        sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + scheme);
+        sink.Add(where, DetectorId::kUriCredentials, sev, "scheme " + std::string(scheme));
         secret = true;
       }
       // Credentials cross the wire in cleartext whether they are literal or injected through $(VAR).
       const bool credential = literal || (!uri.password.empty() && IsReference(uri.password));
       if (credential && IsPlaintextCredentialScheme(scheme) && !QueryRequestsTls(uri.query)) {
-        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + scheme);
+        sink.Add(where, DetectorId::kPlaintextSchemeCredentials, Severity::kHigh, "scheme " + std::string(scheme));
       }
       return true;
     });
@@ -459,10 +517,12 @@ bool IsLiteralUriPassword(std::string_view raw_password) {
 bool IsHighEntropyToken(std::string_view value) {
   const std::string_view v = TrimAscii(value);
   if (v.size() < 20 || v.size() > 4096 || v[0] == '/' || v[0] == '.' || v[0] == '~') return false;
+  static constexpr ByteTable kBase64 = ByteTableOf(IsBase64Char);
+  static constexpr ByteTable kHex = ByteTableOf(IsHexDigit);
   bool hex = true;
   for (char c : v) {
-    if (!IsBase64Char(c)) return false;
-    if (!IsHexDigit(c)) hex = false;
+    if (!InTable(kBase64, c)) return false;
+    hex = hex && InTable(kHex, c);
   }
   if (hex && v.size() < 32) return false;
   const double h = ShannonEntropy(v);

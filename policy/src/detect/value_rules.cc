@@ -30,9 +30,9 @@ enum Trigger : std::uint32_t {
 };
 
 // The first two bytes of every trigger keyword.
-constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "AG", "gh", "gi",
-                                     "gl", "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se",
-                                     "rk", "T3", "np", "py", "SG", "ey", ":/", "jd", "or", "OR"});
+constexpr BigramSet kTriggerBigrams({"--", "AK", "AS", "AB", "AC", "A3", "AI", "AG", "gh", "gi", "gl",
+                                     "xo", "xa", "ho", "hf", "hv", "da", "dc", "sk", "se", "rk", "T3",
+                                     "np", "py", "SG", "ey", ":/", "jd", "or", "OR", "Or", "oR"});
 
 // Records what a trigger keyword or parameter marker starting at v[i] says (the per-position test of ScanTriggers).
 void TriggersAt(std::string_view v, std::size_t i, std::uint32_t& t) {
@@ -146,7 +146,8 @@ static_assert([] {
                                             "SG.",          "eyJ",
                                             "://",          "jdbc:",
                                             "oracle:thin:", "orACLE:THIN:",
-                                            "ORACLE:THIN:", "ORacle:thin:"};
+                                            "ORACLE:THIN:", "ORacle:thin:",
+                                            "Oracle:thin:", "oRACLE:THIN:"};
   for (std::string_view k : kKeywords) {
     if (k.size() < 3 || !kTriggerBigrams.Contains(k[0], k[1])) return false;
     if (!kTriggerProbe.Contains(k[0], k[1]) || !kTriggerProbe.Contains(k[1], k[2])) return false;

@@ -116,7 +116,7 @@ seeded_check=$(python3 "$repo/bench/opa/compare_findings.py" "$work/review.json"
 
 echo "opa_compare: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start, ${seconds}s per run," \
   "AdmissionReview $(wc -c <"$work/review.json") bytes"
-echo "servers on CPUs ${server_cpus:-any}, wrk (2 threads) on CPUs ${client_cpus:-any}; OPA $("$opa" version | sed -n 's/^Version: //p')"
+echo "servers on CPUs ${server_cpus:-any}, wrk ($wrk_threads thread(s)) on CPUs ${client_cpus:-any}; OPA $("$opa" version | sed -n 's/^Version: //p')"
 echo "pipeguard and opa both reply: $pipeguard_reply"
 echo "opa-floor (allow-all policy, bench/opa/floor.rego) replies: $floor_reply"
 echo "$seeded_check"

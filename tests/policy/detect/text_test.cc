@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -16,6 +17,23 @@ std::string RandomBytes(std::mt19937& rng, std::size_t n) {
   const std::string common = "AZaz@[`{ \t\n\r\v\f=;?/:#\"'";
   for (char& c : s) c = rng() % 3 ? common[rng() % common.size()] : static_cast<char>(rng() % 256);
   return s;
+}
+
+TEST(ToLowerAscii8, IsToLowerAsciiOnEveryByteWhateverItsNeighbours) {
+  for (unsigned a = 0; a < 256; ++a) {
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+      for (const std::uint64_t fill : {0ULL, 0x4141414141414141ULL, 0x5a5a5a5a5a5a5a5aULL, 0xc1c1c1c1c1c1c1c1ULL,
+                                       0xffffffffffffffffULL, 0x4060405b7f80daffULL}) {
+        const std::uint64_t word = (fill & ~(0xffULL << shift)) | (std::uint64_t{a} << shift);
+        std::uint64_t want = 0;
+        for (unsigned k = 0; k < 64; k += 8) {
+          const auto byte = static_cast<char>((word >> k) & 0xff);
+          want |= std::uint64_t{static_cast<unsigned char>(ToLowerAscii(byte))} << k;
+        }
+        ASSERT_EQ(ToLowerAscii8(word), want) << "byte " << a << " at bit " << shift << " in " << std::hex << fill;
+      }
+    }
+  }
 }
 
 TEST(LowerCopy, LowerCasesEveryByteAtEveryLength) {

@@ -79,17 +79,17 @@ inline JsonRef Checked(JsonRef value, const PathFn& parent_path, std::string_vie
   return {};
 }
 
-template <typename PathFn>
-JsonRef FieldAt(JsonRef parent, const PathFn& parent_path, std::string_view key, Shape shape,
-                std::vector<Malformation>& malformed) {
-  return Checked(parent.Find(key), parent_path, key, shape, malformed);
+// Checked for a parent whose pointer is spelled out already.
+inline JsonRef Checked(JsonRef value, const std::string& parent_path, std::string_view key, Shape shape,
+                       std::vector<Malformation>& malformed) {
+  return Checked(
+      value, [&]() -> const std::string& { return parent_path; }, key, shape, malformed);
 }
 
-// FieldAt for a parent whose pointer is spelled out already.
+// The member `key` of `parent`, at the pointer `parent_path`, when it has `shape` (Checked).
 JsonRef Field(JsonRef parent, const std::string& parent_path, std::string_view key, Shape shape,
               std::vector<Malformation>& malformed) {
-  return FieldAt(
-      parent, [&]() -> const std::string& { return parent_path; }, key, shape, malformed);
+  return Checked(parent.Find(key), parent_path, key, shape, malformed);
 }
 
 // `value`, element `i` of the list at `list_path`, when it has `shape`; otherwise records it (null included) and
@@ -246,9 +246,8 @@ void AddCommandLine(JsonRef command, JsonRef args, const std::string& container_
   const size_t size = command.size() + args.size();  // 0 for values that are not lists
   line.argv.reserve(size);
   line.paths.reserve(size);
-  const auto path = [&]() -> const std::string& { return container_path; };
   for (const auto& [member, field] : {std::pair{command, "command"}, std::pair{args, "args"}}) {
-    const JsonRef list = Checked(member, path, field, Shape::kList, malformed);
+    const JsonRef list = Checked(member, container_path, field, Shape::kList, malformed);
     if (list) AddArguments(list, container_path + "/" + field, line, malformed);
   }
   if (!line.argv.empty()) scan.command_lines.push_back(std::move(line));
@@ -307,12 +306,11 @@ void AddVolumeConfigMapRefs(JsonRef volumes, const std::string& spec_path, PodUn
 void AddContainer(JsonRef c, const std::string& path, PodUnit& unit) {
   const auto [env_from, env_member, image_member, command, args] =
       c.Members<5>({"envFrom", "env", "image", "command", "args"});
-  const auto container_path = [&]() -> const std::string& { return path; };
   AddEnvFromConfigMapRefs(env_from, path, unit);
-  if (const JsonRef image = Checked(image_member, container_path, "image", Shape::kString, unit.malformed)) {
+  if (const JsonRef image = Checked(image_member, path, "image", Shape::kString, unit.malformed)) {
     unit.images.push_back({std::string(image.string()), path + "/image"});
   }
-  if (const JsonRef env = Checked(env_member, container_path, "env", Shape::kList, unit.malformed)) {
+  if (const JsonRef env = Checked(env_member, path, "env", Shape::kList, unit.malformed)) {
     AddEnvList(env, path + "/env", unit.scan.entries, unit.malformed, &unit);
   }
   AddCommandLine(command, args, path, unit.scan, unit.malformed);
@@ -320,8 +318,7 @@ void AddContainer(JsonRef c, const std::string& path, PodUnit& unit) {
 
 // A list of containers, `list_member` of the value at `parent_path`, named `list_name`.
 void AddContainerList(JsonRef list_member, const std::string& parent_path, const char* list_name, PodUnit& unit) {
-  const JsonRef list = Checked(
-      list_member, [&]() -> const std::string& { return parent_path; }, list_name, Shape::kList, unit.malformed);
+  const JsonRef list = Checked(list_member, parent_path, list_name, Shape::kList, unit.malformed);
   if (!list) return;
   const std::string list_path = parent_path + "/" + list_name;
   list.ForEachElement([&](size_t i, JsonRef item) {
@@ -340,8 +337,7 @@ std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata
   const std::string spec_path = parent_path + "/spec";
   const JsonRef spec_value = parent.Find("spec");
   if (!spec_value || spec_value.is_null()) return std::nullopt;
-  const JsonRef pod_spec = Checked(
-      spec_value, [&]() -> const std::string& { return parent_path; }, "spec", Shape::kObject, unit.malformed);
+  const JsonRef pod_spec = Checked(spec_value, parent_path, "spec", Shape::kObject, unit.malformed);
   unit.readable = static_cast<bool>(pod_spec);
   unit.metadata_path = metadata_path;
   unit.kind = UnitKind::kPodSpec;
@@ -357,9 +353,8 @@ std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata
   const auto [sa_member, legacy_member, automount_member, volumes, init_containers, containers, ephemeral_containers] =
       pod_spec.Members<7>({"serviceAccountName", "serviceAccount", "automountServiceAccountToken", "volumes",
                            "initContainers", "containers", "ephemeralContainers"});
-  const auto spec_path_fn = [&]() -> const std::string& { return spec_path; };
-  const JsonRef sa = Checked(sa_member, spec_path_fn, "serviceAccountName", Shape::kString, unit.malformed);
-  const JsonRef legacy = Checked(legacy_member, spec_path_fn, "serviceAccount", Shape::kString, unit.malformed);
+  const JsonRef sa = Checked(sa_member, spec_path, "serviceAccountName", Shape::kString, unit.malformed);
+  const JsonRef legacy = Checked(legacy_member, spec_path, "serviceAccount", Shape::kString, unit.malformed);
   if (sa) {
     unit.service_account = std::string(sa.string());
   } else if (legacy) {
@@ -367,7 +362,7 @@ std::optional<PodUnit> PodSpecUnit(JsonRef metadata, const std::string& metadata
     unit.service_account_path = spec_path + "/serviceAccount";
   }
   if (const JsonRef am =
-          Checked(automount_member, spec_path_fn, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
+          Checked(automount_member, spec_path, "automountServiceAccountToken", Shape::kBoolean, unit.malformed)) {
     unit.automount_token = am.boolean();
   }
   AddVolumeConfigMapRefs(volumes, spec_path, unit);

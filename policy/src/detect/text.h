@@ -90,10 +90,7 @@ inline std::size_t FindFirstIn(std::string_view v, std::size_t pos, const ByteTa
 class BigramSet {
  public:
   constexpr BigramSet(std::initializer_list<const char*> bigrams) {
-    for (const char* b : bigrams) {
-      const unsigned idx = Index(b[0], b[1]);
-      bits_[idx / 64] |= std::uint64_t{1} << (idx % 64);
-    }
+    for (const char* b : bigrams) Add(b[0], b[1]);
   }
   constexpr void Add(char a, char b) {
     const unsigned idx = Index(a, b);
